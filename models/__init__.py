@@ -1,0 +1,1 @@
+"""WorldKit's engine: plain torch/numpy/opencv, no ComfyUI imports, testable anywhere."""

@@ -1,0 +1,20 @@
+"""ComfyUI adapters, one module per node family. Each module exports NODES."""
+
+from comfy_api.latest import ComfyExtension, io
+from typing_extensions import override
+
+from . import gvfx, motion, references, sampling, shots
+
+ALL_NODES: list[type[io.ComfyNode]] = [
+    *references.NODES,
+    *shots.NODES,
+    *motion.NODES,
+    *sampling.NODES,
+    *gvfx.NODES,
+]
+
+
+class WorldKitExtension(ComfyExtension):
+    @override
+    async def get_node_list(self) -> list[type[io.ComfyNode]]:
+        return list(ALL_NODES)

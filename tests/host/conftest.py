@@ -1,0 +1,106 @@
+"""Host-tier fixtures: tiny random-weight models and a real ComfyUI server with the pack mounted."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+HOST_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(HOST_DIR))
+
+from client import ComfyClient  # noqa: E402
+
+PACK_DIR = HOST_DIR.parent.parent
+TEST_NODES_DIR = HOST_DIR / "testing_nodes"
+SERVER_START_TIMEOUT_S = 240
+
+
+def comfyui_path() -> Path:
+    return Path(os.environ.get("COMFYUI_PATH", "/opt/ComfyUI"))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def comfy_base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ComfyUI's base directory for the test server: models, custom_nodes, input, output, temp, user."""
+    base = tmp_path_factory.mktemp("comfy_base")
+    custom_nodes = base / "custom_nodes"
+    custom_nodes.mkdir()
+    (custom_nodes / "worldkit").symlink_to(PACK_DIR, target_is_directory=True)
+    for package in TEST_NODES_DIR.iterdir():
+        if (package / "__init__.py").is_file():
+            (custom_nodes / package.name).symlink_to(package, target_is_directory=True)
+    for folder in ("input", "output", "temp", "user"):
+        (base / folder).mkdir()
+    return base
+
+
+@pytest.fixture(scope="session")
+def tiny_models(comfy_base_dir: Path) -> dict[str, str]:
+    """Role -> file name of tiny Wan 2.1 DiTs, VAE, UMT5 and CLIP-vision files, built with ComfyUI's classes."""
+    env = {**os.environ, "PYTHONPATH": str(comfyui_path())}
+    completed = subprocess.run(
+        [sys.executable, str(HOST_DIR / "tiny_models.py"), str(comfy_base_dir / "models")],
+        cwd=comfyui_path(), env=env, capture_output=True, text=True, timeout=600)
+    if completed.returncode != 0:
+        raise RuntimeError(f"building tiny models failed:\n{completed.stdout}\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def wait_until_serving(base_url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"ComfyUI exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/system_stats", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"ComfyUI did not answer within {SERVER_START_TIMEOUT_S} s:\n{log_path.read_text(errors='replace')}")
+
+
+@pytest.fixture(scope="session")
+def comfy(comfy_base_dir: Path, tiny_models: dict[str, str]):
+    """A real ComfyUI server (main.py --cpu on a free loopback port) with WorldKit mounted."""
+    port = free_port()
+    log_path = comfy_base_dir / "server.log"
+    command = [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
+               "--base-directory", str(comfy_base_dir), "--database-url", "sqlite:///:memory:",
+               "--disable-auto-launch"]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=comfyui_path(), stdout=log, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(base_url, process, log_path)
+        yield ComfyClient(base_url, comfy_base_dir, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failing host test shows the end of the server's log."""
+    outcome = yield
+    report = outcome.get_result()
+    client = item.funcargs.get("comfy") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(client, ComfyClient):
+        report.sections.append(("ComfyUI server log (tail)", client.log_tail(120)))

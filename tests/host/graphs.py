@@ -1,0 +1,51 @@
+"""Builders for API-format graphs over the tiny models, shared by host tests."""
+
+from __future__ import annotations
+
+from itertools import count
+
+
+class Graph:
+    """An API-format prompt under construction: ``node`` returns the new node's id."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, dict] = {}
+        self._ids = count(1)
+
+    def node(self, class_type: str, **inputs) -> str:
+        node_id = str(next(self._ids))
+        self.nodes[node_id] = {"class_type": class_type, "inputs": inputs}
+        return node_id
+
+    def prompt(self) -> dict:
+        return self.nodes
+
+
+def out(node_id: str, index: int = 0) -> list:
+    """A link to output ``index`` of a node."""
+    return [node_id, index]
+
+
+def load_wan(graph: Graph, tiny_models: dict[str, str], dit: str = "wan_t2v") -> tuple[str, str, str]:
+    """UNETLoader + CLIPLoader(wan) + VAELoader for a tiny Wan 2.1 model; returns (model, clip, vae) ids."""
+    model = graph.node("UNETLoader", unet_name=tiny_models[dit], weight_dtype="default")
+    clip = graph.node("CLIPLoader", clip_name=tiny_models["umt5"], type="wan", device="default")
+    vae = graph.node("VAELoader", vae_name=tiny_models["vae"])
+    return model, clip, vae
+
+
+def load_clip_vision(graph: Graph, tiny_models: dict[str, str]) -> str:
+    return graph.node("CLIPVisionLoader", clip_name=tiny_models["clip_vision"])
+
+
+def encode_prompts(graph: Graph, clip: str, positive: str = "a small skunk in a night forest",
+                   negative: str = "blurry") -> tuple[str, str]:
+    pos = graph.node("CLIPTextEncode", text=positive, clip=out(clip))
+    neg = graph.node("CLIPTextEncode", text=negative, clip=out(clip))
+    return pos, neg
+
+
+def ksampler(graph: Graph, model: list, positive: list, negative: list, latent: list, seed: int = 1,
+             steps: int = 2, cfg: float = 1.0) -> str:
+    return graph.node("KSampler", model=model, seed=seed, steps=steps, cfg=cfg, sampler_name="euler",
+                      scheduler="simple", denoise=1.0, positive=positive, negative=negative, latent_image=latent)

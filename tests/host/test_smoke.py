@@ -1,0 +1,98 @@
+"""The pack loads into real ComfyUI, lists its nodes, and runs beside ComfyUI's own Wan graph."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import av
+import pytest
+from graphs import Graph, encode_prompts, ksampler, load_clip_vision, load_wan, out
+
+PACK_NODE_PREFIX = "WorldKit"
+FAMILIES = ("References", "Shots", "Motion", "Sampling", "GVFX")
+NODES_DIR = Path(__file__).resolve().parents[2] / "nodes"
+
+
+def worldkit_nodes(object_info: dict) -> dict[str, dict]:
+    return {name: info for name, info in object_info.items() if name.startswith(PACK_NODE_PREFIX)}
+
+
+def declared_node_ids() -> set[str]:
+    """Node ids the pack's source declares, read from nodes/*.py without importing ComfyUI here."""
+    return {match for path in NODES_DIR.glob("*.py")
+            for match in re.findall(r'node_id="(WorldKit\w+)"', path.read_text())}
+
+
+def test_object_info_lists_every_worldkit_node_with_its_schema(comfy):
+    expected = declared_node_ids()
+    listed = worldkit_nodes(comfy.object_info())
+    assert expected, "the pack declares no nodes"
+    assert set(listed) == expected, f"missing from the server: {sorted(expected - set(listed))}"
+    for name, info in listed.items():
+        family = info["category"].split("/")
+        assert family[0] == "WorldKit" and family[1] in FAMILIES, (name, info["category"])
+        assert info["display_name"] and not info["display_name"].startswith(PACK_NODE_PREFIX), name
+        assert "input" in info and "output" in info, name
+    assert "Cannot import" not in comfy.log_tail(10_000)
+
+
+def test_every_family_is_present(comfy):
+    categories = {info["category"] for info in worldkit_nodes(comfy.object_info()).values()}
+    assert {f"WorldKit/{family}" for family in FAMILIES} <= categories
+
+
+def wan_conditioned_latent(graph: Graph, tiny_models: dict[str, str], dit: str) -> tuple[str, str, str]:
+    """The conditioning node ComfyUI's own templates use for each tiny DiT kind."""
+    model, clip, vae = load_wan(graph, tiny_models, dit)
+    positive, negative = encode_prompts(graph, clip)
+    size = {"width": 64, "height": 64, "length": 5, "batch_size": 1}
+    image = graph.node("EmptyImage", width=64, height=64, batch_size=1, color=0x808080)
+    if dit == "wan_vace":
+        node = graph.node("WanVaceToVideo", positive=out(positive), negative=out(negative), vae=out(vae),
+                          strength=1.0, reference_image=out(image), **size)
+    else:
+        vision = graph.node("CLIPVisionEncode", clip_vision=out(load_clip_vision(graph, tiny_models)),
+                            image=out(image), crop="center")
+        if dit == "wan_i2v":
+            node = graph.node("WanImageToVideo", positive=out(positive), negative=out(negative), vae=out(vae),
+                              clip_vision_output=out(vision), start_image=out(image), **size)
+        else:
+            node = graph.node("WanFirstLastFrameToVideo", positive=out(positive), negative=out(negative),
+                              vae=out(vae), clip_vision_start_image=out(vision), clip_vision_end_image=out(vision),
+                              start_image=out(image), end_image=out(image), **size)
+    return model, node, vae
+
+
+@pytest.mark.parametrize("dit", ["wan_i2v", "wan_flf", "wan_vace"])
+def test_tiny_models_load_and_sample_through_comfyui_nodes(comfy, tiny_models, dit):
+    graph = Graph()
+    model, conditioned, vae = wan_conditioned_latent(graph, tiny_models, dit)
+    sampled = ksampler(graph, out(model), out(conditioned, 0), out(conditioned, 1), out(conditioned, 2))
+    decoded = graph.node("VAEDecode", samples=out(sampled), vae=out(vae))
+    graph.node("PreviewImage", images=out(decoded))
+    result = comfy.run(graph.prompt())
+    assert sampled in result.executed
+
+
+def test_core_wan_t2v_graph_with_a_worldkit_node_writes_a_video(comfy, tiny_models):
+    graph = Graph()
+    model, clip, vae = load_wan(graph, tiny_models, "wan_t2v")
+    positive, negative = encode_prompts(graph, clip)
+    latent = graph.node("EmptyHunyuanLatentVideo", width=64, height=64, length=9, batch_size=1)
+    sampled = ksampler(graph, out(model), out(positive), out(negative), out(latent))
+    frames = graph.node("VAEDecode", samples=out(sampled), vae=out(vae))
+    plate = graph.node("EmptyImage", width=64, height=64, batch_size=9, color=0x204060)
+    matte = graph.node("SolidMask", value=1.0, width=64, height=64)
+    composite = graph.node("WorldKitCompositeOver", element=out(frames), plate=out(plate), element_mask=out(matte))
+    video = graph.node("CreateVideo", images=out(composite), fps=16.0)
+    graph.node("SaveVideo", video=out(video), filename_prefix="smoke/wan_t2v", format="mp4", codec="h264")
+    result = comfy.run(graph.prompt())
+    saved = [entry for node_output in result.outputs.values() for entry in node_output.get("images", [])]
+    assert len(saved) == 1, result.outputs
+    path = comfy.output_dir / saved[0]["subfolder"] / saved[0]["filename"]
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frame_count = sum(1 for _ in container.decode(stream))
+        assert (stream.width, stream.height) == (64, 64)
+    assert frame_count == 9

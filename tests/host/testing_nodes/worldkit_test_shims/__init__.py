@@ -1,0 +1,41 @@
+"""Test-only node package mounted into the host-tier ComfyUI server, never shipped with the pack.
+
+It shrinks the fixed UMT5-XXL and CLIP-vision-H configs ComfyUI builds, so the tiny random-weight
+files written by ``tests/host/tiny_models.py`` load through ComfyUI's own loaders on the CPU.
+"""
+
+import os
+
+import comfy.clip_vision
+import comfy.text_encoders.wan
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TINY_UMT5_CONFIG = os.path.join(HERE, "tiny_umt5_config.json")
+TINY_CLIP_VISION_CONFIG = os.path.join(HERE, "tiny_clip_vision_config.json")
+TINY_CLIP_VISION_MARKER = "worldkit_tiny_clip_vision"
+
+
+class TinyUMT5Model(comfy.text_encoders.wan.UMT5XXlModel):
+    def __init__(self, device="cpu", layer="last", layer_idx=None, dtype=None, model_options={}):  # noqa: B006
+        comfy.sd1_clip.SDClipModel.__init__(
+            self, device=device, layer=layer, layer_idx=layer_idx, textmodel_json_config=TINY_UMT5_CONFIG,
+            dtype=dtype, special_tokens={"end": 1, "pad": 0}, model_class=comfy.text_encoders.t5.T5,
+            enable_attention_masks=True, zero_out_masked=True, model_options=model_options)
+
+
+_load_clipvision_from_sd = comfy.clip_vision.load_clipvision_from_sd
+
+
+def load_tiny_clipvision_from_sd(sd, prefix="", convert_keys=False):
+    if TINY_CLIP_VISION_MARKER in sd:
+        sd.pop(TINY_CLIP_VISION_MARKER)
+        clip = comfy.clip_vision.ClipVisionModel(TINY_CLIP_VISION_CONFIG)
+        clip.load_sd(sd)
+        return clip
+    return _load_clipvision_from_sd(sd, prefix, convert_keys)
+
+
+comfy.text_encoders.wan.UMT5XXlModel = TinyUMT5Model
+comfy.clip_vision.load_clipvision_from_sd = load_tiny_clipvision_from_sd
+
+NODE_CLASS_MAPPINGS = {}
