@@ -1,0 +1,314 @@
+"""WorldKit/References: named references, their encodings, worlds, and the world library."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import comfy.model_management
+import comfy.utils
+import folder_paths
+from comfy_api.latest import io, ui
+
+from ..models import world as world_data
+from ..models.contact_sheet import render_contact_sheet
+from ..models.encoding_cache import encode_counts, encode_world, model_identity
+from ..models.library import (
+    WorldLibraryError,
+    list_worlds,
+    load_world,
+    manifest_fingerprint,
+    sanitize_world_name,
+    save_world,
+)
+from ..models.reference_preprocess import BACKGROUNDS, FIT_MODES, PreprocessSettings, build_reference
+from .types import Reference, World
+
+CATEGORY = "WorldKit/References"
+WORLD_SLOTS = 8
+NO_SAVED_WORLDS = "(no saved worlds)"
+
+
+def worlds_root() -> str:
+    """The world library: ``worlds/`` inside ComfyUI's output folder."""
+    return os.path.join(folder_paths.get_output_directory(), "worlds")
+
+
+def size_inputs(default_width: int, default_height: int, purpose: str) -> list[io.Input]:
+    return [
+        io.Int.Input("width", default=default_width, min=16, max=8192, step=16, tooltip=f"Width {purpose}."),
+        io.Int.Input("height", default=default_height, min=16, max=8192, step=16, tooltip=f"Height {purpose}."),
+    ]
+
+
+def check_world_name(world_name: str) -> bool | str:
+    """True for a usable library name, else the reason (shown by ComfyUI before anything runs)."""
+    try:
+        sanitize_world_name(world_name)
+    except WorldLibraryError as error:
+        return str(error)
+    return True
+
+
+def summary(world: world_data.World) -> str:
+    return ", ".join(f"{r.name} ({r.kind}, {r.view_count} view{'s' if r.view_count != 1 else ''})"
+                     for r in world.references.values())
+
+
+class WorldKitReference(io.ComfyNode):
+    """One named entity from one or more photos of it."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitReference",
+            display_name="Reference",
+            category=CATEGORY,
+            description="A named character, object, location or style from one or more images of it. Subjects are "
+                        "cut to their mask and centred on a plain background; locations stay full-frame plates.",
+            inputs=[
+                io.Image.Input("image", tooltip="One or more views of the same entity. An RGBA image's alpha is "
+                                                "used as the mask when no mask is connected."),
+                io.String.Input("name", default="hero", tooltip="Unique within a world; shots refer to the entity by it."),
+                io.Combo.Input("kind", options=list(world_data.ENTITY_KINDS), default="character"),
+                io.String.Input("description", default="", multiline=True,
+                                tooltip="Words the prompt compiler weaves into shots that show this entity."),
+                io.Mask.Input("mask", optional=True,
+                              tooltip="Subject = 1. LoadImage's MASK is 1 where the PNG is transparent, so turn on "
+                                      "invert_mask when you connect it."),
+                io.Boolean.Input("invert_mask", default=False,
+                                 tooltip="Use 1 - mask: needed for LoadImage's MASK output (it marks transparency)."),
+                *size_inputs(1280, 720, "of the prepared views (the working aspect)"),
+                io.Float.Input("margin", default=0.1, min=0.0, max=4.0, step=0.01,
+                               tooltip="Space around a subject's mask box, as a fraction of the box's longer side."),
+                io.Combo.Input("background", options=list(BACKGROUNDS), default="white",
+                               tooltip="The plain colour subjects are padded with (white is what VACE and Phantom use)."),
+                io.Boolean.Input("remove_background", default=False,
+                                 tooltip="Replace everything outside the subject's mask with the background colour."),
+                io.Combo.Input("fit", options=list(FIT_MODES), default="cover",
+                               tooltip="Locations and styles: cover crops to fill the frame, contain letterboxes."),
+            ],
+            outputs=[Reference.Output(display_name="reference"), io.Image.Output(display_name="views")],
+        )
+
+    @classmethod
+    def execute(cls, image, name, kind, description, width, height, margin, background, remove_background, fit,
+                invert_mask=False, mask=None) -> io.NodeOutput:
+        if mask is not None and invert_mask:
+            mask = 1.0 - mask
+        settings = PreprocessSettings(width=width, height=height, margin=margin, background=BACKGROUNDS[background],
+                                      remove_background=remove_background, fit=fit)
+        try:
+            reference = build_reference(name, kind, description, image, mask, settings)
+        except ValueError as error:
+            raise ValueError(f"Reference '{name}': {error}") from None
+        return io.NodeOutput(reference, reference.views)
+
+
+class WorldKitEncodeReferences(io.ComfyNode):
+    """VAE latents and CLIP-vision embeddings for every view, encoded once and cached by content."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitEncodeReferences",
+            display_name="Encode References",
+            category=CATEGORY,
+            description="Encode every view with the VAE (and CLIP vision when connected) at the shot's frame size. "
+                        "Encodings are cached by content, so an unchanged graph encodes nothing.",
+            inputs=[
+                io.MultiType.Input("references", types=[World, Reference], tooltip="A WORLD or a single REFERENCE."),
+                io.Vae.Input("vae"),
+                *size_inputs(1280, 720, "of the shots the references will be used in"),
+                io.ClipVision.Input("clip_vision", optional=True),
+            ],
+            outputs=[
+                World.Output(display_name="world"),
+                Reference.Output(display_name="reference", tooltip="The encoded reference (a world's first entity)."),
+                io.String.Output(display_name="report", tooltip="JSON: views encoded now, cached, reused."),
+            ],
+        )
+
+    @classmethod
+    def execute(cls, references, vae, width, height, clip_vision=None) -> io.NodeOutput:
+        if isinstance(references, world_data.Reference):
+            world = world_data.World({references.name: references})
+        elif isinstance(references, world_data.World) and len(references):
+            world = references
+        else:
+            raise ValueError("Encode References needs a REFERENCE or a non-empty WORLD on 'references'.")
+        progress = comfy.utils.ProgressBar(sum(r.view_count for r in world.references.values()))
+
+        def on_view(done: int, total: int) -> None:
+            comfy.model_management.throw_exception_if_processing_interrupted()
+            progress.update_absolute(done, total)
+
+        encoded, stats = encode_world(world, vae, width, height, clip_vision, on_view=on_view)
+        report = json.dumps({
+            "width": width, "height": height, "entities": encoded.names(), **stats.as_dict(),
+            "vae_identity": model_identity(vae),
+            "clip_identity": model_identity(clip_vision) if clip_vision is not None else None,
+            "totals_since_start": encode_counts()})
+        first = next(iter(encoded.references.values()))
+        return io.NodeOutput(encoded, first, report, ui=ui.PreviewText(report))
+
+
+class WorldKitWorld(io.ComfyNode):
+    """Several references gathered into one world."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitWorld",
+            display_name="World",
+            category=CATEGORY,
+            description="Gather references into a world (names must be unique).",
+            inputs=[Reference.Input(f"reference_{i}", optional=True) for i in range(1, WORLD_SLOTS + 1)],
+            outputs=[World.Output(display_name="world")],
+        )
+
+    @classmethod
+    def execute(cls, **references) -> io.NodeOutput:
+        labelled = [(slot, references[slot]) for slot in sorted(references, key=lambda s: int(s.rsplit("_", 1)[1]))
+                    if references[slot] is not None]
+        if not labelled:
+            raise ValueError("World has no references: connect at least one Reference node.")
+        return io.NodeOutput(world_data.World.from_labelled(labelled))
+
+
+class WorldKitAddToWorld(io.ComfyNode):
+    """One more reference in an existing world."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitAddToWorld",
+            display_name="Add To World",
+            category=CATEGORY,
+            description="Add a reference to a world (for example to a loaded library world).",
+            inputs=[
+                World.Input("world"),
+                Reference.Input("reference"),
+                io.Boolean.Input("replace_existing", default=False,
+                                 tooltip="Replace an entity of the same name instead of refusing."),
+            ],
+            outputs=[World.Output(display_name="world")],
+        )
+
+    @classmethod
+    def execute(cls, world, reference, replace_existing) -> io.NodeOutput:
+        try:
+            return io.NodeOutput(world.with_reference(reference, replace_existing))
+        except world_data.DuplicateEntityError:
+            raise ValueError(f"The 'reference' input is named '{reference.name}', which the 'world' input already "
+                             "holds. Rename the reference, or turn on replace_existing.") from None
+
+
+class WorldKitSaveWorld(io.ComfyNode):
+    """Keep a world in the library (output/worlds/<name>/)."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitSaveWorld",
+            display_name="Save World",
+            category=CATEGORY,
+            description="Save the world (views, masks, encodings, descriptions) to output/worlds/<name>/.",
+            inputs=[
+                World.Input("world"),
+                io.String.Input("world_name", default="my_world",
+                                tooltip="Letters, digits, spaces, '-', '_' and '.'; no folders."),
+                io.Boolean.Input("overwrite", default=True, tooltip="Replace a saved world of the same name."),
+            ],
+            outputs=[World.Output(display_name="world")],
+            is_output_node=True,
+        )
+
+    @classmethod
+    def validate_inputs(cls, world_name) -> bool | str:
+        return check_world_name(world_name)
+
+    @classmethod
+    def execute(cls, world, world_name, overwrite) -> io.NodeOutput:
+        folder = save_world(world, worlds_root(), world_name, overwrite)
+        message = f"Saved world '{folder.name}' ({len(world)} entities: {summary(world)}) to {folder}"
+        return io.NodeOutput(world, ui=ui.PreviewText(message))
+
+
+class WorldKitLoadWorld(io.ComfyNode):
+    """A world from the library, validated; latents from another VAE are refused."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        saved = list_worlds(worlds_root())
+        return io.Schema(
+            node_id="WorldKitLoadWorld",
+            display_name="Load World",
+            category=CATEGORY,
+            description="Load a world saved with Save World. Connect the VAE to check its latents belong to it.",
+            inputs=[
+                io.Combo.Input("world_name", options=saved or [NO_SAVED_WORLDS],
+                               tooltip="Saved worlds in output/worlds (a name can also be given through the API)."),
+                io.Vae.Input("vae", optional=True, tooltip="Latents made by a different VAE are refused."),
+                io.Boolean.Input("discard_mismatched_latents", default=False,
+                                 tooltip="Drop latents from another VAE so Encode References can re-encode them."),
+            ],
+            outputs=[World.Output(display_name="world")],
+        )
+
+    @classmethod
+    def validate_inputs(cls, world_name) -> bool | str:
+        if world_name == NO_SAVED_WORLDS:
+            return "No saved worlds yet: save one with Save World, then refresh."
+        return check_world_name(world_name)
+
+    @classmethod
+    def fingerprint_inputs(cls, world_name, **kwargs) -> str:
+        try:
+            return manifest_fingerprint(worlds_root(), world_name)
+        except WorldLibraryError:
+            return world_name
+
+    @classmethod
+    def execute(cls, world_name, discard_mismatched_latents, vae=None) -> io.NodeOutput:
+        identity = model_identity(vae) if vae is not None else None
+        world = load_world(worlds_root(), world_name, identity, discard_mismatched_latents)
+        return io.NodeOutput(world, ui=ui.PreviewText(f"Loaded world '{world_name}': {summary(world)}"))
+
+
+class WorldKitPreviewWorld(io.ComfyNode):
+    """A contact sheet of every entity with its name and kind."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitPreviewWorld",
+            display_name="Preview World",
+            category=CATEGORY,
+            description="A contact sheet of the world: each entity's views, name and kind.",
+            inputs=[
+                World.Input("world"),
+                io.Int.Input("cell_width", default=320, min=64, max=2048, step=16),
+                io.Int.Input("columns", default=0, min=0, max=64, tooltip="0 picks a near-square grid."),
+            ],
+            outputs=[io.Image.Output(display_name="contact_sheet")],
+            is_output_node=True,
+        )
+
+    @classmethod
+    def execute(cls, world, cell_width, columns) -> io.NodeOutput:
+        sheet, cells = render_contact_sheet(world, cell_width, columns)
+        labels = [" — ".join(cell.caption) for cell in cells]
+        preview = ui.PreviewImage(sheet, cls=cls).as_dict()
+        return io.NodeOutput(sheet, ui={**preview, "text": labels})
+
+
+NODES: list[type[io.ComfyNode]] = [
+    WorldKitReference,
+    WorldKitEncodeReferences,
+    WorldKitWorld,
+    WorldKitAddToWorld,
+    WorldKitSaveWorld,
+    WorldKitLoadWorld,
+    WorldKitPreviewWorld,
+]
