@@ -1,0 +1,317 @@
+"""bind_shot with small fake ComfyUI objects: reference order, trim counts, masks, errors.
+
+Tensor equality with ComfyUI's own nodes is proven in tests/host/test_binding.py; here the fakes make
+every tensor traceable to the image it came from.
+"""
+
+import json
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from models.binding import BindingError, BindOptions, bind_shot, shot_references, tracks_as_dict, tracks_as_json
+from models.reference_preprocess import fit_frames
+from models.shot import Shot, ShotEntity
+from models.world import Reference, World
+
+W, H = 64, 48
+FRAMES = 9
+LATENT_T = 3
+
+
+class FakeVAE:
+    """Latents from pixels: channel c of an 8x8 block is (c + 1) x block mean; first frame alone, then 4 per latent."""
+
+    latent_channels = 16
+
+    def get_sd(self):
+        return {"weight": torch.ones(1)}
+
+    def encode(self, pixels):
+        chunks = [pixels[:1]] + [pixels[i:i + 4] for i in range(1, pixels.shape[0], 4)]
+        frames = [F.avg_pool2d(c.mean(dim=(0, 3))[None, None], 8)[0, 0] for c in chunks]
+        scale = torch.arange(1, 17, dtype=torch.float32).view(16, 1, 1, 1)
+        return scale[None] * torch.stack(frames)[None]
+
+
+class FakeCLIP:
+    def tokenize(self, text):
+        return text
+
+    def encode_from_tokens_scheduled(self, tokens):
+        return [[torch.full((1, 2, 4), float(len(tokens))), {"pooled_output": None}]]
+
+
+class FakeClipVision:
+    def encode_image(self, image, crop=True):
+        return SimpleNamespace(penultimate_hidden_states=image.mean().view(1, 1, 1).expand(1, 3, 4).clone(), crop=crop)
+
+
+class FakeLatentFormat:
+    def process_in(self, x):
+        return (x - 1.0) * 2.0
+
+    def process_out(self, x):
+        return x / 2.0 + 1.0
+
+
+class RecordingTrackMaths:
+    def __init__(self):
+        self.calls = []
+
+    def ati(self, tracks_json, start_latent, width, height, length, temperature, topk):
+        self.calls.append(("ati", tracks_json, start_latent.clone(), width, height, length, temperature, topk))
+        return torch.full_like(start_latent[:, :4], 0.25), start_latent + 1.0
+
+    def wan_move(self, tracks, start_latent, width, height, length, strength):
+        self.calls.append(("wan_move", tracks, start_latent.clone(), width, height, length, strength))
+        return start_latent + strength
+
+
+def model(kind="vace"):
+    in_dim = 36 if kind == "i2v" else 16
+    dit = SimpleNamespace(patch_embedding=SimpleNamespace(weight=torch.zeros(4, in_dim, 1, 2, 2)))
+    if kind == "vace":
+        dit.vace_patch_embedding = object()
+    if kind == "i2v":
+        dit.img_emb = SimpleNamespace(emb_pos=None)
+    return SimpleNamespace(model=SimpleNamespace(diffusion_model=dit, latent_format=FakeLatentFormat()))
+
+
+def flat(value, views=1, size=(H, W)):
+    return torch.full((views, *size, 3), value)
+
+
+def make_world():
+    skunk = flat(0.1, views=2)
+    skunk[1] = 0.15
+    return World({
+        "skunk": Reference("skunk", "character", "a small skunk", skunk),
+        "owl": Reference("owl", "character", "an owl", flat(0.3)),
+        "toy": Reference("toy", "object", "a wooden toy", flat(0.5)),
+        "forest": Reference("forest", "location", "a night forest", flat(0.7, size=(60, 80))),
+    })
+
+
+SHOT = Shot(prompt="they meet", resolution="custom", width=W, height=H, duration="frames", frames=FRAMES,
+            entities=(ShotEntity("toy", "prop"), ShotEntity("skunk"), ShotEntity("forest", "location"),
+                      ShotEntity("owl")), negative_prompt="blurry")
+
+
+def encoded(value, vae=None):
+    return (vae or FakeVAE()).encode(torch.full((1, H, W, 3), value))
+
+
+def encoded_video(frames):
+    return FakeVAE().encode(frames)
+
+
+def bind(family="auto", kind="vace", shot=SHOT, **kwargs):
+    return bind_shot(shot, kwargs.pop("world", make_world()), model(kind), kwargs.pop("vae", FakeVAE()), FakeCLIP(),
+                     family=family, **kwargs)
+
+
+def test_fake_vae_shapes():
+    assert FakeVAE().encode(torch.zeros(FRAMES, H, W, 3)).shape == (1, 16, LATENT_T, H // 8, W // 8)
+
+
+def test_vace_binds_every_reference_in_role_order():
+    bound = bind()
+    assert bound.family == "vace" and bound.location_as == "reference"
+    assert bound.reference_names == ("skunk", "owl", "toy", "forest")
+    assert bound.trim_latent_frames == 4
+    assert bound.latent["samples"].shape == (1, 16, 4 + LATENT_T, H // 8, W // 8)
+    frames = bound.positive[0][1]["vace_frames"][0]
+    assert frames.shape == (1, 32, 4 + LATENT_T, H // 8, W // 8)
+    for index, value in enumerate((0.1, 0.3, 0.5, 0.7)):
+        assert torch.allclose(frames[:, :16, index:index + 1], encoded(value))
+        assert torch.allclose(frames[:, 16:, index], torch.ones_like(frames[:, 16:, index]))  # process_out(0)
+    mask = bound.positive[0][1]["vace_mask"][0]
+    assert mask.shape == (1, 64, 4 + LATENT_T, H // 8, W // 8)
+    assert mask[:, :, :4].abs().max() == 0 and mask[:, :, 4:].min() == 1
+    assert bound.negative[0][1]["vace_frames"][0] is frames
+    assert bound.positive[0][0][0, 0, 0] == len(bound.prompt) and bound.negative[0][0][0, 0, 0] == len("blurry")
+
+
+def test_subjects_of_another_aspect_are_padded_not_cropped():
+    world = make_world()
+    world.references["owl"].views = flat(0.3, size=(40, 40))
+    frames = bind(world=world).positive[0][1]["vace_frames"][0]
+    padded = fit_frames(flat(0.3, size=(40, 40)), W, H, "contain", (1.0, 1.0, 1.0))
+    assert padded[0, 0, 0, 0] == 1.0 and padded[0, H // 2, W // 2, 0] == pytest.approx(0.3)
+    assert torch.allclose(frames[:, :16, 1:2], FakeVAE().encode(padded))
+
+
+def test_vace_more_views_and_location_as_first_frame():
+    bound = bind(options=BindOptions(views_per_entity=2, location_as="first frame"))
+    assert bound.reference_names == ("skunk", "skunk", "owl", "toy")
+    assert bound.trim_latent_frames == 4
+    frames = bound.positive[0][1]["vace_frames"][0]
+    assert torch.allclose(frames[:, :16, 1:2], encoded(0.15))
+    plate = fit_frames(flat(0.7, size=(60, 80)), W, H, "cover")
+    assert torch.allclose(bound.start_frame, plate)
+    kept = torch.full((FRAMES, H, W, 3), 0.5)
+    kept[0] = plate[0]  # the plate is the control video's first, inactive (kept) frame
+    assert torch.allclose(frames[:, :16, 4:], encoded_video(kept))
+    assert torch.allclose(frames[:, 16:, 4:], encoded_video(torch.full((FRAMES, H, W, 3), 0.5)))
+
+
+def test_vace_strength_appends_to_existing_vace_conditioning():
+    bound = bind(options=BindOptions(vace_strength=0.5))
+    again = bind_shot(SHOT, make_world(), model(), FakeVAE(), FakeCLIP())
+    assert bound.positive[0][1]["vace_strength"] == [0.5]
+    assert len(again.positive[0][1]["vace_frames"]) == 1
+
+
+def test_phantom_subject_images_and_location_text_only():
+    bound = bind("phantom", kind="t2v")
+    assert bound.reference_names == ("skunk", "owl", "toy") and bound.trim_latent_frames == 0
+    subjects = bound.positive[0][1]["time_dim_concat"]
+    assert subjects.shape == (1, 16, 3, H // 8, W // 8)
+    assert torch.allclose(subjects[:, :, 1:2], encoded(0.3))
+    assert torch.equal(bound.negative_text[0][1]["time_dim_concat"], subjects)
+    assert torch.allclose(bound.negative[0][1]["time_dim_concat"], torch.ones_like(subjects))
+    assert bound.latent["samples"].shape[2] == LATENT_T
+    assert "noise_mask" not in bound.latent
+    with pytest.raises(BindingError, match="as a reference; it can take it as: text only, first frame"):
+        bind("phantom", kind="t2v", options=BindOptions(location_as="reference"))
+
+
+def test_phantom_holds_a_start_frame_for_continuity():
+    bound = bind("phantom", kind="t2v", start_image=torch.full((1, H, W, 3), 0.9))
+    assert bound.trim_latent_frames == 0
+    assert torch.allclose(bound.latent["samples"][:, :, :1], encoded(0.9))
+    assert bound.latent["noise_mask"][:, :, :1].abs().max() == 0 and bound.latent["noise_mask"][:, :, 1:].min() == 1
+
+
+def test_t2v_in_context_references_held_by_noise_mask():
+    bound = bind(kind="t2v")
+    assert bound.family == "t2v" and bound.trim_latent_frames == 4
+    samples, noise_mask = bound.latent["samples"], bound.latent["noise_mask"]
+    assert samples.shape == (1, 16, 4 + LATENT_T, H // 8, W // 8)
+    for index, value in enumerate((0.1, 0.3, 0.5, 0.7)):
+        assert torch.allclose(samples[:, :, index:index + 1], encoded(value))
+    assert samples[:, :, 4:].abs().max() == 0
+    assert noise_mask.shape == (1, 1, 4 + LATENT_T, H // 8, W // 8)
+    assert noise_mask[:, :, :4].abs().max() == 0 and noise_mask[:, :, 4:].min() == 1
+    assert samples[:, :, bound.trim_latent_frames:].shape[2] == (bound.frame_count - 1) // 4 + 1
+
+
+def test_t2v_start_image_is_held_but_not_trimmed():
+    start = torch.full((1, H, W, 3), 0.9)
+    bound = bind(kind="t2v", start_image=start, options=BindOptions(location_as="text only"))
+    assert bound.trim_latent_frames == 3
+    assert torch.allclose(bound.latent["samples"][:, :, 3:4], encoded(0.9))
+    assert bound.latent["noise_mask"][:, :, :4].abs().max() == 0 and bound.latent["noise_mask"][:, :, 4:].min() == 1
+
+
+def test_t2v_without_references_is_an_empty_latent():
+    bound = bind(kind="t2v", shot=SHOT.replace(entities=()))
+    assert bound.trim_latent_frames == 0 and "noise_mask" not in bound.latent
+    assert bound.latent["samples"].abs().max() == 0
+
+
+def test_i2v_composes_start_frame_from_plate_and_subjects():
+    bound = bind(kind="i2v", clip_vision=FakeClipVision())
+    assert bound.family == "i2v" and bound.trim_latent_frames == 0
+    start = bound.start_frame
+    assert start.shape == (1, H, W, 3)
+    values = set(torch.round(start[0, ..., 0] * 100).unique().tolist())
+    assert {10.0, 30.0, 50.0, 70.0} <= values  # plate plus the three placed views
+    options = bound.positive[0][1]
+    video = torch.ones(FRAMES, H, W, 3) * 0.5
+    video[:1] = start
+    assert torch.allclose(options["concat_latent_image"], FakeVAE().encode(video))
+    assert options["concat_mask"].shape == (1, 1, LATENT_T, H // 8, W // 8)
+    assert options["concat_mask"][:, :, 0].max() == 0 and options["concat_mask"][:, :, 1:].min() == 1
+    assert options["clip_vision_output"].crop is False
+    assert torch.allclose(options["clip_vision_output"].penultimate_hidden_states[0, 0, 0], start.mean())
+
+
+def test_i2v_without_any_start_is_an_error():
+    with pytest.raises(BindingError, match="needs a start frame"):
+        bind(kind="i2v", shot=SHOT.replace(entities=()))
+
+
+def test_flf_end_frame_and_combined_clip_vision():
+    start, end = torch.full((1, H, W, 3), 0.2), torch.full((1, H, W, 3), 0.8)
+    bound = bind("flf", kind="i2v", start_image=start, end_image=end, clip_vision=FakeClipVision())
+    options = bound.positive[0][1]
+    assert options["concat_mask"].shape == (1, 4, LATENT_T, H // 8, W // 8)
+    mask = options["concat_mask"]  # [1, 4 frames per latent, latent frames, h, w]
+    assert mask[:, :, 0].max() == 0  # the start frame's latent
+    assert mask[:, 3, -1].max() == 0 and mask[:, :3, -1].min() == 1  # the end frame is the last of its latent
+    assert options["clip_vision_output"].penultimate_hidden_states.shape == (1, 6, 4)
+
+
+def test_ati_passes_scaled_start_latent_to_track_maths():
+    maths = RecordingTrackMaths()
+    tracks = json.dumps([[{"x": 10, "y": 10}, {"x": 20, "y": 12}]])
+    start = torch.full((1, H, W, 3), 0.4)
+    bound = bind(kind="i2v", tracks=tracks, start_image=start, track_maths=maths)
+    assert bound.family == "ati"
+    kind, passed_json, start_latent, width, height, length, temperature, topk = maths.calls[0]
+    assert (kind, passed_json, width, height, length, temperature, topk) == ("ati", tracks, W, H, FRAMES, 220.0, 2)
+    video = torch.ones(FRAMES, H, W, 3) * 0.5
+    video[:1] = start
+    assert torch.allclose(start_latent, (FakeVAE().encode(video) - 1) * 2)
+    options = bound.positive[0][1]
+    assert torch.allclose(options["concat_mask"], torch.full_like(options["concat_mask"], 0.75))
+    assert torch.allclose(options["concat_latent_image"], (start_latent + 1) / 2 + 1)
+
+
+def test_wan_move_patches_positive_only_from_tracks_dict():
+    maths = RecordingTrackMaths()
+    tracks = {"track_path": torch.rand(FRAMES, 2, 2) * 40, "track_visibility": torch.ones(FRAMES, 2, dtype=torch.bool)}
+    bound = bind(kind="i2v", tracks=tracks, track_maths=maths, options=BindOptions(track_strength=0.5))
+    assert bound.family == "wan_move" and maths.calls[0][1] is tracks
+    positive, negative = bound.positive[0][1]["concat_latent_image"], bound.negative[0][1]["concat_latent_image"]
+    assert torch.allclose(positive, negative + 0.5)
+
+
+def test_track_families_need_tracks():
+    with pytest.raises(BindingError, match="needs tracks"):
+        bind("ati", kind="i2v", track_maths=RecordingTrackMaths())
+
+
+def test_tracks_conversions():
+    path = torch.stack([torch.linspace(0, 40, FRAMES), torch.full((FRAMES,), 5.0)], dim=-1)[:, None]
+    as_json = json.loads(tracks_as_json({"track_path": path}, W, H, FRAMES))
+    assert len(as_json) == 1 and len(as_json[0]) == 121
+    assert as_json[0][0] == {"x": 0.0, "y": 5.0} and as_json[0][-1] == {"x": 40.0, "y": 5.0}
+    assert as_json[0][60]["x"] == pytest.approx(20.0)
+    back = tracks_as_dict(json.dumps(as_json), W, H)
+    assert back["track_path"].shape == (121, 1, 2) and back["track_visibility"].all()
+    with pytest.raises(ValueError, match="not valid JSON"):
+        tracks_as_json("[{x: 1}", W, H, FRAMES)
+
+
+def test_missing_entity_lists_the_world():
+    shot = SHOT.replace(entities=(ShotEntity("fox"),))
+    with pytest.raises(BindingError, match=r"'fox'.*The world has: skunk \(character\), owl \(character\)"):
+        bind(shot=shot)
+
+
+def test_bad_resolution_vae_and_length():
+    with pytest.raises(BindingError, match=r"4k\+1"):
+        bind(options=BindOptions(length=10))
+    vae = FakeVAE()
+    vae.latent_channels = 48
+    with pytest.raises(BindingError, match=r"16-channel Wan 2\.1 VAE"):
+        bind(vae=vae)
+    with pytest.raises(BindingError, match="NaN"):
+        world = make_world()
+        world.references["owl"].views[0, 0, 0, 0] = float("nan")
+        bind(world=world)
+
+
+def test_length_override_for_segments():
+    bound = bind(kind="t2v", options=BindOptions(length=5))
+    assert bound.frame_count == 5 and bound.latent["samples"].shape[2] == 4 + 2
+
+
+def test_shot_references_for_scoring():
+    refs = shot_references(SHOT, make_world())
+    assert [r.name for r in refs] == ["toy", "skunk", "forest", "owl"]

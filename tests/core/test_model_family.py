@@ -1,0 +1,68 @@
+"""Model family detection from duck-typed ModelPatcher-like objects."""
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from models.model_family import FamilyError, resolve_family, weight_kind
+
+
+def patcher(in_dim=16, vace=False, img_emb=False, emb_pos=False, **parts):
+    dit = SimpleNamespace(patch_embedding=SimpleNamespace(weight=torch.zeros(8, in_dim, 1, 2, 2)), **parts)
+    if vace:
+        dit.vace_patch_embedding = object()
+    if img_emb:
+        dit.img_emb = SimpleNamespace(emb_pos=torch.zeros(1, 514, 8) if emb_pos else None)
+    return SimpleNamespace(model=SimpleNamespace(diffusion_model=dit))
+
+
+@pytest.mark.parametrize(("model", "kind"), [
+    (patcher(vace=True), "vace"),
+    (patcher(in_dim=36, img_emb=True, emb_pos=True), "flf"),
+    (patcher(in_dim=36, img_emb=True), "i2v"),
+    (patcher(in_dim=36), "i2v"),  # Wan 2.2 I2V: no CLIP-vision embedding, 36 input channels
+    (patcher(), "t2v"),
+])
+def test_weight_kinds(model, kind):
+    assert weight_kind(model) == kind
+
+
+@pytest.mark.parametrize(("model", "tracks", "family"), [
+    (patcher(vace=True), None, "vace"),
+    (patcher(), None, "t2v"),
+    (patcher(in_dim=36, img_emb=True), None, "i2v"),
+    (patcher(in_dim=36, img_emb=True), "json", "ati"),
+    (patcher(in_dim=36, img_emb=True), "tracks", "wan_move"),
+    (patcher(in_dim=36, img_emb=True, emb_pos=True), None, "flf"),
+])
+def test_auto(model, tracks, family):
+    assert resolve_family(model, "auto", tracks) == family
+
+
+def test_explicit_families_that_share_weights():
+    assert resolve_family(patcher(), "phantom") == "phantom"
+    assert resolve_family(patcher(in_dim=36, img_emb=True), "wan_move") == "wan_move"
+    assert resolve_family(patcher(in_dim=36, img_emb=True), "flf") == "flf"
+
+
+def test_incompatible_family_lists_what_works():
+    with pytest.raises(FamilyError, match="choose one of: auto, t2v, phantom"):
+        resolve_family(patcher(), "vace")
+    with pytest.raises(FamilyError, match="auto, vace"):
+        resolve_family(patcher(vace=True), "i2v")
+    with pytest.raises(FamilyError, match="Unknown family 'sora'"):
+        resolve_family(patcher(), "sora")
+
+
+def test_unsupported_models_say_what_they_are():
+    with pytest.raises(FamilyError, match="Wan Fun Camera"):
+        weight_kind(patcher(in_dim=36, control_adapter=object()))
+    with pytest.raises(FamilyError, match="48 input channels"):
+        weight_kind(patcher(in_dim=48))
+
+
+def test_accepts_base_model_or_bare_dit():
+    dit = patcher(vace=True).model.diffusion_model
+    assert weight_kind(SimpleNamespace(diffusion_model=dit)) == "vace"
+    assert weight_kind(dit) == "vace"

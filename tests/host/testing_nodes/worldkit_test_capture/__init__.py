@@ -1,0 +1,94 @@
+"""Test-only nodes mounted into the host-tier ComfyUI server, never shipped with the pack.
+
+- CaptureTestWorld builds a WORLD whose views are exactly the connected images (no preprocessing),
+  so a test can hand the very same pixels to ComfyUI's native nodes and compare tensors.
+- CaptureTestSaveTensors writes conditioning, a latent, an INT and images to a safetensors file in
+  the output folder, flattened to "positive.0.vace_frames.0"-style keys, for the test to read back.
+"""
+
+import json
+import os
+import sys
+
+import folder_paths
+import torch
+from safetensors.torch import save_file
+
+CLIP_VISION_FIELDS = ("penultimate_hidden_states", "image_embeds", "last_hidden_state")
+MAX_IMAGES = 4
+
+
+def pack_module(relative: str):
+    """A module of the mounted WorldKit pack (ComfyUI imports it under its folder path)."""
+    suffix = f"worldkit.{relative}"
+    for name, module in list(sys.modules.items()):
+        if name.endswith(suffix) and module is not None:
+            return module
+    raise RuntimeError(f"the WorldKit pack's {relative} module is not loaded")
+
+
+class CaptureTestWorld:
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's V1 node API name)
+        optional = {f"image_{i}": ("IMAGE",) for i in range(1, MAX_IMAGES + 1)}
+        optional.update({f"mask_{i}": ("MASK",) for i in range(1, MAX_IMAGES + 1)})
+        return {"required": {"entities": ("STRING", {"default": "skunk:character"})}, "optional": optional}
+
+    RETURN_TYPES = ("WORLDKIT_WORLD",)
+    FUNCTION = "build"
+    CATEGORY = "testing"
+
+    def build(self, entities, **images):
+        world_module = pack_module("models.world")
+        references = {}
+        for index, item in enumerate(entities.split(","), start=1):
+            name, kind = (part.strip() for part in item.split(":"))
+            mask = images.get(f"mask_{index}")
+            references[name] = world_module.Reference(name, kind, f"the {name}", images[f"image_{index}"][..., :3],
+                                                      masks=mask)
+        return (world_module.World(references),)
+
+
+def flatten(value, key, tensors, scalars):
+    if isinstance(value, torch.Tensor):
+        tensors[key] = value.detach().to("cpu").clone().contiguous()
+    elif isinstance(value, list) and len(value) == 2 and isinstance(value[1], dict):  # a [tensor, options] entry
+        flatten(value[0], f"{key}.cond", tensors, scalars)
+        flatten(value[1], key, tensors, scalars)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            flatten(item, f"{key}.{index}", tensors, scalars)
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            flatten(item, f"{key}.{name}", tensors, scalars)
+    elif any(hasattr(value, field) for field in CLIP_VISION_FIELDS):
+        for field in CLIP_VISION_FIELDS:
+            if getattr(value, field, None) is not None:
+                flatten(getattr(value, field), f"{key}.{field}", tensors, scalars)
+    elif value is not None:
+        scalars[key] = value if isinstance(value, (int, float, str, bool)) else repr(value)
+
+
+class CaptureTestSaveTensors:
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's V1 node API name)
+        return {"required": {"name": ("STRING", {"default": "tensors"})},
+                "optional": {"positive": ("CONDITIONING",), "negative": ("CONDITIONING",), "latent": ("LATENT",),
+                             "number": ("INT", {"forceInput": True}), "images": ("IMAGE",),
+                             "text": ("STRING", {"forceInput": True})}}
+
+    RETURN_TYPES = ()
+    FUNCTION = "save"
+    OUTPUT_NODE = True
+    CATEGORY = "testing"
+
+    def save(self, name, **values):
+        tensors, scalars = {}, {}
+        for key, value in values.items():
+            flatten(value, key, tensors, scalars)
+        path = os.path.join(folder_paths.get_output_directory(), f"{name}.safetensors")
+        save_file(tensors, path, metadata={"scalars": json.dumps(scalars)})
+        return {"ui": {"tensors": [f"{name}.safetensors"]}}
+
+
+NODE_CLASS_MAPPINGS = {"CaptureTestWorld": CaptureTestWorld, "CaptureTestSaveTensors": CaptureTestSaveTensors}
