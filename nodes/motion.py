@@ -1,0 +1,173 @@
+"""WorldKit/Motion: keypoint paths drawn in the graph, turned into the track formats Wan models take."""
+
+from __future__ import annotations
+
+import comfy.model_management
+import comfy.utils
+import torch
+from comfy_api.latest import io, ui
+
+from ..models.trajectory import EASINGS
+from ..models.trajectory_formats import (
+    ati_json,
+    ati_times,
+    default_state_json,
+    dump_state,
+    kjnodes_coordinates,
+    scale_specs,
+    specs_from_ati,
+    specs_from_kjnodes,
+    tracks_from_state,
+)
+from ..models.trajectory_render import draw_preview, subject_footprint
+from ..models.trajectory_tracks import CAMERA_MOVES, CameraMove, build_trackset
+from .types import Trajectory
+
+CATEGORY = "WorldKit/Motion"
+IMPORT_FORMATS = ("ati", "kjnodes")
+
+
+def _frame_size_inputs() -> list:
+    return [
+        io.Int.Input("width", default=832, min=16, max=4096, step=16, tooltip="Frame width the tracks are drawn for."),
+        io.Int.Input("height", default=480, min=16, max=4096, step=16, tooltip="Frame height the tracks are drawn for."),
+        io.Int.Input("num_frames", default=81, min=1, max=1024, step=4, tooltip="Clip length in frames (Wan: 4n+1)."),
+    ]
+
+
+def _fit(image: torch.Tensor, width: int, height: int) -> torch.Tensor:
+    """First frame of an IMAGE [B,H,W,C] or MASK [B,H,W], cropped and scaled as WanTrackToVideo fits its start image."""
+    first = image[:1] if image.ndim == 4 else image[:1, :, :, None]
+    fitted = comfy.utils.common_upscale(first.movedim(-1, 1), width, height, "bilinear", "center").movedim(1, -1)[0]
+    return fitted if image.ndim == 4 else fitted[..., 0]
+
+
+class WorldKitTrajectoryKeypoints(io.ComfyNode):
+    """Draw where subjects go, frame by frame; get ATI JSON, TRACKS, a preview and the subject's footprint."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitTrajectoryKeypoints",
+            display_name="Trajectory Keypoints",
+            category=CATEGORY,
+            description=(
+                "Click on the canvas to place keypoints, drag to move them, right-click to delete. Each keypoint has a "
+                "frame (or seconds at fps), a hold and an easing; each track a name, colour and subject (point, spread, "
+                "cluster, points inside the subject mask) or is a still anchor. A camera move adds background grid tracks."
+            ),
+            inputs=[
+                io.String.Input(
+                    "editor_state",
+                    multiline=True,
+                    default=default_state_json(),
+                    tooltip="The drawing as versioned JSON; the canvas edits it, and it can be edited as text.",
+                ),
+                *_frame_size_inputs(),
+                io.Int.Input("fps", default=16, min=1, max=120, tooltip="Frames per second, for timing keypoints in seconds."),
+                io.Combo.Input("camera_move", options=list(CAMERA_MOVES), default="none", tooltip="Camera move rendered as grid tracks."),
+                io.Float.Input(
+                    "camera_amount",
+                    default=0.2,
+                    min=-1.0,
+                    max=1.0,
+                    step=0.01,
+                    tooltip="Signed size of the move: fraction of the frame for pan/tilt/truck/orbit, scale change for zoom/dolly.",
+                ),
+                io.Combo.Input("camera_easing", options=list(EASINGS), default="ease_in_out"),
+                io.Int.Input("camera_grid", default=8, min=2, max=32, tooltip="Columns of camera grid tracks."),
+                io.Image.Input("background", optional=True, tooltip="Start frame shown under the canvas and the preview."),
+                io.Mask.Input("subject_mask", optional=True, tooltip="Subject mask for tracks whose subject is 'mask'."),
+            ],
+            outputs=[
+                io.String.Output("ati_tracks", display_name="ati_tracks", tooltip="Track JSON for WanTrackToVideo's tracks input."),
+                io.Tracks.Output("tracks", display_name="tracks", tooltip="TRACKS for WanMoveTrackToVideo."),
+                Trajectory.Output("trajectory", display_name="trajectory", tooltip="Named track groups for WorldKit nodes."),
+                io.Image.Output("preview", display_name="preview", tooltip="The paths drawn over the start frame, one image per frame."),
+                io.Mask.Output("subject_mask", display_name="subject_mask", tooltip="Where the subjects are in each frame."),
+                io.String.Output(
+                    "coordinates", display_name="coordinates", tooltip="KJNodes / WanMoveTracksFromCoords coordinates, one point per frame."
+                ),
+            ],
+        )
+
+    @classmethod
+    def execute(
+        cls,
+        editor_state: str,
+        width: int,
+        height: int,
+        num_frames: int,
+        fps: int,
+        camera_move: str,
+        camera_amount: float,
+        camera_easing: str,
+        camera_grid: int,
+        background: torch.Tensor | None = None,
+        subject_mask: torch.Tensor | None = None,
+    ) -> io.NodeOutput:
+        camera = CameraMove(camera_move, camera_amount, camera_easing, camera_grid)
+        start_frame = None if background is None else _fit(background, width, height)[..., :3].float().cpu()
+        mask = None if subject_mask is None else _fit(subject_mask, width, height).float().cpu()
+        per_frame = tracks_from_state(editor_state, width, height, num_frames, camera=camera, subject_mask=mask)
+        comfy.model_management.throw_exception_if_processing_interrupted()
+        ticks = tracks_from_state(
+            editor_state, width, height, num_frames, times=ati_times(num_frames), camera=camera, subject_mask=mask
+        )
+        preview = draw_preview(per_frame, start_frame)
+        footprint = subject_footprint(per_frame, mask)
+        out_ui = None
+        if start_frame is not None:
+            saved = ui.ImageSaveHelper.save_images(
+                start_frame[None], filename_prefix="worldkit_trajectory_bg", folder_type=io.FolderType.temp, cls=cls, compress_level=1
+            )
+            out_ui = {"worldkit_background": saved}
+        device = comfy.model_management.intermediate_device()
+        tracks = {k: v.to(device) for k, v in per_frame.to_tracks_dict().items()}
+        return io.NodeOutput(
+            ati_json(ticks),
+            tracks,
+            per_frame,
+            preview.to(device),
+            footprint.to(device),
+            kjnodes_coordinates(per_frame),
+            ui=out_ui,
+        )
+
+
+class WorldKitImportTracks(io.ComfyNode):
+    """Bring tracks drawn elsewhere (ATI tool, KJNodes spline editor) into an editable trajectory."""
+
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitImportTracks",
+            display_name="Import Tracks",
+            category=CATEGORY,
+            description=(
+                "Reads ATI track JSON (as WanTrackToVideo takes it: 121 points spread over the clip) or KJNodes spline-editor "
+                "coordinates (any number of points spread over the clip). Points outside the frame are an error, never clamped."
+            ),
+            inputs=[
+                io.String.Input("track_text", multiline=True, default="[]", tooltip="The track JSON or coordinate string."),
+                io.Combo.Input("format", options=list(IMPORT_FORMATS), default="ati"),
+                *_frame_size_inputs(),
+            ],
+            outputs=[
+                io.String.Output("editor_state", display_name="editor_state", tooltip="Connect to Trajectory Keypoints' editor_state."),
+                io.Tracks.Output("tracks", display_name="tracks"),
+            ],
+        )
+
+    @classmethod
+    def execute(cls, track_text: str, format: str, width: int, height: int, num_frames: int) -> io.NodeOutput:
+        if format not in IMPORT_FORMATS:
+            raise ValueError(f"Import Tracks: unknown format {format!r}; use one of {', '.join(IMPORT_FORMATS)}.")
+        reader = specs_from_ati if format == "ati" else specs_from_kjnodes
+        specs = reader(track_text, width, height, num_frames)
+        tracks = build_trackset(scale_specs(specs, width, height), width, height, num_frames)
+        device = comfy.model_management.intermediate_device()
+        return io.NodeOutput(dump_state(specs), {k: v.to(device) for k, v in tracks.to_tracks_dict().items()})
+
+
+NODES: list[type[io.ComfyNode]] = [WorldKitTrajectoryKeypoints, WorldKitImportTracks]

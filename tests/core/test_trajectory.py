@@ -1,0 +1,271 @@
+"""Keypoint paths: pass-through, timing, easing, interpolation, subjects, camera moves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.trajectory import (
+    EASINGS,
+    INTERPOLATIONS,
+    Keypoint,
+    Path,
+    TrajectoryError,
+    ease,
+    evaluate_path,
+    resolve_frames,
+)
+from models.trajectory_tracks import (
+    CameraMove,
+    TrackSet,
+    TrackSpec,
+    build_trackset,
+    camera_grid,
+    sample_mask_points,
+    spread_offsets,
+)
+
+W, H = 832, 480
+
+
+@st.composite
+def paths(draw, num_frames: int = 81, timed: bool = True):
+    """Random paths with strictly increasing frames that leave room for each hold."""
+    count = draw(st.integers(1, 6))
+    frames = sorted(draw(st.lists(st.integers(0, num_frames - 1), min_size=count, max_size=count, unique=True)))
+    keypoints = []
+    for i, frame in enumerate(frames):
+        room = (frames[i + 1] - frame) if i + 1 < count else 0
+        keypoints.append(
+            Keypoint(
+                x=draw(st.floats(0, W)),
+                y=draw(st.floats(0, H)),
+                frame=float(frame) if timed or i in (0, count - 1) else None,
+                hold=float(draw(st.integers(0, room))) if timed else 0.0,
+                easing=draw(st.sampled_from(EASINGS)),
+                visible=draw(st.booleans()),
+            )
+        )
+    return Path(tuple(keypoints), draw(st.sampled_from(INTERPOLATIONS)), "p")
+
+
+@settings(max_examples=200, deadline=None)
+@given(paths())
+def test_every_path_passes_exactly_through_each_keypoint_at_its_frame(path):
+    frames = resolve_frames(path, 81)
+    samples = evaluate_path(path, frames, 81)
+    expected = np.array([[kp.x, kp.y] for kp in path.keypoints])
+    np.testing.assert_array_equal(samples.positions, expected)
+
+
+@settings(max_examples=100, deadline=None)
+@given(paths(timed=False))
+def test_auto_timing_fills_frames_in_increasing_order(path):
+    frames = resolve_frames(path, 81)
+    assert frames[0] == path.keypoints[0].frame
+    assert np.all(np.diff(frames) > 0) or len(frames) == 1
+
+
+def test_auto_timing_is_constant_speed_between_timed_keypoints():
+    path = Path((Keypoint(0, 0, 0), Keypoint(30, 0), Keypoint(40, 0), Keypoint(100, 0, 50)), "linear")
+    np.testing.assert_allclose(resolve_frames(path, 81), [0, 15, 20, 50])
+
+
+def test_missing_end_frames_default_to_the_clip_ends():
+    path = Path((Keypoint(0, 0), Keypoint(10, 0)), "linear")
+    np.testing.assert_array_equal(resolve_frames(path, 33), [0, 32])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(EASINGS), st.floats(0, 1))
+def test_easings_fix_their_endpoints_and_stay_in_range(name, u):
+    assert ease(name, np.array([0.0]))[0] == 0.0
+    assert ease(name, np.array([1.0]))[0] == 1.0
+    assert 0.0 <= ease(name, np.array([u]))[0] <= 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["linear", "ease_in", "ease_out", "ease_in_out"]), st.lists(st.floats(0, 1), min_size=2, max_size=20))
+def test_easings_never_go_backwards(name, us):
+    values = ease(name, np.sort(np.array(us)))
+    assert np.all(np.diff(values) >= 0)
+
+
+def test_hold_keypoint_stands_still_for_its_hold_then_moves():
+    path = Path((Keypoint(0, 0, 0, hold=10), Keypoint(100, 0, 30)), "linear")
+    x = evaluate_path(path, np.arange(31), 31).positions[:, 0]
+    assert np.all(x[:11] == 0)
+    assert x[11] > 0 and x[30] == 100
+    np.testing.assert_allclose(x[20], 50.0)
+
+
+def test_hold_easing_jumps_at_the_next_keyframe():
+    path = Path((Keypoint(0, 0, 0, easing="hold"), Keypoint(100, 0, 10)), "linear")
+    x = evaluate_path(path, np.arange(11), 11).positions[:, 0]
+    assert np.all(x[:10] == 0) and x[10] == 100
+
+
+def test_ease_in_out_is_slow_at_both_ends_of_a_segment():
+    path = Path((Keypoint(0, 0, 0, easing="ease_in_out"), Keypoint(100, 0, 20)), "linear")
+    x = evaluate_path(path, np.arange(21), 21).positions[:, 0]
+    steps = np.diff(x)
+    assert steps[0] < steps[10] and steps[-1] < steps[10]
+    np.testing.assert_allclose(x[10], 50.0)
+
+
+def test_linear_interpolation_is_a_straight_line_at_constant_speed():
+    path = Path((Keypoint(10, 20, 0), Keypoint(110, 70, 10)), "linear")
+    positions = evaluate_path(path, np.arange(11), 11).positions
+    np.testing.assert_allclose(positions, np.stack([10 + 10 * np.arange(11), 20 + 5 * np.arange(11)], axis=1))
+
+
+def test_catmull_rom_is_smooth_through_a_corner_and_bezier_follows_its_handles():
+    corner = (Keypoint(0, 0, 0), Keypoint(100, 0, 10), Keypoint(100, 100, 20))
+    linear = evaluate_path(Path(corner, "linear"), np.array([15.0]), 21).positions[0]
+    smooth = evaluate_path(Path(corner, "catmull_rom"), np.array([15.0]), 21).positions[0]
+    assert linear[0] == pytest.approx(100.0)
+    assert smooth[0] != pytest.approx(100.0)
+    handled = (Keypoint(0, 0, 0, handle_out=(0, 300)), Keypoint(100, 0, 10, handle_in=(0, 300)))
+    mid = evaluate_path(Path(handled, "bezier"), np.array([5.0]), 11).positions[0]
+    np.testing.assert_allclose(mid, [50.0, 225.0])
+
+
+def test_visibility_follows_the_keypoint_flags():
+    path = Path((Keypoint(0, 0, 0), Keypoint(50, 0, 5, visible=False), Keypoint(100, 0, 10)), "linear")
+    visible = evaluate_path(path, np.arange(11), 11).visible
+    assert visible.tolist() == [True] * 5 + [False] * 5 + [True]
+
+
+@pytest.mark.parametrize(
+    ("keypoints", "message"),
+    [
+        ((Keypoint(0, 0, 10), Keypoint(1, 1, 5)), "must increase"),
+        ((Keypoint(0, 0, 0, hold=20), Keypoint(1, 1, 10)), "past the next keypoint"),
+        ((Keypoint(0, 0, 0), Keypoint(1, 1, 90)), "clip has 81 frames"),
+        ((Keypoint(float("nan"), 0, 0),), "non-finite"),
+        ((Keypoint(0, 0, 0, easing="bounce"),), "unknown easing"),
+    ],
+)
+def test_impossible_timing_is_a_clear_error(keypoints, message):
+    with pytest.raises(TrajectoryError, match=message):
+        evaluate_path(Path(keypoints, "linear", "bad"), np.arange(81), 81)
+
+
+@settings(max_examples=50, deadline=None)
+@given(paths(), st.integers(1, 200))
+def test_resampling_gives_the_requested_number_of_samples(path, count):
+    spec = TrackSpec(path, "spread", 3)
+    times = np.linspace(0, 80, count)
+    tracks = build_trackset([spec], W, H, 81, times=times)
+    assert tracks.points.shape == (count, 3, 2)
+    assert tracks.visible.shape == (count, 3)
+
+
+def test_spread_matches_generate_tracks_layout_on_a_straight_path():
+    # GenerateTracks: offsets (i - (n-1)/2) * spread * (W+H)/2 along the left-hand perpendicular of travel.
+    path = Path((Keypoint(100, 240, 0), Keypoint(700, 240, 80)), "linear")
+    tracks = build_trackset([TrackSpec(path, "spread", 5, 0.025)], W, H, 81)
+    spacing = 0.025 * (W + H) / 2
+    expected_y = 240 + spread_offsets(5, spacing)
+    np.testing.assert_allclose(tracks.points[:, :, 1].numpy(), np.tile(expected_y, (81, 1)), atol=1e-3)
+    np.testing.assert_allclose(tracks.points[40, :, 0].numpy(), 400.0, atol=1e-3)
+
+
+def test_mask_points_lie_inside_the_mask_and_move_rigidly():
+    mask = torch.zeros(H, W)
+    mask[200:300, 100:220] = 1
+    path = Path((Keypoint(160, 250, 0), Keypoint(500, 150, 40), Keypoint(300, 260, 80)), "catmull_rom")
+    tracks = build_trackset([TrackSpec(path, "mask", 24)], W, H, 81, subject_mask=mask)
+    start = tracks.points[0].numpy()
+    assert np.all((start[:, 0] >= 100) & (start[:, 0] < 220) & (start[:, 1] >= 200) & (start[:, 1] < 300))
+    displacement = tracks.points.numpy() - start[None]
+    np.testing.assert_allclose(displacement, np.repeat(displacement[:, :1], 24, axis=1), atol=1e-3)
+    np.testing.assert_allclose(displacement[40, 0], [340, -100], atol=1e-3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(4, 60), st.integers(1, 40))
+def test_mask_sampling_is_deterministic_spread_and_inside(side, count):
+    mask = torch.zeros(64, 64)
+    mask[2 : 2 + side, 3 : 3 + side] = 1
+    points = sample_mask_points(mask, count)
+    np.testing.assert_array_equal(points, sample_mask_points(mask, count))
+    assert len(points) == min(count, side * side)
+    assert len({tuple(p) for p in points.tolist()}) == len(points)
+    assert np.all(mask[points[:, 1].astype(int), points[:, 0].astype(int)].numpy() == 1)
+
+
+def test_empty_mask_or_missing_mask_is_a_clear_error():
+    path = Path((Keypoint(1, 1, 0),), "linear")
+    with pytest.raises(TrajectoryError, match="no subject_mask is connected"):
+        build_trackset([TrackSpec(path, "mask", 4)], W, H, 9)
+    with pytest.raises(TrajectoryError, match="mask is empty"):
+        build_trackset([TrackSpec(path, "mask", 4)], W, H, 9, subject_mask=torch.zeros(H, W))
+
+
+def grid_motion(kind: str, amount: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    tracks = build_trackset([], W, H, 9, camera=CameraMove(kind, amount, "linear", 8))
+    return tracks.points[0].numpy(), tracks.points[-1].numpy()
+
+
+def test_pan_and_tilt_shift_every_grid_point_alike():
+    start, end = grid_motion("pan")
+    np.testing.assert_allclose(end - start, np.tile([-0.2 * W, 0], (len(start), 1)), atol=1e-3)
+    start, end = grid_motion("tilt", -0.1)
+    np.testing.assert_allclose(end - start, np.tile([0, 0.1 * H], (len(start), 1)), atol=1e-3)
+
+
+def test_zoom_scales_about_the_centre_and_dolly_has_parallax():
+    start, end = grid_motion("zoom", 0.5)
+    centre = np.array([W / 2, H / 2])
+    np.testing.assert_allclose(end - centre, (start - centre) * 1.5, atol=1e-3)
+    start, end = grid_motion("dolly", 0.5)
+    ratio = np.linalg.norm(end - centre, axis=1) / np.linalg.norm(start - centre, axis=1)
+    assert ratio[np.argmax(start[:, 1])] > ratio[np.argmin(start[:, 1])] > 1.0
+
+
+def test_truck_moves_near_points_more_and_orbit_moves_near_and_far_opposite_ways():
+    start, end = grid_motion("truck")
+    dx = (end - start)[:, 0]
+    assert np.all(dx < 0) and dx[np.argmax(start[:, 1])] < dx[np.argmin(start[:, 1])]
+    start, end = grid_motion("orbit")
+    dx = (end - start)[:, 0]
+    assert dx[np.argmax(start[:, 1])] < 0 < dx[np.argmin(start[:, 1])]
+
+
+def test_points_leaving_the_frame_become_invisible():
+    tracks = build_trackset([], W, H, 9, camera=CameraMove("pan", 0.5, "linear", 8))
+    left_half = tracks.points[0, :, 0] < W / 2
+    assert tracks.visible[0].all()
+    assert not tracks.visible[-1, left_half].any() and tracks.visible[-1, ~left_half].all()
+
+
+def test_camera_and_subject_combine_without_grid_points_on_the_subject():
+    subject = TrackSpec(Path((Keypoint(W / 16, H / 10, 0), Keypoint(400, 300, 8)), "linear", "skunk"))
+    anchor = TrackSpec(Path((Keypoint(600, 100, 0),), "linear", "tree"), "cluster", 5, anchor=True)
+    tracks = build_trackset([subject, anchor], W, H, 9, camera=CameraMove("pan", 0.1, "linear", 8))
+    roles = {g.name: g.role for g in tracks.groups}
+    assert roles == {"skunk": "subject", "tree": "anchor", "camera": "camera"}
+    assert len(tracks.columns("camera")) == len(camera_grid(W, H, 8)) - 1
+    np.testing.assert_allclose(tracks.points[-1, 0].numpy(), [400, 300], atol=1e-4)
+    anchor_cols = tracks.columns("anchor")
+    np.testing.assert_allclose((tracks.points[-1, anchor_cols] - tracks.points[0, anchor_cols]).numpy(), [[-0.1 * W, 0]] * 5, atol=1e-3)
+
+
+def test_a_lone_anchor_holds_still_without_a_camera_move():
+    anchor = TrackSpec(Path((Keypoint(300, 200, 0), Keypoint(500, 200, 8)), "linear", "rock"), "cluster", 7, 0.02, anchor=True)
+    tracks = build_trackset([anchor], W, H, 9)
+    assert torch.equal(tracks.points[0].expand(9, 7, 2), tracks.points)
+
+
+def test_tracks_dict_has_generate_tracks_layout_and_round_trips():
+    tracks = build_trackset([TrackSpec(Path((Keypoint(1, 2, 0), Keypoint(30, 40, 8)), "linear"), "spread", 4)], W, H, 9)
+    as_dict = tracks.to_tracks_dict()
+    assert set(as_dict) == {"track_path", "track_visibility"}
+    assert as_dict["track_path"].dtype == torch.float32 and as_dict["track_path"].shape == (9, 4, 2)
+    assert as_dict["track_visibility"].dtype == torch.bool and as_dict["track_visibility"].shape == (9, 4)
+    back = TrackSet.from_tracks_dict(as_dict, W, H)
+    assert torch.equal(back.points, tracks.points) and torch.equal(back.visible, tracks.visible)
