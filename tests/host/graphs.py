@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from itertools import count
 
+import av
+
 
 class Graph:
     """An API-format prompt under construction: ``node`` returns the new node's id."""
@@ -49,3 +51,14 @@ def ksampler(graph: Graph, model: list, positive: list, negative: list, latent: 
              steps: int = 2, cfg: float = 1.0) -> str:
     return graph.node("KSampler", model=model, seed=seed, steps=steps, cfg=cfg, sampler_name="euler",
                       scheduler="simple", denoise=1.0, positive=positive, negative=negative, latent_image=latent)
+
+
+def saved_video(comfy, result) -> tuple[int, bool, tuple[int, int], float]:
+    """(frame count, has audio, (width, height), frame rate) of the one video a graph saved."""
+    saved = [entry for node_output in result.outputs.values() for entry in node_output.get("images", [])]
+    assert len(saved) == 1, result.outputs
+    path = comfy.output_dir / saved[0]["subfolder"] / saved[0]["filename"]
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        count = sum(1 for _ in container.decode(stream))
+        return count, bool(container.streams.audio), (stream.width, stream.height), float(stream.average_rate)
