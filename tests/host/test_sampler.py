@@ -1,0 +1,236 @@
+"""World Shot Sampler and Reference Attention through a real ComfyUI server with tiny Wan models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from graphs import Graph, ksampler, load_clip_vision, load_wan, out
+from safetensors.torch import load_file
+
+from models.color_continuity import lab_mean_shifts
+
+SIZE = 64
+CHAIN_SIZE = 32
+
+
+def with_defaults(object_info: dict, class_type: str, **inputs) -> dict:
+    """Every required widget of a node at its default, overridden by ``inputs``."""
+    values = {}
+    for name, spec in object_info[class_type]["input"]["required"].items():
+        kind, options = spec[0], (spec[1] if len(spec) > 1 else {})
+        if isinstance(kind, list):
+            values[name] = options.get("default", kind[0])
+        elif kind == "COMBO":
+            values[name] = options.get("default", options.get("options", [None])[0])
+        elif "default" in options:
+            values[name] = options["default"]
+    values.update(inputs)
+    return values
+
+
+class SamplerGraph:
+    """Tiny Wan T2V, a one-entity world (a flat-coloured toy) and one short shot, ready for sampler nodes."""
+
+    def __init__(self, comfy, tiny_models, frames: int = 9, size: int = SIZE, color: int = 0xC04020,
+                 dit: str = "wan_t2v") -> None:
+        self.comfy, self.info, self.graph = comfy, comfy.object_info(), Graph()
+        self.model, self.clip, self.vae = load_wan(self.graph, tiny_models, dit)
+        image = self.graph.node("EmptyImage", width=size, height=size, batch_size=1, color=color)
+        reference = self.add("WorldKitReference", image=out(image), name="toy", kind="object",
+                             description="a wooden toy", width=size, height=size)
+        self.views = reference
+        world = self.add("WorldKitWorld", reference_1=out(reference))
+        self.world = self.add("WorldKitEncodeReferences", references=out(world), vae=out(self.vae), width=size,
+                              height=size)
+        self.shot = self.add("WorldKitShot", prompt="the toy leans against the curb", entities="toy",
+                             duration="frames", frames=frames, resolution="custom", width=size, height=size,
+                             fps=16, seed=0)
+
+    def add(self, class_type: str, **inputs) -> str:
+        return self.graph.node(class_type, **with_defaults(self.info, class_type, **inputs))
+
+    def sampler(self, name: str, **inputs) -> str:
+        settings = dict(seed=7, steps=2, cfg=1.0, sampler_name="euler", scheduler="simple", denoise=1.0,
+                        candidates=1, reference_attention=0.0)
+        settings.update(inputs)
+        node = self.add("WorldKitWorldShotSampler", model=out(self.model), vae=out(self.vae), clip=out(self.clip),
+                        world=out(self.world), shot=out(self.shot), **settings)
+        self.probe(name, images=out(node, 0), text=out(node, 3))
+        return node
+
+    def probe(self, name: str, **inputs) -> str:
+        return self.graph.node("WorldKitTestSaveTensor", name=name, **inputs)
+
+    def run(self) -> dict:
+        result = self.result = self.comfy.run(self.graph.prompt())
+        probes = {}
+        for node_id, output in result.outputs.items():
+            node = self.graph.nodes[node_id]
+            if node["class_type"] != "WorldKitTestSaveTensor":
+                continue
+            name = node["inputs"]["name"]
+            files = output.get("files", [])
+            images = load_file(str(self.comfy.output_dir / files[0]))["images"] if files else None
+            text = output.get("text", [""])[0]
+            probes[name] = (images, json.loads(text) if text else None)
+        return probes
+
+
+def test_same_seed_same_frames_and_another_seed_differs(comfy, tiny_models):
+    graph = SamplerGraph(comfy, tiny_models)
+    first_node = graph.sampler("first", seed=7)
+    components = graph.graph.node("GetVideoComponents", video=out(first_node, 2))
+    graph.probe("video", images=out(components, 0))
+    graph.probe("boundaries", text=out(first_node, 1))
+    graph.sampler("again", seed=7, steps=2, denoise=1.0, cfg=1.0 + 0.0)
+    graph.sampler("other", seed=8)
+    probes = graph.run()
+    first, report = probes["first"]
+    assert first.shape == (9, SIZE, SIZE, 3)
+    assert torch.equal(first, probes["again"][0])
+    assert not torch.equal(first, probes["other"][0])
+    assert report["shots"][0]["seeds"] == [7]
+    assert torch.equal(probes["video"][0], first)
+    assert probes["boundaries"][1] == [{"shot": 0, "start": 0, "end": 9}]
+
+
+def test_best_of_n_picks_the_argmax_and_reports_every_score(comfy, tiny_models):
+    graph = SamplerGraph(comfy, tiny_models)
+    best_node = graph.sampler("best", seed=20, candidates=3)
+    for offset in range(3):
+        single = graph.sampler(f"single{offset}", seed=20 + offset, candidates=1)
+        scored = graph.add("WorldKitScoreConsistency", frames=out(single, 0), references=out(graph.world),
+                           entities="toy")
+        graph.probe(f"score{offset}", text=out(scored, 1))
+    probes = graph.run()
+    frames, report = probes["best"]
+    shot = report["shots"][0]
+    assert shot["seeds"] == [20, 21, 22]
+    assert len(shot["scores"]) == 3 and len(shot["candidates"]) == 3
+    assert shot["chosen"] == max(range(3), key=lambda i: (shot["scores"][i], -i))
+    assert shot["chosen_seed"] == 20 + shot["chosen"]
+    for offset in range(3):
+        assert probes[f"single{offset}"][1]["shots"][0]["scores"] == [None]  # one candidate: nothing to choose
+        independent = probes[f"score{offset}"][1]["overall"]
+        assert shot["scores"][offset] == pytest.approx(independent, abs=1e-6)
+    assert torch.equal(frames, probes[f"single{shot['chosen']}"][0])
+    progress = [(value, total) for node, value, total in graph.result.progress if node == best_node]
+    assert progress and progress[-1] == (6, 6)  # one bar over candidates x steps
+
+
+def test_strength_zero_equals_bind_shot_and_plain_ksampler_bit_for_bit(comfy, tiny_models):
+    graph = SamplerGraph(comfy, tiny_models)
+    graph.sampler("sampler", seed=5, reference_attention=0.0)
+    bind = graph.add("WorldKitBindShot", model=out(graph.model), vae=out(graph.vae), clip=out(graph.clip),
+                     world=out(graph.world), shot=out(graph.shot))
+    sampled = ksampler(graph.graph, out(graph.model), out(bind, 0), out(bind, 1), out(bind, 2), seed=5, steps=2)
+    trimmed = graph.graph.node("TrimVideoLatent", samples=out(sampled), trim_amount=out(bind, 3))
+    decoded = graph.graph.node("VAEDecode", samples=out(trimmed), vae=out(graph.vae))
+    graph.probe("ksampler", images=out(decoded), text=out(bind, 5))
+    # The Reference Attention node at strength 0 hands KSampler the model unchanged.
+    patched = graph.add("WorldKitReferenceAttention", model=out(graph.model), world=out(graph.world), entities="toy",
+                        strength=0.0)
+    sampled_patched = ksampler(graph.graph, out(patched), out(bind, 0), out(bind, 1), out(bind, 2), seed=5, steps=2)
+    trimmed_patched = graph.graph.node("TrimVideoLatent", samples=out(sampled_patched), trim_amount=out(bind, 3))
+    graph.probe("node_zero", images=out(graph.graph.node("VAEDecode", samples=out(trimmed_patched),
+                                                          vae=out(graph.vae))))
+    probes = graph.run()
+    ours, report = probes["sampler"]
+    native, info = probes["ksampler"]
+    assert info["trim_latent"] >= 1  # the T2V binding prepends the reference, so trimming is exercised
+    assert report["shots"][0]["trim_latent_frames"] == info["trim_latent"]
+    assert torch.equal(ours, native)
+    assert torch.equal(probes["node_zero"][0], native)
+
+
+def test_reference_attention_changes_output_and_attends_to_the_reference_tokens(comfy, tiny_models):
+    graph = SamplerGraph(comfy, tiny_models)
+    graph.sampler("plain", seed=3, reference_attention=0.0)
+    graph.sampler("attended", seed=3, reference_attention=1.0)
+    graph.probe("views", images=out(graph.views, 1))
+    bind = graph.add("WorldKitBindShot", model=out(graph.model), vae=out(graph.vae), clip=out(graph.clip),
+                     world=out(graph.world), shot=out(graph.shot))
+    patched = graph.add("WorldKitReferenceAttention", model=out(graph.model), world=out(graph.world), entities="toy",
+                        strength=0.5)
+    for name, model in (("ks_plain", graph.model), ("ks_patched", patched)):
+        sampled = ksampler(graph.graph, out(model), out(bind, 0), out(bind, 1), out(bind, 2), seed=3, steps=2)
+        graph.probe(name, images=out(graph.graph.node("VAEDecode", samples=out(sampled), vae=out(graph.vae))))
+    probes = graph.run()
+    plain, plain_report = probes["plain"]
+    attended, report = probes["attended"]
+    assert attended.shape == plain.shape
+    assert not torch.equal(attended, plain)  # tiny random weights: the change is small but real
+    assert not torch.equal(probes["ks_plain"][0], probes["ks_patched"][0])
+
+    views = probes["views"][0]
+    view_tokens = (SIZE // 16) ** 2  # each view is encoded at the shot's 64x64: an 8x8 latent in 2x2 patches
+    shot = report["shots"][0]
+    attention = shot["reference_attention"]
+    latent_frames = (9 - 1) // 4 + 1 + shot["trim_latent_frames"]
+    assert attention["reference_tokens"] == views.shape[0] * view_tokens
+    assert attention["video_tokens"] == latent_frames * (SIZE // 16) ** 2
+    blocks, steps = 2, 2
+    assert attention["extended_calls"] == blocks * steps  # cfg 1: one model call per step
+    plain_attention = plain_report["shots"][0]["reference_attention"]
+    assert plain_attention["extended_calls"] == plain_attention["captured_blocks"] == 0
+
+
+@pytest.mark.parametrize("dit", ["wan_vace", "wan_i2v"])
+def test_reference_attention_runs_on_vace_and_image_to_video_models(comfy, tiny_models, dit):
+    graph = SamplerGraph(comfy, tiny_models, dit=dit)
+    vision = {"clip_vision": out(load_clip_vision(graph.graph, tiny_models))} if dit == "wan_i2v" else {}
+    graph.sampler("plain", seed=4, reference_attention=0.0, **vision)
+    graph.sampler("attended", seed=4, reference_attention=0.8, **vision)
+    probes = graph.run()
+    plain, attended = probes["plain"][0], probes["attended"][0]
+    attention = probes["attended"][1]["shots"][0]["reference_attention"]
+    assert attended.shape == plain.shape == (9, SIZE, SIZE, 3)
+    assert not torch.equal(attended, plain)
+    assert attention["reference_tokens"] == (SIZE // 16) ** 2
+    assert attention["extended_calls"] == 2 * 2  # two blocks, two steps
+
+
+def test_chained_161_frame_shot_is_seamless_and_colour_continuous(comfy, tiny_models):
+    graph = SamplerGraph(comfy, tiny_models, frames=161, size=CHAIN_SIZE)
+    graph.sampler("long", seed=11, native_frames=81, overlap_frames=9)
+    frames, report = graph.run()["long"]
+    assert frames.shape == (161, CHAIN_SIZE, CHAIN_SIZE, 3)
+    segments = report["shots"][0]["candidates"][0]["segments"]
+    assert [(s["start"], s["frames"]) for s in segments] == [(0, 81), (72, 81), (144, 17)]
+
+    seam_steps = {i for s in segments[1:] for i in range(s["start"] - 1, s["start"] + s["context"])}
+    inside = [i for i in range(160) if i not in seam_steps]
+    steps = (frames[1:] - frames[:-1]).abs().mean(dim=(1, 2, 3))
+    assert max(float(steps[i]) for i in seam_steps) <= max(float(steps[i]) for i in inside)
+    shifts = lab_mean_shifts(frames)
+    assert max(float(shifts[i]) for i in seam_steps) <= max(float(shifts[i]) for i in inside)
+
+
+def test_shots_at_different_frame_rates_are_refused_before_sampling(comfy, tiny_models):
+    graph = SamplerGraph(comfy, tiny_models)
+    other = graph.add("WorldKitShot", prompt="the toy at dusk", entities="toy", duration="frames", frames=9,
+                      resolution="custom", width=SIZE, height=SIZE, fps=24)
+    shots = graph.add("WorldKitShotList", shot_1=out(graph.shot), shot_2=out(other))
+    node = graph.add("WorldKitWorldShotSampler", model=out(graph.model), vae=out(graph.vae), clip=out(graph.clip),
+                     world=out(graph.world), shots=out(shots), seed=0, steps=1, cfg=1.0, sampler_name="euler",
+                     scheduler="simple", denoise=1.0, candidates=1, reference_attention=0.0)
+    graph.probe("never", text=out(node, 3))
+    result = comfy.run(graph.graph.prompt(), expect_error=True)
+    assert result.error["node_type"] == "WorldKitWorldShotSampler"
+    assert "different frame rates [16, 24]" in result.error["exception_message"]
+    assert not any(node_id == node for node_id, _, _ in result.progress)
+
+
+def test_interrupt_stops_the_sampler_within_the_step(comfy, tiny_models):
+    graph = SamplerGraph(comfy, tiny_models, frames=161, size=CHAIN_SIZE)
+    steps, interrupt_call = 6, 9  # cfg 1: one model call per step; the call lands in the second segment
+    graph.model = graph.graph.node("WorldKitTestInterruptAtCall", model=out(graph.model), call=interrupt_call)
+    node = graph.sampler("interrupted", seed=1, steps=steps, candidates=2)
+    result = comfy.run(graph.graph.prompt())
+    reached = [value for node_id, value, _ in result.progress if node_id == node]
+    assert reached and max(reached) == interrupt_call - 1  # the step whose model call saw the interrupt never ends
+    probes = [n for n, spec in graph.graph.nodes.items() if spec["class_type"] == "WorldKitTestSaveTensor"]
+    assert probes and not set(probes) & set(result.outputs)  # nothing downstream of the sampler ran
+    assert result.history.get("status", {}).get("status_str") != "success"

@@ -1,0 +1,64 @@
+"""Test-only probe nodes mounted into the host-tier server, never shipped with the pack.
+
+- WorldKitTestSaveTensor: PNG output is 8-bit, which hides small differences; this node writes IMAGE
+  batches to safetensors in the output folder and echoes text, so tests can compare exact values.
+- WorldKitTestInterruptAtCall: a MODEL whose Nth diffusion-model call requests an interrupt (as the
+  /interrupt endpoint does), so a test can check that sampling stops within that step.
+"""
+
+import os
+
+import comfy.model_management
+import comfy.patcher_extension
+import folder_paths
+from safetensors.torch import save_file
+
+
+class WorldKitTestSaveTensor:
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
+        return {
+            "required": {"name": ("STRING", {"default": "probe"})},
+            "optional": {"images": ("IMAGE",), "text": ("STRING", {"forceInput": True})},
+        }
+
+    RETURN_TYPES = ()
+    FUNCTION = "save"
+    OUTPUT_NODE = True
+    CATEGORY = "testing"
+
+    def save(self, name, images=None, text=None):
+        ui = {"text": [text or ""], "files": []}
+        if images is not None:
+            file_name = f"{name}.safetensors"
+            save_file({"images": images.contiguous().cpu()}, os.path.join(folder_paths.get_output_directory(), file_name))
+            ui["files"].append(file_name)
+        return {"ui": ui}
+
+
+class WorldKitTestInterruptAtCall:
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
+        return {"required": {"model": ("MODEL",), "call": ("INT", {"default": 3, "min": 1})}}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "patch"
+    CATEGORY = "testing"
+
+    def patch(self, model, call):
+        calls = []
+
+        def wrapper(executor, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == call:
+                comfy.model_management.interrupt_current_processing(True)
+            return executor(*args, **kwargs)
+
+        patched = model.clone()
+        patched.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.DIFFUSION_MODEL, "worldkit_test_interrupt",
+                                     wrapper)
+        return (patched,)
+
+
+NODE_CLASS_MAPPINGS = {"WorldKitTestSaveTensor": WorldKitTestSaveTensor,
+                       "WorldKitTestInterruptAtCall": WorldKitTestInterruptAtCall}
