@@ -1,0 +1,145 @@
+"""Colour match an element to a plate: Reinhard LAB mean/std, per-channel histogram matching, or MKL (Pitié & Kokaram).
+
+Statistics are taken over the whole clip (on a 1/4-size copy, which leaves means, spreads and histograms unchanged
+to within sampling noise), so the correction is stable in time. Where masks are given, only the pixels they select
+count: the element's own matte, and the plate region around where the element lands.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from . import frame_ops
+from .checks import as_image, as_mask, mark_finite_all, new_frames, optional_mask
+from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
+from .colorspace import lab_to_rgb, rgb_to_lab
+
+METHODS = ("reinhard_lab", "histogram", "mkl")
+STATS_SCALE = 4
+HISTOGRAM_QUANTILES = 256
+MIN_LAB_SPREAD = 1.0  # about one just-noticeable difference: a flat element is shifted, never amplified without bound
+MIN_RGB_SPREAD = 1.0 / 255.0
+
+
+def sample_pixels(
+    frames: torch.Tensor, weights: torch.Tensor | None, to_lab: bool, max_frames: int = 24
+) -> np.ndarray:
+    """Pixels [N, 3] from up to `max_frames` evenly spaced frames at 1/4 size, kept where the weight is above 0.5."""
+    count = frames.shape[0]
+    picks = np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int))
+
+    def sample(index: int) -> np.ndarray:
+        frame = frame_ops.view(frames[index])
+        height, width = frame.shape[:2]
+        size = (max(1, width // STATS_SCALE), max(1, height // STATS_SCALE))
+        small = frame_ops.resize(frame, *size)
+        pixels = (rgb_to_lab(small) if to_lab else small).reshape(-1, 3)
+        if weights is None:
+            return pixels
+        return pixels[frame_ops.resize(frame_ops.view(weights[index]), *size).reshape(-1) > 0.5]
+
+    pixels = np.concatenate(map_frames(sample, picks))
+    if pixels.shape[0] < 16:
+        raise ValueError("the masks select fewer than 16 pixels to measure colour from; widen the region or element mask.")
+    return pixels.astype(np.float64)
+
+
+def reinhard_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """3x4 affine in LAB mapping the source mean/std onto the target's, channel by channel (Reinhard et al. 2001)."""
+    scale = target.std(0) / np.maximum(source.std(0), MIN_LAB_SPREAD)
+    offset = target.mean(0) - source.mean(0) * scale
+    return np.concatenate([np.diag(scale), offset[:, None]], axis=1)
+
+
+def _sqrtm(matrix: np.ndarray) -> np.ndarray:
+    """Square root of a symmetric positive semi-definite matrix."""
+    values, vectors = np.linalg.eigh(matrix)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
+def mkl_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """3x4 affine in RGB: the Monge-Kantorovich linear map between the two colour distributions (Pitié & Kokaram 2007)."""
+    eps = MIN_RGB_SPREAD**2 * np.eye(3)
+    cov_s = np.cov(source, rowvar=False) + eps
+    cov_t = np.cov(target, rowvar=False) + eps
+    root_s = _sqrtm(cov_s)
+    inv_root_s = np.linalg.inv(root_s)
+    linear = inv_root_s @ _sqrtm(root_s @ cov_t @ root_s) @ inv_root_s
+    offset = target.mean(0) - linear @ source.mean(0)
+    return np.concatenate([linear, offset[:, None]], axis=1)
+
+
+def histogram_curves(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel tone curves (input quantiles -> target quantiles), each [3, Q]."""
+    levels = np.linspace(0.0, 1.0, HISTOGRAM_QUANTILES)
+    inputs = np.quantile(source, levels, axis=0).T
+    outputs = np.quantile(target, levels, axis=0).T
+    for channel in range(3):  # np.interp needs strictly rising inputs; flat runs come from clipped or posterised areas
+        inputs[channel] = np.maximum.accumulate(inputs[channel] + np.arange(HISTOGRAM_QUANTILES) * 1e-9)
+    return inputs, outputs
+
+
+def _apply_curves(frame: np.ndarray, curves: tuple[np.ndarray, np.ndarray], out: np.ndarray) -> np.ndarray:
+    inputs, outputs = curves
+    for channel in range(3):
+        out[..., channel] = np.interp(frame[..., channel], inputs[channel], outputs[channel])
+    return out
+
+
+def _apply_affine(frame: np.ndarray, matrix: np.ndarray, out: np.ndarray) -> np.ndarray:
+    cv2.transform(frame, matrix, dst=out)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _apply_lab_affine(frame: np.ndarray, matrix: np.ndarray, out: np.ndarray) -> np.ndarray:
+    lab = rgb_to_lab(frame)
+    return lab_to_rgb(cv2.transform(lab, matrix, dst=lab), out=out)
+
+
+@frame_threads
+def match_colors(
+    element: torch.Tensor,
+    plate: torch.Tensor,
+    method: str = "reinhard_lab",
+    strength: float = 1.0,
+    element_mask: torch.Tensor | None = None,
+    plate_region: torch.Tensor | None = None,
+    progress: Progress | None = None,
+) -> torch.Tensor:
+    """The element IMAGE with its colour statistics moved onto the plate's (optionally only from masked pixels)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
+    element = as_image("element", element)
+    plate = as_image("plate", plate)
+    element_mask = optional_mask("element_mask", element_mask, "element", element)
+    plate_region = optional_mask("plate_region", plate_region, "plate", plate)
+    lab = method == "reinhard_lab"
+    source = sample_pixels(element, element_mask, to_lab=lab)
+    target = sample_pixels(plate, plate_region, to_lab=lab)
+    if method == "histogram":
+        curves = histogram_curves(source, target)
+        transform = lambda frame, out: _apply_curves(frame, curves, out)  # noqa: E731
+    else:
+        matrix = (reinhard_transform if lab else mkl_transform)(source, target).astype(np.float32)
+        apply = _apply_lab_affine if lab else _apply_affine
+        transform = lambda frame, out: apply(frame, matrix, out)  # noqa: E731
+    out = new_frames(*element.shape)
+
+    def match_frame(index: int) -> None:
+        transform(frame_ops.view(element[index]), frame_ops.view(out[index]))
+        if strength < 1.0:
+            torch.lerp(element[index], out[index], float(strength), out=out[index])
+
+    for part in chunk_slices(element.shape[0], 8):
+        each_frame(match_frame, part)
+        report(progress, part)
+    return mark_finite_all(out)
+
+
+def region_around(mask: torch.Tensor, pixels: int) -> torch.Tensor:
+    """The plate region around where the element lands: its matte grown by `pixels` (solid where the matte is above 0.5)."""
+    mask = as_mask("element_mask", mask)
+    binary = (mask > 0.5).float()
+    return torch.stack([torch.from_numpy(frame_ops.grow(frame_ops.view(frame), int(pixels))) for frame in binary])

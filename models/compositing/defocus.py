@@ -1,0 +1,104 @@
+"""Defocus match: measure how soft the plate is near the insertion point and blur the element to match.
+
+Sharpness is the ratio of fine-band to mid-band detail energy on luminance; it depends on blur, not on contrast,
+and falls monotonically as an image is blurred. The element's blur is found by bisection on that ratio.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from . import frame_ops
+from .checks import as_image, as_mask, fit_frames, mark_finite_all, new_frames, optional_mask, same_size
+from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
+
+MAX_SIGMA = 16.0
+SHAPES = ("gaussian", "disk")
+
+
+def _luma(frame: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+
+
+def sharpness(frame: np.ndarray, keep: np.ndarray | None = None) -> float:
+    """Fine-band / mid-band mean absolute detail of one frame's luminance, over the kept pixels."""
+    luma = _luma(frame)
+    g1 = frame_ops.gaussian_blur(luma, 1.0)
+    g2 = frame_ops.gaussian_blur(luma, 2.0)
+    fine, mid = np.abs(luma - g1), np.abs(g1 - g2)
+    if keep is not None:
+        if keep.sum() < 64:
+            raise ValueError("fewer than 64 pixels are left to measure sharpness from; widen the region or mask.")
+        fine, mid = fine[keep], mid[keep]
+    return float(fine.mean() / max(mid.mean(), 1e-8))
+
+
+def _sample(frames: torch.Tensor, mask: torch.Tensor | None, count: int = 3) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    picks = np.unique(np.linspace(0, frames.shape[0] - 1, min(count, frames.shape[0])).round().astype(int))
+    return [(frames[i].numpy(), None if mask is None else mask[i].numpy() > 0.5) for i in picks]
+
+
+@frame_threads
+def estimate_defocus(
+    element: torch.Tensor, plate: torch.Tensor, element_mask: torch.Tensor | None = None, plate_region: torch.Tensor | None = None
+) -> float:
+    """Gaussian sigma (pixels) that brings the element's sharpness down to the plate's; 0 when the element is already softer."""
+    element, plate = as_image("element", element), as_image("plate", plate)
+    element_mask = optional_mask("element_mask", element_mask, "element", element)
+    plate_region = optional_mask("plate_region", plate_region, "plate", plate)
+    target = np.median([sharpness(f, k) for f, k in _sample(plate, plate_region)])
+    samples = _sample(element, element_mask)
+
+    def element_sharpness(sigma: float) -> float:
+        return float(np.median([sharpness(frame_ops.gaussian_blur(f, sigma), k) for f, k in samples]))
+
+    if element_sharpness(0.0) <= target:
+        return 0.0
+    low, high = 0.0, MAX_SIGMA
+    for _ in range(14):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if element_sharpness(middle) > target else (low, middle)
+    return 0.5 * (low + high)
+
+
+def _disk(radius: float) -> np.ndarray:
+    size = 2 * int(np.ceil(radius)) + 1
+    kernel = np.zeros((size * 8, size * 8), np.float32)
+    cv2.circle(kernel, (size * 4, size * 4), int(radius * 8), 1.0, -1, lineType=cv2.LINE_AA)
+    kernel = cv2.resize(kernel, (size, size), interpolation=cv2.INTER_AREA)
+    return kernel / kernel.sum()
+
+
+@frame_threads
+def defocus(
+    element: torch.Tensor, alpha: torch.Tensor, sigma: float, shape: str = "gaussian", progress: Progress | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Blur the premultiplied element and its alpha together: a Gaussian of `sigma`, or a lens disk of radius 2*sigma."""
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(SHAPES)}; got {shape!r}.")
+    element = as_image("element", element)
+    frames = element.shape[0]
+    alpha = fit_frames("element_mask", as_mask("element_mask", alpha), frames)
+    same_size("element_mask", alpha, "element", element)
+    if sigma <= 0:
+        return element, alpha.clone()
+    kernel = _disk(2.0 * sigma) if shape == "disk" else None
+    out, out_alpha = new_frames(*element.shape), new_frames(*alpha.shape)
+
+    def defocus_frame(index: int) -> None:
+        premultiplied = np.dstack([element[index].numpy() * alpha[index].numpy()[..., None], alpha[index].numpy()])
+        if kernel is None:
+            blurred = frame_ops.gaussian_blur(premultiplied, sigma)
+        else:
+            blurred = cv2.filter2D(premultiplied, -1, kernel, borderType=cv2.BORDER_REFLECT)
+        coverage = np.clip(blurred[..., 3], 0.0, 1.0)
+        colour = np.clip(blurred[..., :3] / np.maximum(coverage, 1e-6)[..., None], 0.0, 1.0)
+        out[index] = torch.from_numpy(np.where(coverage[..., None] > 1e-6, colour, element[index].numpy()))
+        out_alpha[index] = torch.from_numpy(coverage)
+
+    for part in chunk_slices(frames, 8):
+        each_frame(defocus_frame, part)
+        report(progress, part)
+    return mark_finite_all(out, out_alpha)

@@ -1,0 +1,51 @@
+"""Per-frame spatial kernels through OpenCV on zero-copy numpy views of CPU tensors."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+
+def view(frame: torch.Tensor) -> np.ndarray:
+    """A numpy view of one CPU float32 frame (no copy)."""
+    return frame.numpy()
+
+
+def resize(frame: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Area-average when shrinking, bilinear when growing."""
+    shrinking = width * height < frame.shape[0] * frame.shape[1]
+    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+def gaussian_blur(frame: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur with reflected borders; sigma in pixels, 0 returns the frame."""
+    if sigma <= 0:
+        return frame
+    return cv2.GaussianBlur(frame, (0, 0), sigmaX=float(sigma), borderType=cv2.BORDER_REFLECT)
+
+
+def wide_blur(frame: np.ndarray, sigma: float) -> np.ndarray:
+    """A large Gaussian blur computed on a reduced copy: a wide blur has no detail a smaller grid would lose."""
+    factor = int(max(1, sigma // 3))
+    if factor == 1:
+        return gaussian_blur(frame, sigma)
+    height, width = frame.shape[:2]
+    small = resize(frame, max(1, width // factor), max(1, height // factor))
+    return resize(gaussian_blur(small, sigma / factor), width, height)
+
+
+def grow(frame: np.ndarray, pixels: int) -> np.ndarray:
+    """Dilate (pixels > 0) or erode (pixels < 0) with a round structuring element."""
+    if pixels == 0:
+        return frame
+    size = 2 * abs(pixels) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return cv2.dilate(frame, kernel) if pixels > 0 else cv2.erode(frame, kernel)
+
+
+def warp_affine(frame: np.ndarray, matrix: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resample `frame` through a 2x3 forward affine `matrix` onto a width x height canvas, transparent outside."""
+    return cv2.warpAffine(
+        frame, matrix.astype(np.float64), (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )

@@ -1,0 +1,50 @@
+"""Light wrap: the plate's light bleeding a little over the element's edges, as a lens and film do."""
+
+from __future__ import annotations
+
+import torch
+
+from . import frame_ops
+from .checks import as_image, as_mask, fit_frames, mark_finite_all, new_frames, same_size
+from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
+
+
+@frame_threads
+def light_wrap(
+    element: torch.Tensor,
+    matte: torch.Tensor,
+    plate: torch.Tensor,
+    radius: float = 24.0,
+    strength: float = 0.6,
+    progress: Progress | None = None,
+) -> torch.Tensor:
+    """Screen a blurred plate onto the element where it borders the plate.
+
+    The wrap weight at an element pixel is its alpha times the share of plate seen around it within `radius`
+    (a Gaussian of that sigma), so it is strongest at the edge and fades inwards. Element and plate share one frame size.
+    """
+    element = as_image("element", element)
+    frames = element.shape[0]
+    matte = fit_frames("matte", as_mask("matte", matte), frames)
+    plate = fit_frames("plate", as_image("plate", plate), frames)
+    same_size("matte", matte, "element", element)
+    same_size("plate", plate, "element", element)
+    _, height, width, _ = element.shape
+    factor = int(max(1, radius // 3))
+    small_w, small_h = max(1, width // factor), max(1, height // factor)
+    sigma = max(radius / factor, 0.5)
+    out = new_frames(*element.shape)
+
+    def wrap_frame(index: int) -> None:
+        alpha = frame_ops.view(matte[index])
+        glow = frame_ops.gaussian_blur(frame_ops.resize(frame_ops.view(plate[index]), small_w, small_h), sigma)
+        seen = frame_ops.gaussian_blur(1.0 - frame_ops.resize(alpha, small_w, small_h), sigma) * strength
+        glow = torch.from_numpy(frame_ops.resize(glow, width, height))
+        weight = torch.from_numpy(frame_ops.resize(seen, width, height)).mul_(matte[index])
+        wrap = glow.mul_(weight[..., None])
+        torch.addcmul(wrap, wrap, element[index], value=-1.0, out=out[index]).add_(element[index])
+
+    for part in chunk_slices(frames, 8):
+        each_frame(wrap_frame, part)
+        report(progress, part)
+    return mark_finite_all(out)

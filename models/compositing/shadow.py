@@ -1,0 +1,83 @@
+"""Contact shadow: the element's matte cast onto a ground line, sharp where it touches and softer with distance."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from . import frame_ops
+from .checks import as_image, as_mask, fit_frames, mark_finite_all, new_frames, same_size
+from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
+from .colorspace import linear_to_srgb, srgb_to_linear
+
+MIN_RISE = 0.03
+
+
+def solid_rows(alpha: np.ndarray, threshold: float = 0.5) -> tuple[float, float] | None:
+    """Top and bottom image rows where the matte is solid (the bottom is where the element stands); None if empty."""
+    rows = np.nonzero((alpha > threshold).any(axis=1))[0]
+    return (float(rows[0]), float(rows[-1])) if rows.size else None
+
+
+def cast_matrix(ground: float, angle: float, length: float) -> np.ndarray:
+    """Affine map of image points onto their shadow on the ground line y = ground.
+
+    A point at height h = ground - y above the ground lands length*h away along `angle` (degrees; 0 points right,
+    90 straight up the frame, i.e. away from camera).
+    """
+    radians = math.radians(angle)
+    along_x, along_y = length * math.cos(radians), length * math.sin(radians)
+    if abs(along_y) < MIN_RISE:  # a shadow exactly along the ground line would have no height: keep it a sliver
+        along_y = math.copysign(MIN_RISE, along_y)
+    return np.array([[1.0, -along_x, along_x * ground], [0.0, along_y, ground * (1.0 - along_y)]])
+
+
+@frame_threads
+def contact_shadow(
+    plate: torch.Tensor,
+    matte: torch.Tensor,
+    angle: float = 120.0,
+    length: float = 0.35,
+    softness: float = 12.0,
+    opacity: float = 0.6,
+    ground_line: float | None = None,
+    progress: Progress | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Darken the plate with the element's cast shadow -> (shadowed plate, shadow MASK).
+
+    `ground_line` is the ground's height as a fraction of the frame from the top; None finds it per frame at the
+    lowest solid row of the matte. Softness is the blur (pixels) at the shadow's far end; it falls to 1 px at contact.
+    The shadow multiplies the plate in linear light, as an occluded light would.
+    """
+    plate = as_image("plate", plate)
+    matte = as_mask("matte", matte)
+    frames = max(plate.shape[0], matte.shape[0])
+    plate, matte = fit_frames("plate", plate, frames), fit_frames("matte", matte, frames)
+    same_size("matte", matte, "plate", plate)
+    _, height, width, _ = plate.shape
+    rows = torch.arange(height, dtype=torch.float32)[:, None]
+    out = plate.clone()
+    shadows = new_frames(frames, height, width).zero_()
+
+    def shadow_frame(index: int) -> None:
+        alpha = matte[index].numpy()
+        extent = solid_rows(alpha)
+        if extent is None:
+            return
+        top, bottom = extent
+        ground = bottom if ground_line is None else ground_line * (height - 1)
+        cast = frame_ops.warp_affine(alpha, cast_matrix(ground, angle, length), width, height)
+        sharp = torch.from_numpy(frame_ops.gaussian_blur(cast, 1.0))
+        soft = torch.from_numpy(frame_ops.wide_blur(cast, max(softness, 1.0)))
+        reach = max(1.0, length * (ground - top))  # how far the far end of the shadow lies from the ground line
+        spread = ((ground - rows).abs() / reach).clamp(0.0, 1.0)
+        shadow = torch.lerp(sharp, soft, spread).mul_(opacity).clamp_(0.0, 1.0)
+        shadows[index] = shadow
+        out[index] = linear_to_srgb(srgb_to_linear(plate[index]) * (1.0 - shadow[..., None]))
+
+    for part in chunk_slices(frames, 8):
+        each_frame(shadow_frame, part)
+        report(progress, part)
+    return mark_finite_all(out, shadows)

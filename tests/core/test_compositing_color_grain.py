@@ -1,0 +1,125 @@
+"""Color Match and Grain Match on constructed plates with known statistics."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
+
+from models.compositing.color_match import METHODS, match_colors, region_around
+from models.compositing.grain import match_grain, measure_grain
+
+
+def lab_stats(image: torch.Tensor, keep: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
+    pixels = np.concatenate([cv2.cvtColor(frame.numpy(), cv2.COLOR_RGB2Lab).reshape(-1, 3) for frame in image])
+    if keep is not None:
+        pixels = pixels[keep.reshape(-1).numpy()]
+    return pixels.mean(0), pixels.std(0)
+
+
+def delta_e(a: torch.Tensor, b: torch.Tensor, keep_a=None, keep_b=None) -> float:
+    """CIE76 distance between mean LAB colours plus the distance between LAB spreads."""
+    mean_a, std_a = lab_stats(a, keep_a)
+    mean_b, std_b = lab_stats(b, keep_b)
+    return float(np.linalg.norm(mean_a - mean_b) + np.linalg.norm(std_a - std_b))
+
+
+@pytest.fixture
+def element_and_plate():
+    plate = textured(3, (0.55, 0.45, 0.3), 0.5, seed=4)  # warm, contrasty plate
+    element = textured(3, (0.3, 0.4, 0.7), 0.2, seed=5)  # cool, flat element
+    return element, plate
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_color_match_lowers_lab_delta_e(element_and_plate, method):
+    element, plate = element_and_plate
+    before = delta_e(element, plate)
+    matched = match_colors(element, plate, method)
+    assert matched.shape == element.shape and matched.dtype == torch.float32
+    assert before > 10.0
+    assert delta_e(matched, plate) < 0.25 * before
+
+
+def test_color_match_strength_zero_is_identity_and_half_is_between(element_and_plate):
+    element, plate = element_and_plate
+    assert torch.allclose(match_colors(element, plate, "mkl", strength=0.0), element)
+    full = match_colors(element, plate, "mkl")
+    half = match_colors(element, plate, "mkl", strength=0.5)
+    assert torch.allclose(half, 0.5 * (element + full), atol=1e-5)
+
+
+def test_color_match_reads_only_the_plate_region_and_element_matte(element_and_plate):
+    element, _ = element_and_plate
+    matte = soft_disc(3) > 0.5
+    split_plate = torch.where(
+        (torch.arange(WIDTH) < WIDTH // 2)[None, None, :, None], torch.tensor([0.8, 0.2, 0.2]), torch.tensor([0.2, 0.8, 0.2])
+    ).expand(3, HEIGHT, WIDTH, 3).contiguous()
+    left = torch.zeros(3, HEIGHT, WIDTH)
+    left[..., : WIDTH // 2] = 1.0
+    element_on_grey = torch.where(matte[..., None], element, torch.tensor(0.5))
+    matched = match_colors(element_on_grey, split_plate, "reinhard_lab", element_mask=matte.float(), plate_region=left)
+    assert delta_e(matched, split_plate, matte, left.bool()) < 0.2 * delta_e(element_on_grey, split_plate, matte, left.bool())
+    region = region_around(matte.float(), 4)
+    assert torch.all(region[matte] == 1.0) and region.sum() > matte.sum()
+
+
+def test_color_match_errors_name_the_bad_input(element_and_plate):
+    element, plate = element_and_plate
+    with pytest.raises(ValueError, match="method must be one of"):
+        match_colors(element, plate, "average")
+    with pytest.raises(ValueError, match="plate_region is 64x48 but plate is 128x96"):
+        match_colors(element, plate, plate_region=torch.ones(1, 48, 64))
+    with pytest.raises(ValueError, match="fewer than 16 pixels"):
+        match_colors(element, plate, element_mask=torch.zeros(1, HEIGHT, WIDTH))
+    broken = plate.clone()
+    broken[2, 0, 0, 1] = float("inf")
+    with pytest.raises(ValueError, match="plate contains NaN or infinite values \\(first at frame 2\\)"):
+        match_colors(element, broken)
+
+
+def smooth_frames(frames: int, seed: int) -> torch.Tensor:
+    return textured(frames, (0.45, 0.5, 0.4), 0.3, seed=seed)
+
+
+@pytest.mark.parametrize("coarse", [False, True])
+def test_grain_match_brings_element_noise_within_ten_percent_of_the_plate(coarse):
+    generator = torch.Generator().manual_seed(7)
+    sigma = torch.tensor([0.02, 0.03, 0.045])
+    noise = torch.randn(4, HEIGHT, WIDTH, 3, generator=generator)
+    if coarse:  # grain clumped at two-pixel scale, as in scanned film
+        noise = torch.nn.functional.interpolate(
+            torch.randn(4, 3, HEIGHT // 2, WIDTH // 2, generator=generator), scale_factor=2, mode="bilinear"
+        ).permute(0, 2, 3, 1) * 1.6
+    plate = smooth_frames(4, seed=8) + noise * sigma
+    element = smooth_frames(4, seed=9) + torch.randn(4, HEIGHT, WIDTH, 3, generator=generator) * 0.005
+    plate_grain = measure_grain(plate).sigma
+    matched = match_grain(element, plate, seed=3)
+    total = lambda profile: np.linalg.norm(profile, axis=0)  # noqa: E731  per-channel grain over both bands
+    before, after, target = total(measure_grain(element).sigma), total(measure_grain(matched).sigma), total(plate_grain)
+    assert np.all(np.abs(before - target) / target > 0.5)
+    relative = np.abs(after - target) / target
+    assert np.all(relative < 0.10), relative
+    fine_dominates = plate_grain[0] > plate_grain[1]
+    assert np.all(fine_dominates != coarse)
+
+
+def test_grain_match_measures_close_to_the_true_sigma_and_varies_per_frame():
+    generator = torch.Generator().manual_seed(11)
+    plate = smooth_frames(3, seed=12) + torch.randn(3, HEIGHT, WIDTH, 3, generator=generator) * 0.03
+    measured = measure_grain(plate).sigma
+    assert np.allclose(measured[0], 0.03, rtol=0.1) and np.all(measured[1] < 0.4 * measured[0])
+    clean = smooth_frames(3, seed=13)
+    grained = match_grain(clean, plate, seed=1) - clean
+    assert not torch.allclose(grained[0], grained[1])
+    assert torch.equal(match_grain(clean, plate, seed=1), match_grain(clean, plate, seed=1))
+
+
+def test_grain_match_adds_nothing_to_an_element_already_as_grainy():
+    generator = torch.Generator().manual_seed(21)
+    plate = smooth_frames(2, seed=22) + torch.randn(2, HEIGHT, WIDTH, 3, generator=generator) * 0.02
+    element = smooth_frames(2, seed=23) + torch.randn(2, HEIGHT, WIDTH, 3, generator=generator) * 0.04
+    added = match_grain(element, plate) - element.clamp(0, 1)
+    assert float(added.std()) < 0.1 * 0.02
