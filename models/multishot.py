@@ -34,6 +34,7 @@ BLEED_TOLERANCE = 0.03  # mean absolute difference (0..1) under which a frame is
 
 class BoundShotLike(Protocol):
     trim_latent_frames: int
+    reference_names: Sequence[str]  # entities the binder put in front of the clip as reference frames
 
 
 @dataclass
@@ -121,6 +122,15 @@ def leading_reference_frames(frames: torch.Tensor, references: Sequence[Referenc
     return count
 
 
+def prepended_references(references: Sequence[Reference], bound: BoundShotLike) -> list[Reference]:
+    """The references the binder prepended as reference frames: only these can bleed into the first frames.
+
+    A start frame (I2V, a continued shot, a location used as the first frame) is meant to open the clip.
+    """
+    names = set(bound.reference_names)
+    return [reference for reference in references if reference.name in names]
+
+
 def _score_value(score: ScoreReport | float) -> float:
     value = score.overall if isinstance(score, ScoreReport) else float(score)
     if math.isnan(value):
@@ -166,7 +176,7 @@ def render_shot(pipeline: ShotPipeline, shot: Shot, base_seed: int, candidates: 
     for index, seed in enumerate(candidate_seeds(base_seed, candidates)):
         timer = _Timer(pipeline.clock)
         frames, segments = render_candidate(pipeline, shot, seed, start_frames, timer, first_binding)
-        bleed = leading_reference_frames(frames, references)
+        bleed = leading_reference_frames(frames, prepended_references(references, first_binding["bound"]))
         frames = frames[bleed:]
         if frames.shape[0] == 0:
             raise ValueError(f"every frame of shot '{shot.name or shot.prompt[:40]}' (seed {seed}) copies a reference "

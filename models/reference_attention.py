@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import torch
 
@@ -88,8 +88,7 @@ class AttentionStats:
     video_tokens: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"extended_calls": self.extended_calls, "captured_blocks": self.captured_blocks,
-                "reference_tokens": self.reference_tokens, "video_tokens": self.video_tokens}
+        return asdict(self)
 
 
 @dataclass

@@ -33,8 +33,9 @@ def make_shot(frames: int = 9, continuity: str = "cut", seed: int = 0, **extra) 
 
 
 class Bound:
-    def __init__(self, shot, context, frames, trim):
+    def __init__(self, shot, context, frames, trim, reference_names=("skunk",)):
         self.shot, self.context, self.frames, self.trim_latent_frames = shot, context, frames, trim
+        self.reference_names = reference_names
 
 
 class FakeModel:
@@ -44,14 +45,15 @@ class FakeModel:
     ``bleed`` makes the first content frame a copy of the reference (the VACE/Phantom complaint).
     """
 
-    def __init__(self, bleed: bool = False) -> None:
+    def __init__(self, bleed: bool = False, prepends: tuple[str, ...] = ("skunk",)) -> None:
         self.bleed = bleed
+        self.prepends = prepends
         self.bind_calls: list[tuple[torch.Tensor | None, int]] = []
         self.sampled_seeds: list[int] = []
 
     def bind(self, shot, context, frames):
         self.bind_calls.append((context, frames))
-        return Bound(shot, context, frames, trim=1)
+        return Bound(shot, context, frames, trim=1, reference_names=self.prepends)
 
     @staticmethod
     def level(seed: int) -> float:
@@ -113,6 +115,15 @@ def test_first_kept_frame_is_never_the_reference_even_when_the_model_bleeds():
     assert result.frames.shape[0] == 8
     assert result.report["candidates"][0]["reference_bleed_frames_dropped"] == 1
     assert result.report["frames"] == 8
+
+
+def test_a_start_frame_that_looks_like_a_reference_is_kept():
+    """A location plate or a start image opens the clip on purpose; only prepended references can bleed."""
+    model = FakeModel(bleed=True, prepends=())
+    result = render_shot_list(model.pipeline(), [make_shot(frames=9)], seed=0, candidates=1)[0]
+    assert result.frames.shape[0] == 9
+    assert torch.allclose(result.frames[0], solid(RED)[0])
+    assert result.report["candidates"][0]["reference_bleed_frames_dropped"] == 0
 
 
 def test_continue_starts_from_the_last_frame_and_cut_does_not():
