@@ -1,0 +1,23 @@
+"""Headless use of WorldKit workflows: UI-to-API conversion and a runner for pipelines (no ComfyUI imports)."""
+
+from .client import NodeFailed, PromptRejected
+from .convert import ConversionError, ui_to_api
+from .overrides import Override, OverrideError, parse_override
+from .requirements import MissingModelsError
+from .runner import MissingInputsError, RunResult, run_workflow
+from .server import ServerStartError
+
+__all__ = [
+    "ConversionError",
+    "MissingInputsError",
+    "MissingModelsError",
+    "NodeFailed",
+    "Override",
+    "OverrideError",
+    "PromptRejected",
+    "RunResult",
+    "ServerStartError",
+    "parse_override",
+    "run_workflow",
+    "ui_to_api",
+]

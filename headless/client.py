@@ -1,0 +1,153 @@
+"""A small asynchronous client for ComfyUI's HTTP and websocket API (aiohttp, which ComfyUI itself requires)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+
+class ServerError(RuntimeError):
+    """The server refused a request; the message carries what it said."""
+
+
+class PromptRejected(ServerError):
+    """/prompt rejected the workflow before running it (validation errors per node)."""
+
+
+class NodeFailed(RuntimeError):
+    """A node raised while the workflow ran."""
+
+    def __init__(self, node_id: str, node_type: str, message: str, traceback: list[str] | None = None):
+        self.node_id, self.node_type, self.message = node_id, node_type, message
+        self.traceback = traceback or []
+        super().__init__(f"node {node_id} ({node_type}) failed: {message}")
+
+
+@dataclass
+class Execution:
+    """What the websocket reported for one prompt."""
+
+    prompt_id: str
+    executed: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[dict], None]
+
+
+def describe_rejection(body: dict) -> str:
+    """One readable message from /prompt's 400 answer: the top error and each node's errors."""
+    error = body.get("error") or {}
+    lines = [error.get("message", "the server rejected the workflow") + (f": {error['details']}" if error.get("details") else "")]
+    for node_id, node_error in (body.get("node_errors") or {}).items():
+        for item in node_error.get("errors", []):
+            detail = f" ({item['details']})" if item.get("details") else ""
+            lines.append(f"  node {node_id} ({node_error.get('class_type', '?')}): {item.get('message', '')}{detail}")
+    return "\n".join(lines)
+
+
+class ComfyClient:
+    """One session against a ComfyUI server; use as `async with ComfyClient(url) as client:`."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url.rstrip("/")
+        self.client_id = uuid.uuid4().hex
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> ComfyClient:
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=30))
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("ComfyClient is used outside `async with`")
+        return self._session
+
+    async def get_json(self, path: str) -> Any:
+        async with self.session.get(self.base_url + path) as response:
+            if response.status != 200:
+                raise ServerError(f"GET {path} answered {response.status}: {await response.text()}")
+            return await response.json()
+
+    async def object_info(self) -> dict:
+        return await self.get_json("/object_info")
+
+    async def upload(self, path: Path) -> str:
+        """Put a local file into the server's input folder under its own name."""
+        form = aiohttp.FormData()
+        form.add_field("image", Path(path).read_bytes(), filename=Path(path).name)
+        form.add_field("overwrite", "true")
+        form.add_field("type", "input")
+        async with self.session.post(self.base_url + "/upload/image", data=form) as response:
+            if response.status != 200:
+                raise ServerError(f"uploading {path} answered {response.status}: {await response.text()}")
+            return (await response.json())["name"]
+
+    async def queue(self, prompt: dict) -> str:
+        body = {"prompt": prompt, "client_id": self.client_id}
+        async with self.session.post(self.base_url + "/prompt", json=body) as response:
+            answer = await response.json(content_type=None)
+            if response.status != 200:
+                raise PromptRejected(describe_rejection(answer))
+            return answer["prompt_id"]
+
+    async def run(self, prompt: dict, on_event: ProgressCallback | None = None) -> Execution:
+        """Queue a prompt and follow the websocket until it finishes; raise NodeFailed on a node error."""
+        ws_url = self.base_url.replace("http", "ws", 1) + f"/ws?clientId={self.client_id}"
+        async with self.session.ws_connect(ws_url, max_msg_size=0) as ws:
+            execution = Execution(await self.queue(prompt))
+            async for message in ws:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    if message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                        raise ServerError("the server closed the websocket before the workflow finished")
+                    continue
+                event = json.loads(message.data)
+                data = event.get("data") or {}
+                if data.get("prompt_id") not in (None, execution.prompt_id):
+                    continue
+                if on_event is not None:
+                    on_event(event)
+                if _finished(event, execution):
+                    return execution
+        raise ServerError("the websocket ended before the workflow finished")
+
+    async def history(self, prompt_id: str) -> dict:
+        return (await self.get_json(f"/history/{prompt_id}")).get(prompt_id, {})
+
+    async def view(self, filename: str, subfolder: str, folder_type: str) -> bytes:
+        params = {"filename": filename, "subfolder": subfolder, "type": folder_type}
+        async with self.session.get(self.base_url + "/view", params=params) as response:
+            if response.status != 200:
+                raise ServerError(f"/view {subfolder}/{filename} answered {response.status}")
+            return await response.read()
+
+
+def _finished(event: dict, execution: Execution) -> bool:
+    """Record the event; True once the prompt has finished and its history is stored. Errors raise."""
+    kind, data = event.get("type"), event.get("data") or {}
+    if kind == "executing" and data.get("node") is not None:
+        execution.executed.append(str(data["node"]))
+    elif kind == "execution_cached":
+        execution.cached.extend(str(node) for node in data.get("nodes", []))
+    elif kind == "execution_error":
+        raise NodeFailed(
+            str(data.get("node_id")),
+            str(data.get("node_type")),
+            f"{data.get('exception_type', 'Error')}: {data.get('exception_message', '').strip()}",
+            data.get("traceback"),
+        )
+    elif kind == "execution_interrupted":
+        raise NodeFailed(str(data.get("node_id")), str(data.get("node_type")), "the run was interrupted")
+    # ComfyUI stores the history only after execution_success; "executing" with no node follows that.
+    return kind == "executing" and data.get("node") is None and data.get("prompt_id") == execution.prompt_id

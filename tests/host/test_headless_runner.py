@@ -1,0 +1,134 @@
+"""`python -m worldkit run` and `run_workflow` against a real ComfyUI server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import av
+import pytest
+from graphs import Graph, encode_prompts, load_wan, out
+
+from headless import MissingModelsError, NodeFailed, run_workflow
+
+PACK_DIR = Path(__file__).resolve().parents[2]
+FRAMES = 5
+
+
+def t2v_video_prompt(tiny_models: dict[str, str]) -> dict:
+    """Tiny Wan T2V: 64x64, 5 frames, 2 steps, saved as a video."""
+    graph = Graph()
+    model, clip, vae = load_wan(graph, tiny_models, "wan_t2v")
+    positive, negative = encode_prompts(graph, clip)
+    latent = graph.node("EmptyHunyuanLatentVideo", width=64, height=64, length=FRAMES, batch_size=1)
+    sampled = graph.node("KSampler", model=out(model), seed=3, steps=2, cfg=1.0, sampler_name="euler",
+                         scheduler="simple", denoise=1.0, positive=out(positive), negative=out(negative),
+                         latent_image=out(latent))
+    frames = graph.node("VAEDecode", samples=out(sampled), vae=out(vae))
+    video = graph.node("CreateVideo", images=out(frames), fps=16.0)
+    graph.node("SaveVideo", video=out(video), filename_prefix="headless/t2v", format="mp4", codec="h264")
+    prompt = graph.prompt()
+    for node_id, entry in prompt.items():
+        entry["_meta"] = {"title": f"{entry['class_type']} {node_id}"}
+    return prompt
+
+
+def cli(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    """`python -m worldkit ...` run from a folder holding the pack as `worldkit`, as in ComfyUI/custom_nodes."""
+    link = cwd / "worldkit"
+    if not link.exists():
+        link.symlink_to(PACK_DIR, target_is_directory=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([sys.executable, "-m", "worldkit", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def frame_count(path: Path) -> tuple[int, int, int]:
+    with av.open(str(path)) as container:
+        frames = list(container.decode(video=0))
+    return len(frames), frames[0].width, frames[0].height
+
+
+def history_size(base_url: str) -> int:
+    with urllib.request.urlopen(f"{base_url}/history", timeout=30) as response:
+        return len(json.loads(response.read()))
+
+
+def test_cli_runs_a_workflow_shows_progress_and_downloads_the_video(comfy, tiny_models, tmp_path):
+    workflow = tmp_path / "t2v.json"
+    workflow.write_text(json.dumps(t2v_video_prompt(tiny_models)))
+    done = cli(["run", str(workflow), "--server", comfy.base_url, "--out", str(tmp_path / "renders"),
+                "--set", "KSampler.steps=3", "--set", "6.length=9"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    videos = list((tmp_path / "renders" / "headless").glob("t2v*.mp4"))
+    assert len(videos) == 1 and str(videos[0]) in done.stdout
+    assert frame_count(videos[0]) == (9, 64, 64), "the --set length override reached the graph"
+    assert "node 7 (KSampler)" in done.stderr
+    assert "3/3" in done.stderr and "[" + "#" * 30 + "]" in done.stderr, "a progress bar for the 3 sampler steps"
+
+
+def test_cli_exits_non_zero_naming_the_failing_node(comfy, tmp_path):
+    (comfy.input_dir / "worldkit_not_an_image.png").write_bytes(b"this is not a png")
+    prompt = {"1": {"class_type": "LoadImage", "inputs": {"image": "worldkit_not_an_image.png"}},
+              "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "headless/bad"}}}
+    workflow = tmp_path / "bad.json"
+    workflow.write_text(json.dumps(prompt))
+    done = cli(["run", str(workflow), "--server", comfy.base_url, "--out", str(tmp_path / "renders")], tmp_path)
+    assert done.returncode == 1
+    assert "node 1 (LoadImage) failed" in done.stderr
+    assert "UnidentifiedImageError" in done.stderr or "cannot identify image" in done.stderr
+
+
+def test_missing_models_are_listed_with_their_folders_before_anything_runs(comfy, tiny_models, tmp_path):
+    prompt = t2v_video_prompt(tiny_models)
+    prompt["1"]["inputs"]["unet_name"] = "wan2.1_vace_14B_fp16.safetensors"
+    prompt["3"]["inputs"]["vae_name"] = "wan_2.1_vae.safetensors"
+    workflow = tmp_path / "missing.json"
+    workflow.write_text(json.dumps(prompt))
+    before = history_size(comfy.base_url)
+    done = cli(["run", str(workflow), "--server", comfy.base_url], tmp_path)
+    assert done.returncode == 2
+    assert "2 model file(s) missing" in done.stderr
+    assert "wan2.1_vace_14B_fp16.safetensors  ->  models/diffusion_models/" in done.stderr
+    assert "wan_2.1_vae.safetensors  ->  models/vae/" in done.stderr
+    assert history_size(comfy.base_url) == before, "nothing was queued"
+
+
+def test_python_api_runs_a_prompt_and_raises_node_errors(comfy, tiny_models, tmp_path):
+    events = []
+    result = run_workflow(t2v_video_prompt(tiny_models), server=comfy.base_url, out_dir=tmp_path,
+                          overrides=["KSampler.seed=11"], on_event=events.append)
+    assert result.prompt["7"]["inputs"]["seed"] == 11
+    assert [p.suffix for p in result.files] == [".mp4"]
+    assert frame_count(result.files[0]) == (FRAMES, 64, 64)
+    assert {"7", "8", "9", "10"} <= set(result.executed)
+    assert any(e["type"] == "progress" and e["data"]["class_type"] == "KSampler" for e in events)
+    bad = {"1": {"class_type": "LoadImage", "inputs": {"image": "worldkit_not_an_image.png"}},
+           "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}
+    (comfy.input_dir / "worldkit_not_an_image.png").write_bytes(b"still not a png")
+    with pytest.raises(NodeFailed) as failed:
+        run_workflow(bad, server=comfy.base_url, out_dir=None)
+    assert (failed.value.node_id, failed.value.node_type) == ("1", "LoadImage")
+    with pytest.raises(MissingModelsError):
+        run_workflow({"1": {"class_type": "VAELoader", "inputs": {"vae_name": "absent.safetensors"}}},
+                     server=comfy.base_url, out_dir=None)
+
+
+def test_without_a_server_the_runner_starts_comfyui_and_stops_it(comfy_base_dir, tiny_models, tmp_path):
+    workflow = tmp_path / "t2v.json"
+    workflow.write_text(json.dumps(t2v_video_prompt(tiny_models)))
+    comfy_args = f"--base-directory {comfy_base_dir} --database-url sqlite:///:memory:"
+    comfyui = os.environ.get("COMFYUI_PATH", "/opt/ComfyUI")
+    done = cli(["run", str(workflow), "--comfyui", comfyui, "--cpu", "--comfy-args", comfy_args,
+                "--out", str(tmp_path / "renders")], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert frame_count(next((tmp_path / "renders" / "headless").glob("t2v*.mp4"))) == (FRAMES, 64, 64)
+    started = [line for line in done.stderr.splitlines() if line.startswith("ComfyUI started at ")]
+    assert len(started) == 1, done.stderr
+    url = started[0].split()[-1]
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{url}/system_stats", timeout=5)

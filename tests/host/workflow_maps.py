@@ -1,0 +1,84 @@
+"""How the host tier runs the shipped workflows on the CPU in seconds: two documented maps.
+
+TINY_MODEL_ROLES: each real model file a workflow names -> the tiny_models fixture role that replaces it
+(same architecture family, random weights). ATI and Wan-Move are Wan 2.1 image-to-video DiTs, so the tiny
+I2V model stands in for both.
+
+PREVIEW_SETTINGS: per node class, the inputs set to tiny values (64x64 frames, 9 frames a shot, 2 sampling
+steps; a shot already shorter, like a one-frame still, keeps its length). A value may be a function of the
+current one. Only inputs that hold a value in the workflow are changed, never a connected input.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from headless.overrides import Override
+
+PREVIEW_SIZE = 64
+PREVIEW_FRAMES = 9
+PREVIEW_STEPS = 2
+
+TINY_MODEL_ROLES = {
+    "wan2.1_vace_14B_fp16.safetensors": "wan_vace",
+    "Wan2_1-I2V-ATI-14B_fp8_e4m3fn.safetensors": "wan_i2v",
+    "Wan21-WanMove_fp8_scaled_e4m3fn_KJ.safetensors": "wan_i2v",
+    "umt5_xxl_fp8_e4m3fn_scaled.safetensors": "umt5",
+    "wan_2.1_vae.safetensors": "vae",
+    "clip_vision_h.safetensors": "clip_vision",
+}
+
+_SIZE = {"width": PREVIEW_SIZE, "height": PREVIEW_SIZE}
+_SHOT = {"resolution": "custom", **_SIZE, "duration": "frames", "frames": lambda frames: min(frames, PREVIEW_FRAMES)}
+PREVIEW_SETTINGS: dict[str, dict[str, Any]] = {
+    "UNETLoader": {"weight_dtype": "default"},
+    "WorldKitReference": _SIZE,
+    "WorldKitEncodeReferences": _SIZE,
+    "WorldKitPreviewWorld": {"cell_width": PREVIEW_SIZE},
+    "WorldKitShot": _SHOT,
+    "WorldKitCoverage": _SHOT,
+    "WorldKitWorldShotSampler": {"steps": PREVIEW_STEPS, "native_frames": PREVIEW_FRAMES, "overlap_frames": 1},
+    "WorldKitTrajectoryKeypoints": {**_SIZE, "num_frames": PREVIEW_FRAMES},
+    "WorldKitImportTracks": {**_SIZE, "num_frames": PREVIEW_FRAMES},
+    "KSampler": {"steps": PREVIEW_STEPS},
+    "RepeatImageBatch": {"amount": PREVIEW_FRAMES},
+    "ImageScale": _SIZE,
+}
+
+
+def tiny_renames(tiny_models: dict[str, str]) -> dict[str, str]:
+    return {name: tiny_models[role] for name, role in TINY_MODEL_ROLES.items()}
+
+
+def preview_overrides(prompt: dict[str, dict]) -> list[Override]:
+    """--set style edits that shrink every node PREVIEW_SETTINGS names."""
+    edits = []
+    for node_id, entry in prompt.items():
+        for name, value in PREVIEW_SETTINGS.get(entry["class_type"], {}).items():
+            current = entry["inputs"].get(name)
+            if name in entry["inputs"] and not (isinstance(current, list) and len(current) == 2):
+                edits.append(Override(node_id, name, value(current) if callable(value) else value))
+    return edits
+
+
+GREEN_SCREEN = 0x00B140
+ELEMENT_COLOUR = 0xC07838
+
+
+def green_screen_stand_in(prompt: dict[str, dict]) -> dict[str, dict]:
+    """Random weights render noise, not a green screen, so every Chroma Key reads a constructed clip instead:
+    a warm block (the element) over pure green, PREVIEW_FRAMES frames at PREVIEW_SIZE. The keyed matte is then
+    known ground truth for the GVFX chain after it."""
+    result = {node_id: {**entry, "inputs": dict(entry["inputs"])} for node_id, entry in prompt.items()}
+    keyers = [node_id for node_id, entry in result.items() if entry["class_type"] == "WorldKitChromaKey"]
+    for index, node_id in enumerate(keyers):
+        screen, element, clip = (f"green_screen_{index}_{part}" for part in ("screen", "element", "clip"))
+        result[screen] = {"class_type": "EmptyImage", "inputs": {
+            "width": PREVIEW_SIZE, "height": PREVIEW_SIZE, "batch_size": PREVIEW_FRAMES, "color": GREEN_SCREEN}}
+        result[element] = {"class_type": "EmptyImage", "inputs": {
+            "width": PREVIEW_SIZE // 3, "height": PREVIEW_SIZE // 2, "batch_size": 1, "color": ELEMENT_COLOUR}}
+        result[clip] = {"class_type": "ImageCompositeMasked", "inputs": {
+            "destination": [screen, 0], "source": [element, 0], "x": PREVIEW_SIZE // 3, "y": PREVIEW_SIZE // 3,
+            "resize_source": False}}
+        result[node_id]["inputs"]["image"] = [clip, 0]
+    return result
