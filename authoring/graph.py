@@ -14,6 +14,9 @@ from headless.convert import editor_extras, input_kind, input_options, is_widget
 NODE_WIDTH = 340
 ROW_HEIGHT = 26
 MULTILINE_HEIGHT = 110
+MEDIA_PREVIEW_HEIGHT = 300  # the picture a Load Image/Video/Audio node shows under its widgets
+CANVAS_EDITOR_HEIGHT = 460  # the trajectory editor's canvas and controls
+CANVAS_EDITOR_TYPES = ("WorldKitTrajectoryKeypoints",)
 NODE_GAP = 40
 GROUP_GAP = 90
 GROUP_PADDING = 40
@@ -167,8 +170,13 @@ class UIGraph:
         height = 46.0
         for _name, spec in ordered_inputs(node.definition):
             rows += 1
-            if is_widget(spec) and input_options(spec).get("multiline"):
+            options = input_options(spec) if is_widget(spec) else {}
+            if options.get("multiline"):
                 height += MULTILINE_HEIGHT
+            if any(options.get(upload) for upload in UPLOAD_VALUES):
+                height += MEDIA_PREVIEW_HEIGHT
+        if node.type in CANVAS_EDITOR_TYPES:
+            height += CANVAS_EDITOR_HEIGHT
         return [NODE_WIDTH, height + ROW_HEIGHT * rows]
 
     def _layout(self) -> list[dict]:
