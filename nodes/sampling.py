@@ -28,7 +28,7 @@ from ..models.cut import (
 )
 from ..models.multishot import render_shot_list, shot_boundaries
 from ..models.reference_attention import entity_reference_latents
-from ..models.shot import Shot
+from ..models.shot import Shot, split_names
 from .reference_attention_patch import apply_reference_attention
 from .shot_sampling import (
     SamplerSettings,
@@ -55,10 +55,6 @@ def shot_list(shots, shot) -> list[Shot]:
     if not found:
         raise ValueError("World Shot Sampler needs shots: connect a Shot List to 'shots' or a Shot to 'shot'.")
     return found
-
-
-def entity_names(text: str) -> list[str]:
-    return [name.strip() for name in text.replace("\n", ",").split(",") if name.strip()]
 
 
 class WorldKitWorldShotSampler(io.ComfyNode):
@@ -171,7 +167,7 @@ class WorldKitReferenceAttention(io.ComfyNode):
     def execute(cls, model, world, entities, strength, vae=None) -> io.NodeOutput:
         if strength == 0.0:
             return io.NodeOutput(model)
-        latents = entity_reference_latents(world, entity_names(entities), model_latent_channels(model),
+        latents = entity_reference_latents(world, split_names(entities), model_latent_channels(model),
                                            encode_views(vae) if vae is not None else None)
         return io.NodeOutput(apply_reference_attention(model, latents, strength))
 
@@ -211,7 +207,7 @@ class WorldKitScoreConsistency(io.ComfyNode):
     @classmethod
     def execute(cls, frames, references, entities, temporal_weight, features, max_frames,
                 clip_vision=None) -> io.NodeOutput:
-        chosen = select_references(references, entity_names(entities))
+        chosen = select_references(references, split_names(entities))
         report = score_candidate(frames, chosen, clip_vision, temporal_weight=temporal_weight, features=features,
                                  max_frames=max_frames)
         return io.NodeOutput(report.overall, json.dumps(report.to_dict()))
@@ -261,7 +257,7 @@ class WorldKitPickBest(io.ComfyNode):
     def execute(cls, candidates, frames_per_candidate, references, entities, temporal_weight, features, max_frames,
                 clip_vision=None) -> io.NodeOutput:
         clips = split_candidates(candidates, frames_per_candidate[0])
-        chosen = select_references(references[0], entity_names(entities[0]))
+        chosen = select_references(references[0], split_names(entities[0]))
         progress = comfy.utils.ProgressBar(len(clips))
 
         def on_candidate(_: int) -> None:

@@ -36,12 +36,17 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """One line with the host tier's counts, then each distinct reason a test was skipped, once."""
     counts = {"passed": 0, "failed": 0, "skipped": 0}
+    reasons: dict[str, int] = {}
     for outcome in counts:
         for report in terminalreporter.stats.get(outcome, []):
+            if outcome == "skipped" and isinstance(report.longrepr, tuple):
+                reasons[report.longrepr[2]] = reasons.get(report.longrepr[2], 0) + 1
             if "host" in getattr(report, "keywords", {}):
                 counts[outcome] += 1
-    reason = host_skip_reason()
     terminalreporter.write_line(
         f"host tier: {counts['passed'] + counts['failed']} ran ({counts['passed']} passed, "
-        f"{counts['failed']} failed), {counts['skipped']} skipped" + (f" — {reason}" if reason else ""))
+        f"{counts['failed']} failed), {counts['skipped']} skipped")
+    for reason, number in reasons.items():
+        terminalreporter.write_line(f"skipped {number}: {reason.removeprefix('Skipped: ')}")
