@@ -8,13 +8,14 @@ the README says how to swap in real photos.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+
+from headless.files import write_bytes_atomic
 
 SIZE = (640, 360)
 INPUTS_DIR = Path(__file__).resolve().parent.parent / "workflows" / "inputs"
@@ -330,16 +331,10 @@ def input_files() -> dict[str, bytes]:
     return files
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def main(out_dir: Path = INPUTS_DIR) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, data in input_files().items():
-        write_atomic(out_dir / name, data)
+        write_bytes_atomic(out_dir / name, data)
         print(f"{name}: {len(data) // 1024} KB")
 
 

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import unicodedata
-import uuid
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +27,7 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
+from .atomic_files import write_bytes_atomically
 from .world import ENTITY_KINDS, DuplicateEntityError, Encoding, Reference, World
 
 FORMAT = "worldkit-world"
@@ -114,31 +114,6 @@ def manifest_fingerprint(root: str | os.PathLike, name: str) -> str:
     return f"{stat.st_mtime_ns}:{stat.st_size}"
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over ``path``."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-    _fsync_folder(path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _spec(key: str, tensor: torch.Tensor) -> dict:
     return {"key": key, "shape": list(tensor.shape), "dtype": str(tensor.dtype).removeprefix("torch.")}
 
@@ -190,7 +165,7 @@ def save_world(world: World, root: str | os.PathLike, name: str, overwrite: bool
     data = save_safetensors(tensors, metadata={"format": FORMAT})
     sha256 = hashlib.sha256(data).hexdigest()
     tensor_file = f"tensors-{sha256[:16]}.safetensors"
-    atomic_write_bytes(folder / tensor_file, data)
+    write_bytes_atomically(folder / tensor_file, data)
     manifest = {
         "format": FORMAT, "schema_version": SCHEMA_VERSION, "name": folder.name,
         "saved_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -203,7 +178,7 @@ def save_world(world: World, root: str | os.PathLike, name: str, overwrite: bool
 
 def commit_manifest(path: Path, manifest: dict) -> None:
     """The save's single commit point: until this rename, the previous world stays in force."""
-    atomic_write_bytes(path, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
+    write_bytes_atomically(path, json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"))
 
 
 def remove_stale_files(folder: Path, keep: str) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import torch
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from ..atomic_files import write_atomically
 from .checks import as_image, as_mask, fit_frames, same_size
 
 VIDEO_FORMATS = {
@@ -39,30 +37,18 @@ def _quantise(frame: torch.Tensor, alpha: torch.Tensor, bits: int) -> np.ndarray
     return rgba.numpy().astype(np.uint8 if bits == 8 else np.uint16)
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temp file in the same folder, then rename over `path`, so no reader sees a partial file."""
-    handle, temp = tempfile.mkstemp(prefix=".tmp_", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temp))
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def write_png(path: Path, frame: torch.Tensor, alpha: torch.Tensor, bits: int = 8, text: dict[str, str] | None = None) -> None:
     """One straight-alpha RGBA PNG, 8 or 16 bits per channel (text chunks only in 8-bit files)."""
     if bits not in (8, 16):
         raise ValueError(f"bit depth must be 8 or 16; got {bits}.")
     rgba = _quantise(frame, alpha, bits)
     if bits == 16:
-        _write_atomically(path, lambda temp: _imwrite(temp, cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA)))
+        write_atomically(path, lambda temp: _imwrite(temp, cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA)))
         return
     info = PngInfo()
     for key, value in (text or {}).items():
         info.add_text(key, value)
-    _write_atomically(path, lambda temp: Image.fromarray(rgba, "RGBA").save(temp, format="PNG", pnginfo=info, compress_level=4))
+    write_atomically(path, lambda temp: Image.fromarray(rgba, "RGBA").save(temp, format="PNG", pnginfo=info, compress_level=4))
 
 
 def _imwrite(path: Path, pixels: np.ndarray) -> None:
@@ -88,7 +74,7 @@ def write_video(path: Path, image: torch.Tensor, alpha: torch.Tensor, fps: float
                 container.mux(stream.encode(frame))
             container.mux(stream.encode())
 
-    _write_atomically(path, encode)
+    write_atomically(path, encode)
 
 
 def _rate(fps: float) -> Fraction:
