@@ -11,22 +11,18 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import psutil
 import torch
 from PIL import Image, ImageFilter
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from models.compositing.color_match import match_colors
-from models.compositing.composite import composite_over
-from models.compositing.grain import match_grain
-from models.compositing.light_wrap import light_wrap
-from models.compositing.matte import MatteSettings, refine_matte
+from worldkit.models.compositing.color_match import match_colors
+from worldkit.models.compositing.composite import composite_over
+from worldkit.models.compositing.grain import match_grain
+from worldkit.models.compositing.light_wrap import light_wrap
+from worldkit.models.compositing.matte import MatteSettings, refine_matte
 
 HEIGHT, WIDTH = 720, 1280
 SETTINGS = MatteSettings()  # radius 16, eps 1e-3, levels 0.05/0.95, temporal 0.5
@@ -45,7 +41,9 @@ def scene(frames: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch
     element = torch.empty(frames, HEIGHT, WIDTH, 3)
     rough = torch.empty(frames, HEIGHT, WIDTH)
     base = torch.stack([0.35 + 0.3 * xs, 0.4 + 0.2 * ys, 0.55 - 0.25 * xs], -1)
-    texture = torch.nn.functional.interpolate(torch.rand(1, 3, 24, 40, generator=generator), size=(HEIGHT, WIDTH), mode="bilinear")
+    texture = torch.nn.functional.interpolate(
+        torch.rand(1, 3, 24, 40, generator=generator), size=(HEIGHT, WIDTH), mode="bilinear"
+    )
     texture = texture[0].permute(1, 2, 0)
     for index in range(frames):
         centre_x = 300 + 680 * index / max(1, frames - 1)
@@ -61,7 +59,9 @@ def scene(frames: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch
 # ---------------------------------------------------------------- WorldKit engine
 
 
-def worldkit_chain(plate: torch.Tensor, element: torch.Tensor, rough: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def worldkit_chain(
+    plate: torch.Tensor, element: torch.Tensor, rough: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The graph's node sequence, each step on the whole clip, under inference mode as ComfyUI runs nodes;
     intermediates are dropped as the chain goes."""
     with torch.inference_mode():
@@ -175,8 +175,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="timed runs of each chain; the best is reported")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"CPU: {psutil.cpu_count(logical=True)} logical cores, torch threads {torch.get_num_threads()}, "
-          f"load average {psutil.getloadavg()[0]:.2f} (other work on the machine slows both chains)")
+    print(
+        f"CPU: {psutil.cpu_count(logical=True)} logical cores, torch threads {torch.get_num_threads()}, "
+        f"load average {psutil.getloadavg()[0]:.2f} (other work on the machine slows both chains)"
+    )
 
     plate, element, rough = scene(args.frames)
     inputs_gib = sum(t.numel() * 4 for t in (plate, element, rough)) / GIB
@@ -199,15 +201,23 @@ def main() -> None:
     plain_cpu = min(cpu for _, cpu in plain_runs) / n
 
     print(f"frames: WorldKit {args.frames}, plain {n}, at {WIDTH}x{HEIGHT}")
-    print(f"WorldKit chain: {ours:6.2f} fps wall (runs: {', '.join(f'{args.frames / t:.2f}' for t in times)}), "
-          f"{ours_cpu * 1000:.0f} CPU-ms per frame")
-    print(f"plain numpy/PIL: {plain:6.2f} fps wall (runs: {', '.join(f'{n / w:.2f}' for w, _ in plain_runs)}), "
-          f"{plain_cpu * 1000:.0f} CPU-ms per frame")
+    print(
+        f"WorldKit chain: {ours:6.2f} fps wall (runs: {', '.join(f'{args.frames / t:.2f}' for t in times)}), "
+        f"{ours_cpu * 1000:.0f} CPU-ms per frame"
+    )
+    print(
+        f"plain numpy/PIL: {plain:6.2f} fps wall (runs: {', '.join(f'{n / w:.2f}' for w, _ in plain_runs)}), "
+        f"{plain_cpu * 1000:.0f} CPU-ms per frame"
+    )
     print(f"speed-up: {ours / plain:.1f}x wall, {plain_cpu / ours_cpu:.1f}x in CPU time   targets: >= 25 fps and >= 5x")
-    print(f"if the {psutil.cpu_count()} cores were free: at most {psutil.cpu_count() / ours_cpu:.1f} fps (CPU time spread perfectly)")
-    print(f"memory: input clips {inputs_gib:.2f} GiB; resident before the chain {rss_before:.2f} GiB; "
-          f"peak resident through the WorldKit chain {ours_peak:.2f} GiB "
-          f"(above that: {ours_peak - rss_before:.2f} GiB, mostly the full-clip output of each step, as a graph keeps them)")
+    print(
+        f"if the {psutil.cpu_count()} cores were free: at most {psutil.cpu_count() / ours_cpu:.1f} fps (CPU time spread perfectly)"
+    )
+    print(
+        f"memory: input clips {inputs_gib:.2f} GiB; resident before the chain {rss_before:.2f} GiB; "
+        f"peak resident through the WorldKit chain {ours_peak:.2f} GiB "
+        f"(above that: {ours_peak - rss_before:.2f} GiB, mostly the full-clip output of each step, as a graph keeps them)"
+    )
     print(f"load average after: {psutil.getloadavg()[0]:.2f}")
 
 

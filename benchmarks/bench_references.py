@@ -10,29 +10,29 @@ time of each pass and their ratio; exits non-zero if the unchanged re-run encode
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-PACK_DIR = Path(__file__).resolve().parents[1]
-COMFYUI_PATH = Path(os.environ.get("COMFYUI_PATH", "/opt/ComfyUI"))
-sys.path[:0] = [str(PACK_DIR), str(COMFYUI_PATH)]
+from worldkit.models.world.encoding import clear_cache, encode_world
+from worldkit.models.world.entities import World
+from worldkit.models.world.preprocess import PreprocessSettings, build_reference
 
-from models.encoding_cache import clear_cache, encode_world  # noqa: E402
-from models.reference_preprocess import PreprocessSettings, build_reference  # noqa: E402
-from models.world import World  # noqa: E402
-
-ENTITIES = (("skunk", "character"), ("ranger", "character"), ("lantern", "object"),
-            ("night forest", "location"), ("ink wash", "style"))
+ENTITIES = (
+    ("skunk", "character"),
+    ("ranger", "character"),
+    ("lantern", "object"),
+    ("night forest", "location"),
+    ("ink wash", "style"),
+)
 VIEWS = 3
 SOURCE_WIDTH, SOURCE_HEIGHT = 1280, 720
 
 
 def tiny_wan_vae(device: str):
     """ComfyUI's own Wan 2.1 VAE class at a tiny width, with seeded weights, wrapped in comfy.sd.VAE."""
+    import_comfyui()
     import comfy.cli_args
 
     comfy.cli_args.args.cpu = device == "cpu"
@@ -40,10 +40,19 @@ def tiny_wan_vae(device: str):
     import comfy.sd
 
     torch.manual_seed(0)
-    model = comfy.ldm.wan.vae.WanVAE(dim=8, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
-                                     temperal_downsample=[False, True, True], dropout=0.0)
-    state = {key: (torch.ones_like(t) if key.endswith("gamma") else torch.randn_like(t) * 0.02)
-             for key, t in model.state_dict().items()}
+    model = comfy.ldm.wan.vae.WanVAE(
+        dim=8,
+        z_dim=16,
+        dim_mult=[1, 2, 4, 4],
+        num_res_blocks=2,
+        attn_scales=[],
+        temperal_downsample=[False, True, True],
+        dropout=0.0,
+    )
+    state = {
+        key: (torch.ones_like(t) if key.endswith("gamma") else torch.randn_like(t) * 0.02)
+        for key, t in model.state_dict().items()
+    }
     return comfy.sd.VAE(sd=state)
 
 
@@ -65,9 +74,19 @@ def source_images(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def build_world(sources: dict[str, tuple[torch.Tensor, torch.Tensor]], settings: PreprocessSettings) -> World:
     return World.from_labelled(
-        (name, build_reference(name, kind, f"the {name}", sources[name][0],
-                               sources[name][1] if kind in ("character", "object") else None, settings))
-        for name, kind in ENTITIES)
+        (
+            name,
+            build_reference(
+                name,
+                kind,
+                f"the {name}",
+                sources[name][0],
+                sources[name][1] if kind in ("character", "object") else None,
+                settings,
+            ),
+        )
+        for name, kind in ENTITIES
+    )
 
 
 def timed_pass(sources, settings, vae, width: int, height: int) -> tuple[float, float, dict]:
@@ -94,11 +113,17 @@ def main() -> int:
     warm_prep, warm_encode, warm = timed_pass(sources, settings, vae, args.width, args.height)
 
     views = len(ENTITIES) * VIEWS
-    print(f"world: {len(ENTITIES)} entities x {VIEWS} views, sources {SOURCE_WIDTH}x{SOURCE_HEIGHT}, "
-          f"encoded at {args.width}x{args.height}, tiny Wan 2.1 VAE (dim 8) on {vae.device}")
-    print(f"first run:     prepare {cold_prep:7.3f} s  encode {cold_encode:7.3f} s  views encoded {cold['vae_encoded']}")
-    print(f"unchanged run: prepare {warm_prep:7.3f} s  encode {warm_encode:7.3f} s  views encoded {warm['vae_encoded']}"
-          f"  (cache hits {warm['cache_hits']})")
+    print(
+        f"world: {len(ENTITIES)} entities x {VIEWS} views, sources {SOURCE_WIDTH}x{SOURCE_HEIGHT}, "
+        f"encoded at {args.width}x{args.height}, tiny Wan 2.1 VAE (dim 8) on {vae.device}"
+    )
+    print(
+        f"first run:     prepare {cold_prep:7.3f} s  encode {cold_encode:7.3f} s  views encoded {cold['vae_encoded']}"
+    )
+    print(
+        f"unchanged run: prepare {warm_prep:7.3f} s  encode {warm_encode:7.3f} s  views encoded {warm['vae_encoded']}"
+        f"  (cache hits {warm['cache_hits']})"
+    )
     print(f"encode ratio first / unchanged: {cold_encode / warm_encode:.1f}x")
     print(f"whole-node ratio (prepare + encode): {(cold_prep + cold_encode) / (warm_prep + warm_encode):.1f}x")
     if cold["vae_encoded"] != views or warm["vae_encoded"] != 0:

@@ -32,15 +32,8 @@ import time
 from pathlib import Path
 
 import torch
-
-PACK_DIR = Path(__file__).resolve().parents[1]
-COMFYUI_PATH = Path(os.environ.get("COMFYUI_PATH", "/opt/ComfyUI"))
-sys.path[:0] = [str(COMFYUI_PATH), str(Path(__file__).resolve().parent)]
-
-from bench_references import tiny_wan_vae  # noqa: E402
-
-# bench_references puts the pack folder first on sys.path; here the pack is a package, and "nodes" is ComfyUI's.
-sys.path[:] = [entry for entry in sys.path if entry != str(PACK_DIR)]
+from bench_references import tiny_wan_vae
+from comfyui_host import import_comfyui
 
 TEXT_TOKENS = 24
 TEXT_DIM = 4096
@@ -70,16 +63,12 @@ def load_pack(attention: str):
     ``attention`` "pytorch" is ComfyUI's --use-pytorch-cross-attention (SDPA, what GPUs run); "default" keeps
     ComfyUI's own choice (sub-quadratic attention on a CPU).
     """
+    import_comfyui()
     import comfy.cli_args
 
     comfy.cli_args.args.cpu = not torch.cuda.is_available()
     comfy.cli_args.args.use_pytorch_cross_attention = attention == "pytorch"
-    spec = importlib.util.spec_from_file_location("worldkit", PACK_DIR / "__init__.py",
-                                                  submodule_search_locations=[str(PACK_DIR)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["worldkit"] = module
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("worldkit")
 
 
 def random_wan_t2v(dim: int, layers: int, heads: int):
@@ -88,9 +77,17 @@ def random_wan_t2v(dim: int, layers: int, heads: int):
     import comfy.ops
     import comfy.sd
 
-    model = comfy.ldm.wan.model.WanModel(model_type="t2v", in_dim=16, dim=dim, ffn_dim=2 * dim, num_heads=heads,
-                                         num_layers=layers, text_dim=TEXT_DIM, out_dim=16,
-                                         operations=comfy.ops.disable_weight_init)
+    model = comfy.ldm.wan.model.WanModel(
+        model_type="t2v",
+        in_dim=16,
+        dim=dim,
+        ffn_dim=2 * dim,
+        num_heads=heads,
+        num_layers=layers,
+        text_dim=TEXT_DIM,
+        out_dim=16,
+        operations=comfy.ops.disable_weight_init,
+    )
     generator = torch.Generator().manual_seed(0)
     state = {}
     for key, tensor in model.state_dict().items():
@@ -104,21 +101,42 @@ def random_wan_t2v(dim: int, layers: int, heads: int):
 
 
 def make_shot(pack, frames: int, size: int, entities: tuple = ()):
-    shot_module = importlib.import_module("worldkit.models.shot")
-    return shot_module.Shot(prompt="the toy leans against the curb", entities=entities, duration="frames",
-                            frames=frames, resolution="custom", width=size, height=size, fps=16)
+    shot_module = importlib.import_module("worldkit.models.shots.shot")
+    return shot_module.Shot(
+        prompt="the toy leans against the curb",
+        entities=entities,
+        duration="frames",
+        frames=frames,
+        resolution="custom",
+        width=size,
+        height=size,
+        fps=16,
+    )
 
 
 def run_ours(pack, model, vae, clip, world, shot, seed: int, steps: int, cfg: float, strength: float = 0.0):
     sampler = importlib.import_module("worldkit.nodes.sampling").WorldKitWorldShotSampler
-    output = sampler.execute(model=model, vae=vae, clip=clip, world=world, seed=seed, steps=steps, cfg=cfg,
-                             sampler_name="euler", scheduler="simple", denoise=1.0, candidates=1,
-                             reference_attention=strength, native_frames=81, overlap_frames=9, shot=shot)
+    output = sampler.execute(
+        model=model,
+        vae=vae,
+        clip=clip,
+        world=world,
+        seed=seed,
+        steps=steps,
+        cfg=cfg,
+        sampler_name="euler",
+        scheduler="simple",
+        denoise=1.0,
+        candidates=1,
+        reference_attention=strength,
+        native_frames=81,
+        overlap_frames=9,
+        shot=shot,
+    )
     return output.args[0], json.loads(output.args[3])
 
 
-def run_native(model, vae, clip, prompt: str, negative: str, frames: int, size: int, seed: int, steps: int,
-               cfg: float):
+def run_native(model, vae, clip, prompt: str, negative: str, frames: int, size: int, seed: int, steps: int, cfg: float):
     from comfy_extras.nodes_hunyuan import EmptyHunyuanLatentVideo
 
     import nodes
@@ -126,8 +144,9 @@ def run_native(model, vae, clip, prompt: str, negative: str, frames: int, size: 
     positive = nodes.CLIPTextEncode().encode(clip, prompt)[0]
     negative = nodes.CLIPTextEncode().encode(clip, negative)[0]
     latent = EmptyHunyuanLatentVideo.execute(size, size, frames, 1).args[0]
-    sampling_s, (sampled,) = timed(nodes.common_ksampler, model, seed, steps, cfg, "euler", "simple", positive,
-                                   negative, latent)
+    sampling_s, (sampled,) = timed(
+        nodes.common_ksampler, model, seed, steps, cfg, "euler", "simple", positive, negative, latent
+    )
     return nodes.VAEDecode().decode(vae, sampled)[0], sampling_s
 
 
@@ -139,7 +158,7 @@ def timed(function, *args, **kwargs):
 
 
 def bench_overhead(pack, repeats: int) -> None:
-    world_module = importlib.import_module("worldkit.models.world")
+    world_module = importlib.import_module("worldkit.models.world.entities")
     model, vae, clip = random_wan_t2v(dim=384, layers=4, heads=3), tiny_wan_vae("cpu"), StandInTextEncoder()
     frames, size, steps, cfg = 33, 128, 16, 5.0
     shot = make_shot(pack, frames, size)
@@ -148,6 +167,7 @@ def bench_overhead(pack, repeats: int) -> None:
     run_native(model, vae, clip, prompt, negative, frames, size, 0, 1, cfg)
     native_times, our_times, sampling_times = [], [], []
     for repeat in range(repeats):
+
         def native_run(seed=repeat):
             return timed(run_native, model, vae, clip, prompt, negative, frames, size, seed, steps, cfg)
 
@@ -167,27 +187,32 @@ def bench_overhead(pack, repeats: int) -> None:
         our_times.append(ours_s)
     native_s, ours_s = min(native_times), min(our_times)
     ratio = ours_s / native_s
-    print(f"[1] overhead: native {native_s:.2f} CPU s, World Shot Sampler {ours_s:.2f} CPU s (best of {repeats}); "
-          f"ratio {ratio:.3f} (target <= {OVERHEAD_TARGET}) {'PASS' if ratio <= OVERHEAD_TARGET else 'FAIL'}; "
-          f"frames identical: yes; native KSampler alone {min(sampling_times):.2f} CPU s")
+    print(
+        f"[1] overhead: native {native_s:.2f} CPU s, World Shot Sampler {ours_s:.2f} CPU s (best of {repeats}); "
+        f"ratio {ratio:.3f} (target <= {OVERHEAD_TARGET}) {'PASS' if ratio <= OVERHEAD_TARGET else 'FAIL'}; "
+        f"frames identical: yes; native KSampler alone {min(sampling_times):.2f} CPU s"
+    )
 
 
 def bench_reference_attention(pack, repeats: int) -> None:
     import comfy.sample
 
-    patch = importlib.import_module("worldkit.nodes.reference_attention_patch")
-    attention = importlib.import_module("worldkit.models.reference_attention")
+    patch = importlib.import_module("worldkit.nodes.runtime.attention_patch")
+    attention = importlib.import_module("worldkit.models.sampling.reference_attention")
     model = random_wan_t2v(dim=384, layers=4, heads=3)
     frames, size, steps = 33, 128, 6
     latent = torch.zeros(1, 16, (frames - 1) // 4 + 1, size // 8, size // 8)
-    references = [torch.randn(16, 1, size // 8, size // 8, generator=torch.Generator().manual_seed(i)) for i in range(2)]
+    references = [
+        torch.randn(16, 1, size // 8, size // 8, generator=torch.Generator().manual_seed(i)) for i in range(2)
+    ]
     clip = StandInTextEncoder()
     positive, negative = clip.encode_from_tokens_scheduled("a toy"), clip.encode_from_tokens_scheduled("blurry")
     noise = comfy.sample.prepare_noise(latent, 0)
 
     def sample(patched):
-        return comfy.sample.sample(patched, noise, steps, 5.0, "euler", "simple", positive, negative, latent,
-                                   seed=0, disable_pbar=True)
+        return comfy.sample.sample(
+            patched, noise, steps, 5.0, "euler", "simple", positive, negative, latent, seed=0, disable_pbar=True
+        )
 
     session = attention.ReferenceAttentionSession(1.0)
     extended = patch.apply_reference_attention(model, references, 1.0, session)
@@ -201,9 +226,11 @@ def bench_reference_attention(pack, repeats: int) -> None:
     stats = session.stats.as_dict()
     token_ratio = stats["reference_tokens"] / stats["video_tokens"]
     target = 1 + 1.5 * token_ratio
-    print(f"[2] reference attention: {stats['reference_tokens']} reference tokens / {stats['video_tokens']} video "
-          f"tokens = {token_ratio:.3f}; time ratio {ratio:.3f} (target <= {target:.3f}) "
-          f"{'PASS' if ratio <= target else 'FAIL'}")
+    print(
+        f"[2] reference attention: {stats['reference_tokens']} reference tokens / {stats['video_tokens']} video "
+        f"tokens = {token_ratio:.3f}; time ratio {ratio:.3f} (target <= {target:.3f}) "
+        f"{'PASS' if ratio <= target else 'FAIL'}"
+    )
 
 
 def resident_kib(field: str) -> int:
@@ -219,17 +246,25 @@ def full_width_wan_vae():
     import comfy.sd
 
     generator = torch.Generator().manual_seed(1)
-    architecture = comfy.ldm.wan.vae.WanVAE(dim=96, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
-                                            temperal_downsample=[False, True, True], dropout=0.0)
-    weights = {name: torch.ones_like(value) if name.endswith("gamma")
-               else torch.randn(value.shape, generator=generator) * 0.02
-               for name, value in architecture.state_dict().items()}
+    architecture = comfy.ldm.wan.vae.WanVAE(
+        dim=96,
+        z_dim=16,
+        dim_mult=[1, 2, 4, 4],
+        num_res_blocks=2,
+        attn_scales=[],
+        temperal_downsample=[False, True, True],
+        dropout=0.0,
+    )
+    weights = {
+        name: torch.ones_like(value) if name.endswith("gamma") else torch.randn(value.shape, generator=generator) * 0.02
+        for name, value in architecture.state_dict().items()
+    }
     return comfy.sd.VAE(sd=weights)
 
 
 def measure_memory_case(pack, frames: int) -> None:
     """Child process: peak resident memory above the baseline while rendering one shot of ``frames`` frames."""
-    world_module = importlib.import_module("worldkit.models.world")
+    world_module = importlib.import_module("worldkit.models.world.entities")
     model, vae, clip = random_wan_t2v(dim=128, layers=2, heads=1), full_width_wan_vae(), StandInTextEncoder()
     size = MEMORY_SHOT_SIZE
     run_ours(pack, model, vae, clip, world_module.World(), make_shot(pack, 5, size), 0, 1, 1.0)  # load everything
@@ -242,26 +277,41 @@ def measure_memory_case(pack, frames: int) -> None:
 def bench_memory(threads: int) -> None:
     peaks = {}
     for frames in (81, 161):
-        completed = subprocess.run([sys.executable, __file__, "--memory-case", str(frames), "--threads", str(threads)],
-                                   capture_output=True, text=True, check=True, env={**os.environ, **EXACT_MALLOC})
+        completed = subprocess.run(
+            [sys.executable, __file__, "--memory-case", str(frames), "--threads", str(threads)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **EXACT_MALLOC},
+        )
         result = json.loads(completed.stdout.strip().splitlines()[-1])
         if result["frames"] != frames:
             raise SystemExit(f"the {frames}-frame shot came back with {result['frames']} frames")
         peaks[frames] = result["peak_above_baseline_kib"]
     ratio = peaks[161] / peaks[81]
-    print(f"[3] peak memory above baseline ({MEMORY_SHOT_SIZE}x{MEMORY_SHOT_SIZE}): 81-frame segment {peaks[81] / 1024:.1f} MiB, 161-frame chained shot "
-          f"{peaks[161] / 1024:.1f} MiB; ratio {ratio:.3f} (target <= {MEMORY_TARGET}) "
-          f"{'PASS' if ratio <= MEMORY_TARGET else 'FAIL'}")
+    print(
+        f"[3] peak memory above baseline ({MEMORY_SHOT_SIZE}x{MEMORY_SHOT_SIZE}): 81-frame segment {peaks[81] / 1024:.1f} MiB, 161-frame chained shot "
+        f"{peaks[161] / 1024:.1f} MiB; ratio {ratio:.3f} (target <= {MEMORY_TARGET}) "
+        f"{'PASS' if ratio <= MEMORY_TARGET else 'FAIL'}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (1 keeps the side-by-side ratios steady on a busy machine)")
-    parser.add_argument("--attention", choices=("pytorch", "default"), default="pytorch",
-                        help="attention kernel for both sides (default: PyTorch SDPA, as on GPUs)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (1 keeps the side-by-side ratios steady on a busy machine)",
+    )
+    parser.add_argument(
+        "--attention",
+        choices=("pytorch", "default"),
+        default="pytorch",
+        help="attention kernel for both sides (default: PyTorch SDPA, as on GPUs)",
+    )
     parser.add_argument("--memory-case", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_grad_enabled(False)
@@ -269,8 +319,10 @@ def main() -> None:
     pack = load_pack(args.attention)
     import comfy.ldm.modules.attention
 
-    print(f"attention kernel: {comfy.ldm.modules.attention.optimized_attention.__name__}; "
-          f"torch threads: {torch.get_num_threads()}")
+    print(
+        f"attention kernel: {comfy.ldm.modules.attention.optimized_attention.__name__}; "
+        f"torch threads: {torch.get_num_threads()}"
+    )
     if args.memory_case:
         measure_memory_case(pack, args.memory_case)
         return

@@ -1,6 +1,6 @@
 """`python -m worldkit`: run workflows headless and regenerate API twins.
 
-    python -m worldkit run workflows/api/the_herd.json [--server URL] [--out DIR] [--set NODE.INPUT=VALUE ...]
+python -m worldkit run workflows/api/the_herd.json [--server URL] [--out DIR] [--set NODE.INPUT=VALUE ...]
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ EXIT_SERVER = 3
 def parse_rename(text: str) -> tuple[str, object]:
     old, sep, new = text.partition("=")
     if not sep or not old:
-        raise argparse.ArgumentTypeError(f"--rename {text!r}: expected OLD=NEW, e.g. --rename wan_2.1_vae.safetensors=my_vae.safetensors")
+        raise argparse.ArgumentTypeError(
+            f"--rename {text!r}: expected OLD=NEW, e.g. --rename wan_2.1_vae.safetensors=my_vae.safetensors"
+        )
     return old, parse_value(new) if new.strip().startswith(("[", "{")) else new
 
 
@@ -38,16 +40,39 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run an API- or UI-format workflow and download its outputs")
     run.add_argument("workflow", type=Path)
     run.add_argument("--server", help="URL of a running ComfyUI (default: start one for this run)")
-    run.add_argument("--out", type=Path, default=Path("output"), help="folder for the downloaded outputs (default: ./output)")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="NODE.INPUT=VALUE",
-                     help="change an input; NODE is a node id, title or unique class type; VALUE is JSON or text")
-    run.add_argument("--rename", dest="renames", action="append", default=[], type=parse_rename, metavar="OLD=NEW",
-                     help="replace a file name wherever the workflow uses it (e.g. your own model files)")
-    run.add_argument("--inputs", dest="inputs_dirs", action="append", type=Path, metavar="DIR",
-                     help="folder with the workflow's input files, uploaded when the server lacks them "
-                          "(default: workflows/inputs next to the workflow)")
-    run.add_argument("--comfyui", help="ComfyUI folder to start (default: $COMFYUI_PATH or the install holding this pack)")
-    run.add_argument("--comfy-args", default="", help="extra arguments for ComfyUI's main.py, e.g. \"--lowvram\"")
+    run.add_argument(
+        "--out", type=Path, default=Path("output"), help="folder for the downloaded outputs (default: ./output)"
+    )
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="NODE.INPUT=VALUE",
+        help="change an input; NODE is a node id, title or unique class type; VALUE is JSON or text",
+    )
+    run.add_argument(
+        "--rename",
+        dest="renames",
+        action="append",
+        default=[],
+        type=parse_rename,
+        metavar="OLD=NEW",
+        help="replace a file name wherever the workflow uses it (e.g. your own model files)",
+    )
+    run.add_argument(
+        "--inputs",
+        dest="inputs_dirs",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="folder with the workflow's input files, uploaded when the server lacks them "
+        "(default: workflows/inputs next to the workflow)",
+    )
+    run.add_argument(
+        "--comfyui", help="ComfyUI folder to start (default: $COMFYUI_PATH or the install holding this pack)"
+    )
+    run.add_argument("--comfy-args", default="", help='extra arguments for ComfyUI\'s main.py, e.g. "--lowvram"')
     run.add_argument("--cpu", action="store_true", help="start ComfyUI with --cpu")
     run.add_argument("--previews", action="store_true", help="also download preview images (temp folder)")
     add_convert_arguments(commands.add_parser("convert", help="write API twins of UI-format workflows"))

@@ -44,7 +44,10 @@ ProgressCallback = Callable[[dict], None]
 def describe_rejection(body: dict) -> str:
     """One readable message from /prompt's 400 answer: the top error and each node's errors."""
     error = body.get("error") or {}
-    lines = [error.get("message", "the server rejected the workflow") + (f": {error['details']}" if error.get("details") else "")]
+    lines = [
+        error.get("message", "the server rejected the workflow")
+        + (f": {error['details']}" if error.get("details") else "")
+    ]
     for node_id, node_error in (body.get("node_errors") or {}).items():
         for item in node_error.get("errors", []):
             detail = f" ({item['details']})" if item.get("details") else ""

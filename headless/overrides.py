@@ -31,7 +31,9 @@ def parse_override(text: str) -> Override:
     target, sep, value = text.partition("=")
     node, dot, name = target.rpartition(".")
     if not sep or not dot or not node or not name:
-        raise OverrideError(f"--set {text!r}: expected NODE.INPUT=VALUE, e.g. --set 3.seed=42 or --set KSampler.steps=4")
+        raise OverrideError(
+            f"--set {text!r}: expected NODE.INPUT=VALUE, e.g. --set 3.seed=42 or --set KSampler.steps=4"
+        )
     return Override(node.strip(), name.strip(), parse_value(value))
 
 

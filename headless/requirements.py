@@ -74,7 +74,9 @@ def missing_models(prompt: dict[str, dict], object_info: dict) -> list[MissingFi
                 isinstance(value, str) and value.lower().endswith(MODEL_EXTENSIONS)
             )
             if options is not None and is_model and isinstance(value, str) and value not in options:
-                missing.append(MissingFile(node_id, entry["class_type"], name, value, _folder_for(entry["class_type"], name)))
+                missing.append(
+                    MissingFile(node_id, entry["class_type"], name, value, _folder_for(entry["class_type"], name))
+                )
     return missing
 
 
@@ -93,8 +95,11 @@ def missing_inputs(prompt: dict[str, dict], object_info: dict, local_dirs: list[
     to_upload, nowhere = [], []
     for node_id, filename in input_files(prompt):
         entry = prompt[node_id]
-        spec = object_info.get(entry["class_type"], {}).get("input", {}).get("required", {}).get(
-            INPUT_FILE_NODES[entry["class_type"]]
+        spec = (
+            object_info.get(entry["class_type"], {})
+            .get("input", {})
+            .get("required", {})
+            .get(INPUT_FILE_NODES[entry["class_type"]])
         )
         on_server = spec is not None and filename in (combo_options(spec) or [])
         if on_server:

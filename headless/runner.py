@@ -83,7 +83,9 @@ async def download_outputs(client: ComfyClient, outputs: dict, out_dir: Path, in
     files = []
     for item in output_items(outputs, include_temp):
         target = Path(out_dir) / item.get("subfolder", "") / item["filename"]
-        write_bytes_atomic(target, await client.view(item["filename"], item.get("subfolder", ""), item.get("type", "output")))
+        write_bytes_atomic(
+            target, await client.view(item["filename"], item.get("subfolder", ""), item.get("type", "output"))
+        )
         files.append(target)
     return files
 

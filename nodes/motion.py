@@ -7,8 +7,7 @@ import comfy.utils
 import torch
 from comfy_api.latest import io, ui
 
-from ..models.trajectory import EASINGS
-from ..models.trajectory_formats import (
+from ..models.motion.formats import (
     ati_json,
     ati_times,
     default_state_json,
@@ -19,8 +18,9 @@ from ..models.trajectory_formats import (
     specs_from_kjnodes,
     tracks_from_state,
 )
-from ..models.trajectory_render import draw_preview, subject_footprint
-from ..models.trajectory_tracks import CAMERA_MOVES, CameraMove, build_trackset
+from ..models.motion.path import EASINGS
+from ..models.motion.render import draw_preview, subject_footprint
+from ..models.motion.tracks import CAMERA_MOVES, CameraMove, build_trackset
 from .types import Trajectory
 
 CATEGORY = "WorldKit/Motion"
@@ -30,7 +30,9 @@ IMPORT_FORMATS = ("ati", "kjnodes")
 def _frame_size_inputs() -> list:
     return [
         io.Int.Input("width", default=832, min=16, max=4096, step=16, tooltip="Frame width the tracks are drawn for."),
-        io.Int.Input("height", default=480, min=16, max=4096, step=16, tooltip="Frame height the tracks are drawn for."),
+        io.Int.Input(
+            "height", default=480, min=16, max=4096, step=16, tooltip="Frame height the tracks are drawn for."
+        ),
         io.Int.Input("num_frames", default=81, min=1, max=1024, step=4, tooltip="Clip length in frames (Wan: 4n+1)."),
     ]
 
@@ -64,8 +66,15 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
                     tooltip="The drawing as versioned JSON; the canvas edits it, and it can be edited as text.",
                 ),
                 *_frame_size_inputs(),
-                io.Int.Input("fps", default=16, min=1, max=120, tooltip="Frames per second, for timing keypoints in seconds."),
-                io.Combo.Input("camera_move", options=list(CAMERA_MOVES), default="none", tooltip="Camera move rendered as grid tracks."),
+                io.Int.Input(
+                    "fps", default=16, min=1, max=120, tooltip="Frames per second, for timing keypoints in seconds."
+                ),
+                io.Combo.Input(
+                    "camera_move",
+                    options=list(CAMERA_MOVES),
+                    default="none",
+                    tooltip="Camera move rendered as grid tracks.",
+                ),
                 io.Float.Input(
                     "camera_amount",
                     default=0.2,
@@ -76,17 +85,33 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
                 ),
                 io.Combo.Input("camera_easing", options=list(EASINGS), default="ease_in_out"),
                 io.Int.Input("camera_grid", default=8, min=2, max=32, tooltip="Columns of camera grid tracks."),
-                io.Image.Input("background", optional=True, tooltip="Start frame shown under the canvas and the preview."),
-                io.Mask.Input("subject_mask", optional=True, tooltip="Subject mask for tracks whose subject is 'mask'."),
+                io.Image.Input(
+                    "background", optional=True, tooltip="Start frame shown under the canvas and the preview."
+                ),
+                io.Mask.Input(
+                    "subject_mask", optional=True, tooltip="Subject mask for tracks whose subject is 'mask'."
+                ),
             ],
             outputs=[
-                io.String.Output("ati_tracks", display_name="ati_tracks", tooltip="Track JSON for WanTrackToVideo's tracks input."),
-                io.Tracks.Output("tracks", display_name="tracks", tooltip="TRACKS for WanMoveTrackToVideo."),
-                Trajectory.Output("trajectory", display_name="trajectory", tooltip="Named track groups for WorldKit nodes."),
-                io.Image.Output("preview", display_name="preview", tooltip="The paths drawn over the start frame, one image per frame."),
-                io.Mask.Output("subject_mask", display_name="subject_mask", tooltip="Where the subjects are in each frame."),
                 io.String.Output(
-                    "coordinates", display_name="coordinates", tooltip="KJNodes / WanMoveTracksFromCoords coordinates, one point per frame."
+                    "ati_tracks", display_name="ati_tracks", tooltip="Track JSON for WanTrackToVideo's tracks input."
+                ),
+                io.Tracks.Output("tracks", display_name="tracks", tooltip="TRACKS for WanMoveTrackToVideo."),
+                Trajectory.Output(
+                    "trajectory", display_name="trajectory", tooltip="Named track groups for WorldKit nodes."
+                ),
+                io.Image.Output(
+                    "preview",
+                    display_name="preview",
+                    tooltip="The paths drawn over the start frame, one image per frame.",
+                ),
+                io.Mask.Output(
+                    "subject_mask", display_name="subject_mask", tooltip="Where the subjects are in each frame."
+                ),
+                io.String.Output(
+                    "coordinates",
+                    display_name="coordinates",
+                    tooltip="KJNodes / WanMoveTracksFromCoords coordinates, one point per frame.",
                 ),
             ],
         )
@@ -119,7 +144,11 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
         out_ui = None
         if start_frame is not None:
             saved = ui.ImageSaveHelper.save_images(
-                start_frame[None], filename_prefix="worldkit_trajectory_bg", folder_type=io.FolderType.temp, cls=cls, compress_level=1
+                start_frame[None],
+                filename_prefix="worldkit_trajectory_bg",
+                folder_type=io.FolderType.temp,
+                cls=cls,
+                compress_level=1,
             )
             out_ui = {"worldkit_background": saved}
         device = comfy.model_management.intermediate_device()
@@ -149,12 +178,18 @@ class WorldKitImportTracks(io.ComfyNode):
                 "coordinates (any number of points spread over the clip). Points outside the frame are an error, never clamped."
             ),
             inputs=[
-                io.String.Input("track_text", multiline=True, default="[]", tooltip="The track JSON or coordinate string."),
+                io.String.Input(
+                    "track_text", multiline=True, default="[]", tooltip="The track JSON or coordinate string."
+                ),
                 io.Combo.Input("format", options=list(IMPORT_FORMATS), default="ati"),
                 *_frame_size_inputs(),
             ],
             outputs=[
-                io.String.Output("editor_state", display_name="editor_state", tooltip="Connect to Trajectory Keypoints' editor_state."),
+                io.String.Output(
+                    "editor_state",
+                    display_name="editor_state",
+                    tooltip="Connect to Trajectory Keypoints' editor_state.",
+                ),
                 io.Tracks.Output("tracks", display_name="tracks"),
             ],
         )

@@ -10,10 +10,10 @@ import comfy.utils
 import folder_paths
 from comfy_api.latest import io, ui
 
-from ..models import world as world_data
-from ..models.contact_sheet import render_contact_sheet
-from ..models.encoding_cache import encode_counts, encode_world, model_identity
-from ..models.library import (
+from ..models.world import entities as world_data
+from ..models.world.contact_sheet import render_contact_sheet
+from ..models.world.encoding import encode_counts, encode_world, model_identity
+from ..models.world.library import (
     WorldLibraryError,
     list_worlds,
     load_world,
@@ -21,7 +21,7 @@ from ..models.library import (
     sanitize_world_name,
     save_world,
 )
-from ..models.reference_preprocess import BACKGROUNDS, FIT_MODES, PreprocessSettings, build_reference
+from ..models.world.preprocess import BACKGROUNDS, FIT_MODES, PreprocessSettings, build_reference
 from .types import Reference, World
 
 CATEGORY = "WorldKit/References"
@@ -51,8 +51,9 @@ def check_world_name(world_name: str) -> bool | str:
 
 
 def summary(world: world_data.World) -> str:
-    return ", ".join(f"{r.name} ({r.kind}, {r.view_count} view{'s' if r.view_count != 1 else ''})"
-                     for r in world.references.values())
+    return ", ".join(
+        f"{r.name} ({r.kind}, {r.view_count} view{'s' if r.view_count != 1 else ''})" for r in world.references.values()
+    )
 
 
 class WorldKitReference(io.ComfyNode):
@@ -65,39 +66,90 @@ class WorldKitReference(io.ComfyNode):
             display_name="Reference",
             category=CATEGORY,
             description="A named character, object, location or style from one or more images of it. Subjects are "
-                        "cut to their mask and centred on a plain background; locations stay full-frame plates.",
+            "cut to their mask and centred on a plain background; locations stay full-frame plates.",
             inputs=[
-                io.Image.Input("image", tooltip="One or more views of the same entity. An RGBA image's alpha is "
-                                                "used as the mask when no mask is connected."),
-                io.String.Input("name", default="hero", tooltip="Unique within a world; shots refer to the entity by it."),
+                io.Image.Input(
+                    "image",
+                    tooltip="One or more views of the same entity. An RGBA image's alpha is "
+                    "used as the mask when no mask is connected.",
+                ),
+                io.String.Input(
+                    "name", default="hero", tooltip="Unique within a world; shots refer to the entity by it."
+                ),
                 io.Combo.Input("kind", options=list(world_data.ENTITY_KINDS), default="character"),
-                io.String.Input("description", default="", multiline=True,
-                                tooltip="Words the prompt compiler weaves into shots that show this entity."),
-                io.Mask.Input("mask", optional=True,
-                              tooltip="Subject = 1. LoadImage's MASK is 1 where the PNG is transparent, so turn on "
-                                      "invert_mask when you connect it."),
-                io.Boolean.Input("invert_mask", default=False,
-                                 tooltip="Use 1 - mask: needed for LoadImage's MASK output (it marks transparency)."),
+                io.String.Input(
+                    "description",
+                    default="",
+                    multiline=True,
+                    tooltip="Words the prompt compiler weaves into shots that show this entity.",
+                ),
+                io.Mask.Input(
+                    "mask",
+                    optional=True,
+                    tooltip="Subject = 1. LoadImage's MASK is 1 where the PNG is transparent, so turn on "
+                    "invert_mask when you connect it.",
+                ),
+                io.Boolean.Input(
+                    "invert_mask",
+                    default=False,
+                    tooltip="Use 1 - mask: needed for LoadImage's MASK output (it marks transparency).",
+                ),
                 *size_inputs(1280, 720, "of the prepared views (the working aspect)"),
-                io.Float.Input("margin", default=0.1, min=0.0, max=4.0, step=0.01,
-                               tooltip="Space around a subject's mask box, as a fraction of the box's longer side."),
-                io.Combo.Input("background", options=list(BACKGROUNDS), default="white",
-                               tooltip="The plain colour subjects are padded with (white is what VACE and Phantom use)."),
-                io.Boolean.Input("remove_background", default=False,
-                                 tooltip="Replace everything outside the subject's mask with the background colour."),
-                io.Combo.Input("fit", options=list(FIT_MODES), default="cover",
-                               tooltip="Locations and styles: cover crops to fill the frame, contain letterboxes."),
+                io.Float.Input(
+                    "margin",
+                    default=0.1,
+                    min=0.0,
+                    max=4.0,
+                    step=0.01,
+                    tooltip="Space around a subject's mask box, as a fraction of the box's longer side.",
+                ),
+                io.Combo.Input(
+                    "background",
+                    options=list(BACKGROUNDS),
+                    default="white",
+                    tooltip="The plain colour subjects are padded with (white is what VACE and Phantom use).",
+                ),
+                io.Boolean.Input(
+                    "remove_background",
+                    default=False,
+                    tooltip="Replace everything outside the subject's mask with the background colour.",
+                ),
+                io.Combo.Input(
+                    "fit",
+                    options=list(FIT_MODES),
+                    default="cover",
+                    tooltip="Locations and styles: cover crops to fill the frame, contain letterboxes.",
+                ),
             ],
             outputs=[Reference.Output(display_name="reference"), io.Image.Output(display_name="views")],
         )
 
     @classmethod
-    def execute(cls, image, name, kind, description, width, height, margin, background, remove_background, fit,
-                invert_mask=False, mask=None) -> io.NodeOutput:
+    def execute(
+        cls,
+        image,
+        name,
+        kind,
+        description,
+        width,
+        height,
+        margin,
+        background,
+        remove_background,
+        fit,
+        invert_mask=False,
+        mask=None,
+    ) -> io.NodeOutput:
         if mask is not None and invert_mask:
             mask = 1.0 - mask
-        settings = PreprocessSettings(width=width, height=height, margin=margin, background=BACKGROUNDS[background],
-                                      remove_background=remove_background, fit=fit)
+        settings = PreprocessSettings(
+            width=width,
+            height=height,
+            margin=margin,
+            background=BACKGROUNDS[background],
+            remove_background=remove_background,
+            fit=fit,
+        )
         try:
             reference = build_reference(name, kind, description, image, mask, settings)
         except ValueError as error:
@@ -115,7 +167,7 @@ class WorldKitEncodeReferences(io.ComfyNode):
             display_name="Encode References",
             category=CATEGORY,
             description="Encode every view with the VAE (and CLIP vision when connected) at the shot's frame size. "
-                        "Encodings are cached by content, so an unchanged graph encodes nothing.",
+            "Encodings are cached by content, so an unchanged graph encodes nothing.",
             inputs=[
                 io.MultiType.Input("references", types=[World, Reference], tooltip="A WORLD or a single REFERENCE."),
                 io.Vae.Input("vae"),
@@ -144,11 +196,17 @@ class WorldKitEncodeReferences(io.ComfyNode):
             progress.update_absolute(done, total)
 
         encoded, stats = encode_world(world, vae, width, height, clip_vision, on_view=on_view)
-        report = json.dumps({
-            "width": width, "height": height, "entities": encoded.names(), **stats.as_dict(),
-            "vae_identity": model_identity(vae),
-            "clip_identity": model_identity(clip_vision) if clip_vision is not None else None,
-            "totals_since_start": encode_counts()})
+        report = json.dumps(
+            {
+                "width": width,
+                "height": height,
+                "entities": encoded.names(),
+                **stats.as_dict(),
+                "vae_identity": model_identity(vae),
+                "clip_identity": model_identity(clip_vision) if clip_vision is not None else None,
+                "totals_since_start": encode_counts(),
+            }
+        )
         first = next(iter(encoded.references.values()))
         return io.NodeOutput(encoded, first, report, ui=ui.PreviewText(report))
 
@@ -169,8 +227,11 @@ class WorldKitWorld(io.ComfyNode):
 
     @classmethod
     def execute(cls, **references) -> io.NodeOutput:
-        labelled = [(slot, references[slot]) for slot in sorted(references, key=lambda s: int(s.rsplit("_", 1)[1]))
-                    if references[slot] is not None]
+        labelled = [
+            (slot, references[slot])
+            for slot in sorted(references, key=lambda s: int(s.rsplit("_", 1)[1]))
+            if references[slot] is not None
+        ]
         if not labelled:
             raise ValueError("World has no references: connect at least one Reference node.")
         return io.NodeOutput(world_data.World.from_labelled(labelled))
@@ -189,8 +250,9 @@ class WorldKitAddToWorld(io.ComfyNode):
             inputs=[
                 World.Input("world"),
                 Reference.Input("reference"),
-                io.Boolean.Input("replace_existing", default=False,
-                                 tooltip="Replace an entity of the same name instead of refusing."),
+                io.Boolean.Input(
+                    "replace_existing", default=False, tooltip="Replace an entity of the same name instead of refusing."
+                ),
             ],
             outputs=[World.Output(display_name="world")],
         )
@@ -200,8 +262,10 @@ class WorldKitAddToWorld(io.ComfyNode):
         try:
             return io.NodeOutput(world.with_reference(reference, replace_existing))
         except world_data.DuplicateEntityError:
-            raise ValueError(f"The 'reference' input is named '{reference.name}', which the 'world' input already "
-                             "holds. Rename the reference, or turn on replace_existing.") from None
+            raise ValueError(
+                f"The 'reference' input is named '{reference.name}', which the 'world' input already "
+                "holds. Rename the reference, or turn on replace_existing."
+            ) from None
 
 
 class WorldKitSaveWorld(io.ComfyNode):
@@ -216,8 +280,9 @@ class WorldKitSaveWorld(io.ComfyNode):
             description="Save the world (views, masks, encodings, descriptions) to output/worlds/<name>/.",
             inputs=[
                 World.Input("world"),
-                io.String.Input("world_name", default="my_world",
-                                tooltip="Letters, digits, spaces, '-', '_' and '.'; no folders."),
+                io.String.Input(
+                    "world_name", default="my_world", tooltip="Letters, digits, spaces, '-', '_' and '.'; no folders."
+                ),
                 io.Boolean.Input("overwrite", default=True, tooltip="Replace a saved world of the same name."),
             ],
             outputs=[World.Output(display_name="world")],
@@ -247,11 +312,17 @@ class WorldKitLoadWorld(io.ComfyNode):
             category=CATEGORY,
             description="Load a world saved with Save World. Connect the VAE to check its latents belong to it.",
             inputs=[
-                io.Combo.Input("world_name", options=saved or [NO_SAVED_WORLDS],
-                               tooltip="Saved worlds in output/worlds (a name can also be given through the API)."),
+                io.Combo.Input(
+                    "world_name",
+                    options=saved or [NO_SAVED_WORLDS],
+                    tooltip="Saved worlds in output/worlds (a name can also be given through the API).",
+                ),
                 io.Vae.Input("vae", optional=True, tooltip="Latents made by a different VAE are refused."),
-                io.Boolean.Input("discard_mismatched_latents", default=False,
-                                 tooltip="Drop latents from another VAE so Encode References can re-encode them."),
+                io.Boolean.Input(
+                    "discard_mismatched_latents",
+                    default=False,
+                    tooltip="Drop latents from another VAE so Encode References can re-encode them.",
+                ),
             ],
             outputs=[World.Output(display_name="world")],
         )

@@ -9,7 +9,17 @@ import comfy.utils
 import torch
 from comfy_api.latest import InputImpl, Types, io
 
-from ..models.consistency import (
+from ..models.sampling.cut import (
+    DEFAULT_BEAT_THRESHOLD,
+    DEFAULT_MIN_KEEP,
+    TRANSITIONS,
+    assemble_cut,
+    detect_beats,
+    parse_shot_lengths,
+)
+from ..models.sampling.multishot import render_shot_list, shot_boundaries
+from ..models.sampling.reference_attention import entity_reference_latents
+from ..models.sampling.scoring import (
     DEFAULT_MAX_FRAMES,
     DEFAULT_TEMPORAL_WEIGHT,
     FEATURE_DETECTORS,
@@ -18,19 +28,9 @@ from ..models.consistency import (
     score_candidates,
     select_references,
 )
-from ..models.cut import (
-    DEFAULT_BEAT_THRESHOLD,
-    DEFAULT_MIN_KEEP,
-    TRANSITIONS,
-    assemble_cut,
-    detect_beats,
-    parse_shot_lengths,
-)
-from ..models.multishot import render_shot_list, shot_boundaries
-from ..models.reference_attention import entity_reference_latents
-from ..models.shot import Shot, split_names
-from .reference_attention_patch import apply_reference_attention
-from .shot_sampling import (
+from ..models.shots.shot import Shot, split_names
+from .runtime.attention_patch import apply_reference_attention
+from .runtime.shot_sampling import (
     SamplerSettings,
     ShotModels,
     encode_views,
@@ -65,36 +65,74 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             display_name="World Shot Sampler",
             category="WorldKit/Sampling",
             description="Render a shot list that keeps the world: every shot bound to its entities, sampled as "
-                        "KSampler does (N candidates, the best kept by consistency score), trimmed, decoded and "
-                        "cut together. Long shots are chained segments with colour continuity.",
+            "KSampler does (N candidates, the best kept by consistency score), trimmed, decoded and "
+            "cut together. Long shots are chained segments with colour continuity.",
             inputs=[
                 io.Model.Input("model"),
                 io.Vae.Input("vae"),
                 io.Clip.Input("clip"),
                 World.Input("world"),
                 Shots.Input("shots", optional=True, tooltip="The shot list; rendered in order."),
-                ShotSocket.Input("shot", optional=True, tooltip="One shot (appended after the list when both are given)."),
-                io.Int.Input("seed", default=0, min=0, max=MAX_SEED, control_after_generate=True,
-                             tooltip="Base seed; a shot's own seed is added, and candidates use seed, seed + 1, …"),
+                ShotSocket.Input(
+                    "shot", optional=True, tooltip="One shot (appended after the list when both are given)."
+                ),
+                io.Int.Input(
+                    "seed",
+                    default=0,
+                    min=0,
+                    max=MAX_SEED,
+                    control_after_generate=True,
+                    tooltip="Base seed; a shot's own seed is added, and candidates use seed, seed + 1, …",
+                ),
                 io.Int.Input("steps", default=20, min=1, max=10000),
                 io.Float.Input("cfg", default=5.0, min=0.0, max=100.0, step=0.1, round=0.01),
                 io.Combo.Input("sampler_name", options=comfy.samplers.KSampler.SAMPLERS, default="uni_pc"),
                 io.Combo.Input("scheduler", options=comfy.samplers.KSampler.SCHEDULERS, default="simple"),
                 io.Float.Input("denoise", default=1.0, min=0.0, max=1.0, step=0.01),
-                io.Int.Input("candidates", default=1, min=1, max=16,
-                             tooltip="Candidates per shot (best of N by consistency score)."),
-                io.Float.Input("reference_attention", default=0.0, min=0.0, max=1.0, step=0.05,
-                               tooltip="Self-attention also attends to the shot's entity references. "
-                                       "0 is plain sampling, 1 treats reference tokens like the video's own."),
-                io.ClipVision.Input("clip_vision", optional=True,
-                                    tooltip="Scores candidates by CLIP-I (and conditions I2V families); "
-                                            "without it a feature-match and colour score is used."),
-                io.Int.Input("native_frames", default=81, min=5, max=1025, step=4,
-                             tooltip="Longest clip the model samples at once; longer shots are chained."),
-                io.Int.Input("overlap_frames", default=9, min=1, max=41, step=4,
-                             tooltip="Frames each chained segment shares with the one before it."),
-                io.Combo.Input("family", options=FAMILY_CHOICES, default="auto",
-                               tooltip="How shots are bound; auto reads the loaded model."),
+                io.Int.Input(
+                    "candidates",
+                    default=1,
+                    min=1,
+                    max=16,
+                    tooltip="Candidates per shot (best of N by consistency score).",
+                ),
+                io.Float.Input(
+                    "reference_attention",
+                    default=0.0,
+                    min=0.0,
+                    max=1.0,
+                    step=0.05,
+                    tooltip="Self-attention also attends to the shot's entity references. "
+                    "0 is plain sampling, 1 treats reference tokens like the video's own.",
+                ),
+                io.ClipVision.Input(
+                    "clip_vision",
+                    optional=True,
+                    tooltip="Scores candidates by CLIP-I (and conditions I2V families); "
+                    "without it a feature-match and colour score is used.",
+                ),
+                io.Int.Input(
+                    "native_frames",
+                    default=81,
+                    min=5,
+                    max=1025,
+                    step=4,
+                    tooltip="Longest clip the model samples at once; longer shots are chained.",
+                ),
+                io.Int.Input(
+                    "overlap_frames",
+                    default=9,
+                    min=1,
+                    max=41,
+                    step=4,
+                    tooltip="Frames each chained segment shares with the one before it.",
+                ),
+                io.Combo.Input(
+                    "family",
+                    options=FAMILY_CHOICES,
+                    default="auto",
+                    tooltip="How shots are bound; auto reads the loaded model.",
+                ),
             ],
             outputs=[
                 io.Image.Output(display_name="frames"),
@@ -113,31 +151,66 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         return True
 
     @classmethod
-    def execute(cls, model, vae, clip, world, seed, steps, cfg, sampler_name, scheduler, denoise, candidates,
-                reference_attention, native_frames, overlap_frames, family="auto", shots=None, shot=None,
-                clip_vision=None) -> io.NodeOutput:
+    def execute(
+        cls,
+        model,
+        vae,
+        clip,
+        world,
+        seed,
+        steps,
+        cfg,
+        sampler_name,
+        scheduler,
+        denoise,
+        candidates,
+        reference_attention,
+        native_frames,
+        overlap_frames,
+        family="auto",
+        shots=None,
+        shot=None,
+        clip_vision=None,
+    ) -> io.NodeOutput:
         shots = shot_list(shots, shot)
         rates = sorted({candidate.fps for candidate in shots})
         if len(rates) > 1:
-            raise ValueError(f"the shots have different frame rates {rates}; one cut plays at one rate: give every "
-                             "shot the same fps, or use one sampler per rate.")
+            raise ValueError(
+                f"the shots have different frame rates {rates}; one cut plays at one rate: give every "
+                "shot the same fps, or use one sampler per rate."
+            )
         sizes = sorted({candidate.size for candidate in shots})
         if len(sizes) > 1:
-            raise ValueError(f"the shots have different frame sizes {sizes} (width, height); one cut needs one size: "
-                             "give every shot the same resolution and aspect, or use one sampler per size.")
+            raise ValueError(
+                f"the shots have different frame sizes {sizes} (width, height); one cut needs one size: "
+                "give every shot the same resolution and aspect, or use one sampler per size."
+            )
         settings = SamplerSettings(sampler_name, scheduler, steps, cfg, denoise)
         progress = comfy.utils.ProgressBar(total_steps(shots, candidates, steps, native_frames, overlap_frames))
-        pipeline = make_pipeline(ShotModels(model, vae, clip, world, clip_vision, family), settings,
-                                 reference_attention, native_frames, overlap_frames, progress)
+        pipeline = make_pipeline(
+            ShotModels(model, vae, clip, world, clip_vision, family),
+            settings,
+            reference_attention,
+            native_frames,
+            overlap_frames,
+            progress,
+        )
         results = render_shot_list(pipeline, shots, seed, candidates)
         frames = results[0].frames if len(results) == 1 else torch.cat([result.frames for result in results])
         boundaries = shot_boundaries(results)
         fps = shots[0].fps
         video = InputImpl.VideoFromComponents(Types.VideoComponents(images=frames, frame_rate=Fraction(fps)))
-        report = {"seed": seed, "candidates": candidates, "sampler": settings.__dict__, "fps": fps,
-                  "reference_attention": reference_attention, "native_frames": native_frames,
-                  "overlap_frames": overlap_frames, "boundaries": boundaries,
-                  "shots": [result.report for result in results]}
+        report = {
+            "seed": seed,
+            "candidates": candidates,
+            "sampler": settings.__dict__,
+            "fps": fps,
+            "reference_attention": reference_attention,
+            "native_frames": native_frames,
+            "overlap_frames": overlap_frames,
+            "boundaries": boundaries,
+            "shots": [result.report for result in results],
+        }
         return io.NodeOutput(frames, json.dumps(boundaries), video, json.dumps(report))
 
 
@@ -149,16 +222,21 @@ class WorldKitReferenceAttention(io.ComfyNode):
             display_name="Reference Attention",
             category="WorldKit/Sampling",
             description="Patch a Wan model so every self-attention also attends to the named entities' reference "
-                        "latents at the same step (training-free). Works with any sampler node; strength 0 "
-                        "returns the model unchanged.",
+            "latents at the same step (training-free). Works with any sampler node; strength 0 "
+            "returns the model unchanged.",
             inputs=[
                 io.Model.Input("model"),
                 World.Input("world"),
-                io.String.Input("entities", default="", multiline=False,
-                                tooltip="Entity names, comma separated; empty uses every entity of the world."),
+                io.String.Input(
+                    "entities",
+                    default="",
+                    multiline=False,
+                    tooltip="Entity names, comma separated; empty uses every entity of the world.",
+                ),
                 io.Float.Input("strength", default=0.5, min=0.0, max=1.0, step=0.05),
-                io.Vae.Input("vae", optional=True,
-                             tooltip="Encodes references that have no encoding for this model yet."),
+                io.Vae.Input(
+                    "vae", optional=True, tooltip="Encodes references that have no encoding for this model yet."
+                ),
             ],
             outputs=[io.Model.Output(display_name="model")],
         )
@@ -167,27 +245,49 @@ class WorldKitReferenceAttention(io.ComfyNode):
     def execute(cls, model, world, entities, strength, vae=None) -> io.NodeOutput:
         if strength == 0.0:
             return io.NodeOutput(model)
-        latents = entity_reference_latents(world, split_names(entities), model_latent_channels(model),
-                                           encode_views(vae) if vae is not None else None)
+        latents = entity_reference_latents(
+            world, split_names(entities), model_latent_channels(model), encode_views(vae) if vae is not None else None
+        )
         return io.NodeOutput(apply_reference_attention(model, latents, strength))
 
 
 def scoring_inputs() -> list[io.Input]:
     """Inputs shared by Score Consistency and Best of N: what to score against, and how."""
     return [
-        io.MultiType.Input(World.Input("references", tooltip="A world (score against its entities) or one reference."),
-                           types=[World, Reference]),
-        io.String.Input("entities", default="",
-                        tooltip="Entity names, comma separated; empty scores against every entity given."),
-        io.ClipVision.Input("clip_vision", optional=True,
-                            tooltip="Scores by CLIP-I (cosine of image embeddings); without it, SIFT/ORB feature "
-                                    "matches and LAB colour histograms are used."),
-        io.Float.Input("temporal_weight", default=DEFAULT_TEMPORAL_WEIGHT, min=0.0, max=1.0, step=0.05,
-                       tooltip="Share of the overall score given to temporal stability (flicker); the rest is identity."),
-        io.Combo.Input("features", options=list(FEATURE_DETECTORS), default="sift",
-                       tooltip="Keypoints for the classical score (used without CLIP vision)."),
-        io.Int.Input("max_frames", default=DEFAULT_MAX_FRAMES, min=1, max=1024,
-                     tooltip="Identity is measured on at most this many evenly spaced frames of a clip."),
+        io.MultiType.Input(
+            World.Input("references", tooltip="A world (score against its entities) or one reference."),
+            types=[World, Reference],
+        ),
+        io.String.Input(
+            "entities", default="", tooltip="Entity names, comma separated; empty scores against every entity given."
+        ),
+        io.ClipVision.Input(
+            "clip_vision",
+            optional=True,
+            tooltip="Scores by CLIP-I (cosine of image embeddings); without it, SIFT/ORB feature "
+            "matches and LAB colour histograms are used.",
+        ),
+        io.Float.Input(
+            "temporal_weight",
+            default=DEFAULT_TEMPORAL_WEIGHT,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            tooltip="Share of the overall score given to temporal stability (flicker); the rest is identity.",
+        ),
+        io.Combo.Input(
+            "features",
+            options=list(FEATURE_DETECTORS),
+            default="sift",
+            tooltip="Keypoints for the classical score (used without CLIP vision).",
+        ),
+        io.Int.Input(
+            "max_frames",
+            default=DEFAULT_MAX_FRAMES,
+            min=1,
+            max=1024,
+            tooltip="Identity is measured on at most this many evenly spaced frames of a clip.",
+        ),
     ]
 
 
@@ -199,17 +299,19 @@ class WorldKitScoreConsistency(io.ComfyNode):
             display_name="Score Consistency",
             category="WorldKit/Sampling",
             description="How well frames keep their references (identity) and how steady they are (temporal "
-                        "stability). Every score is 0..1, higher is better; the report lists each entity's score.",
+            "stability). Every score is 0..1, higher is better; the report lists each entity's score.",
             inputs=[io.Image.Input("frames", tooltip="A still or a clip."), *scoring_inputs()],
             outputs=[io.Float.Output(display_name="score"), io.String.Output(display_name="report")],
         )
 
     @classmethod
-    def execute(cls, frames, references, entities, temporal_weight, features, max_frames,
-                clip_vision=None) -> io.NodeOutput:
+    def execute(
+        cls, frames, references, entities, temporal_weight, features, max_frames, clip_vision=None
+    ) -> io.NodeOutput:
         chosen = select_references(references, split_names(entities))
-        report = score_candidate(frames, chosen, clip_vision, temporal_weight=temporal_weight, features=features,
-                                 max_frames=max_frames)
+        report = score_candidate(
+            frames, chosen, clip_vision, temporal_weight=temporal_weight, features=features, max_frames=max_frames
+        )
         return io.NodeOutput(report.overall, json.dumps(report.to_dict()))
 
 
@@ -222,9 +324,11 @@ def split_candidates(images: list[torch.Tensor], frames_per_candidate: int) -> l
             candidates.append(batch)
             continue
         if batch.shape[0] % frames_per_candidate:
-            raise ValueError(f"candidates item {item + 1} has {batch.shape[0]} frames, not a multiple of "
-                             f"frames_per_candidate ({frames_per_candidate}); set it to the frames of one candidate, "
-                             "or 0 to score each connected item whole.")
+            raise ValueError(
+                f"candidates item {item + 1} has {batch.shape[0]} frames, not a multiple of "
+                f"frames_per_candidate ({frames_per_candidate}); set it to the frames of one candidate, "
+                "or 0 to score each connected item whole."
+            )
         candidates.extend(batch.split(frames_per_candidate))
     return candidates
 
@@ -237,13 +341,18 @@ class WorldKitPickBest(io.ComfyNode):
             display_name="Best of N",
             category="WorldKit/Sampling",
             description="Score every candidate against the references and keep the best (ties go to the first). "
-                        "Stills: a batch of images, one candidate each. Clips: set frames per candidate, or "
-                        "connect a list with one clip per item.",
+            "Stills: a batch of images, one candidate each. Clips: set frames per candidate, or "
+            "connect a list with one clip per item.",
             is_input_list=True,
             inputs=[
                 io.Image.Input("candidates", tooltip="A batch (or a list) of candidate images or clips."),
-                io.Int.Input("frames_per_candidate", default=1, min=0, max=4096,
-                             tooltip="Frames of one candidate: 1 for stills; 0 scores each connected list item whole."),
+                io.Int.Input(
+                    "frames_per_candidate",
+                    default=1,
+                    min=0,
+                    max=4096,
+                    tooltip="Frames of one candidate: 1 for stills; 0 scores each connected list item whole.",
+                ),
                 *scoring_inputs(),
             ],
             outputs=[
@@ -254,8 +363,17 @@ class WorldKitPickBest(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, candidates, frames_per_candidate, references, entities, temporal_weight, features, max_frames,
-                clip_vision=None) -> io.NodeOutput:
+    def execute(
+        cls,
+        candidates,
+        frames_per_candidate,
+        references,
+        entities,
+        temporal_weight,
+        features,
+        max_frames,
+        clip_vision=None,
+    ) -> io.NodeOutput:
         clips = split_candidates(candidates, frames_per_candidate[0])
         chosen = select_references(references[0], split_names(entities[0]))
         progress = comfy.utils.ProgressBar(len(clips))
@@ -265,12 +383,21 @@ class WorldKitPickBest(io.ComfyNode):
             comfy.model_management.throw_exception_if_processing_interrupted()
 
         comfy.model_management.throw_exception_if_processing_interrupted()
-        reports = score_candidates(clips, chosen, None if clip_vision is None else clip_vision[0], on_candidate,
-                                   temporal_weight=temporal_weight[0], features=features[0],
-                                   max_frames=max_frames[0])
+        reports = score_candidates(
+            clips,
+            chosen,
+            None if clip_vision is None else clip_vision[0],
+            on_candidate,
+            temporal_weight=temporal_weight[0],
+            features=features[0],
+            max_frames=max_frames[0],
+        )
         best = pick_best(reports)
-        summary = {"best": best, "scores": [report.overall for report in reports],
-                   "candidates": [report.to_dict() for report in reports]}
+        summary = {
+            "best": best,
+            "scores": [report.overall for report in reports],
+            "candidates": [report.to_dict() for report in reports],
+        }
         return io.NodeOutput(clips[best], best, json.dumps(summary))
 
 
@@ -282,23 +409,46 @@ class WorldKitAssembleCut(io.ComfyNode):
             display_name="Assemble Cut",
             category="WorldKit/Sampling",
             description="Join shots into one video with hard cuts or crossfades. With a track connected and "
-                        "snap to beats on, each cut lands on a detected beat by trimming the end of the shot "
-                        "before it. Connect the video to Save Video.",
+            "snap to beats on, each cut lands on a detected beat by trimming the end of the shot "
+            "before it. Connect the video to Save Video.",
             inputs=[
                 io.Image.Input("frames", tooltip="Every shot's frames, one after another."),
-                io.String.Input("shot_lengths", default="",
-                                tooltip="Frames per shot, e.g. '81, 81, 49', or the World Shot Sampler's "
-                                        "shot_boundaries; empty means one shot."),
+                io.String.Input(
+                    "shot_lengths",
+                    default="",
+                    tooltip="Frames per shot, e.g. '81, 81, 49', or the World Shot Sampler's "
+                    "shot_boundaries; empty means one shot.",
+                ),
                 io.Float.Input("fps", default=16.0, min=1.0, max=120.0, step=1.0),
                 io.Combo.Input("transition", options=list(TRANSITIONS), default="cut"),
-                io.Int.Input("crossfade_frames", default=8, min=0, max=240,
-                             tooltip="Frames two shots overlap in a crossfade (ignored for hard cuts)."),
-                io.Boolean.Input("snap_to_beats", default=False,
-                                 tooltip="Move each cut to a beat of the audio (needs the audio input)."),
-                io.Float.Input("beat_threshold", default=DEFAULT_BEAT_THRESHOLD, min=0.01, max=1.0, step=0.01,
-                               tooltip="How strong an onset must be (share of the strongest) to count as a beat."),
-                io.Float.Input("min_keep", default=DEFAULT_MIN_KEEP, min=0.0, max=1.0, step=0.05,
-                               tooltip="Snapping never trims a shot below this share of its frames."),
+                io.Int.Input(
+                    "crossfade_frames",
+                    default=8,
+                    min=0,
+                    max=240,
+                    tooltip="Frames two shots overlap in a crossfade (ignored for hard cuts).",
+                ),
+                io.Boolean.Input(
+                    "snap_to_beats",
+                    default=False,
+                    tooltip="Move each cut to a beat of the audio (needs the audio input).",
+                ),
+                io.Float.Input(
+                    "beat_threshold",
+                    default=DEFAULT_BEAT_THRESHOLD,
+                    min=0.01,
+                    max=1.0,
+                    step=0.01,
+                    tooltip="How strong an onset must be (share of the strongest) to count as a beat.",
+                ),
+                io.Float.Input(
+                    "min_keep",
+                    default=DEFAULT_MIN_KEEP,
+                    min=0.0,
+                    max=1.0,
+                    step=0.05,
+                    tooltip="Snapping never trims a shot below this share of its frames.",
+                ),
                 io.Audio.Input("audio", optional=True, tooltip="Laid under the cut; its beats place the cuts."),
             ],
             outputs=[
@@ -309,16 +459,31 @@ class WorldKitAssembleCut(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, frames, shot_lengths, fps, transition, crossfade_frames, snap_to_beats, beat_threshold, min_keep,
-                audio=None) -> io.NodeOutput:
+    def execute(
+        cls,
+        frames,
+        shot_lengths,
+        fps,
+        transition,
+        crossfade_frames,
+        snap_to_beats,
+        beat_threshold,
+        min_keep,
+        audio=None,
+    ) -> io.NodeOutput:
         if snap_to_beats and audio is None:
-            raise ValueError("snap_to_beats is on but no audio is connected: connect a track to 'audio' "
-                             "(e.g. from Load Audio) or turn snap_to_beats off.")
+            raise ValueError(
+                "snap_to_beats is on but no audio is connected: connect a track to 'audio' "
+                "(e.g. from Load Audio) or turn snap_to_beats off."
+            )
         lengths = parse_shot_lengths(shot_lengths, frames.shape[0])
-        beats = detect_beats(audio["waveform"], audio["sample_rate"], threshold=beat_threshold) if snap_to_beats else None
+        beats = (
+            detect_beats(audio["waveform"], audio["sample_rate"], threshold=beat_threshold) if snap_to_beats else None
+        )
         cut = assemble_cut(frames, lengths, fps, transition, crossfade_frames, beats, min_keep)
         video = InputImpl.VideoFromComponents(
-            Types.VideoComponents(images=cut.frames, audio=audio, frame_rate=Fraction(fps)))
+            Types.VideoComponents(images=cut.frames, audio=audio, frame_rate=Fraction(fps))
+        )
         return io.NodeOutput(video, json.dumps(cut.to_dict()), cut.frames)
 
 

@@ -11,12 +11,12 @@ import torch
 from comfy_api.latest import io
 from comfy_extras import nodes_wan, nodes_wanmove
 
-from ..models.binding import LOCATION_MODES, BindOptions, bind_shot
-from ..models.coverage import SETUPS, coverage
-from ..models.model_family import FAMILIES
-from ..models.prompt_compiler import compile_prompt, world_descriptions
-from ..models.prompt_compiler import negative_prompt as shot_negative_prompt
-from ..models.shot import (
+from ..models.shots.binding import LOCATION_MODES, BindOptions, bind_shot
+from ..models.shots.coverage import SETUPS, coverage
+from ..models.shots.families import FAMILIES
+from ..models.shots.prompt import compile_prompt, world_descriptions
+from ..models.shots.prompt import negative_prompt as shot_negative_prompt
+from ..models.shots.shot import (
     ANGLES,
     ASPECTS,
     CAMERA_MOVES,
@@ -61,12 +61,20 @@ def _shot_inputs() -> list[io.Input]:
         io.Int.Input("lens_mm", default=35, min=low, max=high, step=1, tooltip="Focal length in mm (full-frame)."),
         io.Combo.Input("lighting", options=list(LIGHTING), default="day"),
         io.String.Input("mood", default="", tooltip="A few words: tense, melancholic, playful…"),
-        io.Combo.Input("duration", options=list(DURATIONS), default="5 s",
-                       tooltip="5 s or 10 s at the fps below (4k+1 frames), or exactly `frames`."),
+        io.Combo.Input(
+            "duration",
+            options=list(DURATIONS),
+            default="5 s",
+            tooltip="5 s or 10 s at the fps below (4k+1 frames), or exactly `frames`.",
+        ),
         io.Int.Input("frames", default=81, min=1, max=1025, step=4, tooltip="Used when duration is 'frames'; 4k+1."),
         io.Int.Input("fps", default=16, min=1, max=60, tooltip="16 is Wan's native rate; 24 for film."),
-        io.Combo.Input("resolution", options=list(RESOLUTIONS), default="480p",
-                       tooltip="480p is 832x480 and 720p is 1280x720 at 16:9; 'custom' uses width and height."),
+        io.Combo.Input(
+            "resolution",
+            options=list(RESOLUTIONS),
+            default="480p",
+            tooltip="480p is 832x480 and 720p is 1280x720 at 16:9; 'custom' uses width and height.",
+        ),
         io.Combo.Input("aspect", options=list(ASPECTS), default="16:9"),
         io.Int.Input("width", default=832, min=16, max=4096, step=16, tooltip="Used when resolution is 'custom'."),
         io.Int.Input("height", default=480, min=16, max=4096, step=16, tooltip="Used when resolution is 'custom'."),
@@ -89,21 +97,40 @@ class WorldKitShot(io.ComfyNode):
             display_name="Shot",
             category=CATEGORY,
             description="One shot in film language: action, who and where it shows, framing, light, length and size. "
-                        "Outputs the shot and the prompt the model will read.",
+            "Outputs the shot and the prompt the model will read.",
             inputs=[
-                io.String.Input("prompt", multiline=True, default="",
-                                tooltip="What happens in the shot, e.g. 'the skunk sniffs the air and looks around'."),
-                io.String.Input("entities", multiline=True, default="",
-                                tooltip="One world entity per line as 'name: role' (subject, location, prop, style). "
-                                        "Without a role, a location is a location, a style a style, others subjects."),
+                io.String.Input(
+                    "prompt",
+                    multiline=True,
+                    default="",
+                    tooltip="What happens in the shot, e.g. 'the skunk sniffs the air and looks around'.",
+                ),
+                io.String.Input(
+                    "entities",
+                    multiline=True,
+                    default="",
+                    tooltip="One world entity per line as 'name: role' (subject, location, prop, style). "
+                    "Without a role, a location is a location, a style a style, others subjects.",
+                ),
                 *_shot_inputs(),
-                io.Combo.Input("continuity", options=list(CONTINUITY), default="cut",
-                               tooltip="'continue' starts from the last frame of the previous shot in a shot list."),
-                io.String.Input("negative_prompt", multiline=True, default="",
-                                tooltip="Leave empty for Wan's standard negative prompt."),
+                io.Combo.Input(
+                    "continuity",
+                    options=list(CONTINUITY),
+                    default="cut",
+                    tooltip="'continue' starts from the last frame of the previous shot in a shot list.",
+                ),
+                io.String.Input(
+                    "negative_prompt",
+                    multiline=True,
+                    default="",
+                    tooltip="Leave empty for Wan's standard negative prompt.",
+                ),
                 io.String.Input("name", default="", tooltip="A label for reports and shot lists, e.g. '3A close-up'."),
-                WorldType.Input("world", optional=True,
-                                tooltip="Checks the entity names and puts their descriptions into the prompt."),
+                WorldType.Input(
+                    "world",
+                    optional=True,
+                    tooltip="Checks the entity names and puts their descriptions into the prompt.",
+                ),
             ],
             outputs=[
                 ShotType.Output(display_name="shot"),
@@ -130,9 +157,11 @@ def _summary(shots: list[Shot]) -> str:
     for index, shot in enumerate(shots, start=1):
         width, height = shot.size
         who = ", ".join(f"{e.name} ({e.role})" for e in shot.entities) or "no entities"
-        lines.append(f"{index}. {shot.name or shot.shot_size}: {shot.shot_size}, {shot.angle}, {shot.camera_move}, "
-                     f"{shot.lens_mm}mm, {shot.lighting}; {shot.frame_count} frames at {shot.fps} fps, "
-                     f"{width}x{height}; {who}")
+        lines.append(
+            f"{index}. {shot.name or shot.shot_size}: {shot.shot_size}, {shot.angle}, {shot.camera_move}, "
+            f"{shot.lens_mm}mm, {shot.lighting}; {shot.frame_count} frames at {shot.fps} fps, "
+            f"{width}x{height}; {who}"
+        )
     return "\n".join(lines)
 
 
@@ -145,7 +174,9 @@ class WorldKitShotList(io.ComfyNode):
             category=CATEGORY,
             description="Shots in order. Connect an earlier list to 'shots' to extend it.",
             inputs=[
-                ShotsType.Input("shots", optional=True, tooltip="A list to extend (from Coverage or another Shot List)."),
+                ShotsType.Input(
+                    "shots", optional=True, tooltip="A list to extend (from Coverage or another Shot List)."
+                ),
                 *(ShotType.Input(f"shot_{i}", optional=True) for i in range(1, MAX_SHOTS_PER_LIST + 1)),
             ],
             outputs=[ShotsType.Output(display_name="shots"), io.String.Output(display_name="summary")],
@@ -154,8 +185,9 @@ class WorldKitShotList(io.ComfyNode):
     @classmethod
     def execute(cls, shots: list[Shot] | None = None, **numbered: Shot | None) -> io.NodeOutput:
         ordered = list(shots or [])
-        ordered += [numbered[f"shot_{i}"] for i in range(1, MAX_SHOTS_PER_LIST + 1)
-                    if numbered.get(f"shot_{i}") is not None]
+        ordered += [
+            numbered[f"shot_{i}"] for i in range(1, MAX_SHOTS_PER_LIST + 1) if numbered.get(f"shot_{i}") is not None
+        ]
         if not ordered:
             raise ValueError("Shot List is empty: connect at least one Shot (or a list to 'shots').")
         return io.NodeOutput(ordered, _summary(ordered))
@@ -169,8 +201,10 @@ class WorldKitPickShot(io.ComfyNode):
             display_name="Pick Shot",
             category=CATEGORY,
             description="One shot out of a shot list, to bind or preview it on its own.",
-            inputs=[ShotsType.Input("shots"), io.Int.Input("index", default=1, min=1, max=999,
-                                                          tooltip="1 is the first shot.")],
+            inputs=[
+                ShotsType.Input("shots"),
+                io.Int.Input("index", default=1, min=1, max=999, tooltip="1 is the first shot."),
+            ],
             outputs=[ShotType.Output(display_name="shot"), io.String.Output(display_name="summary")],
         )
 
@@ -190,7 +224,7 @@ class WorldKitCoverage(io.ComfyNode):
             display_name="Coverage",
             category=CATEGORY,
             description="The standard coverage of a scene from a location and its subjects: establishing wide, "
-                        "medium, close-up, over-the-shoulder, reverse and insert, as a shot list.",
+            "medium, close-up, over-the-shoulder, reverse and insert, as a shot list.",
             inputs=[
                 io.String.Input("location", default="", tooltip="Name of the location entity."),
                 io.String.Input("subjects", default="", tooltip="Subject names, comma separated, lead first."),
@@ -214,26 +248,48 @@ class WorldKitCoverage(io.ComfyNode):
         except ShotError as error:
             raise ValueError(str(error)) from None
         descriptions = world_descriptions(world)
-        prompts = "\n".join(f"{i}. {shot.name}: {compile_prompt(shot, descriptions)}" for i, shot in enumerate(shots, 1))
+        prompts = "\n".join(
+            f"{i}. {shot.name}: {compile_prompt(shot, descriptions)}" for i, shot in enumerate(shots, 1)
+        )
         return io.NodeOutput(shots, prompts)
 
 
 class ComfyTrackMaths:
     """ATI and Wan-Move track conditioning, computed by ComfyUI's own functions."""
 
-    def ati(self, tracks_json: str, start_latent: torch.Tensor, width: int, height: int, length: int,
-            temperature: float, topk: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def ati(
+        self,
+        tracks_json: str,
+        start_latent: torch.Tensor,
+        width: int,
+        height: int,
+        length: int,
+        temperature: float,
+        topk: int,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         sets = nodes_wan.parse_json_tracks(tracks_json)
         if isinstance(sets[0][0], dict):
             sets = [sets]
-        processed = [nodes_wan.process_tracks(np.stack([nodes_wan.pad_pts(track) for track in tracks]),
-                                              (width, height), length - 1).unsqueeze(0) for tracks in sets]
+        processed = [
+            nodes_wan.process_tracks(
+                np.stack([nodes_wan.pad_pts(track) for track in tracks]), (width, height), length - 1
+            ).unsqueeze(0)
+            for tracks in sets
+        ]
         processed = comfy.utils.resize_list_to_batch_size(processed, start_latent.shape[0])
-        return nodes_wan.patch_motion(processed, start_latent, temperature=temperature, topk=topk,
-                                      vae_divide=TRACK_LATENT_CHANNELS)
+        return nodes_wan.patch_motion(
+            processed, start_latent, temperature=temperature, topk=topk, vae_divide=TRACK_LATENT_CHANNELS
+        )
 
-    def wan_move(self, tracks: Mapping[str, torch.Tensor], start_latent: torch.Tensor, width: int, height: int,
-                 length: int, strength: float) -> torch.Tensor:
+    def wan_move(
+        self,
+        tracks: Mapping[str, torch.Tensor],
+        start_latent: torch.Tensor,
+        width: int,
+        height: int,
+        length: int,
+        strength: float,
+    ) -> torch.Tensor:
         path = tracks["track_path"][:length]
         count = path.shape[-2]
         visibility = tracks.get("track_visibility", torch.ones((length, count), dtype=torch.bool))
@@ -250,36 +306,62 @@ class WorldKitBindShot(io.ComfyNode):
             display_name="Bind Shot",
             category=CATEGORY,
             description="Compile a shot and the world entities it shows into conditioning and a latent for the "
-                        "loaded Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V). Feed KSampler, then trim "
-                        "the leading trim_latent frames with TrimVideoLatent before decoding.",
+            "loaded Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V). Feed KSampler, then trim "
+            "the leading trim_latent frames with TrimVideoLatent before decoding.",
             inputs=[
                 io.Model.Input("model"),
                 io.Vae.Input("vae"),
                 io.Clip.Input("clip"),
                 WorldType.Input("world"),
                 ShotType.Input("shot"),
-                io.Combo.Input("family", options=list(FAMILIES), default="auto",
-                               tooltip="auto reads the weights: VACE, FLF, I2V (ATI with track JSON, Wan-Move with "
-                                       "TRACKS) or T2V. Phantom, ATI and Wan-Move share weights with their bases, "
-                                       "so pick them here."),
-                io.Combo.Input("location_as", options=list(LOCATION_MODES), default="auto",
-                               tooltip="Where the location's plate goes. VACE and T2V: a reference (auto) or the "
-                                       "first frame; I2V, FLF, ATI, Wan-Move: the start frame (auto); Phantom: text "
-                                       "only (auto) or the first frame. 'text only' keeps just its description."),
-                io.Int.Input("views_per_entity", default=1, min=1, max=16,
-                             tooltip="How many views of each entity become reference images."),
+                io.Combo.Input(
+                    "family",
+                    options=list(FAMILIES),
+                    default="auto",
+                    tooltip="auto reads the weights: VACE, FLF, I2V (ATI with track JSON, Wan-Move with "
+                    "TRACKS) or T2V. Phantom, ATI and Wan-Move share weights with their bases, "
+                    "so pick them here.",
+                ),
+                io.Combo.Input(
+                    "location_as",
+                    options=list(LOCATION_MODES),
+                    default="auto",
+                    tooltip="Where the location's plate goes. VACE and T2V: a reference (auto) or the "
+                    "first frame; I2V, FLF, ATI, Wan-Move: the start frame (auto); Phantom: text "
+                    "only (auto) or the first frame. 'text only' keeps just its description.",
+                ),
+                io.Int.Input(
+                    "views_per_entity",
+                    default=1,
+                    min=1,
+                    max=16,
+                    tooltip="How many views of each entity become reference images.",
+                ),
                 io.Float.Input("vace_strength", default=1.0, min=0.0, max=1000.0, step=0.01),
-                io.Float.Input("track_strength", default=1.0, min=0.0, max=100.0, step=0.01,
-                               tooltip="Wan-Move: strength of the track conditioning."),
+                io.Float.Input(
+                    "track_strength",
+                    default=1.0,
+                    min=0.0,
+                    max=100.0,
+                    step=0.01,
+                    tooltip="Wan-Move: strength of the track conditioning.",
+                ),
                 io.Float.Input("ati_temperature", default=220.0, min=1.0, max=1000.0, step=0.1),
                 io.Int.Input("ati_topk", default=2, min=1, max=10),
                 io.Tracks.Input("tracks", optional=True, tooltip="TRACKS for Wan-Move (or ATI)."),
-                io.String.Input("track_json", optional=True, force_input=True,
-                                tooltip="ATI track JSON (as WanTrackToVideo takes)."),
-                io.ClipVision.Input("clip_vision", optional=True,
-                                    tooltip="CLIP vision for I2V, FLF, ATI and Wan-Move (encodes the start frame)."),
-                io.Image.Input("start_image", optional=True,
-                               tooltip="The frame(s) to start from; otherwise composed from the location and subjects."),
+                io.String.Input(
+                    "track_json", optional=True, force_input=True, tooltip="ATI track JSON (as WanTrackToVideo takes)."
+                ),
+                io.ClipVision.Input(
+                    "clip_vision",
+                    optional=True,
+                    tooltip="CLIP vision for I2V, FLF, ATI and Wan-Move (encodes the start frame).",
+                ),
+                io.Image.Input(
+                    "start_image",
+                    optional=True,
+                    tooltip="The frame(s) to start from; otherwise composed from the location and subjects.",
+                ),
                 io.Image.Input("end_image", optional=True, tooltip="FLF: the frame to end on."),
             ],
             outputs=[
@@ -293,27 +375,69 @@ class WorldKitBindShot(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, model, vae, clip, world, shot: Shot, family: str, location_as: str, views_per_entity: int,
-                vace_strength: float, track_strength: float, ati_temperature: float, ati_topk: int, tracks=None,
-                track_json: str | None = None, clip_vision=None, start_image=None, end_image=None) -> io.NodeOutput:
+    def execute(
+        cls,
+        model,
+        vae,
+        clip,
+        world,
+        shot: Shot,
+        family: str,
+        location_as: str,
+        views_per_entity: int,
+        vace_strength: float,
+        track_strength: float,
+        ati_temperature: float,
+        ati_topk: int,
+        tracks=None,
+        track_json: str | None = None,
+        clip_vision=None,
+        start_image=None,
+        end_image=None,
+    ) -> io.NodeOutput:
         if clip is None:
             raise ValueError("clip is empty: the checkpoint has no text encoder; load UMT5 with CLIPLoader (type wan).")
         if tracks is not None and track_json and track_json.strip() not in ("", "[]"):
             raise ValueError("Connect either TRACKS or track_json, not both.")
-        options = BindOptions(location_as=location_as, views_per_entity=views_per_entity, vace_strength=vace_strength,
-                              track_strength=track_strength, ati_temperature=ati_temperature, ati_topk=ati_topk)
-        bound = bind_shot(shot, world, model, vae, clip, family=family,
-                          tracks=tracks if tracks is not None else track_json, clip_vision=clip_vision,
-                          start_image=start_image, end_image=end_image, options=options,
-                          track_maths=ComfyTrackMaths())
+        options = BindOptions(
+            location_as=location_as,
+            views_per_entity=views_per_entity,
+            vace_strength=vace_strength,
+            track_strength=track_strength,
+            ati_temperature=ati_temperature,
+            ati_topk=ati_topk,
+        )
+        bound = bind_shot(
+            shot,
+            world,
+            model,
+            vae,
+            clip,
+            family=family,
+            tracks=tracks if tracks is not None else track_json,
+            clip_vision=clip_vision,
+            start_image=start_image,
+            end_image=end_image,
+            options=options,
+            track_maths=ComfyTrackMaths(),
+        )
         start = bound.start_frame
         if start is None:
             start = torch.full((1, bound.height, bound.width, 3), 0.5)
-        info = {"family": bound.family, "location_as": bound.location_as, "trim_latent": bound.trim_latent_frames,
-                "reference_frames": list(bound.reference_names), "frames": bound.frame_count, "fps": bound.fps,
-                "width": bound.width, "height": bound.height, "prompt": bound.prompt}
-        return io.NodeOutput(bound.positive, bound.negative, bound.latent, bound.trim_latent_frames, start[:1],
-                             json.dumps(info))
+        info = {
+            "family": bound.family,
+            "location_as": bound.location_as,
+            "trim_latent": bound.trim_latent_frames,
+            "reference_frames": list(bound.reference_names),
+            "frames": bound.frame_count,
+            "fps": bound.fps,
+            "width": bound.width,
+            "height": bound.height,
+            "prompt": bound.prompt,
+        }
+        return io.NodeOutput(
+            bound.positive, bound.negative, bound.latent, bound.trim_latent_frames, start[:1], json.dumps(info)
+        )
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitShot, WorldKitShotList, WorldKitPickShot, WorldKitCoverage, WorldKitBindShot]

@@ -47,6 +47,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
                 counts[outcome] += 1
     terminalreporter.write_line(
         f"host tier: {counts['passed'] + counts['failed']} ran ({counts['passed']} passed, "
-        f"{counts['failed']} failed), {counts['skipped']} skipped")
+        f"{counts['failed']} failed), {counts['skipped']} skipped"
+    )
     for reason, number in reasons.items():
         terminalreporter.write_line(f"skipped {number}: {reason.removeprefix('Skipped: ')}")

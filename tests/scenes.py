@@ -40,8 +40,14 @@ def background(seed: int = 7) -> np.ndarray:
     return np.clip(base, 0, 255).astype(np.uint8)
 
 
-def render(obj: np.ndarray, center: tuple[float, float], angle: float = 0.0, scale: float = 1.0,
-           gain: tuple[float, float, float] = (1.0, 1.0, 1.0), plate: np.ndarray | None = None) -> np.ndarray:
+def render(
+    obj: np.ndarray,
+    center: tuple[float, float],
+    angle: float = 0.0,
+    scale: float = 1.0,
+    gain: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    plate: np.ndarray | None = None,
+) -> np.ndarray:
     """Place the object on a plate, rotated/scaled about its centre and relit by a per-channel gain."""
     plate = background() if plate is None else plate.copy()
     matrix = cv2.getRotationMatrix2D((SIZE / 2, SIZE / 2), angle, scale)

@@ -51,5 +51,3 @@ def chroma_key(
         out[part] = despill(image[part], screen, spill)
         report(progress, part)
     return mark_finite_all(out, alpha)
-
-

@@ -23,9 +23,7 @@ MIN_LAB_SPREAD = 1.0  # about one just-noticeable difference: a flat element is 
 MIN_RGB_SPREAD = 1.0 / 255.0
 
 
-def sample_pixels(
-    frames: torch.Tensor, weights: torch.Tensor | None, to_lab: bool, max_frames: int = 24
-) -> np.ndarray:
+def sample_pixels(frames: torch.Tensor, weights: torch.Tensor | None, to_lab: bool, max_frames: int = 24) -> np.ndarray:
     """Pixels [N, 3] from up to `max_frames` evenly spaced frames at 1/4 size, kept where the weight is above 0.5."""
     count = frames.shape[0]
     picks = np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int))
@@ -42,7 +40,9 @@ def sample_pixels(
 
     pixels = np.concatenate(map_frames(sample, picks))
     if pixels.shape[0] < 16:
-        raise ValueError("the masks select fewer than 16 pixels to measure colour from; widen the region or element mask.")
+        raise ValueError(
+            "the masks select fewer than 16 pixels to measure colour from; widen the region or element mask."
+        )
     return pixels.astype(np.float64)
 
 

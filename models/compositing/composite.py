@@ -71,7 +71,12 @@ def affine_matrices(placement: Placement, frames: int) -> np.ndarray:
 
 @frame_threads
 def place_element(
-    element: torch.Tensor, alpha: torch.Tensor, placement: Placement, height: int, width: int, progress: Progress | None = None
+    element: torch.Tensor,
+    alpha: torch.Tensor,
+    placement: Placement,
+    height: int,
+    width: int,
+    progress: Progress | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The element and its alpha moved onto a height x width canvas (transparent elsewhere), resampled premultiplied in linear light."""
     element = as_image("element", element)
@@ -84,7 +89,9 @@ def place_element(
     placed_alpha = new_frames(frames, height, width)
 
     def place_frame(index: int) -> None:
-        premultiplied = torch.cat([srgb_to_linear(element[index]) * alpha[index, ..., None], alpha[index, ..., None]], -1)
+        premultiplied = torch.cat(
+            [srgb_to_linear(element[index]) * alpha[index, ..., None], alpha[index, ..., None]], -1
+        )
         warped = torch.from_numpy(frame_ops.warp_affine(premultiplied.numpy(), matrices[index], width, height))
         coverage = warped[..., 3].clamp(0.0, 1.0)
         colour = warped[..., :3] / coverage.clamp(min=1e-6)[..., None]
@@ -97,7 +104,9 @@ def place_element(
     return mark_finite_all(placed, placed_alpha)
 
 
-def _over_pixels(front: torch.Tensor, back: torch.Tensor, alpha: torch.Tensor, back_alpha: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+def _over_pixels(
+    front: torch.Tensor, back: torch.Tensor, alpha: torch.Tensor, back_alpha: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """'Over' for pixel rows [N, 3] of sRGB colour: returns sRGB colour (unpremultiplied) and combined alpha [N]."""
     a = alpha[:, None]
     front_lin = srgb_to_linear(front) * a

@@ -35,14 +35,19 @@ def sharpness(frame: np.ndarray, keep: np.ndarray | None = None) -> float:
     return float(fine.mean() / max(mid.mean(), 1e-8))
 
 
-def _sample(frames: torch.Tensor, mask: torch.Tensor | None, count: int = 3) -> list[tuple[np.ndarray, np.ndarray | None]]:
+def _sample(
+    frames: torch.Tensor, mask: torch.Tensor | None, count: int = 3
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
     picks = np.unique(np.linspace(0, frames.shape[0] - 1, min(count, frames.shape[0])).round().astype(int))
     return [(frames[i].numpy(), None if mask is None else mask[i].numpy() > 0.5) for i in picks]
 
 
 @frame_threads
 def estimate_defocus(
-    element: torch.Tensor, plate: torch.Tensor, element_mask: torch.Tensor | None = None, plate_region: torch.Tensor | None = None
+    element: torch.Tensor,
+    plate: torch.Tensor,
+    element_mask: torch.Tensor | None = None,
+    plate_region: torch.Tensor | None = None,
 ) -> float:
     """Gaussian sigma (pixels) that brings the element's sharpness down to the plate's; 0 when the element is already softer."""
     element, plate = as_image("element", element), as_image("plate", plate)

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from ..atomic_files import write_atomically
+from ..shared.files import write_atomically
 from .checks import as_image, as_mask, fit_frames, same_size
 
 VIDEO_FORMATS = {
@@ -37,7 +37,9 @@ def _quantise(frame: torch.Tensor, alpha: torch.Tensor, bits: int) -> np.ndarray
     return rgba.numpy().astype(np.uint8 if bits == 8 else np.uint16)
 
 
-def write_png(path: Path, frame: torch.Tensor, alpha: torch.Tensor, bits: int = 8, text: dict[str, str] | None = None) -> None:
+def write_png(
+    path: Path, frame: torch.Tensor, alpha: torch.Tensor, bits: int = 8, text: dict[str, str] | None = None
+) -> None:
     """One straight-alpha RGBA PNG, 8 or 16 bits per channel (text chunks only in 8-bit files)."""
     if bits not in (8, 16):
         raise ValueError(f"bit depth must be 8 or 16; got {bits}.")
@@ -48,7 +50,9 @@ def write_png(path: Path, frame: torch.Tensor, alpha: torch.Tensor, bits: int = 
     info = PngInfo()
     for key, value in (text or {}).items():
         info.add_text(key, value)
-    write_atomically(path, lambda temp: Image.fromarray(rgba, "RGBA").save(temp, format="PNG", pnginfo=info, compress_level=4))
+    write_atomically(
+        path, lambda temp: Image.fromarray(rgba, "RGBA").save(temp, format="PNG", pnginfo=info, compress_level=4)
+    )
 
 
 def _imwrite(path: Path, pixels: np.ndarray) -> None:

@@ -47,5 +47,10 @@ def grow(frame: np.ndarray, pixels: int) -> np.ndarray:
 def warp_affine(frame: np.ndarray, matrix: np.ndarray, width: int, height: int) -> np.ndarray:
     """Resample `frame` through a 2x3 forward affine `matrix` onto a width x height canvas, transparent outside."""
     return cv2.warpAffine(
-        frame, matrix.astype(np.float64), (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        frame,
+        matrix.astype(np.float64),
+        (width, height),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
     )

@@ -91,7 +91,8 @@ def measure_grain(frames: torch.Tensor, mask: torch.Tensor | None = None, max_fr
     count = frames.shape[0]
     picks = np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int))
     spreads = map_frames(
-        lambda i: band_spreads(frame_ops.view(frames[i]), None if mask is None else frame_ops.view(mask[i]) > 0.99), picks
+        lambda i: band_spreads(frame_ops.view(frames[i]), None if mask is None else frame_ops.view(mask[i]) > 0.99),
+        picks,
     )
     return profile_from_spreads(np.median(np.stack(spreads), axis=0))
 

@@ -38,7 +38,9 @@ def _box_mean(planes: np.ndarray, radius: int) -> np.ndarray:
     return cv2.blur(planes, size).reshape(planes.shape)
 
 
-def _guided_coefficients(guide: np.ndarray, source: np.ndarray, radius: int, eps: float) -> tuple[np.ndarray, np.ndarray]:
+def _guided_coefficients(
+    guide: np.ndarray, source: np.ndarray, radius: int, eps: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel linear model source ~ a.guide + b (He et al., colour guide) for one frame, window-averaged: (a [h, w, 3], b [h, w]).
 
     `guide` is [h, w, 3], `source` [h, w]; window means are taken of the 13 planes the model needs
@@ -47,7 +49,9 @@ def _guided_coefficients(guide: np.ndarray, source: np.ndarray, radius: int, eps
     r, g, b = cv2.split(guide)
     products = (r, g, b, source, r * source, g * source, b * source, r * r, r * g, r * b, g * g, g * b, b * b)
     means = [_box_mean(plane, radius) for plane in products]
-    mean_r, mean_g, mean_b, mean_p, mean_rp, mean_gp, mean_bp, mean_rr, mean_rg, mean_rb, mean_gg, mean_gb, mean_bb = means
+    mean_r, mean_g, mean_b, mean_p, mean_rp, mean_gp, mean_bp, mean_rr, mean_rg, mean_rb, mean_gg, mean_gb, mean_bb = (
+        means
+    )
     variance = (
         mean_rr - mean_r * mean_r + eps,
         mean_rg - mean_r * mean_g,
@@ -65,9 +69,7 @@ def _guided_coefficients(guide: np.ndarray, source: np.ndarray, radius: int, eps
     return _box_mean(a, radius), _box_mean(offset, radius)
 
 
-def _solve_symmetric3(
-    matrix: tuple[np.ndarray, ...], rhs: tuple[np.ndarray, np.ndarray, np.ndarray]
-) -> np.ndarray:
+def _solve_symmetric3(matrix: tuple[np.ndarray, ...], rhs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     """Solve per-pixel symmetric positive-definite 3x3 systems x = matrix^-1 rhs by the adjugate (several times faster than a batched LU).
 
     `matrix` holds the planes of the upper triangle (m00, m01, m02, m11, m12, m22), `rhs` three planes; returns [h, w, 3].
@@ -89,7 +91,12 @@ def _edge_band(source: np.ndarray, radius: int) -> np.ndarray:
 
 
 def guided_coefficients(
-    image: torch.Tensor, mask: torch.Tensor, radius: int, eps: float, subsample: int, levels: tuple[float, float] = (0.0, 1.0)
+    image: torch.Tensor,
+    mask: torch.Tensor,
+    radius: int,
+    eps: float,
+    subsample: int,
+    levels: tuple[float, float] = (0.0, 1.0),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fast guided filter (He & Sun 2015) solved on a coarse grid for one frame [H, W, 3] and its mask [H, W]:
     (gains [h, w, 3], offset [h, w]).
@@ -173,7 +180,9 @@ def refine_matte(
     levels = (settings.clip_black, settings.clip_white)
 
     def refine_frame(index: int) -> None:
-        gains, offset = guided_coefficients(image[index], mask[index], settings.radius, settings.eps, settings.subsample, levels)
+        gains, offset = guided_coefficients(
+            image[index], mask[index], settings.radius, settings.eps, settings.subsample, levels
+        )
         refined = apply_coefficients(gains, offset, image[index])
         alpha[index] = choke_and_feather(refined, settings.choke, settings.feather)
         if settings.despill != "none":

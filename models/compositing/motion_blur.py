@@ -23,7 +23,9 @@ def matte_centroids(mask: torch.Tensor) -> torch.Tensor:
     ys = torch.arange(height, dtype=torch.float32)[None, :, None]
     xs = torch.arange(width, dtype=torch.float32)[None, None, :]
     total = mask.sum(dim=(1, 2))
-    centroids = torch.stack([(mask * xs).sum(dim=(1, 2)), (mask * ys).sum(dim=(1, 2))], -1) / total.clamp(min=1e-6)[:, None]
+    centroids = (
+        torch.stack([(mask * xs).sum(dim=(1, 2)), (mask * ys).sum(dim=(1, 2))], -1) / total.clamp(min=1e-6)[:, None]
+    )
     for index in range(1, frames):
         if total[index] <= 0:
             centroids[index] = centroids[index - 1]
@@ -64,7 +66,9 @@ def motion_blur(
         velocity = velocities(matte_centroids(alpha))
     velocity = torch.as_tensor(velocity, dtype=torch.float32).reshape(-1, 2)
     if velocity.shape[0] not in (1, frames) or not torch.isfinite(velocity).all():
-        raise ValueError(f"velocity must be finite, one (dx, dy) per frame ({frames}) or one for all; got {tuple(velocity.shape)}.")
+        raise ValueError(
+            f"velocity must be finite, one (dx, dy) per frame ({frames}) or one for all; got {tuple(velocity.shape)}."
+        )
     velocity = velocity.expand(frames, 2)
     out, out_alpha = element.clone(), alpha.clone()
 
@@ -77,7 +81,9 @@ def motion_blur(
         blurred = cv2.filter2D(premultiplied, -1, kernel, borderType=cv2.BORDER_CONSTANT)
         coverage = np.clip(blurred[..., 3], 0.0, 1.0)
         colour = blurred[..., :3] / np.maximum(coverage, 1e-6)[..., None]
-        out[index] = torch.from_numpy(np.where(coverage[..., None] > 1e-6, np.clip(colour, 0, 1), element[index].numpy()))
+        out[index] = torch.from_numpy(
+            np.where(coverage[..., None] > 1e-6, np.clip(colour, 0, 1), element[index].numpy())
+        )
         out_alpha[index] = torch.from_numpy(coverage)
 
     for part in chunk_slices(frames, 8):

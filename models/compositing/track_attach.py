@@ -70,10 +70,14 @@ def path_from_tracks(tracks: dict, frames: int, point: int = -1) -> torch.Tensor
     if not torch.isfinite(coords).all():
         raise ValueError("tracks contain NaN or infinite coordinates.")
     visible = tracks.get("track_visibility")
-    visible = torch.ones(coords.shape[:2], dtype=torch.bool) if visible is None else torch.as_tensor(visible).cpu().bool()
+    visible = (
+        torch.ones(coords.shape[:2], dtype=torch.bool) if visible is None else torch.as_tensor(visible).cpu().bool()
+    )
     visible = visible.reshape(coords.shape[0], -1).expand(coords.shape[:2])
     if point >= coords.shape[1]:
-        raise ValueError(f"track point {point} does not exist; the tracks hold {coords.shape[1]} points (0..{coords.shape[1] - 1}).")
+        raise ValueError(
+            f"track point {point} does not exist; the tracks hold {coords.shape[1]} points (0..{coords.shape[1] - 1})."
+        )
     if point >= 0:
         coords, visible = coords[:, point : point + 1], visible[:, point : point + 1]
     weights = visible.float()[..., None]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from authoring.films import FILMS
-from authoring.graph import GraphError, UIGraph
-from headless.convert import api_path_for, ui_to_api
+from worldkit.headless.convert import api_path_for, ui_to_api
+from worldkit.tools.authoring.films import FILMS
+from worldkit.tools.authoring.graph import GraphError, UIGraph
 
 OBJECT_INFO = json.loads((Path(__file__).parent / "data" / "object_info_core.json").read_text())
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
@@ -24,8 +24,14 @@ def small_graph() -> UIGraph:
     graph.group("Sample")
     positive = graph.node("CLIPTextEncode", title="Prompt", text="a skunk", clip=clip.out("CLIP"))
     latent = graph.node("EmptyHunyuanLatentVideo", width=1280, height=720, length=81)
-    graph.node("KSampler", model=unet.out(), seed=5, positive=positive.out(), negative=positive.out(),
-               latent_image=latent.out("LATENT"))
+    graph.node(
+        "KSampler",
+        model=unet.out(),
+        seed=5,
+        positive=positive.out(),
+        negative=positive.out(),
+        latent_image=latent.out("LATENT"),
+    )
     return graph
 
 
@@ -41,10 +47,22 @@ def test_built_graph_converts_to_the_expected_api_prompt():
     prompt = ui_to_api(small_graph().to_json(), OBJECT_INFO)
     assert set(prompt) == {"2", "3", "4", "5", "6"}, "the note is not part of the prompt"
     assert prompt["6"]["inputs"] == {
-        "seed": 5, "steps": 20, "cfg": 8.0, "sampler_name": "euler", "scheduler": "simple", "denoise": 1.0,
-        "model": ["2", 0], "positive": ["4", 0], "negative": ["4", 0], "latent_image": ["5", 0]}
-    assert prompt["4"] == {"class_type": "CLIPTextEncode", "inputs": {"text": "a skunk", "clip": ["3", 0]},
-                           "_meta": {"title": "Prompt"}}
+        "seed": 5,
+        "steps": 20,
+        "cfg": 8.0,
+        "sampler_name": "euler",
+        "scheduler": "simple",
+        "denoise": 1.0,
+        "model": ["2", 0],
+        "positive": ["4", 0],
+        "negative": ["4", 0],
+        "latent_image": ["5", 0],
+    }
+    assert prompt["4"] == {
+        "class_type": "CLIPTextEncode",
+        "inputs": {"text": "a skunk", "clip": ["3", 0]},
+        "_meta": {"title": "Prompt"},
+    }
     assert prompt["5"]["inputs"] == {"width": 1280, "height": 720, "length": 81, "batch_size": 1}
 
 
@@ -80,7 +98,7 @@ def test_unknown_nodes_inputs_and_outputs_are_errors():
 def test_every_film_has_a_ui_file_and_an_api_twin_and_nothing_else():
     for name in FILMS:
         ui_path = WORKFLOWS_DIR / f"{name}.json"
-        assert ui_path.is_file(), f"run `python -m authoring.build` to write {name}"
+        assert ui_path.is_file(), f"run `python -m worldkit.tools.authoring.build` to write {name}"
         assert api_path_for(ui_path).is_file()
     assert {p.stem for p in WORKFLOWS_DIR.glob("*.json")} == set(FILMS)
     assert {p.stem for p in (WORKFLOWS_DIR / "api").glob("*.json")} == set(FILMS)

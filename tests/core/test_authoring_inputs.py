@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from authoring.inputs import BEAT_BPM, BEAT_SAMPLE_RATE, BEAT_TRACK, INPUTS_DIR, PICTURES, PREFIX, input_files
+from worldkit.tools.authoring.inputs import (
+    BEAT_BPM,
+    BEAT_SAMPLE_RATE,
+    BEAT_TRACK,
+    INPUTS_DIR,
+    PICTURES,
+    PREFIX,
+    input_files,
+)
 
 CUTOUTS = {"skunk.png", "young_man.png", "pigeon.png", "dog.png", "cat.png", "monkey.png"}
 MAX_BYTES = 210_000
@@ -26,7 +34,9 @@ def test_inputs_are_deterministic_small_and_match_the_shipped_files(files):
     assert set(first) == {PREFIX + name for name in PICTURES} | {PREFIX + BEAT_TRACK}
     for name, data in first.items():
         assert len(data) < MAX_BYTES, name
-        assert (INPUTS_DIR / name).read_bytes() == data, f"{name} is stale: run `python -m authoring.inputs`"
+        assert (INPUTS_DIR / name).read_bytes() == data, (
+            f"{name} is stale: run `python -m worldkit.tools.authoring.inputs`"
+        )
 
 
 def test_cutouts_carry_alpha_and_plates_are_opaque(files):

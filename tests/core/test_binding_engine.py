@@ -11,10 +11,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from models.binding import BindingError, BindOptions, bind_shot, shot_references, tracks_as_dict, tracks_as_json
-from models.reference_preprocess import fit_frames
-from models.shot import Shot, ShotEntity
-from models.world import Reference, World
+from worldkit.models.shots.binding import (
+    BindingError,
+    BindOptions,
+    bind_shot,
+    shot_references,
+    tracks_as_dict,
+    tracks_as_json,
+)
+from worldkit.models.shots.shot import Shot, ShotEntity
+from worldkit.models.world.entities import Reference, World
+from worldkit.models.world.preprocess import fit_frames
 
 W, H = 64, 48
 FRAMES = 9
@@ -30,7 +37,7 @@ class FakeVAE:
         return {"weight": torch.ones(1)}
 
     def encode(self, pixels):
-        chunks = [pixels[:1]] + [pixels[i:i + 4] for i in range(1, pixels.shape[0], 4)]
+        chunks = [pixels[:1]] + [pixels[i : i + 4] for i in range(1, pixels.shape[0], 4)]
         frames = [F.avg_pool2d(c.mean(dim=(0, 3))[None, None], 8)[0, 0] for c in chunks]
         scale = torch.arange(1, 17, dtype=torch.float32).view(16, 1, 1, 1)
         return scale[None] * torch.stack(frames)[None]
@@ -87,17 +94,26 @@ def flat(value, views=1, size=(H, W)):
 def make_world():
     skunk = flat(0.1, views=2)
     skunk[1] = 0.15
-    return World({
-        "skunk": Reference("skunk", "character", "a small skunk", skunk),
-        "owl": Reference("owl", "character", "an owl", flat(0.3)),
-        "toy": Reference("toy", "object", "a wooden toy", flat(0.5)),
-        "forest": Reference("forest", "location", "a night forest", flat(0.7, size=(60, 80))),
-    })
+    return World(
+        {
+            "skunk": Reference("skunk", "character", "a small skunk", skunk),
+            "owl": Reference("owl", "character", "an owl", flat(0.3)),
+            "toy": Reference("toy", "object", "a wooden toy", flat(0.5)),
+            "forest": Reference("forest", "location", "a night forest", flat(0.7, size=(60, 80))),
+        }
+    )
 
 
-SHOT = Shot(prompt="they meet", resolution="custom", width=W, height=H, duration="frames", frames=FRAMES,
-            entities=(ShotEntity("toy", "prop"), ShotEntity("skunk"), ShotEntity("forest", "location"),
-                      ShotEntity("owl")), negative_prompt="blurry")
+SHOT = Shot(
+    prompt="they meet",
+    resolution="custom",
+    width=W,
+    height=H,
+    duration="frames",
+    frames=FRAMES,
+    entities=(ShotEntity("toy", "prop"), ShotEntity("skunk"), ShotEntity("forest", "location"), ShotEntity("owl")),
+    negative_prompt="blurry",
+)
 
 
 def encoded(value, vae=None):
@@ -109,8 +125,15 @@ def encoded_video(frames):
 
 
 def bind(family="auto", kind="vace", shot=SHOT, **kwargs):
-    return bind_shot(shot, kwargs.pop("world", make_world()), model(kind), kwargs.pop("vae", FakeVAE()), FakeCLIP(),
-                     family=family, **kwargs)
+    return bind_shot(
+        shot,
+        kwargs.pop("world", make_world()),
+        model(kind),
+        kwargs.pop("vae", FakeVAE()),
+        FakeCLIP(),
+        family=family,
+        **kwargs,
+    )
 
 
 def test_fake_vae_shapes():
@@ -126,7 +149,7 @@ def test_vace_binds_every_reference_in_role_order():
     frames = bound.positive[0][1]["vace_frames"][0]
     assert frames.shape == (1, 32, 4 + LATENT_T, H // 8, W // 8)
     for index, value in enumerate((0.1, 0.3, 0.5, 0.7)):
-        assert torch.allclose(frames[:, :16, index:index + 1], encoded(value))
+        assert torch.allclose(frames[:, :16, index : index + 1], encoded(value))
         assert torch.allclose(frames[:, 16:, index], torch.ones_like(frames[:, 16:, index]))  # process_out(0)
     mask = bound.positive[0][1]["vace_mask"][0]
     assert mask.shape == (1, 64, 4 + LATENT_T, H // 8, W // 8)
@@ -192,11 +215,11 @@ def test_t2v_in_context_references_held_by_noise_mask():
     samples, noise_mask = bound.latent["samples"], bound.latent["noise_mask"]
     assert samples.shape == (1, 16, 4 + LATENT_T, H // 8, W // 8)
     for index, value in enumerate((0.1, 0.3, 0.5, 0.7)):
-        assert torch.allclose(samples[:, :, index:index + 1], encoded(value))
+        assert torch.allclose(samples[:, :, index : index + 1], encoded(value))
     assert samples[:, :, 4:].abs().max() == 0
     assert noise_mask.shape == (1, 1, 4 + LATENT_T, H // 8, W // 8)
     assert noise_mask[:, :, :4].abs().max() == 0 and noise_mask[:, :, 4:].min() == 1
-    assert samples[:, :, bound.trim_latent_frames:].shape[2] == (bound.frame_count - 1) // 4 + 1
+    assert samples[:, :, bound.trim_latent_frames :].shape[2] == (bound.frame_count - 1) // 4 + 1
 
 
 def test_t2v_start_image_is_held_but_not_trimmed():

@@ -7,7 +7,7 @@ import pytest
 import torch
 from kornia.color import lab_to_rgb, rgb_to_lab
 
-from models.color_continuity import (
+from worldkit.models.sampling.continuity import (
     correct_color_drift,
     crossfade,
     crossfade_weights,
@@ -49,8 +49,9 @@ def clip(start: int, count: int) -> torch.Tensor:
 def lab_drift(frames: torch.Tensor, contrast: float, brightness: float, tint_a: float, tint_b: float) -> torch.Tensor:
     """The drift a re-encoded extension shows: contrast and brightness on L, a tint on a/b."""
     lab = rgb_to_lab(frames.movedim(-1, 1))
-    lab = lab * torch.tensor([contrast, 1.0, 1.0]).view(1, 3, 1, 1) + \
-        torch.tensor([brightness, tint_a, tint_b]).view(1, 3, 1, 1)
+    lab = lab * torch.tensor([contrast, 1.0, 1.0]).view(1, 3, 1, 1) + torch.tensor([brightness, tint_a, tint_b]).view(
+        1, 3, 1, 1
+    )
     return lab_to_rgb(lab, clip=True).movedim(1, -1)
 
 
@@ -75,14 +76,14 @@ def seam_and_inner_steps(shot: torch.Tensor, seam_starts: list[int]) -> tuple[fl
     shifts = lab_mean_shifts(shot)
     at_seam = torch.zeros_like(shifts, dtype=torch.bool)
     for start in seam_starts:
-        at_seam[start - 1:start + OVERLAP] = True
+        at_seam[start - 1 : start + OVERLAP] = True
     return float(shifts[at_seam].max()), float(shifts[~at_seam].max())
 
 
 def test_seam_shift_after_correction_is_within_the_inner_frame_to_frame_level():
     previous, drifted = drifting_pair()
     inner = largest_inner_step(previous, drifted)
-    hard_seam = float((lab_frame_means(drifted[OVERLAP:OVERLAP + 1]) - lab_frame_means(previous[-1:])).norm())
+    hard_seam = float((lab_frame_means(drifted[OVERLAP : OVERLAP + 1]) - lab_frame_means(previous[-1:])).norm())
     assert hard_seam > 3 * inner, "the constructed drift must be visible at the seam before correction"
     uncorrected_seam, _ = seam_and_inner_steps(join_segments(previous, drifted, OVERLAP), [SEGMENT - OVERLAP])
     assert uncorrected_seam > inner

@@ -8,8 +8,8 @@ import pytest
 import torch
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
-from models.compositing.color_match import METHODS, match_colors, region_around
-from models.compositing.grain import match_grain, measure_grain
+from worldkit.models.compositing.color_match import METHODS, match_colors, region_around
+from worldkit.models.compositing.grain import match_grain, measure_grain
 
 
 def lab_stats(image: torch.Tensor, keep: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -54,14 +54,22 @@ def test_color_match_strength_zero_is_identity_and_half_is_between(element_and_p
 def test_color_match_reads_only_the_plate_region_and_element_matte(element_and_plate):
     element, _ = element_and_plate
     matte = soft_disc(3) > 0.5
-    split_plate = torch.where(
-        (torch.arange(WIDTH) < WIDTH // 2)[None, None, :, None], torch.tensor([0.8, 0.2, 0.2]), torch.tensor([0.2, 0.8, 0.2])
-    ).expand(3, HEIGHT, WIDTH, 3).contiguous()
+    split_plate = (
+        torch.where(
+            (torch.arange(WIDTH) < WIDTH // 2)[None, None, :, None],
+            torch.tensor([0.8, 0.2, 0.2]),
+            torch.tensor([0.2, 0.8, 0.2]),
+        )
+        .expand(3, HEIGHT, WIDTH, 3)
+        .contiguous()
+    )
     left = torch.zeros(3, HEIGHT, WIDTH)
     left[..., : WIDTH // 2] = 1.0
     element_on_grey = torch.where(matte[..., None], element, torch.tensor(0.5))
     matched = match_colors(element_on_grey, split_plate, "reinhard_lab", element_mask=matte.float(), plate_region=left)
-    assert delta_e(matched, split_plate, matte, left.bool()) < 0.2 * delta_e(element_on_grey, split_plate, matte, left.bool())
+    assert delta_e(matched, split_plate, matte, left.bool()) < 0.2 * delta_e(
+        element_on_grey, split_plate, matte, left.bool()
+    )
     region = region_around(matte.float(), 4)
     assert torch.all(region[matte] == 1.0) and region.sum() > matte.sum()
 
@@ -90,9 +98,12 @@ def test_grain_match_brings_element_noise_within_ten_percent_of_the_plate(coarse
     sigma = torch.tensor([0.02, 0.03, 0.045])
     noise = torch.randn(4, HEIGHT, WIDTH, 3, generator=generator)
     if coarse:  # grain clumped at two-pixel scale, as in scanned film
-        noise = torch.nn.functional.interpolate(
-            torch.randn(4, 3, HEIGHT // 2, WIDTH // 2, generator=generator), scale_factor=2, mode="bilinear"
-        ).permute(0, 2, 3, 1) * 1.6
+        noise = (
+            torch.nn.functional.interpolate(
+                torch.randn(4, 3, HEIGHT // 2, WIDTH // 2, generator=generator), scale_factor=2, mode="bilinear"
+            ).permute(0, 2, 3, 1)
+            * 1.6
+        )
     plate = smooth_frames(4, seed=8) + noise * sigma
     element = smooth_frames(4, seed=9) + torch.randn(4, HEIGHT, WIDTH, 3, generator=generator) * 0.005
     plate_grain = measure_grain(plate).sigma

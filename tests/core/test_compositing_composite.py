@@ -9,14 +9,14 @@ import torch
 from PIL import Image
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
-from models.compositing.colorspace import linear_to_srgb, srgb_to_linear
-from models.compositing.composite import Placement, composite_over, place_element
-from models.compositing.defocus import defocus, estimate_defocus
-from models.compositing.export import write_png, write_video
-from models.compositing.light_wrap import light_wrap
-from models.compositing.motion_blur import motion_blur, velocities
-from models.compositing.shadow import contact_shadow
-from models.compositing.track_attach import path_from_tracks, track_plate_point
+from worldkit.models.compositing.colorspace import linear_to_srgb, srgb_to_linear
+from worldkit.models.compositing.composite import Placement, composite_over, place_element
+from worldkit.models.compositing.defocus import defocus, estimate_defocus
+from worldkit.models.compositing.export import write_png, write_video
+from worldkit.models.compositing.light_wrap import light_wrap
+from worldkit.models.compositing.motion_blur import motion_blur, velocities
+from worldkit.models.compositing.shadow import contact_shadow
+from worldkit.models.compositing.track_attach import path_from_tracks, track_plate_point
 
 
 def srgb_decode(value: float) -> float:
@@ -77,13 +77,19 @@ def test_placement_moves_scales_and_rotates_about_the_anchor():
     assert torch.equal(coverage[0, 30:50, 40:70], torch.ones(20, 30)) and coverage[0].sum() == 600
     assert torch.equal(coverage[1, 30:50, 50:80], torch.ones(20, 30))
     assert torch.allclose(shifted[1, 30:50, 50:80], element[0], atol=1e-6)
-    still, _ = place_element(element[:1], alpha[:1], Placement(x=torch.tensor([40.0, 50.0, 60.0]), y=30.0), HEIGHT, WIDTH)
+    still, _ = place_element(
+        element[:1], alpha[:1], Placement(x=torch.tensor([40.0, 50.0, 60.0]), y=30.0), HEIGHT, WIDTH
+    )
     assert still.shape == (3, HEIGHT, WIDTH, 3)  # one element frame follows a three-frame path
     _, doubled = place_element(element, alpha, Placement(x=10.0, y=10.0, scale=2.0), HEIGHT, WIDTH)
     assert abs(float(doubled[0].sum()) - 2400) < 80
-    _, turned = place_element(element, alpha, Placement(x=60.0, y=60.0, rotation=90.0, anchor_x=0.0, anchor_y=0.0), HEIGHT, WIDTH)
+    _, turned = place_element(
+        element, alpha, Placement(x=60.0, y=60.0, rotation=90.0, anchor_x=0.0, anchor_y=0.0), HEIGHT, WIDTH
+    )
     ys, xs = turned[0].gt(0.5).nonzero().T
-    assert int(ys.max()) <= 60 and int(xs.max()) <= 80  # counter-clockwise: the element now extends upwards from the anchor
+    assert (
+        int(ys.max()) <= 60 and int(xs.max()) <= 80
+    )  # counter-clockwise: the element now extends upwards from the anchor
     assert int(ys.min()) < 35
 
 
@@ -98,7 +104,9 @@ def test_composite_reports_mismatched_inputs():
     with pytest.raises(ValueError, match="element_mask contains NaN"):
         composite_over(plate, plate, bad)
     with pytest.raises(ValueError, match="placement x has 2 values but the clip has 3 frames"):
-        composite_over(plate, plate, torch.ones(3, HEIGHT, WIDTH), placement=Placement(x=torch.tensor([1.0, 2.0]), y=0.0))
+        composite_over(
+            plate, plate, torch.ones(3, HEIGHT, WIDTH), placement=Placement(x=torch.tensor([1.0, 2.0]), y=0.0)
+        )
 
 
 def test_light_wrap_brightens_only_the_element_edge_towards_the_plate():
@@ -187,7 +195,10 @@ def test_tracks_give_the_mean_of_visible_points_stretched_over_the_clip():
     visibility = torch.tensor([[True, True], [True, False]])
     path = path_from_tracks({"track_path": track_path, "track_visibility": visibility}, 3)
     assert torch.allclose(path, torch.tensor([[5.0, 5.0], [3.5, 3.5], [2.0, 2.0]]))
-    assert torch.allclose(path_from_tracks({"track_path": track_path, "track_visibility": visibility}, 2, point=1)[1], torch.tensor([10.0, 10.0]))
+    assert torch.allclose(
+        path_from_tracks({"track_path": track_path, "track_visibility": visibility}, 2, point=1)[1],
+        torch.tensor([10.0, 10.0]),
+    )
     with pytest.raises(ValueError, match="track point 5 does not exist"):
         path_from_tracks({"track_path": track_path}, 2, point=5)
     with pytest.raises(ValueError, match="must be \\[frames, points, 2\\]"):

@@ -6,8 +6,8 @@ import pytest
 import torch
 from test_compositing_scenes import composite, rough_mask, soft_disc, textured
 
-from models.compositing.chroma_key import chroma_key
-from models.compositing.matte import MatteSettings, despill, refine_matte, temporal_smooth
+from worldkit.models.compositing.chroma_key import chroma_key
+from worldkit.models.compositing.matte import MatteSettings, despill, refine_matte, temporal_smooth
 
 
 def sad(estimate: torch.Tensor, truth: torch.Tensor) -> float:

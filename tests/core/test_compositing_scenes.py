@@ -8,9 +8,13 @@ import torch
 HEIGHT, WIDTH = 96, 128
 
 
-def soft_disc(frames: int = 2, centre_x: float = 64.0, step_x: float = 0.0, radius: float = 28.0, edge: float = 2.0) -> torch.Tensor:
+def soft_disc(
+    frames: int = 2, centre_x: float = 64.0, step_x: float = 0.0, radius: float = 28.0, edge: float = 2.0
+) -> torch.Tensor:
     """True alpha [frames, H, W]: a disc with a linear soft edge `edge` pixels wide, moving `step_x` pixels a frame."""
-    ys, xs = torch.meshgrid(torch.arange(HEIGHT, dtype=torch.float32), torch.arange(WIDTH, dtype=torch.float32), indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(HEIGHT, dtype=torch.float32), torch.arange(WIDTH, dtype=torch.float32), indexing="ij"
+    )
     discs = []
     for index in range(frames):
         distance = torch.sqrt((xs - centre_x - step_x * index) ** 2 + (ys - HEIGHT / 2) ** 2)
@@ -23,7 +27,12 @@ def textured(frames: int, base: tuple[float, float, float], amplitude: float, se
     generator = torch.Generator().manual_seed(seed)
     coarse = torch.rand(frames, 3, HEIGHT // 16, WIDTH // 16, generator=generator)
     texture = torch.nn.functional.interpolate(coarse, size=(HEIGHT, WIDTH), mode="bilinear", align_corners=False)
-    return (torch.tensor(base)[None, :, None, None] + amplitude * (texture - 0.5)).clamp(0, 1).permute(0, 2, 3, 1).contiguous()
+    return (
+        (torch.tensor(base)[None, :, None, None] + amplitude * (texture - 0.5))
+        .clamp(0, 1)
+        .permute(0, 2, 3, 1)
+        .contiguous()
+    )
 
 
 def composite(foreground: torch.Tensor, background: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:

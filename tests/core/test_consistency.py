@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from models.consistency import (
+from tests.scenes import FRAME_W, OTHER, OTHER_SAME_COLORS, SIZE, TOY, render
+from worldkit.models.sampling.scoring import (
     METHOD_CLASSICAL,
     METHOD_CLIP,
     TEMPORAL_ERROR_SCALE,
@@ -23,8 +24,7 @@ from models.consistency import (
     select_references,
     temporal_stability,
 )
-from models.world import Reference
-from tests.scenes import FRAME_W, OTHER, OTHER_SAME_COLORS, SIZE, TOY, render
+from worldkit.models.world.entities import Reference
 
 
 def to_image(*frames: np.ndarray) -> torch.Tensor:
@@ -34,11 +34,12 @@ def to_image(*frames: np.ndarray) -> torch.Tensor:
 def reference_of(obj: np.ndarray, name: str = "toy", with_mask: bool = True) -> Reference:
     """A reference view with the object on its own background, masked to the object."""
     view = np.full((SIZE + 80, SIZE + 80, 3), (30, 200, 30), np.uint8)  # green surround the mask excludes
-    view[40:40 + SIZE, 40:40 + SIZE] = obj
+    view[40 : 40 + SIZE, 40 : 40 + SIZE] = obj
     mask = torch.zeros(SIZE + 80, SIZE + 80)
-    mask[40:40 + SIZE, 40:40 + SIZE] = 1.0
-    return Reference(name=name, kind="object", description="", views=to_image(view),
-                     masks=mask[None] if with_mask else None)
+    mask[40 : 40 + SIZE, 40 : 40 + SIZE] = 1.0
+    return Reference(
+        name=name, kind="object", description="", views=to_image(view), masks=mask[None] if with_mask else None
+    )
 
 
 @pytest.mark.parametrize("features", ["sift", "orb"])
@@ -57,8 +58,9 @@ def test_same_object_shifted_rotated_relit_ranks_above_a_different_object(featur
 def test_features_separate_objects_that_share_a_palette():
     reference = reference_of(TOY)
     same = score_candidate(to_image(render(TOY, (150, 120), angle=-15, gain=(0.8, 0.8, 0.85))), [reference])
-    lookalike = score_candidate(to_image(render(OTHER_SAME_COLORS, (150, 120), angle=-15, gain=(0.8, 0.8, 0.85))),
-                                [reference])
+    lookalike = score_candidate(
+        to_image(render(OTHER_SAME_COLORS, (150, 120), angle=-15, gain=(0.8, 0.8, 0.85))), [reference]
+    )
     assert same.references[0].feature > 0.2
     assert lookalike.references[0].feature < 0.05
     assert same.identity > lookalike.identity
@@ -121,7 +123,7 @@ class FakeClipVision:
     def encode_image(self, image: torch.Tensor, crop: bool = True):
         self.calls.append((tuple(image.shape), crop))
         side = image.shape[1]
-        centre = image[:, side // 4: 3 * side // 4, side // 4: 3 * side // 4]
+        centre = image[:, side // 4 : 3 * side // 4, side // 4 : 3 * side // 4]
         return SimpleNamespace(image_embeds=centre.mean(dim=(1, 2)) - 0.5)
 
 
@@ -140,10 +142,17 @@ def test_clip_method_is_cosine_of_frame_and_masked_reference_embeddings():
 
 
 def test_identity_uses_the_best_matching_view():
-    two_views = Reference("toy", "object", "", views=torch.cat([reference_of(OTHER).views, reference_of(TOY).views]),
-                          masks=torch.cat([reference_of(OTHER).masks, reference_of(TOY).masks]))
+    two_views = Reference(
+        "toy",
+        "object",
+        "",
+        views=torch.cat([reference_of(OTHER).views, reference_of(TOY).views]),
+        masks=torch.cat([reference_of(OTHER).masks, reference_of(TOY).masks]),
+    )
     frame = to_image(render(TOY, (160, 120)))
-    assert score_candidate(frame, [two_views]).identity == pytest.approx(score_candidate(frame, [reference_of(TOY)]).identity)
+    assert score_candidate(frame, [two_views]).identity == pytest.approx(
+        score_candidate(frame, [reference_of(TOY)]).identity
+    )
 
 
 def test_empty_reference_mask_is_a_clear_error():
@@ -187,14 +196,18 @@ def test_pick_best_is_argmax_with_ties_to_the_lowest_index():
 
 def test_best_of_four_stills_picks_the_one_showing_the_reference():
     reference = reference_of(TOY)
-    stills = [render(OTHER, (150, 120)), render(OTHER_SAME_COLORS, (150, 120)),
-              render(TOY, (170, 110), angle=10, gain=(0.9, 0.95, 1.1)), render(OTHER, (100, 100), angle=30)]
+    stills = [
+        render(OTHER, (150, 120)),
+        render(OTHER_SAME_COLORS, (150, 120)),
+        render(TOY, (170, 110), angle=10, gain=(0.9, 0.95, 1.1)),
+        render(OTHER, (100, 100), angle=30),
+    ]
     reports = [score_candidate(to_image(still), [reference]) for still in stills]
     assert pick_best(reports) == 2
 
 
 def test_select_references_from_a_world_or_a_single_reference():
-    from models.world import MissingEntityError, World
+    from worldkit.models.world.entities import MissingEntityError, World
 
     toy, other = reference_of(TOY), reference_of(OTHER, name="other")
     world = World({"toy": toy, "other": other})

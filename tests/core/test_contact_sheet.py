@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from models.contact_sheet import CAPTION_HEIGHT, GAP, TILE_COLOUR, render_contact_sheet, sheet_layout
-from models.world import Reference, World
+from worldkit.models.world.contact_sheet import CAPTION_HEIGHT, GAP, TILE_COLOUR, render_contact_sheet, sheet_layout
+from worldkit.models.world.entities import Reference, World
 
 
 def solid(name: str, kind: str, colour: tuple[float, float, float], views: int = 1) -> Reference:
@@ -15,7 +15,7 @@ def solid(name: str, kind: str, colour: tuple[float, float, float], views: int =
 def ink(sheet: torch.Tensor, box: tuple[int, int, int, int]) -> int:
     """Pixels in a caption box brighter than the caption's own colour: the drawn text."""
     x0, y0, x1, y1 = box
-    region = sheet[0, y0:y1, x0 + 6:x1]
+    region = sheet[0, y0:y1, x0 + 6 : x1]
     return int((region.max(dim=-1).values > TILE_COLOUR[0] / 255 + 0.2).sum())
 
 
@@ -26,11 +26,13 @@ def test_sheet_size_follows_the_grid():
 
 
 def test_each_cell_shows_its_views_and_a_caption_with_name_and_kind():
-    world = World.from_labelled([
-        ("1", solid("skunk", "character", (1.0, 0.0, 0.0), views=3)),
-        ("2", solid("forest", "location", (0.0, 1.0, 0.0))),
-        ("3", solid("lantern", "object", (0.0, 0.0, 1.0))),
-    ])
+    world = World.from_labelled(
+        [
+            ("1", solid("skunk", "character", (1.0, 0.0, 0.0), views=3)),
+            ("2", solid("forest", "location", (0.0, 1.0, 0.0))),
+            ("3", solid("lantern", "object", (0.0, 0.0, 1.0))),
+        ]
+    )
     sheet, cells = render_contact_sheet(world, cell_width=160)
     _, _, width, height = sheet_layout(3, 160)
     assert sheet.shape == (1, height, width, 3)
@@ -43,7 +45,7 @@ def test_each_cell_shows_its_views_and_a_caption_with_name_and_kind():
         assert ink(sheet, cell.caption_box) > 30
     # three views in the first cell: the gaps between them show the tile colour
     x0, y0 = cells[0].box[:2]
-    row = sheet[0, y0 + 45, x0:x0 + 160]
+    row = sheet[0, y0 + 45, x0 : x0 + 160]
     assert (row[:, 0] < 0.5).sum() >= 2
 
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from models.coverage import SETUPS, coverage
-from models.prompt_compiler import compile_prompt
-from models.shot import Shot, ShotEntity, ShotError
+from worldkit.models.shots.coverage import SETUPS, coverage
+from worldkit.models.shots.prompt import compile_prompt
+from worldkit.models.shots.shot import Shot, ShotEntity, ShotError
 
 TEMPLATE = Shot(duration="10 s", fps=24, resolution="720p", lighting="moonlight", mood="tense", seed=100)
 
@@ -16,8 +16,14 @@ def roles(shot):
 def test_six_setups_in_order_with_template_settings():
     shots = coverage("field", ["man", "cow"], TEMPLATE, props=["lantern"], action="the herd stirs")
     assert [s.name for s in shots] == list(SETUPS)
-    assert [s.shot_size for s in shots] == ["extreme wide", "medium", "close-up", "over-the-shoulder",
-                                            "over-the-shoulder", "insert"]
+    assert [s.shot_size for s in shots] == [
+        "extreme wide",
+        "medium",
+        "close-up",
+        "over-the-shoulder",
+        "over-the-shoulder",
+        "insert",
+    ]
     assert [s.seed for s in shots] == [100, 101, 102, 103, 104, 105]
     for shot in shots:
         assert (shot.frame_count, shot.size, shot.lighting, shot.mood) == (241, (1280, 720), "moonlight", "tense")
@@ -51,11 +57,14 @@ def test_chosen_setups_only():
     assert [s.name for s in shots] == ["establishing wide", "close-up"]
 
 
-@pytest.mark.parametrize(("location", "subjects", "setups", "message"), [
-    ("", ["a"], SETUPS, "needs a location"),
-    ("l", [], SETUPS, "at least one subject"),
-    ("l", ["a"], ["dolly zoom"], "Unknown coverage set-ups dolly zoom"),
-])
+@pytest.mark.parametrize(
+    ("location", "subjects", "setups", "message"),
+    [
+        ("", ["a"], SETUPS, "needs a location"),
+        ("l", [], SETUPS, "at least one subject"),
+        ("l", ["a"], ["dolly zoom"], "Unknown coverage set-ups dolly zoom"),
+    ],
+)
 def test_bad_coverage_requests(location, subjects, setups, message):
     with pytest.raises(ShotError, match=message):
         coverage(location, subjects, Shot(), setups=setups)

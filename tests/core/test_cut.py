@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.cut import (
+from worldkit.models.sampling.cut import (
     DEFAULT_HOP_SECONDS,
     assemble_cut,
     detect_beats,
@@ -29,7 +29,7 @@ def click_track(times: list[float], duration: float, channels: int = 2, seed: in
     click = (np.sin(2 * np.pi * 1500 * t) * np.exp(-t / 0.004)).astype(np.float32)
     for time in times:
         start = round(time * SAMPLE_RATE)
-        track[start:start + length] += click[: samples - start]
+        track[start : start + length] += click[: samples - start]
     return np.stack([track] * channels)
 
 
@@ -77,8 +77,9 @@ def test_crossfades_overlap_shots_and_blend_linearly():
     assert [cut.frame for cut in result.cuts] == [15, 40]
     assert [cut.time for cut in result.cuts] == pytest.approx([17 / FPS, 42 / FPS])
     values = result.frames[:, 0, 0, 0]
-    assert torch.allclose(values[14:21], torch.tensor([0.1, 0.1 + 0.1 / 6, 0.1 + 0.2 / 6, 0.15, 0.1 + 0.4 / 6,
-                                                       0.1 + 0.5 / 6, 0.2]))
+    assert torch.allclose(
+        values[14:21], torch.tensor([0.1, 0.1 + 0.1 / 6, 0.1 + 0.2 / 6, 0.15, 0.1 + 0.4 / 6, 0.1 + 0.5 / 6, 0.2])
+    )
     assert float(values[-1]) == pytest.approx(0.3)
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from models.encoding_cache import (
+from worldkit.models.world.encoding import (
     EncodeStats,
     EncodingCache,
     clear_cache,
@@ -16,8 +16,8 @@ from models.encoding_cache import (
     encode_world,
     model_identity,
 )
-from models.reference_preprocess import PreprocessSettings, build_reference
-from models.world import World
+from worldkit.models.world.entities import World
+from worldkit.models.world.preprocess import PreprocessSettings, build_reference
 
 
 class CountingVAE:
@@ -50,8 +50,9 @@ class CountingClipVision:
     def encode_image(self, image: torch.Tensor, crop: bool = True):
         self.calls += 1
         pooled = image.mean(dim=(1, 2))
-        return SimpleNamespace(penultimate_hidden_states=pooled.unsqueeze(1).repeat(1, 5, 2),
-                               image_embeds=pooled.repeat(1, 2))
+        return SimpleNamespace(
+            penultimate_hidden_states=pooled.unsqueeze(1).repeat(1, 5, 2), image_embeds=pooled.repeat(1, 2)
+        )
 
 
 def views(seed: int, count: int = 3, height: int = 48, width: int = 64) -> torch.Tensor:
@@ -61,8 +62,9 @@ def views(seed: int, count: int = 3, height: int = 48, width: int = 64) -> torch
 def subject(seed: int = 0, settings: PreprocessSettings | None = None, name: str = "skunk", count: int = 3):
     mask = torch.zeros(count, 48, 64)
     mask[:, 10:40, 20:50] = 1.0
-    return build_reference(name, "character", "", views(seed, count), mask,
-                           settings or PreprocessSettings(width=64, height=48))
+    return build_reference(
+        name, "character", "", views(seed, count), mask, settings or PreprocessSettings(width=64, height=48)
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -107,8 +109,10 @@ def test_preprocessing_settings_frame_size_and_mask_are_part_of_the_key():
     vae = CountingVAE()
     reference = subject(seed=3)
     encode_reference(reference, vae, 64, 48)
-    for changed in (replace(reference, preprocess={**reference.preprocess, "margin": 0.3}),
-                    replace(reference, masks=1.0 - reference.masks)):
+    for changed in (
+        replace(reference, preprocess={**reference.preprocess, "margin": 0.3}),
+        replace(reference, masks=1.0 - reference.masks),
+    ):
         stats = EncodeStats()
         encode_reference(changed, vae, 64, 48, stats=stats)
         assert stats.vae_encoded == 3

@@ -10,20 +10,30 @@ from pathlib import Path
 
 import pytest
 
-from headless.cli import build_parser, main, parse_rename
-from headless.convert import ConversionError, api_path_for, ui_to_api, widget_layout
-from headless.overrides import OverrideError, apply_overrides, parse_override, substitute_values
-from headless.progress import ProgressPrinter, bar
-from headless.requirements import MissingModelsError, missing_inputs, missing_models
-from headless.runner import output_items
+from worldkit.headless.cli import build_parser, main, parse_rename
+from worldkit.headless.convert import ConversionError, api_path_for, ui_to_api, widget_layout
+from worldkit.headless.overrides import OverrideError, apply_overrides, parse_override, substitute_values
+from worldkit.headless.progress import ProgressPrinter, bar
+from worldkit.headless.requirements import MissingModelsError, missing_inputs, missing_models
+from worldkit.headless.runner import output_items
 
 PACK_DIR = Path(__file__).resolve().parents[2]
 OBJECT_INFO = json.loads((Path(__file__).parent / "data" / "object_info_core.json").read_text())
 
 
 def ui_node(node_id, type_, widgets=None, inputs=(), outputs=(), mode=0, title=None):
-    node = {"id": node_id, "type": type_, "pos": [0, 0], "size": [200, 100], "flags": {}, "order": 0, "mode": mode,
-            "inputs": list(inputs), "outputs": list(outputs), "properties": {}}
+    node = {
+        "id": node_id,
+        "type": type_,
+        "pos": [0, 0],
+        "size": [200, 100],
+        "flags": {},
+        "order": 0,
+        "mode": mode,
+        "inputs": list(inputs),
+        "outputs": list(outputs),
+        "properties": {},
+    }
     if widgets is not None:
         node["widgets_values"] = widgets
     if title:
@@ -47,54 +57,123 @@ def small_ui_graph() -> dict:
     """UNET -> bypassed LoRA -> reroute -> KSampler; width from a primitive; a note; a muted SaveImage."""
     nodes = [
         ui_node(1, "UNETLoader", ["tiny_t2v.safetensors", "default"], outputs=[out("MODEL", "MODEL", [1])]),
-        ui_node(2, "LoraLoaderModelOnly", ["style.safetensors", 0.8], inputs=[socket("model", "MODEL", 1)],
-                outputs=[out("MODEL", "MODEL", [2])], mode=4),
+        ui_node(
+            2,
+            "LoraLoaderModelOnly",
+            ["style.safetensors", 0.8],
+            inputs=[socket("model", "MODEL", 1)],
+            outputs=[out("MODEL", "MODEL", [2])],
+            mode=4,
+        ),
         ui_node(3, "Reroute", None, inputs=[socket("", "*", 2)], outputs=[out("", "MODEL", [3])]),
         ui_node(4, "CLIPLoader", ["tiny_umt5.safetensors", "wan", "default"], outputs=[out("CLIP", "CLIP", [4, 5])]),
-        ui_node(5, "CLIPTextEncode", ["a skunk at night"], inputs=[socket("clip", "CLIP", 4)],
-                outputs=[out("CONDITIONING", "CONDITIONING", [6])], title="Positive"),
-        ui_node(6, "CLIPTextEncode", ["blurry"], inputs=[socket("clip", "CLIP", 5)],
-                outputs=[out("CONDITIONING", "CONDITIONING", [7])]),
-        ui_node(7, "EmptyHunyuanLatentVideo", [848, 480, 9, 1], inputs=[socket("width", "INT", 9, widget=True)],
-                outputs=[out("LATENT", "LATENT", [8])]),
-        ui_node(8, "KSampler", [42, "fixed", 3, 5.0, "euler", "simple", 1.0],
-                inputs=[socket("model", "MODEL", 3), socket("positive", "CONDITIONING", 6),
-                        socket("negative", "CONDITIONING", 7), socket("latent_image", "LATENT", 8)],
-                outputs=[out("LATENT", "LATENT", [])]),
+        ui_node(
+            5,
+            "CLIPTextEncode",
+            ["a skunk at night"],
+            inputs=[socket("clip", "CLIP", 4)],
+            outputs=[out("CONDITIONING", "CONDITIONING", [6])],
+            title="Positive",
+        ),
+        ui_node(
+            6,
+            "CLIPTextEncode",
+            ["blurry"],
+            inputs=[socket("clip", "CLIP", 5)],
+            outputs=[out("CONDITIONING", "CONDITIONING", [7])],
+        ),
+        ui_node(
+            7,
+            "EmptyHunyuanLatentVideo",
+            [848, 480, 9, 1],
+            inputs=[socket("width", "INT", 9, widget=True)],
+            outputs=[out("LATENT", "LATENT", [8])],
+        ),
+        ui_node(
+            8,
+            "KSampler",
+            [42, "fixed", 3, 5.0, "euler", "simple", 1.0],
+            inputs=[
+                socket("model", "MODEL", 3),
+                socket("positive", "CONDITIONING", 6),
+                socket("negative", "CONDITIONING", 7),
+                socket("latent_image", "LATENT", 8),
+            ],
+            outputs=[out("LATENT", "LATENT", [])],
+        ),
         ui_node(9, "PrimitiveNode", [64, "fixed"], outputs=[{**out("INT", "INT", [9]), "widget": {"name": "width"}}]),
         ui_node(10, "Note", ["Download the models first."]),
         ui_node(11, "SaveImage", ["muted"], mode=2),
     ]
-    links = [[1, 1, 0, 2, 0, "MODEL"], [2, 2, 0, 3, 0, "MODEL"], [3, 3, 0, 8, 0, "MODEL"], [4, 4, 0, 5, 0, "CLIP"],
-             [5, 4, 0, 6, 0, "CLIP"], [6, 5, 0, 8, 1, "CONDITIONING"], [7, 6, 0, 8, 2, "CONDITIONING"],
-             [8, 7, 0, 8, 3, "LATENT"], [9, 9, 0, 7, 0, "INT"]]
+    links = [
+        [1, 1, 0, 2, 0, "MODEL"],
+        [2, 2, 0, 3, 0, "MODEL"],
+        [3, 3, 0, 8, 0, "MODEL"],
+        [4, 4, 0, 5, 0, "CLIP"],
+        [5, 4, 0, 6, 0, "CLIP"],
+        [6, 5, 0, 8, 1, "CONDITIONING"],
+        [7, 6, 0, 8, 2, "CONDITIONING"],
+        [8, 7, 0, 8, 3, "LATENT"],
+        [9, 9, 0, 7, 0, "INT"],
+    ]
     return {"last_node_id": 11, "last_link_id": 9, "nodes": nodes, "links": links, "groups": [], "version": 0.4}
 
 
 def test_ui_graph_converts_to_the_api_prompt_the_editor_would_queue(small_ui_graph):
     assert ui_to_api(small_ui_graph, OBJECT_INFO) == {
-        "1": {"class_type": "UNETLoader", "inputs": {"unet_name": "tiny_t2v.safetensors", "weight_dtype": "default"},
-              "_meta": {"title": "Load Diffusion Model"}},
-        "4": {"class_type": "CLIPLoader",
-              "inputs": {"clip_name": "tiny_umt5.safetensors", "type": "wan", "device": "default"},
-              "_meta": {"title": "Load CLIP"}},
-        "5": {"class_type": "CLIPTextEncode", "inputs": {"text": "a skunk at night", "clip": ["4", 0]},
-              "_meta": {"title": "Positive"}},
-        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["4", 0]},
-              "_meta": {"title": "CLIP Text Encode (Prompt)"}},
-        "7": {"class_type": "EmptyHunyuanLatentVideo", "inputs": {"width": 64, "height": 480, "length": 9, "batch_size": 1},
-              "_meta": {"title": "Empty HunyuanVideo 1.0 Latent"}},
-        "8": {"class_type": "KSampler",
-              "inputs": {"seed": 42, "steps": 3, "cfg": 5.0, "sampler_name": "euler", "scheduler": "simple",
-                         "denoise": 1.0, "model": ["1", 0], "positive": ["5", 0], "negative": ["6", 0],
-                         "latent_image": ["7", 0]},
-              "_meta": {"title": "KSampler"}},
+        "1": {
+            "class_type": "UNETLoader",
+            "inputs": {"unet_name": "tiny_t2v.safetensors", "weight_dtype": "default"},
+            "_meta": {"title": "Load Diffusion Model"},
+        },
+        "4": {
+            "class_type": "CLIPLoader",
+            "inputs": {"clip_name": "tiny_umt5.safetensors", "type": "wan", "device": "default"},
+            "_meta": {"title": "Load CLIP"},
+        },
+        "5": {
+            "class_type": "CLIPTextEncode",
+            "inputs": {"text": "a skunk at night", "clip": ["4", 0]},
+            "_meta": {"title": "Positive"},
+        },
+        "6": {
+            "class_type": "CLIPTextEncode",
+            "inputs": {"text": "blurry", "clip": ["4", 0]},
+            "_meta": {"title": "CLIP Text Encode (Prompt)"},
+        },
+        "7": {
+            "class_type": "EmptyHunyuanLatentVideo",
+            "inputs": {"width": 64, "height": 480, "length": 9, "batch_size": 1},
+            "_meta": {"title": "Empty HunyuanVideo 1.0 Latent"},
+        },
+        "8": {
+            "class_type": "KSampler",
+            "inputs": {
+                "seed": 42,
+                "steps": 3,
+                "cfg": 5.0,
+                "sampler_name": "euler",
+                "scheduler": "simple",
+                "denoise": 1.0,
+                "model": ["1", 0],
+                "positive": ["5", 0],
+                "negative": ["6", 0],
+                "latent_image": ["7", 0],
+            },
+            "_meta": {"title": "KSampler"},
+        },
     }
 
 
 def test_seed_widgets_carry_their_control_value_and_combos_with_upload_their_button():
     assert [(s.name, s.extras) for s in widget_layout(OBJECT_INFO["KSampler"])] == [
-        ("seed", 1), ("steps", 0), ("cfg", 0), ("sampler_name", 0), ("scheduler", 0), ("denoise", 0)]
+        ("seed", 1),
+        ("steps", 0),
+        ("cfg", 0),
+        ("sampler_name", 0),
+        ("scheduler", 0),
+        ("denoise", 0),
+    ]
     assert [(s.name, s.extras) for s in widget_layout(OBJECT_INFO["LoadImage"])] == [("image", 1)]
     assert [(s.name, s.extras) for s in widget_layout(OBJECT_INFO["PrimitiveInt"])] == [("value", 1)]
     assert [s.name for s in widget_layout(OBJECT_INFO["CLIPLoader"])] == ["clip_name", "type", "device"]
@@ -127,8 +206,12 @@ def api_prompt(small_ui_graph) -> dict:
 
 
 def test_set_overrides_by_id_title_and_unique_class(api_prompt):
-    edits = [parse_override("8.seed=7"), parse_override("Positive.text=a fox"), parse_override("KSampler.cfg=1.5"),
-             parse_override("7.length=[\"x\", 0]")]
+    edits = [
+        parse_override("8.seed=7"),
+        parse_override("Positive.text=a fox"),
+        parse_override("KSampler.cfg=1.5"),
+        parse_override('7.length=["x", 0]'),
+    ]
     edited = apply_overrides(api_prompt, edits, OBJECT_INFO)
     assert edited["8"]["inputs"]["seed"] == 7
     assert edited["8"]["inputs"]["cfg"] == 1.5
@@ -167,10 +250,16 @@ def test_renames_replace_file_names_everywhere(api_prompt):
 
 def test_missing_models_lists_each_file_and_its_folder():
     prompt = {
-        "1": {"class_type": "UNETLoader", "inputs": {"unet_name": "wan2.1_vace_14B_fp16.safetensors", "weight_dtype": "default"}},
+        "1": {
+            "class_type": "UNETLoader",
+            "inputs": {"unet_name": "wan2.1_vace_14B_fp16.safetensors", "weight_dtype": "default"},
+        },
         "2": {"class_type": "VAELoader", "inputs": {"vae_name": "tiny_vae.safetensors"}},
         "3": {"class_type": "CLIPVisionLoader", "inputs": {"clip_name": "clip_vision_h.safetensors"}},
-        "4": {"class_type": "CLIPLoader", "inputs": {"clip_name": "umt5_xxl_fp8_e4m3fn_scaled.safetensors", "type": "wan"}},
+        "4": {
+            "class_type": "CLIPLoader",
+            "inputs": {"clip_name": "umt5_xxl_fp8_e4m3fn_scaled.safetensors", "type": "wan"},
+        },
         "5": {"class_type": "KSampler", "inputs": {"sampler_name": "not-a-sampler"}},
     }
     missing = missing_models(prompt, OBJECT_INFO)
@@ -197,17 +286,38 @@ def test_input_files_are_uploaded_from_local_folders_or_reported(tmp_path):
 
 
 def test_only_saved_outputs_are_downloaded_unless_previews_are_asked_for():
-    outputs = {"9": {"images": [{"filename": "a.png", "subfolder": "", "type": "output"},
-                                {"filename": "p.png", "subfolder": "", "type": "temp"}], "animated": [False]},
-               "10": {"text": ["report"]}}
+    outputs = {
+        "9": {
+            "images": [
+                {"filename": "a.png", "subfolder": "", "type": "output"},
+                {"filename": "p.png", "subfolder": "", "type": "temp"},
+            ],
+            "animated": [False],
+        },
+        "10": {"text": ["report"]},
+    }
     assert [i["filename"] for i in output_items(outputs)] == ["a.png"]
     assert [i["filename"] for i in output_items(outputs, include_temp=True)] == ["a.png", "p.png"]
 
 
 def test_cli_parses_run_options():
-    args = build_parser().parse_args([
-        "run", "workflows/api/the_herd.json", "--server", "http://127.0.0.1:8188", "--out", "renders",
-        "--set", "3.seed=1", "--set", "KSampler.steps=4", "--rename", "a.safetensors=b.safetensors", "--cpu"])
+    args = build_parser().parse_args(
+        [
+            "run",
+            "workflows/api/the_herd.json",
+            "--server",
+            "http://127.0.0.1:8188",
+            "--out",
+            "renders",
+            "--set",
+            "3.seed=1",
+            "--set",
+            "KSampler.steps=4",
+            "--rename",
+            "a.safetensors=b.safetensors",
+            "--cpu",
+        ]
+    )
     assert args.workflow == Path("workflows/api/the_herd.json")
     assert args.server == "http://127.0.0.1:8188"
     assert args.out == Path("renders")
@@ -255,8 +365,14 @@ def test_python_dash_m_worldkit_runs_from_the_folder_holding_the_pack(tmp_path):
     """`cd ComfyUI/custom_nodes && python -m worldkit` must work without ComfyUI importable."""
     (tmp_path / "worldkit").symlink_to(PACK_DIR, target_is_directory=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    completed = subprocess.run([sys.executable, "-m", "worldkit", "run", "--help"], cwd=tmp_path, env=env,
-                               capture_output=True, text=True, timeout=60)
+    completed = subprocess.run(
+        [sys.executable, "-m", "worldkit", "run", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert completed.returncode == 0, completed.stderr
     assert "--set NODE.INPUT=VALUE" in completed.stdout
 

@@ -8,8 +8,18 @@ from pathlib import Path
 import tomllib
 
 PACK_DIR = Path(__file__).resolve().parents[2]
-FORBIDDEN_IN_ENGINE = {"comfy", "comfy_api", "comfy_extras", "comfy_execution", "nodes", "folder_paths", "server",
-                       "node_helpers", "execution", "latent_preview"}
+FORBIDDEN_IN_ENGINE = {
+    "comfy",
+    "comfy_api",
+    "comfy_extras",
+    "comfy_execution",
+    "nodes",
+    "folder_paths",
+    "server",
+    "node_helpers",
+    "execution",
+    "latent_preview",
+}
 
 
 def imported_top_level_names(path: Path) -> set[str]:
@@ -40,8 +50,13 @@ def test_the_import_check_sees_a_forbidden_import(tmp_path):
 
 def test_entry_point_is_v3_only():
     tree = ast.parse((PACK_DIR / "__init__.py").read_text())
-    defined = {target.id for node in tree.body if isinstance(node, ast.Assign) for target in node.targets
-               if isinstance(target, ast.Name)}
+    defined = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
     functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
     assert "comfy_entrypoint" in functions
     assert "WEB_DIRECTORY" in defined
@@ -54,9 +69,11 @@ def test_pyproject_declares_the_registry_metadata():
     assert "comfyui" not in project["project"]["name"].lower()
     comfy = project["tool"]["comfy"]
     assert comfy["PublisherId"] and comfy["DisplayName"] and comfy["Icon"]
-    requirements = [line.split(">")[0].split("=")[0].strip()
-                    for line in (PACK_DIR / "requirements.txt").read_text().splitlines()
-                    if line.strip() and not line.startswith("#")]
+    requirements = [
+        line.split(">")[0].split("=")[0].strip()
+        for line in (PACK_DIR / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     declared = [dep.split(">")[0].split("=")[0].strip() for dep in project["project"]["dependencies"]]
     assert sorted(requirements) == sorted(declared)
     assert "torch" not in requirements

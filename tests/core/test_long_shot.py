@@ -6,8 +6,14 @@ import math
 import pytest
 import torch
 
-from models.color_continuity import lab_mean_shifts
-from models.long_shot import Segment, plan_segments, render_long_shot, round_up_clip_length, segment_seed
+from worldkit.models.sampling.continuity import lab_mean_shifts
+from worldkit.models.sampling.long_shot import (
+    Segment,
+    plan_segments,
+    render_long_shot,
+    round_up_clip_length,
+    segment_seed,
+)
 
 SIZE = 32
 
@@ -17,7 +23,9 @@ def scene(t: int) -> torch.Tensor:
     y, x = torch.meshgrid(torch.linspace(0, 1, SIZE), torch.linspace(0, 1, SIZE), indexing="ij")
     phase = 2 * math.pi * (x + 0.5 * y + t / 48)
     level = 0.5 + 0.08 * math.sin(t / 20)
-    return torch.stack([level + 0.2 * torch.sin(phase), level + 0.15 * torch.cos(phase), level - 0.1 * torch.sin(phase)], -1)
+    return torch.stack(
+        [level + 0.2 * torch.sin(phase), level + 0.15 * torch.cos(phase), level - 0.1 * torch.sin(phase)], -1
+    )
 
 
 class DriftingRenderer:

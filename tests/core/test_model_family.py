@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from models.model_family import FamilyError, resolve_family, weight_kind
+from worldkit.models.shots.families import FamilyError, resolve_family, weight_kind
 
 
 def patcher(in_dim=16, vace=False, img_emb=False, emb_pos=False, **parts):
@@ -17,25 +17,31 @@ def patcher(in_dim=16, vace=False, img_emb=False, emb_pos=False, **parts):
     return SimpleNamespace(model=SimpleNamespace(diffusion_model=dit))
 
 
-@pytest.mark.parametrize(("model", "kind"), [
-    (patcher(vace=True), "vace"),
-    (patcher(in_dim=36, img_emb=True, emb_pos=True), "flf"),
-    (patcher(in_dim=36, img_emb=True), "i2v"),
-    (patcher(in_dim=36), "i2v"),  # Wan 2.2 I2V: no CLIP-vision embedding, 36 input channels
-    (patcher(), "t2v"),
-])
+@pytest.mark.parametrize(
+    ("model", "kind"),
+    [
+        (patcher(vace=True), "vace"),
+        (patcher(in_dim=36, img_emb=True, emb_pos=True), "flf"),
+        (patcher(in_dim=36, img_emb=True), "i2v"),
+        (patcher(in_dim=36), "i2v"),  # Wan 2.2 I2V: no CLIP-vision embedding, 36 input channels
+        (patcher(), "t2v"),
+    ],
+)
 def test_weight_kinds(model, kind):
     assert weight_kind(model) == kind
 
 
-@pytest.mark.parametrize(("model", "tracks", "family"), [
-    (patcher(vace=True), None, "vace"),
-    (patcher(), None, "t2v"),
-    (patcher(in_dim=36, img_emb=True), None, "i2v"),
-    (patcher(in_dim=36, img_emb=True), "json", "ati"),
-    (patcher(in_dim=36, img_emb=True), "tracks", "wan_move"),
-    (patcher(in_dim=36, img_emb=True, emb_pos=True), None, "flf"),
-])
+@pytest.mark.parametrize(
+    ("model", "tracks", "family"),
+    [
+        (patcher(vace=True), None, "vace"),
+        (patcher(), None, "t2v"),
+        (patcher(in_dim=36, img_emb=True), None, "i2v"),
+        (patcher(in_dim=36, img_emb=True), "json", "ati"),
+        (patcher(in_dim=36, img_emb=True), "tracks", "wan_move"),
+        (patcher(in_dim=36, img_emb=True, emb_pos=True), None, "flf"),
+    ],
+)
 def test_auto(model, tracks, family):
     assert resolve_family(model, "auto", tracks) == family
 

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from models.multishot import (
+from worldkit.models.sampling.multishot import (
     ShotPipeline,
     candidate_seeds,
     leading_reference_frames,
@@ -13,8 +13,8 @@ from models.multishot import (
     shot_boundaries,
     trim_latent,
 )
-from models.shot import Shot, ShotEntity
-from models.world import Reference
+from worldkit.models.shots.shot import Shot, ShotEntity
+from worldkit.models.world.entities import Reference
 
 SIZE = 16
 RED = torch.tensor([0.9, 0.1, 0.1])
@@ -28,8 +28,18 @@ SKUNK = Reference("skunk", "character", "a small skunk", views=solid(RED))
 
 
 def make_shot(frames: int = 9, continuity: str = "cut", seed: int = 0, **extra) -> Shot:
-    return Shot(prompt="a skunk", entities=(ShotEntity("skunk"),), duration="frames", frames=frames,
-                resolution="custom", width=SIZE, height=SIZE, continuity=continuity, seed=seed, **extra)
+    return Shot(
+        prompt="a skunk",
+        entities=(ShotEntity("skunk"),),
+        duration="frames",
+        frames=frames,
+        resolution="custom",
+        width=SIZE,
+        height=SIZE,
+        continuity=continuity,
+        seed=seed,
+        **extra,
+    )
 
 
 class Bound:
@@ -75,8 +85,14 @@ class FakeModel:
         return latent[0].permute(1, 2, 3, 0)
 
     def pipeline(self, **options) -> ShotPipeline:
-        return ShotPipeline(bind=self.bind, sample=self.sample, decode=self.decode, references=lambda shot: [SKUNK],
-                            score=lambda frames, refs: float(frames[1:].mean()), **options)
+        return ShotPipeline(
+            bind=self.bind,
+            sample=self.sample,
+            decode=self.decode,
+            references=lambda shot: [SKUNK],
+            score=lambda frames, refs: float(frames[1:].mean()),
+            **options,
+        )
 
 
 def test_best_of_n_keeps_the_argmax_and_reports_every_score():
@@ -135,8 +151,11 @@ def test_continue_starts_from_the_last_frame_and_cut_does_not():
     assert torch.equal(contexts[1], results[0].frames[-1:])
     assert torch.equal(results[1].frames[0], results[0].frames[-1])
     assert [r.report["continued_from_previous"] for r in results] == [False, True, False]
-    assert shot_boundaries(results) == [{"shot": 0, "start": 0, "end": 9}, {"shot": 1, "start": 9, "end": 18},
-                                        {"shot": 2, "start": 18, "end": 27}]
+    assert shot_boundaries(results) == [
+        {"shot": 0, "start": 0, "end": 9},
+        {"shot": 1, "start": 9, "end": 18},
+        {"shot": 2, "start": 18, "end": 27},
+    ]
 
 
 def test_first_shot_cannot_continue():

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from models.reference_attention import (
+from worldkit.models.sampling.reference_attention import (
     CaptureComplete,
     ReferenceAttentionSession,
     entity_reference_latents,
@@ -14,7 +14,7 @@ from models.reference_attention import (
     reference_model_input,
     stack_reference_latents,
 )
-from models.world import Encoding, Reference, World
+from worldkit.models.world.entities import Encoding, Reference, World
 
 HEADS = 2
 HEAD_DIM = 4
@@ -39,7 +39,9 @@ class RecordingAttention:
 
 
 def tokens(batch: int, count: int, seed: int) -> torch.Tensor:
-    return torch.randn(batch, count, HEADS * HEAD_DIM, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return torch.randn(
+        batch, count, HEADS * HEAD_DIM, generator=torch.Generator().manual_seed(seed), dtype=torch.float64
+    )
 
 
 def weighted_attention(q, k, v, ref_k, ref_v, strength):
@@ -49,7 +51,7 @@ def weighted_attention(q, k, v, ref_k, ref_v, strength):
     keys, values = torch.cat([k, ref_k], 1), torch.cat([v, ref_v], 1)
     qh, kh, vh = (t.view(b, -1, HEADS, d).transpose(1, 2) for t in (q, keys, values))
     weights = (qh @ kh.transpose(-1, -2) / math.sqrt(d)).exp()
-    weights[..., k.shape[1]:] *= strength
+    weights[..., k.shape[1] :] *= strength
     out = (weights / weights.sum(-1, keepdim=True)) @ vh
     return out.transpose(1, 2).reshape(b, lq, width)
 
@@ -85,8 +87,10 @@ def test_small_strength_approaches_plain_and_differs_from_it():
     q, k, v = tokens(1, 9, 20), tokens(1, 9, 21), tokens(1, 9, 22)
     ref_k, ref_v = tokens(1, 4, 23) * 3, tokens(1, 4, 24) * 3
     plain = RecordingAttention()(q, k, v, HEADS)
-    distances = [(extended_self_attention(q, k, v, ref_k, ref_v, HEADS, s, RecordingAttention()) - plain).abs().max()
-                 for s in (1.0, 0.1, 1e-6)]
+    distances = [
+        (extended_self_attention(q, k, v, ref_k, ref_v, HEADS, s, RecordingAttention()) - plain).abs().max()
+        for s in (1.0, 0.1, 1e-6)
+    ]
     assert distances[0] > distances[1] > distances[2] > 0
     assert distances[2] < 1e-3
 
@@ -130,7 +134,12 @@ def test_session_captures_self_attention_and_extends_only_self_attention():
     for block in range(3):
         video = run_block(session, attention, video, context, block)
     assert attention.key_counts == [10 + 4, 6] * 3
-    assert session.stats.as_dict() == {"extended_calls": 3, "captured_blocks": 3, "reference_tokens": 4, "video_tokens": 10}
+    assert session.stats.as_dict() == {
+        "extended_calls": 3,
+        "captured_blocks": 3,
+        "reference_tokens": 4,
+        "video_tokens": 10,
+    }
 
     session.end()
     assert session.keys == {} and session.mode == "idle"
@@ -163,8 +172,9 @@ def test_reference_model_input_noises_like_flow_matching_and_pads_channels():
     def noise_scaling(s, n, x):
         return s.view(-1, 1, 1, 1, 1) * n + (1 - s.view(-1, 1, 1, 1, 1)) * x
 
-    out = reference_model_input(clean, sigma, noise, batch=2, channels=36, noise_scaling=noise_scaling,
-                                calculate_input=lambda s, x: x)
+    out = reference_model_input(
+        clean, sigma, noise, batch=2, channels=36, noise_scaling=noise_scaling, calculate_input=lambda s, x: x
+    )
     assert out.shape == (2, 36, 2, 4, 4)
     torch.testing.assert_close(out[:, :16], torch.full((2, 16, 2, 4, 4), 0.25 * 3 + 0.75))
     assert torch.equal(out[:, 16:], torch.zeros(2, 20, 2, 4, 4))
@@ -174,8 +184,10 @@ def world_with_encodings() -> World:
     def ref(name, views):
         latents = torch.arange(views, dtype=torch.float32).view(views, 1, 1, 1, 1).expand(views, 16, 1, 2, 2).clone()
         old = Encoding("old-vae", 64, 64, torch.zeros(views, 4, 1, 2, 2))
-        return Reference(name, "character", name, torch.zeros(views, 8, 8, 3),
-                         encodings=[old, Encoding("wan", 64, 64, latents)])
+        return Reference(
+            name, "character", name, torch.zeros(views, 8, 8, 3), encodings=[old, Encoding("wan", 64, 64, latents)]
+        )
+
     return World({"skunk": ref("skunk", 2), "forest": ref("forest", 1)})
 
 

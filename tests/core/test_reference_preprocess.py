@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from models.reference_preprocess import (
+from worldkit.models.world.preprocess import (
     Box,
     PreprocessSettings,
     build_reference,
@@ -28,7 +28,7 @@ def ramp_image(height: int, width: int, views: int = 1) -> torch.Tensor:
 
 def box_mask(height: int, width: int, box: Box, views: int = 1) -> torch.Tensor:
     mask = torch.zeros(views, height, width)
-    mask[:, box.y0:box.y1, box.x0:box.x1] = 1.0
+    mask[:, box.y0 : box.y1, box.x0 : box.x1] = 1.0
     return mask
 
 
@@ -58,8 +58,9 @@ def test_subject_is_cropped_to_box_with_margin_and_centred_at_unit_scale():
 
 def test_subject_scaled_up_lands_centred():
     image = ramp_image(80, 100)
-    _, masks = preprocess_views(image, box_mask(80, 100, Box(10, 50, 30, 60)), "object",
-                                    PreprocessSettings(width=40, height=40, margin=0.0))
+    _, masks = preprocess_views(
+        image, box_mask(80, 100, Box(10, 50, 30, 60)), "object", PreprocessSettings(width=40, height=40, margin=0.0)
+    )
     # framed box 20x20 (y 45..65) scaled 2x: the 20x10 subject fills columns 0..40, rows 10..30
     assert mask_box(masks[0]) == Box(0, 10, 40, 30)
     assert masks[0, 12:28].min() == 1.0 and masks[0, :8].max() == 0.0 and masks[0, 32:].max() == 0.0
@@ -67,8 +68,9 @@ def test_subject_scaled_up_lands_centred():
 
 def test_subject_at_the_edge_is_padded_with_background():
     image = ramp_image(40, 40)
-    views, masks = preprocess_views(image, box_mask(40, 40, Box(0, 0, 10, 10)), "character",
-                                    PreprocessSettings(width=20, height=20, margin=0.5))
+    views, masks = preprocess_views(
+        image, box_mask(40, 40, Box(0, 0, 10, 10)), "character", PreprocessSettings(width=20, height=20, margin=0.5)
+    )
     # framed box is x, y in -5..15: five rows and columns of white, then the image from its corner
     assert torch.equal(views[0, :5], torch.ones(5, 20, 3))
     assert torch.equal(views[0, :, :5], torch.ones(20, 5, 3))
@@ -80,9 +82,12 @@ def test_remove_background_fills_outside_the_mask_with_the_background_colour():
     image = ramp_image(60, 60)
     mask = box_mask(60, 60, Box(20, 20, 40, 40))
     black = (0.0, 0.0, 0.0)
-    views, masks = preprocess_views(image, mask, "object",
-                                    PreprocessSettings(width=40, height=40, margin=0.5, background=black,
-                                                       remove_background=True))
+    views, masks = preprocess_views(
+        image,
+        mask,
+        "object",
+        PreprocessSettings(width=40, height=40, margin=0.5, background=black, remove_background=True),
+    )
     outside = masks[0] == 0.0
     inside = masks[0] == 1.0
     assert outside.sum() > 0 and inside.sum() > 0
@@ -92,8 +97,9 @@ def test_remove_background_fills_outside_the_mask_with_the_background_colour():
 
 def test_background_kept_without_remove_background():
     image = ramp_image(60, 60)
-    views, _ = preprocess_views(image, box_mask(60, 60, Box(20, 20, 40, 40)), "object",
-                                PreprocessSettings(width=40, height=40, margin=0.5))
+    views, _ = preprocess_views(
+        image, box_mask(60, 60, Box(20, 20, 40, 40)), "object", PreprocessSettings(width=40, height=40, margin=0.5)
+    )
     assert torch.equal(views[0], image[0, 10:50, 10:50])
 
 
@@ -128,17 +134,21 @@ def test_loadimage_placeholder_mask_counts_as_no_mask():
 
 def test_one_mask_is_shared_by_every_view():
     image = ramp_image(60, 60, views=3)
-    views, masks = preprocess_views(image, box_mask(60, 60, Box(20, 20, 40, 40)), "character",
-                                    PreprocessSettings(width=40, height=40, margin=0.5))
+    views, masks = preprocess_views(
+        image, box_mask(60, 60, Box(20, 20, 40, 40)), "character", PreprocessSettings(width=40, height=40, margin=0.5)
+    )
     assert views.shape == (3, 40, 40, 3) and masks.shape == (3, 40, 40)
 
 
-@pytest.mark.parametrize(("mask", "message"), [
-    (torch.zeros(1, 60, 60), "empty"),
-    (torch.ones(1, 30, 60), "30"),
-    (torch.ones(2, 60, 60), "2 masks for 3 views"),
-    (torch.full((1, 60, 60), float("nan")), "NaN"),
-])
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [
+        (torch.zeros(1, 60, 60), "empty"),
+        (torch.ones(1, 30, 60), "30"),
+        (torch.ones(2, 60, 60), "2 masks for 3 views"),
+        (torch.full((1, 60, 60), float("nan")), "NaN"),
+    ],
+)
 def test_bad_masks_are_clear_errors(mask, message):
     with pytest.raises(ValueError, match=message):
         preprocess_views(ramp_image(60, 60, views=3), mask, "character", PreprocessSettings(width=40, height=40))
@@ -163,8 +173,9 @@ def test_location_cover_crops_the_centre_then_resizes():
 
 def test_location_contain_letterboxes_with_background():
     image = torch.full((1, 50, 100, 3), 0.3)
-    views, _ = preprocess_views(image, None, "location",
-                                PreprocessSettings(width=100, height=100, fit="contain", background=(0.0, 0.0, 0.0)))
+    views, _ = preprocess_views(
+        image, None, "location", PreprocessSettings(width=100, height=100, fit="contain", background=(0.0, 0.0, 0.0))
+    )
     assert torch.equal(views[0, :25], torch.zeros(25, 100, 3))
     assert torch.equal(views[0, 75:], torch.zeros(25, 100, 3))
     assert torch.allclose(views[0, 25:75], torch.full((50, 100, 3), 0.3))

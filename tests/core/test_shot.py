@@ -2,7 +2,7 @@
 
 import pytest
 
-from models.shot import (
+from worldkit.models.shots.shot import (
     RESOLUTION_PRESETS,
     Shot,
     ShotEntity,
@@ -14,8 +14,9 @@ from models.shot import (
 )
 
 
-@pytest.mark.parametrize(("duration", "fps", "frames"), [("5 s", 16, 81), ("10 s", 16, 161), ("5 s", 24, 121),
-                                                          ("10 s", 24, 241)])
+@pytest.mark.parametrize(
+    ("duration", "fps", "frames"), [("5 s", 16, 81), ("10 s", 16, 161), ("5 s", 24, 121), ("10 s", 24, 241)]
+)
 def test_durations_become_wan_frame_counts(duration, fps, frames):
     shot = Shot(duration=duration, fps=fps)
     assert shot.frame_count == frames
@@ -50,11 +51,16 @@ def test_custom_resolution_must_be_multiple_of_16():
         Shot(resolution="custom", width=70, height=48)
 
 
-@pytest.mark.parametrize(("field", "value", "listed"), [("shot_size", "mega wide", "extreme wide"),
-                                                        ("angle", "worm", "overhead"),
-                                                        ("camera_move", "zoom", "dolly in"),
-                                                        ("lighting", "disco", "golden hour"),
-                                                        ("continuity", "jump", "continue")])
+@pytest.mark.parametrize(
+    ("field", "value", "listed"),
+    [
+        ("shot_size", "mega wide", "extreme wide"),
+        ("angle", "worm", "overhead"),
+        ("camera_move", "zoom", "dolly in"),
+        ("lighting", "disco", "golden hour"),
+        ("continuity", "jump", "continue"),
+    ],
+)
 def test_unknown_vocabulary_lists_what_works(field, value, listed):
     with pytest.raises(ShotError, match=listed):
         Shot(**{field: value})
@@ -69,8 +75,12 @@ def test_lens_range():
 def test_parse_entities_roles_and_defaults_from_kinds():
     kinds = {"skunk": "character", "forest": "location", "toy": "object", "ink": "style"}
     parsed = parse_entities("skunk\nforest\n toy : prop ; ink", kinds)
-    assert parsed == (ShotEntity("skunk", "subject"), ShotEntity("forest", "location"), ShotEntity("toy", "prop"),
-                      ShotEntity("ink", "style"))
+    assert parsed == (
+        ShotEntity("skunk", "subject"),
+        ShotEntity("forest", "location"),
+        ShotEntity("toy", "prop"),
+        ShotEntity("ink", "style"),
+    )
     assert parse_entities("a, b: location") == (ShotEntity("a", "subject"), ShotEntity("b", "location"))
 
 
@@ -85,8 +95,14 @@ def test_duplicate_entity_is_an_error():
 
 
 def test_dict_round_trip_and_unknown_fields():
-    shot = Shot(prompt="p", entities=(ShotEntity("a"), ShotEntity("b", "location")), lens_mm=50, seed=7,
-                negative_prompt="", name="1A")
+    shot = Shot(
+        prompt="p",
+        entities=(ShotEntity("a"), ShotEntity("b", "location")),
+        lens_mm=50,
+        seed=7,
+        negative_prompt="",
+        name="1A",
+    )
     assert Shot.from_dict(shot.to_dict()) == shot
     with pytest.raises(ShotError, match="Unknown shot fields colour"):
         Shot.from_dict({"colour": "red"})

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from models.start_frame import SUBJECT_HEIGHT, compose_start_frame, cutout
+from worldkit.models.shots.start_frame import SUBJECT_HEIGHT, compose_start_frame, cutout
 
 
 def test_cutout_crops_to_mask_box_and_rejects_empty_mask():

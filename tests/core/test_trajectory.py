@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.trajectory import (
+from worldkit.models.motion.path import (
     EASINGS,
     INTERPOLATIONS,
     Keypoint,
@@ -18,7 +18,7 @@ from models.trajectory import (
     evaluate_path,
     resolve_frames,
 )
-from models.trajectory_tracks import (
+from worldkit.models.motion.tracks import (
     CameraMove,
     TrackSet,
     TrackSpec,
@@ -88,7 +88,10 @@ def test_easings_fix_their_endpoints_and_stay_in_range(name, u):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from(["linear", "ease_in", "ease_out", "ease_in_out"]), st.lists(st.floats(0, 1), min_size=2, max_size=20))
+@given(
+    st.sampled_from(["linear", "ease_in", "ease_out", "ease_in_out"]),
+    st.lists(st.floats(0, 1), min_size=2, max_size=20),
+)
 def test_easings_never_go_backwards(name, us):
     values = ease(name, np.sort(np.array(us)))
     assert np.all(np.diff(values) >= 0)
@@ -252,11 +255,15 @@ def test_camera_and_subject_combine_without_grid_points_on_the_subject():
     assert len(tracks.columns("camera")) == len(camera_grid(W, H, 8)) - 1
     np.testing.assert_allclose(tracks.points[-1, 0].numpy(), [400, 300], atol=1e-4)
     anchor_cols = tracks.columns("anchor")
-    np.testing.assert_allclose((tracks.points[-1, anchor_cols] - tracks.points[0, anchor_cols]).numpy(), [[-0.1 * W, 0]] * 5, atol=1e-3)
+    np.testing.assert_allclose(
+        (tracks.points[-1, anchor_cols] - tracks.points[0, anchor_cols]).numpy(), [[-0.1 * W, 0]] * 5, atol=1e-3
+    )
 
 
 def test_a_lone_anchor_holds_still_without_a_camera_move():
-    anchor = TrackSpec(Path((Keypoint(300, 200, 0), Keypoint(500, 200, 8)), "linear", "rock"), "cluster", 7, 0.02, anchor=True)
+    anchor = TrackSpec(
+        Path((Keypoint(300, 200, 0), Keypoint(500, 200, 8)), "linear", "rock"), "cluster", 7, 0.02, anchor=True
+    )
     tracks = build_trackset([anchor], W, H, 9)
     assert torch.equal(tracks.points[0].expand(9, 7, 2), tracks.points)
 

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.trajectory import EASINGS, INTERPOLATIONS, Keypoint, Path, TrajectoryError
-from models.trajectory_formats import (
+from worldkit.models.motion.formats import (
     ATI_TICKS,
     ati_json,
     ati_times,
@@ -21,7 +20,8 @@ from models.trajectory_formats import (
     specs_from_ati,
     specs_from_kjnodes,
 )
-from models.trajectory_tracks import SUBJECTS, TrackSpec, build_trackset
+from worldkit.models.motion.path import EASINGS, INTERPOLATIONS, Keypoint, Path, TrajectoryError
+from worldkit.models.motion.tracks import SUBJECTS, TrackSpec, build_trackset
 
 W, H, FRAMES = 832, 480, 81
 unit = st.floats(0, 1)
@@ -84,7 +84,10 @@ def test_an_empty_widget_is_an_empty_drawing():
         ('{"version": 1, "tracks": [{"keypoints": [{"x": "a", "y": 0}]}]}', "finite number"),
         ('{"version": 1, "tracks": [{"subject": "blob", "keypoints": [{"x": 0, "y": 0}]}]}', "subject 'blob'"),
         ('{"version": 1, "tracks": [{"keypoints": [{"x": 0, "y": 0, "easing": "wobble"}]}]}', "easing 'wobble'"),
-        ('{"version": 1, "tracks": [{"name": "a", "keypoints": [{"x": 0, "y": 0}]}, {"name": "a", "keypoints": [{"x": 0, "y": 0}]}]}', "unique"),
+        (
+            '{"version": 1, "tracks": [{"name": "a", "keypoints": [{"x": 0, "y": 0}]}, {"name": "a", "keypoints": [{"x": 0, "y": 0}]}]}',
+            "unique",
+        ),
     ],
 )
 def test_malformed_state_is_a_clear_error(text, message):

@@ -6,15 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from models.trajectory import Keypoint, Path
-from models.trajectory_render import draw_preview, subject_footprint
-from models.trajectory_tracks import CameraMove, TrackSpec, build_trackset
+from worldkit.models.motion.path import Keypoint, Path
+from worldkit.models.motion.render import draw_preview, subject_footprint
+from worldkit.models.motion.tracks import CameraMove, TrackSpec, build_trackset
 
 W, H = 128, 96
 
 
 def straight(subject: str = "point", points: int = 1) -> TrackSpec:
-    return TrackSpec(Path((Keypoint(20, 40, 0), Keypoint(100, 40, 8)), "linear", "skunk"), subject, points, color="#ff0000")
+    return TrackSpec(
+        Path((Keypoint(20, 40, 0), Keypoint(100, 40, 8)), "linear", "skunk"), subject, points, color="#ff0000"
+    )
 
 
 def test_preview_has_one_frame_per_track_frame_with_the_point_drawn_in_its_colour():

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-import models.library as library
-from models.library import (
+import worldkit.models.world.library as library
+from worldkit.models.world.entities import DuplicateEntityError, Encoding, MissingEntityError, Reference, World
+from worldkit.models.world.library import (
     MANIFEST_NAME,
     SCHEMA_VERSION,
     WorldLibraryError,
@@ -18,30 +19,49 @@ from models.library import (
     save_world,
     world_folder,
 )
-from models.world import DuplicateEntityError, Encoding, MissingEntityError, Reference, World
 
 
-def reference(name: str, kind: str, seed: int, views: int = 2, with_masks: bool = True,
-              encodings: tuple[str, ...] = ("WanVAE:aaaa",)) -> Reference:
+def reference(
+    name: str,
+    kind: str,
+    seed: int,
+    views: int = 2,
+    with_masks: bool = True,
+    encodings: tuple[str, ...] = ("WanVAE:aaaa",),
+) -> Reference:
     generator = torch.Generator().manual_seed(seed)
-    encoded = [Encoding(vae_identity=vae, width=32, height=16,
-                        latents=torch.randn(views, 16, 1, 2, 4, generator=generator),
-                        clip_identity="CLIPVisionModelProjection:cccc",
-                        clip_penultimate=torch.randn(views, 5, 8, generator=generator),
-                        clip_embeds=torch.randn(views, 8, generator=generator)) for vae in encodings]
-    return Reference(name=name, kind=kind, description=f"the {name}",
-                     views=torch.rand(views, 12, 20, 3, generator=generator),
-                     masks=torch.rand(views, 12, 20, generator=generator) if with_masks else None,
-                     source_hash=f"{seed:064x}", encodings=encoded,
-                     preprocess={"width": 20, "height": 12, "margin": 0.1, "background": [1.0, 1.0, 1.0]})
+    encoded = [
+        Encoding(
+            vae_identity=vae,
+            width=32,
+            height=16,
+            latents=torch.randn(views, 16, 1, 2, 4, generator=generator),
+            clip_identity="CLIPVisionModelProjection:cccc",
+            clip_penultimate=torch.randn(views, 5, 8, generator=generator),
+            clip_embeds=torch.randn(views, 8, generator=generator),
+        )
+        for vae in encodings
+    ]
+    return Reference(
+        name=name,
+        kind=kind,
+        description=f"the {name}",
+        views=torch.rand(views, 12, 20, 3, generator=generator),
+        masks=torch.rand(views, 12, 20, generator=generator) if with_masks else None,
+        source_hash=f"{seed:064x}",
+        encodings=encoded,
+        preprocess={"width": 20, "height": 12, "margin": 0.1, "background": [1.0, 1.0, 1.0]},
+    )
 
 
 def sample_world() -> World:
-    return World.from_labelled([
-        ("reference_1", reference("skunk", "character", 1)),
-        ("reference_2", reference("night forest", "location", 2, views=1, with_masks=False, encodings=())),
-        ("reference_3", reference("lantern", "object", 3, views=3, encodings=("WanVAE:aaaa", "WanVAE:bbbb"))),
-    ])
+    return World.from_labelled(
+        [
+            ("reference_1", reference("skunk", "character", 1)),
+            ("reference_2", reference("night forest", "location", 2, views=1, with_masks=False, encodings=())),
+            ("reference_3", reference("lantern", "object", 3, views=3, encodings=("WanVAE:aaaa", "WanVAE:bbbb"))),
+        ]
+    )
 
 
 def assert_same_world(loaded: World, original: World) -> None:
@@ -55,8 +75,12 @@ def assert_same_world(loaded: World, original: World) -> None:
             assert (a is None and e is None) or (a.dtype == e.dtype and torch.equal(a, e))
         assert len(actual.encodings) == len(expected.encodings)
         for a, e in zip(actual.encodings, expected.encodings, strict=True):
-            assert (a.vae_identity, a.width, a.height, a.clip_identity) == (e.vae_identity, e.width, e.height,
-                                                                            e.clip_identity)
+            assert (a.vae_identity, a.width, a.height, a.clip_identity) == (
+                e.vae_identity,
+                e.width,
+                e.height,
+                e.clip_identity,
+            )
             for field in ("latents", "clip_penultimate", "clip_embeds"):
                 assert torch.equal(getattr(a, field), getattr(e, field))
 
@@ -86,8 +110,10 @@ def test_manifest_records_schema_descriptions_kinds_hashes_and_model_identity(tm
     assert [e["kind"] for e in manifest["entities"]] == ["character", "location", "object"]
     assert manifest["entities"][0]["description"] == "the skunk"
     assert manifest["entities"][0]["source_hash"] == f"{1:064x}"
-    assert manifest["model_identity"] == {"vae": ["WanVAE:aaaa", "WanVAE:bbbb"],
-                                          "clip_vision": ["CLIPVisionModelProjection:cccc"]}
+    assert manifest["model_identity"] == {
+        "vae": ["WanVAE:aaaa", "WanVAE:bbbb"],
+        "clip_vision": ["CLIPVisionModelProjection:cccc"],
+    }
     assert len(list((tmp_path / "bible").glob("tensors-*.safetensors"))) == 1
 
 
@@ -130,11 +156,43 @@ def test_interrupted_write_of_a_file_leaves_no_partial_file(tmp_path, monkeypatc
     assert load_world(tmp_path, "w").names() == ["skunk", "night forest", "lantern"]
 
 
-@pytest.mark.parametrize("name", [
-    "", "   ", "..", "../x", "..\\x", "a/../b", "a/b", "a\\b", "/etc", "/", "\\\\server\\share", "C:\\worlds",
-    "C:worlds", "c:", "a\x00b", "a\nb", "a\tb", ".hidden", "./x", "~", "~root", "x.", "CON", "nul.txt", "com1",
-    "a*b", "a?b", 'a"b', "a<b>", "a|b", "x" * 65, "x..y",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "   ",
+        "..",
+        "../x",
+        "..\\x",
+        "a/../b",
+        "a/b",
+        "a\\b",
+        "/etc",
+        "/",
+        "\\\\server\\share",
+        "C:\\worlds",
+        "C:worlds",
+        "c:",
+        "a\x00b",
+        "a\nb",
+        "a\tb",
+        ".hidden",
+        "./x",
+        "~",
+        "~root",
+        "x.",
+        "CON",
+        "nul.txt",
+        "com1",
+        "a*b",
+        "a?b",
+        'a"b',
+        "a<b>",
+        "a|b",
+        "x" * 65,
+        "x..y",
+    ],
+)
 def test_sanitising_rejects_every_traversal_form(tmp_path, name):
     with pytest.raises(WorldLibraryError, match="not allowed"):
         sanitize_world_name(name)
@@ -192,8 +250,11 @@ def test_tensor_file_that_is_not_safetensors_is_a_clear_error(tmp_path):
     save_world(sample_world(), tmp_path, "w")
     path = tensor_file(tmp_path, "w")
     path.write_bytes(b"not safetensors at all")
-    edit_manifest(tmp_path, "w", lambda m: m.update(tensor_sha256=__import__("hashlib").sha256(
-        b"not safetensors at all").hexdigest()))
+    edit_manifest(
+        tmp_path,
+        "w",
+        lambda m: m.update(tensor_sha256=__import__("hashlib").sha256(b"not safetensors at all").hexdigest()),
+    )
     with pytest.raises(WorldLibraryError, match="not a readable safetensors"):
         load_world(tmp_path, "w")
 
@@ -206,19 +267,22 @@ def test_truncated_manifest_loads_nothing(tmp_path):
         load_world(tmp_path, "w")
 
 
-@pytest.mark.parametrize(("edit", "message"), [
-    (lambda m: m.update(schema_version=SCHEMA_VERSION + 1), "newer"),
-    (lambda m: m.update(schema_version="1"), "schema_version"),
-    (lambda m: m.pop("format"), "not a WorldKit world"),
-    (lambda m: m.update(tensor_file="../../secret.safetensors"), "invalid tensor file"),
-    (lambda m: m.update(tensor_file="tensors-0000000000000000.safetensors"), "missing its tensor file"),
-    (lambda m: m["entities"][0]["views"].update(shape=[2, 12, 20, 4]), "manifest records"),
-    (lambda m: m["entities"][0].update(kind="prop"), "kind 'prop'"),
-    (lambda m: m["entities"][1].update(name="skunk"), "both named 'skunk'"),
-    (lambda m: m["entities"][0]["encodings"][0].update(width=-4), "frame size"),
-    (lambda m: m["entities"].pop(), "does not describe"),
-    (lambda m: m["entities"][0]["masks"].update(key="e2.views"), "manifest records"),
-])
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m.update(schema_version=SCHEMA_VERSION + 1), "newer"),
+        (lambda m: m.update(schema_version="1"), "schema_version"),
+        (lambda m: m.pop("format"), "not a WorldKit world"),
+        (lambda m: m.update(tensor_file="../../secret.safetensors"), "invalid tensor file"),
+        (lambda m: m.update(tensor_file="tensors-0000000000000000.safetensors"), "missing its tensor file"),
+        (lambda m: m["entities"][0]["views"].update(shape=[2, 12, 20, 4]), "manifest records"),
+        (lambda m: m["entities"][0].update(kind="prop"), "kind 'prop'"),
+        (lambda m: m["entities"][1].update(name="skunk"), "both named 'skunk'"),
+        (lambda m: m["entities"][0]["encodings"][0].update(width=-4), "frame size"),
+        (lambda m: m["entities"].pop(), "does not describe"),
+        (lambda m: m["entities"][0]["masks"].update(key="e2.views"), "manifest records"),
+    ],
+)
 def test_edited_manifest_is_a_clear_error(tmp_path, edit, message):
     save_world(sample_world(), tmp_path, "w")
     edit_manifest(tmp_path, "w", edit)
@@ -246,8 +310,9 @@ def test_empty_world_is_not_saved(tmp_path):
 
 def test_world_names_are_unique_and_errors_name_both_inputs():
     with pytest.raises(DuplicateEntityError, match="'reference_1' and 'reference_4' are both named 'skunk'"):
-        World.from_labelled([("reference_1", reference("skunk", "character", 1)),
-                             ("reference_4", reference("skunk", "object", 2))])
+        World.from_labelled(
+            [("reference_1", reference("skunk", "character", 1)), ("reference_4", reference("skunk", "object", 2))]
+        )
     world = sample_world()
     with pytest.raises(DuplicateEntityError, match="already holds"):
         world.with_reference(reference("skunk", "character", 5))

@@ -77,8 +77,9 @@ class ComfyClient:
     def queue(self, prompt: dict) -> str:
         """Post a prompt; a graph /prompt refuses (validation errors) raises PromptRefused."""
         body = json.dumps({"prompt": prompt, "client_id": self.client_id}).encode()
-        request = urllib.request.Request(f"{self.base_url}/prompt", data=body,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.base_url}/prompt", data=body, headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return json.loads(response.read())["prompt_id"]
@@ -107,7 +108,8 @@ class ComfyClient:
             raise ExecutionFailed(
                 f"node {error.get('node_id')} ({error.get('node_type')}) failed: "
                 f"{error.get('exception_type')}: {error.get('exception_message')}\n"
-                f"--- server log tail ---\n{self.log_tail()}")
+                f"--- server log tail ---\n{self.log_tail()}"
+            )
         if expect_error and not result.error:
             raise ExecutionFailed("the graph ran without the error the test expected")
         return result

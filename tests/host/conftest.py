@@ -54,7 +54,12 @@ def tiny_models(comfy_base_dir: Path) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(comfyui_path())}
     completed = subprocess.run(
         [sys.executable, str(HOST_DIR / "tiny_models.py"), str(comfy_base_dir / "models")],
-        cwd=comfyui_path(), env=env, capture_output=True, text=True, timeout=600)
+        cwd=comfyui_path(),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if completed.returncode != 0:
         raise RuntimeError(f"building tiny models failed:\n{completed.stdout}\n{completed.stderr}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -70,7 +75,9 @@ def wait_until_serving(base_url: str, process: subprocess.Popen, log_path: Path)
                 return
         except OSError:
             time.sleep(0.5)
-    raise RuntimeError(f"ComfyUI did not answer within {SERVER_START_TIMEOUT_S} s:\n{log_path.read_text(errors='replace')}")
+    raise RuntimeError(
+        f"ComfyUI did not answer within {SERVER_START_TIMEOUT_S} s:\n{log_path.read_text(errors='replace')}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -78,12 +85,28 @@ def comfy(comfy_base_dir: Path, tiny_models: dict[str, str]):
     """A real ComfyUI server (main.py --cpu on a free loopback port) with WorldKit mounted."""
     port = free_port()
     log_path = comfy_base_dir / "server.log"
-    command = [sys.executable, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port),
-               "--base-directory", str(comfy_base_dir), "--database-url", "sqlite:///:memory:",
-               "--disable-auto-launch"]
+    command = [
+        sys.executable,
+        "main.py",
+        "--cpu",
+        "--listen",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--base-directory",
+        str(comfy_base_dir),
+        "--database-url",
+        "sqlite:///:memory:",
+        "--disable-auto-launch",
+    ]
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=comfyui_path(), stdout=log, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = subprocess.Popen(
+            command,
+            cwd=comfyui_path(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base_url, process, log_path)

@@ -40,17 +40,37 @@ def load_clip_vision(graph: Graph, tiny_models: dict[str, str]) -> str:
     return graph.node("CLIPVisionLoader", clip_name=tiny_models["clip_vision"])
 
 
-def encode_prompts(graph: Graph, clip: str, positive: str = "a small skunk in a night forest",
-                   negative: str = "blurry") -> tuple[str, str]:
+def encode_prompts(
+    graph: Graph, clip: str, positive: str = "a small skunk in a night forest", negative: str = "blurry"
+) -> tuple[str, str]:
     pos = graph.node("CLIPTextEncode", text=positive, clip=out(clip))
     neg = graph.node("CLIPTextEncode", text=negative, clip=out(clip))
     return pos, neg
 
 
-def ksampler(graph: Graph, model: list, positive: list, negative: list, latent: list, seed: int = 1,
-             steps: int = 2, cfg: float = 1.0) -> str:
-    return graph.node("KSampler", model=model, seed=seed, steps=steps, cfg=cfg, sampler_name="euler",
-                      scheduler="simple", denoise=1.0, positive=positive, negative=negative, latent_image=latent)
+def ksampler(
+    graph: Graph,
+    model: list,
+    positive: list,
+    negative: list,
+    latent: list,
+    seed: int = 1,
+    steps: int = 2,
+    cfg: float = 1.0,
+) -> str:
+    return graph.node(
+        "KSampler",
+        model=model,
+        seed=seed,
+        steps=steps,
+        cfg=cfg,
+        sampler_name="euler",
+        scheduler="simple",
+        denoise=1.0,
+        positive=positive,
+        negative=negative,
+        latent_image=latent,
+    )
 
 
 def saved_video(comfy, result) -> tuple[int, bool, tuple[int, int], float]:

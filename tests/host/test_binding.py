@@ -52,22 +52,52 @@ def world_of(graph: Graph, entities: list[tuple[str, str, str]]) -> str:
 
 
 def shot(graph: Graph, entities: str, world: str | None = None, **overrides) -> str:
-    widgets = dict(prompt="the skunk walks to the flame", entities=entities, shot_size="medium", angle="eye level",
-                   camera_move="static", lens_mm=35, lighting="night", mood="", duration="frames", frames=FRAMES,
-                   fps=16, resolution="custom", aspect="16:9", width=SIZE, height=SIZE, seed=0, continuity="cut",
-                   negative_prompt="blurry", name="test shot")
+    widgets = dict(
+        prompt="the skunk walks to the flame",
+        entities=entities,
+        shot_size="medium",
+        angle="eye level",
+        camera_move="static",
+        lens_mm=35,
+        lighting="night",
+        mood="",
+        duration="frames",
+        frames=FRAMES,
+        fps=16,
+        resolution="custom",
+        aspect="16:9",
+        width=SIZE,
+        height=SIZE,
+        seed=0,
+        continuity="cut",
+        negative_prompt="blurry",
+        name="test shot",
+    )
     widgets.update(overrides)
     if world is not None:
         widgets["world"] = out(world)
     return graph.node("WorldKitShot", **widgets)
 
 
-def bind(graph: Graph, model: str, vae: str, clip: str, world: str, shot_id: str, family: str = "auto",
-         **optional) -> str:
-    return graph.node("WorldKitBindShot", model=out(model), vae=out(vae), clip=out(clip), world=out(world),
-                      shot=out(shot_id), family=family, location_as="auto", views_per_entity=1, vace_strength=1.0,
-                      track_strength=1.0, ati_temperature=220.0, ati_topk=2,
-                      **{k: v for k, v in optional.items() if v is not None})
+def bind(
+    graph: Graph, model: str, vae: str, clip: str, world: str, shot_id: str, family: str = "auto", **optional
+) -> str:
+    return graph.node(
+        "WorldKitBindShot",
+        model=out(model),
+        vae=out(vae),
+        clip=out(clip),
+        world=out(world),
+        shot=out(shot_id),
+        family=family,
+        location_as="auto",
+        views_per_entity=1,
+        vace_strength=1.0,
+        track_strength=1.0,
+        ati_temperature=220.0,
+        ati_topk=2,
+        **{k: v for k, v in optional.items() if v is not None},
+    )
 
 
 def native_prompts(graph: Graph, clip: str, shot_id: str) -> tuple[str, str]:
@@ -110,11 +140,24 @@ def test_vace_one_reference_matches_wan_vace_to_video(comfy, tiny_models):
     shot_id = shot(graph, "skunk", world)
     ours = bind(graph, model, vae, clip, world, shot_id)
     positive, negative = native_prompts(graph, clip, shot_id)
-    native = graph.node("WanVaceToVideo", positive=out(positive), negative=out(negative), vae=out(vae), strength=1.0,
-                        reference_image=out(skunk), **SIZE_INPUTS)
+    native = graph.node(
+        "WanVaceToVideo",
+        positive=out(positive),
+        negative=out(negative),
+        vae=out(vae),
+        strength=1.0,
+        reference_image=out(skunk),
+        **SIZE_INPUTS,
+    )
     save(graph, "vace1_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2), number=out(ours, 3))
-    save(graph, "vace1_native", positive=out(native, 0), negative=out(native, 1), latent=out(native, 2),
-         number=out(native, 3))
+    save(
+        graph,
+        "vace1_native",
+        positive=out(native, 0),
+        negative=out(native, 1),
+        latent=out(native, 2),
+        number=out(native, 3),
+    )
     comfy.run(graph.prompt())
     tensors, scalars = assert_tensor_equal(comfy, "vace1_ours", "vace1_native")
     assert tensors["positive.0.vace_frames.0"].shape == (1, 32, 1 + LATENT_FRAMES, SIZE // 8, SIZE // 8)
@@ -129,8 +172,14 @@ def test_phantom_one_subject_matches_wan_phantom_subject_to_video(comfy, tiny_mo
     shot_id = shot(graph, "skunk", world)
     ours = bind(graph, model, vae, clip, world, shot_id, family="phantom")
     positive, negative = native_prompts(graph, clip, shot_id)
-    native = graph.node("WanPhantomSubjectToVideo", positive=out(positive), negative=out(negative), vae=out(vae),
-                        images=out(skunk), **SIZE_INPUTS)
+    native = graph.node(
+        "WanPhantomSubjectToVideo",
+        positive=out(positive),
+        negative=out(negative),
+        vae=out(vae),
+        images=out(skunk),
+        **SIZE_INPUTS,
+    )
     save(graph, "phantom_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2), number=out(ours, 3))
     save(graph, "phantom_native", positive=out(native, 0), negative=out(native, 2), latent=out(native, 3))
     comfy.run(graph.prompt())
@@ -167,8 +216,15 @@ def test_i2v_location_plate_matches_wan_image_to_video(comfy, tiny_models):
     ours = bind(graph, model, vae, clip, world, shot_id, clip_vision=out(vision))
     positive, negative = native_prompts(graph, clip, shot_id)
     encoded = graph.node("CLIPVisionEncode", clip_vision=out(vision), image=out(plate), crop="none")
-    native = graph.node("WanImageToVideo", positive=out(positive), negative=out(negative), vae=out(vae),
-                        start_image=out(plate), clip_vision_output=out(encoded), **SIZE_INPUTS)
+    native = graph.node(
+        "WanImageToVideo",
+        positive=out(positive),
+        negative=out(negative),
+        vae=out(vae),
+        start_image=out(plate),
+        clip_vision_output=out(encoded),
+        **SIZE_INPUTS,
+    )
     save(graph, "i2v_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2))
     save(graph, "i2v_native", positive=out(native, 0), negative=out(native, 1), latent=out(native, 2))
     comfy.run(graph.prompt())
@@ -181,14 +237,23 @@ def test_flf_matches_wan_first_last_frame_to_video(comfy, tiny_models):
     graph, model, clip, vae, first, world, shot_id = astuple(scene)
     vision = load_clip_vision(graph, tiny_models)
     last = load_image(graph, comfy, "flf_last", seed=5)
-    ours = bind(graph, model, vae, clip, world, shot_id, clip_vision=out(vision), start_image=out(first),
-                end_image=out(last))
+    ours = bind(
+        graph, model, vae, clip, world, shot_id, clip_vision=out(vision), start_image=out(first), end_image=out(last)
+    )
     positive, negative = native_prompts(graph, clip, shot_id)
     first_vision = graph.node("CLIPVisionEncode", clip_vision=out(vision), image=out(first), crop="none")
     last_vision = graph.node("CLIPVisionEncode", clip_vision=out(vision), image=out(last), crop="none")
-    native = graph.node("WanFirstLastFrameToVideo", positive=out(positive), negative=out(negative), vae=out(vae),
-                        start_image=out(first), end_image=out(last), clip_vision_start_image=out(first_vision),
-                        clip_vision_end_image=out(last_vision), **SIZE_INPUTS)
+    native = graph.node(
+        "WanFirstLastFrameToVideo",
+        positive=out(positive),
+        negative=out(negative),
+        vae=out(vae),
+        start_image=out(first),
+        end_image=out(last),
+        clip_vision_start_image=out(first_vision),
+        clip_vision_end_image=out(last_vision),
+        **SIZE_INPUTS,
+    )
     save(graph, "flf_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2))
     save(graph, "flf_native", positive=out(native, 0), negative=out(native, 1), latent=out(native, 2))
     comfy.run(graph.prompt())
@@ -202,8 +267,17 @@ def test_ati_track_json_matches_wan_track_to_video(comfy, tiny_models):
     tracks = graph.node("PrimitiveString", value=json.dumps(ATI_TRACK))
     ours = bind(graph, model, vae, clip, world, shot_id, track_json=out(tracks))
     positive, negative = native_prompts(graph, clip, shot_id)
-    native = graph.node("WanTrackToVideo", positive=out(positive), negative=out(negative), vae=out(vae),
-                        tracks=json.dumps(ATI_TRACK), temperature=220.0, topk=2, start_image=out(plate), **SIZE_INPUTS)
+    native = graph.node(
+        "WanTrackToVideo",
+        positive=out(positive),
+        negative=out(negative),
+        vae=out(vae),
+        tracks=json.dumps(ATI_TRACK),
+        temperature=220.0,
+        topk=2,
+        start_image=out(plate),
+        **SIZE_INPUTS,
+    )
     save(graph, "ati_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2), text=out(ours, 5))
     save(graph, "ati_native", positive=out(native, 0), negative=out(native, 1), latent=out(native, 2))
     comfy.run(graph.prompt())
@@ -215,13 +289,34 @@ def test_ati_track_json_matches_wan_track_to_video(comfy, tiny_models):
 def test_wan_move_tracks_match_wan_move_track_to_video(comfy, tiny_models):
     scene = plate_scene(comfy, tiny_models, "wan_i2v", "move_forest", seed=7)
     graph, model, clip, vae, plate, world, shot_id = astuple(scene)
-    tracks = graph.node("GenerateTracks", width=SIZE, height=SIZE, start_x=0.2, start_y=0.3, end_x=0.8, end_y=0.7,
-                        num_frames=FRAMES, num_tracks=1, track_spread=0.025, bezier=False, mid_x=0.5, mid_y=0.5,
-                        interpolation="linear")
+    tracks = graph.node(
+        "GenerateTracks",
+        width=SIZE,
+        height=SIZE,
+        start_x=0.2,
+        start_y=0.3,
+        end_x=0.8,
+        end_y=0.7,
+        num_frames=FRAMES,
+        num_tracks=1,
+        track_spread=0.025,
+        bezier=False,
+        mid_x=0.5,
+        mid_y=0.5,
+        interpolation="linear",
+    )
     ours = bind(graph, model, vae, clip, world, shot_id, tracks=out(tracks))
     positive, negative = native_prompts(graph, clip, shot_id)
-    native = graph.node("WanMoveTrackToVideo", positive=out(positive), negative=out(negative), vae=out(vae),
-                        tracks=out(tracks), strength=1.0, start_image=out(plate), **SIZE_INPUTS)
+    native = graph.node(
+        "WanMoveTrackToVideo",
+        positive=out(positive),
+        negative=out(negative),
+        vae=out(vae),
+        tracks=out(tracks),
+        strength=1.0,
+        start_image=out(plate),
+        **SIZE_INPUTS,
+    )
     save(graph, "move_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2))
     save(graph, "move_native", positive=out(native, 0), negative=out(native, 1), latent=out(native, 2))
     comfy.run(graph.prompt())
@@ -231,24 +326,40 @@ def test_wan_move_tracks_match_wan_move_track_to_video(comfy, tiny_models):
 def test_vace_several_references_in_role_order_sample_and_trim(comfy, tiny_models):
     graph = Graph()
     model, clip, vae = load_wan(graph, tiny_models, "wan_vace")
-    images = {"skunk": load_image(graph, comfy, "multi_skunk", 11, 80, 80),
-              "owl": load_image(graph, comfy, "multi_owl", 12),
-              "toy": load_image(graph, comfy, "multi_toy", 13, 72, 72),
-              "forest": load_image(graph, comfy, "multi_forest", 14, 96, 64)}
+    images = {
+        "skunk": load_image(graph, comfy, "multi_skunk", 11, 80, 80),
+        "owl": load_image(graph, comfy, "multi_owl", 12),
+        "toy": load_image(graph, comfy, "multi_toy", 13, 72, 72),
+        "forest": load_image(graph, comfy, "multi_forest", 14, 96, 64),
+    }
     kinds = {"skunk": "character", "owl": "character", "toy": "object", "forest": "location"}
     world = world_of(graph, [(name, kinds[name], node) for name, node in images.items()])
     shot_id = shot(graph, "toy: prop\nskunk\nforest\nowl", world)
     ours = bind(graph, model, vae, clip, world, shot_id)
     positive, negative = native_prompts(graph, clip, shot_id)
     for name, node in images.items():
-        single = graph.node("WanVaceToVideo", positive=out(positive), negative=out(negative), vae=out(vae),
-                            strength=1.0, reference_image=out(node), **SIZE_INPUTS)
+        single = graph.node(
+            "WanVaceToVideo",
+            positive=out(positive),
+            negative=out(negative),
+            vae=out(vae),
+            strength=1.0,
+            reference_image=out(node),
+            **SIZE_INPUTS,
+        )
         save(graph, f"multi_native_{name}", positive=out(single, 0))
     sampled = ksampler(graph, out(model), out(ours, 0), out(ours, 1), out(ours, 2))
     trimmed = graph.node("TrimVideoLatent", samples=out(sampled), trim_amount=out(ours, 3))
     decoded = graph.node("VAEDecode", samples=out(trimmed), vae=out(vae))
-    save(graph, "multi_ours", positive=out(ours, 0), latent=out(ours, 2), number=out(ours, 3), images=out(decoded),
-         text=out(ours, 5))
+    save(
+        graph,
+        "multi_ours",
+        positive=out(ours, 0),
+        latent=out(ours, 2),
+        number=out(ours, 3),
+        images=out(decoded),
+        text=out(ours, 5),
+    )
     comfy.run(graph.prompt())
 
     tensors, scalars = saved(comfy, "multi_ours")
@@ -260,7 +371,7 @@ def test_vace_several_references_in_role_order_sample_and_trim(comfy, tiny_model
     for index, name in enumerate(order):
         native = saved(comfy, f"multi_native_{name}")[0]["positive.0.vace_frames.0"]
         assert torch.equal(frames[:, :, index], native[:, :, 0]), name
-        assert torch.equal(frames[:, :, len(order):], native[:, :, 1:])  # the same control video follows
+        assert torch.equal(frames[:, :, len(order) :], native[:, :, 1:])  # the same control video follows
     assert tensors["latent.samples"].shape[2] == len(order) + LATENT_FRAMES
     assert tensors["images"].shape == (FRAMES, SIZE, SIZE, 3)
 
@@ -303,8 +414,13 @@ def test_i2v_start_frame_composed_from_plate_and_masked_subject(comfy, tiny_mode
     comfy.upload_image(buffer.getvalue(), "compose_subject.png")
     subject = graph.node("LoadImage", image="compose_subject.png")
     matte = graph.node("InvertMask", mask=out(subject, 1))  # LoadImage's mask is 1 where transparent
-    world = graph.node("CaptureTestWorld", entities="forest:location,skunk:character", image_1=out(plate),
-                       image_2=out(subject), mask_2=out(matte))
+    world = graph.node(
+        "CaptureTestWorld",
+        entities="forest:location,skunk:character",
+        image_1=out(plate),
+        image_2=out(subject),
+        mask_2=out(matte),
+    )
     shot_id = shot(graph, "skunk\nforest", world, shot_size="full")
     ours = bind(graph, model, vae, clip, world, shot_id, clip_vision=out(load_clip_vision(graph, tiny_models)))
     sampled = ksampler(graph, out(model), out(ours, 0), out(ours, 1), out(ours, 2))
@@ -357,11 +473,32 @@ def test_errors_name_what_would_work(comfy, tiny_models):
 
 def test_shot_list_coverage_and_pick(comfy, tiny_models):
     graph = Graph()
-    template = dict(lighting="moonlight", mood="tense", duration="5 s", frames=81, fps=16, resolution="720p",
-                    aspect="16:9", width=832, height=480, seed=3)
-    cover = graph.node("WorldKitCoverage", location="field", subjects="man, cow", props="lantern",
-                       action="the herd stirs", establishing_wide=True, medium=True, close_up=True,
-                       over_the_shoulder=True, reverse=True, insert=True, **template)
+    template = dict(
+        lighting="moonlight",
+        mood="tense",
+        duration="5 s",
+        frames=81,
+        fps=16,
+        resolution="720p",
+        aspect="16:9",
+        width=832,
+        height=480,
+        seed=3,
+    )
+    cover = graph.node(
+        "WorldKitCoverage",
+        location="field",
+        subjects="man, cow",
+        props="lantern",
+        action="the herd stirs",
+        establishing_wide=True,
+        medium=True,
+        close_up=True,
+        over_the_shoulder=True,
+        reverse=True,
+        insert=True,
+        **template,
+    )
     extra = shot(graph, "man", name="pickup")
     listed = graph.node("WorldKitShotList", shots=out(cover), shot_1=out(extra))
     picked = graph.node("WorldKitPickShot", shots=out(listed), index=7)
@@ -370,8 +507,14 @@ def test_shot_list_coverage_and_pick(comfy, tiny_models):
     save(graph, "coverage_pick", text=out(picked, 1))
     comfy.run(graph.prompt())
     prompts = saved(comfy, "coverage_prompts")[1]["text"].splitlines()
-    assert [line.split(":")[0] for line in prompts] == ["1. establishing wide", "2. medium", "3. close-up",
-                                                        "4. over-the-shoulder", "5. reverse", "6. insert"]
+    assert [line.split(":")[0] for line in prompts] == [
+        "1. establishing wide",
+        "2. medium",
+        "3. close-up",
+        "4. over-the-shoulder",
+        "5. reverse",
+        "6. insert",
+    ]
     assert "over man's shoulder onto cow" in prompts[3] and "Insert shot of lantern" in prompts[5]
     summary = saved(comfy, "coverage_summary")[1]["text"].splitlines()
     assert len(summary) == 7 and "81 frames at 16 fps, 1280x720" in summary[0]
@@ -382,18 +525,20 @@ def test_engine_maths_equal_comfyui_helpers(comfyui_path_on_sys_path):
     import comfy.utils
     import node_helpers
 
-    from models.binding import cover_frames, set_values
+    from worldkit.models.shots.binding import cover_frames, set_values
 
     generator = torch.Generator().manual_seed(0)
     for source, target in (((56, 80), (64, 64)), ((96, 48), (64, 32)), ((64, 64), (64, 64)), ((33, 97), (48, 112))):
         images = torch.rand(2, *source, 3, generator=generator)
-        native = comfy.utils.common_upscale(images.movedim(-1, 1), target[1], target[0], "bilinear",
-                                            "center").movedim(1, -1)
+        native = comfy.utils.common_upscale(images.movedim(-1, 1), target[1], target[0], "bilinear", "center").movedim(
+            1, -1
+        )
         assert torch.equal(cover_frames(images, target[1], target[0]), native)
     conditioning = [[torch.zeros(1), {"a": [1]}], [torch.ones(1), {}]]
     for append in (False, True):
-        assert set_values(conditioning, {"a": [2], "b": 3}, append) == \
-            node_helpers.conditioning_set_values(conditioning, {"a": [2], "b": 3}, append)
+        assert set_values(conditioning, {"a": [2], "b": 3}, append) == node_helpers.conditioning_set_values(
+            conditioning, {"a": [2], "b": 3}, append
+        )
 
 
 @pytest.fixture

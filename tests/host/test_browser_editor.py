@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.trajectory_formats import tracks_from_state
+from worldkit.models.motion.formats import tracks_from_state
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
 from selenium.webdriver.chrome.options import Options  # noqa: E402
@@ -30,9 +30,18 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 NODE_TYPE = "WorldKitTrajectoryKeypoints"
 CLICKS = [(0.2, 0.6), (0.7, 0.35), (0.45, 0.8)]
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage", "--window-size=1400,1600"]
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1600",
+]
 
 
 def chromium_paths() -> tuple[str, str]:
@@ -47,16 +56,23 @@ def chromium_paths() -> tuple[str, str]:
 
 def post_setting(base_url: str, key: str, value) -> None:
     """Settings the frontend reads at start-up, so no first-run dialog covers the canvas."""
-    request = urllib.request.Request(f"{base_url}/settings/{key}", data=json.dumps(value).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base_url}/settings/{key}",
+        data=json.dumps(value).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     urllib.request.urlopen(request, timeout=30).close()
 
 
 @pytest.fixture(scope="module")
 def browser(comfy, tmp_path_factory):
     binary, driver_path = chromium_paths()
-    for key, value in (("Comfy.TutorialCompleted", True), ("Comfy.Workflow.ShowMissingModelsWarning", False),
-                       ("Comfy.Workflow.ShowMissingNodesWarning", False)):
+    for key, value in (
+        ("Comfy.TutorialCompleted", True),
+        ("Comfy.Workflow.ShowMissingModelsWarning", False),
+        ("Comfy.Workflow.ShowMissingNodesWarning", False),
+    ):
         post_setting(comfy.base_url, key, value)
     options = Options()
     options.binary_location = binary
@@ -67,9 +83,12 @@ def browser(comfy, tmp_path_factory):
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     try:
         driver.get(comfy.base_url)
-        WebDriverWait(driver, 120).until(lambda d: d.execute_script(
-            "const app = window.comfyAPI?.app?.app;"
-            f"return !!(app && app.graph && window.LiteGraph?.registered_node_types?.['{NODE_TYPE}']);"))
+        WebDriverWait(driver, 120).until(
+            lambda d: d.execute_script(
+                "const app = window.comfyAPI?.app?.app;"
+                f"return !!(app && app.graph && window.LiteGraph?.registered_node_types?.['{NODE_TYPE}']);"
+            )
+        )
         yield driver
     finally:
         driver.quit()
@@ -89,8 +108,15 @@ def add_editor_node(driver) -> tuple[int, object]:
         return node.id;
     """)
     canvas = WebDriverWait(driver, 30).until(
-        lambda d: next((c for c in d.find_elements(By.CSS_SELECTOR, ".worldkit-trajectory-canvas")
-                        if c.is_displayed() and c.size["width"] > 100 and c.size["height"] > 50), None))
+        lambda d: next(
+            (
+                c
+                for c in d.find_elements(By.CSS_SELECTOR, ".worldkit-trajectory-canvas")
+                if c.is_displayed() and c.size["width"] > 100 and c.size["height"] > 50
+            ),
+            None,
+        )
+    )
     return node_id, canvas
 
 
@@ -115,8 +141,11 @@ def saved_state(driver, node_id: int) -> tuple[dict, dict]:
 
 
 def editor_errors(driver) -> list[str]:
-    return [entry["message"] for entry in driver.get_log("browser")
-            if entry["level"] == "SEVERE" and "trajectory_editor" in entry["message"]]
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE" and "trajectory_editor" in entry["message"]
+    ]
 
 
 def forest_plate(comfy) -> str:
@@ -137,13 +166,16 @@ def test_three_clicks_on_the_canvas_are_saved_as_keypoints_where_they_were_click
     node_id, canvas = add_editor_node(browser)
     plate = forest_plate(comfy)
     # The message the node sends after a run (checked server-side in test_motion): the canvas shows that frame.
-    loaded = browser.execute_async_script("""
+    loaded = browser.execute_async_script(
+        """
         const [plate, done] = [arguments[0], arguments[arguments.length - 1]];
         const node = window.comfyAPI.app.app.graph._nodes.find((n) => n.type === "WorldKitTrajectoryKeypoints");
         node.onExecuted({ worldkit_background: [{ filename: plate, subfolder: "", type: "input" }] });
         const wait = () => node.worldkitEditor.background ? done(node.worldkitEditor.background.naturalWidth) : setTimeout(wait, 50);
         wait();
-    """, plate)
+    """,
+        plate,
+    )
     assert loaded == 832
     for fx, fy in CLICKS:
         click_at(browser, canvas, fx, fy)
@@ -170,15 +202,24 @@ def test_dragging_moves_a_keypoint_and_right_click_deletes_one(browser):
         click_at(browser, canvas, fx, fy)
     width, height = canvas.size["width"], canvas.size["height"]
     start = (CLICKS[1][0] * width - width / 2, CLICKS[1][1] * height - height / 2)
-    (ActionChains(browser).move_to_element_with_offset(canvas, *start).click_and_hold()
-     .move_by_offset(30, 20).move_by_offset(10, 0).release().perform())
+    (
+        ActionChains(browser)
+        .move_to_element_with_offset(canvas, *start)
+        .click_and_hold()
+        .move_by_offset(30, 20)
+        .move_by_offset(10, 0)
+        .release()
+        .perform()
+    )
     moved = saved_state(browser, node_id)[0]["tracks"][0]["keypoints"][1]
     assert moved["x"] == pytest.approx(CLICKS[1][0] + 40 / width, abs=2 / width)
     assert moved["y"] == pytest.approx(CLICKS[1][1] + 20 / height, abs=2 / height)
     click_at(browser, canvas, *CLICKS[0], button="right")
     remaining = saved_state(browser, node_id)[0]["tracks"][0]["keypoints"]
     assert len(remaining) == 2
-    assert remaining[0]["x"] == pytest.approx(moved["x"]) and remaining[1]["x"] == pytest.approx(CLICKS[2][0], abs=2 / width)
+    assert remaining[0]["x"] == pytest.approx(moved["x"]) and remaining[1]["x"] == pytest.approx(
+        CLICKS[2][0], abs=2 / width
+    )
     assert not editor_errors(browser)
 
 
@@ -206,7 +247,8 @@ def test_timing_fields_write_frame_and_hold_and_a_saved_workflow_reloads_into_th
     """)
     computed = tracks_from_state(json.dumps(ui_state), 832, 480, 81).points[:, 0].double().numpy() / [832, 480]
     np.testing.assert_allclose(np.array(previewed), computed, atol=1e-5)
-    shown = browser.execute_async_script("""
+    shown = browser.execute_async_script(
+        """
         const [workflow, done] = [arguments[0], arguments[arguments.length - 1]];
         const app = window.comfyAPI.app.app;
         app.graph.clear();
@@ -214,7 +256,9 @@ def test_timing_fields_write_frame_and_hold_and_a_saved_workflow_reloads_into_th
             const node = app.graph._nodes.find((n) => n.type === "WorldKitTrajectoryKeypoints");
             done(node.worldkitEditor.state.tracks[0].keypoints.map((k) => [k.x, k.y, k.frame, k.hold]));
         });
-    """, workflow)
+    """,
+        workflow,
+    )
     assert shown == [[k["x"], k["y"], k["frame"], k["hold"]] for k in ui_state["tracks"][0]["keypoints"]]
     assert not editor_errors(browser)
 
@@ -222,7 +266,8 @@ def test_timing_fields_write_frame_and_hold_and_a_saved_workflow_reloads_into_th
 def test_a_connected_load_image_becomes_the_canvas_background(browser, comfy):
     add_editor_node(browser)
     plate = forest_plate(comfy)
-    source = browser.execute_async_script("""
+    source = browser.execute_async_script(
+        """
         const [plate, done] = [arguments[0], arguments[arguments.length - 1]];
         const app = window.comfyAPI.app.app;
         const editor = app.graph._nodes.find((n) => n.type === "WorldKitTrajectoryKeypoints");
@@ -241,5 +286,7 @@ def test_a_connected_load_image_becomes_the_canvas_background(browser, comfy):
             else setTimeout(wait, 100);
         };
         wait();
-    """, plate)
+    """,
+        plate,
+    )
     assert source == 832

@@ -43,18 +43,61 @@ def test_full_chain_runs_and_save_with_alpha_writes_the_mask(comfy):
     graph = Graph()
     plate = graph.node("LoadImage", image=comfy.upload_image(plate_png(), "gvfx_plate.png"))
     element, rough = element_graph(graph)
-    refine = graph.node("WorldKitMatteRefine", image=out(element), mask=out(rough), edge_radius=8, edge_smoothness=1e-3,
-                        clip_black=0.05, clip_white=0.95, choke=0, feather=1.0, temporal=0.5, motion_threshold=0.1,
-                        despill="none", despill_strength=1.0)
-    matched = graph.node("WorldKitColorMatch", element=out(refine), plate=out(plate), method="reinhard_lab", strength=0.5)
-    wrapped = graph.node("WorldKitLightWrap", element=out(matched), matte=out(refine, 1), plate=out(plate), radius=8.0, strength=0.6)
+    refine = graph.node(
+        "WorldKitMatteRefine",
+        image=out(element),
+        mask=out(rough),
+        edge_radius=8,
+        edge_smoothness=1e-3,
+        clip_black=0.05,
+        clip_white=0.95,
+        choke=0,
+        feather=1.0,
+        temporal=0.5,
+        motion_threshold=0.1,
+        despill="none",
+        despill_strength=1.0,
+    )
+    matched = graph.node(
+        "WorldKitColorMatch", element=out(refine), plate=out(plate), method="reinhard_lab", strength=0.5
+    )
+    wrapped = graph.node(
+        "WorldKitLightWrap", element=out(matched), matte=out(refine, 1), plate=out(plate), radius=8.0, strength=0.6
+    )
     grained = graph.node("WorldKitGrainMatch", element=out(wrapped), plate=out(plate), strength=1.0, seed=0)
-    shadow = graph.node("WorldKitContactShadow", plate=out(plate), matte=out(refine, 1), direction=120.0, distance=0.3,
-                        softness=4.0, opacity=0.5, ground_line=-1.0)
-    comp = graph.node("WorldKitCompositeOver", plate=out(shadow), element=out(grained), element_mask=out(refine, 1), x=0.5, y=0.5,
-                      anchor_x=0.5, anchor_y=0.5, scale=1.0, scale_end=1.0, rotation=0.0, rotation_end=0.0)
-    saved = graph.node("WorldKitSaveWithAlpha", images=out(grained), alpha=out(refine, 1), filename_prefix="gvfx_test/element",
-                       bit_depth="8", video="mov (PNG codec, lossless)", fps=24.0)
+    shadow = graph.node(
+        "WorldKitContactShadow",
+        plate=out(plate),
+        matte=out(refine, 1),
+        direction=120.0,
+        distance=0.3,
+        softness=4.0,
+        opacity=0.5,
+        ground_line=-1.0,
+    )
+    comp = graph.node(
+        "WorldKitCompositeOver",
+        plate=out(shadow),
+        element=out(grained),
+        element_mask=out(refine, 1),
+        x=0.5,
+        y=0.5,
+        anchor_x=0.5,
+        anchor_y=0.5,
+        scale=1.0,
+        scale_end=1.0,
+        rotation=0.0,
+        rotation_end=0.0,
+    )
+    saved = graph.node(
+        "WorldKitSaveWithAlpha",
+        images=out(grained),
+        alpha=out(refine, 1),
+        filename_prefix="gvfx_test/element",
+        bit_depth="8",
+        video="mov (PNG codec, lossless)",
+        fps=24.0,
+    )
     mask_image = graph.node("MaskToImage", mask=out(refine, 1))
     mask_saved = graph.node("SaveImage", images=out(mask_image), filename_prefix="gvfx_test/matte")
     comp_saved = graph.node("SaveImage", images=out(comp), filename_prefix="gvfx_test/comp")
@@ -84,18 +127,60 @@ def test_track_attach_follows_comfyui_tracks_and_feeds_motion_blur(comfy):
     graph = Graph()
     plate = graph.node("EmptyImage", width=SIZE, height=SIZE, batch_size=FRAMES, color=0x305070)
     element, _ = element_graph(graph)
-    small = graph.node("ImageScale", image=out(element), upscale_method="nearest-exact", width=16, height=16, crop="disabled")
+    small = graph.node(
+        "ImageScale", image=out(element), upscale_method="nearest-exact", width=16, height=16, crop="disabled"
+    )
     small_mask = graph.node("SolidMask", value=1.0, width=16, height=16)
-    tracks = graph.node("GenerateTracks", width=SIZE, height=SIZE, start_x=0.25, start_y=0.5, end_x=0.75, end_y=0.5,
-                        num_frames=FRAMES, num_tracks=3, track_spread=0.05, bezier=False, mid_x=0.5, mid_y=0.5,
-                        interpolation="linear")
-    attach = graph.node("WorldKitTrackAttach", plate=out(plate), element=out(small), element_mask=out(small_mask),
-                        follow="tracks", point_x=0.5, point_y=0.5, anchor_x=0.5, anchor_y=0.5, scale=1.0, rotation=0.0,
-                        tracks=out(tracks), track_point=-1)
-    blurred = graph.node("WorldKitMotionBlur", element=out(attach), element_mask=out(attach, 1), motion_from="tracks",
-                         shutter=0.5, velocity_x=0.0, velocity_y=0.0, tracks=out(attach, 2))
-    saved = graph.node("WorldKitSaveWithAlpha", images=out(blurred), alpha=out(blurred, 1), filename_prefix="gvfx_test/tracked",
-                       bit_depth="16", video="none", fps=24.0)
+    tracks = graph.node(
+        "GenerateTracks",
+        width=SIZE,
+        height=SIZE,
+        start_x=0.25,
+        start_y=0.5,
+        end_x=0.75,
+        end_y=0.5,
+        num_frames=FRAMES,
+        num_tracks=3,
+        track_spread=0.05,
+        bezier=False,
+        mid_x=0.5,
+        mid_y=0.5,
+        interpolation="linear",
+    )
+    attach = graph.node(
+        "WorldKitTrackAttach",
+        plate=out(plate),
+        element=out(small),
+        element_mask=out(small_mask),
+        follow="tracks",
+        point_x=0.5,
+        point_y=0.5,
+        anchor_x=0.5,
+        anchor_y=0.5,
+        scale=1.0,
+        rotation=0.0,
+        tracks=out(tracks),
+        track_point=-1,
+    )
+    blurred = graph.node(
+        "WorldKitMotionBlur",
+        element=out(attach),
+        element_mask=out(attach, 1),
+        motion_from="tracks",
+        shutter=0.5,
+        velocity_x=0.0,
+        velocity_y=0.0,
+        tracks=out(attach, 2),
+    )
+    saved = graph.node(
+        "WorldKitSaveWithAlpha",
+        images=out(blurred),
+        alpha=out(blurred, 1),
+        filename_prefix="gvfx_test/tracked",
+        bit_depth="16",
+        video="none",
+        fps=24.0,
+    )
     result = comfy.run(graph.prompt())
     alphas = [read_png(comfy, png)[..., 3] for png in result.outputs[saved]["images"]]
     assert alphas[0].dtype == np.uint16 and len(alphas) == FRAMES
@@ -107,11 +192,31 @@ def test_mismatched_sizes_fail_with_a_clear_message(comfy):
     graph = Graph()
     element = graph.node("EmptyImage", width=SIZE, height=SIZE, batch_size=1, color=0)
     mask = graph.node("SolidMask", value=1.0, width=32, height=32)
-    graph.node("WorldKitMatteRefine", image=out(element), mask=out(mask), edge_radius=8, edge_smoothness=1e-3, clip_black=0.05,
-               clip_white=0.95, choke=0, feather=0.0, temporal=0.0, motion_threshold=0.1, despill="none", despill_strength=1.0)
+    graph.node(
+        "WorldKitMatteRefine",
+        image=out(element),
+        mask=out(mask),
+        edge_radius=8,
+        edge_smoothness=1e-3,
+        clip_black=0.05,
+        clip_white=0.95,
+        choke=0,
+        feather=0.0,
+        temporal=0.0,
+        motion_threshold=0.1,
+        despill="none",
+        despill_strength=1.0,
+    )
     refined = "3"
-    graph.node("WorldKitSaveWithAlpha", images=out(element), alpha=out(refined, 1), filename_prefix="gvfx_test/bad",
-               bit_depth="8", video="none", fps=24.0)
+    graph.node(
+        "WorldKitSaveWithAlpha",
+        images=out(element),
+        alpha=out(refined, 1),
+        filename_prefix="gvfx_test/bad",
+        bit_depth="8",
+        video="none",
+        fps=24.0,
+    )
     result = comfy.run(graph.prompt(), expect_error=True)
     assert result.error["node_type"] == "WorldKitMatteRefine"
     assert "mask is 32x32 but image is 64x64" in result.error["exception_message"]

@@ -13,7 +13,7 @@ import av
 import pytest
 from graphs import Graph, encode_prompts, load_wan, out
 
-from headless import MissingModelsError, NodeFailed, run_workflow
+from worldkit.headless import MissingModelsError, NodeFailed, run_workflow
 
 PACK_DIR = Path(__file__).resolve().parents[2]
 FRAMES = 5
@@ -25,9 +25,19 @@ def t2v_video_prompt(tiny_models: dict[str, str]) -> dict:
     model, clip, vae = load_wan(graph, tiny_models, "wan_t2v")
     positive, negative = encode_prompts(graph, clip)
     latent = graph.node("EmptyHunyuanLatentVideo", width=64, height=64, length=FRAMES, batch_size=1)
-    sampled = graph.node("KSampler", model=out(model), seed=3, steps=2, cfg=1.0, sampler_name="euler",
-                         scheduler="simple", denoise=1.0, positive=out(positive), negative=out(negative),
-                         latent_image=out(latent))
+    sampled = graph.node(
+        "KSampler",
+        model=out(model),
+        seed=3,
+        steps=2,
+        cfg=1.0,
+        sampler_name="euler",
+        scheduler="simple",
+        denoise=1.0,
+        positive=out(positive),
+        negative=out(negative),
+        latent_image=out(latent),
+    )
     frames = graph.node("VAEDecode", samples=out(sampled), vae=out(vae))
     video = graph.node("CreateVideo", images=out(frames), fps=16.0)
     graph.node("SaveVideo", video=out(video), filename_prefix="headless/t2v", format="mp4", codec="h264")
@@ -43,8 +53,9 @@ def cli(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedP
     if not link.exists():
         link.symlink_to(PACK_DIR, target_is_directory=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.run([sys.executable, "-m", "worldkit", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "worldkit", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def frame_count(path: Path) -> tuple[int, int, int]:
@@ -61,8 +72,21 @@ def history_size(base_url: str) -> int:
 def test_cli_runs_a_workflow_shows_progress_and_downloads_the_video(comfy, tiny_models, tmp_path):
     workflow = tmp_path / "t2v.json"
     workflow.write_text(json.dumps(t2v_video_prompt(tiny_models)))
-    done = cli(["run", str(workflow), "--server", comfy.base_url, "--out", str(tmp_path / "renders"),
-                "--set", "KSampler.steps=3", "--set", "6.length=9"], tmp_path)
+    done = cli(
+        [
+            "run",
+            str(workflow),
+            "--server",
+            comfy.base_url,
+            "--out",
+            str(tmp_path / "renders"),
+            "--set",
+            "KSampler.steps=3",
+            "--set",
+            "6.length=9",
+        ],
+        tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     videos = list((tmp_path / "renders" / "headless").glob("t2v*.mp4"))
     assert len(videos) == 1 and str(videos[0]) in done.stdout
@@ -73,8 +97,10 @@ def test_cli_runs_a_workflow_shows_progress_and_downloads_the_video(comfy, tiny_
 
 def test_cli_exits_non_zero_naming_the_failing_node(comfy, tmp_path):
     (comfy.input_dir / "worldkit_not_an_image.png").write_bytes(b"this is not a png")
-    prompt = {"1": {"class_type": "LoadImage", "inputs": {"image": "worldkit_not_an_image.png"}},
-              "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "headless/bad"}}}
+    prompt = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": "worldkit_not_an_image.png"}},
+        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "headless/bad"}},
+    }
     workflow = tmp_path / "bad.json"
     workflow.write_text(json.dumps(prompt))
     done = cli(["run", str(workflow), "--server", comfy.base_url, "--out", str(tmp_path / "renders")], tmp_path)
@@ -100,22 +126,32 @@ def test_missing_models_are_listed_with_their_folders_before_anything_runs(comfy
 
 def test_python_api_runs_a_prompt_and_raises_node_errors(comfy, tiny_models, tmp_path):
     events = []
-    result = run_workflow(t2v_video_prompt(tiny_models), server=comfy.base_url, out_dir=tmp_path,
-                          overrides=["KSampler.seed=11"], on_event=events.append)
+    result = run_workflow(
+        t2v_video_prompt(tiny_models),
+        server=comfy.base_url,
+        out_dir=tmp_path,
+        overrides=["KSampler.seed=11"],
+        on_event=events.append,
+    )
     assert result.prompt["7"]["inputs"]["seed"] == 11
     assert [p.suffix for p in result.files] == [".mp4"]
     assert frame_count(result.files[0]) == (FRAMES, 64, 64)
     assert {"7", "8", "9", "10"} <= set(result.executed)
     assert any(e["type"] == "progress" and e["data"]["class_type"] == "KSampler" for e in events)
-    bad = {"1": {"class_type": "LoadImage", "inputs": {"image": "worldkit_not_an_image.png"}},
-           "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}
+    bad = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": "worldkit_not_an_image.png"}},
+        "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}},
+    }
     (comfy.input_dir / "worldkit_not_an_image.png").write_bytes(b"still not a png")
     with pytest.raises(NodeFailed) as failed:
         run_workflow(bad, server=comfy.base_url, out_dir=None)
     assert (failed.value.node_id, failed.value.node_type) == ("1", "LoadImage")
     with pytest.raises(MissingModelsError):
-        run_workflow({"1": {"class_type": "VAELoader", "inputs": {"vae_name": "absent.safetensors"}}},
-                     server=comfy.base_url, out_dir=None)
+        run_workflow(
+            {"1": {"class_type": "VAELoader", "inputs": {"vae_name": "absent.safetensors"}}},
+            server=comfy.base_url,
+            out_dir=None,
+        )
 
 
 def test_without_a_server_the_runner_starts_comfyui_and_stops_it(comfy_base_dir, tiny_models, tmp_path):
@@ -123,8 +159,20 @@ def test_without_a_server_the_runner_starts_comfyui_and_stops_it(comfy_base_dir,
     workflow.write_text(json.dumps(t2v_video_prompt(tiny_models)))
     comfy_args = f"--base-directory {comfy_base_dir} --database-url sqlite:///:memory:"
     comfyui = os.environ.get("COMFYUI_PATH", "/opt/ComfyUI")
-    done = cli(["run", str(workflow), "--comfyui", comfyui, "--cpu", "--comfy-args", comfy_args,
-                "--out", str(tmp_path / "renders")], tmp_path)
+    done = cli(
+        [
+            "run",
+            str(workflow),
+            "--comfyui",
+            comfyui,
+            "--cpu",
+            "--comfy-args",
+            comfy_args,
+            "--out",
+            str(tmp_path / "renders"),
+        ],
+        tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert frame_count(next((tmp_path / "renders" / "headless").glob("t2v*.mp4"))) == (FRAMES, 64, 64)
     started = [line for line in done.stderr.splitlines() if line.startswith("ComfyUI started at ")]

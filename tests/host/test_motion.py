@@ -28,8 +28,16 @@ def skunk_path_state(frames: int = FRAMES) -> str:
         {"x": SIDE[0], "y": SIDE[1], "frame": middle, "hold": 1, "easing": "ease_in_out", "visible": True},
         {"x": HOME[0], "y": HOME[1], "frame": frames - 1, "hold": 0, "easing": "linear", "visible": True},
     ]
-    track = {"name": "skunk", "color": "#ff0000", "subject": "point", "points": 1, "spread": 0.025,
-             "interpolation": "catmull_rom", "anchor": False, "keypoints": keypoints}
+    track = {
+        "name": "skunk",
+        "color": "#ff0000",
+        "subject": "point",
+        "points": 1,
+        "spread": 0.025,
+        "interpolation": "catmull_rom",
+        "anchor": False,
+        "keypoints": keypoints,
+    }
     return json.dumps({"version": 1, "tracks": [track]})
 
 
@@ -51,8 +59,17 @@ def start_frame(comfy) -> str:
 
 
 def trajectory_node(graph: Graph, state: str | list, image: str | None = None, **overrides) -> str:
-    inputs = {"editor_state": state, "width": SIZE, "height": SIZE, "num_frames": FRAMES, "fps": 16,
-              "camera_move": "none", "camera_amount": 0.2, "camera_easing": "ease_in_out", "camera_grid": 4}
+    inputs = {
+        "editor_state": state,
+        "width": SIZE,
+        "height": SIZE,
+        "num_frames": FRAMES,
+        "fps": 16,
+        "camera_move": "none",
+        "camera_amount": 0.2,
+        "camera_easing": "ease_in_out",
+        "camera_grid": 4,
+    }
     if image:
         inputs["background"] = out(image)
     inputs.update(overrides)
@@ -74,12 +91,27 @@ def sampled_latent(comfy, tiny_models, start_frame: str, conditioning: str, **in
     model, clip, vae = load_wan(graph, tiny_models, "wan_i2v")
     positive, negative = encode_prompts(graph, clip)
     image = graph.node("LoadImage", image=start_frame)
-    vision = graph.node("CLIPVisionEncode", clip_vision=out(load_clip_vision(graph, tiny_models)), image=out(image), crop="center")
+    vision = graph.node(
+        "CLIPVisionEncode", clip_vision=out(load_clip_vision(graph, tiny_models)), image=out(image), crop="center"
+    )
     for key, value in inputs.items():
         if value == "TRAJECTORY":
-            inputs[key] = out(trajectory_node(graph, skunk_path_state(), image), 0 if conditioning == "WanTrackToVideo" else 1)
-    node = graph.node(conditioning, positive=out(positive), negative=out(negative), vae=out(vae), start_image=out(image),
-                      clip_vision_output=out(vision), width=SIZE, height=SIZE, length=FRAMES, batch_size=1, **inputs)
+            inputs[key] = out(
+                trajectory_node(graph, skunk_path_state(), image), 0 if conditioning == "WanTrackToVideo" else 1
+            )
+    node = graph.node(
+        conditioning,
+        positive=out(positive),
+        negative=out(negative),
+        vae=out(vae),
+        start_image=out(image),
+        clip_vision_output=out(vision),
+        width=SIZE,
+        height=SIZE,
+        length=FRAMES,
+        batch_size=1,
+        **inputs,
+    )
     sampled = ksampler(graph, out(model), out(node, 0), out(node, 1), out(node, 2), seed=7)
     saved = graph.node("SaveLatent", samples=out(sampled), filename_prefix="latents/worldkit_motion")
     result = comfy.run(graph.prompt())
@@ -91,9 +123,13 @@ def sampled_latent(comfy, tiny_models, start_frame: str, conditioning: str, **in
 
 
 def test_wan_track_to_video_reads_our_ati_json_and_conditions_on_it(comfy, tiny_models, start_frame):
-    drawn = sampled_latent(comfy, tiny_models, start_frame, "WanTrackToVideo", tracks="TRAJECTORY", temperature=220.0, topk=2)
+    drawn = sampled_latent(
+        comfy, tiny_models, start_frame, "WanTrackToVideo", tracks="TRAJECTORY", temperature=220.0, topk=2
+    )
     # "[]" makes WanTrackToVideo fall back to plain image-to-video: an equal latent would mean our JSON was ignored.
-    untracked = sampled_latent(comfy, tiny_models, start_frame, "WanTrackToVideo", tracks="[]", temperature=220.0, topk=2)
+    untracked = sampled_latent(
+        comfy, tiny_models, start_frame, "WanTrackToVideo", tracks="[]", temperature=220.0, topk=2
+    )
     assert not torch.equal(drawn, untracked)
 
 
@@ -116,8 +152,15 @@ def comfyui_track_positions(ati_text: str, width: int, height: int, length: int)
         "print(json.dumps(out[..., 1:3].tolist()))\n"
     )
     comfyui = os.environ.get("COMFYUI_PATH", "/opt/ComfyUI")
-    done = subprocess.run([sys.executable, "-c", script, str(width), str(height), str(length)], input=ati_text,
-                          capture_output=True, text=True, cwd=comfyui, env={**os.environ, "PYTHONPATH": comfyui}, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(width), str(height), str(length)],
+        input=ati_text,
+        capture_output=True,
+        text=True,
+        cwd=comfyui,
+        env={**os.environ, "PYTHONPATH": comfyui},
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     normalised = np.array(json.loads(done.stdout.strip().splitlines()[-1]))
     return normalised * min(width, height) / 2 + np.array([width, height]) / 2
@@ -165,17 +208,47 @@ def test_preview_and_subject_mask_follow_the_skunk(comfy, skunk_path, start_fram
 def test_spread_tracks_match_comfyui_generate_tracks(comfy):
     graph = Graph()
     frames = graph.node("EmptyImage", width=SIZE, height=SIZE, batch_size=1, color=0)
-    theirs = graph.node("GenerateTracks", width=SIZE, height=SIZE, start_x=0.25, start_y=0.5, end_x=0.75, end_y=0.5,
-                        num_frames=FRAMES, num_tracks=3, track_spread=0.05, bezier=False, mid_x=0.5, mid_y=0.5,
-                        interpolation="linear")
-    state = {"version": 1, "tracks": [{"name": "line", "subject": "spread", "points": 3, "spread": 0.05,
-                                       "interpolation": "linear",
-                                       "keypoints": [{"x": 0.25, "y": 0.5, "frame": 0}, {"x": 0.75, "y": 0.5, "frame": 8}]}]}
+    theirs = graph.node(
+        "GenerateTracks",
+        width=SIZE,
+        height=SIZE,
+        start_x=0.25,
+        start_y=0.5,
+        end_x=0.75,
+        end_y=0.5,
+        num_frames=FRAMES,
+        num_tracks=3,
+        track_spread=0.05,
+        bezier=False,
+        mid_x=0.5,
+        mid_y=0.5,
+        interpolation="linear",
+    )
+    state = {
+        "version": 1,
+        "tracks": [
+            {
+                "name": "line",
+                "subject": "spread",
+                "points": 3,
+                "spread": 0.05,
+                "interpolation": "linear",
+                "keypoints": [{"x": 0.25, "y": 0.5, "frame": 0}, {"x": 0.75, "y": 0.5, "frame": 8}],
+            }
+        ],
+    }
     ours = trajectory_node(graph, json.dumps(state))
     drawn = {}
     for name, tracks in (("theirs", out(theirs, 0)), ("ours", out(ours, 1))):
-        visual = graph.node("WanMoveVisualizeTracks", images=out(frames), tracks=tracks, line_resolution=4, circle_size=2,
-                            opacity=1.0, line_width=1)
+        visual = graph.node(
+            "WanMoveVisualizeTracks",
+            images=out(frames),
+            tracks=tracks,
+            line_resolution=4,
+            circle_size=2,
+            opacity=1.0,
+            line_width=1,
+        )
         drawn[name] = graph.node("PreviewImage", images=out(visual))
     result = comfy.run(graph.prompt())
     theirs_frames = preview_images(comfy, result, drawn["theirs"])
@@ -188,8 +261,9 @@ def test_spread_tracks_match_comfyui_generate_tracks(comfy):
 def test_kjnodes_coordinates_import_into_an_editable_trajectory(comfy):
     coordinates = json.dumps([[{"x": 8 + 6 * i, "y": 32} for i in range(FRAMES)]])
     graph = Graph()
-    imported = graph.node("WorldKitImportTracks", track_text=coordinates, format="kjnodes", width=SIZE, height=SIZE,
-                          num_frames=FRAMES)
+    imported = graph.node(
+        "WorldKitImportTracks", track_text=coordinates, format="kjnodes", width=SIZE, height=SIZE, num_frames=FRAMES
+    )
     node = trajectory_node(graph, out(imported, 0))
     shown = graph.node("PreviewAny", source=out(node, 5))
     result = comfy.run(graph.prompt())
@@ -203,7 +277,9 @@ def test_kjnodes_coordinates_import_into_an_editable_trajectory(comfy):
 )
 def test_a_bad_import_stops_the_graph_with_a_clear_message(comfy, text, message):
     graph = Graph()
-    imported = graph.node("WorldKitImportTracks", track_text=text, format="ati", width=SIZE, height=SIZE, num_frames=FRAMES)
+    imported = graph.node(
+        "WorldKitImportTracks", track_text=text, format="ati", width=SIZE, height=SIZE, num_frames=FRAMES
+    )
     graph.node("PreviewAny", source=out(imported, 0))
     result = comfy.run(graph.prompt(), expect_error=True)
     assert message in result.error["exception_message"]

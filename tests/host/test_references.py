@@ -14,11 +14,18 @@ from graphs import Graph, load_clip_vision, out
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from models.library import load_world, save_world
-from models.world import Reference
+from worldkit.models.world.entities import Reference
+from worldkit.models.world.library import load_world, save_world
 
-REFERENCE_NODES = {"WorldKitReference", "WorldKitEncodeReferences", "WorldKitWorld", "WorldKitAddToWorld",
-                   "WorldKitSaveWorld", "WorldKitLoadWorld", "WorldKitPreviewWorld"}
+REFERENCE_NODES = {
+    "WorldKitReference",
+    "WorldKitEncodeReferences",
+    "WorldKitWorld",
+    "WorldKitAddToWorld",
+    "WorldKitSaveWorld",
+    "WorldKitLoadWorld",
+    "WorldKitPreviewWorld",
+}
 WIDTH, HEIGHT = 64, 48
 
 
@@ -44,20 +51,43 @@ def plate_png() -> bytes:
 
 @pytest.fixture(scope="module")
 def images(comfy) -> dict[str, str]:
-    return {"subject": comfy.upload_image(cutout_png(), "worldkit_skunk.png"),
-            "plate": comfy.upload_image(plate_png(), "worldkit_forest.png")}
+    return {
+        "subject": comfy.upload_image(cutout_png(), "worldkit_skunk.png"),
+        "plate": comfy.upload_image(plate_png(), "worldkit_forest.png"),
+    }
 
 
 def reference_graph(graph: Graph, images: dict[str, str], description: str = "a small skunk") -> tuple[str, str]:
     """Two references (a masked character and a location plate) gathered into a world; returns (world, plate ref)."""
     subject_image = graph.node("LoadImage", image=images["subject"])
     plate_image = graph.node("LoadImage", image=images["plate"])
-    common = {"width": WIDTH, "height": HEIGHT, "margin": 0.1, "background": "white", "remove_background": True,
-              "fit": "cover"}
-    skunk = graph.node("WorldKitReference", image=out(subject_image), mask=out(subject_image, 1), invert_mask=True,
-                       name="skunk", kind="character", description=description, **common)
-    forest = graph.node("WorldKitReference", image=out(plate_image), name="forest", kind="location",
-                        description="a night forest", invert_mask=False, **common)
+    common = {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "margin": 0.1,
+        "background": "white",
+        "remove_background": True,
+        "fit": "cover",
+    }
+    skunk = graph.node(
+        "WorldKitReference",
+        image=out(subject_image),
+        mask=out(subject_image, 1),
+        invert_mask=True,
+        name="skunk",
+        kind="character",
+        description=description,
+        **common,
+    )
+    forest = graph.node(
+        "WorldKitReference",
+        image=out(plate_image),
+        name="forest",
+        kind="location",
+        description="a night forest",
+        invert_mask=False,
+        **common,
+    )
     world = graph.node("WorldKitWorld", reference_1=out(skunk), reference_2=out(forest))
     return world, forest
 
@@ -69,14 +99,24 @@ def encode(graph: Graph, source: list, vae: str, clip_vision: str | None = None)
     return graph.node("WorldKitEncodeReferences", **inputs)
 
 
-def save_native_clip_vision(graph: Graph, tiny_models: dict[str, str], image: list, clip_vision: str, vae: str,
-                            name: str) -> None:
+def save_native_clip_vision(
+    graph: Graph, tiny_models: dict[str, str], image: list, clip_vision: str, vae: str, name: str
+) -> None:
     """ComfyUI's own CLIPVisionEncode of ``image``, carried by WanImageToVideo's conditioning into a file."""
     clip = graph.node("CLIPLoader", clip_name=tiny_models["umt5"], type="wan", device="default")
     text = graph.node("CLIPTextEncode", text="a night forest", clip=out(clip))
     vision = graph.node("CLIPVisionEncode", clip_vision=out(clip_vision), image=image, crop="center")
-    conditioned = graph.node("WanImageToVideo", positive=out(text), negative=out(text), vae=out(vae), width=WIDTH,
-                             height=HEIGHT, length=1, batch_size=1, clip_vision_output=out(vision))
+    conditioned = graph.node(
+        "WanImageToVideo",
+        positive=out(text),
+        negative=out(text),
+        vae=out(vae),
+        width=WIDTH,
+        height=HEIGHT,
+        length=1,
+        batch_size=1,
+        clip_vision_output=out(vision),
+    )
     graph.node("CaptureTestSaveTensors", name=f"{name}_clip", positive=out(conditioned))
 
 
@@ -136,9 +176,9 @@ def test_encoding_through_a_real_graph_matches_comfyui_and_the_cache_skips_uncha
     native = load_file(str(native_file))["latent_tensor"]
     assert torch.equal(tensors["e1.enc0.latents"], native), "a location plate must encode exactly as VAEEncode does"
     native_clip = load_file(str(comfy.output_dir / f"{name}_clip.safetensors"))
-    assert torch.equal(tensors["e1.enc0.clip_penultimate"],
-                       native_clip["positive.0.clip_vision_output.penultimate_hidden_states"]), \
-        "CLIP-vision embeddings must equal CLIPVisionEncode(crop=center) of the same view"
+    assert torch.equal(
+        tensors["e1.enc0.clip_penultimate"], native_clip["positive.0.clip_vision_output.penultimate_hidden_states"]
+    ), "CLIP-vision embeddings must equal CLIPVisionEncode(crop=center) of the same view"
     subject_view = tensors["e0.views"][0]
     assert torch.allclose(subject_view[0, 0], torch.ones(3)), "background removed to white"
 
@@ -196,9 +236,20 @@ def test_adding_to_a_loaded_world_encodes_only_the_new_reference(comfy, tiny_mod
     vae = graph.node("VAELoader", vae_name=tiny_models["vae"])
     loaded = graph.node("WorldKitLoadWorld", world_name=name, vae=out(vae), discard_mismatched_latents=False)
     picture = graph.node("LoadImage", image=images["plate"])
-    lamp = graph.node("WorldKitReference", image=out(picture), name="lamp", kind="object", description="a lamp",
-                      invert_mask=False, width=WIDTH, height=HEIGHT, margin=0.2, background="grey",
-                      remove_background=False, fit="cover")
+    lamp = graph.node(
+        "WorldKitReference",
+        image=out(picture),
+        name="lamp",
+        kind="object",
+        description="a lamp",
+        invert_mask=False,
+        width=WIDTH,
+        height=HEIGHT,
+        margin=0.2,
+        background="grey",
+        remove_background=False,
+        fit="cover",
+    )
     grown = graph.node("WorldKitAddToWorld", world=out(loaded), reference=out(lamp), replace_existing=False)
     encoded = encode(graph, out(grown), vae)
     graph.node("WorldKitSaveWorld", world=out(encoded), world_name=name, overwrite=True)
@@ -268,14 +319,23 @@ def test_preview_world_sheet_size_and_labels(comfy, images):
     pixels = np.asarray(sheet.convert("RGB"))
     centre = pixels[8 + 45, 8 + 80]
     assert centre[0] > 150 and centre[2] < 60, "the red subject sits at the centre of its cell"
-    assert (pixels[8 + 90:8 + 134, 8:168].max(axis=-1) > 200).sum() > 30, "the caption holds text"
+    assert (pixels[8 + 90 : 8 + 134, 8:168].max(axis=-1) > 200).sum() > 30, "the caption holds text"
 
 
 def test_duplicate_names_are_an_error_naming_both_inputs(comfy, images):
     graph = Graph()
     image = graph.node("LoadImage", image=images["plate"])
-    settings = {"kind": "object", "description": "", "invert_mask": False, "width": WIDTH, "height": HEIGHT,
-                "margin": 0.1, "background": "white", "remove_background": False, "fit": "cover"}
+    settings = {
+        "kind": "object",
+        "description": "",
+        "invert_mask": False,
+        "width": WIDTH,
+        "height": HEIGHT,
+        "margin": 0.1,
+        "background": "white",
+        "remove_background": False,
+        "fit": "cover",
+    }
     first = graph.node("WorldKitReference", image=out(image), name="lamp", **settings)
     second = graph.node("WorldKitReference", image=out(image), name="lamp", **{**settings, "kind": "character"})
     world = graph.node("WorldKitWorld", reference_1=out(first), reference_3=out(second))

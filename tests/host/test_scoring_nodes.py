@@ -29,11 +29,15 @@ def upload_scenes(comfy) -> dict[str, str]:
     """The toy as an RGBA reference photo (transparent around it) and four candidate stills; the third shows the toy."""
     reference = np.zeros((SIZE + 80, SIZE + 80, 3), np.uint8)
     alpha = np.zeros((SIZE + 80, SIZE + 80), np.uint8)
-    reference[40:40 + SIZE, 40:40 + SIZE] = TOY
-    alpha[40:40 + SIZE, 40:40 + SIZE] = 255
+    reference[40 : 40 + SIZE, 40 : 40 + SIZE] = TOY
+    alpha[40 : 40 + SIZE, 40 : 40 + SIZE] = 255
     names = {"reference": comfy.upload_image(png_bytes(reference, alpha), "wk_scoring_toy_reference.png")}
-    stills = [render(OTHER, (150, 120)), render(OTHER_SAME_COLORS, (150, 120)),
-              render(TOY, (170, 110), angle=10, gain=(0.9, 0.95, 1.1)), render(OTHER, (100, 100), angle=30)]
+    stills = [
+        render(OTHER, (150, 120)),
+        render(OTHER_SAME_COLORS, (150, 120)),
+        render(TOY, (170, 110), angle=10, gain=(0.9, 0.95, 1.1)),
+        render(OTHER, (100, 100), angle=30),
+    ]
     for index, still in enumerate(stills):
         names[f"still_{index}"] = comfy.upload_image(png_bytes(still), f"wk_scoring_still_{index}.png")
     return names
@@ -41,9 +45,21 @@ def upload_scenes(comfy) -> dict[str, str]:
 
 def toy_reference(graph: Graph, names: dict[str, str]) -> str:
     photo = graph.node("LoadImage", image=names["reference"])
-    return graph.node("WorldKitReference", image=out(photo), mask=out(photo, 1), invert_mask=True, name="toy",
-                      kind="object", description="a wooden toy", width=256, height=256, margin=0.1,
-                      background="white", remove_background=False, fit="cover")
+    return graph.node(
+        "WorldKitReference",
+        image=out(photo),
+        mask=out(photo, 1),
+        invert_mask=True,
+        name="toy",
+        kind="object",
+        description="a wooden toy",
+        width=256,
+        height=256,
+        margin=0.1,
+        background="white",
+        remove_background=False,
+        fit="cover",
+    )
 
 
 def four_stills(graph: Graph, names: dict[str, str]) -> str:
@@ -70,9 +86,13 @@ def test_score_consistency_ranks_the_same_toy_above_a_different_object(comfy):
     previews = {}
     for label in ("still_1", "still_2"):
         frames = graph.node("LoadImage", image=names[label])
-        score = graph.node("WorldKitScoreConsistency", frames=out(frames), references=out(world),
-                           **scoring_settings(entities="toy"))
-        previews[label] = (graph.node("PreviewAny", source=out(score, 0)), graph.node("PreviewAny", source=out(score, 1)))
+        score = graph.node(
+            "WorldKitScoreConsistency", frames=out(frames), references=out(world), **scoring_settings(entities="toy")
+        )
+        previews[label] = (
+            graph.node("PreviewAny", source=out(score, 0)),
+            graph.node("PreviewAny", source=out(score, 1)),
+        )
     result = comfy.run(graph.prompt())
     scores = {label: float(text_of(result, score)) for label, (score, _) in previews.items()}
     reports = {label: json.loads(text_of(result, report)) for label, (_, report) in previews.items()}
@@ -87,8 +107,13 @@ def test_score_consistency_ranks_the_same_toy_above_a_different_object(comfy):
 def test_best_of_four_stills_keeps_the_toy_and_reports_every_score(comfy):
     names = upload_scenes(comfy)
     graph = Graph()
-    pick = graph.node("WorldKitPickBest", candidates=out(four_stills(graph, names)), frames_per_candidate=1,
-                      references=out(toy_reference(graph, names)), **scoring_settings())
+    pick = graph.node(
+        "WorldKitPickBest",
+        candidates=out(four_stills(graph, names)),
+        frames_per_candidate=1,
+        references=out(toy_reference(graph, names)),
+        **scoring_settings(),
+    )
     index = graph.node("PreviewAny", source=out(pick, 1))
     report = graph.node("PreviewAny", source=out(pick, 2))
     saved = graph.node("SaveImage", images=out(pick, 0), filename_prefix="wk_scoring/best")
@@ -104,8 +129,13 @@ def test_best_of_n_splits_a_batch_into_clips_and_rejects_a_split_that_does_not_f
     names = upload_scenes(comfy)
     graph = Graph()
     stills, reference = four_stills(graph, names), toy_reference(graph, names)
-    pick = graph.node("WorldKitPickBest", candidates=out(stills), frames_per_candidate=2, references=out(reference),
-                      **scoring_settings())
+    pick = graph.node(
+        "WorldKitPickBest",
+        candidates=out(stills),
+        frames_per_candidate=2,
+        references=out(reference),
+        **scoring_settings(),
+    )
     report = graph.node("PreviewAny", source=out(pick, 2))
     frames = graph.node("PreviewAny", source=out(graph.node("GetImageSize", image=out(pick, 0)), 2))
     result = comfy.run(graph.prompt())
@@ -121,8 +151,14 @@ def test_best_of_n_with_clip_vision_scores_by_clip_i_and_picks_the_argmax(comfy,
     names = upload_scenes(comfy)
     graph = Graph()
     vision = load_clip_vision(graph, tiny_models)
-    pick = graph.node("WorldKitPickBest", candidates=out(four_stills(graph, names)), frames_per_candidate=1,
-                      references=out(toy_reference(graph, names)), clip_vision=out(vision), **scoring_settings())
+    pick = graph.node(
+        "WorldKitPickBest",
+        candidates=out(four_stills(graph, names)),
+        frames_per_candidate=1,
+        references=out(toy_reference(graph, names)),
+        clip_vision=out(vision),
+        **scoring_settings(),
+    )
     report = graph.node("PreviewAny", source=out(pick, 2))
     summary = json.loads(text_of(comfy.run(graph.prompt()), report))
     assert {candidate["method"] for candidate in summary["candidates"]} == {"clip"}
@@ -141,9 +177,17 @@ def solid_shots(graph: Graph, lengths: list[int], size: int = 64) -> str:
 
 def test_assemble_cut_with_crossfades_writes_a_video_of_the_expected_length(comfy):
     graph = Graph()
-    cut = graph.node("WorldKitAssembleCut", frames=out(solid_shots(graph, [6, 5, 7])), shot_lengths="6, 5, 7",
-                     fps=FPS, transition="crossfade", crossfade_frames=2, snap_to_beats=False, beat_threshold=0.3,
-                     min_keep=0.5)
+    cut = graph.node(
+        "WorldKitAssembleCut",
+        frames=out(solid_shots(graph, [6, 5, 7])),
+        shot_lengths="6, 5, 7",
+        fps=FPS,
+        transition="crossfade",
+        crossfade_frames=2,
+        snap_to_beats=False,
+        beat_threshold=0.3,
+        min_keep=0.5,
+    )
     cut_list = graph.node("PreviewAny", source=out(cut, 1))
     graph.node("SaveVideo", video=out(cut), filename_prefix="wk_scoring/crossfade", format="mp4", codec="h264")
     result = comfy.run(graph.prompt())
@@ -162,7 +206,7 @@ def write_click_track(path, seconds: float) -> None:
     click = np.sin(2 * np.pi * 1500 * t) * np.exp(-t / 0.004)
     for frame in BEAT_FRAMES:
         start = round(frame / FPS * SAMPLE_RATE)
-        samples[start:start + click.size] += click[: samples.size - start]
+        samples[start : start + click.size] += click[: samples.size - start]
     pcm = (np.clip(samples, -1, 1) * 32000).astype(np.int16)
     with wave.open(str(path), "wb") as track:
         track.setnchannels(2)
@@ -175,9 +219,18 @@ def test_assemble_cut_snaps_cuts_to_the_beats_of_a_click_track(comfy):
     write_click_track(comfy.input_dir / "wk_scoring_clicks.wav", 8.0)
     graph = Graph()
     audio = out(graph.node("LoadAudio", audio="wk_scoring_clicks.wav"))
-    cut = graph.node("WorldKitAssembleCut", frames=out(solid_shots(graph, [40, 40, 40])), shot_lengths="40, 40, 40",
-                     fps=FPS, transition="cut", crossfade_frames=0, snap_to_beats=True, beat_threshold=0.3,
-                     min_keep=0.5, audio=audio)
+    cut = graph.node(
+        "WorldKitAssembleCut",
+        frames=out(solid_shots(graph, [40, 40, 40])),
+        shot_lengths="40, 40, 40",
+        fps=FPS,
+        transition="cut",
+        crossfade_frames=0,
+        snap_to_beats=True,
+        beat_threshold=0.3,
+        min_keep=0.5,
+        audio=audio,
+    )
     cut_list = graph.node("PreviewAny", source=out(cut, 1))
     graph.node("SaveVideo", video=out(cut), filename_prefix="wk_scoring/beats", format="mp4", codec="h264")
     result = comfy.run(graph.prompt())
@@ -192,8 +245,17 @@ def test_assemble_cut_snaps_cuts_to_the_beats_of_a_click_track(comfy):
 
 def test_snapping_without_audio_is_a_clear_error(comfy):
     graph = Graph()
-    cut = graph.node("WorldKitAssembleCut", frames=out(solid_shots(graph, [4, 4])), shot_lengths="4, 4", fps=FPS,
-                     transition="cut", crossfade_frames=0, snap_to_beats=True, beat_threshold=0.3, min_keep=0.5)
+    cut = graph.node(
+        "WorldKitAssembleCut",
+        frames=out(solid_shots(graph, [4, 4])),
+        shot_lengths="4, 4",
+        fps=FPS,
+        transition="cut",
+        crossfade_frames=0,
+        snap_to_beats=True,
+        beat_threshold=0.3,
+        min_keep=0.5,
+    )
     graph.node("PreviewAny", source=out(cut, 1))
     result = comfy.run(graph.prompt(), expect_error=True)
     assert "no audio is connected" in result.error["exception_message"]

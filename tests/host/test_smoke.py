@@ -21,8 +21,9 @@ def worldkit_nodes(object_info: dict) -> dict[str, dict]:
 
 def declared_node_ids() -> set[str]:
     """Node ids the pack's source declares, read from nodes/*.py without importing ComfyUI here."""
-    return {match for path in NODES_DIR.glob("*.py")
-            for match in re.findall(r'node_id="(WorldKit\w+)"', path.read_text())}
+    return {
+        match for path in NODES_DIR.glob("*.py") for match in re.findall(r'node_id="(WorldKit\w+)"', path.read_text())
+    }
 
 
 def test_object_info_lists_every_worldkit_node_with_its_schema(comfy):
@@ -36,8 +37,11 @@ def test_object_info_lists_every_worldkit_node_with_its_schema(comfy):
         assert family[0] == "WorldKit" and family[1] in FAMILIES, (name, info["category"])
         assert info["display_name"] and not info["display_name"].startswith(PACK_NODE_PREFIX), name
         assert "input" in info and "output" in info, name
-    pack_import_failures = [line for line in comfy.log_tail(10_000).splitlines()
-                            if "Cannot import" in line and f"{os.sep}worldkit module" in line]
+    pack_import_failures = [
+        line
+        for line in comfy.log_tail(10_000).splitlines()
+        if "Cannot import" in line and f"{os.sep}worldkit module" in line
+    ]
     assert not pack_import_failures
 
 
@@ -53,18 +57,41 @@ def wan_conditioned_latent(graph: Graph, tiny_models: dict[str, str], dit: str) 
     size = {"width": 64, "height": 64, "length": 5, "batch_size": 1}
     image = graph.node("EmptyImage", width=64, height=64, batch_size=1, color=0x808080)
     if dit == "wan_vace":
-        node = graph.node("WanVaceToVideo", positive=out(positive), negative=out(negative), vae=out(vae),
-                          strength=1.0, reference_image=out(image), **size)
+        node = graph.node(
+            "WanVaceToVideo",
+            positive=out(positive),
+            negative=out(negative),
+            vae=out(vae),
+            strength=1.0,
+            reference_image=out(image),
+            **size,
+        )
     else:
-        vision = graph.node("CLIPVisionEncode", clip_vision=out(load_clip_vision(graph, tiny_models)),
-                            image=out(image), crop="center")
+        vision = graph.node(
+            "CLIPVisionEncode", clip_vision=out(load_clip_vision(graph, tiny_models)), image=out(image), crop="center"
+        )
         if dit == "wan_i2v":
-            node = graph.node("WanImageToVideo", positive=out(positive), negative=out(negative), vae=out(vae),
-                              clip_vision_output=out(vision), start_image=out(image), **size)
+            node = graph.node(
+                "WanImageToVideo",
+                positive=out(positive),
+                negative=out(negative),
+                vae=out(vae),
+                clip_vision_output=out(vision),
+                start_image=out(image),
+                **size,
+            )
         else:
-            node = graph.node("WanFirstLastFrameToVideo", positive=out(positive), negative=out(negative),
-                              vae=out(vae), clip_vision_start_image=out(vision), clip_vision_end_image=out(vision),
-                              start_image=out(image), end_image=out(image), **size)
+            node = graph.node(
+                "WanFirstLastFrameToVideo",
+                positive=out(positive),
+                negative=out(negative),
+                vae=out(vae),
+                clip_vision_start_image=out(vision),
+                clip_vision_end_image=out(vision),
+                start_image=out(image),
+                end_image=out(image),
+                **size,
+            )
     return model, node, vae
 
 
@@ -88,9 +115,20 @@ def test_core_wan_t2v_graph_with_a_worldkit_node_writes_a_video(comfy, tiny_mode
     frames = graph.node("VAEDecode", samples=out(sampled), vae=out(vae))
     plate = graph.node("EmptyImage", width=64, height=64, batch_size=9, color=0x204060)
     matte = graph.node("SolidMask", value=1.0, width=64, height=64)
-    composite = graph.node("WorldKitCompositeOver", element=out(frames), plate=out(plate), element_mask=out(matte),
-                           x=0.5, y=0.5, anchor_x=0.5, anchor_y=0.5, scale=0.5, scale_end=0.5, rotation=0.0,
-                           rotation_end=0.0)
+    composite = graph.node(
+        "WorldKitCompositeOver",
+        element=out(frames),
+        plate=out(plate),
+        element_mask=out(matte),
+        x=0.5,
+        y=0.5,
+        anchor_x=0.5,
+        anchor_y=0.5,
+        scale=0.5,
+        scale_end=0.5,
+        rotation=0.0,
+        rotation_end=0.0,
+    )
     video = graph.node("CreateVideo", images=out(composite), fps=16.0)
     graph.node("SaveVideo", video=out(video), filename_prefix="smoke/wan_t2v", format="mp4", codec="h264")
     frame_count, _, size, _ = saved_video(comfy, comfy.run(graph.prompt()))

@@ -11,10 +11,10 @@ import pytest
 from PIL import Image
 from workflow_maps import PREVIEW_FRAMES, PREVIEW_SIZE, green_screen_stand_in, preview_overrides, tiny_renames
 
-from authoring.build import build_workflow
-from authoring.films import FILMS
-from headless import run_workflow
-from headless.convert import api_path_for, ui_to_api
+from worldkit.headless import run_workflow
+from worldkit.headless.convert import api_path_for, ui_to_api
+from worldkit.tools.authoring.build import build_workflow
+from worldkit.tools.authoring.films import FILMS
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 
@@ -27,13 +27,13 @@ def ui_file(name: str) -> Path:
 def test_api_twin_is_what_the_converter_makes_from_the_ui_file(comfy, name):
     ui = json.loads(ui_file(name).read_text())
     twin = json.loads(api_path_for(ui_file(name)).read_text())
-    assert ui_to_api(ui, comfy.object_info()) == twin, "regenerate with `python -m authoring.build`"
+    assert ui_to_api(ui, comfy.object_info()) == twin, "regenerate with `python -m worldkit.tools.authoring.build`"
 
 
 @pytest.mark.parametrize("name", sorted(FILMS))
 def test_ui_file_is_what_the_generator_builds_from_the_installed_nodes(comfy, name):
     ui, _ = build_workflow(name, comfy.object_info())
-    assert ui == json.loads(ui_file(name).read_text()), "regenerate with `python -m authoring.build`"
+    assert ui == json.loads(ui_file(name).read_text()), "regenerate with `python -m worldkit.tools.authoring.build`"
 
 
 def video_shape(path: Path) -> tuple[int, int, int]:
@@ -43,13 +43,20 @@ def video_shape(path: Path) -> tuple[int, int, int]:
 
 
 def texts(result, class_type: str) -> list[str]:
-    return [text for node_id, entry in result.prompt.items() if entry["class_type"] == class_type
-            for text in result.outputs.get(node_id, {}).get("text", [])]
+    return [
+        text
+        for node_id, entry in result.prompt.items()
+        if entry["class_type"] == class_type
+        for text in result.outputs.get(node_id, {}).get("text", [])
+    ]
 
 
 def videos_by_prefix(result) -> dict[str, Path]:
-    prefixes = {entry["inputs"]["filename_prefix"].split("/")[-1]: node_id
-                for node_id, entry in result.prompt.items() if entry["class_type"] == "SaveVideo"}
+    prefixes = {
+        entry["inputs"]["filename_prefix"].split("/")[-1]: node_id
+        for node_id, entry in result.prompt.items()
+        if entry["class_type"] == "SaveVideo"
+    }
     found = {}
     for prefix in prefixes:
         matches = [p for p in result.files if p.suffix == ".mp4" and p.name.startswith(prefix + "_0")]
@@ -60,8 +67,14 @@ def videos_by_prefix(result) -> dict[str, Path]:
 
 def run_film(comfy, tiny_models, name: str, out_dir: Path):
     prompt = green_screen_stand_in(json.loads(api_path_for(ui_file(name)).read_text()))
-    return run_workflow(prompt, server=comfy.base_url, out_dir=out_dir, renames=tiny_renames(tiny_models),
-                        overrides=preview_overrides(prompt), inputs_dirs=[WORKFLOWS_DIR / "inputs"])
+    return run_workflow(
+        prompt,
+        server=comfy.base_url,
+        out_dir=out_dir,
+        renames=tiny_renames(tiny_models),
+        overrides=preview_overrides(prompt),
+        inputs_dirs=[WORKFLOWS_DIR / "inputs"],
+    )
 
 
 def shot_reports(result) -> list[dict]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from authoring.films import FILMS
+from worldkit.tools.authoring.films import FILMS
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -45,8 +45,13 @@ def frontend(comfy):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1600,1000"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1600,1000",
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_script_timeout(120)

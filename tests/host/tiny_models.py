@@ -41,9 +41,20 @@ def randomise(module: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
     state = {}
     for key, tensor in module.state_dict().items():
-        if tensor.ndim == 1 and key.endswith(("norm.weight", "gamma", "layer_norm.weight", "norm1.weight",
-                                               "norm2.weight", "norm3.weight", "post_layernorm.weight",
-                                               "pre_layrnorm.weight", "layer_norm1.weight", "layer_norm2.weight")):
+        if tensor.ndim == 1 and key.endswith(
+            (
+                "norm.weight",
+                "gamma",
+                "layer_norm.weight",
+                "norm1.weight",
+                "norm2.weight",
+                "norm3.weight",
+                "post_layernorm.weight",
+                "pre_layrnorm.weight",
+                "layer_norm1.weight",
+                "layer_norm2.weight",
+            )
+        ):
             state[key] = torch.ones(tensor.shape)
         elif key.endswith("bias"):
             state[key] = torch.zeros(tensor.shape)
@@ -56,8 +67,15 @@ def build_dit(kind: str) -> dict[str, torch.Tensor]:
     import comfy.ldm.wan.model as wan
     import comfy.ops
 
-    common = dict(dim=DIT_DIM, ffn_dim=DIT_FFN, num_heads=1, num_layers=DIT_LAYERS, text_dim=4096,
-                  out_dim=16, operations=comfy.ops.disable_weight_init)
+    common = dict(
+        dim=DIT_DIM,
+        ffn_dim=DIT_FFN,
+        num_heads=1,
+        num_layers=DIT_LAYERS,
+        text_dim=4096,
+        out_dim=16,
+        operations=comfy.ops.disable_weight_init,
+    )
     if kind == "wan_vace":
         model = wan.VaceWanModel(model_type="vace", in_dim=16, vace_layers=1, vace_in_dim=96, **common)
     elif kind == "wan_t2v":
@@ -74,8 +92,15 @@ def build_dit(kind: str) -> dict[str, torch.Tensor]:
 def build_vae() -> dict[str, torch.Tensor]:
     import comfy.ldm.wan.vae as wan_vae
 
-    model = wan_vae.WanVAE(dim=8, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
-                           temperal_downsample=[False, True, True], dropout=0.0)
+    model = wan_vae.WanVAE(
+        dim=8,
+        z_dim=16,
+        dim_mult=[1, 2, 4, 4],
+        num_res_blocks=2,
+        attn_scales=[],
+        temperal_downsample=[False, True, True],
+        dropout=0.0,
+    )
     return randomise(model, seed=7)
 
 
@@ -85,14 +110,26 @@ def train_tokenizer() -> torch.Tensor:
 
     import sentencepiece
 
-    words = ("a the of and in on with at by night day forest fire flame skunk toy wooden street city new york "
-             "cattle field fog man young monkey music dance light moon dawn golden hour camera wide close up "
-             "shot medium dolly pan tilt orbit crane handheld lens mm sidewalk curb pedestrians walking").split()
+    words = (
+        "a the of and in on with at by night day forest fire flame skunk toy wooden street city new york "
+        "cattle field fog man young monkey music dance light moon dawn golden hour camera wide close up "
+        "shot medium dolly pan tilt orbit crane handheld lens mm sidewalk curb pedestrians walking"
+    ).split()
     lines = [" ".join(words[(i * 7 + j) % len(words)] for j in range(12)) for i in range(400)]
     model_bytes = io.BytesIO()
     sentencepiece.SentencePieceTrainer.train(
-        sentence_iterator=iter(lines), model_writer=model_bytes, vocab_size=64, hard_vocab_limit=False, model_type="unigram",
-        character_coverage=1.0, pad_id=0, eos_id=1, unk_id=2, bos_id=-1, minloglevel=2)
+        sentence_iterator=iter(lines),
+        model_writer=model_bytes,
+        vocab_size=64,
+        hard_vocab_limit=False,
+        model_type="unigram",
+        character_coverage=1.0,
+        pad_id=0,
+        eos_id=1,
+        unk_id=2,
+        bos_id=-1,
+        minloglevel=2,
+    )
     return torch.frombuffer(bytearray(model_bytes.getvalue()), dtype=torch.uint8).clone()
 
 

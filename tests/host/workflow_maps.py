@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from headless.overrides import Override
+from worldkit.headless.overrides import Override
 
 PREVIEW_SIZE = 64
 PREVIEW_FRAMES = 9
@@ -73,12 +73,33 @@ def green_screen_stand_in(prompt: dict[str, dict]) -> dict[str, dict]:
     keyers = [node_id for node_id, entry in result.items() if entry["class_type"] == "WorldKitChromaKey"]
     for index, node_id in enumerate(keyers):
         screen, element, clip = (f"green_screen_{index}_{part}" for part in ("screen", "element", "clip"))
-        result[screen] = {"class_type": "EmptyImage", "inputs": {
-            "width": PREVIEW_SIZE, "height": PREVIEW_SIZE, "batch_size": PREVIEW_FRAMES, "color": GREEN_SCREEN}}
-        result[element] = {"class_type": "EmptyImage", "inputs": {
-            "width": PREVIEW_SIZE // 3, "height": PREVIEW_SIZE // 2, "batch_size": 1, "color": ELEMENT_COLOUR}}
-        result[clip] = {"class_type": "ImageCompositeMasked", "inputs": {
-            "destination": [screen, 0], "source": [element, 0], "x": PREVIEW_SIZE // 3, "y": PREVIEW_SIZE // 3,
-            "resize_source": False}}
+        result[screen] = {
+            "class_type": "EmptyImage",
+            "inputs": {
+                "width": PREVIEW_SIZE,
+                "height": PREVIEW_SIZE,
+                "batch_size": PREVIEW_FRAMES,
+                "color": GREEN_SCREEN,
+            },
+        }
+        result[element] = {
+            "class_type": "EmptyImage",
+            "inputs": {
+                "width": PREVIEW_SIZE // 3,
+                "height": PREVIEW_SIZE // 2,
+                "batch_size": 1,
+                "color": ELEMENT_COLOUR,
+            },
+        }
+        result[clip] = {
+            "class_type": "ImageCompositeMasked",
+            "inputs": {
+                "destination": [screen, 0],
+                "source": [element, 0],
+                "x": PREVIEW_SIZE // 3,
+                "y": PREVIEW_SIZE // 3,
+                "resize_source": False,
+            },
+        }
         result[node_id]["inputs"]["image"] = [clip, 0]
     return result

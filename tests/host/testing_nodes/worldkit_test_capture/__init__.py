@@ -39,13 +39,14 @@ class CaptureTestWorld:
     CATEGORY = "testing"
 
     def build(self, entities, **images):
-        world_module = pack_module("models.world")
+        world_module = pack_module("models.world.entities")
         references = {}
         for index, item in enumerate(entities.split(","), start=1):
             name, kind = (part.strip() for part in item.split(":"))
             mask = images.get(f"mask_{index}")
-            references[name] = world_module.Reference(name, kind, f"the {name}", images[f"image_{index}"][..., :3],
-                                                      masks=mask)
+            references[name] = world_module.Reference(
+                name, kind, f"the {name}", images[f"image_{index}"][..., :3], masks=mask
+            )
         return (world_module.World(references),)
 
 
@@ -72,10 +73,17 @@ def flatten(value, key, tensors, scalars):
 class CaptureTestSaveTensors:
     @classmethod
     def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's V1 node API name)
-        return {"required": {"name": ("STRING", {"default": "tensors"})},
-                "optional": {"positive": ("CONDITIONING",), "negative": ("CONDITIONING",), "latent": ("LATENT",),
-                             "number": ("INT", {"forceInput": True}), "images": ("IMAGE",),
-                             "text": ("STRING", {"forceInput": True})}}
+        return {
+            "required": {"name": ("STRING", {"default": "tensors"})},
+            "optional": {
+                "positive": ("CONDITIONING",),
+                "negative": ("CONDITIONING",),
+                "latent": ("LATENT",),
+                "number": ("INT", {"forceInput": True}),
+                "images": ("IMAGE",),
+                "text": ("STRING", {"forceInput": True}),
+            },
+        }
 
     RETURN_TYPES = ()
     FUNCTION = "save"

@@ -31,7 +31,9 @@ class WorldKitTestSaveTensor:
         ui = {"text": [text or ""], "files": []}
         if images is not None:
             file_name = f"{name}.safetensors"
-            save_file({"images": images.contiguous().cpu()}, os.path.join(folder_paths.get_output_directory(), file_name))
+            save_file(
+                {"images": images.contiguous().cpu()}, os.path.join(folder_paths.get_output_directory(), file_name)
+            )
             ui["files"].append(file_name)
         return {"ui": ui}
 
@@ -55,10 +57,13 @@ class WorldKitTestInterruptAtCall:
             return executor(*args, **kwargs)
 
         patched = model.clone()
-        patched.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.DIFFUSION_MODEL, "worldkit_test_interrupt",
-                                     wrapper)
+        patched.add_wrapper_with_key(
+            comfy.patcher_extension.WrappersMP.DIFFUSION_MODEL, "worldkit_test_interrupt", wrapper
+        )
         return (patched,)
 
 
-NODE_CLASS_MAPPINGS = {"WorldKitTestSaveTensor": WorldKitTestSaveTensor,
-                       "WorldKitTestInterruptAtCall": WorldKitTestInterruptAtCall}
+NODE_CLASS_MAPPINGS = {
+    "WorldKitTestSaveTensor": WorldKitTestSaveTensor,
+    "WorldKitTestInterruptAtCall": WorldKitTestInterruptAtCall,
+}

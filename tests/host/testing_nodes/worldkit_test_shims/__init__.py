@@ -18,9 +18,18 @@ TINY_CLIP_VISION_MARKER = "worldkit_tiny_clip_vision"
 class TinyUMT5Model(comfy.text_encoders.wan.UMT5XXlModel):
     def __init__(self, device="cpu", layer="last", layer_idx=None, dtype=None, model_options={}):  # noqa: B006
         comfy.sd1_clip.SDClipModel.__init__(
-            self, device=device, layer=layer, layer_idx=layer_idx, textmodel_json_config=TINY_UMT5_CONFIG,
-            dtype=dtype, special_tokens={"end": 1, "pad": 0}, model_class=comfy.text_encoders.t5.T5,
-            enable_attention_masks=True, zero_out_masked=True, model_options=model_options)
+            self,
+            device=device,
+            layer=layer,
+            layer_idx=layer_idx,
+            textmodel_json_config=TINY_UMT5_CONFIG,
+            dtype=dtype,
+            special_tokens={"end": 1, "pad": 0},
+            model_class=comfy.text_encoders.t5.T5,
+            enable_attention_masks=True,
+            zero_out_masked=True,
+            model_options=model_options,
+        )
 
 
 _load_clipvision_from_sd = comfy.clip_vision.load_clipvision_from_sd

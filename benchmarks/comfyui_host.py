@@ -1,0 +1,18 @@
+"""ComfyUI in the benchmark's own process: it is no installed package, so its folder goes on the path here, once."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+COMFYUI_PATH = Path(os.environ.get("COMFYUI_PATH", "/opt/ComfyUI"))
+
+
+def import_comfyui() -> Path:
+    """Make ComfyUI's top-level modules (comfy, nodes, comfy_extras) importable; the pack is `worldkit` already."""
+    if not (COMFYUI_PATH / "main.py").is_file():
+        raise SystemExit(f"No ComfyUI at COMFYUI_PATH={COMFYUI_PATH}: set COMFYUI_PATH to a ComfyUI v0.8.0 folder.")
+    if str(COMFYUI_PATH) not in sys.path:
+        sys.path.insert(0, str(COMFYUI_PATH))
+    return COMFYUI_PATH

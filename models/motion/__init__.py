@@ -1,0 +1,1 @@
+"""Motion: keypoint paths, track sets, track formats and their drawings."""

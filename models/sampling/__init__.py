@@ -1,0 +1,1 @@
+"""Sampling a world: shot lists, long shots, colour continuity, reference attention, scoring and cuts."""

@@ -1,0 +1,262 @@
+"""Render a shot list so every shot keeps the world: bind, sample, decode, trim, score, keep the best.
+
+For each shot (starting from the last frame of the previous shot when the shot says ``continue``), each
+candidate seed (seed, seed + 1, …) is bound, sampled, trimmed, decoded and scored against the shot's
+references; the best candidate's frames are kept and every score, seed and timing goes into a JSON-able
+report. Shots longer than the model's native length are chained segments (see ``long_shot``).
+
+Binding, sampling and decoding are injected callables, so the engine stays free of ComfyUI. Frames the
+binder asks to trim (reference frames prepended to the latent) are cut from the latent before decoding,
+so they never reach the output; leading frames that still reproduce a reference view (reference bleed)
+are dropped and reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import torch
+import torch.nn.functional as F
+
+from ..shots.shot import Shot
+from ..world.entities import Reference
+from .long_shot import DEFAULT_OVERLAP, Segment, render_long_shot, segment_seed
+from .scoring import ScoreReport
+
+SEED_LIMIT = 2**64
+BLEED_TOLERANCE = 0.03  # mean absolute difference (0..1) under which a frame is a copy of a reference view
+
+
+class BoundShotLike(Protocol):
+    trim_latent_frames: int
+    reference_names: Sequence[str]  # entities the binder put in front of the clip as reference frames
+
+
+@dataclass
+class ShotPipeline:
+    """The capabilities the orchestrator needs, passed in by the host.
+
+    - ``bind(shot, context_frames, frames)``: conditioning and latent for ``frames`` frames of ``shot``;
+      ``context_frames`` (IMAGE) are the frames the clip must begin with, or None.
+    - ``sample(shot, bound, seed)``: the sampled latent ``[1, C, T, h, w]``.
+    - ``decode(latent)``: IMAGE frames ``[F, H, W, 3]``.
+    - ``references(shot)``: the shot's bound references (scoring and the bleed check).
+    - ``score(frames, references)``: a ScoreReport or a float; higher is better. A lone candidate has nothing
+      to beat, so it is scored only when ``score_single_candidate`` is set; otherwise its score is None.
+    - ``check_interrupt()``: raises when the user cancelled.
+    - ``notes(shot)``: extra report entries for a rendered shot (e.g. what reference attention did).
+    """
+
+    bind: Callable[[Shot, torch.Tensor | None, int], BoundShotLike]
+    sample: Callable[[Shot, BoundShotLike, int], torch.Tensor]
+    decode: Callable[[torch.Tensor], torch.Tensor]
+    references: Callable[[Shot], Sequence[Reference]]
+    score: Callable[[torch.Tensor, Sequence[Reference]], ScoreReport | float]
+    check_interrupt: Callable[[], None] = lambda: None
+    notes: Callable[[Shot], dict[str, Any]] = lambda shot: {}
+    score_single_candidate: bool = False
+    native_frames: int = 81
+    overlap: int = DEFAULT_OVERLAP
+    color_strength: float = 1.0
+    clock: Callable[[], float] = time.perf_counter
+
+
+@dataclass
+class ShotResult:
+    frames: torch.Tensor  # [F, H, W, 3] on the CPU
+    report: dict[str, Any]
+
+
+@dataclass
+class _Timer:
+    clock: Callable[[], float]
+    totals: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, name: str, function: Callable[..., Any], *args: Any) -> Any:
+        start = self.clock()
+        result = function(*args)
+        self.totals[name] = self.totals.get(name, 0.0) + self.clock() - start
+        return result
+
+
+def candidate_seeds(base_seed: int, candidates: int) -> list[int]:
+    if candidates < 1:
+        raise ValueError(f"candidates must be at least 1; got {candidates}.")
+    return [(base_seed + index) % SEED_LIMIT for index in range(candidates)]
+
+
+def trim_latent(latent: torch.Tensor, trim_frames: int) -> torch.Tensor:
+    """Drop the leading ``trim_frames`` latent frames (reference frames the binder prepended)."""
+    if trim_frames < 0:
+        raise ValueError(f"trim_latent_frames must be 0 or more; got {trim_frames}.")
+    if latent.ndim != 5:
+        raise ValueError(f"a video latent is [batch, channels, frames, height, width]; got {tuple(latent.shape)}.")
+    if trim_frames >= latent.shape[2]:
+        raise ValueError(
+            f"the binder asked to trim {trim_frames} latent frames but the latent has only {latent.shape[2]}."
+        )
+    return latent[:, :, trim_frames:]
+
+
+def _views_at(reference: Reference, height: int, width: int) -> torch.Tensor:
+    views = reference.views[..., :3].float().movedim(-1, 1)
+    return F.interpolate(views, size=(height, width), mode="area").movedim(1, -1)
+
+
+def leading_reference_frames(
+    frames: torch.Tensor, references: Sequence[Reference], tolerance: float = BLEED_TOLERANCE
+) -> int:
+    """How many leading frames are copies of a reference view (mean absolute difference within ``tolerance``)."""
+    views = [_views_at(reference, frames.shape[1], frames.shape[2]) for reference in references]
+    if not views:
+        return 0
+    views = torch.cat(views)
+    count = 0
+    for frame in frames:
+        distance = (views - frame[..., :3].float().unsqueeze(0)).abs().mean(dim=(1, 2, 3)).min()
+        if distance > tolerance:
+            break
+        count += 1
+    return count
+
+
+def prepended_references(references: Sequence[Reference], bound: BoundShotLike) -> list[Reference]:
+    """The references the binder prepended as reference frames: only these can bleed into the first frames.
+
+    A start frame (I2V, a continued shot, a location used as the first frame) is meant to open the clip.
+    """
+    names = set(bound.reference_names)
+    return [reference for reference in references if reference.name in names]
+
+
+def _score_value(score: ScoreReport | float) -> float:
+    value = score.overall if isinstance(score, ScoreReport) else float(score)
+    if math.isnan(value):
+        raise ValueError("a candidate scored NaN; its frames or its references contain NaNs.")
+    return value
+
+
+def _score_json(score: ScoreReport | float) -> dict[str, Any] | float:
+    return dataclasses.asdict(score) if isinstance(score, ScoreReport) else float(score)
+
+
+def render_candidate(
+    pipeline: ShotPipeline,
+    shot: Shot,
+    seed: int,
+    start_frames: torch.Tensor | None,
+    timer: _Timer,
+    first_binding: dict[str, BoundShotLike],
+) -> tuple[torch.Tensor, list[dict]]:
+    """One candidate of a shot: every segment bound, sampled, trimmed and decoded, then chained.
+
+    The first segment's binding does not depend on the seed, so it is made once per shot (``first_binding``).
+    """
+
+    def render_segment(segment: Segment, context: torch.Tensor | None) -> torch.Tensor:
+        pipeline.check_interrupt()
+        if segment.index == 0:
+            if "bound" not in first_binding:
+                first_binding["bound"] = timer.timed("bind_s", pipeline.bind, shot, start_frames, segment.frames)
+            bound = first_binding["bound"]
+        else:
+            bound = timer.timed("bind_s", pipeline.bind, shot, context, segment.frames)
+        latent = timer.timed("sample_s", pipeline.sample, shot, bound, segment_seed(seed, segment.index))
+        latent = trim_latent(latent, int(bound.trim_latent_frames))
+        frames = timer.timed("decode_s", pipeline.decode, latent)
+        return frames.cpu()
+
+    return render_long_shot(
+        shot.frame_count, pipeline.native_frames, render_segment, pipeline.overlap, pipeline.color_strength
+    )
+
+
+def render_shot(
+    pipeline: ShotPipeline, shot: Shot, base_seed: int, candidates: int, start_frames: torch.Tensor | None
+) -> ShotResult:
+    """Render every candidate of one shot, score each, keep the best (ties go to the earlier seed)."""
+    references = list(pipeline.references(shot))
+    started = pipeline.clock()
+    best_frames, best_index, best_value = None, -1, -math.inf
+    reports, first_binding = [], {}
+    for index, seed in enumerate(candidate_seeds(base_seed, candidates)):
+        timer = _Timer(pipeline.clock)
+        frames, segments = render_candidate(pipeline, shot, seed, start_frames, timer, first_binding)
+        bleed = leading_reference_frames(frames, prepended_references(references, first_binding["bound"]))
+        frames = frames[bleed:]
+        if frames.shape[0] == 0:
+            raise ValueError(
+                f"every frame of shot '{shot.name or shot.prompt[:40]}' (seed {seed}) copies a reference "
+                "image; the binder's trim count does not match the reference frames it prepended."
+            )
+        if candidates > 1 or pipeline.score_single_candidate:
+            score = timer.timed("score_s", pipeline.score, frames, references)
+            value, details = _score_value(score), _score_json(score)
+        else:
+            value, details = None, None
+        reports.append(
+            {
+                "seed": seed,
+                "score": value,
+                "scores": details,
+                "frames": frames.shape[0],
+                "reference_bleed_frames_dropped": bleed,
+                "segments": segments,
+                "timings": {name: round(seconds, 4) for name, seconds in timer.totals.items()},
+            }
+        )
+        if best_frames is None or value > best_value:
+            best_frames, best_index, best_value = frames, index, value
+        del frames
+    report = {
+        "name": shot.name,
+        "prompt": shot.prompt,
+        "continuity": shot.continuity,
+        "continued_from_previous": start_frames is not None,
+        "fps": shot.fps,
+        "requested_frames": shot.frame_count,
+        "frames": best_frames.shape[0],
+        "width": best_frames.shape[2],
+        "height": best_frames.shape[1],
+        "seeds": [c["seed"] for c in reports],
+        "scores": [c["score"] for c in reports],
+        "chosen": best_index,
+        "chosen_seed": reports[best_index]["seed"],
+        "candidates": reports,
+        "timings": {"total_s": round(pipeline.clock() - started, 4)},
+        **pipeline.notes(shot),
+    }
+    return ShotResult(best_frames, report)
+
+
+def render_shot_list(pipeline: ShotPipeline, shots: Sequence[Shot], seed: int, candidates: int) -> list[ShotResult]:
+    """Render shots in order. A ``continue`` shot starts from the last frame of the one before; a ``cut`` does not.
+
+    Shot ``i``'s candidates use seeds ``seed + shot.seed``, ``+ 1``, …; a shot's own seed offsets the list's.
+    """
+    if not shots:
+        raise ValueError("the shot list is empty; connect a Shot or a Shot List.")
+    if shots[0].continuity == "continue":
+        raise ValueError("the first shot is set to 'continue' but there is no shot before it; set it to 'cut'.")
+    results: list[ShotResult] = []
+    for index, shot in enumerate(shots):
+        start = results[-1].frames[-1:] if shot.continuity == "continue" else None
+        result = render_shot(pipeline, shot, (seed + shot.seed) % SEED_LIMIT, candidates, start)
+        result.report["shot"] = index
+        results.append(result)
+    return results
+
+
+def shot_boundaries(results: Sequence[ShotResult]) -> list[dict[str, int]]:
+    """Where each shot lies in the concatenated frames: ``[{"shot", "start", "end"}]`` with ``end`` exclusive."""
+    boundaries, start = [], 0
+    for index, result in enumerate(results):
+        end = start + result.frames.shape[0]
+        boundaries.append({"shot": index, "start": start, "end": end})
+        start = end
+    return boundaries

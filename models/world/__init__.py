@@ -1,0 +1,1 @@
+"""References and worlds: entities, view preparation, cached encoding, the library and contact sheets."""

@@ -1,0 +1,202 @@
+"""ComfyUI-side capabilities for the multi-shot engine: binding, KSampler-equivalent sampling, decoding.
+
+``make_pipeline`` hands models/multishot.py the callables it needs. Sampling follows ComfyUI's
+common_ksampler exactly (fix_empty_latent_channels, prepare_noise, noise_mask, comfy.sample.sample), so
+model patches and LoRAs apply and strength-0 output equals KSampler's bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import comfy.model_management
+import comfy.sample
+import comfy.utils
+import latent_preview
+import torch
+
+from ...models.sampling.long_shot import plan_segments
+from ...models.sampling.multishot import ShotPipeline
+from ...models.sampling.reference_attention import ReferenceAttentionSession, entity_reference_latents
+from ...models.sampling.scoring import score_candidate
+from ...models.shots.binding import BindOptions, bind_shot, reference_latents
+from ...models.shots.shot import Shot
+from ...models.world.entities import Reference, World
+from .attention_patch import apply_reference_attention
+
+SIZE_MULTIPLE = 16
+PREVIEW_FORMAT = "JPEG"
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """KSampler's settings, as the World Shot Sampler takes them."""
+
+    sampler_name: str
+    scheduler: str
+    steps: int
+    cfg: float
+    denoise: float
+
+
+def sample_latent(
+    model: Any,
+    latent: dict[str, torch.Tensor],
+    positive: list,
+    negative: list,
+    seed: int,
+    settings: SamplerSettings,
+    callback: Callable | None = None,
+) -> torch.Tensor:
+    """What ComfyUI's KSampler node does with these inputs (nodes.common_ksampler), returning the samples."""
+    latent_image = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
+    noise = comfy.sample.prepare_noise(latent_image, seed, latent.get("batch_index"))
+    return comfy.sample.sample(
+        model,
+        noise,
+        settings.steps,
+        settings.cfg,
+        settings.sampler_name,
+        settings.scheduler,
+        positive,
+        negative,
+        latent_image,
+        denoise=settings.denoise,
+        noise_mask=latent.get("noise_mask"),
+        callback=callback,
+        disable_pbar=True,
+        seed=seed,
+    )
+
+
+def decode_frames(vae: Any, latent: torch.Tensor) -> torch.Tensor:
+    """IMAGE frames [F, H, W, 3] on the CPU, as VAEDecode returns them for a video latent."""
+    images = vae.decode(latent)
+    if images.ndim == 5:
+        images = images.reshape(-1, *images.shape[-3:])
+    return images[..., :3].cpu()
+
+
+def step_callback(progress: comfy.utils.ProgressBar, previewer: Any = None) -> Callable:
+    """Sampler callback: a cancel check and one progress tick per step, with a latent preview as KSampler shows."""
+
+    def callback(step, denoised, x, total_steps):
+        comfy.model_management.throw_exception_if_processing_interrupted()
+        preview = previewer.decode_latent_to_preview_image(PREVIEW_FORMAT, denoised) if previewer else None
+        progress.update_absolute(progress.current + 1, None, preview)
+
+    return callback
+
+
+def total_steps(shots: Sequence[Shot], candidates: int, steps: int, native_frames: int, overlap: int) -> int:
+    """Sampler steps of the whole list: shots × segments × candidates × steps, for one progress bar."""
+    return sum(len(plan_segments(shot.frame_count, native_frames, overlap)) for shot in shots) * candidates * steps
+
+
+def encode_views(vae: Any) -> Callable[[Reference], torch.Tensor]:
+    """Encode a reference's views at their own size (rounded down to a multiple of 16) when it has no encoding."""
+
+    def encode(reference: Reference) -> torch.Tensor:
+        height, width = reference.views.shape[1:3]
+        size = (max(SIZE_MULTIPLE, width - width % SIZE_MULTIPLE), max(SIZE_MULTIPLE, height - height % SIZE_MULTIPLE))
+        return reference_latents(reference, vae, size[0], size[1], reference.views.shape[0])
+
+    return encode
+
+
+def model_latent_channels(model: Any) -> int:
+    return int(model.get_model_object("latent_format").latent_channels)
+
+
+@dataclass
+class ShotModels:
+    """The loaded models and world a shot list is rendered with."""
+
+    model: Any
+    vae: Any
+    clip: Any
+    world: World
+    clip_vision: Any = None
+    family: str = "auto"
+
+
+def make_pipeline(
+    models: ShotModels,
+    settings: SamplerSettings,
+    reference_strength: float,
+    native_frames: int,
+    overlap: int,
+    progress: comfy.utils.ProgressBar,
+) -> ShotPipeline:
+    """The engine's pipeline over ComfyUI: bind_shot, KSampler sampling (with reference attention), VAE decode."""
+    previewer = latent_preview.get_previewer(models.model.load_device, models.model.model.latent_format)
+    callback = step_callback(progress, previewer)
+    attention: dict[str, Any] = {"shot": None, "model": models.model, "session": None}
+    compiled: dict[int, dict[str, Any]] = {}
+
+    def model_for(shot: Shot) -> Any:
+        if attention["shot"] is not shot:
+            session = ReferenceAttentionSession(reference_strength)
+            latents = []
+            if reference_strength > 0.0:
+                names = [entity.name for entity in shot.entities]
+                latents = (
+                    entity_reference_latents(
+                        models.world, names, model_latent_channels(models.model), encode_views(models.vae)
+                    )
+                    if names
+                    else []
+                )
+            attention.update(
+                shot=shot,
+                session=session,
+                model=apply_reference_attention(models.model, latents, reference_strength, session),
+            )
+        return attention["model"]
+
+    def bind(shot: Shot, context: torch.Tensor | None, frames: int):
+        bound = bind_shot(
+            shot,
+            models.world,
+            models.model,
+            models.vae,
+            models.clip,
+            family=models.family,
+            clip_vision=models.clip_vision,
+            start_image=context,
+            options=BindOptions(length=frames),
+        )
+        compiled[id(shot)] = {
+            "family": bound.family,
+            "compiled_prompt": bound.prompt,
+            "compiled_negative_prompt": bound.negative_prompt,
+            "trim_latent_frames": bound.trim_latent_frames,
+        }
+        return bound
+
+    def sample(shot: Shot, bound, seed: int) -> torch.Tensor:
+        return sample_latent(model_for(shot), bound.latent, bound.positive, bound.negative, seed, settings, callback)
+
+    def references(shot: Shot) -> list[Reference]:
+        return [
+            models.world.references[entity.name] for entity in shot.entities if entity.name in models.world.references
+        ]
+
+    def notes(shot: Shot) -> dict[str, Any]:
+        session = attention["session"] if attention["shot"] is shot else None
+        stats = session.stats.as_dict() if session is not None else {}
+        return {**compiled.get(id(shot), {}), "reference_attention": {"strength": reference_strength, **stats}}
+
+    return ShotPipeline(
+        bind=bind,
+        sample=sample,
+        decode=lambda latent: decode_frames(models.vae, latent),
+        references=references,
+        score=lambda frames, refs: score_candidate(frames, refs, models.clip_vision),
+        check_interrupt=comfy.model_management.throw_exception_if_processing_interrupted,
+        notes=notes,
+        native_frames=native_frames,
+        overlap=overlap,
+    )

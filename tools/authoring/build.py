@@ -1,0 +1,71 @@
+"""Writes the demo workflows: `workflows/<film>.json` (UI format) and their API twins in `workflows/api/`.
+
+    python -m authoring.build --server http://127.0.0.1:8188      # node definitions from a running ComfyUI
+    python -m authoring.build --comfyui /path/to/ComfyUI           # or start one (with --cpu) for the build
+
+Run from the pack folder. The server must have WorldKit loaded: the graphs use its node definitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ...headless.convert import ConversionError, api_path_for, dumps, ui_to_api
+from ...headless.files import write_text_atomic
+from ...headless.server import LocalServer, ServerStartError, fetch_object_info, find_comfyui
+from .films import FILMS
+from .graph import GraphError, UIGraph
+
+WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
+
+
+def build_workflow(name: str, object_info: dict) -> tuple[dict, dict]:
+    """The UI workflow of one film and its API twin."""
+    graph = UIGraph(object_info)
+    FILMS[name](graph)
+    ui = graph.to_json()
+    return ui, ui_to_api(ui, object_info)
+
+
+def write_workflows(object_info: dict, names: list[str], out_dir: Path = WORKFLOWS_DIR) -> list[str]:
+    """Write each film's UI file and API twin; returns the films that could not be built and why."""
+    failures = []
+    for name in names:
+        try:
+            ui, api = build_workflow(name, object_info)
+        except (GraphError, ConversionError) as error:
+            failures.append(f"{name}: {error}")
+            continue
+        ui_path = out_dir / f"{name}.json"
+        write_text_atomic(ui_path, dumps(ui))
+        write_text_atomic(api_path_for(ui_path), dumps(api))
+        print(f"wrote {ui_path} and {api_path_for(ui_path)}")
+    return failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m authoring.build", description=__doc__.splitlines()[0])
+    parser.add_argument("--server", help="URL of a running ComfyUI with WorldKit loaded")
+    parser.add_argument("--comfyui", help="ComfyUI folder to start for the build (default: $COMFYUI_PATH)")
+    parser.add_argument("--comfy-args", default="--cpu", help="arguments for the started ComfyUI (default: --cpu)")
+    parser.add_argument("--only", action="append", choices=sorted(FILMS), help="build only this film (repeatable)")
+    args = parser.parse_args(argv)
+    names = args.only or list(FILMS)
+    try:
+        if args.server:
+            failures = write_workflows(fetch_object_info(args.server), names)
+        else:
+            with LocalServer(find_comfyui(args.comfyui), args.comfy_args.split()) as server:
+                failures = write_workflows(fetch_object_info(server.base_url), names)
+    except ServerStartError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+    for failure in failures:
+        print(f"not built: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""Building blocks the five films share: input images, references, worlds, shots, outputs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from ..catalog import Loaders
+from ..graph import Node, Output, UIGraph
+from ..inputs import PREFIX
+
+HD_WIDTH, HD_HEIGHT = 1280, 720
+FPS = 16
+NEGATIVE = ""  # empty: the Shot node uses Wan's standard negative prompt
+
+
+def load_image(graph: UIGraph, picture: str, title: str | None = None) -> Node:
+    """LoadImage of one of the pack's input pictures (copied or uploaded into ComfyUI's input folder)."""
+    return graph.node("LoadImage", title=title or f"Load {picture.replace('_', ' ')}", image=f"{PREFIX}{picture}.png")
+
+
+def reference(graph: UIGraph, image: Node, name: str, kind: str, description: str, masked: bool = False) -> Node:
+    """A named entity; cut-out pictures hand LoadImage's MASK (1 = transparent) over inverted."""
+    links = {"mask": image.out("MASK")} if masked else {}
+    return graph.node(
+        "WorldKitReference",
+        title=f"Reference: {name}",
+        image=image.out("IMAGE"),
+        name=name,
+        kind=kind,
+        description=description,
+        invert_mask=masked,
+        width=HD_WIDTH,
+        height=HD_HEIGHT,
+        fit="cover",
+        **links,
+    )
+
+
+def world(graph: UIGraph, references: list[Node], vae: Node, clip_vision: Node) -> Node:
+    """Combine references and encode them once (VAE latents + CLIP-vision embeddings)."""
+    links = {f"reference_{i}": ref.out("reference") for i, ref in enumerate(references, start=1)}
+    combined = graph.node("WorldKitWorld", **links)
+    encoded = graph.node(
+        "WorldKitEncodeReferences",
+        references=combined.out("world"),
+        vae=vae.out("VAE"),
+        clip_vision=clip_vision.out("CLIP_VISION"),
+        width=HD_WIDTH,
+        height=HD_HEIGHT,
+    )
+    sheet = graph.node("WorldKitPreviewWorld", world=encoded.out("world"))
+    graph.node("PreviewImage", title="World bible", images=sheet.out("contact_sheet"))
+    return encoded
+
+
+def shot(
+    graph: UIGraph,
+    name: str,
+    prompt: str,
+    entities: dict[str, str],
+    world_node: Node,
+    *,
+    shot_size: str = "medium",
+    angle: str = "eye level",
+    camera_move: str = "static",
+    lens_mm: int = 35,
+    lighting: str = "night",
+    mood: str = "",
+    seconds: int = 5,
+    seed: int = 0,
+) -> Node:
+    """A 720p shot of 5 s or 10 s at 16 fps bound to named entities of the world."""
+    return graph.node(
+        "WorldKitShot",
+        title=f"Shot: {name}",
+        prompt=prompt,
+        entities="\n".join(f"{entity}: {role}" for entity, role in entities.items()),
+        shot_size=shot_size,
+        angle=angle,
+        camera_move=camera_move,
+        lens_mm=lens_mm,
+        lighting=lighting,
+        mood=mood,
+        duration=f"{seconds} s",
+        fps=FPS,
+        resolution="720p",
+        aspect="16:9",
+        width=HD_WIDTH,
+        height=HD_HEIGHT,
+        seed=seed,
+        negative_prompt=NEGATIVE,
+        name=name,
+        world=world_node.out("world"),
+    )
+
+
+def shot_list(graph: UIGraph, shots: list[Node], extend: Output | None = None) -> Node:
+    links = {f"shot_{i}": s.out("shot") for i, s in enumerate(shots, start=1)}
+    if extend is not None:
+        links["shots"] = extend
+    return graph.node("WorldKitShotList", **links)
+
+
+def show_text(graph: UIGraph, text: Output, title: str) -> Node:
+    """Reports and compiled prompts shown on the canvas (and kept in the run's history)."""
+    return graph.node("PreviewAny", title=title, source=text)
+
+
+def save_video(graph: UIGraph, video: Output, prefix: str) -> Node:
+    return graph.node(
+        "SaveVideo",
+        title=f"Save {prefix}",
+        video=video,
+        filename_prefix=f"worldkit/{prefix}",
+        format="mp4",
+        codec="h264",
+    )
+
+
+def save_frames(graph: UIGraph, frames: Output, prefix: str, fps: float = FPS) -> Node:
+    video = graph.node("CreateVideo", images=frames, fps=float(fps))
+    return save_video(graph, video.out("VIDEO"), prefix)
+
+
+def editor_state(tracks: list[dict]) -> str:
+    """Trajectory Keypoints' saved drawing: normalised coordinates, frames timed from the path when None."""
+    return json.dumps({"version": 1, "tracks": tracks}, indent=1)
+
+
+def track(
+    name: str,
+    color: str,
+    points: list[tuple[float, float]],
+    subject: str = "point",
+    count: int = 1,
+    easing: str = "ease_in_out",
+) -> dict:
+    keypoints = [{"x": x, "y": y, "frame": None, "hold": 0, "easing": easing, "visible": True} for x, y in points]
+    return {
+        "name": name,
+        "color": color,
+        "subject": subject,
+        "points": count,
+        "spread": 0.025,
+        "interpolation": "catmull_rom",
+        "anchor": False,
+        "keypoints": keypoints,
+    }
+
+
+def render_world(
+    graph: UIGraph,
+    models: Loaders,
+    world_node: Node,
+    title: str,
+    *,
+    seed: int,
+    shots: Node | None = None,
+    single: Node | None = None,
+    candidates: int = 1,
+    reference_attention: float = 0.3,
+) -> Node:
+    """World Shot Sampler at Wan 2.1's defaults: 20 steps of uni_pc, cfg 5, 81-frame segments overlapping 9."""
+    links = {"shots": shots.out("shots")} if shots is not None else {"shot": single.out("shot")}
+    return graph.node(
+        "WorldKitWorldShotSampler",
+        title=title,
+        model=models.model.out("MODEL"),
+        vae=models.vae.out("VAE"),
+        clip=models.clip.out("CLIP"),
+        world=world_node.out("world"),
+        clip_vision=models.clip_vision.out("CLIP_VISION"),
+        seed=seed,
+        steps=20,
+        cfg=5.0,
+        sampler_name="uni_pc",
+        scheduler="simple",
+        candidates=candidates,
+        reference_attention=reference_attention,
+        native_frames=81,
+        overlap_frames=9,
+        family="auto",
+        **links,
+    )
+
+
+def bind_and_sample(
+    graph: UIGraph,
+    models: Loaders,
+    model: Node,
+    world_node: Node,
+    shot_node: Node,
+    *,
+    seed: int,
+    title: str,
+    family: str = "auto",
+    **conditioning: Output,
+) -> Node:
+    """Bind Shot -> KSampler -> trim the binder's leading frames -> decode: one shot through ComfyUI's own sampler."""
+    bound = graph.node(
+        "WorldKitBindShot",
+        title=title,
+        model=model.out("MODEL"),
+        vae=models.vae.out("VAE"),
+        clip=models.clip.out("CLIP"),
+        world=world_node.out("world"),
+        shot=shot_node.out("shot"),
+        family=family,
+        location_as="auto",
+        clip_vision=models.clip_vision.out("CLIP_VISION"),
+        **conditioning,
+    )
+    sampled = graph.node(
+        "KSampler",
+        model=model.out("MODEL"),
+        positive=bound.out("positive"),
+        negative=bound.out("negative"),
+        latent_image=bound.out("latent"),
+        seed=seed,
+        steps=20,
+        cfg=5.0,
+        sampler_name="uni_pc",
+        scheduler="simple",
+        denoise=1.0,
+    )
+    trimmed = graph.node("TrimVideoLatent", samples=sampled.out("LATENT"), trim_amount=bound.out("trim_latent"))
+    return graph.node("VAEDecode", samples=trimmed.out("LATENT"), vae=models.vae.out("VAE"))
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One world entity drawn from one of the pack's input pictures."""
+
+    name: str
+    kind: str
+    picture: str
+    description: str
+    masked: bool = False
+    image_title: str | None = None
+
+
+def cast(graph: UIGraph, models: Loaders, entities: list[Entity]) -> tuple[dict[str, Node], Node]:
+    """Load each entity's picture, make its reference and encode them into one world; returns the loaders by name."""
+    images = {e.name: load_image(graph, e.picture, title=e.image_title) for e in entities}
+    references = [reference(graph, images[e.name], e.name, e.kind, e.description, masked=e.masked) for e in entities]
+    return images, world(graph, references, models.vae, models.clip_vision)

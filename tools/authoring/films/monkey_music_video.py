@@ -1,0 +1,101 @@
+"""One monkey image grown into eight shots, cut to the beats of a track and assembled with it."""
+
+from __future__ import annotations
+
+from ..catalog import load_models
+from ..graph import UIGraph
+from ..inputs import BEAT_TRACK, PREFIX
+from .common import FPS, Entity, cast, render_world, save_video, shot, shot_list, show_text
+
+NAME = "monkey_music_video"
+MONKEY = "monkey"
+CAST = {MONKEY: "subject"}
+# (name, what happens, shot size, camera move, lighting, mood)
+SHOTS = [
+    ("rooftop", "the monkey dances on a city rooftop under neon signs", "wide", "orbit", "neon", "euphoric"),
+    ("canopy", "the monkey swings up through a jungle canopy into the first sun", "full", "crane up", "dawn", "free"),
+    (
+        "subway",
+        "the monkey nods along with headphones in a moving subway car",
+        "medium",
+        "handheld",
+        "overcast",
+        "cool",
+    ),
+    ("beach", "the monkey runs along the surf line, kicking up spray", "wide", "dolly out", "golden hour", "joyful"),
+    ("records", "the monkey flips through crates in a record store", "medium close-up", "truck left", "day", "playful"),
+    (
+        "desert road",
+        "the monkey leans out of a car window on an empty desert road",
+        "medium",
+        "pan right",
+        "blue hour",
+        "dreamy",
+    ),
+    ("rain", "the monkey stomps through puddles on a rainy street", "full", "dolly in", "neon", "defiant"),
+    (
+        "spotlight",
+        "the monkey takes a bow alone on a stage in a single spotlight",
+        "close-up",
+        "static",
+        "candlelight",
+        "triumphant",
+    ),
+]
+
+
+def build(graph: UIGraph) -> None:
+    models = load_models(graph)
+
+    graph.group("2 · The monkey")
+    graph.note(
+        "One image is the whole cast: swap it on Load Image (a PNG with transparency keeps the cut-out). "
+        "Swap the track on Load Audio.",
+        title="Your own monkey and music",
+    )
+    _, the_world = cast(
+        graph,
+        models,
+        [
+            Entity(
+                MONKEY, "character", "monkey", "a small brown monkey with a pale face and big round ears", masked=True
+            ),
+        ],
+    )
+
+    graph.group("3 · Eight shots")
+    shots = [
+        shot(
+            graph,
+            f"{i} {name}",
+            action,
+            CAST,
+            the_world,
+            shot_size=size,
+            camera_move=move,
+            lighting=light,
+            mood=mood,
+            seed=i,
+        )
+        for i, (name, action, size, move, light, mood) in enumerate(SHOTS, start=1)
+    ]
+    shots_node = shot_list(graph, shots)
+    show_text(graph, shots_node.out("summary"), "Shot list")
+
+    graph.group("4 · Render (VACE)")
+    sampler = render_world(graph, models, the_world, "Render the eight shots", shots=shots_node, seed=40)
+    show_text(graph, sampler.out("report"), "Consistency report")
+
+    graph.group("5 · Cut to the beat")
+    track = graph.node("LoadAudio", title="Load the track", audio=f"{PREFIX}{BEAT_TRACK}")
+    cut = graph.node(
+        "WorldKitAssembleCut",
+        frames=sampler.out("frames"),
+        shot_lengths=sampler.out("shot_boundaries"),
+        fps=float(FPS),
+        transition="cut",
+        snap_to_beats=True,
+        audio=track.out("AUDIO"),
+    )
+    show_text(graph, cut.out("cut_list"), "Cut list")
+    save_video(graph, cut.out("video"), NAME)
