@@ -14,6 +14,7 @@ import sys
 import time
 
 import torch
+from comfyui_host import import_comfyui
 
 from worldkit.models.world.encoding import clear_cache, encode_world
 from worldkit.models.world.entities import World

@@ -250,14 +250,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Write `api/<name>.json` beside each UI workflow; exit code 2 on a conversion error."""
-    from .files import write_text_atomic
+    from ..models.shared.files import write_text_atomically
     from .server import ServerStartError, fetch_object_info
 
     try:
         info = load_json(args.object_info, "object info") if args.object_info else fetch_object_info(args.server)
         for path in args.workflows:
             target = api_path_for(path)
-            write_text_atomic(target, dumps(ui_to_api(load_json(path, "workflow"), info)))
+            write_text_atomically(target, dumps(ui_to_api(load_json(path, "workflow"), info)))
             print(f"{path} -> {target}")
     except (ConversionError, ServerStartError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -10,9 +10,9 @@ from typing import Any
 
 import aiohttp
 
+from ..models.shared.files import write_bytes_atomically
 from .client import ComfyClient, ProgressCallback, ServerError
 from .convert import ConversionError, load_json, ui_to_api
-from .files import write_bytes_atomic
 from .overrides import Override, apply_overrides, parse_override, substitute_values
 from .requirements import MissingModelsError, missing_inputs, missing_models
 from .server import LocalServer, find_comfyui
@@ -83,7 +83,7 @@ async def download_outputs(client: ComfyClient, outputs: dict, out_dir: Path, in
     files = []
     for item in output_items(outputs, include_temp):
         target = Path(out_dir) / item.get("subfolder", "") / item["filename"]
-        write_bytes_atomic(
+        write_bytes_atomically(
             target, await client.view(item["filename"], item.get("subfolder", ""), item.get("type", "output"))
         )
         files.append(target)

@@ -21,19 +21,17 @@ from ..models.motion.formats import (
 from ..models.motion.path import EASINGS
 from ..models.motion.render import draw_preview, subject_footprint
 from ..models.motion.tracks import CAMERA_MOVES, CameraMove, build_trackset
-from .types import Trajectory
+from . import categories
+from .inputs import frames_input, size_inputs
+from .runtime.progress import check_interrupt
 
-CATEGORY = "WorldKit/Motion"
 IMPORT_FORMATS = ("ati", "kjnodes")
 
 
 def _frame_size_inputs() -> list:
     return [
-        io.Int.Input("width", default=832, min=16, max=4096, step=16, tooltip="Frame width the tracks are drawn for."),
-        io.Int.Input(
-            "height", default=480, min=16, max=4096, step=16, tooltip="Frame height the tracks are drawn for."
-        ),
-        io.Int.Input("num_frames", default=81, min=1, max=1024, step=4, tooltip="Clip length in frames (Wan: 4n+1)."),
+        *size_inputs(832, 480, "of the frame the tracks are drawn for"),
+        frames_input("num_frames", 81, "Clip length in frames (Wan: 4k+1)."),
     ]
 
 
@@ -52,7 +50,7 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitTrajectoryKeypoints",
             display_name="Trajectory Keypoints",
-            category=CATEGORY,
+            category=categories.MOTION,
             description=(
                 "Click on the canvas to place keypoints, drag to move them, right-click to delete. Each keypoint has a "
                 "frame (or seconds at fps), a hold and an easing; each track a name, colour and subject (point, spread, "
@@ -97,9 +95,6 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
                     "ati_tracks", display_name="ati_tracks", tooltip="Track JSON for WanTrackToVideo's tracks input."
                 ),
                 io.Tracks.Output("tracks", display_name="tracks", tooltip="TRACKS for WanMoveTrackToVideo."),
-                Trajectory.Output(
-                    "trajectory", display_name="trajectory", tooltip="Named track groups for WorldKit nodes."
-                ),
                 io.Image.Output(
                     "preview",
                     display_name="preview",
@@ -135,7 +130,7 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
         start_frame = None if background is None else _fit(background, width, height)[..., :3].float().cpu()
         mask = None if subject_mask is None else _fit(subject_mask, width, height).float().cpu()
         per_frame = tracks_from_state(editor_state, width, height, num_frames, camera=camera, subject_mask=mask)
-        comfy.model_management.throw_exception_if_processing_interrupted()
+        check_interrupt()
         ticks = tracks_from_state(
             editor_state, width, height, num_frames, times=ati_times(num_frames), camera=camera, subject_mask=mask
         )
@@ -156,7 +151,6 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
         return io.NodeOutput(
             ati_json(ticks),
             tracks,
-            per_frame,
             preview.to(device),
             footprint.to(device),
             kjnodes_coordinates(per_frame),
@@ -172,7 +166,7 @@ class WorldKitImportTracks(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitImportTracks",
             display_name="Import Tracks",
-            category=CATEGORY,
+            category=categories.MOTION,
             description=(
                 "Reads ATI track JSON (as WanTrackToVideo takes it: 121 points spread over the clip) or KJNodes spline-editor "
                 "coordinates (any number of points spread over the clip). Points outside the frame are an error, never clamped."

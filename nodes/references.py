@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 
-import comfy.model_management
-import comfy.utils
 import folder_paths
 from comfy_api.latest import io, ui
 
@@ -22,9 +20,11 @@ from ..models.world.library import (
     save_world,
 )
 from ..models.world.preprocess import BACKGROUNDS, FIT_MODES, PreprocessSettings, build_reference
+from . import categories
+from .inputs import size_inputs
+from .runtime.progress import NodeProgress
 from .types import Reference, World
 
-CATEGORY = "WorldKit/References"
 WORLD_SLOTS = 8
 NO_SAVED_WORLDS = "(no saved worlds)"
 
@@ -32,13 +32,6 @@ NO_SAVED_WORLDS = "(no saved worlds)"
 def worlds_root() -> str:
     """The world library: ``worlds/`` inside ComfyUI's output folder."""
     return os.path.join(folder_paths.get_output_directory(), "worlds")
-
-
-def size_inputs(default_width: int, default_height: int, purpose: str) -> list[io.Input]:
-    return [
-        io.Int.Input("width", default=default_width, min=16, max=8192, step=16, tooltip=f"Width {purpose}."),
-        io.Int.Input("height", default=default_height, min=16, max=8192, step=16, tooltip=f"Height {purpose}."),
-    ]
 
 
 def check_world_name(world_name: str) -> bool | str:
@@ -64,7 +57,7 @@ class WorldKitReference(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitReference",
             display_name="Reference",
-            category=CATEGORY,
+            category=categories.REFERENCES,
             description="A named character, object, location or style from one or more images of it. Subjects are "
             "cut to their mask and centred on a plain background; locations stay full-frame plates.",
             inputs=[
@@ -165,7 +158,7 @@ class WorldKitEncodeReferences(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitEncodeReferences",
             display_name="Encode References",
-            category=CATEGORY,
+            category=categories.REFERENCES,
             description="Encode every view with the VAE (and CLIP vision when connected) at the shot's frame size. "
             "Encodings are cached by content, so an unchanged graph encodes nothing.",
             inputs=[
@@ -189,13 +182,10 @@ class WorldKitEncodeReferences(io.ComfyNode):
             world = references
         else:
             raise ValueError("Encode References needs a REFERENCE or a non-empty WORLD on 'references'.")
-        progress = comfy.utils.ProgressBar(sum(r.view_count for r in world.references.values()))
-
-        def on_view(done: int, total: int) -> None:
-            comfy.model_management.throw_exception_if_processing_interrupted()
-            progress.update_absolute(done, total)
-
-        encoded, stats = encode_world(world, vae, width, height, clip_vision, on_view=on_view)
+        progress = NodeProgress(sum(r.view_count for r in world.references.values()))
+        encoded, stats = encode_world(
+            world, vae, width, height, clip_vision, on_view=lambda done, _total: progress(done - progress.done)
+        )
         report = json.dumps(
             {
                 "width": width,
@@ -219,7 +209,7 @@ class WorldKitWorld(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitWorld",
             display_name="World",
-            category=CATEGORY,
+            category=categories.REFERENCES,
             description="Gather references into a world (names must be unique).",
             inputs=[Reference.Input(f"reference_{i}", optional=True) for i in range(1, WORLD_SLOTS + 1)],
             outputs=[World.Output(display_name="world")],
@@ -245,7 +235,7 @@ class WorldKitAddToWorld(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitAddToWorld",
             display_name="Add To World",
-            category=CATEGORY,
+            category=categories.REFERENCES,
             description="Add a reference to a world (for example to a loaded library world).",
             inputs=[
                 World.Input("world"),
@@ -276,7 +266,7 @@ class WorldKitSaveWorld(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitSaveWorld",
             display_name="Save World",
-            category=CATEGORY,
+            category=categories.REFERENCES,
             description="Save the world (views, masks, encodings, descriptions) to output/worlds/<name>/.",
             inputs=[
                 World.Input("world"),
@@ -309,7 +299,7 @@ class WorldKitLoadWorld(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitLoadWorld",
             display_name="Load World",
-            category=CATEGORY,
+            category=categories.REFERENCES,
             description="Load a world saved with Save World. Connect the VAE to check its latents belong to it.",
             inputs=[
                 io.Combo.Input(
@@ -355,7 +345,7 @@ class WorldKitPreviewWorld(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitPreviewWorld",
             display_name="Preview World",
-            category=CATEGORY,
+            category=categories.REFERENCES,
             description="A contact sheet of the world: each entity's views, name and kind.",
             inputs=[
                 World.Input("world"),

@@ -28,8 +28,12 @@ from ..models.sampling.scoring import (
     score_candidates,
     select_references,
 )
+from ..models.shared.wan import MAX_FRAMES, WanShapeError, require_wan_frame_count
+from ..models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ..models.shots.shot import Shot, split_names
+from .inputs import frames_input, seed_input
 from .runtime.attention_patch import apply_reference_attention
+from .runtime.progress import NodeProgress, check_interrupt
 from .runtime.shot_sampling import (
     SamplerSettings,
     ShotModels,
@@ -40,9 +44,6 @@ from .runtime.shot_sampling import (
 )
 from .types import Reference, Shots, World
 from .types import Shot as ShotSocket
-
-MAX_SEED = 0xFFFFFFFFFFFFFFFF
-FAMILY_CHOICES = ("auto", "vace", "phantom", "i2v", "flf", "t2v")
 
 
 def shot_list(shots, shot) -> list[Shot]:
@@ -55,6 +56,9 @@ def shot_list(shots, shot) -> list[Shot]:
     if not found:
         raise ValueError("World Shot Sampler needs shots: connect a Shot List to 'shots' or a Shot to 'shot'.")
     return found
+
+
+MIN_NATIVE_FRAMES = 5
 
 
 class WorldKitWorldShotSampler(io.ComfyNode):
@@ -76,14 +80,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 ShotSocket.Input(
                     "shot", optional=True, tooltip="One shot (appended after the list when both are given)."
                 ),
-                io.Int.Input(
-                    "seed",
-                    default=0,
-                    min=0,
-                    max=MAX_SEED,
-                    control_after_generate=True,
-                    tooltip="Base seed; a shot's own seed is added, and candidates use seed, seed + 1, …",
-                ),
+                seed_input("Base seed; a shot's own seed is added, and candidates use seed, seed + 1, …"),
                 io.Int.Input("steps", default=20, min=1, max=10000),
                 io.Float.Input("cfg", default=5.0, min=0.0, max=100.0, step=0.1, round=0.01),
                 io.Combo.Input("sampler_name", options=comfy.samplers.KSampler.SAMPLERS, default="uni_pc"),
@@ -111,13 +108,11 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     tooltip="Scores candidates by CLIP-I (and conditions I2V families); "
                     "without it a feature-match and colour score is used.",
                 ),
-                io.Int.Input(
+                frames_input(
                     "native_frames",
-                    default=81,
-                    min=5,
-                    max=1025,
-                    step=4,
-                    tooltip="Longest clip the model samples at once; longer shots are chained.",
+                    81,
+                    "Longest clip the model samples at once; longer shots are chained.",
+                    minimum=MIN_NATIVE_FRAMES,
                 ),
                 io.Int.Input(
                     "overlap_frames",
@@ -129,7 +124,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 ),
                 io.Combo.Input(
                     "family",
-                    options=FAMILY_CHOICES,
+                    options=list(TRACKLESS_FAMILY_CHOICES),
                     default="auto",
                     tooltip="How shots are bound; auto reads the loaded model.",
                 ),
@@ -143,11 +138,16 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, native_frames, overlap_frames, **kwargs):
-        if (native_frames - 1) % 4:
-            return f"native_frames must be 4k + 1 (81 for Wan 2.1); got {native_frames}."
-        if overlap_frames > native_frames // 2:
-            return f"overlap_frames ({overlap_frames}) must be at most half of native_frames ({native_frames})."
+    def validate_inputs(cls, native_frames: int, overlap_frames: int) -> bool | str:
+        """Checked before the prompt runs; the two inputs are named so ComfyUI still checks all the others."""
+        if not MIN_NATIVE_FRAMES <= native_frames <= MAX_FRAMES:
+            return f"native_frames is {native_frames}; use {MIN_NATIVE_FRAMES} to {MAX_FRAMES} (81 for Wan 2.1)."
+        try:
+            require_wan_frame_count(native_frames, "native_frames (81 for Wan 2.1)")
+        except WanShapeError as error:
+            return str(error)
+        if not 1 <= overlap_frames <= native_frames // 2:
+            return f"overlap_frames is {overlap_frames}; use 1 to half of native_frames ({native_frames // 2})."
         return True
 
     @classmethod
@@ -186,7 +186,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 "give every shot the same resolution and aspect, or use one sampler per size."
             )
         settings = SamplerSettings(sampler_name, scheduler, steps, cfg, denoise)
-        progress = comfy.utils.ProgressBar(total_steps(shots, candidates, steps, native_frames, overlap_frames))
+        progress = NodeProgress(total_steps(shots, candidates, steps, native_frames, overlap_frames))
         pipeline = make_pipeline(
             ShotModels(model, vae, clip, world, clip_vision, family),
             settings,
@@ -376,18 +376,13 @@ class WorldKitPickBest(io.ComfyNode):
     ) -> io.NodeOutput:
         clips = split_candidates(candidates, frames_per_candidate[0])
         chosen = select_references(references[0], split_names(entities[0]))
-        progress = comfy.utils.ProgressBar(len(clips))
-
-        def on_candidate(_: int) -> None:
-            progress.update(1)
-            comfy.model_management.throw_exception_if_processing_interrupted()
-
-        comfy.model_management.throw_exception_if_processing_interrupted()
+        progress = NodeProgress(len(clips))
+        check_interrupt()
         reports = score_candidates(
             clips,
             chosen,
             None if clip_vision is None else clip_vision[0],
-            on_candidate,
+            lambda _: progress(),
             temporal_weight=temporal_weight[0],
             features=features[0],
             max_frames=max_frames[0],

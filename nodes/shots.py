@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 
-import comfy.utils
-import numpy as np
 import torch
 from comfy_api.latest import io
-from comfy_extras import nodes_wan, nodes_wanmove
 
-from ..models.shots.binding import LOCATION_MODES, BindOptions, bind_shot
+from ..models.motion.formats import trackset_from_ati
+from ..models.motion.tracks import TrackSet
+from ..models.shots.binding import FAMILY_CHOICES, LOCATION_MODES, BindInputs, BindOptions, bind_shot
 from ..models.shots.coverage import SETUPS, coverage
-from ..models.shots.families import FAMILIES
 from ..models.shots.prompt import compile_prompt, world_descriptions
 from ..models.shots.prompt import negative_prompt as shot_negative_prompt
 from ..models.shots.shot import (
@@ -31,24 +28,20 @@ from ..models.shots.shot import (
     parse_entities,
     split_names,
 )
+from . import categories
+from .inputs import frames_input, seed_input, size_inputs
+from .runtime.track_maths import ComfyTrackMaths
 from .types import Shot as ShotType
 from .types import Shots as ShotsType
 from .types import World as WorldType
 
-CATEGORY = "WorldKit/Shots"
 MAX_SHOTS_PER_LIST = 8
-TRACK_LATENT_CHANNELS = (4, 16)
-MAX_SEED = 0xFFFFFFFFFFFFFFFF
 
 
 def _check_names(names: list[str], world, what: str) -> None:
-    """Every name must be an entity of the world; the error lists the ones it has."""
-    if world is None:
-        return
-    missing = [name for name in names if name and name not in world.references]
-    if missing:
-        known = ", ".join(f"{n} ({r.kind})" for n, r in world.references.items()) or "none"
-        raise ValueError(f"{what}: {', '.join(map(repr, missing))} not in the connected world. Entities: {known}.")
+    """Every name must be an entity of the connected world (when one is connected)."""
+    if world is not None:
+        world.require([name for name in names if name], what)
 
 
 def _shot_inputs() -> list[io.Input]:
@@ -67,7 +60,7 @@ def _shot_inputs() -> list[io.Input]:
             default="5 s",
             tooltip="5 s or 10 s at the fps below (4k+1 frames), or exactly `frames`.",
         ),
-        io.Int.Input("frames", default=81, min=1, max=1025, step=4, tooltip="Used when duration is 'frames'; 4k+1."),
+        frames_input("frames", 81, "Used when duration is 'frames'; 4k+1."),
         io.Int.Input("fps", default=16, min=1, max=60, tooltip="16 is Wan's native rate; 24 for film."),
         io.Combo.Input(
             "resolution",
@@ -76,9 +69,8 @@ def _shot_inputs() -> list[io.Input]:
             tooltip="480p is 832x480 and 720p is 1280x720 at 16:9; 'custom' uses width and height.",
         ),
         io.Combo.Input("aspect", options=list(ASPECTS), default="16:9"),
-        io.Int.Input("width", default=832, min=16, max=4096, step=16, tooltip="Used when resolution is 'custom'."),
-        io.Int.Input("height", default=480, min=16, max=4096, step=16, tooltip="Used when resolution is 'custom'."),
-        io.Int.Input("seed", default=0, min=0, max=MAX_SEED, control_after_generate=True),
+        *size_inputs(832, 480, "when resolution is 'custom'"),
+        seed_input("The shot's seed, added to the sampler's base seed (so shots of a list differ)."),
     ]
 
 
@@ -95,7 +87,7 @@ class WorldKitShot(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitShot",
             display_name="Shot",
-            category=CATEGORY,
+            category=categories.SHOTS,
             description="One shot in film language: action, who and where it shows, framing, light, length and size. "
             "Outputs the shot and the prompt the model will read.",
             inputs=[
@@ -171,7 +163,7 @@ class WorldKitShotList(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitShotList",
             display_name="Shot List",
-            category=CATEGORY,
+            category=categories.SHOTS,
             description="Shots in order. Connect an earlier list to 'shots' to extend it.",
             inputs=[
                 ShotsType.Input(
@@ -199,7 +191,7 @@ class WorldKitPickShot(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitPickShot",
             display_name="Pick Shot",
-            category=CATEGORY,
+            category=categories.SHOTS,
             description="One shot out of a shot list, to bind or preview it on its own.",
             inputs=[
                 ShotsType.Input("shots"),
@@ -222,7 +214,7 @@ class WorldKitCoverage(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitCoverage",
             display_name="Coverage",
-            category=CATEGORY,
+            category=categories.SHOTS,
             description="The standard coverage of a scene from a location and its subjects: establishing wide, "
             "medium, close-up, over-the-shoulder, reverse and insert, as a shot list.",
             inputs=[
@@ -254,57 +246,13 @@ class WorldKitCoverage(io.ComfyNode):
         return io.NodeOutput(shots, prompts)
 
 
-class ComfyTrackMaths:
-    """ATI and Wan-Move track conditioning, computed by ComfyUI's own functions."""
-
-    def ati(
-        self,
-        tracks_json: str,
-        start_latent: torch.Tensor,
-        width: int,
-        height: int,
-        length: int,
-        temperature: float,
-        topk: int,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        sets = nodes_wan.parse_json_tracks(tracks_json)
-        if isinstance(sets[0][0], dict):
-            sets = [sets]
-        processed = [
-            nodes_wan.process_tracks(
-                np.stack([nodes_wan.pad_pts(track) for track in tracks]), (width, height), length - 1
-            ).unsqueeze(0)
-            for tracks in sets
-        ]
-        processed = comfy.utils.resize_list_to_batch_size(processed, start_latent.shape[0])
-        return nodes_wan.patch_motion(
-            processed, start_latent, temperature=temperature, topk=topk, vae_divide=TRACK_LATENT_CHANNELS
-        )
-
-    def wan_move(
-        self,
-        tracks: Mapping[str, torch.Tensor],
-        start_latent: torch.Tensor,
-        width: int,
-        height: int,
-        length: int,
-        strength: float,
-    ) -> torch.Tensor:
-        path = tracks["track_path"][:length]
-        count = path.shape[-2]
-        visibility = tracks.get("track_visibility", torch.ones((length, count), dtype=torch.bool))
-        positions = nodes_wanmove.create_pos_embeddings(path, visibility, [4, 8, 8], height, width, track_num=count)
-        positions = comfy.utils.resize_to_batch_size(positions.unsqueeze(0), start_latent.shape[0])
-        return nodes_wanmove.replace_feature(start_latent, positions, strength)
-
-
 class WorldKitBindShot(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitBindShot",
             display_name="Bind Shot",
-            category=CATEGORY,
+            category=categories.SHOTS,
             description="Compile a shot and the world entities it shows into conditioning and a latent for the "
             "loaded Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V). Feed KSampler, then trim "
             "the leading trim_latent frames with TrimVideoLatent before decoding.",
@@ -316,7 +264,7 @@ class WorldKitBindShot(io.ComfyNode):
                 ShotType.Input("shot"),
                 io.Combo.Input(
                     "family",
-                    options=list(FAMILIES),
+                    options=list(FAMILY_CHOICES),
                     default="auto",
                     tooltip="auto reads the weights: VACE, FLF, I2V (ATI with track JSON, Wan-Move with "
                     "TRACKS) or T2V. Phantom, ATI and Wan-Move share weights with their bases, "
@@ -397,8 +345,15 @@ class WorldKitBindShot(io.ComfyNode):
     ) -> io.NodeOutput:
         if clip is None:
             raise ValueError("clip is empty: the checkpoint has no text encoder; load UMT5 with CLIPLoader (type wan).")
-        if tracks is not None and track_json and track_json.strip() not in ("", "[]"):
+        has_json = bool(track_json and track_json.strip() not in ("", "[]"))
+        if tracks is not None and has_json:
             raise ValueError("Connect either TRACKS or track_json, not both.")
+        width, height = shot.size
+        track_set = None
+        if tracks is not None:
+            track_set = TrackSet.from_tracks_dict(tracks, width, height)
+        elif has_json:
+            track_set = trackset_from_ati(track_json, width, height, shot.frame_count)
         options = BindOptions(
             location_as=location_as,
             views_per_entity=views_per_entity,
@@ -414,12 +369,8 @@ class WorldKitBindShot(io.ComfyNode):
             vae,
             clip,
             family=family,
-            tracks=tracks if tracks is not None else track_json,
-            clip_vision=clip_vision,
-            start_image=start_image,
-            end_image=end_image,
+            inputs=BindInputs(track_set, clip_vision, start_image, end_image, ComfyTrackMaths()),
             options=options,
-            track_maths=ComfyTrackMaths(),
         )
         start = bound.start_frame
         if start is None:

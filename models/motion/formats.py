@@ -23,9 +23,10 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import torch
 
 from .path import EASINGS, INTERPOLATIONS, Keypoint, Path, TrajectoryError
-from .tracks import SUBJECTS, TrackSet, TrackSpec, build_trackset
+from .tracks import SUBJECTS, TrackGroup, TrackSet, TrackSpec, build_trackset
 
 STATE_VERSION = 1
 ATI_TICKS = 121
@@ -285,20 +286,41 @@ def specs_from_point_lists(
     return specs
 
 
-def specs_from_ati(text: str, width: int, height: int, num_frames: int) -> list[TrackSpec]:
-    """Tracks from ATI JSON, timed as WanTrackToVideo reads it (point j at 121-tick time j)."""
+def _ati_point_lists(text: str, width: int, height: int) -> list[np.ndarray]:
+    """ATI JSON's tracks, each at most 121 points (WanTrackToVideo would silently cut a longer one)."""
     tracks = parse_point_lists(text, width, height, "The ATI track JSON")
-    ticks = ati_times(num_frames)
-    frames, hide = [], []
     for i, points in enumerate(tracks):
         _require(
             len(points) <= ATI_TICKS,
             f"ATI track {i + 1} has {len(points)} points; WanTrackToVideo reads only the first {ATI_TICKS}. "
             f"Resample it to {ATI_TICKS} points (or import it as KJNodes coordinates, which spread any count over the clip).",
         )
-        frames.append(ticks[: len(points)])
-        hide.append(float(ticks[len(points)]) if len(points) < ATI_TICKS else None)
+    return tracks
+
+
+def specs_from_ati(text: str, width: int, height: int, num_frames: int) -> list[TrackSpec]:
+    """Tracks from ATI JSON, timed as WanTrackToVideo reads it (point j at 121-tick time j)."""
+    tracks = _ati_point_lists(text, width, height)
+    ticks = ati_times(num_frames)
+    frames = [ticks[: len(points)] for points in tracks]
+    hide = [float(ticks[len(points)]) if len(points) < ATI_TICKS else None for points in tracks]
     return specs_from_point_lists(tracks, frames, width, height, hide)
+
+
+def trackset_from_ati(text: str, width: int, height: int, num_frames: int) -> TrackSet:
+    """ATI JSON as a TrackSet at ATI's 121 ticks over the clip; a short track is hidden (at 0, 0) after its
+    end, exactly as WanTrackToVideo pads it."""
+    tracks = _ati_point_lists(text, width, height)
+    points = torch.zeros((ATI_TICKS, len(tracks), 2), dtype=torch.float64)
+    visible = torch.zeros((ATI_TICKS, len(tracks)), dtype=torch.bool)
+    for n, track in enumerate(tracks):
+        points[: len(track), n] = torch.from_numpy(track)
+        visible[: len(track), n] = True
+    groups = [
+        TrackGroup(f"track {n + 1}", "subject", TRACK_COLORS[n % len(TRACK_COLORS)], n, n + 1)
+        for n in range(len(tracks))
+    ]
+    return TrackSet(points, visible, width, height, groups, times=ati_times(num_frames), source="ati")
 
 
 def specs_from_kjnodes(text: str, width: int, height: int, num_frames: int) -> list[TrackSpec]:

@@ -69,13 +69,20 @@ class TrackGroup:
 
 @dataclass
 class TrackSet:
-    """Dense tracks: positions [T, N, 2] in pixels and visibility [T, N], grouped by drawn track."""
+    """Dense tracks: positions [T, N, 2] in pixels and visibility [T, N], grouped by drawn track.
+
+    Row t stands for clip frame `times[t]` (frame t when `times` is None: one row per frame). `source`
+    says what the tracks were made from: "tracks" (drawn, or ComfyUI TRACKS) or "ati" (ATI track JSON,
+    whose 121 points are spread over the clip), which decides the family Bind Shot picks in auto.
+    """
 
     points: torch.Tensor
     visible: torch.Tensor
     width: int
     height: int
     groups: list[TrackGroup] = field(default_factory=list)
+    times: np.ndarray | None = None
+    source: str = "tracks"
 
     @property
     def num_frames(self) -> int:
@@ -93,12 +100,48 @@ class TrackSet:
         """ComfyUI's TRACKS layout, as GenerateTracks outputs it and WanMoveTrackToVideo reads it."""
         return {"track_path": self.points.float().contiguous(), "track_visibility": self.visible.bool().contiguous()}
 
+    def row_times(self) -> np.ndarray:
+        return np.arange(self.num_frames, dtype=np.float64) if self.times is None else self.times
+
+    def at_times(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions [len, N, 2] float64, visibility [len, N]) at clip times; rows are linearly interpolated
+        and a point is visible where the row at or before the time says so. Exact rows are returned as they are."""
+        rows = self.row_times()
+        points, visible = self.points.double().numpy(), self.visible.bool().numpy()
+        if rows.shape == times.shape and np.array_equal(rows, times):
+            return points, visible
+        clipped = np.clip(times, rows[0], rows[-1])
+        moved = np.stack(
+            [
+                np.stack([np.interp(clipped, rows, points[:, n, axis]) for axis in range(2)], axis=-1)
+                for n in range(self.num_points)
+            ],
+            axis=1,
+        )
+        before = np.clip(np.searchsorted(rows, clipped, side="right") - 1, 0, len(rows) - 1)
+        return moved.reshape(len(times), self.num_points, 2), visible[before]
+
+    def at_frames(self, num_frames: int) -> TrackSet:
+        """One row per clip frame (self when it already has them)."""
+        if self.times is None:
+            return self
+        points, visible = self.at_times(np.arange(num_frames, dtype=np.float64))
+        return TrackSet(torch.from_numpy(points), torch.from_numpy(visible), self.width, self.height, self.groups)
+
+    def ati_samples(self, ticks: np.ndarray) -> np.ndarray:
+        """[N, len(ticks), 1, 3] float32 (x, y, visible) at ATI's ticks, the array WanTrackToVideo builds from JSON."""
+        points, visible = self.at_times(ticks)
+        samples = np.concatenate([points, visible[..., None].astype(np.float64)], axis=-1).astype(np.float32)
+        return np.ascontiguousarray(samples.transpose(1, 0, 2)[:, :, None, :])
+
     @classmethod
     def from_tracks_dict(cls, tracks: dict, width: int, height: int, name: str = "tracks") -> TrackSet:
-        """Wrap a TRACKS dict (e.g. from GenerateTracks) so it can be previewed or exported."""
-        path = tracks.get("track_path")
+        """Wrap a TRACKS dict (e.g. from GenerateTracks) so it can be previewed, exported or bound."""
+        path = tracks.get("track_path") if isinstance(tracks, dict) else None
         if not isinstance(path, torch.Tensor) or path.ndim != 3 or path.shape[-1] != 2:
             raise TrajectoryError("TRACKS must hold 'track_path' as a [frames, points, 2] tensor.")
+        if not torch.isfinite(path).all():
+            raise TrajectoryError("TRACKS 'track_path' holds NaN or infinite positions; rebuild the tracks.")
         visible = tracks.get("track_visibility")
         if visible is None:
             visible = torch.ones(path.shape[:2], dtype=torch.bool)

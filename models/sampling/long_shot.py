@@ -17,12 +17,11 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from ..shared.wan import require_wan_frame_count, round_up_frame_count, wrap_seed
 from .continuity import correct_color_drift, crossfade, lab_frame_means
 
-FRAME_STEP = 4  # Wan-family VAEs compress 4 frames into one latent frame: clip lengths are 4k + 1
 DEFAULT_OVERLAP = 9
 SEGMENT_SEED_STRIDE = 1_000_003  # a prime, so segment seeds of neighbouring candidates never coincide
-SEED_LIMIT = 2**64
 
 
 @dataclass(frozen=True)
@@ -39,15 +38,6 @@ SegmentRenderer = Callable[[Segment, "torch.Tensor | None"], torch.Tensor]
 """``render(segment, context_frames) -> frames [segment.frames, H, W, 3]``; context is None for the first."""
 
 
-def valid_clip_length(frames: int) -> bool:
-    return frames >= 1 and (frames - 1) % FRAME_STEP == 0
-
-
-def round_up_clip_length(frames: int) -> int:
-    """The shortest valid clip length (4k + 1) that holds ``frames``."""
-    return frames if valid_clip_length(frames) else frames + FRAME_STEP - (frames - 1) % FRAME_STEP
-
-
 def plan_segments(total_frames: int, native_frames: int, overlap: int = DEFAULT_OVERLAP) -> list[Segment]:
     """Segments covering ``total_frames``: native-length pieces sharing ``overlap`` frames with their predecessor.
 
@@ -56,10 +46,9 @@ def plan_segments(total_frames: int, native_frames: int, overlap: int = DEFAULT_
     """
     if total_frames < 1:
         raise ValueError(f"a shot needs at least 1 frame; got {total_frames}.")
-    if not valid_clip_length(native_frames):
-        raise ValueError(f"native_frames must be 4k + 1 (e.g. 81 for Wan); got {native_frames}.")
+    require_wan_frame_count(native_frames, "native_frames (81 for Wan 2.1)", ValueError)
     if total_frames <= native_frames:
-        return [Segment(0, 0, round_up_clip_length(total_frames), 0)]
+        return [Segment(0, 0, round_up_frame_count(total_frames), 0)]
     if not 1 <= overlap <= native_frames // 2:
         raise ValueError(
             f"overlap must be between 1 and {native_frames // 2} frames (half the native length "
@@ -69,14 +58,14 @@ def plan_segments(total_frames: int, native_frames: int, overlap: int = DEFAULT_
     covered = native_frames
     while covered < total_frames:
         start = covered - overlap
-        length = min(native_frames, round_up_clip_length(total_frames - start))
+        length = min(native_frames, round_up_frame_count(total_frames - start))
         segments.append(Segment(len(segments), start, length, overlap))
         covered = start + length
     return segments
 
 
 def segment_seed(seed: int, segment_index: int) -> int:
-    return (seed + segment_index * SEGMENT_SEED_STRIDE) % SEED_LIMIT
+    return wrap_seed(seed + segment_index * SEGMENT_SEED_STRIDE)
 
 
 def _check_segment_frames(segment: Segment, frames: torch.Tensor, previous: torch.Tensor | None) -> torch.Tensor:

@@ -23,12 +23,12 @@ from typing import Any, Protocol
 import torch
 import torch.nn.functional as F
 
+from ..shared.wan import wrap_seed
 from ..shots.shot import Shot
 from ..world.entities import Reference
 from .long_shot import DEFAULT_OVERLAP, Segment, render_long_shot, segment_seed
 from .scoring import ScoreReport
 
-SEED_LIMIT = 2**64
 BLEED_TOLERANCE = 0.03  # mean absolute difference (0..1) under which a frame is a copy of a reference view
 
 
@@ -87,7 +87,7 @@ class _Timer:
 def candidate_seeds(base_seed: int, candidates: int) -> list[int]:
     if candidates < 1:
         raise ValueError(f"candidates must be at least 1; got {candidates}.")
-    return [(base_seed + index) % SEED_LIMIT for index in range(candidates)]
+    return [wrap_seed(base_seed + index) for index in range(candidates)]
 
 
 def trim_latent(latent: torch.Tensor, trim_frames: int) -> torch.Tensor:
@@ -246,7 +246,7 @@ def render_shot_list(pipeline: ShotPipeline, shots: Sequence[Shot], seed: int, c
     results: list[ShotResult] = []
     for index, shot in enumerate(shots):
         start = results[-1].frames[-1:] if shot.continuity == "continue" else None
-        result = render_shot(pipeline, shot, (seed + shot.seed) % SEED_LIMIT, candidates, start)
+        result = render_shot(pipeline, shot, wrap_seed(seed + shot.seed), candidates, start)
         result.report["shot"] = index
         results.append(result)
     return results

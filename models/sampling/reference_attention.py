@@ -237,9 +237,7 @@ def entity_reference_latents(
     encoded by ``encode(reference) -> [V, C, 1, h, w]`` when given, else it is an error.
     """
     names = names or list(world.references)
-    missing = [name for name in names if name not in world.references]
-    if missing:
-        raise ValueError(f"entities {missing} are not in the world; it holds {sorted(world.references)}.")
+    world.require(names, "Reference attention")
     latents = []
     for name in names:
         reference = world.references[name]

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..shared.wan import frames_for_seconds, latent_frame_count, require_wan_frame_count, require_wan_size
+
 ROLES = ("subject", "location", "prop", "style")
 SHOT_SIZES = (
     "extreme wide",
@@ -60,7 +62,6 @@ DURATION_SECONDS = {"5 s": 5, "10 s": 10}
 FPS_CHOICES = (16, 24)
 CONTINUITY = ("cut", "continue")
 LENS_RANGE_MM = (14, 135)
-DIMENSION_MULTIPLE = 16
 
 ASPECTS = ("16:9", "9:16", "1:1", "21:9")
 RESOLUTION_PRESETS: dict[str, dict[str, tuple[int, int]]] = {
@@ -78,21 +79,6 @@ class ShotError(ValueError):
 def _check_choice(field_name: str, value: str, choices: tuple) -> None:
     if value not in choices:
         raise ShotError(f"Shot {field_name} {value!r} is not one of: {', '.join(map(str, choices))}.")
-
-
-def is_wan_frame_count(frames: int) -> bool:
-    """Wan's VAE packs 4 frames per latent after the first, so clips have 4k+1 frames."""
-    return frames >= 1 and (frames - 1) % 4 == 0
-
-
-def frames_for_seconds(seconds: float, fps: int) -> int:
-    """The 4k+1 frame count closest to a duration: 5 s at 16 fps is 81 frames, 10 s is 161."""
-    return 4 * round(seconds * fps / 4) + 1
-
-
-def nearest_wan_frame_counts(frames: int) -> tuple[int, int]:
-    below = max(1, frames - (frames - 1) % 4)
-    return below, below + 4
 
 
 def resolution_size(resolution: str, aspect: str) -> tuple[int, int]:
@@ -157,16 +143,9 @@ class Shot:
             raise ShotError(f"Shot lens_mm {self.lens_mm} is outside {low}–{high} mm.")
         if self.fps < 1:
             raise ShotError(f"Shot fps {self.fps} must be positive; Wan is trained at 16, 24 is the film rate.")
-        if self.duration == "frames" and not is_wan_frame_count(self.frames):
-            below, above = nearest_wan_frame_counts(self.frames)
-            raise ShotError(f"Shot frames {self.frames} is not 4k+1, which Wan needs; use {below} or {above}.")
-        width, height = self.size
-        for label, value in (("width", width), ("height", height)):
-            if value < DIMENSION_MULTIPLE or value % DIMENSION_MULTIPLE:
-                raise ShotError(
-                    f"Shot {label} {value} must be a positive multiple of {DIMENSION_MULTIPLE}; "
-                    f"presets: {preset_list()}."
-                )
+        if self.duration == "frames":
+            require_wan_frame_count(self.frames, "Shot frames", ShotError)
+        require_wan_size(*self.size, "Shot", preset_list(), ShotError)
         names = [entity.name for entity in self.entities]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -188,7 +167,7 @@ class Shot:
 
     @property
     def latent_frame_count(self) -> int:
-        return (self.frame_count - 1) // 4 + 1
+        return latent_frame_count(self.frame_count)
 
     def names_with_role(self, role: str) -> tuple[str, ...]:
         return tuple(entity.name for entity in self.entities if entity.role == role)

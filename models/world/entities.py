@@ -15,11 +15,8 @@ class DuplicateEntityError(ValueError):
     """Two references in one world share a name."""
 
 
-class MissingEntityError(KeyError):
-    """A name was asked of a world that does not hold it."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "missing entity"
+class MissingEntityError(LookupError, ValueError):
+    """Names were asked of a world that does not hold them; the message lists the entities it has."""
 
 
 @dataclass
@@ -108,10 +105,20 @@ class World:
 
     def get(self, name: str) -> Reference:
         """The named reference, or an error listing the names the world holds."""
-        if name not in self.references:
-            available = ", ".join(f"'{n}'" for n in self.references) or "none"
-            raise MissingEntityError(f"The world has no entity named '{name}'. Entities in this world: {available}.")
-        return self.references[name]
+        return self.require([name])[0]
+
+    def require(self, names: Iterable[str], where: str = "") -> list[Reference]:
+        """The named references in order; the one error for names the world lacks, prefixed by `where`."""
+        names = list(names)
+        missing = [name for name in names if name not in self.references]
+        if missing:
+            available = ", ".join(f"'{n}' ({r.kind})" for n, r in self.references.items()) or "none"
+            prefix = f"{where}: " if where else ""
+            raise MissingEntityError(
+                f"{prefix}the world has no entity named {', '.join(map(repr, missing))}. "
+                f"Entities in this world: {available}."
+            )
+        return [self.references[name] for name in names]
 
     def with_reference(self, reference: Reference, replace_existing: bool = False) -> World:
         """A copy with ``reference`` added at the end (or in place of a same-named one when allowed)."""

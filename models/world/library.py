@@ -27,7 +27,7 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from ..shared.files import write_bytes_atomically
+from ..shared.files import remove_temporaries, write_bytes_atomically
 from .entities import ENTITY_KINDS, DuplicateEntityError, Encoding, Reference, World
 
 FORMAT = "worldkit-world"
@@ -216,10 +216,9 @@ def commit_manifest(path: Path, manifest: dict) -> None:
 
 def remove_stale_files(folder: Path, keep: str) -> None:
     """Tensor files of earlier saves and leftovers of interrupted ones."""
+    remove_temporaries(folder)
     for path in folder.iterdir():
-        stale_tensor = TENSOR_FILE_PATTERN.match(path.name) and path.name != keep
-        leftover = path.name.startswith(".") and path.name.endswith(".tmp")
-        if stale_tensor or leftover:
+        if TENSOR_FILE_PATTERN.match(path.name) and path.name != keep:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 

@@ -21,10 +21,11 @@ from ...models.sampling.long_shot import plan_segments
 from ...models.sampling.multishot import ShotPipeline
 from ...models.sampling.reference_attention import ReferenceAttentionSession, entity_reference_latents
 from ...models.sampling.scoring import score_candidate
-from ...models.shots.binding import BindOptions, bind_shot, reference_latents
+from ...models.shots.binding import BindInputs, BindOptions, bind_shot, reference_latents
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
 from .attention_patch import apply_reference_attention
+from .progress import NodeProgress, check_interrupt
 
 SIZE_MULTIPLE = 16
 PREVIEW_FORMAT = "JPEG"
@@ -79,13 +80,12 @@ def decode_frames(vae: Any, latent: torch.Tensor) -> torch.Tensor:
     return images[..., :3].cpu()
 
 
-def step_callback(progress: comfy.utils.ProgressBar, previewer: Any = None) -> Callable:
+def step_callback(progress: NodeProgress, previewer: Any = None) -> Callable:
     """Sampler callback: a cancel check and one progress tick per step, with a latent preview as KSampler shows."""
 
     def callback(step, denoised, x, total_steps):
-        comfy.model_management.throw_exception_if_processing_interrupted()
-        preview = previewer.decode_latent_to_preview_image(PREVIEW_FORMAT, denoised) if previewer else None
-        progress.update_absolute(progress.current + 1, None, preview)
+        check_interrupt()
+        progress(1, previewer.decode_latent_to_preview_image(PREVIEW_FORMAT, denoised) if previewer else None)
 
     return callback
 
@@ -128,7 +128,7 @@ def make_pipeline(
     reference_strength: float,
     native_frames: int,
     overlap: int,
-    progress: comfy.utils.ProgressBar,
+    progress: NodeProgress,
 ) -> ShotPipeline:
     """The engine's pipeline over ComfyUI: bind_shot, KSampler sampling (with reference attention), VAE decode."""
     previewer = latent_preview.get_previewer(models.model.load_device, models.model.model.latent_format)
@@ -164,8 +164,7 @@ def make_pipeline(
             models.vae,
             models.clip,
             family=models.family,
-            clip_vision=models.clip_vision,
-            start_image=context,
+            inputs=BindInputs(clip_vision=models.clip_vision, start_image=context),
             options=BindOptions(length=frames),
         )
         compiled[id(shot)] = {
@@ -195,7 +194,7 @@ def make_pipeline(
         decode=lambda latent: decode_frames(models.vae, latent),
         references=references,
         score=lambda frames, refs: score_candidate(frames, refs, models.clip_vision),
-        check_interrupt=comfy.model_management.throw_exception_if_processing_interrupted,
+        check_interrupt=check_interrupt,
         notes=notes,
         native_frames=native_frames,
         overlap=overlap,

@@ -7,20 +7,16 @@ every tensor traceable to the image it came from.
 import json
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from worldkit.models.shots.binding import (
-    BindingError,
-    BindOptions,
-    bind_shot,
-    shot_references,
-    tracks_as_dict,
-    tracks_as_json,
-)
+from worldkit.models.motion.formats import ati_times, trackset_from_ati
+from worldkit.models.motion.tracks import TrackSet
+from worldkit.models.shots.binding import BindingError, BindInputs, BindOptions, bind_shot, shot_references
 from worldkit.models.shots.shot import Shot, ShotEntity
-from worldkit.models.world.entities import Reference, World
+from worldkit.models.world.entities import MissingEntityError, Reference, World
 from worldkit.models.world.preprocess import fit_frames
 
 W, H = 64, 48
@@ -68,8 +64,8 @@ class RecordingTrackMaths:
     def __init__(self):
         self.calls = []
 
-    def ati(self, tracks_json, start_latent, width, height, length, temperature, topk):
-        self.calls.append(("ati", tracks_json, start_latent.clone(), width, height, length, temperature, topk))
+    def ati(self, points, start_latent, width, height, length, temperature, topk):
+        self.calls.append(("ati", points, start_latent.clone(), width, height, length, temperature, topk))
         return torch.full_like(start_latent[:, :4], 0.25), start_latent + 1.0
 
     def wan_move(self, tracks, start_latent, width, height, length, strength):
@@ -125,6 +121,7 @@ def encoded_video(frames):
 
 
 def bind(family="auto", kind="vace", shot=SHOT, **kwargs):
+    inputs = BindInputs(**{name: kwargs.pop(name) for name in list(kwargs) if name in BindInputs.__annotations__})
     return bind_shot(
         shot,
         kwargs.pop("world", make_world()),
@@ -132,6 +129,7 @@ def bind(family="auto", kind="vace", shot=SHOT, **kwargs):
         kwargs.pop("vae", FakeVAE()),
         FakeCLIP(),
         family=family,
+        inputs=inputs,
         **kwargs,
     )
 
@@ -271,12 +269,16 @@ def test_flf_end_frame_and_combined_clip_vision():
 
 def test_ati_passes_scaled_start_latent_to_track_maths():
     maths = RecordingTrackMaths()
-    tracks = json.dumps([[{"x": 10, "y": 10}, {"x": 20, "y": 12}]])
+    tracks = trackset_from_ati(json.dumps([[{"x": 10, "y": 10}, {"x": 20, "y": 12}]]), W, H, FRAMES)
     start = torch.full((1, H, W, 3), 0.4)
     bound = bind(kind="i2v", tracks=tracks, start_image=start, track_maths=maths)
     assert bound.family == "ati"
-    kind, passed_json, start_latent, width, height, length, temperature, topk = maths.calls[0]
-    assert (kind, passed_json, width, height, length, temperature, topk) == ("ati", tracks, W, H, FRAMES, 220.0, 2)
+    kind, points, start_latent, width, height, length, temperature, topk = maths.calls[0]
+    assert (kind, width, height, length, temperature, topk) == ("ati", W, H, FRAMES, 220.0, 2)
+    # What WanTrackToVideo's pad_pts makes of the JSON: 121 rows of (x, y, visible), a short track padded hidden.
+    expected = np.zeros((1, 121, 1, 3), np.float32)
+    expected[0, :2, 0] = [[10, 10, 1], [20, 12, 1]]
+    assert points.dtype == np.float32 and np.array_equal(points, expected)
     video = torch.ones(FRAMES, H, W, 3) * 0.5
     video[:1] = start
     assert torch.allclose(start_latent, (FakeVAE().encode(video) - 1) * 2)
@@ -288,8 +290,11 @@ def test_ati_passes_scaled_start_latent_to_track_maths():
 def test_wan_move_patches_positive_only_from_tracks_dict():
     maths = RecordingTrackMaths()
     tracks = {"track_path": torch.rand(FRAMES, 2, 2) * 40, "track_visibility": torch.ones(FRAMES, 2, dtype=torch.bool)}
-    bound = bind(kind="i2v", tracks=tracks, track_maths=maths, options=BindOptions(track_strength=0.5))
-    assert bound.family == "wan_move" and maths.calls[0][1] is tracks
+    track_set = TrackSet.from_tracks_dict(tracks, W, H)
+    bound = bind(kind="i2v", tracks=track_set, track_maths=maths, options=BindOptions(track_strength=0.5))
+    assert bound.family == "wan_move"
+    assert torch.equal(maths.calls[0][1]["track_path"], tracks["track_path"])
+    assert torch.equal(maths.calls[0][1]["track_visibility"], tracks["track_visibility"])
     positive, negative = bound.positive[0][1]["concat_latent_image"], bound.negative[0][1]["concat_latent_image"]
     assert torch.allclose(positive, negative + 0.5)
 
@@ -299,21 +304,26 @@ def test_track_families_need_tracks():
         bind("ati", kind="i2v", track_maths=RecordingTrackMaths())
 
 
-def test_tracks_conversions():
+def test_one_track_object_serves_both_time_bases():
     path = torch.stack([torch.linspace(0, 40, FRAMES), torch.full((FRAMES,), 5.0)], dim=-1)[:, None]
-    as_json = json.loads(tracks_as_json({"track_path": path}, W, H, FRAMES))
-    assert len(as_json) == 1 and len(as_json[0]) == 121
-    assert as_json[0][0] == {"x": 0.0, "y": 5.0} and as_json[0][-1] == {"x": 40.0, "y": 5.0}
-    assert as_json[0][60]["x"] == pytest.approx(20.0)
-    back = tracks_as_dict(json.dumps(as_json), W, H)
-    assert back["track_path"].shape == (121, 1, 2) and back["track_visibility"].all()
+    per_frame = TrackSet.from_tracks_dict({"track_path": path}, W, H)
+    at_ticks = per_frame.ati_samples(ati_times(FRAMES))
+    assert at_ticks.shape == (1, 121, 1, 3) and (at_ticks[..., 2] == 1).all()
+    assert tuple(at_ticks[0, 0, 0, :2]) == (0.0, 5.0) and tuple(at_ticks[0, -1, 0, :2]) == (40.0, 5.0)
+    assert at_ticks[0, 60, 0, 0] == pytest.approx(20.0)
+    from_ati = trackset_from_ati(json.dumps([[{"x": 0, "y": 5}, {"x": 40, "y": 5}]]), W, H, FRAMES)
+    frames = from_ati.at_frames(FRAMES)
+    assert frames.num_frames == FRAMES and frames.times is None
+    assert frames.visible[0, 0] and not frames.visible[-1, 0]  # hidden after the short track ends
     with pytest.raises(ValueError, match="not valid JSON"):
-        tracks_as_json("[{x: 1}", W, H, FRAMES)
+        trackset_from_ati("[{x: 1}", W, H, FRAMES)
 
 
 def test_missing_entity_lists_the_world():
     shot = SHOT.replace(entities=(ShotEntity("fox"),))
-    with pytest.raises(BindingError, match=r"'fox'.*The world has: skunk \(character\), owl \(character\)"):
+    with pytest.raises(
+        MissingEntityError, match=r"'fox'.*Entities in this world: 'skunk' \(character\), 'owl' \(character\)"
+    ):
         bind(shot=shot)
 
 

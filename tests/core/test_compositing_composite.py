@@ -17,6 +17,7 @@ from worldkit.models.compositing.light_wrap import light_wrap
 from worldkit.models.compositing.motion_blur import motion_blur, velocities
 from worldkit.models.compositing.shadow import contact_shadow
 from worldkit.models.compositing.track_attach import path_from_tracks, track_plate_point
+from worldkit.models.shared.files import is_temporary, temporary_name
 
 
 def srgb_decode(value: float) -> float:
@@ -212,9 +213,12 @@ def test_rgba_png_and_video_keep_the_alpha(tmp_path):
     pixels = np.asarray(Image.open(tmp_path / "frame.png"))
     assert pixels.shape == (HEIGHT, WIDTH, 4)
     assert np.abs(pixels[..., 3] / 255.0 - alpha[0].numpy()).max() <= 0.5 / 255 + 1e-6
-    assert not list(tmp_path.glob(".tmp_*"))
+    assert not [path for path in tmp_path.iterdir() if is_temporary(path)]
     write_video(tmp_path / "clip.mov", image, alpha, 24.0, "mov (PNG codec, lossless)")
     with av.open(str(tmp_path / "clip.mov")) as container:
         decoded = [frame.to_ndarray(format="rgba") for frame in container.decode(video=0)]
     assert len(decoded) == 3
     assert np.abs(decoded[2][..., 3] / 255.0 - alpha[2].numpy()).max() <= 0.5 / 255 + 1e-6
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.mov", "frame.png"]
+    temporary_name(tmp_path / "frame.png").write_bytes(b"")  # a leftover is seen by the same check
+    assert [path for path in tmp_path.iterdir() if is_temporary(path)]

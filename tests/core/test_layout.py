@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import tomllib
@@ -77,3 +78,28 @@ def test_pyproject_declares_the_registry_metadata():
     declared = [dep.split(">")[0].split("=")[0].strip() for dep in project["project"]["dependencies"]]
     assert sorted(requirements) == sorted(declared)
     assert "torch" not in requirements
+
+
+IMPORT_TO_DISTRIBUTION = {"cv2": "opencv-python-headless", "PIL": "Pillow"}
+PROVIDED_BY_COMFYUI = {"torch"}
+
+
+def declared_requirements() -> set[str]:
+    lines = (PACK_DIR / "requirements.txt").read_text().splitlines()
+    return {line.split(">")[0].split("=")[0].strip().lower() for line in lines if line.strip() and line[0] != "#"}
+
+
+def third_party_imports(folders: tuple[str, ...]) -> set[str]:
+    stdlib = set(sys.stdlib_module_names)
+    names = set()
+    for folder in folders:
+        for path in (PACK_DIR / folder).rglob("*.py"):
+            names |= {name for name in imported_top_level_names(path) if name not in stdlib and name != "__future__"}
+    return names - FORBIDDEN_IN_ENGINE - {"worldkit"}
+
+
+def test_every_library_the_engine_and_runner_import_is_declared():
+    needed = {IMPORT_TO_DISTRIBUTION.get(name, name).lower() for name in third_party_imports(("models", "headless"))}
+    missing = needed - PROVIDED_BY_COMFYUI - declared_requirements()
+    assert not missing, f"imported but not in requirements.txt: {sorted(missing)}"
+    assert "scipy" in needed and "av" in needed  # the check sees real imports

@@ -11,9 +11,9 @@ from worldkit.models.sampling.long_shot import (
     Segment,
     plan_segments,
     render_long_shot,
-    round_up_clip_length,
     segment_seed,
 )
+from worldkit.models.shared.wan import round_up_frame_count
 
 SIZE = 32
 
@@ -58,11 +58,11 @@ def test_plan_covers_every_frame_with_valid_clip_lengths():
 
 
 def test_bad_plans_are_refused():
-    with pytest.raises(ValueError, match="4k \\+ 1"):
+    with pytest.raises(ValueError, match=r"4k\+1"):
         plan_segments(161, 80)
     with pytest.raises(ValueError, match="overlap"):
         plan_segments(161, 81, 60)
-    assert round_up_clip_length(10) == 13
+    assert round_up_frame_count(10) == 13
 
 
 def test_segment_seeds_do_not_collide_across_candidates():

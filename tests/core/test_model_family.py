@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from worldkit.models.shots.families import FamilyError, resolve_family, weight_kind
+from worldkit.models.shots.binding import FamilyError, resolve_family, weight_kind
 
 
 def patcher(in_dim=16, vace=False, img_emb=False, emb_pos=False, **parts):
@@ -37,7 +37,7 @@ def test_weight_kinds(model, kind):
         (patcher(vace=True), None, "vace"),
         (patcher(), None, "t2v"),
         (patcher(in_dim=36, img_emb=True), None, "i2v"),
-        (patcher(in_dim=36, img_emb=True), "json", "ati"),
+        (patcher(in_dim=36, img_emb=True), "ati", "ati"),
         (patcher(in_dim=36, img_emb=True), "tracks", "wan_move"),
         (patcher(in_dim=36, img_emb=True, emb_pos=True), None, "flf"),
     ],

@@ -2,12 +2,12 @@
 
 import pytest
 
+from worldkit.models.shared.wan import frames_for_seconds
 from worldkit.models.shots.shot import (
     RESOLUTION_PRESETS,
     Shot,
     ShotEntity,
     ShotError,
-    frames_for_seconds,
     parse_entities,
     resolution_size,
     split_names,

@@ -318,7 +318,7 @@ def test_world_names_are_unique_and_errors_name_both_inputs():
         world.with_reference(reference("skunk", "character", 5))
     replaced = world.with_reference(reference("skunk", "object", 5), replace_existing=True)
     assert replaced.get("skunk").kind == "object" and world.get("skunk").kind == "character"
-    with pytest.raises(MissingEntityError, match="'skunk', 'night forest', 'lantern'"):
+    with pytest.raises(MissingEntityError, match="'skunk' \\(character\\), 'night forest' \\(location\\), 'lantern'"):
         world.get("owl")
 
 

@@ -450,7 +450,7 @@ def test_errors_name_what_would_work(comfy, tiny_models):
     save(graph, "errors_missing", latent=out(missing, 2))
     result = comfy.run(graph.prompt(), expect_error=True)
     assert "'fox'" in result.error["exception_message"]
-    assert "The world has: skunk (character)" in result.error["exception_message"]
+    assert "Entities in this world: 'skunk' (character)" in result.error["exception_message"]
 
     graph = Graph()
     model, clip, vae = load_wan(graph, tiny_models, "wan_t2v")
@@ -468,7 +468,10 @@ def test_errors_name_what_would_work(comfy, tiny_models):
     save(graph, "errors_shot", text=out(checked, 1))
     result = comfy.run(graph.prompt(), expect_error=True)
     assert result.error["node_type"] == "WorldKitShot"
-    assert "'fox' not in the connected world. Entities: skunk (character)" in result.error["exception_message"]
+    assert (
+        "Shot entities: the world has no entity named 'fox'. Entities in this world: 'skunk' (character)"
+        in result.error["exception_message"]
+    )
 
 
 def test_shot_list_coverage_and_pick(comfy, tiny_models):
@@ -525,7 +528,7 @@ def test_engine_maths_equal_comfyui_helpers(comfyui_path_on_sys_path):
     import comfy.utils
     import node_helpers
 
-    from worldkit.models.shots.binding import cover_frames, set_values
+    from worldkit.models.shots.binding.context import cover_frames, set_values
 
     generator = torch.Generator().manual_seed(0)
     for source, target in (((56, 80), (64, 64)), ((96, 48), (64, 32)), ((64, 64), (64, 64)), ((33, 97), (48, 112))):

@@ -188,8 +188,8 @@ def test_preview_and_subject_mask_follow_the_skunk(comfy, skunk_path, start_fram
     graph = Graph()
     image = graph.node("LoadImage", image=start_frame)
     node = trajectory_node(graph, skunk_path, image)
-    preview = graph.node("PreviewImage", images=out(node, 3))
-    mask = graph.node("PreviewImage", images=out(graph.node("MaskToImage", mask=out(node, 4))))
+    preview = graph.node("PreviewImage", images=out(node, 2))
+    mask = graph.node("PreviewImage", images=out(graph.node("MaskToImage", mask=out(node, 3))))
     result = comfy.run(graph.prompt())
     frames = preview_images(comfy, result, preview)
     masks = preview_images(comfy, result, mask)
@@ -265,7 +265,7 @@ def test_kjnodes_coordinates_import_into_an_editable_trajectory(comfy):
         "WorldKitImportTracks", track_text=coordinates, format="kjnodes", width=SIZE, height=SIZE, num_frames=FRAMES
     )
     node = trajectory_node(graph, out(imported, 0))
-    shown = graph.node("PreviewAny", source=out(node, 5))
+    shown = graph.node("PreviewAny", source=out(node, 4))
     result = comfy.run(graph.prompt())
     again = json.loads(result.outputs[shown]["text"][0])
     assert [(p["x"], p["y"]) for p in again[0]] == [(8.0 + 6 * i, 32.0) for i in range(FRAMES)]

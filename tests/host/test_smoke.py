@@ -20,9 +20,9 @@ def worldkit_nodes(object_info: dict) -> dict[str, dict]:
 
 
 def declared_node_ids() -> set[str]:
-    """Node ids the pack's source declares, read from nodes/*.py without importing ComfyUI here."""
+    """Node ids the pack's source declares, read from nodes/ without importing ComfyUI here."""
     return {
-        match for path in NODES_DIR.glob("*.py") for match in re.findall(r'node_id="(WorldKit\w+)"', path.read_text())
+        match for path in NODES_DIR.rglob("*.py") for match in re.findall(r'node_id="(WorldKit\w+)"', path.read_text())
     }
 
 

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 from ...headless.convert import ConversionError, api_path_for, dumps, ui_to_api
-from ...headless.files import write_text_atomic
 from ...headless.server import LocalServer, ServerStartError, fetch_object_info, find_comfyui
+from ...models.shared.files import write_text_atomically
 from .films import FILMS
 from .graph import GraphError, UIGraph
 
@@ -39,14 +39,16 @@ def write_workflows(object_info: dict, names: list[str], out_dir: Path = WORKFLO
             failures.append(f"{name}: {error}")
             continue
         ui_path = out_dir / f"{name}.json"
-        write_text_atomic(ui_path, dumps(ui))
-        write_text_atomic(api_path_for(ui_path), dumps(api))
+        write_text_atomically(ui_path, dumps(ui))
+        write_text_atomically(api_path_for(ui_path), dumps(api))
         print(f"wrote {ui_path} and {api_path_for(ui_path)}")
     return failures
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m authoring.build", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m worldkit.tools.authoring.build", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--server", help="URL of a running ComfyUI with WorldKit loaded")
     parser.add_argument("--comfyui", help="ComfyUI folder to start for the build (default: $COMFYUI_PATH)")
     parser.add_argument("--comfy-args", default="--cpu", help="arguments for the started ComfyUI (default: --cpu)")

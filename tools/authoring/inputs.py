@@ -15,7 +15,7 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from ...headless.files import write_bytes_atomic
+from ...models.shared.files import write_bytes_atomically
 
 SIZE = (640, 360)
 INPUTS_DIR = Path(__file__).resolve().parents[2] / "workflows" / "inputs"
@@ -334,7 +334,7 @@ def input_files() -> dict[str, bytes]:
 def main(out_dir: Path = INPUTS_DIR) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, data in input_files().items():
-        write_bytes_atomic(out_dir / name, data)
+        write_bytes_atomically(out_dir / name, data)
         print(f"{name}: {len(data) // 1024} KB")
 
 

@@ -1,4 +1,6 @@
-"""Which Wan family a loaded model belongs to, read from its weights (duck-typed ComfyUI ModelPatcher).
+"""The Wan families a shot can be bound for, and which one a loaded model belongs to, read from its weights.
+
+Adding a family is one binder module beside this one and one entry in FAMILIES.
 
 The weights tell VACE (vace_patch_embedding), first-last-frame (img_emb.emb_pos), image-to-video
 (img_emb or a 36-channel patch embedding) and text-to-video apart. Phantom (a text-to-video
@@ -8,17 +10,38 @@ they are chosen by the user or, in "auto", from whether tracks are connected.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-FAMILIES = ("auto", "vace", "phantom", "i2v", "flf", "ati", "wan_move", "t2v")
+from . import image_to_video, phantom, t2v, vace
+from .context import BindContext, FamilyBinding
+
+
+@dataclass(frozen=True)
+class Family:
+    """How one family binds, where it can put a location, which weights run it, and which tracks pick it."""
+
+    bind: Callable[[BindContext, list, list], FamilyBinding]
+    location_modes: tuple[str, ...]  # the first is what "auto" picks
+    weights: tuple[str, ...]  # the weight kinds that can run it (WEIGHT_KINDS)
+    picked_by_tracks: str | None = None  # in "auto", the track source ("ati" JSON or "tracks") that selects it
+
+
 WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf")
-# Families each kind of weights can run.
-COMPATIBLE = {
-    "vace": ("vace",),
-    "t2v": ("t2v", "phantom"),
-    "i2v": ("i2v", "flf", "ati", "wan_move"),
-    "flf": ("flf", "i2v", "ati", "wan_move"),
+IMAGE_WEIGHTS = ("i2v", "flf")
+FAMILIES: dict[str, Family] = {
+    "vace": Family(vace.bind, vace.LOCATION_MODES, ("vace",)),
+    "phantom": Family(phantom.bind, phantom.LOCATION_MODES, ("t2v",)),
+    "i2v": Family(image_to_video.bind_i2v, image_to_video.LOCATION_MODES, IMAGE_WEIGHTS),
+    "flf": Family(image_to_video.bind_flf, image_to_video.LOCATION_MODES, IMAGE_WEIGHTS),
+    "ati": Family(image_to_video.bind_ati, image_to_video.LOCATION_MODES, IMAGE_WEIGHTS, "ati"),
+    "wan_move": Family(image_to_video.bind_wan_move, image_to_video.LOCATION_MODES, IMAGE_WEIGHTS, "tracks"),
+    "t2v": Family(t2v.bind, t2v.LOCATION_MODES, ("t2v",)),
 }
+FAMILY_CHOICES = ("auto", *FAMILIES)
+# Shots in a shot list carry no tracks, so the sampler offers the families that need none.
+TRACKLESS_FAMILY_CHOICES = ("auto", *(name for name, family in FAMILIES.items() if family.picked_by_tracks is None))
 IMAGE_TO_VIDEO_IN_CHANNELS = 36
 TEXT_TO_VIDEO_IN_CHANNELS = 16
 UNSUPPORTED_PARTS = {
@@ -71,22 +94,22 @@ def weight_kind(model: Any) -> str:
     )
 
 
-def resolve_family(model: Any, requested: str = "auto", track_format: str | None = None) -> str:
+def resolve_family(model: Any, requested: str = "auto", track_source: str | None = None) -> str:
     """The family to bind for: `requested`, checked against the weights, or picked by "auto".
 
-    `track_format` is "json" (ATI track JSON), "tracks" (a TRACKS dict) or None. In "auto",
-    image-to-video weights with ATI JSON bind as ATI, with TRACKS as Wan-Move, without as I2V.
+    `track_source` is "ati" (ATI track JSON), "tracks" (TRACKS) or None. In "auto", image-to-video
+    weights with ATI JSON bind as ATI, with TRACKS as Wan-Move, without as I2V.
     """
-    if requested not in FAMILIES:
-        raise FamilyError(f"Unknown family {requested!r}; choose one of {', '.join(FAMILIES)}.")
+    if requested not in FAMILY_CHOICES:
+        raise FamilyError(f"Unknown family {requested!r}; choose one of {', '.join(FAMILY_CHOICES)}.")
     kind = weight_kind(model)
+    runnable = sorted((name for name, family in FAMILIES.items() if kind in family.weights), key=lambda n: n != kind)
     if requested == "auto":
-        if kind in ("i2v", "flf") and track_format is not None:
-            return "ati" if track_format == "json" else "wan_move"
-        return kind
-    if requested not in COMPATIBLE[kind]:
+        by_tracks = [name for name in runnable if track_source and FAMILIES[name].picked_by_tracks == track_source]
+        return by_tracks[0] if by_tracks else kind
+    if requested not in runnable:
         raise FamilyError(
             f"Family {requested!r} cannot run on the loaded weights, which are Wan {kind}; "
-            f"choose one of: auto, {', '.join(COMPATIBLE[kind])}."
+            f"choose one of: auto, {', '.join(runnable)}."
         )
     return requested

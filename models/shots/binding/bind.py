@@ -1,0 +1,137 @@
+"""`bind_shot`: check a shot against its world and the loaded model, pick the family, and run its binder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ...shared.wan import LATENT_CHANNELS, require_wan_frame_count, require_wan_size
+from ...world.entities import Reference, World
+from ..prompt import compile_prompt, negative_prompt, world_descriptions
+from ..shot import Shot, preset_list
+from .context import BindContext, BindingError, BindInputs, BindOptions, Conditioning, encode_text
+from .families import FAMILIES, resolve_family
+
+LOCATION_MODES = ("auto", "first frame", "reference", "text only")
+
+
+@dataclass
+class BoundShot:
+    """What a sampler needs for one shot: conditioning, latent, and how to trim and decode the result.
+
+    `trim_latent_frames` leading latent frames are references to cut after sampling (as
+    TrimVideoLatent does); what remains decodes to `frame_count` frames at width x height.
+    """
+
+    positive: Conditioning
+    negative: Conditioning
+    latent: dict[str, torch.Tensor]
+    trim_latent_frames: int
+    family: str
+    width: int
+    height: int
+    frame_count: int
+    fps: int
+    prompt: str
+    negative_prompt: str
+    reference_names: tuple[str, ...] = ()
+    start_frame: torch.Tensor | None = None
+    negative_text: Conditioning | None = None
+    location_as: str = "text only"
+
+
+def check_entities(shot: Shot, world: World) -> None:
+    """Every entity the shot names is in the world and has image views with finite pixels."""
+    for reference in world.require(
+        [entity.name for entity in shot.entities], f"Shot {shot.name or shot.prompt[:40]!r}"
+    ):
+        views = reference.views
+        if views.ndim != 4 or views.shape[0] == 0 or views.shape[-1] < 3:
+            raise BindingError(
+                f"Entity {reference.name!r} has views of shape {tuple(views.shape)}; expected "
+                "[views, height, width, 3] images. Rebuild the reference from an IMAGE."
+            )
+        if not torch.isfinite(views).all():
+            raise BindingError(f"Entity {reference.name!r} has NaN or infinite pixels; rebuild the reference.")
+
+
+def check_resolution(vae: Any, width: int, height: int, length: int) -> None:
+    require_wan_size(width, height, "The shot's frame", preset_list(), BindingError)
+    channels = getattr(vae, "latent_channels", LATENT_CHANNELS)
+    if channels != LATENT_CHANNELS:
+        raise BindingError(
+            f"The VAE makes {channels}-channel latents; Wan 2.1-family models (VACE, Phantom, "
+            "I2V, FLF, ATI, Wan-Move, T2V) need the 16-channel Wan 2.1 VAE (wan_2.1_vae.safetensors)."
+        )
+    require_wan_frame_count(length, "The shot's frame count", BindingError)
+
+
+def resolve_location_mode(family: str, requested: str, shot: Shot) -> str:
+    if requested not in LOCATION_MODES:
+        raise BindingError(f"location_as {requested!r} is not one of {', '.join(LOCATION_MODES)}.")
+    allowed = FAMILIES[family].location_modes
+    mode = allowed[0] if requested == "auto" else requested
+    if mode not in allowed and shot.names_with_role("location"):
+        raise BindingError(
+            f"A {family} model cannot take the location {shot.names_with_role('location')[0]!r} as a "
+            f"{mode}; it can take it as: {', '.join(allowed)}."
+        )
+    return mode
+
+
+def shot_references(shot: Shot, world: World) -> list[Reference]:
+    """The references a shot shows (subjects, props, locations), for scoring what was rendered."""
+    return [world.references[e.name] for e in shot.entities if e.role in ("subject", "prop", "location")]
+
+
+def bind_shot(
+    shot: Shot,
+    world: World,
+    model: Any,
+    vae: Any,
+    clip: Any,
+    *,
+    family: str = "auto",
+    inputs: BindInputs | None = None,
+    options: BindOptions | None = None,
+) -> BoundShot:
+    """Compile `shot` against `world` into conditioning and a latent for the loaded model.
+
+    With one reference the result equals ComfyUI's own node for the family (WanVaceToVideo,
+    WanPhantomSubjectToVideo, WanImageToVideo, WanFirstLastFrameToVideo, WanTrackToVideo,
+    WanMoveTrackToVideo); beyond that every entity of the shot is bound. ComfyUI objects are
+    duck-typed: CLIP (tokenize, encode_from_tokens_scheduled), VAE (encode), CLIP vision
+    (encode_image), the model (its weights and latent_format).
+    """
+    options, inputs = options or BindOptions(), inputs or BindInputs()
+    width, height = shot.size
+    length = options.length or shot.frame_count
+    check_resolution(vae, width, height, length)
+    check_entities(shot, world)
+    if options.views_per_entity < 1:
+        raise BindingError(f"views_per_entity is {options.views_per_entity}; use 1 or more.")
+    chosen = resolve_family(model, family, None if inputs.tracks is None else inputs.tracks.source)
+    location_as = resolve_location_mode(chosen, options.location_as, shot)
+    ctx = BindContext(shot, world, model, vae, width, height, length, options, location_as, inputs)
+
+    prompt, negative_text = compile_prompt(shot, world_descriptions(world)), negative_prompt(shot)
+    bound = FAMILIES[chosen].bind(ctx, encode_text(clip, prompt), encode_text(clip, negative_text))
+    return BoundShot(
+        positive=bound.positive,
+        negative=bound.negative,
+        latent=bound.latent,
+        trim_latent_frames=bound.trim,
+        family=chosen,
+        width=width,
+        height=height,
+        frame_count=length,
+        fps=shot.fps,
+        prompt=prompt,
+        negative_prompt=negative_text,
+        reference_names=bound.reference_names,
+        start_frame=bound.first,
+        negative_text=bound.negative_text,
+        location_as=location_as,
+    )

@@ -1,0 +1,169 @@
+"""WorldKit/GVFX: Matching the element to the plate: colour, light wrap, grain and defocus."""
+
+from __future__ import annotations
+
+from comfy_api.latest import io
+
+from ...models.compositing.color_match import METHODS, match_colors, region_around
+from ...models.compositing.defocus import SHAPES, defocus, estimate_defocus
+from ...models.compositing.grain import match_grain
+from ...models.compositing.light_wrap import light_wrap
+from .. import categories
+from ..inputs import seed_input
+from ..runtime.progress import NodeProgress
+
+
+class WorldKitColorMatch(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitColorMatch",
+            display_name="Color Match",
+            category=categories.GVFX,
+            description="Matches the element's colour to the plate: Reinhard LAB mean/std, histogram, or MKL. Statistics come "
+            "from the whole clip (stable in time), from the element's matte, and from the plate region around where it lands.",
+            inputs=[
+                io.Image.Input("element"),
+                io.Image.Input("plate"),
+                io.Combo.Input("method", options=list(METHODS), default="reinhard_lab"),
+                io.Float.Input("strength", default=1.0, min=0.0, max=1.0, step=0.05),
+                io.Mask.Input("element_mask", optional=True, tooltip="Measure the element only where this is solid."),
+                io.Mask.Input("plate_region", optional=True, tooltip="Measure the plate only inside this region."),
+                io.Int.Input(
+                    "around_element",
+                    default=0,
+                    min=0,
+                    max=1024,
+                    optional=True,
+                    tooltip="Pixels; with element_mask and no plate_region, measure the plate within this distance "
+                    "of where the element lands (element and plate the same size). 0 uses the whole plate.",
+                ),
+            ],
+            outputs=[io.Image.Output(display_name="image")],
+        )
+
+    @classmethod
+    def execute(
+        cls, element, plate, method, strength, element_mask=None, plate_region=None, around_element=0
+    ) -> io.NodeOutput:
+        if plate_region is None and element_mask is not None and around_element > 0:
+            plate_region = region_around(element_mask, around_element)
+        out = match_colors(
+            element, plate, method, strength, element_mask, plate_region, progress=NodeProgress(element.shape[0])
+        )
+        return io.NodeOutput(out)
+
+
+class WorldKitLightWrap(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitLightWrap",
+            display_name="Light Wrap",
+            category=categories.GVFX,
+            description="Lets the plate's light bleed over the element's edges so it sits in the shot's light. "
+            "Element, matte and plate share one frame size (place the element first with Track Attach).",
+            inputs=[
+                io.Image.Input("element"),
+                io.Mask.Input("matte"),
+                io.Image.Input("plate"),
+                io.Float.Input(
+                    "radius",
+                    default=24.0,
+                    min=1.0,
+                    max=256.0,
+                    step=1.0,
+                    tooltip="How far the light reaches in (pixels).",
+                ),
+                io.Float.Input("strength", default=0.6, min=0.0, max=2.0, step=0.05),
+            ],
+            outputs=[io.Image.Output(display_name="image")],
+        )
+
+    @classmethod
+    def execute(cls, element, matte, plate, radius, strength) -> io.NodeOutput:
+        return io.NodeOutput(
+            light_wrap(element, matte, plate, radius, strength, progress=NodeProgress(element.shape[0]))
+        )
+
+
+class WorldKitGrainMatch(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitGrainMatch",
+            display_name="Grain Match",
+            category=categories.GVFX,
+            description="Measures the plate's grain per channel in a fine and a coarse band and adds what the element lacks.",
+            inputs=[
+                io.Image.Input("element"),
+                io.Image.Input("plate"),
+                io.Float.Input("strength", default=1.0, min=0.0, max=2.0, step=0.05),
+                seed_input("Seed of the added grain pattern.", control_after_generate=False),
+                io.Mask.Input(
+                    "element_mask", optional=True, tooltip="Measure the element's own grain only where this is solid."
+                ),
+                io.Mask.Input(
+                    "plate_region",
+                    optional=True,
+                    tooltip="Measure the plate's grain only in this region (a flat area is best).",
+                ),
+            ],
+            outputs=[io.Image.Output(display_name="image")],
+        )
+
+    @classmethod
+    def execute(cls, element, plate, strength, seed, element_mask=None, plate_region=None) -> io.NodeOutput:
+        out = match_grain(
+            element, plate, strength, element_mask, plate_region, seed, progress=NodeProgress(element.shape[0])
+        )
+        return io.NodeOutput(out)
+
+
+class WorldKitDefocusMatch(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitDefocusMatch",
+            display_name="Defocus Match",
+            category=categories.GVFX,
+            description="Estimates how soft the plate is near the insertion point and blurs the element (with its matte) to match.",
+            inputs=[
+                io.Image.Input("element"),
+                io.Mask.Input("element_mask"),
+                io.Image.Input("plate"),
+                io.Combo.Input(
+                    "shape", options=list(SHAPES), default="gaussian", tooltip="Gaussian, or a lens disk (bokeh)."
+                ),
+                io.Float.Input(
+                    "amount", default=1.0, min=0.0, max=4.0, step=0.05, tooltip="Multiplies the estimated blur."
+                ),
+                io.Float.Input(
+                    "manual_sigma",
+                    default=-1.0,
+                    min=-1.0,
+                    max=64.0,
+                    step=0.1,
+                    tooltip="Blur sigma in pixels; -1 estimates it from the plate.",
+                ),
+                io.Mask.Input(
+                    "plate_region",
+                    optional=True,
+                    tooltip="Where the element lands; the plate's softness is measured here.",
+                ),
+            ],
+            outputs=[
+                io.Image.Output(display_name="image"),
+                io.Mask.Output(display_name="matte"),
+                io.Float.Output(display_name="sigma"),
+            ],
+        )
+
+    @classmethod
+    def execute(cls, element, element_mask, plate, shape, amount, manual_sigma, plate_region=None) -> io.NodeOutput:
+        sigma = manual_sigma if manual_sigma >= 0 else estimate_defocus(element, plate, element_mask, plate_region)
+        image, matte = defocus(element, element_mask, sigma * amount, shape, progress=NodeProgress(element.shape[0]))
+        return io.NodeOutput(image, matte, float(sigma * amount))
+
+
+NODES: list[type[io.ComfyNode]] = [WorldKitColorMatch, WorldKitLightWrap, WorldKitGrainMatch, WorldKitDefocusMatch]

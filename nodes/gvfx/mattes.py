@@ -1,0 +1,167 @@
+"""WorldKit/GVFX: Mattes and keys: refine a rough matte, pull a chroma key."""
+
+from __future__ import annotations
+
+from comfy_api.latest import io
+
+from ...models.compositing.chroma_key import chroma_key
+from ...models.compositing.matte import MatteSettings, refine_matte
+from .. import categories
+from ..runtime.progress import NodeProgress
+
+
+class WorldKitMatteRefine(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitMatteRefine",
+            display_name="Matte Refine",
+            category=categories.GVFX,
+            description="Turns a rough mask from any matting or segmentation node into a production matte: edges snapped to "
+            "the element's colour edges, clean core and background, choke/grow, feather, despill, and temporal smoothing "
+            "that does not lag on moving edges.",
+            inputs=[
+                io.Image.Input("image", tooltip="The element frames the mask belongs to."),
+                io.Mask.Input("mask", tooltip="Rough matte (subject = 1). One frame is used for every frame."),
+                io.Int.Input(
+                    "edge_radius", default=16, min=1, max=128, tooltip="Pixels; about the width of the rough edge."
+                ),
+                io.Float.Input(
+                    "edge_smoothness",
+                    default=1e-3,
+                    min=1e-6,
+                    max=0.1,
+                    step=1e-5,
+                    tooltip="Higher keeps the matte smoother; lower follows colour edges (hair) more closely.",
+                ),
+                io.Float.Input(
+                    "clip_black",
+                    default=0.05,
+                    min=0.0,
+                    max=0.99,
+                    step=0.01,
+                    tooltip="Alpha at or below this becomes 0.",
+                ),
+                io.Float.Input(
+                    "clip_white",
+                    default=0.95,
+                    min=0.01,
+                    max=1.0,
+                    step=0.01,
+                    tooltip="Alpha at or above this becomes 1.",
+                ),
+                io.Int.Input(
+                    "choke",
+                    default=0,
+                    min=-64,
+                    max=64,
+                    tooltip="Pixels; positive shrinks the matte, negative grows it.",
+                ),
+                io.Float.Input(
+                    "feather",
+                    default=0.0,
+                    min=0.0,
+                    max=64.0,
+                    step=0.5,
+                    tooltip="Edge softening (Gaussian sigma, pixels).",
+                ),
+                io.Float.Input(
+                    "temporal",
+                    default=0.5,
+                    min=0.0,
+                    max=1.0,
+                    step=0.05,
+                    tooltip="Weight of neighbouring frames where the matte is steady; 0 turns smoothing off.",
+                ),
+                io.Float.Input(
+                    "motion_threshold",
+                    default=0.1,
+                    min=0.01,
+                    max=1.0,
+                    step=0.01,
+                    tooltip="Alpha change between frames above which an edge counts as moving and is left sharp.",
+                ),
+                io.Combo.Input(
+                    "despill",
+                    options=["none", "green", "blue"],
+                    default="none",
+                    tooltip="Screen colour to remove from edges.",
+                ),
+                io.Float.Input("despill_strength", default=1.0, min=0.0, max=1.0, step=0.05),
+            ],
+            outputs=[io.Image.Output(display_name="image"), io.Mask.Output(display_name="matte")],
+        )
+
+    @classmethod
+    def execute(
+        cls,
+        image,
+        mask,
+        edge_radius,
+        edge_smoothness,
+        clip_black,
+        clip_white,
+        choke,
+        feather,
+        temporal,
+        motion_threshold,
+        despill,
+        despill_strength,
+    ) -> io.NodeOutput:
+        settings = MatteSettings(
+            radius=edge_radius,
+            eps=edge_smoothness,
+            clip_black=clip_black,
+            clip_white=clip_white,
+            choke=choke,
+            feather=feather,
+            temporal=temporal,
+            motion_threshold=motion_threshold,
+            despill=despill,
+            despill_strength=despill_strength,
+        )
+        out_image, matte = refine_matte(image, mask, settings, progress=NodeProgress(image.shape[0]))
+        return io.NodeOutput(out_image, matte)
+
+
+class WorldKitChromaKey(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitChromaKey",
+            display_name="Chroma Key",
+            category=categories.GVFX,
+            description="Pulls a matte from a green or blue screen by colour difference and suppresses the screen's spill.",
+            inputs=[
+                io.Image.Input("image"),
+                io.Combo.Input("screen", options=["green", "blue"], default="green"),
+                io.Float.Input(
+                    "balance",
+                    default=0.5,
+                    min=0.0,
+                    max=1.0,
+                    step=0.05,
+                    tooltip="How the two other channels are weighed against the screen channel (1 = their max).",
+                ),
+                io.Float.Input(
+                    "clip_black", default=0.1, min=0.0, max=0.99, step=0.01, tooltip="Alpha at or below this becomes 0."
+                ),
+                io.Float.Input(
+                    "clip_white", default=0.9, min=0.01, max=1.0, step=0.01, tooltip="Alpha at or above this becomes 1."
+                ),
+                io.Float.Input(
+                    "spill", default=1.0, min=0.0, max=1.0, step=0.05, tooltip="Spill suppression strength."
+                ),
+            ],
+            outputs=[io.Image.Output(display_name="image"), io.Mask.Output(display_name="matte")],
+        )
+
+    @classmethod
+    def execute(cls, image, screen, balance, clip_black, clip_white, spill) -> io.NodeOutput:
+        out_image, matte = chroma_key(
+            image, screen, balance, clip_black, clip_white, spill, progress=NodeProgress(image.shape[0])
+        )
+        return io.NodeOutput(out_image, matte)
+
+
+NODES: list[type[io.ComfyNode]] = [WorldKitMatteRefine, WorldKitChromaKey]

@@ -1,0 +1,336 @@
+"""WorldKit/GVFX: Placing the element in the plate: contact shadow, motion blur, track attach and the final over."""
+
+from __future__ import annotations
+
+import torch
+from comfy_api.latest import io
+
+from ...models.compositing.composite import Placement, composite_over, place_element
+from ...models.compositing.motion_blur import motion_blur, velocities
+from ...models.compositing.shadow import contact_shadow
+from ...models.compositing.track_attach import hold_path, path_from_tracks, path_to_tracks, track_plate_point
+from .. import categories
+from ..runtime.progress import NodeProgress
+
+
+class WorldKitContactShadow(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitContactShadow",
+            display_name="Contact Shadow",
+            category=categories.GVFX,
+            description="Casts the element's matte onto the ground as a shadow, sharp at contact and softer with distance, and "
+            "darkens the plate with it. Composite the element over the result.",
+            inputs=[
+                io.Image.Input("plate"),
+                io.Mask.Input("matte", tooltip="The element's matte, placed on the plate."),
+                io.Float.Input(
+                    "direction",
+                    default=120.0,
+                    min=-180.0,
+                    max=180.0,
+                    step=1.0,
+                    tooltip="Degrees: 0 casts right, 90 away from camera (up the frame), 180 left.",
+                ),
+                io.Float.Input(
+                    "distance",
+                    default=0.35,
+                    min=0.0,
+                    max=3.0,
+                    step=0.01,
+                    tooltip="Shadow length relative to the element's height.",
+                ),
+                io.Float.Input(
+                    "softness", default=12.0, min=0.0, max=128.0, step=0.5, tooltip="Blur at the far end (pixels)."
+                ),
+                io.Float.Input("opacity", default=0.6, min=0.0, max=1.0, step=0.01),
+                io.Float.Input(
+                    "ground_line",
+                    default=-1.0,
+                    min=-1.0,
+                    max=1.0,
+                    step=0.005,
+                    tooltip="Ground height as a fraction of the frame from the top; -1 uses the matte's lowest solid row.",
+                ),
+            ],
+            outputs=[io.Image.Output(display_name="image"), io.Mask.Output(display_name="shadow")],
+        )
+
+    @classmethod
+    def execute(cls, plate, matte, direction, distance, softness, opacity, ground_line) -> io.NodeOutput:
+        ground = None if ground_line < 0 else ground_line
+        image, shadow = contact_shadow(
+            plate, matte, direction, distance, softness, opacity, ground, progress=NodeProgress(plate.shape[0])
+        )
+        return io.NodeOutput(image, shadow)
+
+
+class WorldKitMotionBlur(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitMotionBlur",
+            display_name="Motion Blur",
+            category=categories.GVFX,
+            description="Blurs the element along its motion: from TRACKS (e.g. Track Attach), from the matte's movement, or a fixed velocity.",
+            inputs=[
+                io.Image.Input("element"),
+                io.Mask.Input("element_mask"),
+                io.Combo.Input("motion_from", options=["matte", "tracks", "fixed"], default="matte"),
+                io.Float.Input(
+                    "shutter",
+                    default=0.5,
+                    min=0.0,
+                    max=2.0,
+                    step=0.05,
+                    tooltip="Fraction of the frame interval the shutter is open (0.5 = 180 degrees).",
+                ),
+                io.Float.Input(
+                    "velocity_x", default=0.0, min=-512.0, max=512.0, step=0.5, tooltip="Pixels per frame, for 'fixed'."
+                ),
+                io.Float.Input(
+                    "velocity_y", default=0.0, min=-512.0, max=512.0, step=0.5, tooltip="Pixels per frame, for 'fixed'."
+                ),
+                io.Tracks.Input(
+                    "tracks", optional=True, tooltip="Used with motion_from = tracks: the mean of the points' paths."
+                ),
+            ],
+            outputs=[io.Image.Output(display_name="image"), io.Mask.Output(display_name="matte")],
+        )
+
+    @classmethod
+    def execute(cls, element, element_mask, motion_from, shutter, velocity_x, velocity_y, tracks=None) -> io.NodeOutput:
+        frames = element.shape[0]
+        if motion_from == "tracks":
+            if tracks is None:
+                raise ValueError(
+                    "Motion Blur: motion_from is 'tracks' but no tracks are connected; connect TRACKS or pick 'matte'."
+                )
+            velocity = velocities(path_from_tracks(tracks, frames))
+        elif motion_from == "matte":
+            velocity = None
+        else:
+            velocity = torch.tensor([[velocity_x, velocity_y]])
+        image, matte = motion_blur(element, element_mask, velocity, shutter, progress=NodeProgress(frames))
+        return io.NodeOutput(image, matte)
+
+
+class WorldKitTrackAttach(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitTrackAttach",
+            display_name="Track Attach",
+            category=categories.GVFX,
+            description="Places the element on the plate so it follows a point tracked through the plate (optical flow), or a "
+            "path from TRACKS (e.g. Trajectory Keypoints). Outputs the placed element and matte at plate size, and the path.",
+            inputs=[
+                io.Image.Input("plate"),
+                io.Image.Input("element"),
+                io.Mask.Input("element_mask"),
+                io.Combo.Input("follow", options=["plate point", "tracks"], default="plate point"),
+                io.Float.Input(
+                    "point_x",
+                    default=0.5,
+                    min=0.0,
+                    max=1.0,
+                    step=0.001,
+                    tooltip="Plate point to track in the first frame (0..1 of width).",
+                ),
+                io.Float.Input(
+                    "point_y",
+                    default=0.5,
+                    min=0.0,
+                    max=1.0,
+                    step=0.001,
+                    tooltip="Plate point to track in the first frame (0..1 of height).",
+                ),
+                io.Float.Input(
+                    "anchor_x",
+                    default=0.5,
+                    min=0.0,
+                    max=1.0,
+                    step=0.001,
+                    tooltip="Element point that sits on the path (0..1 of width).",
+                ),
+                io.Float.Input(
+                    "anchor_y",
+                    default=1.0,
+                    min=0.0,
+                    max=1.0,
+                    step=0.001,
+                    tooltip="Element point that sits on the path (0..1 of height; 1 = feet).",
+                ),
+                io.Float.Input("scale", default=1.0, min=0.01, max=16.0, step=0.01),
+                io.Float.Input(
+                    "rotation", default=0.0, min=-360.0, max=360.0, step=0.5, tooltip="Degrees, counter-clockwise."
+                ),
+                io.Tracks.Input("tracks", optional=True, tooltip="Used with follow = tracks."),
+                io.Int.Input(
+                    "track_point",
+                    default=-1,
+                    min=-1,
+                    max=1023,
+                    optional=True,
+                    tooltip="Which track point to follow; -1 follows the mean of the visible points.",
+                ),
+            ],
+            outputs=[
+                io.Image.Output(display_name="element"),
+                io.Mask.Output(display_name="matte"),
+                io.Tracks.Output(display_name="path"),
+            ],
+        )
+
+    @classmethod
+    def execute(
+        cls,
+        plate,
+        element,
+        element_mask,
+        follow,
+        point_x,
+        point_y,
+        anchor_x,
+        anchor_y,
+        scale,
+        rotation,
+        tracks=None,
+        track_point=-1,
+    ) -> io.NodeOutput:
+        frames, height, width = plate.shape[0], plate.shape[1], plate.shape[2]
+        frames = max(frames, element.shape[0])
+        if follow == "tracks":
+            if tracks is None:
+                raise ValueError(
+                    "Track Attach: follow is 'tracks' but no tracks are connected; connect TRACKS or pick 'plate point'."
+                )
+            path = path_from_tracks(tracks, frames, track_point)
+        else:
+            path = hold_path(track_plate_point(plate, point_x * (width - 1), point_y * (height - 1)), frames)
+        placement = Placement(
+            x=path[:, 0],
+            y=path[:, 1],
+            scale=scale,
+            rotation=rotation,
+            anchor_x=anchor_x * (element.shape[2] - 1),
+            anchor_y=anchor_y * (element.shape[1] - 1),
+        )
+        placed, matte = place_element(element, element_mask, placement, height, width, progress=NodeProgress(frames))
+        return io.NodeOutput(placed, matte, path_to_tracks(path))
+
+
+class WorldKitCompositeOver(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitCompositeOver",
+            display_name="Composite Over",
+            category=categories.GVFX,
+            description="Puts the element over the plate with premultiplied alpha in linear light (no dark or light fringes). "
+            "Position, scale and rotation can change over the shot (start to end values, or a TRACKS path). "
+            "Outputs the composite and the combined alpha.",
+            inputs=[
+                io.Image.Input("plate"),
+                io.Image.Input("element"),
+                io.Mask.Input("element_mask"),
+                io.Float.Input(
+                    "x",
+                    default=0.5,
+                    min=-1.0,
+                    max=2.0,
+                    step=0.001,
+                    tooltip="Where the element's anchor lands (0..1 of plate width).",
+                ),
+                io.Float.Input(
+                    "y",
+                    default=0.5,
+                    min=-1.0,
+                    max=2.0,
+                    step=0.001,
+                    tooltip="Where the element's anchor lands (0..1 of plate height).",
+                ),
+                io.Float.Input("anchor_x", default=0.5, min=0.0, max=1.0, step=0.001),
+                io.Float.Input("anchor_y", default=0.5, min=0.0, max=1.0, step=0.001),
+                io.Float.Input(
+                    "scale", default=1.0, min=0.01, max=16.0, step=0.01, tooltip="Scale in the first frame."
+                ),
+                io.Float.Input(
+                    "scale_end",
+                    default=1.0,
+                    min=0.01,
+                    max=16.0,
+                    step=0.01,
+                    tooltip="Scale in the last frame (linear in between).",
+                ),
+                io.Float.Input(
+                    "rotation", default=0.0, min=-360.0, max=360.0, step=0.5, tooltip="Degrees in the first frame."
+                ),
+                io.Float.Input(
+                    "rotation_end", default=0.0, min=-360.0, max=360.0, step=0.5, tooltip="Degrees in the last frame."
+                ),
+                io.Mask.Input(
+                    "plate_mask", optional=True, tooltip="The plate's own alpha; without it the plate is opaque."
+                ),
+                io.Tracks.Input(
+                    "tracks", optional=True, tooltip="Per-frame position (mean of the points) instead of x, y."
+                ),
+            ],
+            outputs=[io.Image.Output(display_name="image"), io.Mask.Output(display_name="alpha")],
+        )
+
+    @classmethod
+    def execute(
+        cls,
+        plate,
+        element,
+        element_mask,
+        x,
+        y,
+        anchor_x,
+        anchor_y,
+        scale,
+        scale_end,
+        rotation,
+        rotation_end,
+        plate_mask=None,
+        tracks=None,
+    ) -> io.NodeOutput:
+        frames = max(plate.shape[0], element.shape[0])
+        height, width = plate.shape[1], plate.shape[2]
+        identity = (
+            tracks is None
+            and tuple(element.shape[1:3]) == (height, width)
+            and x == anchor_x == 0.5
+            and y == anchor_y == 0.5
+            and scale == scale_end == 1.0
+            and rotation == rotation_end == 0.0
+        )
+        placement = None
+        if not identity:
+            if tracks is not None:
+                path = path_from_tracks(tracks, frames)
+                px, py = path[:, 0], path[:, 1]
+            else:
+                px, py = x * (width - 1), y * (height - 1)
+            placement = Placement(
+                x=px,
+                y=py,
+                scale=torch.linspace(scale, scale_end, frames),
+                rotation=torch.linspace(rotation, rotation_end, frames),
+                anchor_x=anchor_x * (element.shape[2] - 1),
+                anchor_y=anchor_y * (element.shape[1] - 1),
+            )
+        image, alpha = composite_over(
+            plate, element, element_mask, plate_mask, placement, progress=NodeProgress(frames)
+        )
+        return io.NodeOutput(image, alpha)
+
+
+NODES: list[type[io.ComfyNode]] = [
+    WorldKitContactShadow,
+    WorldKitMotionBlur,
+    WorldKitTrackAttach,
+    WorldKitCompositeOver,
+]

@@ -1,0 +1,68 @@
+"""Atomic writes and the clean-up of what an interrupted save leaves behind."""
+
+import os
+
+import pytest
+import torch
+
+from worldkit.models.shared.files import (
+    is_temporary,
+    remove_temporaries,
+    temporary_name,
+    write_atomically,
+    write_text_atomically,
+)
+from worldkit.models.world.entities import Reference, World
+from worldkit.models.world.library import load_world, save_world
+
+
+def leftovers(folder):
+    return sorted(path.name for path in folder.iterdir() if is_temporary(path))
+
+
+def test_the_writer_names_its_temporaries_as_the_clean_up_recognises_them(tmp_path):
+    staged = temporary_name(tmp_path / "world.json")
+    assert is_temporary(staged) and staged.suffix == ".json"
+    assert not is_temporary(tmp_path / "world.json") and not is_temporary(tmp_path / ".hidden.json")
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "out.txt"
+    write_text_atomically(target, "old")
+
+    def crash(temporary):
+        temporary.write_text("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_atomically(target, crash)
+    assert target.read_text() == "old" and leftovers(tmp_path) == []
+
+
+def test_permissions_of_an_existing_file_are_kept(tmp_path):
+    target = tmp_path / "out.txt"
+    write_text_atomically(target, "one")
+    os.chmod(target, 0o600)
+    write_text_atomically(target, "two")
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_save_killed_mid_write_is_cleaned_up_by_the_next_save(tmp_path):
+    world = World({"toy": Reference("toy", "object", "a toy", torch.rand(1, 16, 16, 3))})
+    folder = save_world(world, tmp_path, "toys")
+    # What kill -9 during a save leaves: staged files under the writer's own temporary names.
+    for name in ("world.json", "tensors-abc.safetensors"):
+        temporary_name(folder / name).write_bytes(b"partial")
+    assert len(leftovers(folder)) == 2  # the check sees them, so its later silence means something
+    assert load_world(tmp_path, "toys").names() == ["toy"]
+    save_world(world, tmp_path, "toys")
+    assert leftovers(folder) == []
+
+
+def test_remove_temporaries_keeps_everything_else(tmp_path):
+    (tmp_path / "keep.json").write_text("{}")
+    (tmp_path / ".dotfile.tmp").write_text("not ours")
+    temporary_name(tmp_path / "a.png").write_bytes(b"x")
+    (removed,) = remove_temporaries(tmp_path)
+    assert removed.name.startswith(".a.")
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".dotfile.tmp", "keep.json"]
