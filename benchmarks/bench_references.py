@@ -14,7 +14,7 @@ import sys
 import time
 
 import torch
-from comfyui_host import import_comfyui
+from comfyui_host import import_comfyui, seeded_wan_vae
 
 from worldkit.models.world.encoding import clear_cache, encode_world
 from worldkit.models.world.entities import World
@@ -32,29 +32,12 @@ SOURCE_WIDTH, SOURCE_HEIGHT = 1280, 720
 
 
 def tiny_wan_vae(device: str):
-    """ComfyUI's own Wan 2.1 VAE class at a tiny width, with seeded weights, wrapped in comfy.sd.VAE."""
+    """ComfyUI's own Wan 2.1 VAE class at a tiny width (8), with seeded weights."""
     import_comfyui()
     import comfy.cli_args
 
     comfy.cli_args.args.cpu = device == "cpu"
-    import comfy.ldm.wan.vae
-    import comfy.sd
-
-    torch.manual_seed(0)
-    model = comfy.ldm.wan.vae.WanVAE(
-        dim=8,
-        z_dim=16,
-        dim_mult=[1, 2, 4, 4],
-        num_res_blocks=2,
-        attn_scales=[],
-        temperal_downsample=[False, True, True],
-        dropout=0.0,
-    )
-    state = {
-        key: (torch.ones_like(t) if key.endswith("gamma") else torch.randn_like(t) * 0.02)
-        for key, t in model.state_dict().items()
-    }
-    return comfy.sd.VAE(sd=state)
+    return seeded_wan_vae(dim=8, seed=0)
 
 
 def source_images(seed: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -33,7 +33,9 @@ from pathlib import Path
 
 import torch
 from bench_references import tiny_wan_vae
-from comfyui_host import import_comfyui
+from comfyui_host import import_comfyui, seeded_wan_vae
+
+from worldkit.models.shared.wan import latent_frame_count
 
 TEXT_TOKENS = 24
 TEXT_DIM = 4096
@@ -201,7 +203,7 @@ def bench_reference_attention(pack, repeats: int) -> None:
     attention = importlib.import_module("worldkit.models.sampling.reference_attention")
     model = random_wan_t2v(dim=384, layers=4, heads=3)
     frames, size, steps = 33, 128, 6
-    latent = torch.zeros(1, 16, (frames - 1) // 4 + 1, size // 8, size // 8)
+    latent = torch.zeros(1, 16, latent_frame_count(frames), size // 8, size // 8)
     references = [
         torch.randn(16, 1, size // 8, size // 8, generator=torch.Generator().manual_seed(i)) for i in range(2)
     ]
@@ -242,24 +244,7 @@ def resident_kib(field: str) -> int:
 
 def full_width_wan_vae():
     """The Wan 2.1 VAE at its released width (base 96 channels) with seeded weights: a realistic decode working set."""
-    import comfy.ldm.wan.vae
-    import comfy.sd
-
-    generator = torch.Generator().manual_seed(1)
-    architecture = comfy.ldm.wan.vae.WanVAE(
-        dim=96,
-        z_dim=16,
-        dim_mult=[1, 2, 4, 4],
-        num_res_blocks=2,
-        attn_scales=[],
-        temperal_downsample=[False, True, True],
-        dropout=0.0,
-    )
-    weights = {
-        name: torch.ones_like(value) if name.endswith("gamma") else torch.randn(value.shape, generator=generator) * 0.02
-        for name, value in architecture.state_dict().items()
-    }
-    return comfy.sd.VAE(sd=weights)
+    return seeded_wan_vae(dim=96, seed=1)
 
 
 def measure_memory_case(pack, frames: int) -> None:

@@ -61,6 +61,11 @@ def require_wan_size(
             raise error(f"{what} {label} is {value}, but Wan needs a positive multiple of {SIZE_MULTIPLE}{hint}.")
 
 
+def floor_wan_size(width: int, height: int) -> tuple[int, int]:
+    """The largest Wan frame size (multiples of 16, at least 16) within width x height."""
+    return tuple(max(SIZE_MULTIPLE, value - value % SIZE_MULTIPLE) for value in (width, height))
+
+
 def wrap_seed(seed: int) -> int:
     """A seed offset (seed + candidate, seed + shot) kept in KSampler's 64-bit range."""
     return seed % SEED_LIMIT

@@ -21,13 +21,13 @@ from ...models.sampling.long_shot import plan_segments
 from ...models.sampling.multishot import ShotPipeline
 from ...models.sampling.reference_attention import ReferenceAttentionSession, entity_reference_latents
 from ...models.sampling.scoring import score_candidate
+from ...models.shared.wan import floor_wan_size
 from ...models.shots.binding import BindInputs, BindOptions, bind_shot, reference_latents
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
 from .attention_patch import apply_reference_attention
 from .progress import NodeProgress, check_interrupt
 
-SIZE_MULTIPLE = 16
 PREVIEW_FORMAT = "JPEG"
 
 
@@ -100,8 +100,7 @@ def encode_views(vae: Any) -> Callable[[Reference], torch.Tensor]:
 
     def encode(reference: Reference) -> torch.Tensor:
         height, width = reference.views.shape[1:3]
-        size = (max(SIZE_MULTIPLE, width - width % SIZE_MULTIPLE), max(SIZE_MULTIPLE, height - height % SIZE_MULTIPLE))
-        return reference_latents(reference, vae, size[0], size[1], reference.views.shape[0])
+        return reference_latents(reference, vae, *floor_wan_size(width, height), reference.views.shape[0])
 
     return encode
 

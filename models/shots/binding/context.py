@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ...motion.tracks import TrackSet
-from ...shared.wan import FRAME_STEP, LATENT_CHANNELS, SPATIAL_STRIDE, latent_frame_count
+from ...shared.wan import LATENT_CHANNELS, SPATIAL_STRIDE, latent_frame_count
 from ...world.encoding import default_fit, encode_reference
 from ...world.entities import Reference, World
 from ...world.preprocess import fit_frames
@@ -240,5 +240,5 @@ def in_context_latent(ctx: BindContext, references: Sequence[torch.Tensor], firs
 def start_mask(ctx: BindContext, first: torch.Tensor) -> torch.Tensor:
     """concat_mask [1, 1, T, h, w]: 0 over the latent frames the start frames fill."""
     mask = torch.ones((1, 1, ctx.latent_length, *ctx.latent_hw), dtype=first.dtype)
-    mask[:, :, : (first.shape[0] - 1) // FRAME_STEP + 1] = 0.0
+    mask[:, :, : latent_frame_count(first.shape[0])] = 0.0
     return mask
