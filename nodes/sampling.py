@@ -17,12 +17,12 @@ from ..models.sampling.cut import (
     detect_beats,
     parse_shot_lengths,
 )
+from ..models.sampling.identity import FEATURE_DETECTORS
 from ..models.sampling.multishot import render_shot_list, shot_boundaries
 from ..models.sampling.reference_attention import entity_reference_latents
 from ..models.sampling.scoring import (
     DEFAULT_MAX_FRAMES,
     DEFAULT_TEMPORAL_WEIGHT,
-    FEATURE_DETECTORS,
     pick_best,
     score_candidate,
     score_candidates,

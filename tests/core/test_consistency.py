@@ -10,14 +10,13 @@ import pytest
 import torch
 
 from tests.scenes import FRAME_W, OTHER, OTHER_SAME_COLORS, SIZE, TOY, render
+from worldkit.models.sampling.identity import color_similarity, lab_histogram
 from worldkit.models.sampling.scoring import (
     METHOD_CLASSICAL,
     METHOD_CLIP,
     TEMPORAL_ERROR_SCALE,
     ScoreReport,
-    color_similarity,
     frame_step_errors,
-    lab_histogram,
     pick_best,
     sample_frame_indices,
     score_candidate,
