@@ -144,7 +144,7 @@ def editor_errors(driver) -> list[str]:
     return [
         entry["message"]
         for entry in driver.get_log("browser")
-        if entry["level"] == "SEVERE" and "trajectory_editor" in entry["message"]
+        if entry["level"] == "SEVERE" and "trajectory" in entry["message"]
     ]
 
 
@@ -261,6 +261,88 @@ def test_timing_fields_write_frame_and_hold_and_a_saved_workflow_reloads_into_th
     )
     assert shown == [[k["x"], k["y"], k["frame"], k["hold"]] for k in ui_state["tracks"][0]["keypoints"]]
     assert not editor_errors(browser)
+
+
+def test_a_track_the_node_would_refuse_shows_why_instead_of_a_path(browser):
+    node_id, canvas = add_editor_node(browser)
+    for fx, fy in CLICKS:
+        click_at(browser, canvas, fx, fy)
+    set_field(browser, "Keypoint frame", "10")
+    click_at(browser, canvas, *CLICKS[1])
+    set_field(browser, "Keypoint frame", "30")
+    shown = browser.execute_script(
+        """
+        const editor = window.comfyAPI.app.app.graph.getNodeById(arguments[0]).worldkitEditor;
+        return [editor.positionAt(0, 5), editor.root.querySelector(".worldkit-trajectory-error").textContent];
+    """,
+        node_id,
+    )
+    assert shown[0] is None
+    assert "keypoint 2 is at frame 30 and the next one at 10" in shown[1]
+    assert not editor_errors(browser)
+
+
+def state_widget_shown(driver, node_id: int) -> bool:
+    """Whether the raw editor_state text box (ComfyUI's multiline textarea) is on screen."""
+    textarea = driver.execute_script(
+        """
+        const node = window.comfyAPI.app.app.graph.getNodeById(arguments[0]);
+        return node.widgets.find((w) => w.name === "editor_state").element;
+    """,
+        node_id,
+    )
+    return textarea.is_displayed()
+
+
+def test_the_raw_state_stays_behind_the_canvas_yet_is_saved_and_json_shows_it_for_editing(browser):
+    node_id, canvas = add_editor_node(browser)
+    click_at(browser, canvas, *CLICKS[0])
+    assert not state_widget_shown(browser, node_id)
+    ui_state, api_state, _ = saved_state(browser, node_id)
+    assert ui_state == api_state and len(ui_state["tracks"][0]["keypoints"]) == 1
+    json_button = browser.find_element(
+        By.CSS_SELECTOR, '.worldkit-trajectory button[title^="Show or hide the drawing"]'
+    )
+    json_button.click()
+    WebDriverWait(browser, 10).until(lambda d: state_widget_shown(d, node_id))
+    textarea = next(t for t in browser.find_elements(By.CSS_SELECTOR, "textarea") if t.is_displayed())
+    assert json.loads(textarea.get_attribute("value")) == ui_state
+    typed = {"version": 1, "tracks": [{"name": "typed", "keypoints": [{"x": 0.5, "y": 0.25, "frame": None}]}]}
+    textarea.clear()
+    textarea.send_keys(json.dumps(typed))
+    assert saved_state(browser, node_id)[:2] == (typed, typed)
+    names = browser.execute_script(
+        "return window.comfyAPI.app.app.graph.getNodeById(arguments[0]).worldkitEditor.state.tracks.map((t) => t.name);",
+        node_id,
+    )
+    assert names == ["typed"], "the canvas shows what was typed"
+    json_button.click()
+    WebDriverWait(browser, 10).until(lambda d: not state_widget_shown(d, node_id))
+    assert saved_state(browser, node_id)[0] == typed
+    assert not editor_errors(browser)
+
+
+def test_a_link_into_editor_state_shows_its_row_while_linked(browser):
+    node_id, _ = add_editor_node(browser)
+    link = """
+        const [id, connect] = arguments;
+        const app = window.comfyAPI.app.app;
+        const node = app.graph.getNodeById(id);
+        const slot = node.inputs.findIndex((i) => i.name === "editor_state");
+        if (connect) {
+            const importer = LiteGraph.createNode("WorldKitImportTracks");
+            importer.pos = [700, 110];
+            app.graph.add(importer);
+            importer.connect(0, node, slot);
+        } else {
+            node.disconnectInput(slot);
+        }
+        app.canvas.setDirty(true, true);
+    """
+    browser.execute_script(link, node_id, True)
+    WebDriverWait(browser, 10).until(lambda d: state_widget_shown(d, node_id))
+    browser.execute_script(link, node_id, False)
+    WebDriverWait(browser, 10).until(lambda d: not state_widget_shown(d, node_id))
 
 
 def test_a_connected_load_image_becomes_the_canvas_background(browser, comfy):

@@ -30,7 +30,9 @@ const [workflow, done] = arguments;
     const types = window.app.graph._nodes.map((node) => node.type);
     const unknown = types.filter((type) => !(type in LiteGraph.registered_node_types));
     const prompt = await window.app.graphToPrompt();
-    done({unknown, output: prompt.output});
+    const editors = window.app.graph._nodes.filter((node) => node.type === "WorldKitTrajectoryKeypoints");
+    const shownStates = editors.filter((node) => !node.widgets.find((w) => w.name === "editor_state").hidden).length;
+    done({unknown, output: prompt.output, shownStates});
   } catch (error) {
     done({error: String(error) + "\\n" + error.stack});
   }
@@ -83,6 +85,7 @@ def test_frontend_loads_the_workflow_and_queues_its_api_twin(comfy, frontend, na
     answer = frontend.execute_async_script(LOAD_AND_CONVERT, workflow)
     assert "error" not in answer, answer.get("error")
     assert answer["unknown"] == [], f"node types missing in the frontend: {answer['unknown']}"
+    assert answer["shownStates"] == 0, "the raw editor_state stays behind the canvas (it is still queued, below)"
     twin = json.loads((WORKFLOWS_DIR / "api" / f"{name}.json").read_text())
     info = comfy.object_info()
     assert defined_inputs_only(answer["output"], info) == twin
