@@ -1,1 +1,1 @@
-"""Maintainer tooling, not loaded by ComfyUI: builds the shipped workflows and their input files."""
+"""Maintainer tooling, not loaded by ComfyUI: builds the shipped workflows, their input files and test fixtures."""
