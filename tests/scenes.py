@@ -61,3 +61,11 @@ def render(
 TOY = draw_object(1, TOY_PALETTE)
 OTHER = draw_object(2, OTHER_PALETTE)
 OTHER_SAME_COLORS = draw_object(3, TOY_PALETTE)
+
+
+def lab_mean_shifts(frames):
+    """Euclidean distance (ΔE76) between the mean LAB colours of consecutive frames: [T - 1], to measure seams."""
+    from worldkit.models.sampling.continuity import lab_frame_means
+
+    means = lab_frame_means(frames)
+    return (means[1:] - means[:-1]).norm(dim=-1)

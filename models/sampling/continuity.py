@@ -34,12 +34,6 @@ def lab_frame_means(frames: torch.Tensor, chunk_size: int = DEFAULT_CHUNK) -> to
     return torch.cat(means) if means else frames.new_zeros((0, 3))
 
 
-def lab_mean_shifts(frames: torch.Tensor, chunk_size: int = DEFAULT_CHUNK) -> torch.Tensor:
-    """Euclidean distance (ΔE76) between the mean LAB colours of consecutive frames: [T - 1]."""
-    means = lab_frame_means(frames, chunk_size)
-    return (means[1:] - means[:-1]).norm(dim=-1)
-
-
 def lab_statistics(
     frames: torch.Tensor,
     chunk_size: int = DEFAULT_CHUNK,

@@ -7,12 +7,12 @@ import pytest
 import torch
 from kornia.color import lab_to_rgb, rgb_to_lab
 
+from tests.scenes import lab_mean_shifts
 from worldkit.models.sampling.continuity import (
     correct_color_drift,
     crossfade,
     crossfade_weights,
     lab_frame_means,
-    lab_mean_shifts,
     lab_statistics,
 )
 

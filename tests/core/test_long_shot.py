@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from worldkit.models.sampling.continuity import lab_mean_shifts
+from tests.scenes import lab_mean_shifts
 from worldkit.models.sampling.long_shot import (
     Segment,
     plan_segments,

@@ -9,7 +9,7 @@ import torch
 from graphs import Graph, ksampler, load_clip_vision, load_wan, out
 from safetensors.torch import load_file
 
-from worldkit.models.sampling.continuity import lab_mean_shifts
+from tests.scenes import lab_mean_shifts
 
 SIZE = 64
 CHAIN_SIZE = 32
