@@ -61,6 +61,7 @@ def shot_list(shots, shot) -> list[Shot]:
 
 
 MIN_NATIVE_FRAMES = 5
+MAX_CANDIDATES = 16
 
 
 class WorldKitWorldShotSampler(io.ComfyNode):
@@ -92,7 +93,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     "candidates",
                     default=1,
                     min=1,
-                    max=16,
+                    max=MAX_CANDIDATES,
                     tooltip="Candidates per shot (best of N by consistency score).",
                 ),
                 io.Float.Input(
@@ -151,11 +152,17 @@ class WorldKitWorldShotSampler(io.ComfyNode):
     def validate_inputs(
         cls, native_frames: int, overlap_frames: int, candidates: int, search: str = DEFAULT_SEARCH
     ) -> bool | str:
-        """Checked before the prompt runs; the inputs are named so ComfyUI still checks all the others."""
-        try:
-            require_schedule_candidates(parse_search(search), candidates)
-        except ValueError as error:
-            return str(error)
+        """Checked before the prompt runs; the inputs are named so ComfyUI still checks all the others.
+
+        A linked input is None here (its value comes later); execute checks it then.
+        """
+        if candidates is not None and not 1 <= candidates <= MAX_CANDIDATES:
+            return f"candidates is {candidates}; use 1 to {MAX_CANDIDATES}."
+        if search is not None:
+            try:
+                require_schedule_candidates(parse_search(search), candidates)
+            except ValueError as error:
+                return str(error)
         if not MIN_NATIVE_FRAMES <= native_frames <= MAX_FRAMES:
             return f"native_frames is {native_frames}; use {MIN_NATIVE_FRAMES} to {MAX_FRAMES} (81 for Wan 2.1)."
         try:

@@ -85,9 +85,9 @@ def parse_search(text: str) -> SearchSchedule | None:
     return SearchSchedule(tuple(checks), head)
 
 
-def require_schedule_candidates(schedule: SearchSchedule | None, candidates: int) -> None:
-    """A schedule that names its candidate count must agree with the ``candidates`` input."""
-    if schedule is not None and schedule.candidates not in (None, candidates):
+def require_schedule_candidates(schedule: SearchSchedule | None, candidates: int | None) -> None:
+    """A schedule that names its candidate count must agree with the ``candidates`` input (None: not known yet)."""
+    if schedule is not None and candidates is not None and schedule.candidates not in (None, candidates):
         raise ValueError(
             f"search starts with {schedule.candidates} candidates but candidates is {candidates}; set candidates "
             f"to {schedule.candidates}, or drop the leading count from search."

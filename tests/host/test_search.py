@@ -102,3 +102,8 @@ def test_a_bad_schedule_is_refused_at_queue_time(comfy, tiny_models):
     result = comfy.run(graph.graph.prompt(), expect_error=True)
     assert "set candidates to 4" in json.dumps(result.error)
     assert not result.progress
+    # Naming candidates in validate_inputs switches off ComfyUI's own range check, so the node checks it.
+    graph = SamplerGraph(comfy, tiny_models)
+    graph.sampler("never", candidates=17, search="off")
+    result = comfy.run(graph.graph.prompt(), expect_error=True)
+    assert "candidates is 17; use 1 to 16" in json.dumps(result.error)
