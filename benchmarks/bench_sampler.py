@@ -116,9 +116,10 @@ def make_shot(pack, frames: int, size: int, entities: tuple = ()):
     )
 
 
-def run_ours(pack, model, vae, clip, world, shot, seed: int, steps: int, cfg: float, strength: float = 0.0):
+def run_ours(pack, model, vae, clip, world, shot, seed: int, steps: int, cfg: float, strength: float = 0.0, **options):
+    """World Shot Sampler with KSampler's euler/simple and one candidate, unless ``options`` say otherwise."""
     sampler = importlib.import_module("worldkit.nodes.sampling").WorldKitWorldShotSampler
-    output = sampler.execute(
+    inputs = dict(
         model=model,
         vae=vae,
         clip=clip,
@@ -135,6 +136,7 @@ def run_ours(pack, model, vae, clip, world, shot, seed: int, steps: int, cfg: fl
         overlap_frames=9,
         shot=shot,
     )
+    output = sampler.execute(**{**inputs, **options})
     return output.args[0], json.loads(output.args[3])
 
 

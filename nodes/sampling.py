@@ -28,11 +28,13 @@ from ..models.sampling.scoring import (
     score_candidates,
     select_references,
 )
+from ..models.sampling.search import DEFAULT_SEARCH, parse_search, require_schedule_candidates
 from ..models.shared.wan import MAX_FRAMES, WanShapeError, require_wan_frame_count
 from ..models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ..models.shots.shot import Shot, split_names
 from .inputs import frames_input, seed_input
 from .runtime.attention_patch import apply_reference_attention
+from .runtime.early_preview import early_decoding_available
 from .runtime.progress import NodeProgress, check_interrupt
 from .runtime.shot_sampling import (
     SamplerSettings,
@@ -59,6 +61,7 @@ def shot_list(shots, shot) -> list[Shot]:
 
 
 MIN_NATIVE_FRAMES = 5
+MAX_CANDIDATES = 16
 
 
 class WorldKitWorldShotSampler(io.ComfyNode):
@@ -90,7 +93,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     "candidates",
                     default=1,
                     min=1,
-                    max=16,
+                    max=MAX_CANDIDATES,
                     tooltip="Candidates per shot (best of N by consistency score).",
                 ),
                 io.Float.Input(
@@ -128,6 +131,14 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     default="auto",
                     tooltip="How shots are bound; auto reads the loaded model.",
                 ),
+                io.String.Input(
+                    "search",
+                    default=DEFAULT_SEARCH,
+                    optional=True,
+                    tooltip="With several candidates, judge them early and stop the weak: '2@0.2>1@0.4' keeps "
+                    "the best 2 after 20 % of the steps and the best 1 after 40 %. 'off' renders every "
+                    "candidate to the end.",
+                ),
             ],
             outputs=[
                 io.Image.Output(display_name="frames"),
@@ -138,8 +149,20 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, native_frames: int, overlap_frames: int) -> bool | str:
-        """Checked before the prompt runs; the two inputs are named so ComfyUI still checks all the others."""
+    def validate_inputs(
+        cls, native_frames: int, overlap_frames: int, candidates: int, search: str = DEFAULT_SEARCH
+    ) -> bool | str:
+        """Checked before the prompt runs; the inputs are named so ComfyUI still checks all the others.
+
+        A linked input is None here (its value comes later); execute checks it then.
+        """
+        if candidates is not None and not 1 <= candidates <= MAX_CANDIDATES:
+            return f"candidates is {candidates}; use 1 to {MAX_CANDIDATES}."
+        if search is not None:
+            try:
+                require_schedule_candidates(parse_search(search), candidates)
+            except ValueError as error:
+                return str(error)
         if not MIN_NATIVE_FRAMES <= native_frames <= MAX_FRAMES:
             return f"native_frames is {native_frames}; use {MIN_NATIVE_FRAMES} to {MAX_FRAMES} (81 for Wan 2.1)."
         try:
@@ -171,8 +194,11 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         shots=None,
         shot=None,
         clip_vision=None,
+        search=DEFAULT_SEARCH,
     ) -> io.NodeOutput:
         shots = shot_list(shots, shot)
+        schedule = parse_search(search)
+        require_schedule_candidates(schedule, candidates)
         rates = sorted({candidate.fps for candidate in shots})
         if len(rates) > 1:
             raise ValueError(
@@ -186,7 +212,11 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 "give every shot the same resolution and aspect, or use one sampler per size."
             )
         settings = SamplerSettings(sampler_name, scheduler, steps, cfg, denoise)
-        progress = NodeProgress(total_steps(shots, candidates, steps, native_frames, overlap_frames))
+        schedule, search_note = (schedule if candidates > 1 else None), None  # one candidate: nothing to judge
+        if schedule is not None and not early_decoding_available(model):
+            schedule = None
+            search_note = "this model's latents have no preview decoder; every candidate ran to the end"
+        progress = NodeProgress(total_steps(shots, candidates, steps, native_frames, overlap_frames, schedule))
         pipeline = make_pipeline(
             ShotModels(model, vae, clip, world, clip_vision, family),
             settings,
@@ -194,6 +224,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             native_frames,
             overlap_frames,
             progress,
+            schedule,
         )
         results = render_shot_list(pipeline, shots, seed, candidates)
         frames = results[0].frames if len(results) == 1 else torch.cat([result.frames for result in results])
@@ -205,6 +236,8 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             "candidates": candidates,
             "sampler": settings.__dict__,
             "fps": fps,
+            "search": str(schedule) if schedule is not None else "off",
+            **({"search_note": search_note} if search_note else {}),
             "reference_attention": reference_attention,
             "native_frames": native_frames,
             "overlap_frames": overlap_frames,

@@ -3,7 +3,9 @@
 For each shot (starting from the last frame of the previous shot when the shot says ``continue``), each
 candidate seed (seed, seed + 1, …) is bound, sampled, trimmed, decoded and scored against the shot's
 references; the best candidate's frames are kept and every score, seed and timing goes into a JSON-able
-report. Shots longer than the model's native length are chained segments (see ``long_shot``).
+report. Shots longer than the model's native length are chained segments (see ``long_shot``). With the
+consistency search (``search``), candidates are judged early on the first segment and only the survivors
+are rendered to the end.
 
 Binding, sampling and decoding are injected callables, so the engine stays free of ComfyUI. Frames the
 binder asks to trim (reference frames prepended to the latent) are cut from the latent before decoding,
@@ -26,8 +28,16 @@ import torch.nn.functional as F
 from ..shared.wan import wrap_seed
 from ..shots.shot import Shot
 from ..world.entities import Reference
-from .long_shot import DEFAULT_OVERLAP, Segment, render_long_shot, segment_seed
+from .long_shot import DEFAULT_OVERLAP, Segment, plan_segments, render_long_shot, segment_seed
 from .scoring import ScoreReport
+from .search import (
+    SearchHooks,
+    SearchOutcome,
+    check_steps,
+    early_frames_at_size,
+    early_latent_frames,
+    run_search,
+)
 
 BLEED_TOLERANCE = 0.03  # mean absolute difference (0..1) under which a frame is a copy of a reference view
 
@@ -50,6 +60,8 @@ class ShotPipeline:
       to beat, so it is scored only when ``score_single_candidate`` is set; otherwise its score is None.
     - ``check_interrupt()``: raises when the user cancelled.
     - ``notes(shot)``: extra report entries for a rendered shot (e.g. what reference attention did).
+    - ``search``: when set, a shot's candidates are judged early on its first segment and only the
+      survivors sample on (see ``search``); None renders every candidate to the end.
     """
 
     bind: Callable[[Shot, torch.Tensor | None, int], BoundShotLike]
@@ -64,6 +76,7 @@ class ShotPipeline:
     overlap: int = DEFAULT_OVERLAP
     color_strength: float = 1.0
     clock: Callable[[], float] = time.perf_counter
+    search: SearchHooks | None = None
 
 
 @dataclass
@@ -152,10 +165,12 @@ def render_candidate(
     start_frames: torch.Tensor | None,
     timer: _Timer,
     first_binding: dict[str, BoundShotLike],
+    first_latent: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, list[dict]]:
     """One candidate of a shot: every segment bound, sampled, trimmed and decoded, then chained.
 
     The first segment's binding does not depend on the seed, so it is made once per shot (``first_binding``).
+    ``first_latent`` is the first segment already sampled (by the search); the later segments continue it.
     """
 
     def render_segment(segment: Segment, context: torch.Tensor | None) -> torch.Tensor:
@@ -166,7 +181,10 @@ def render_candidate(
             bound = first_binding["bound"]
         else:
             bound = timer.timed("bind_s", pipeline.bind, shot, context, segment.frames)
-        latent = timer.timed("sample_s", pipeline.sample, shot, bound, segment_seed(seed, segment.index))
+        if segment.index == 0 and first_latent is not None:
+            latent = first_latent
+        else:
+            latent = timer.timed("sample_s", pipeline.sample, shot, bound, segment_seed(seed, segment.index))
         latent = trim_latent(latent, int(bound.trim_latent_frames))
         frames = timer.timed("decode_s", pipeline.decode, latent)
         return frames.cpu()
@@ -176,42 +194,109 @@ def render_candidate(
     )
 
 
+def early_judge(
+    hooks: SearchHooks, trim_frames: int, references: Sequence[Reference], timer: _Timer | None = None
+) -> Callable[[torch.Tensor], float]:
+    """How the search scores an x0 prediction: reference frames trimmed, a few latent frames decoded cheaply
+    at a small size, scored against the shot's references."""
+    timer = timer or _Timer(time.perf_counter)
+
+    def judge(x0: torch.Tensor) -> float:
+        latent = early_latent_frames(trim_latent(x0, trim_frames))
+        preview = early_frames_at_size(timer.timed("early_preview_s", hooks.preview, latent))
+        return _score_value(timer.timed("early_score_s", hooks.score, preview, references))
+
+    return judge
+
+
+def search_first_segment(
+    pipeline: ShotPipeline,
+    shot: Shot,
+    seeds: Sequence[int],
+    references: Sequence[Reference],
+    start_frames: torch.Tensor | None,
+    first_binding: dict[str, BoundShotLike],
+) -> tuple[SearchOutcome, dict[str, Any]]:
+    """Sample the first segment of every candidate under the search schedule; the survivors' latents and a report."""
+    hooks = pipeline.search
+    frames = plan_segments(shot.frame_count, pipeline.native_frames, pipeline.overlap)[0].frames
+    first_binding["bound"] = bound = pipeline.bind(shot, start_frames, frames)
+    checks = check_steps(hooks.schedule, hooks.steps, len(seeds))
+    timer = _Timer(pipeline.clock)
+    judge = early_judge(hooks, int(bound.trim_latent_frames), references, timer)
+    sampling = hooks.start(shot, bound, [segment_seed(seed, 0) for seed in seeds])
+    outcome = timer.timed("search_s", run_search, sampling, len(seeds), checks, judge)
+    timings = {name: round(seconds, 4) for name, seconds in timer.totals.items()}
+    report = {"schedule": str(hooks.schedule), "steps": hooks.steps, "checks": outcome.checks, "timings": timings}
+    if outcome.note:
+        report["note"] = outcome.note
+    return outcome, report
+
+
+def _finished_candidate(
+    pipeline: ShotPipeline,
+    shot: Shot,
+    seed: int,
+    references: Sequence[Reference],
+    start_frames: torch.Tensor | None,
+    first_binding: dict[str, BoundShotLike],
+    first_latent: torch.Tensor | None,
+    scored: bool,
+) -> tuple[torch.Tensor, dict[str, Any]]:
+    """A candidate rendered to the end (its first segment possibly sampled by the search), bleed-trimmed, scored."""
+    timer = _Timer(pipeline.clock)
+    frames, segments = render_candidate(pipeline, shot, seed, start_frames, timer, first_binding, first_latent)
+    bleed = leading_reference_frames(frames, prepended_references(references, first_binding["bound"]))
+    frames = frames[bleed:]
+    if frames.shape[0] == 0:
+        raise ValueError(
+            f"every frame of shot '{shot.name or shot.prompt[:40]}' (seed {seed}) copies a reference "
+            "image; the binder's trim count does not match the reference frames it prepended."
+        )
+    value, details = None, None
+    if scored:
+        score = timer.timed("score_s", pipeline.score, frames, references)
+        value, details = _score_value(score), _score_json(score)
+    report = {
+        "seed": seed,
+        "score": value,
+        "scores": details,
+        "frames": frames.shape[0],
+        "reference_bleed_frames_dropped": bleed,
+        "segments": segments,
+        "timings": {name: round(seconds, 4) for name, seconds in timer.totals.items()},
+    }
+    return frames, report
+
+
 def render_shot(
     pipeline: ShotPipeline, shot: Shot, base_seed: int, candidates: int, start_frames: torch.Tensor | None
 ) -> ShotResult:
-    """Render every candidate of one shot, score each, keep the best (ties go to the earlier seed)."""
+    """Render every candidate of one shot (or the search's survivors), score them, keep the best (ties go to
+    the earlier seed)."""
     references = list(pipeline.references(shot))
     started = pipeline.clock()
+    seeds = candidate_seeds(base_seed, candidates)
+    first_binding: dict[str, BoundShotLike] = {}
+    outcome, search_report = None, None
+    if pipeline.search is not None and candidates > 1:
+        pipeline.check_interrupt()
+        outcome, search_report = search_first_segment(pipeline, shot, seeds, references, start_frames, first_binding)
+    finishing = list(range(candidates)) if outcome is None else sorted(outcome.finished)
+    scored = len(finishing) > 1 or pipeline.score_single_candidate
     best_frames, best_index, best_value = None, -1, -math.inf
-    reports, first_binding = [], {}
-    for index, seed in enumerate(candidate_seeds(base_seed, candidates)):
-        timer = _Timer(pipeline.clock)
-        frames, segments = render_candidate(pipeline, shot, seed, start_frames, timer, first_binding)
-        bleed = leading_reference_frames(frames, prepended_references(references, first_binding["bound"]))
-        frames = frames[bleed:]
-        if frames.shape[0] == 0:
-            raise ValueError(
-                f"every frame of shot '{shot.name or shot.prompt[:40]}' (seed {seed}) copies a reference "
-                "image; the binder's trim count does not match the reference frames it prepended."
-            )
-        if candidates > 1 or pipeline.score_single_candidate:
-            score = timer.timed("score_s", pipeline.score, frames, references)
-            value, details = _score_value(score), _score_json(score)
-        else:
-            value, details = None, None
-        reports.append(
-            {
-                "seed": seed,
-                "score": value,
-                "scores": details,
-                "frames": frames.shape[0],
-                "reference_bleed_frames_dropped": bleed,
-                "segments": segments,
-                "timings": {name: round(seconds, 4) for name, seconds in timer.totals.items()},
-            }
+    reports = []
+    for index, seed in enumerate(seeds):
+        if index not in finishing:
+            reports.append({"seed": seed, "score": None, "scores": None, "pruned_at_step": outcome.pruned_at[index]})
+            continue
+        first_latent = None if outcome is None else outcome.finished.pop(index)
+        frames, report = _finished_candidate(
+            pipeline, shot, seed, references, start_frames, first_binding, first_latent, scored
         )
-        if best_frames is None or value > best_value:
-            best_frames, best_index, best_value = frames, index, value
+        reports.append(report)
+        if best_frames is None or report["score"] > best_value:
+            best_frames, best_index, best_value = frames, index, report["score"]
         del frames
     report = {
         "name": shot.name,
@@ -223,12 +308,13 @@ def render_shot(
         "frames": best_frames.shape[0],
         "width": best_frames.shape[2],
         "height": best_frames.shape[1],
-        "seeds": [c["seed"] for c in reports],
+        "seeds": seeds,
         "scores": [c["score"] for c in reports],
         "chosen": best_index,
-        "chosen_seed": reports[best_index]["seed"],
+        "chosen_seed": seeds[best_index],
         "candidates": reports,
         "timings": {"total_s": round(pipeline.clock() - started, 4)},
+        **({"search": search_report} if search_report is not None else {}),
         **pipeline.notes(shot),
     }
     return ShotResult(best_frames, report)

@@ -21,12 +21,15 @@ from ...models.sampling.long_shot import plan_segments
 from ...models.sampling.multishot import ShotPipeline
 from ...models.sampling.reference_attention import ReferenceAttentionSession, entity_reference_latents
 from ...models.sampling.scoring import score_candidate
+from ...models.sampling.search import SearchHooks, SearchSchedule, check_steps, search_steps
 from ...models.shared.wan import floor_wan_size
 from ...models.shots.binding import BindInputs, BindOptions, bind_shot, reference_latents
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
 from .attention_patch import apply_reference_attention
+from .early_preview import early_decoder
 from .progress import NodeProgress, check_interrupt
+from .stepped_sampling import InterleavedSampling
 
 PREVIEW_FORMAT = "JPEG"
 
@@ -90,9 +93,21 @@ def step_callback(progress: NodeProgress, previewer: Any = None) -> Callable:
     return callback
 
 
-def total_steps(shots: Sequence[Shot], candidates: int, steps: int, native_frames: int, overlap: int) -> int:
-    """Sampler steps of the whole list: shots × segments × candidates × steps, for one progress bar."""
-    return sum(len(plan_segments(shot.frame_count, native_frames, overlap)) for shot in shots) * candidates * steps
+def total_steps(
+    shots: Sequence[Shot],
+    candidates: int,
+    steps: int,
+    native_frames: int,
+    overlap: int,
+    search: SearchSchedule | None = None,
+) -> int:
+    """Sampler steps of the whole list, for one progress bar: shots × segments × candidates × steps without
+    the search; with it, pruned candidates stop counting at their check."""
+    checks = check_steps(search, steps, candidates) if search is not None and candidates > 1 else []
+    return sum(
+        search_steps(checks, candidates, steps, len(plan_segments(shot.frame_count, native_frames, overlap)))
+        for shot in shots
+    )
 
 
 def encode_views(vae: Any) -> Callable[[Reference], torch.Tensor]:
@@ -121,6 +136,43 @@ class ShotModels:
     family: str = "auto"
 
 
+def search_hooks(
+    model_for: Callable[[Shot], Any],
+    models: ShotModels,
+    settings: SamplerSettings,
+    schedule: SearchSchedule | None,
+    callback: Callable,
+) -> SearchHooks | None:
+    """The engine's search over ComfyUI: candidates step-interleaved (stepped_sampling), x0 decoded by a
+    preview decoder, scored for identity as the final pick is (CLIP-I or classical). None when the search
+    is off or the model's latents have no cheap decoder (every candidate is then rendered to the end)."""
+    decoder = early_decoder(models.model) if schedule is not None else None
+    if decoder is None:
+        return None
+
+    def start(shot: Shot, bound, seeds: Sequence[int]) -> InterleavedSampling:
+        model = model_for(shot)
+
+        def runner(seed: int) -> Callable[[Callable], torch.Tensor]:
+            return lambda on_step: sample_latent(
+                model, bound.latent, bound.positive, bound.negative, seed, settings, on_step
+            )
+
+        def restore_current_patcher() -> None:
+            if hasattr(model.model, "current_patcher"):
+                model.model.current_patcher = model
+
+        return InterleavedSampling([runner(seed) for seed in seeds], callback, restore_current_patcher)
+
+    return SearchHooks(
+        schedule,
+        settings.steps,
+        start,
+        decoder,
+        lambda frames, refs: score_candidate(frames, refs, models.clip_vision, temporal_weight=0.0),
+    )
+
+
 def make_pipeline(
     models: ShotModels,
     settings: SamplerSettings,
@@ -128,8 +180,10 @@ def make_pipeline(
     native_frames: int,
     overlap: int,
     progress: NodeProgress,
+    search: SearchSchedule | None = None,
 ) -> ShotPipeline:
-    """The engine's pipeline over ComfyUI: bind_shot, KSampler sampling (with reference attention), VAE decode."""
+    """The engine's pipeline over ComfyUI: bind_shot, KSampler sampling (with reference attention), VAE decode,
+    and the consistency search when ``search`` is a schedule."""
     previewer = latent_preview.get_previewer(models.model.load_device, models.model.model.latent_format)
     callback = step_callback(progress, previewer)
     attention: dict[str, Any] = {"shot": None, "model": models.model, "session": None}
@@ -197,4 +251,5 @@ def make_pipeline(
         notes=notes,
         native_frames=native_frames,
         overlap=overlap,
+        search=search_hooks(model_for, models, settings, search, callback),
     )

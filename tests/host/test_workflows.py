@@ -83,10 +83,17 @@ def shot_reports(result) -> list[dict]:
 
 
 def assert_scored(shots: list[dict], candidates: int) -> None:
+    """Every candidate scored: in full, or (the sampler's default search) early, the chosen one surviving."""
     assert shots
     for shot in shots:
-        assert len(shot["scores"]) == candidates and all(np.isfinite(shot["scores"]))
-        assert shot["chosen"] == int(np.argmax(shot["scores"]))
+        assert len(shot["scores"]) == candidates
+        if "search" in shot:
+            checks = shot["search"]["checks"]
+            assert checks and all(np.isfinite(checks[0]["early_scores"]))
+            assert checks[-1]["survivors"] == [shot["chosen"]]
+        else:
+            assert all(np.isfinite(shot["scores"]))
+            assert shot["chosen"] == int(np.argmax(shot["scores"]))
 
 
 @pytest.mark.skipif("lonely_little_flame" not in FILMS, reason="film not built yet")

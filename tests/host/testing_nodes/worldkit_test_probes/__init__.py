@@ -4,8 +4,11 @@
   batches to safetensors in the output folder and echoes text, so tests can compare exact values.
 - WorldKitTestInterruptAtCall: a MODEL whose Nth diffusion-model call requests an interrupt (as the
   /interrupt endpoint does), so a test can check that sampling stops within that step.
+- WorldKitTestCountCalls: a MODEL that writes how many diffusion-model calls it has made, and the batch size
+  of each, to ``<name>.calls.json`` in the output folder, so a test can count the compute a node spent.
 """
 
+import json
 import os
 
 import comfy.model_management
@@ -63,7 +66,32 @@ class WorldKitTestInterruptAtCall:
         return (patched,)
 
 
+class WorldKitTestCountCalls:
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
+        return {"required": {"model": ("MODEL",), "name": ("STRING", {"default": "calls"})}}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "patch"
+    CATEGORY = "testing"
+
+    def patch(self, model, name):
+        path = os.path.join(folder_paths.get_output_directory(), f"{name}.calls.json")
+        calls = []
+
+        def wrapper(executor, x, *args, **kwargs):
+            calls.append(int(x.shape[0]))
+            with open(path, "w") as file:
+                json.dump(calls, file)
+            return executor(x, *args, **kwargs)
+
+        patched = model.clone()
+        patched.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.DIFFUSION_MODEL, "worldkit_test_count", wrapper)
+        return (patched,)
+
+
 NODE_CLASS_MAPPINGS = {
+    "WorldKitTestCountCalls": WorldKitTestCountCalls,
     "WorldKitTestSaveTensor": WorldKitTestSaveTensor,
     "WorldKitTestInterruptAtCall": WorldKitTestInterruptAtCall,
 }
