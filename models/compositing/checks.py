@@ -73,7 +73,10 @@ def as_mask(name: str, m: torch.Tensor) -> torch.Tensor:
     if m.numel() == 0:
         raise ValueError(f"{name} has no frames.")
     m = _as_float(name, m[None] if m.ndim == 2 else m)
-    return m.clamp(0.0, 1.0).contiguous()
+    low, high = torch.aminmax(m)
+    if low < 0.0 or high > 1.0:  # copied only when needed: a clip's mask can be gigabytes
+        m = m.clamp(0.0, 1.0)
+    return m.contiguous()
 
 
 def check_number(

@@ -24,6 +24,7 @@ SCREEN_CHANNEL = {"green": 1, "blue": 2}
 QUALITIES = ("fast", "accurate")
 DESPILL = ("none", "green", "blue")
 PRIOR_WEIGHT = 3e-4  # pull of the rough mask in the accurate solve's band: only decides what the colours cannot
+ACCURATE_CHUNK = 2  # frames between progress reports (and interrupt checks) of the seconds-a-frame accurate solve
 SOLID, CLEAR = 0.99, 0.01  # matte values taken as pure subject / pure background when spreading their colours
 
 
@@ -133,7 +134,7 @@ def refine_matte(
         if settings.despill != "none":
             out_image[index] = despill(image[index], settings.despill, settings.despill_strength)
 
-    for part in chunk_slices(frames, 8):
+    for part in chunk_slices(frames, 8 if settings.quality == "fast" else ACCURATE_CHUNK):
         each_frame(refine_frame, part)
         report(progress, part)
     if settings.temporal > 0 and frames > 1:
