@@ -1,66 +1,35 @@
-"""Input checks for the compositing engine: shapes, frame counts and finite values, with messages that say how to fix them."""
+"""Input checks for the compositing engine, run at every entry on every call: types, shapes, frame counts, finite
+values and scalar ranges, with messages that name the input and say how to fix it.
+
+Frame counts follow one rule in every operation: each IMAGE/MASK batch an operation takes has either the clip's
+frame count N or a single frame, which stands for every frame; the result has N frames (`clip_frames`).
+"""
 
 from __future__ import annotations
 
-import weakref
+import math
+from collections.abc import Sequence
 
 import torch
 
 from .chunking import chunk_slices
 
-_FINITE: dict[int, tuple[weakref.ref, int]] = {}
-"""Tensors known to hold only finite values (by id, with a weak reference and their version counter when checked)."""
-
-
-def _version(tensor: torch.Tensor) -> int | None:
-    """The tensor's in-place edit counter; None for inference tensors (made under torch.inference_mode), which have none."""
-    return None if tensor.is_inference() else tensor._version
-
-
-def mark_finite(*tensors: torch.Tensor) -> None:
-    """Record tensors the engine produced (finite by construction) so the next node in a graph need not re-scan them.
-
-    Inference tensors cannot be tracked for later in-place edits, so they are always scanned.
-    """
-    for tensor in tensors:
-        version = _version(tensor)
-        if version is None:
-            continue
-        key = id(tensor)
-        if key not in _FINITE:
-            weakref.finalize(tensor, _FINITE.pop, key, None)
-        _FINITE[key] = (weakref.ref(tensor), version)
-
-
-def _known_finite(tensor: torch.Tensor) -> bool:
-    """True when this very tensor was checked or produced by the engine and not modified in place since."""
-    entry = _FINITE.get(id(tensor))
-    return entry is not None and entry[0]() is tensor and entry[1] == _version(tensor)
+INTEGER_SCALE = {torch.uint8: 255.0}
+"""Integer pixel types accepted, with the value that means 1.0 (8-bit images as PIL and OpenCV load them)."""
 
 
 def new_frames(*shape: int) -> torch.Tensor:
-    """An uninitialised float32 output batch that is a normal tensor even under inference mode.
-
-    Its in-place edit counter lets `mark_finite` vouch for it, so the next step of a graph need not re-scan it.
-    """
+    """An uninitialised float32 output batch (a normal tensor even under inference mode, so callers may edit it)."""
     with torch.inference_mode(False):
         return torch.empty(*shape)
-
-
-def mark_finite_all(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...] | torch.Tensor:
-    """`mark_finite` for an engine function's results, returned as they came (a single one unwrapped)."""
-    mark_finite(*tensors)
-    return tensors[0] if len(tensors) == 1 else tensors
 
 
 def ensure_finite(name: str, x: torch.Tensor) -> None:
     """Raise if `x` holds NaN or infinity, naming the first bad frame.
 
-    A frame's sum is finite exactly when its values are (for values of image range), so one read pass per chunk suffices;
-    a tensor already checked, and not modified since, is not scanned again.
+    A frame's sum is finite exactly when its values are (for values of image range), so one read pass per chunk suffices.
+    Every call scans: a tensor's provenance says nothing about what a later in-place edit or a NaN-producing node did.
     """
-    if _known_finite(x):
-        return
     for frames in chunk_slices(x.shape[0], 8):
         sums = x[frames].reshape(frames.stop - frames.start, -1).sum(dim=1)
         bad = ~torch.isfinite(sums)
@@ -70,7 +39,17 @@ def ensure_finite(name: str, x: torch.Tensor) -> None:
                 f"{name} contains NaN or infinite values (first at frame {first}). "
                 "Fix or clamp the node that produced it before compositing."
             )
-    mark_finite(x)
+
+
+def _as_float(name: str, x: torch.Tensor) -> torch.Tensor:
+    """Float32 CPU pixels: 8-bit integers scaled to 0..1, other integer or boolean types refused."""
+    x = x.detach()
+    if x.dtype in INTEGER_SCALE:
+        return x.to("cpu", torch.float32) / INTEGER_SCALE[x.dtype]
+    if not x.dtype.is_floating_point:
+        raise ValueError(f"{name} has {x.dtype} pixels; give float values in 0..1 (or 8-bit 0..255).")
+    ensure_finite(name, x)
+    return x.to("cpu", torch.float32)
 
 
 def as_image(name: str, x: torch.Tensor) -> torch.Tensor:
@@ -80,17 +59,49 @@ def as_image(name: str, x: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"{name} must be an IMAGE batch [frames, height, width, 3]; got {shape}.")
     if x.shape[0] == 0:
         raise ValueError(f"{name} has no frames.")
-    ensure_finite(name, x)
-    return x[..., :3].detach().to("cpu", torch.float32).contiguous()
+    return _as_float(name, x[..., :3]).contiguous()
 
 
 def as_mask(name: str, m: torch.Tensor) -> torch.Tensor:
-    """A MASK batch as contiguous float32 CPU [frames, height, width]; a single [height, width] mask becomes one frame."""
+    """A MASK batch as contiguous float32 CPU [frames, height, width] clamped to 0..1; [height, width] becomes one frame.
+
+    Coverage outside 0..1 has no meaning, and letting it through turns later blends negative or above white.
+    """
     if not isinstance(m, torch.Tensor) or m.ndim not in (2, 3):
         shape = tuple(m.shape) if isinstance(m, torch.Tensor) else type(m).__name__
         raise ValueError(f"{name} must be a MASK [frames, height, width]; got {shape}.")
-    ensure_finite(name, m)
-    return (m[None] if m.ndim == 2 else m).detach().to("cpu", torch.float32).contiguous()
+    if m.numel() == 0:
+        raise ValueError(f"{name} has no frames.")
+    m = _as_float(name, m[None] if m.ndim == 2 else m)
+    low, high = torch.aminmax(m)
+    if low < 0.0 or high > 1.0:  # copied only when needed: a clip's mask can be gigabytes
+        m = m.clamp(0.0, 1.0)
+    return m.contiguous()
+
+
+def check_number(
+    name: str, value: float, low: float | None = None, high: float | None = None, *, above: float | None = None
+) -> float:
+    """`value` as a float, raising unless it is finite, at least `low`, at most `high` and strictly above `above`."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number; got {value!r}.") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number; got {number}.")
+    too_low = (low is not None and number < low) or (above is not None and number <= above)
+    if too_low or (high is not None and number > high):
+        lower = f"above {above}" if above is not None else f"at least {low}" if low is not None else ""
+        upper = f"at most {high}" if high is not None else ""
+        raise ValueError(f"{name} must be {' and '.join(part for part in (lower, upper) if part)}; got {number}.")
+    return number
+
+
+def check_choice(name: str, value: str, options: Sequence[str]) -> str:
+    """Raise unless `value` is one of `options`."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(repr(o) for o in options)}; got {value!r}.")
+    return value
 
 
 def same_size(name: str, x: torch.Tensor, other_name: str, other: torch.Tensor) -> None:
@@ -100,6 +111,20 @@ def same_size(name: str, x: torch.Tensor, other_name: str, other: torch.Tensor) 
             f"{name} is {x.shape[2]}x{x.shape[1]} but {other_name} is {other.shape[2]}x{other.shape[1]}; "
             f"scale one of them (e.g. with an Upscale Image node) so the sizes match."
         )
+
+
+def clip_frames(**batches: torch.Tensor | None) -> int:
+    """The clip's frame count N: the largest of the batches' (None ones skipped), each of which must have N or 1."""
+    given = {name: batch.shape[0] for name, batch in batches.items() if batch is not None}
+    frames = max(given.values())
+    for name, count in given.items():
+        if count not in (1, frames):
+            biggest = max(given, key=given.get)
+            raise ValueError(
+                f"{name} has {count} frames but {biggest} has {frames}; give every input the same number of frames "
+                "or a single frame (which is used for every frame)."
+            )
+    return frames
 
 
 def fit_frames(name: str, x: torch.Tensor, frames: int) -> torch.Tensor:

@@ -1,28 +1,73 @@
-"""Chroma key: a matte from a green or blue screen by colour difference, with spill suppression."""
+"""Chroma key: a matte from a green or blue screen by colour difference against the screen's own colour at each
+pixel (from a clean plate, or a smooth model of the screen fitted to the frame), the edge colours un-mixed from the
+screen, and spill limited without touching neutral or non-screen colours.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from .checks import as_image, mark_finite_all
-from .chunking import Progress, chunk_slices, frame_threads, report
+from . import frame_ops
+from .checks import as_image, check_choice, check_number, clip_frames, fit_frames, new_frames, same_size
+from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
 from .matte import SCREEN_CHANNEL, despill
+from .trimap import fill_known
+
+MODEL_SCALE = 8  # the screen model is fitted on a grid this many times coarser (a screen's light varies slowly)
+PURE_SHARE = (
+    0.8  # pixels whose screen purity (difference / screen channel) reaches this share of the screen's are screen
+)
+MIN_DIFFERENCE = 0.05  # a screen must stand out from its other channels by at least this much
+UNMIX_FLOOR = 0.05  # alpha below which the un-mixed colour is divided by this instead (noise would blow up)
 
 
-def _difference(image: torch.Tensor, channel: int, balance: float) -> torch.Tensor:
+def _difference(image: torch.Tensor | np.ndarray, channel: int, balance: float):
     """Screen channel minus a blend of the other two (balance 1 = their max, 0 = their min)."""
     a, b = (image[..., c] for c in range(3) if c != channel)
-    others = torch.maximum(a, b) * balance + torch.minimum(a, b) * (1.0 - balance)
-    return image[..., channel] - others
+    maximum, minimum = (
+        (np.maximum(a, b), np.minimum(a, b)) if isinstance(a, np.ndarray) else (a.maximum(b), a.minimum(b))
+    )
+    return image[..., channel] - (maximum * balance + minimum * (1.0 - balance))
 
 
-def screen_level(image: torch.Tensor, channel: int, balance: float) -> float:
-    """The colour difference of the screen itself: the 95th percentile over a sparse sample of the clip."""
-    sample = image[:: max(1, image.shape[0] // 8), ::4, ::4]
-    level = float(torch.quantile(_difference(sample, channel, balance).reshape(-1)[:1_000_000], 0.95))
-    if level <= 0.05:
+def _purity(image: np.ndarray, channel: int, balance: float) -> np.ndarray:
+    """How much a colour is the screen's hue, whatever its brightness: difference over the screen channel."""
+    return _difference(image, channel, balance) / np.maximum(image[..., channel], 1e-3)
+
+
+def screen_purity(image: torch.Tensor, channel: int, balance: float) -> float:
+    """The screen's purity: the 95th percentile over a sparse sample of the clip (raises when there is no screen)."""
+    sample = image[:: max(1, image.shape[0] // 8), ::4, ::4].numpy()
+    difference = _difference(sample, channel, balance)
+    standing_out = difference > MIN_DIFFERENCE
+    if standing_out.mean() < 0.01:
         raise ValueError("no green/blue screen found: the chosen screen colour barely stands out in the image.")
-    return level
+    return float(np.quantile(_purity(sample, channel, balance)[standing_out], 0.95))
+
+
+def screen_model(frame: np.ndarray, channel: int, balance: float, purity: float) -> np.ndarray:
+    """The screen's colour behind every pixel of one frame [H, W, 3]: its pure-screen pixels' colours, spread
+    smoothly over the frame on a coarse grid (unevenly lit screens get their local level, the subject the nearest)."""
+    height, width = frame.shape[:2]
+    small = frame_ops.resize(frame, max(1, width // MODEL_SCALE), max(1, height // MODEL_SCALE))
+    pure = (_purity(small, channel, balance) >= PURE_SHARE * purity) & (
+        _difference(small, channel, balance) > MIN_DIFFERENCE
+    )
+    reach = max(small.shape[:2]) / 16
+    return frame_ops.resize(fill_known(small, pure, reach), width, height)
+
+
+def key_frame(
+    frame: torch.Tensor, screen: torch.Tensor, channel: int, balance: float, levels: tuple[float, float]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One frame's (un-mixed colour, alpha) against the screen colour behind each pixel."""
+    share = _difference(frame, channel, balance) / _difference(screen, channel, balance).clamp(min=MIN_DIFFERENCE)
+    black, white = levels
+    alpha = ((1.0 - share.clamp_(0.0, 1.0)) - black).div_(white - black).clamp_(0.0, 1.0)
+    a = alpha[..., None]
+    unmixed = (frame - screen * (1.0 - a)).div_(a.clamp(min=UNMIX_FLOOR)).clamp_(0.0, 1.0)
+    return unmixed, alpha
 
 
 @frame_threads
@@ -33,21 +78,39 @@ def chroma_key(
     clip_black: float = 0.1,
     clip_white: float = 0.9,
     spill: float = 1.0,
+    clean_plate: torch.Tensor | None = None,
     progress: Progress | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Green/blue screen IMAGE -> (spill-suppressed IMAGE, MASK with the subject at 1)."""
-    if screen not in SCREEN_CHANNEL:
-        raise ValueError(f"screen must be 'green' or 'blue'; got {screen!r}.")
-    if not 0.0 <= clip_black < clip_white <= 1.0:
-        raise ValueError(f"clip_black ({clip_black}) must be below clip_white ({clip_white}), both within 0..1.")
+    """Green/blue screen IMAGE -> (un-mixed, spill-limited IMAGE, MASK with the subject at 1).
+
+    `clean_plate` (the screen shot without the subject, one frame or one per frame) gives the screen colour at each
+    pixel; without it the screen is modelled from each frame's own pure-screen pixels.
+    """
+    channel = SCREEN_CHANNEL[check_choice("screen", screen, tuple(SCREEN_CHANNEL))]
+    balance = check_number("balance", balance, 0.0, 1.0)
+    black, white = check_number("clip_black", clip_black, 0.0, 1.0), check_number("clip_white", clip_white, 0.0, 1.0)
+    if black >= white:
+        raise ValueError(f"clip_black ({black}) must be below clip_white ({white}), both within 0..1.")
+    spill = check_number("spill", spill, 0.0, 1.0)
     image = as_image("image", image)
-    channel = SCREEN_CHANNEL[screen]
-    level = screen_level(image, channel, balance)
-    frames = image.shape[0]
-    out, alpha = torch.empty_like(image), torch.empty(image.shape[:3])
+    plate = None if clean_plate is None else as_image("clean_plate", clean_plate)
+    frames = clip_frames(image=image, clean_plate=plate)
+    image = fit_frames("image", image, frames)
+    if plate is not None:
+        same_size("clean_plate", plate, "image", image)
+        plate = fit_frames("clean_plate", plate, frames)
+    purity = screen_purity(image if plate is None else plate, channel, balance)
+    out, alpha = new_frames(*image.shape), new_frames(*image.shape[:3])
+
+    def key(index: int) -> None:
+        if plate is None:
+            behind = torch.from_numpy(screen_model(image[index].numpy(), channel, balance, purity))
+        else:
+            behind = torch.from_numpy(frame_ops.gaussian_blur(plate[index].numpy(), 1.5))
+        colour, alpha[index] = key_frame(image[index], behind, channel, balance, (black, white))
+        out[index] = despill(colour, screen, spill)
+
     for part in chunk_slices(frames, 8):
-        screen_share = (_difference(image[part], channel, balance) / level).clamp_(0.0, 1.0)
-        alpha[part] = ((1.0 - screen_share) - clip_black).div_(clip_white - clip_black).clamp_(0.0, 1.0)
-        out[part] = despill(image[part], screen, spill)
+        each_frame(key, part)
         report(progress, part)
-    return mark_finite_all(out, alpha)
+    return out, alpha

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from . import frame_ops
-from .checks import as_image, as_mask, mark_finite_all, new_frames, optional_mask
+from .checks import as_image, as_mask, check_choice, check_number, clip_frames, fit_frames, new_frames, optional_mask
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
 from .colorspace import lab_to_rgb, rgb_to_lab
 
@@ -53,7 +53,7 @@ def reinhard_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.concatenate([np.diag(scale), offset[:, None]], axis=1)
 
 
-def _sqrtm(matrix: np.ndarray) -> np.ndarray:
+def psd_sqrt(matrix: np.ndarray) -> np.ndarray:
     """Square root of a symmetric positive semi-definite matrix."""
     values, vectors = np.linalg.eigh(matrix)
     return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
@@ -64,9 +64,9 @@ def mkl_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     eps = MIN_RGB_SPREAD**2 * np.eye(3)
     cov_s = np.cov(source, rowvar=False) + eps
     cov_t = np.cov(target, rowvar=False) + eps
-    root_s = _sqrtm(cov_s)
+    root_s = psd_sqrt(cov_s)
     inv_root_s = np.linalg.inv(root_s)
-    linear = inv_root_s @ _sqrtm(root_s @ cov_t @ root_s) @ inv_root_s
+    linear = inv_root_s @ psd_sqrt(root_s @ cov_t @ root_s) @ inv_root_s
     offset = target.mean(0) - linear @ source.mean(0)
     return np.concatenate([linear, offset[:, None]], axis=1)
 
@@ -108,11 +108,18 @@ def match_colors(
     plate_region: torch.Tensor | None = None,
     progress: Progress | None = None,
 ) -> torch.Tensor:
-    """The element IMAGE with its colour statistics moved onto the plate's (optionally only from masked pixels)."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
+    """The element IMAGE with its colour statistics moved onto the plate's (optionally only from masked pixels).
+
+    Frames follow the engine's rule: a single-frame element over an N-frame plate gets N frames.
+    """
+    check_choice("method", method, METHODS)
+    strength = check_number("strength", strength, 0.0, 1.0)
     element = as_image("element", element)
     plate = as_image("plate", plate)
+    element_mask = None if element_mask is None else as_mask("element_mask", element_mask)
+    plate_region = None if plate_region is None else as_mask("plate_region", plate_region)
+    frames = clip_frames(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
+    element, plate = fit_frames("element", element, frames), fit_frames("plate", plate, frames)
     element_mask = optional_mask("element_mask", element_mask, "element", element)
     plate_region = optional_mask("plate_region", plate_region, "plate", plate)
     lab = method == "reinhard_lab"
@@ -132,14 +139,15 @@ def match_colors(
         if strength < 1.0:
             torch.lerp(element[index], out[index], float(strength), out=out[index])
 
-    for part in chunk_slices(element.shape[0], 8):
+    for part in chunk_slices(frames, 8):
         each_frame(match_frame, part)
         report(progress, part)
-    return mark_finite_all(out)
+    return out
 
 
 def region_around(mask: torch.Tensor, pixels: int) -> torch.Tensor:
     """The plate region around where the element lands: its matte grown by `pixels` (solid where the matte is above 0.5)."""
     mask = as_mask("element_mask", mask)
+    pixels = int(check_number("around_element", pixels, 0))
     binary = (mask > 0.5).float()
     return torch.stack([torch.from_numpy(frame_ops.grow(frame_ops.view(frame), int(pixels))) for frame in binary])

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from . import frame_ops
-from .checks import as_image, as_mask, fit_frames, mark_finite_all, new_frames, same_size
+from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
 from .colorspace import linear_to_srgb, srgb_to_linear
 
@@ -38,12 +38,12 @@ class Placement:
 
 def _per_frame(value: torch.Tensor | float, frames: int, name: str) -> torch.Tensor:
     values = torch.as_tensor(value, dtype=torch.float64).reshape(-1)
+    if not torch.isfinite(values).all():
+        raise ValueError(f"placement {name} contains NaN or infinite values.")
     if values.numel() == 1:
         return values.expand(frames)
     if values.numel() != frames:
         raise ValueError(f"placement {name} has {values.numel()} values but the clip has {frames} frames.")
-    if not torch.isfinite(values).all():
-        raise ValueError(f"placement {name} contains NaN or infinite values.")
     return values
 
 
@@ -59,13 +59,15 @@ def affine_matrices(placement: Placement, frames: int) -> np.ndarray:
     scale = _per_frame(placement.scale, frames, "scale")
     if (scale <= 0).any():
         raise ValueError("placement scale must be above 0.")
+    anchor_x = check_number("placement anchor_x", placement.anchor_x)
+    anchor_y = check_number("placement anchor_y", placement.anchor_y)
     angle = _per_frame(placement.rotation, frames, "rotation") * (math.pi / 180.0)
     cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
     matrices = torch.zeros(frames, 2, 3, dtype=torch.float64)
     matrices[:, 0, 0], matrices[:, 0, 1] = cos, sin
     matrices[:, 1, 0], matrices[:, 1, 1] = -sin, cos
-    matrices[:, 0, 2] = x - cos * placement.anchor_x - sin * placement.anchor_y
-    matrices[:, 1, 2] = y + sin * placement.anchor_x - cos * placement.anchor_y
+    matrices[:, 0, 2] = x - cos * anchor_x - sin * anchor_y
+    matrices[:, 1, 2] = y + sin * anchor_x - cos * anchor_y
     return matrices.numpy()
 
 
@@ -79,10 +81,10 @@ def place_element(
     progress: Progress | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The element and its alpha moved onto a height x width canvas (transparent elsewhere), resampled premultiplied in linear light."""
-    element = as_image("element", element)
-    frames = max(element.shape[0], placement_frames(placement))
+    element, alpha = as_image("element", element), as_mask("element_mask", alpha)
+    frames = max(clip_frames(element=element, element_mask=alpha), placement_frames(placement))
     element = fit_frames("element", element, frames)
-    alpha = fit_frames("element_mask", as_mask("element_mask", alpha), frames)
+    alpha = fit_frames("element_mask", alpha, frames)
     same_size("element_mask", alpha, "element", element)
     matrices = affine_matrices(placement, frames)
     placed = new_frames(frames, height, width, 3)
@@ -101,7 +103,7 @@ def place_element(
     for part in chunk_slices(frames, 8):
         each_frame(place_frame, part)
         report(progress, part)
-    return mark_finite_all(placed, placed_alpha)
+    return placed, placed_alpha
 
 
 def _over_pixels(
@@ -132,15 +134,16 @@ def composite_over(
     frames, height, width, _ = plate.shape
     if placement is not None:
         element, alpha = place_element(element, alpha, placement, height, width)
-    element = as_image("element", element)
-    frames = max(frames, element.shape[0])
+    element, alpha = as_image("element", element), as_mask("element_mask", alpha)
+    plate_alpha = None if plate_alpha is None else as_mask("plate_mask", plate_alpha)
+    frames = clip_frames(plate=plate, element=element, element_mask=alpha, plate_mask=plate_alpha)
     plate = fit_frames("plate", plate, frames)
     element = fit_frames("element", element, frames)
-    alpha = fit_frames("element_mask", as_mask("element_mask", alpha), frames)
+    alpha = fit_frames("element_mask", alpha, frames)
     same_size("element", element, "plate", plate)
     same_size("element_mask", alpha, "plate", plate)
     if plate_alpha is not None:
-        plate_alpha = fit_frames("plate_mask", as_mask("plate_mask", plate_alpha), frames)
+        plate_alpha = fit_frames("plate_mask", plate_alpha, frames)
         same_size("plate_mask", plate_alpha, "plate", plate)
     out = new_frames(frames, height, width, 3)
     out_alpha = new_frames(frames, height, width)
@@ -173,4 +176,4 @@ def composite_over(
     for part in chunk_slices(frames, 8):
         each_frame(over_frame, part)
         report(progress, part)
-    return mark_finite_all(out, out_alpha)
+    return out, out_alpha

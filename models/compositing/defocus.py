@@ -11,7 +11,17 @@ import numpy as np
 import torch
 
 from . import frame_ops
-from .checks import as_image, as_mask, fit_frames, mark_finite_all, new_frames, optional_mask, same_size
+from .checks import (
+    as_image,
+    as_mask,
+    check_choice,
+    check_number,
+    clip_frames,
+    fit_frames,
+    new_frames,
+    optional_mask,
+    same_size,
+)
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
 
 MAX_SIGMA = 16.0
@@ -81,14 +91,14 @@ def defocus(
     element: torch.Tensor, alpha: torch.Tensor, sigma: float, shape: str = "gaussian", progress: Progress | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Blur the premultiplied element and its alpha together: a Gaussian of `sigma`, or a lens disk of radius 2*sigma."""
-    if shape not in SHAPES:
-        raise ValueError(f"shape must be one of {', '.join(SHAPES)}; got {shape!r}.")
-    element = as_image("element", element)
-    frames = element.shape[0]
-    alpha = fit_frames("element_mask", as_mask("element_mask", alpha), frames)
+    check_choice("shape", shape, SHAPES)
+    sigma = check_number("sigma", sigma, 0.0)
+    element, alpha = as_image("element", element), as_mask("element_mask", alpha)
+    frames = clip_frames(element=element, element_mask=alpha)
+    element, alpha = fit_frames("element", element, frames), fit_frames("element_mask", alpha, frames)
     same_size("element_mask", alpha, "element", element)
     if sigma <= 0:
-        return element, alpha.clone()
+        return element.clone(), alpha.clone()
     kernel = _disk(2.0 * sigma) if shape == "disk" else None
     out, out_alpha = new_frames(*element.shape), new_frames(*alpha.shape)
 
@@ -106,4 +116,4 @@ def defocus(
     for part in chunk_slices(frames, 8):
         each_frame(defocus_frame, part)
         report(progress, part)
-    return mark_finite_all(out, out_alpha)
+    return out, out_alpha

@@ -1,9 +1,12 @@
-"""Grain: measure a plate's noise per channel in two frequency bands and add the missing amount to an element.
+"""Grain: measure a plate's grain where the picture is flat, per channel with its cross-channel correlation, in a fine
+and a coarse band (its size), and add to an element the grain it lacks.
 
-Grain is modelled as the sum of two independent Gaussian fields per channel: a fine one (white at pixel scale)
-and a coarse one (white at half size, bilinearly enlarged). Measurement takes the robust spread (median absolute
-deviation) of a high-pass residual at full and half size; a calibration on synthetic fields of each band maps
-those spreads back to the two band strengths, so measuring and synthesising agree by construction.
+Grain is modelled as two independent Gaussian fields, each with its own 3x3 colour covariance: a fine one (white at
+pixel scale) and a coarse one (white at half size, bilinearly enlarged). Measurement takes the covariance of a
+high-pass residual at full and half size over the flattest blocks of the frame (chosen by a smoothed copy, where grain
+has all but gone and only the picture's texture is left), so texture is not read as grain. A calibration on
+synthetic fields of each band maps the measured covariances back to the two bands', so measuring and synthesising
+agree by construction.
 """
 
 from __future__ import annotations
@@ -16,46 +19,64 @@ import numpy as np
 import torch
 
 from . import frame_ops
-from .checks import as_image, mark_finite_all, new_frames, optional_mask
+from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, new_frames, optional_mask
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
+from .color_match import psd_sqrt
 
 BANDS = ("fine", "coarse")
-MAD_TO_SIGMA = 1.4826
+BLOCK = 8  # pixels per side of the blocks grain is measured in (at each band's scale)
+FLAT_SHARE = 0.25  # the flattest quarter of the blocks is measured
+STRUCTURE_SIGMA = 2.0  # blur that leaves the picture's texture and little of its grain, to find flat blocks
 FIELD_MARGIN = 64
 OFFSET_STEP = 4
 
 
 @dataclass(frozen=True)
 class GrainProfile:
-    """Grain strength (standard deviation, image units) per band and channel: sigma[band, channel]."""
+    """Grain colour covariance per band, covariance[band] [3, 3] (image units squared)."""
 
-    sigma: np.ndarray
+    covariance: np.ndarray
 
-
-def _robust_spread(residual: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
-    """Per-channel MAD-based standard deviation of a residual [H, W, 3], over the kept pixels."""
-    pixels = residual.reshape(-1, 3) if keep is None else residual[keep]
-    if pixels.shape[0] < 64:
-        raise ValueError("fewer than 64 pixels are left to measure grain from; widen the mask or region.")
-    centred = np.abs(pixels - np.median(pixels, axis=0))
-    return np.median(centred, axis=0) * MAD_TO_SIGMA
+    @property
+    def sigma(self) -> np.ndarray:
+        """Standard deviation per band and channel [band, channel]."""
+        return np.sqrt(np.clip(np.diagonal(self.covariance, axis1=1, axis2=2), 0.0, None))
 
 
-def band_spreads(frame: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
-    """Spread of the high-pass residual at full and at half size: [2, 3]."""
+def _blocks(planes: np.ndarray) -> np.ndarray:
+    """[h, w, C] cut into BLOCK x BLOCK tiles: [tiles, BLOCK * BLOCK, C] (the ragged border dropped)."""
+    rows, cols = planes.shape[0] // BLOCK, planes.shape[1] // BLOCK
+    tiles = planes[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK, -1)
+    return tiles.transpose(0, 2, 1, 3, 4).reshape(rows * cols, BLOCK * BLOCK, -1)
+
+
+def _flat_covariance(frame: np.ndarray, keep: np.ndarray | None) -> tuple[np.ndarray, int]:
+    """Pooled covariance [3, 3] of the high-pass residual over the flattest kept blocks, and the blocks used."""
+    residual = _blocks(frame - frame_ops.gaussian_blur(frame, 1.0))
+    structure = _blocks(frame_ops.gaussian_blur(frame, STRUCTURE_SIGMA).mean(axis=2, keepdims=True)).var(axis=1)[:, 0]
+    usable = np.ones(len(structure), bool) if keep is None else _blocks(keep[..., None].astype(np.float32)).min(1)[:, 0]
+    usable = usable > 0.5
+    if usable.sum() < 4:
+        raise ValueError("fewer than 4 blocks of 8x8 pixels are left to measure grain from; widen the mask or region.")
+    limit = np.quantile(structure[usable], FLAT_SHARE)
+    chosen = residual[usable & (structure <= limit)].astype(np.float64)
+    centred = chosen - chosen.mean(axis=1, keepdims=True)
+    pooled = np.einsum("kpc,kpd->cd", centred, centred) / (centred.shape[0] * (BLOCK * BLOCK - 1))
+    return pooled, centred.shape[0]
+
+
+def band_covariances(frame: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+    """Measured residual covariance at full and at half size over the frame's flat blocks: [2, 3, 3]."""
     height, width = frame.shape[:2]
-    fine = frame - frame_ops.gaussian_blur(frame, 1.0)
-    half = frame_ops.resize(frame, width // 2, height // 2)
-    coarse = half - frame_ops.gaussian_blur(half, 1.0)
-    half_keep = None if keep is None else frame_ops.resize(keep.astype(np.float32), width // 2, height // 2) > 0.99
-    # every 4th pixel of the fine band and every 2nd of the coarse: tens of thousands of samples, ample for a median
-    fine_keep = None if keep is None else keep[::4, ::4]
-    coarse_keep = None if half_keep is None else half_keep[::2, ::2]
-    return np.stack([_robust_spread(fine[::4, ::4], fine_keep), _robust_spread(coarse[::2, ::2], coarse_keep)])
+    half = frame_ops.resize(frame, max(1, width // 2), max(1, height // 2))
+    half_keep = None
+    if keep is not None:
+        half_keep = frame_ops.resize(keep.astype(np.float32), half.shape[1], half.shape[0]) > 0.99
+    return np.stack([_flat_covariance(frame, keep)[0], _flat_covariance(half, half_keep)[0]])
 
 
 def band_noise(band: int, height: int, width: int, generator: torch.Generator) -> np.ndarray:
-    """A unit-strength noise field of one band, [height, width, 3]."""
+    """A unit-strength, channel-independent noise field of one band, [height, width, 3]."""
     if band == 0:
         return torch.randn(height, width, 3, generator=generator).numpy()
     small = torch.randn(height // 2 + 1, width // 2 + 1, 3, generator=generator).numpy()
@@ -64,46 +85,56 @@ def band_noise(band: int, height: int, width: int, generator: torch.Generator) -
 
 @cache
 def _calibration() -> np.ndarray:
-    """Measured spread squared of unit noise of each band: matrix[measurement band, noise band]."""
+    """Measured variance of unit noise of each band: matrix[measurement band, noise band]."""
     generator = torch.Generator().manual_seed(1234)
-    columns = [band_spreads(band_noise(band, 512, 512, generator)).mean(axis=1) ** 2 for band in range(len(BANDS))]
+    columns = []
+    for band in range(len(BANDS)):
+        measured = band_covariances(band_noise(band, 512, 512, generator))
+        columns.append(np.diagonal(measured, axis1=1, axis2=2).mean(axis=1))
     return np.stack(columns, axis=1)
 
 
-def profile_from_spreads(spreads: np.ndarray) -> GrainProfile:
-    """Band strengths whose measured spreads match `spreads` [2, 3] (non-negative least squares per channel)."""
-    matrix = _calibration()
-    variances = np.zeros_like(spreads)
-    for channel in range(3):
-        solved = np.linalg.solve(matrix, spreads[:, channel] ** 2)
-        if (solved < 0).any():  # one band explains it alone: keep the band that fits best
-            fits = [max(spreads[:, channel] ** 2 @ matrix[:, b], 0.0) / (matrix[:, b] @ matrix[:, b]) for b in range(2)]
-            errors = [np.sum((matrix[:, b] * fits[b] - spreads[:, channel] ** 2) ** 2) for b in range(2)]
-            best = int(np.argmin(errors))
-            solved = np.zeros(2)
-            solved[best] = fits[best]
-        variances[:, channel] = solved
-    return GrainProfile(np.sqrt(variances))
+def _nearest_psd(matrix: np.ndarray) -> np.ndarray:
+    """The nearest positive semi-definite matrix (negative eigenvalues set to 0)."""
+    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
+    return (vectors * np.clip(values, 0.0, None)) @ vectors.T
+
+
+def profile_from_measurement(measured: np.ndarray) -> GrainProfile:
+    """Band covariances whose measurement matches `measured` [2, 3, 3]: the calibration inverted entry by entry
+    (measuring is linear in the covariance), each band then made a valid covariance."""
+    solved = np.einsum("bm,mcd->bcd", np.linalg.inv(_calibration()), measured)
+    if np.trace(solved[1]) < 0 or np.trace(solved[0]) < 0:  # one band explains it alone: the one that fits best
+        fits = [np.trace(measured[0]) / _calibration()[0, b] for b in range(2)]
+        errors = [
+            np.sum((_calibration()[:, b] * fits[b] - np.trace(measured, axis1=1, axis2=2)) ** 2) for b in range(2)
+        ]
+        best = int(np.argmin(errors))
+        solved = np.zeros_like(measured)
+        solved[best] = measured[0] / _calibration()[0, best]
+    return GrainProfile(np.stack([_nearest_psd(band) for band in solved]))
 
 
 def measure_grain(frames: torch.Tensor, mask: torch.Tensor | None = None, max_frames: int = 8) -> GrainProfile:
     """The grain profile of a clip, the median over up to `max_frames` evenly spaced frames (grain is steady in time)."""
     count = frames.shape[0]
     picks = np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int))
-    spreads = map_frames(
-        lambda i: band_spreads(frame_ops.view(frames[i]), None if mask is None else frame_ops.view(mask[i]) > 0.99),
+    measured = map_frames(
+        lambda i: band_covariances(frame_ops.view(frames[i]), None if mask is None else frame_ops.view(mask[i]) > 0.99),
         picks,
     )
-    return profile_from_spreads(np.median(np.stack(spreads), axis=0))
+    return profile_from_measurement(np.median(np.stack(measured), axis=0))
 
 
 def grain_field(profile: GrainProfile, height: int, width: int, seed: int) -> torch.Tensor:
-    """A grain field larger than the frame by FIELD_MARGIN, to be read at a different offset for each frame."""
+    """A grain field larger than the frame by FIELD_MARGIN, to be read at a different offset for each frame: each
+    band's independent unit noise mixed across channels by the square root of its covariance."""
     generator = torch.Generator().manual_seed(int(seed))
     field = np.zeros((height + FIELD_MARGIN, width + FIELD_MARGIN, 3), np.float32)
     for band in range(len(BANDS)):
-        if profile.sigma[band].any():
-            field += band_noise(band, *field.shape[:2], generator) * profile.sigma[band].astype(np.float32)
+        if profile.covariance[band].any():
+            mixing = psd_sqrt(profile.covariance[band]).astype(np.float32)
+            field += cv2.transform(band_noise(band, *field.shape[:2], generator), mixing)
     return torch.from_numpy(field)
 
 
@@ -114,12 +145,13 @@ def frame_offsets(frames: int, seed: int) -> list[tuple[int, int]]:
     return [grid[order[i % len(grid)]] for i in range(frames)]
 
 
-def missing_grain(target: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Grain to add [band, channel]: each band's shortfall, capped so no channel ends up grainier than the target overall."""
-    shortfall = np.clip(target**2 - present**2, 0.0, None)
-    room = np.clip((target**2).sum(0) - (present**2).sum(0), 0.0, None)
-    cap = np.where(shortfall.sum(0) > 0, np.minimum(1.0, room / np.maximum(shortfall.sum(0), 1e-12)), 0.0)
-    return np.sqrt(shortfall * cap)
+def missing_grain(target: GrainProfile, present: GrainProfile) -> GrainProfile:
+    """Grain to add: each band's covariance shortfall, scaled down so that no more is added overall than the element
+    lacks overall (an element grainier than the plate in one band gets nothing for a small shortfall in the other)."""
+    shortfall = np.stack([_nearest_psd(t - p) for t, p in zip(target.covariance, present.covariance, strict=True)])
+    room = np.trace(_nearest_psd(target.covariance.sum(0) - present.covariance.sum(0)))
+    wanted = np.trace(shortfall.sum(0))
+    return GrainProfile(shortfall * (min(1.0, room / wanted) if wanted > 0 else 0.0))
 
 
 @frame_threads
@@ -132,18 +164,24 @@ def match_grain(
     seed: int = 0,
     progress: Progress | None = None,
 ) -> torch.Tensor:
-    """Add to the element the grain the plate has and it lacks, band by band and channel by channel."""
-    element = as_image("element", element)
-    plate = as_image("plate", plate)
+    """Add to the element the grain the plate has and it lacks, band by band, with the plate's channel correlation.
+
+    Frames follow the engine's rule: a single-frame element over an N-frame plate gets N frames, each its own grain.
+    """
+    strength = check_number("strength", strength, 0.0, 4.0)
+    element, plate = as_image("element", element), as_image("plate", plate)
+    element_mask = None if element_mask is None else as_mask("element_mask", element_mask)
+    plate_region = None if plate_region is None else as_mask("plate_region", plate_region)
+    frames = clip_frames(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
+    element, plate = fit_frames("element", element, frames), fit_frames("plate", plate, frames)
     element_mask = optional_mask("element_mask", element_mask, "element", element)
     plate_region = optional_mask("plate_region", plate_region, "plate", plate)
-    target = measure_grain(plate, plate_region).sigma
-    present = measure_grain(element, element_mask).sigma
-    missing = GrainProfile(missing_grain(target, present) * float(strength))
-    frames, height, width, _ = element.shape
+    missing = missing_grain(measure_grain(plate, plate_region), measure_grain(element, element_mask))
+    missing = GrainProfile(missing.covariance * strength**2)
+    _, height, width, _ = element.shape
     field = grain_field(missing, height, width, seed)
     offsets = frame_offsets(frames, seed)
-    out = new_frames(*element.shape)
+    out = new_frames(frames, height, width, 3)
 
     def add_grain(index: int) -> None:
         top, left = offsets[index]
@@ -154,4 +192,4 @@ def match_grain(
     for part in chunk_slices(frames, 8):
         each_frame(add_grain, part)
         report(progress, part)
-    return mark_finite_all(out)
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from . import frame_ops
-from .checks import as_image, as_mask, fit_frames, mark_finite_all, new_frames, same_size
+from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
 
 
@@ -23,17 +23,19 @@ def light_wrap(
     The wrap weight at an element pixel is its alpha times the share of plate seen around it within `radius`
     (a Gaussian of that sigma), so it is strongest at the edge and fades inwards. Element and plate share one frame size.
     """
-    element = as_image("element", element)
-    frames = element.shape[0]
-    matte = fit_frames("matte", as_mask("matte", matte), frames)
-    plate = fit_frames("plate", as_image("plate", plate), frames)
+    radius = check_number("radius", radius, above=0.0)
+    strength = check_number("strength", strength, 0.0)
+    element, matte, plate = as_image("element", element), as_mask("matte", matte), as_image("plate", plate)
+    frames = clip_frames(element=element, matte=matte, plate=plate)
+    element = fit_frames("element", element, frames)
+    matte, plate = fit_frames("matte", matte, frames), fit_frames("plate", plate, frames)
     same_size("matte", matte, "element", element)
     same_size("plate", plate, "element", element)
     _, height, width, _ = element.shape
     factor = int(max(1, radius // 3))
     small_w, small_h = max(1, width // factor), max(1, height // factor)
     sigma = max(radius / factor, 0.5)
-    out = new_frames(*element.shape)
+    out = new_frames(frames, height, width, 3)
 
     def wrap_frame(index: int) -> None:
         alpha = frame_ops.view(matte[index])
@@ -47,4 +49,4 @@ def light_wrap(
     for part in chunk_slices(frames, 8):
         each_frame(wrap_frame, part)
         report(progress, part)
-    return mark_finite_all(out)
+    return out

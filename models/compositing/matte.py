@@ -1,130 +1,67 @@
-"""Matte refinement: colour-guided edge refinement, levels, choke/grow, feather, despill and temporal smoothing."""
+"""Matte refinement driven by the element's picture: a band around the rough mask's edge (any mask: binary, soft,
+blocky or low-resolution) where the matte is solved from the colours, then levels, choke/grow, feather, despill,
+temporal smoothing, and the un-mixed foreground colour so edges recomposite without the old background.
+
+Two solves: "fast" (default), a guided filter on a coarse grid that keeps 720p interactive, and "accurate",
+closed-form matting over the band at full size (seconds a frame).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import torch
 
 from . import frame_ops
-from .checks import as_image, as_mask, fit_frames, mark_finite_all, new_frames, same_size
+from .checks import as_image, as_mask, check_choice, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
+from .closed_form import solve_alpha
+from .guided_filter import apply_coefficients, guided_coefficients
+from .trimap import fill_known, trimap
 
 SCREEN_CHANNEL = {"green": 1, "blue": 2}
+QUALITIES = ("fast", "accurate")
+DESPILL = ("none", "green", "blue")
+PRIOR_WEIGHT = 3e-4  # pull of the rough mask in the accurate solve's band: only decides what the colours cannot
+ACCURATE_CHUNK = 2  # frames between progress reports (and interrupt checks) of the seconds-a-frame accurate solve
+SOLID, CLEAR = 0.99, 0.01  # matte values taken as pure subject / pure background when spreading their colours
 
 
 @dataclass(frozen=True)
 class MatteSettings:
     """How a rough matte becomes a production matte."""
 
-    radius: int = 16  # guided-filter window radius in pixels; about the width of the rough edge
+    radius: int = 16  # pixels either side of the rough edge where the matte is solved; about twice how far off it is
     eps: float = 1e-3  # guided-filter regularisation; larger keeps the matte smoother, smaller follows colour edges
     subsample: int = 4  # the filter's coefficients are solved on a grid this many times coarser (fast guided filter)
-    clip_black: float = 0.05  # alpha at or below this becomes 0
-    clip_white: float = 0.95  # alpha at or above this becomes 1
+    clip_black: float = 0.02  # alpha at or below this becomes 0
+    clip_white: float = 0.98  # alpha at or above this becomes 1
     choke: int = 0  # pixels; positive shrinks the matte, negative grows it
     feather: float = 0.0  # Gaussian sigma in pixels applied after choke
     temporal: float = 0.5  # 0..1 weight of neighbouring frames where the matte is steady
     motion_threshold: float = 0.1  # alpha change between frames above which an edge counts as moving
     despill: str = "none"  # "none", "green" or "blue"
     despill_strength: float = 1.0
+    quality: str = "fast"  # "fast" (guided filter, interactive) or "accurate" (closed-form matting, seconds a frame)
 
-
-def _box_mean(planes: np.ndarray, radius: int) -> np.ndarray:
-    """Mean over a (2r+1)^2 window of each plane of a channel-last stack [h, w, C] (or of one plane [h, w])."""
-    size = (2 * radius + 1, 2 * radius + 1)
-    return cv2.blur(planes, size).reshape(planes.shape)
-
-
-def _guided_coefficients(
-    guide: np.ndarray, source: np.ndarray, radius: int, eps: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-pixel linear model source ~ a.guide + b (He et al., colour guide) for one frame, window-averaged: (a [h, w, 3], b [h, w]).
-
-    `guide` is [h, w, 3], `source` [h, w]; window means are taken of the 13 planes the model needs
-    (the guide's covariance is symmetric, so six of its nine products suffice).
-    """
-    r, g, b = cv2.split(guide)
-    products = (r, g, b, source, r * source, g * source, b * source, r * r, r * g, r * b, g * g, g * b, b * b)
-    means = [_box_mean(plane, radius) for plane in products]
-    mean_r, mean_g, mean_b, mean_p, mean_rp, mean_gp, mean_bp, mean_rr, mean_rg, mean_rb, mean_gg, mean_gb, mean_bb = (
-        means
-    )
-    variance = (
-        mean_rr - mean_r * mean_r + eps,
-        mean_rg - mean_r * mean_g,
-        mean_rb - mean_r * mean_b,
-        mean_gg - mean_g * mean_g + eps,
-        mean_gb - mean_g * mean_b,
-        mean_bb - mean_b * mean_b + eps,
-    )
-    covariance = (mean_rp - mean_r * mean_p, mean_gp - mean_g * mean_p, mean_bp - mean_b * mean_p)
-    a = _solve_symmetric3(variance, covariance)
-    offset = mean_p - (a[..., 0] * mean_r + a[..., 1] * mean_g + a[..., 2] * mean_b)
-    settled = ~_edge_band(source, radius)  # far from the rough edge, keep the rough matte
-    a[settled] = 0.0
-    offset = np.where(settled, source, offset)
-    return _box_mean(a, radius), _box_mean(offset, radius)
-
-
-def _solve_symmetric3(matrix: tuple[np.ndarray, ...], rhs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
-    """Solve per-pixel symmetric positive-definite 3x3 systems x = matrix^-1 rhs by the adjugate (several times faster than a batched LU).
-
-    `matrix` holds the planes of the upper triangle (m00, m01, m02, m11, m12, m22), `rhs` three planes; returns [h, w, 3].
-    """
-    a, b, c, d, e, f = matrix
-    i00, i01, i02 = d * f - e * e, c * e - b * f, b * e - c * d
-    i11, i12, i22 = a * f - c * c, b * c - a * e, a * d - b * b
-    det = a * i00 + b * i01 + c * i02
-    x, y, z = rhs
-    rows = (i00 * x + i01 * y + i02 * z, i01 * x + i11 * y + i12 * z, i02 * x + i12 * y + i22 * z)
-    return cv2.merge([row / det for row in rows])
-
-
-def _edge_band(source: np.ndarray, radius: int) -> np.ndarray:
-    """Pixels within `radius` of where the rough matte is neither 0 nor 1: the only place its edge can move to. [h, w] bool."""
-    uncertain = ((source > 0.02) & (source < 0.98)).astype(np.uint8)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return cv2.dilate(uncertain, kernel) > 0
-
-
-def guided_coefficients(
-    image: torch.Tensor,
-    mask: torch.Tensor,
-    radius: int,
-    eps: float,
-    subsample: int,
-    levels: tuple[float, float] = (0.0, 1.0),
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fast guided filter (He & Sun 2015) solved on a coarse grid for one frame [H, W, 3] and its mask [H, W]:
-    (gains [h, w, 3], offset [h, w]).
-
-    The levels stretch (black -> 0, white -> 1) is folded into the coefficients, so applying them at full size
-    costs one multiply-sum per pixel.
-    """
-    height, width, _ = image.shape
-    step = max(1, int(subsample))
-    small_w, small_h = max(1, round(width / step)), max(1, round(height / step))
-    small_radius = max(1, round(radius / step))
-    guide = frame_ops.resize(frame_ops.view(image), small_w, small_h)
-    source = frame_ops.resize(frame_ops.view(mask), small_w, small_h)
-    gains, offset = _guided_coefficients(guide, source, small_radius, eps)
-    black, white = levels
-    if not 0.0 <= black < white <= 1.0:
-        raise ValueError(f"clip_black ({black}) must be below clip_white ({white}), both within 0..1.")
-    scale = 1.0 / (white - black)
-    return gains * scale, (offset - black) * scale
-
-
-def apply_coefficients(gains: np.ndarray, offset: np.ndarray, image: torch.Tensor) -> torch.Tensor:
-    """Evaluate coarse guided-filter coefficients at full size against one frame [H, W, 3]; clamped to 0..1."""
-    height, width, _ = image.shape
-    gains = frame_ops.resize(gains, width, height)
-    offset = frame_ops.resize(offset, width, height)
-    weighted = cv2.transform(cv2.multiply(gains, frame_ops.view(image)), np.ones((1, 3), np.float32))
-    return torch.from_numpy(cv2.add(weighted, offset)).clamp_(0.0, 1.0)
+    def checked(self) -> MatteSettings:
+        """The settings with every value checked (finite, in range), each error naming the setting."""
+        check_number("radius", self.radius, 1, 512)
+        check_number("eps", self.eps, 1e-9, 1.0)
+        check_number("subsample", self.subsample, 1, 16)
+        black = check_number("clip_black", self.clip_black, 0.0, 1.0)
+        white = check_number("clip_white", self.clip_white, 0.0, 1.0)
+        if black >= white:
+            raise ValueError(f"clip_black ({black}) must be below clip_white ({white}), both within 0..1.")
+        check_number("choke", self.choke, -512, 512)
+        check_number("feather", self.feather, 0.0, 512.0)
+        check_number("temporal", self.temporal, 0.0, 1.0)
+        check_number("motion_threshold", self.motion_threshold, above=0.0, high=1.0)
+        check_choice("despill", self.despill, DESPILL)
+        check_number("despill_strength", self.despill_strength, 0.0, 1.0)
+        check_choice("quality", self.quality, QUALITIES)
+        return self
 
 
 def choke_and_feather(alpha: torch.Tensor, choke: int, feather: float) -> torch.Tensor:
@@ -151,18 +88,30 @@ def temporal_smooth(
 
 
 def despill(image: torch.Tensor, screen: str, strength: float) -> torch.Tensor:
-    """Limit the screen channel to the average of the other two, removing green/blue spill from edges and hair."""
+    """Limit the screen channel to the larger of the other two: only colours leaning towards the screen's hue lose
+    anything; neutrals, and colours whose screen channel another channel matches (yellow, cyan, skin), are untouched."""
     if screen == "none" or strength <= 0:
         return image
-    if screen not in SCREEN_CHANNEL:
-        raise ValueError(f"despill must be 'none', 'green' or 'blue'; got {screen!r}.")
-    channel = SCREEN_CHANNEL[screen]
+    channel = SCREEN_CHANNEL[check_choice("despill", screen, DESPILL)]
     others = [c for c in range(3) if c != channel]
-    limit = (image[..., others[0]] + image[..., others[1]]) * 0.5
+    limit = torch.maximum(image[..., others[0]], image[..., others[1]])
     spill = (image[..., channel] - limit).clamp_(min=0.0)
     out = image.clone()
     out[..., channel] -= spill * strength
     return out
+
+
+def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSettings) -> torch.Tensor:
+    """One frame's matte [H, W] from its picture [H, W, 3] and rough mask [H, W], levels applied."""
+    levels = (settings.clip_black, settings.clip_white)
+    if settings.quality == "fast":
+        gains, offset = guided_coefficients(image, mask, settings.radius, settings.eps, settings.subsample, levels)
+        return apply_coefficients(gains, offset, image)
+    subject, background = trimap(frame_ops.view(mask), settings.radius)
+    band = ~(subject | background)
+    alpha = solve_alpha(frame_ops.view(image), subject, background, frame_ops.view(mask), band * PRIOR_WEIGHT)
+    black, white = levels
+    return torch.from_numpy(alpha).sub_(black).div_(white - black).clamp_(0.0, 1.0)
 
 
 @frame_threads
@@ -170,30 +119,69 @@ def refine_matte(
     image: torch.Tensor, mask: torch.Tensor, settings: MatteSettings = MatteSettings(), progress: Progress | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Rough MASK + the element's IMAGE -> (despilled IMAGE, production MASK), streamed in chunks of frames."""
-    image = as_image("image", image)
-    mask = as_mask("mask", mask)
+    settings = settings.checked()
+    image, mask = as_image("image", image), as_mask("mask", mask)
     same_size("mask", mask, "image", image)
-    frames, height, width, _ = image.shape
-    mask = fit_frames("mask", mask, frames)
+    frames = clip_frames(image=image, mask=mask)
+    image, mask = fit_frames("image", image, frames), fit_frames("mask", mask, frames)
+    _, height, width, _ = image.shape
     alpha = new_frames(frames, height, width)
-    out_image = image if settings.despill == "none" else new_frames(*image.shape)
-    levels = (settings.clip_black, settings.clip_white)
+    out_image = image if settings.despill == "none" else new_frames(frames, height, width, 3)
 
     def refine_frame(index: int) -> None:
-        gains, offset = guided_coefficients(
-            image[index], mask[index], settings.radius, settings.eps, settings.subsample, levels
-        )
-        refined = apply_coefficients(gains, offset, image[index])
+        refined = refine_alpha(image[index], mask[index], settings)
         alpha[index] = choke_and_feather(refined, settings.choke, settings.feather)
         if settings.despill != "none":
             out_image[index] = despill(image[index], settings.despill, settings.despill_strength)
 
-    for part in chunk_slices(frames, 8):
+    for part in chunk_slices(frames, 8 if settings.quality == "fast" else ACCURATE_CHUNK):
         each_frame(refine_frame, part)
         report(progress, part)
     if settings.temporal > 0 and frames > 1:
         _smooth_in_place(alpha, settings.temporal, settings.motion_threshold)
-    return mark_finite_all(out_image, alpha)
+    return out_image.contiguous(), alpha
+
+
+def unmix_frame(image: torch.Tensor, alpha: torch.Tensor, radius: int, subsample: int = 4) -> torch.Tensor:
+    """One frame's foreground colour [H, W, 3]: I = aF + (1 - a)B solved for F, with B spread from the nearest solid
+    background pixels on a coarse grid; blended by alpha with the subject colour spread the same way, since the
+    division amplifies any error in B as alpha falls."""
+    height, width, _ = image.shape
+    step = max(1, int(subsample))
+    small_w, small_h = max(1, round(width / step)), max(1, round(height / step))
+    small_image = frame_ops.resize(frame_ops.view(image), small_w, small_h)
+    small_alpha = frame_ops.resize(frame_ops.view(alpha), small_w, small_h)
+    reach = max(1.0, radius / step)
+    solid, clear = small_alpha >= SOLID, small_alpha <= CLEAR
+    subject = fill_known(small_image, solid, reach, ~clear)
+    background = fill_known(small_image, clear, reach, ~solid)
+    subject = torch.from_numpy(frame_ops.resize(subject, width, height))
+    background = torch.from_numpy(frame_ops.resize(background, width, height))
+    a = alpha[..., None]
+    unmixed = (image - background * (1.0 - a)) / a.clamp(min=CLEAR)
+    return torch.lerp(subject, unmixed.clamp_(0.0, 1.0), a)
+
+
+@frame_threads
+def unmix_foreground(
+    image: torch.Tensor, matte: torch.Tensor, radius: int = 16, progress: Progress | None = None
+) -> torch.Tensor:
+    """The element's own colour behind its matte (IMAGE): edges carry no trace of the background they were shot on,
+    so the element recomposites over any plate without fringes."""
+    radius = int(check_number("radius", radius, 1, 512))
+    image, matte = as_image("image", image), as_mask("matte", matte)
+    same_size("matte", matte, "image", image)
+    frames = clip_frames(image=image, matte=matte)
+    image, matte = fit_frames("image", image, frames), fit_frames("matte", matte, frames)
+    out = new_frames(frames, *image.shape[1:])
+
+    def unmix(index: int) -> None:
+        out[index] = unmix_frame(image[index], matte[index], radius)
+
+    for part in chunk_slices(frames, 8):
+        each_frame(unmix, part)
+        report(progress, part)
+    return out
 
 
 def _smooth_in_place(alpha: torch.Tensor, strength: float, motion_threshold: float, chunk: int = 8) -> None:

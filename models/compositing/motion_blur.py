@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import torch
 
-from .checks import as_image, as_mask, fit_frames, mark_finite_all, same_size
+from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
 
 
@@ -58,9 +58,10 @@ def motion_blur(
 
     `velocity` is [frames, 2] or [1, 2] pixels per frame; None takes it from the movement of the matte's centre.
     """
-    element = as_image("element", element)
-    frames = element.shape[0]
-    alpha = fit_frames("element_mask", as_mask("element_mask", alpha), frames)
+    shutter = check_number("shutter", shutter, 0.0, 4.0)
+    element, alpha = as_image("element", element), as_mask("element_mask", alpha)
+    frames = clip_frames(element=element, element_mask=alpha)
+    element, alpha = fit_frames("element", element, frames), fit_frames("element_mask", alpha, frames)
     same_size("element_mask", alpha, "element", element)
     if velocity is None:
         velocity = velocities(matte_centroids(alpha))
@@ -70,7 +71,7 @@ def motion_blur(
             f"velocity must be finite, one (dx, dy) per frame ({frames}) or one for all; got {tuple(velocity.shape)}."
         )
     velocity = velocity.expand(frames, 2)
-    out, out_alpha = element.clone(), alpha.clone()
+    out, out_alpha = element.contiguous().clone(), alpha.contiguous().clone()
 
     def blur_frame(index: int) -> None:
         dx, dy = (velocity[index] * shutter).tolist()
@@ -89,4 +90,4 @@ def motion_blur(
     for part in chunk_slices(frames, 8):
         each_frame(blur_frame, part)
         report(progress, part)
-    return mark_finite_all(out, out_alpha)
+    return out, out_alpha

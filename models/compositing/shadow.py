@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from . import frame_ops
-from .checks import as_image, as_mask, fit_frames, mark_finite_all, new_frames, same_size
+from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
 from .colorspace import linear_to_srgb, srgb_to_linear
 
@@ -51,9 +51,15 @@ def contact_shadow(
     lowest solid row of the matte. Softness is the blur (pixels) at the shadow's far end; it falls to 1 px at contact.
     The shadow multiplies the plate in linear light, as an occluded light would.
     """
+    angle = check_number("angle", angle)
+    length = check_number("length", length, 0.0)
+    softness = check_number("softness", softness, 0.0)
+    opacity = check_number("opacity", opacity, 0.0, 1.0)
+    if ground_line is not None:
+        ground_line = check_number("ground_line", ground_line, 0.0, 1.0)
     plate = as_image("plate", plate)
     matte = as_mask("matte", matte)
-    frames = max(plate.shape[0], matte.shape[0])
+    frames = clip_frames(plate=plate, matte=matte)
     plate, matte = fit_frames("plate", plate, frames), fit_frames("matte", matte, frames)
     same_size("matte", matte, "plate", plate)
     _, height, width, _ = plate.shape
@@ -80,4 +86,4 @@ def contact_shadow(
     for part in chunk_slices(frames, 8):
         each_frame(shadow_frame, part)
         report(progress, part)
-    return mark_finite_all(out, shadows)
+    return out, shadows

@@ -5,7 +5,7 @@ from __future__ import annotations
 from comfy_api.latest import io
 
 from ...models.compositing.chroma_key import chroma_key
-from ...models.compositing.matte import MatteSettings, refine_matte
+from ...models.compositing.matte import QUALITIES, MatteSettings, refine_matte, unmix_foreground
 from .. import categories
 from ..runtime.progress import NodeProgress
 
@@ -36,7 +36,7 @@ class WorldKitMatteRefine(io.ComfyNode):
                 ),
                 io.Float.Input(
                     "clip_black",
-                    default=0.05,
+                    default=0.02,
                     min=0.0,
                     max=0.99,
                     step=0.01,
@@ -44,7 +44,7 @@ class WorldKitMatteRefine(io.ComfyNode):
                 ),
                 io.Float.Input(
                     "clip_white",
-                    default=0.95,
+                    default=0.98,
                     min=0.01,
                     max=1.0,
                     step=0.01,
@@ -88,8 +88,19 @@ class WorldKitMatteRefine(io.ComfyNode):
                     tooltip="Screen colour to remove from edges.",
                 ),
                 io.Float.Input("despill_strength", default=1.0, min=0.0, max=1.0, step=0.05),
+                io.Combo.Input(
+                    "quality",
+                    options=list(QUALITIES),
+                    default="fast",
+                    optional=True,
+                    tooltip="fast: interactive at 720p. accurate: closed-form matting, seconds a frame, for finals.",
+                ),
             ],
-            outputs=[io.Image.Output(display_name="image"), io.Mask.Output(display_name="matte")],
+            outputs=[
+                io.Image.Output(display_name="image"),
+                io.Mask.Output(display_name="matte"),
+                io.Image.Output(display_name="foreground"),
+            ],
         )
 
     @classmethod
@@ -107,6 +118,7 @@ class WorldKitMatteRefine(io.ComfyNode):
         motion_threshold,
         despill,
         despill_strength,
+        quality="fast",
     ) -> io.NodeOutput:
         settings = MatteSettings(
             radius=edge_radius,
@@ -119,9 +131,11 @@ class WorldKitMatteRefine(io.ComfyNode):
             motion_threshold=motion_threshold,
             despill=despill,
             despill_strength=despill_strength,
+            quality=quality,
         )
         out_image, matte = refine_matte(image, mask, settings, progress=NodeProgress(image.shape[0]))
-        return io.NodeOutput(out_image, matte)
+        foreground = unmix_foreground(out_image, matte, edge_radius)
+        return io.NodeOutput(out_image, matte, foreground)
 
 
 class WorldKitChromaKey(io.ComfyNode):
@@ -152,14 +166,19 @@ class WorldKitChromaKey(io.ComfyNode):
                 io.Float.Input(
                     "spill", default=1.0, min=0.0, max=1.0, step=0.05, tooltip="Spill suppression strength."
                 ),
+                io.Image.Input(
+                    "clean_plate",
+                    optional=True,
+                    tooltip="The screen shot without the subject; without it the screen is modelled from each frame.",
+                ),
             ],
             outputs=[io.Image.Output(display_name="image"), io.Mask.Output(display_name="matte")],
         )
 
     @classmethod
-    def execute(cls, image, screen, balance, clip_black, clip_white, spill) -> io.NodeOutput:
+    def execute(cls, image, screen, balance, clip_black, clip_white, spill, clean_plate=None) -> io.NodeOutput:
         out_image, matte = chroma_key(
-            image, screen, balance, clip_black, clip_white, spill, progress=NodeProgress(image.shape[0])
+            image, screen, balance, clip_black, clip_white, spill, clean_plate, progress=NodeProgress(image.shape[0])
         )
         return io.NodeOutput(out_image, matte)
 

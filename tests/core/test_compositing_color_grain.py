@@ -134,3 +134,53 @@ def test_grain_match_adds_nothing_to_an_element_already_as_grainy():
     element = smooth_frames(2, seed=23) + torch.randn(2, HEIGHT, WIDTH, 3, generator=generator) * 0.04
     added = match_grain(element, plate) - element.clamp(0, 1)
     assert float(added.std()) < 0.1 * 0.02
+
+
+def busy_texture(height: int, width: int, seed: int) -> np.ndarray:
+    """A picture with texture at every scale on its left half (bricks of random shade, 4-12 px) and flat on its right."""
+    rng = np.random.default_rng(seed)
+    texture = np.empty((height, width, 3), np.float32)
+    texture[:] = (0.5, 0.45, 0.4)
+    for _ in range(400):
+        y, x = rng.integers(0, height), rng.integers(0, width // 2)
+        size = int(rng.integers(4, 13))
+        texture[y : y + size, x : min(x + size, width // 2)] = rng.uniform(0.15, 0.85, 3)
+    return texture
+
+
+def luma_grain(height: int, width: int, sigma: tuple[float, float, float], seed: int) -> np.ndarray:
+    """Grain almost the same in all channels (correlation about 0.97), at pixel scale."""
+    rng = np.random.default_rng(seed)
+    shared = rng.normal(0, 1, (height, width, 1))
+    return ((shared + 0.25 * rng.normal(0, 1, (height, width, 3))) / np.sqrt(1.0625) * np.array(sigma)).astype(
+        np.float32
+    )
+
+
+def stats(grain: np.ndarray) -> tuple[np.ndarray, float]:
+    pixels = grain.reshape(-1, 3)
+    return pixels.std(0), float(np.corrcoef(pixels.T)[np.triu_indices(3, 1)].mean())
+
+
+def test_grain_is_measured_where_the_plate_is_flat_and_matched_on_a_busy_element():
+    size = (192, 256)
+    truth = luma_grain(*size, (0.02, 0.025, 0.03), seed=1)
+    plate = torch.from_numpy(busy_texture(*size, seed=2) + truth)[None]
+    level, correlation = stats(truth)
+    measured = measure_grain(plate).sigma
+    assert np.allclose(np.linalg.norm(measured, axis=0), level, rtol=0.1)  # texture is not read as grain
+    element = torch.from_numpy(busy_texture(*size, seed=3)[:, ::-1].copy())[None]  # busy where the plate is flat
+    added = (match_grain(element, plate, seed=4) - element)[0, 8:-8, 8:-8].numpy()
+    added_level, added_correlation = stats(added)
+    assert np.all(np.abs(added_level / level - 1) < 0.1), added_level / level
+    assert abs(added_correlation / correlation - 1) < 0.1, (added_correlation, correlation)
+
+
+def test_correlated_plate_grain_is_added_correlated_and_independent_grain_independent():
+    size = (192, 256)
+    flat = np.full((*size, 3), 0.5, np.float32)
+    for grain, expected in ((luma_grain(*size, (0.03, 0.03, 0.03), seed=5), 0.94), (None, 0.0)):
+        if grain is None:
+            grain = np.random.default_rng(6).normal(0, 0.03, (*size, 3)).astype(np.float32)
+        added = (match_grain(torch.from_numpy(flat)[None], torch.from_numpy(flat + grain)[None], seed=7))[0] - 0.5
+        assert abs(stats(added.numpy())[1] - expected) < 0.05

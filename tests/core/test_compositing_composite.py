@@ -96,8 +96,8 @@ def test_placement_moves_scales_and_rotates_about_the_anchor():
 
 def test_composite_reports_mismatched_inputs():
     plate = constant(3, (0.1, 0.1, 0.1))
-    with pytest.raises(ValueError, match="element has 2 frames but 3 are needed"):
-        composite_over(plate, constant(2, (1, 1, 1)), torch.ones(2, HEIGHT, WIDTH))
+    with pytest.raises(ValueError, match="element has 2 frames but plate has 3"):
+        composite_over(plate, constant(2, (1.0, 1.0, 1.0)), torch.ones(2, HEIGHT, WIDTH))
     with pytest.raises(ValueError, match="element is 64x48 but plate is 128x96"):
         composite_over(plate, torch.ones(3, 48, 64, 3), torch.ones(3, 48, 64))
     bad = torch.ones(3, HEIGHT, WIDTH)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import pytest
 import torch
-from test_compositing_scenes import composite, rough_mask, soft_disc, textured
+from test_compositing_scenes import HEIGHT, WIDTH, composite, rough_mask, soft_disc, textured
 
 from worldkit.models.compositing.chroma_key import chroma_key
-from worldkit.models.compositing.matte import MatteSettings, despill, refine_matte, temporal_smooth
+from worldkit.models.compositing.closed_form import matting_laplacian
+from worldkit.models.compositing.matte import MatteSettings, despill, refine_matte, temporal_smooth, unmix_foreground
 
 
 def sad(estimate: torch.Tensor, truth: torch.Tensor) -> float:
@@ -40,7 +43,7 @@ def test_refine_lowers_sad_and_gradient_error(scene, grow, blur):
 
 def test_refined_matte_has_clean_core_and_background(scene):
     image, truth = scene
-    _, refined = refine_matte(image, rough_mask(truth, grow=2, blur=1.5))
+    _, refined = refine_matte(image, rough_mask(truth, grow=2, blur=1.5), MatteSettings(radius=4))
     core = soft_disc(3, radius=24.0) == 1.0  # 4 px inside the true edge
     far = soft_disc(3, radius=56.0) == 0.0  # beyond the band the edge can move in
     assert float((refined[core] == 1.0).float().mean()) > 0.97
@@ -67,30 +70,134 @@ def test_temporal_smoothing_keeps_moving_edges_and_steadies_flicker():
     assert torch.equal(temporal_smooth(moving[0], moving[1], moving[2], 1.0, 0.2), torch.ones(8, 8))
 
 
-def test_despill_limits_green_to_the_other_channels():
+def test_despill_limits_green_to_the_larger_other_channel():
     spilled = torch.tensor([[[[0.5, 0.9, 0.3]]]])
-    cleaned = despill(spilled, "green", 1.0)
-    assert torch.allclose(cleaned, torch.tensor([[[[0.5, 0.4, 0.3]]]]))
-    assert torch.equal(despill(torch.tensor([[[[0.5, 0.2, 0.3]]]]), "green", 1.0), torch.tensor([[[[0.5, 0.2, 0.3]]]]))
+    assert torch.allclose(despill(spilled, "green", 1.0), torch.tensor([[[[0.5, 0.5, 0.3]]]]))
+    assert torch.allclose(despill(spilled, "green", 0.5), torch.tensor([[[[0.5, 0.7, 0.3]]]]))
+
+
+def delta_e(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+    """CIE76 distance in LAB (an upper bound of CIEDE2000 for these small differences)."""
+    lab = [cv2.cvtColor(np.ascontiguousarray(x.reshape(1, -1, 3).numpy()), cv2.COLOR_RGB2Lab) for x in (a, b)]
+    return np.linalg.norm(lab[0] - lab[1], axis=-1)
+
+
+def test_despill_leaves_neutral_and_non_screen_colours_untouched():
+    greys = [[v, v, v] for v in (0.05, 0.3, 0.5, 0.8, 0.95)]
+    others = [
+        [0.9, 0.9, 0.1],
+        [0.1, 0.8, 0.8],
+        [0.85, 0.6, 0.5],
+        [0.8, 0.1, 0.1],
+        [0.2, 0.3, 0.9],
+    ]  # yellow, cyan, skin
+    palette = torch.tensor(greys + others)[None, None]
+    assert float(delta_e(despill(palette, "green", 1.0), palette).max()) < 0.1
+    yellow = torch.tensor([[[[0.9, 0.9, 0.1]]]])
+    assert torch.equal(despill(yellow, "green", 1.0), yellow)  # the average limiter turned it orange
+
+
+def screen_shot(light: torch.Tensor, noise: float, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(image, true alpha, subject) of a textured subject over a green screen lit by `light` [H, W], with noise."""
+    alpha = soft_disc(2, edge=3.0)
+    subject = textured(2, (0.7, 0.45, 0.35), 0.1, seed=3)
+    screen = torch.tensor([0.1, 0.8, 0.15]) * light[..., None]
+    grain = torch.randn(2, HEIGHT, WIDTH, 3, generator=torch.Generator().manual_seed(seed)) * noise
+    return (composite(subject, screen.expand_as(subject), alpha) + grain).clamp(0, 1), alpha, subject
 
 
 def test_chroma_key_recovers_alpha_of_a_green_screen_shot():
-    alpha = soft_disc(2, edge=3.0)
-    subject = textured(2, (0.7, 0.45, 0.35), 0.1, seed=3)
-    screen = torch.tensor([0.1, 0.8, 0.15]).expand_as(subject)
-    image, matte = chroma_key(composite(subject, screen, alpha), "green", clip_black=0.0, clip_white=1.0)
+    image, alpha, _ = screen_shot(torch.ones(HEIGHT, WIDTH), 0.0)
+    out, matte = chroma_key(image, "green", clip_black=0.0, clip_white=1.0)
     assert float((matte - alpha).abs().mean()) < 0.02
     assert torch.all(matte[alpha == 1.0] > 0.97) and torch.all(matte[alpha == 0.0] < 0.03)
     edge = (alpha > 0.2) & (alpha < 0.8)
-    green_excess = image[..., 1] - 0.5 * (image[..., 0] + image[..., 2])
+    green_excess = out[..., 1] - torch.maximum(out[..., 0], out[..., 2])
     assert float(green_excess[edge].max()) <= 1e-6
+
+
+def test_an_unevenly_lit_noisy_screen_keys_within_a_percent_of_an_even_one():
+    xs = torch.linspace(0, 1, WIDTH).expand(HEIGHT, WIDTH)
+    even_image, alpha, _ = screen_shot(torch.ones(HEIGHT, WIDTH), 0.02)
+    uneven_image, _, _ = screen_shot(1.0 - 0.55 * xs, 0.02)  # the right side lit at 45 %
+    even = float((chroma_key(even_image)[1] - alpha).abs().mean())
+    uneven_matte = chroma_key(uneven_image)[1]
+    assert abs(float((uneven_matte - alpha).abs().mean()) - even) < 0.01
+    dark_screen = (alpha == 0) & (xs > 0.8)
+    assert float(uneven_matte[dark_screen].mean()) < 0.01  # one screen level for the clip left it ~11 % opaque
+
+
+def test_a_clean_plate_gives_the_screen_behind_every_pixel():
+    xs = torch.linspace(0, 1, WIDTH).expand(HEIGHT, WIDTH)
+    light = 1.0 - 0.6 * xs
+    image, alpha, _ = screen_shot(light, 0.0)
+    plate = (torch.tensor([0.1, 0.8, 0.15]) * light[..., None])[None]
+    matte = chroma_key(image, clip_black=0.0, clip_white=1.0, clean_plate=plate)[1]
+    assert float((matte - alpha).abs().mean()) < 0.01
+
+
+def test_key_edges_are_unmixed_from_the_screen_not_darkened():
+    image, alpha, subject = screen_shot(torch.ones(HEIGHT, WIDTH), 0.0)
+    out, _ = chroma_key(image, clip_black=0.0, clip_white=1.0)
+    edge = (alpha > 0.2) & (alpha < 0.8)
+    unmixed_error = float((out - subject).abs()[edge].mean())
+    despilled_error = float((despill(image, "green", 1.0) - subject).abs()[edge].mean())
+    assert unmixed_error < 0.05 and unmixed_error < 0.3 * despilled_error
+
+
+def test_a_blocky_binary_mask_is_refined_from_the_picture(scene):
+    image, truth = scene
+    small = torch.nn.functional.interpolate(truth[:, None], scale_factor=1 / 8, mode="area")
+    blocky = (torch.nn.functional.interpolate(small, scale_factor=8, mode="nearest")[:, 0] > 0.5).float()
+    settings = MatteSettings(radius=8, temporal=0.0)
+    _, refined = refine_matte(image, blocky, settings)
+    assert sad(refined, truth) < 0.6 * sad(blocky, truth)
+    other = composite(textured(3, (0.2, 0.7, 0.3), 0.2, seed=5), textured(3, (0.6, 0.2, 0.6), 0.2, seed=6), truth)
+    assert not torch.allclose(refine_matte(other, blocky, settings)[1], refined, atol=0.05)  # the image drives it
+
+
+@pytest.mark.parametrize("grow", [2, 4, 8])
+@pytest.mark.parametrize("quality", ["fast", "accurate"])
+def test_binary_masks_grown_by_2_4_8_px_come_much_closer(scene, grow, quality):
+    image, truth = scene
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+    rough = torch.from_numpy(np.stack([cv2.dilate((a > 0.5).numpy().astype(np.float32), kernel) for a in truth]))
+    _, refined = refine_matte(image[:1], rough[:1], MatteSettings(radius=grow + 2, quality=quality, temporal=0.0))
+    assert sad(refined, truth[:1]) < 0.6 * sad(rough[:1], truth[:1])  # 0.66-0.92 before the colour model
+    assert gradient_error(refined, truth[:1]) < 0.3 * gradient_error(rough[:1], truth[:1])
+
+
+def test_the_laplacian_matches_levins_definition_built_window_by_window():
+    generator = torch.Generator().manual_seed(4)
+    image = torch.rand(6, 7, 3, generator=generator).numpy()
+    band = np.ones((6, 7), bool)
+    dense = np.zeros((42, 42))
+    for y in range(1, 5):
+        for x in range(1, 6):
+            pixels = [(y + dy) * 7 + (x + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+            window = image.reshape(-1, 3)[pixels].astype(np.float64)
+            centred = window - window.mean(0)
+            inverse = np.linalg.inv(centred.T @ centred / 9 + 1e-7 / 9 * np.eye(3))
+            dense[np.ix_(pixels, pixels)] += np.eye(9) - (1 + centred @ inverse @ centred.T) / 9
+    assert np.allclose(matting_laplacian(image, band).toarray(), dense, atol=1e-6)
+
+
+def test_the_foreground_estimate_recomposites_without_the_old_background(scene):
+    image, truth = scene
+    subject = textured(3, (0.8, 0.3, 0.2), 0.2, seed=1)
+    foreground = unmix_foreground(image, truth)
+    edge = (truth > 0.1) & (truth < 0.9)
+    unmixed = float((foreground - subject).abs()[edge].mean())
+    fringed = float((image - subject).abs()[edge].mean())  # the picture itself carries the old background
+    assert unmixed < 0.25 * fringed
+    assert torch.equal(foreground[truth == 1.0], image[truth == 1.0])
 
 
 def test_mismatched_sizes_frames_and_nans_are_reported(scene):
     image, truth = scene
     with pytest.raises(ValueError, match="mask is 64x48 but image is 128x96"):
         refine_matte(image, truth[:, :48, :64])
-    with pytest.raises(ValueError, match="mask has 2 frames but 3 are needed"):
+    with pytest.raises(ValueError, match="mask has 2 frames but image has 3"):
         refine_matte(image, truth[:2])
     broken = image.clone()
     broken[1, 5, 5, 0] = float("nan")

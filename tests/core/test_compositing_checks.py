@@ -1,0 +1,116 @@
+"""One input validation at every entry of the compositing engine: NaN, integer pixels, out-of-range masks, scalar
+parameters, and the one frame-count rule (N frames or one) in every operation."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
+
+from worldkit.models.compositing.checks import as_image, as_mask
+from worldkit.models.compositing.chroma_key import chroma_key
+from worldkit.models.compositing.color_match import match_colors
+from worldkit.models.compositing.composite import Placement, composite_over
+from worldkit.models.compositing.defocus import defocus
+from worldkit.models.compositing.grain import match_grain
+from worldkit.models.compositing.light_wrap import light_wrap
+from worldkit.models.compositing.matte import MatteSettings, refine_matte, unmix_foreground
+from worldkit.models.compositing.motion_blur import motion_blur
+from worldkit.models.compositing.shadow import contact_shadow
+
+NAN = float("nan")
+
+
+@pytest.fixture
+def clip():
+    element = textured(3, (0.7, 0.4, 0.3), 0.2, seed=1)
+    plate = textured(3, (0.3, 0.4, 0.6), 0.2, seed=2)
+    return element, soft_disc(3), plate
+
+
+def test_nan_written_into_an_engine_output_through_a_numpy_view_is_caught(clip):
+    element, matte, plate = clip
+    graded = match_colors(element, plate)
+    graded.numpy()[1, 3, 3, 0] = NAN  # numpy writes leave torch's edit counter alone
+    with pytest.raises(ValueError, match="element contains NaN or infinite values \\(first at frame 1\\)"):
+        light_wrap(graded, matte, plate)
+
+
+def test_eight_bit_images_are_scaled_and_other_integer_or_boolean_pixels_refused():
+    eight_bit = torch.full((1, 4, 4, 3), 255, dtype=torch.uint8)
+    assert torch.equal(as_image("image", eight_bit), torch.ones(1, 4, 4, 3))
+    assert torch.equal(as_mask("mask", torch.full((1, 4, 4), 51, dtype=torch.uint8)), torch.full((1, 4, 4), 0.2))
+    with pytest.raises(ValueError, match=r"image has torch\.int32 pixels"):
+        as_image("image", torch.ones(1, 4, 4, 3, dtype=torch.int32))
+    with pytest.raises(ValueError, match=r"mask has torch\.bool pixels"):
+        as_mask("mask", torch.ones(1, 4, 4, dtype=torch.bool))
+
+
+def test_masks_outside_zero_to_one_are_clamped_so_light_wrap_stays_in_range(clip):
+    element, matte, plate = clip
+    wrapped = light_wrap(element, matte * 3.0 - 1.0, plate, strength=2.0)
+    assert float(wrapped.min()) >= 0.0 and float(wrapped.max()) <= 1.0
+    assert torch.equal(wrapped, light_wrap(element, (matte * 3.0 - 1.0).clamp(0, 1), plate, strength=2.0))
+
+
+def test_a_nan_placement_is_refused_instead_of_hiding_the_element(clip):
+    element, matte, plate = clip
+    with pytest.raises(ValueError, match="placement x contains NaN"):
+        composite_over(plate, element, matte, placement=Placement(x=NAN, y=10.0))
+    with pytest.raises(ValueError, match="placement anchor_x must be a finite number"):
+        composite_over(plate, element, matte, placement=Placement(x=1.0, y=1.0, anchor_x=float("inf")))
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("sigma", lambda e, m, p: defocus(e, m, NAN)),
+        ("radius", lambda e, m, p: light_wrap(e, m, p, radius=NAN)),
+        ("strength", lambda e, m, p: light_wrap(e, m, p, strength=NAN)),
+        ("softness", lambda e, m, p: contact_shadow(p, m, softness=NAN)),
+        ("opacity", lambda e, m, p: contact_shadow(p, m, opacity=NAN)),
+        ("strength", lambda e, m, p: match_grain(e, p, strength=NAN)),
+        ("strength", lambda e, m, p: match_colors(e, p, strength=2.0)),
+        ("eps", lambda e, m, p: refine_matte(e, m, MatteSettings(eps=0.0))),
+        ("feather", lambda e, m, p: refine_matte(e, m, MatteSettings(feather=NAN))),
+        ("quality", lambda e, m, p: refine_matte(e, m, MatteSettings(quality="best"))),
+        ("shutter", lambda e, m, p: motion_blur(e, m, None, shutter=NAN)),
+        ("balance", lambda e, m, p: chroma_key(e, balance=NAN)),
+        ("radius", lambda e, m, p: unmix_foreground(e, m, radius=0)),
+    ],
+)
+def test_every_scalar_parameter_is_checked_with_a_message_naming_it(clip, name, call):
+    with pytest.raises(ValueError, match=f"^{name} must be"):
+        call(*clip)
+
+
+ONE_OVER_MANY = {
+    "refine_matte": lambda e, m, p: refine_matte(e, m)[1],
+    "unmix_foreground": lambda e, m, p: unmix_foreground(e, m),
+    "chroma_key": lambda e, m, p: chroma_key(e * torch.tensor([0.2, 1.0, 0.2]), clean_plate=p)[1],
+    "match_colors": lambda e, m, p: match_colors(e, p),
+    "match_grain": lambda e, m, p: match_grain(e, p),
+    "light_wrap": lambda e, m, p: light_wrap(e, m, p),
+    "defocus": lambda e, m, p: defocus(e, m, 1.5)[0],
+    "motion_blur": lambda e, m, p: motion_blur(e, m, torch.tensor([[3.0, 0.0]]))[0],
+    "contact_shadow": lambda e, m, p: contact_shadow(p, m)[0],
+    "composite_over": lambda e, m, p: composite_over(p, e, m)[0],
+}
+
+
+@pytest.mark.parametrize("operation", sorted(ONE_OVER_MANY))
+def test_a_one_frame_input_stands_for_every_frame_and_other_counts_are_refused(clip, operation):
+    element, matte, plate = clip
+    screen_plate = (
+        torch.tensor([0.2, 1.0, 0.2]).expand(1, HEIGHT, WIDTH, 3) * 0.7 if operation == "chroma_key" else None
+    )
+    plate_in = screen_plate.expand(3, -1, -1, -1) if screen_plate is not None else plate
+    run = ONE_OVER_MANY[operation]
+    assert run(element[:1], matte, plate_in).shape[0] == 3  # one-frame element over a three-frame clip
+    assert run(element, matte[:1], plate_in).shape[0] == 3
+    assert run(element, matte, plate_in[:1]).shape[0] == 3
+    with pytest.raises(ValueError, match=r"has 2 frames but \w+ has 3; give every input the same number of frames"):
+        if operation == "contact_shadow":  # takes no element: its matte is the odd one out
+            run(element, matte[:2], plate_in)
+        else:
+            run(element[:2], matte, plate_in)
