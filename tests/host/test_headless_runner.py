@@ -16,6 +16,7 @@ import pytest
 from graphs import Graph, encode_prompts, load_wan, out
 
 from worldkit.headless import MissingModelsError, NodeFailed, run_workflow
+from worldkit.headless.catalog import CATALOG, WAN_VAE
 
 PACK_DIR = Path(__file__).resolve().parents[2]
 FRAMES = 5
@@ -123,6 +124,8 @@ def test_missing_models_are_listed_with_their_folders_before_anything_runs(comfy
     assert "2 model file(s) missing" in done.stderr
     assert "wan2.1_vace_14B_fp16.safetensors  ->  models/diffusion_models/" in done.stderr
     assert "wan_2.1_vae.safetensors  ->  models/vae/" in done.stderr
+    assert CATALOG["wan2.1_vace_14B_fp16.safetensors"].url in done.stderr and WAN_VAE.url in done.stderr
+    assert "python -m worldkit models WORKFLOW --download" in done.stderr
     assert history_size(comfy.base_url) == before, "nothing was queued"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,11 @@ const [workflow, done] = arguments;
       count = inputRequests().length;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    const requests = inputRequests().map((entry) => ({url: entry.name, status: entry.responseStatus}));
+    // Media elements (the audio player) load in ranges and report no status: ask the server for those.
+    const requests = await Promise.all(inputRequests().map(async (entry) => ({
+      url: entry.name,
+      status: entry.responseStatus || (await fetch(entry.name, {method: "HEAD"})).status,
+    })));
     done({unknown, output: prompt.output, requests});
   } catch (error) {
     done({error: String(error) + "\\n" + error.stack});
@@ -128,3 +133,12 @@ def test_a_missing_input_file_shows_up_as_a_failed_request(frontend):
     answer = frontend.execute_async_script(LOAD_AND_CONVERT, workflow)
     failed = [r for r in answer["requests"] if not 200 <= r["status"] < 400]
     assert [r["url"] for r in failed if "not_placed.png" in r["url"]], answer["requests"]
+
+
+def test_the_template_browser_lists_every_workflow_with_its_thumbnail(comfy):
+    listed = comfy.get_json("/workflow_templates")
+    assert set(WORKFLOWS) <= set(listed["worldkit"])
+    for name in WORKFLOWS:
+        url = f"{comfy.base_url}/api/workflow_templates/worldkit/{name}.jpg"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.status == 200 and response.read(3) == b"\xff\xd8\xff", name
