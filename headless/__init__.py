@@ -1,6 +1,6 @@
 """Headless use of WorldKit workflows: UI-to-API conversion and a runner for pipelines (no ComfyUI imports)."""
 
-from .client import NodeFailed, PromptRejected
+from .client import NodeFailed, PromptRejected, RunInterrupted
 from .convert import ConversionError, ui_to_api
 from .overrides import Override, OverrideError, parse_override
 from .requirements import MissingModelsError
@@ -15,6 +15,7 @@ __all__ = [
     "Override",
     "OverrideError",
     "PromptRejected",
+    "RunInterrupted",
     "RunResult",
     "ServerStartError",
     "parse_override",

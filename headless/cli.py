@@ -1,6 +1,7 @@
 """`python -m worldkit`: run workflows headless and regenerate API twins.
 
 python -m worldkit run workflows/api/the_herd.json [--server URL] [--out DIR] [--set NODE.INPUT=VALUE ...]
+python -m worldkit models workflows/api/the_herd_fast.json [--download]
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ import shlex
 import sys
 from pathlib import Path
 
-from .client import NodeFailed, PromptRejected, ServerError
+from .client import NodeFailed, PromptRejected, RunInterrupted, ServerError
 from .convert import ConversionError
 from .convert import add_arguments as add_convert_arguments
 from .convert import run as run_convert
+from .model_files import add_arguments as add_models_arguments
+from .model_files import run as run_models
 from .overrides import OverrideError, parse_override, parse_value
 from .progress import ProgressPrinter
 from .requirements import MissingModelsError
@@ -23,6 +26,7 @@ from .server import ServerStartError
 EXIT_NODE_ERROR = 1
 EXIT_BAD_REQUEST = 2
 EXIT_SERVER = 3
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 
 def parse_rename(text: str) -> tuple[str, object]:
@@ -76,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cpu", action="store_true", help="start ComfyUI with --cpu")
     run.add_argument("--previews", action="store_true", help="also download preview images (temp folder)")
     add_convert_arguments(commands.add_parser("convert", help="write API twins of UI-format workflows"))
+    add_models_arguments(
+        commands.add_parser("models", help="list the model files a workflow needs; --download fetches the missing")
+    )
     return parser
 
 
@@ -107,6 +114,9 @@ def run_command(args: argparse.Namespace) -> int:
     except (ServerStartError, ServerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_SERVER
+    except RunInterrupted as error:
+        print(f"interrupted: {error}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     for path in result.files:
         print(path)
     print(f"done: prompt {result.prompt_id}, {len(result.files)} file(s) in {args.out}", file=sys.stderr)
@@ -117,4 +127,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "convert":
         return run_convert(args)
+    if args.command == "models":
+        return run_models(args)
     return run_command(args)

@@ -20,6 +20,16 @@ class PromptRejected(ServerError):
     """/prompt rejected the workflow before running it (validation errors per node)."""
 
 
+class RunInterrupted(RuntimeError):
+    """The run was stopped from this side (Ctrl-C): its prompt was interrupted on the server or taken off the queue."""
+
+    def __init__(self, interrupted: list[str], removed: list[str]):
+        self.interrupted, self.removed = interrupted, removed
+        parts = [f"interrupted prompt {p} on the server" for p in interrupted]
+        parts += [f"removed queued prompt {p}" for p in removed]
+        super().__init__("stopped: " + ("; ".join(parts) or "nothing had been queued yet"))
+
+
 class NodeFailed(RuntimeError):
     """A node raised while the workflow ran."""
 
@@ -61,6 +71,7 @@ class ComfyClient:
     def __init__(self, base_url: str):
         self.base_url = base_url.rstrip("/")
         self.client_id = uuid.uuid4().hex
+        self.queued: list[str] = []  # prompt ids this client queued, so it can withdraw them
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> ComfyClient:
@@ -86,16 +97,24 @@ class ComfyClient:
     async def object_info(self) -> dict:
         return await self.get_json("/object_info")
 
-    async def upload(self, path: Path) -> str:
-        """Put a local file into the server's input folder under its own name."""
+    async def upload(self, path: Path, subfolder: str = "") -> str:
+        """Put a local file into the server's input folder (or a subfolder of it) under its own name."""
         form = aiohttp.FormData()
         form.add_field("image", Path(path).read_bytes(), filename=Path(path).name)
         form.add_field("overwrite", "true")
         form.add_field("type", "input")
+        form.add_field("subfolder", subfolder)
         async with self.session.post(self.base_url + "/upload/image", data=form) as response:
             if response.status != 200:
                 raise ServerError(f"uploading {path} answered {response.status}: {await response.text()}")
             return (await response.json())["name"]
+
+    async def has_input(self, name: str) -> bool:
+        """Whether the server's input folder holds `name` (which may include a subfolder)."""
+        subfolder, _, filename = name.rpartition("/")
+        params = {"filename": filename, "subfolder": subfolder, "type": "input"}
+        async with self.session.head(self.base_url + "/view", params=params) as response:
+            return response.status == 200
 
     async def queue(self, prompt: dict) -> str:
         body = {"prompt": prompt, "client_id": self.client_id}
@@ -103,7 +122,27 @@ class ComfyClient:
             answer = await response.json(content_type=None)
             if response.status != 200:
                 raise PromptRejected(describe_rejection(answer))
+            self.queued.append(answer["prompt_id"])
             return answer["prompt_id"]
+
+    async def post_json(self, path: str, body: dict) -> None:
+        async with self.session.post(self.base_url + path, json=body) as response:
+            if response.status != 200:
+                raise ServerError(f"POST {path} answered {response.status}: {await response.text()}")
+
+    async def withdraw(self) -> RunInterrupted:
+        """Take this client's prompts off the server: queued ones are deleted, a running one is interrupted
+        (by id, so a prompt someone else queued is never stopped). Returns what was done, as the error to raise."""
+        queue = await self.get_json("/queue")
+        running = {item[1] for item in queue.get("queue_running", [])}
+        pending = {item[1] for item in queue.get("queue_pending", [])}
+        removed = [p for p in self.queued if p in pending]
+        if removed:
+            await self.post_json("/queue", {"delete": removed})
+        interrupted = [p for p in self.queued if p in running]
+        for prompt_id in interrupted:
+            await self.post_json("/interrupt", {"prompt_id": prompt_id})
+        return RunInterrupted(interrupted, removed)
 
     async def run(self, prompt: dict, on_event: ProgressCallback | None = None) -> Execution:
         """Queue a prompt and follow the websocket until it finishes; raise NodeFailed on a node error."""

@@ -190,7 +190,11 @@ def ui_to_api(workflow: dict, object_info: dict) -> dict[str, dict]:
     if unknown:
         packed = [name for name in unknown if name in subgraphs]
         if packed:
-            raise ConversionError(f"subgraph nodes are not supported: unpack {', '.join(packed)} in the editor first")
+            raise ConversionError(
+                f"the workflow uses subgraphs ({', '.join(packed)}), which this converter does not flatten. "
+                "Open it in ComfyUI and export the API file (Workflow → Export (API)), then run that file; "
+                "or unpack the subgraphs (right-click → Unpack Subgraph) and save the workflow again."
+            )
         raise ConversionError(
             f"the server does not know node types {', '.join(unknown)}: install the custom nodes that provide them"
         )
@@ -206,7 +210,10 @@ def ui_to_api(workflow: dict, object_info: dict) -> dict[str, dict]:
             elif source is not None:
                 inputs[name] = [str(source[0]), source[1]]
         title = node.get("title") or class_info.get("display_name") or node["type"]
-        prompt[str(node["id"])] = {"class_type": node["type"], "inputs": inputs, "_meta": {"title": title}}
+        meta = {"title": title}
+        if (node.get("properties") or {}).get("models"):
+            meta["models"] = node["properties"]["models"]  # download links travel with the API twin
+        prompt[str(node["id"])] = {"class_type": node["type"], "inputs": inputs, "_meta": meta}
     _drop_links_to_missing(prompt)
     return prompt
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .catalog import CATALOG
 from .convert import input_kind, input_options
 
 MODEL_EXTENSIONS = (".safetensors", ".sft", ".ckpt", ".pt", ".pth", ".bin", ".gguf", ".onnx")
@@ -38,17 +39,21 @@ class MissingFile:
     folder: str
 
     def describe(self) -> str:
-        return f"  {self.filename}  ->  models/{self.folder}/   (node {self.node_id} {self.class_type}.{self.input})"
+        known = CATALOG.get(self.filename)
+        source = f"\n      from {known.url}" if known else ""
+        return f"  {self.filename}  ->  models/{self.folder}/   (node {self.node_id} {self.class_type}.{self.input}){source}"
 
 
 class MissingModelsError(RuntimeError):
-    """Raised before queueing: lists every model file the server lacks and the folder it belongs in."""
+    """Raised before queueing: lists every model file the server lacks, the folder it belongs in and its source."""
 
     def __init__(self, missing: list[MissingFile]):
         self.missing = missing
         lines = "\n".join(item.describe() for item in missing)
         super().__init__(
-            f"{len(missing)} model file(s) missing on the server. Download them into ComfyUI's models folders:\n{lines}"
+            f"{len(missing)} model file(s) missing on the server:\n{lines}\n"
+            "Fetch them into ComfyUI's models folders with `python -m worldkit models WORKFLOW --download` "
+            "(on the server's machine), or download them from the links above."
         )
 
 
@@ -90,9 +95,14 @@ def input_files(prompt: dict[str, dict]) -> list[tuple[str, str]]:
     ]
 
 
-def missing_inputs(prompt: dict[str, dict], object_info: dict, local_dirs: list[Path]) -> tuple[list[Path], list[str]]:
-    """Input files to upload (found locally, not on the server) and those found nowhere."""
-    to_upload, nowhere = [], []
+def missing_inputs(
+    prompt: dict[str, dict], object_info: dict, local_dirs: list[Path], on_server: frozenset[str] = frozenset()
+) -> tuple[list[tuple[Path, str]], list[str]]:
+    """Input files to upload as (local file, server subfolder), found locally but not on the server, and those
+    found nowhere. A name in a subfolder (`worldkit/skunk.png`) is not in the loader's list of top-level files:
+    `on_server` holds such names the caller found on the server; a local copy may sit under its base name."""
+    to_upload: list[tuple[Path, str]] = []
+    nowhere: list[str] = []
     for node_id, filename in input_files(prompt):
         entry = prompt[node_id]
         spec = (
@@ -101,13 +111,14 @@ def missing_inputs(prompt: dict[str, dict], object_info: dict, local_dirs: list[
             .get("required", {})
             .get(INPUT_FILE_NODES[entry["class_type"]])
         )
-        on_server = spec is not None and filename in (combo_options(spec) or [])
-        if on_server:
+        if filename in on_server or (spec is not None and filename in (combo_options(spec) or [])):
             continue
-        local = next((d / filename for d in local_dirs if (d / filename).is_file()), None)
+        subfolder, _, name = filename.rpartition("/")
+        candidates = [d / filename for d in local_dirs] + [d / name for d in local_dirs]
+        local = next((path for path in candidates if path.is_file()), None)
         if local is not None:
-            if local not in to_upload:
-                to_upload.append(local)
+            if (local, subfolder) not in to_upload:
+                to_upload.append((local, subfolder))
         elif filename not in nowhere:
             nowhere.append(f"{filename} (node {node_id} {entry['class_type']})")
     return to_upload, nowhere

@@ -14,7 +14,7 @@ from ..models.shared.files import write_bytes_atomically
 from .client import ComfyClient, ProgressCallback, ServerError
 from .convert import ConversionError, load_json, ui_to_api
 from .overrides import Override, apply_overrides, parse_override, substitute_values
-from .requirements import MissingModelsError, missing_inputs, missing_models
+from .requirements import MissingModelsError, input_files, missing_inputs, missing_models
 from .server import LocalServer, find_comfyui
 
 
@@ -68,14 +68,16 @@ async def prepare_prompt(
     missing = missing_models(prompt, info)
     if missing:
         raise MissingModelsError(missing)
-    to_upload, nowhere = missing_inputs(prompt, info, list(inputs_dirs))
+    in_subfolders = {name for _, name in input_files(prompt) if "/" in name}
+    on_server = frozenset([name for name in sorted(in_subfolders) if await client.has_input(name)])
+    to_upload, nowhere = missing_inputs(prompt, info, list(inputs_dirs), on_server)
     if nowhere:
         raise MissingInputsError(
             "input files not found on the server nor in "
             f"{', '.join(map(str, inputs_dirs)) or 'any local inputs folder'}:\n  " + "\n  ".join(nowhere)
         )
-    for path in to_upload:
-        await client.upload(path)
+    for path, subfolder in to_upload:
+        await client.upload(path, subfolder)
     return prompt
 
 
@@ -103,7 +105,10 @@ async def run_on_server(
     try:
         async with ComfyClient(base_url) as client:
             prompt = await prepare_prompt(client, workflow, overrides, renames, list(inputs_dirs))
-            execution = await client.run(prompt, with_class_types(prompt, on_event))
+            try:
+                execution = await client.run(prompt, with_class_types(prompt, on_event))
+            except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels this task
+                raise await client.withdraw() from None
             outputs = (await client.history(execution.prompt_id)).get("outputs", {})
             files = await download_outputs(client, outputs, out_dir, include_temp) if out_dir is not None else []
             return RunResult(execution.prompt_id, prompt, outputs, files, execution.executed)
@@ -154,8 +159,9 @@ def run_workflow(
     With no `server`, ComfyUI is started from `comfyui` / $COMFYUI_PATH / the install holding this pack on a free
     loopback port and stopped afterwards (`log` receives its start and stop messages). `overrides` are Override
     objects or `NODE.INPUT=VALUE` strings; `renames` replaces file names. Raises MissingModelsError before
-    queueing when model files are absent, PromptRejected when the server refuses the graph, and NodeFailed
-    (node id, type, message) when a node raises.
+    queueing when model files are absent, PromptRejected when the server refuses the graph, NodeFailed
+    (node id, type, message) when a node raises, and RunInterrupted after Ctrl-C (its prompt interrupted on the
+    server, or removed from the queue).
     """
     data, path = load_workflow(workflow)
     edits = [parse_override(o) if isinstance(o, str) else o for o in overrides]

@@ -81,7 +81,13 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
                     step=0.01,
                     tooltip="Signed size of the move: fraction of the frame for pan/tilt/truck/orbit, scale change for zoom/dolly.",
                 ),
-                io.Combo.Input("camera_easing", options=list(EASINGS), default="ease_in_out"),
+                io.Combo.Input(
+                    "camera_easing",
+                    options=list(EASINGS),
+                    default="ease_in_out",
+                    tooltip="How the camera move accelerates: linear at constant speed, ease_in starts slow, "
+                    "ease_out ends slow, ease_in_out both, hold stays put.",
+                ),
                 io.Int.Input("camera_grid", default=8, min=2, max=32, tooltip="Columns of camera grid tracks."),
                 io.Image.Input(
                     "background", optional=True, tooltip="Start frame shown under the canvas and the preview."
@@ -165,7 +171,7 @@ class WorldKitImportTracks(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitImportTracks",
-            display_name="Import Tracks",
+            display_name="Import Point Tracks",
             category=categories.MOTION,
             description=(
                 "Reads ATI track JSON (as WanTrackToVideo takes it: 121 points spread over the clip) or KJNodes spline-editor "
@@ -175,7 +181,13 @@ class WorldKitImportTracks(io.ComfyNode):
                 io.String.Input(
                     "track_text", multiline=True, default="[]", tooltip="The track JSON or coordinate string."
                 ),
-                io.Combo.Input("format", options=list(IMPORT_FORMATS), default="ati"),
+                io.Combo.Input(
+                    "format",
+                    options=list(IMPORT_FORMATS),
+                    default="ati",
+                    tooltip="ati: ATI's track JSON (121 points a track); kjnodes: the KJNodes spline editor's "
+                    "coordinates string.",
+                ),
                 *_frame_size_inputs(),
             ],
             outputs=[
@@ -184,7 +196,7 @@ class WorldKitImportTracks(io.ComfyNode):
                     display_name="editor_state",
                     tooltip="Connect to Trajectory Keypoints' editor_state.",
                 ),
-                io.Tracks.Output("tracks", display_name="tracks"),
+                io.Tracks.Output("tracks", display_name="tracks", tooltip="TRACKS for WanMoveTrackToVideo."),
             ],
         )
 

@@ -56,7 +56,7 @@ class WorldKitReference(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitReference",
-            display_name="Reference",
+            display_name="World Reference",
             category=categories.REFERENCES,
             description="A named character, object, location or style from one or more images of it. Subjects are "
             "cut to their mask and centred on a plain background; locations stay full-frame plates.",
@@ -69,7 +69,13 @@ class WorldKitReference(io.ComfyNode):
                 io.String.Input(
                     "name", default="hero", tooltip="Unique within a world; shots refer to the entity by it."
                 ),
-                io.Combo.Input("kind", options=list(world_data.ENTITY_KINDS), default="character"),
+                io.Combo.Input(
+                    "kind",
+                    options=list(world_data.ENTITY_KINDS),
+                    default="character",
+                    tooltip="character or object: a subject, cut out and centred on a plain background. location: "
+                    "the set, kept full-frame as a plate. style: a look the shots borrow, kept full-frame.",
+                ),
                 io.String.Input(
                     "description",
                     default="",
@@ -114,7 +120,10 @@ class WorldKitReference(io.ComfyNode):
                     tooltip="Locations and styles: cover crops to fill the frame, contain letterboxes.",
                 ),
             ],
-            outputs=[Reference.Output(display_name="reference"), io.Image.Output(display_name="views")],
+            outputs=[
+                Reference.Output(display_name="reference", tooltip="The named entity, for World or Add To World."),
+                io.Image.Output(display_name="views", tooltip="The prepared views, as the model will see them."),
+            ],
         )
 
     @classmethod
@@ -157,18 +166,24 @@ class WorldKitEncodeReferences(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitEncodeReferences",
-            display_name="Encode References",
+            display_name="Encode World References",
             category=categories.REFERENCES,
             description="Encode every view with the VAE (and CLIP vision when connected) at the shot's frame size. "
             "Encodings are cached by content, so an unchanged graph encodes nothing.",
             inputs=[
                 io.MultiType.Input("references", types=[World, Reference], tooltip="A WORLD or a single REFERENCE."),
-                io.Vae.Input("vae"),
+                io.Vae.Input("vae", tooltip="The Wan VAE the shots will be decoded with (latents are cached per VAE)."),
                 *size_inputs(1280, 720, "of the shots the references will be used in"),
-                io.ClipVision.Input("clip_vision", optional=True),
+                io.ClipVision.Input(
+                    "clip_vision",
+                    optional=True,
+                    tooltip="CLIP vision (clip_vision_h): needed for consistency scores and image-to-video shots.",
+                ),
             ],
             outputs=[
-                World.Output(display_name="world"),
+                World.Output(
+                    display_name="world", tooltip="The world with every view encoded, for shots and samplers."
+                ),
                 Reference.Output(display_name="reference", tooltip="The encoded reference (a world's first entity)."),
                 io.String.Output(display_name="report", tooltip="JSON: views encoded now, cached, reused."),
             ],
@@ -208,11 +223,14 @@ class WorldKitWorld(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitWorld",
-            display_name="World",
+            display_name="Build World",
             category=categories.REFERENCES,
             description="Gather references into a world (names must be unique).",
-            inputs=[Reference.Input(f"reference_{i}", optional=True) for i in range(1, WORLD_SLOTS + 1)],
-            outputs=[World.Output(display_name="world")],
+            inputs=[
+                Reference.Input(f"reference_{i}", optional=True, tooltip="A World Reference; empty slots are skipped.")
+                for i in range(1, WORLD_SLOTS + 1)
+            ],
+            outputs=[World.Output(display_name="world", tooltip="Every connected entity, by name.")],
         )
 
     @classmethod
@@ -238,13 +256,13 @@ class WorldKitAddToWorld(io.ComfyNode):
             category=categories.REFERENCES,
             description="Add a reference to a world (for example to a loaded library world).",
             inputs=[
-                World.Input("world"),
-                Reference.Input("reference"),
+                World.Input("world", tooltip="The world to add to (built here or loaded from the library)."),
+                Reference.Input("reference", tooltip="The entity to add; its name must be new unless replacing."),
                 io.Boolean.Input(
                     "replace_existing", default=False, tooltip="Replace an entity of the same name instead of refusing."
                 ),
             ],
-            outputs=[World.Output(display_name="world")],
+            outputs=[World.Output(display_name="world", tooltip="The world with the reference in it.")],
         )
 
     @classmethod
@@ -269,13 +287,13 @@ class WorldKitSaveWorld(io.ComfyNode):
             category=categories.REFERENCES,
             description="Save the world (views, masks, encodings, descriptions) to output/worlds/<name>/.",
             inputs=[
-                World.Input("world"),
+                World.Input("world", tooltip="The world to keep, best after Encode World References."),
                 io.String.Input(
                     "world_name", default="my_world", tooltip="Letters, digits, spaces, '-', '_' and '.'; no folders."
                 ),
                 io.Boolean.Input("overwrite", default=True, tooltip="Replace a saved world of the same name."),
             ],
-            outputs=[World.Output(display_name="world")],
+            outputs=[World.Output(display_name="world", tooltip="The same world, passed on.")],
             is_output_node=True,
         )
 
@@ -314,7 +332,7 @@ class WorldKitLoadWorld(io.ComfyNode):
                     tooltip="Drop latents from another VAE so Encode References can re-encode them.",
                 ),
             ],
-            outputs=[World.Output(display_name="world")],
+            outputs=[World.Output(display_name="world", tooltip="The saved world, with its encodings.")],
         )
 
     @classmethod
@@ -348,11 +366,15 @@ class WorldKitPreviewWorld(io.ComfyNode):
             category=categories.REFERENCES,
             description="A contact sheet of the world: each entity's views, name and kind.",
             inputs=[
-                World.Input("world"),
-                io.Int.Input("cell_width", default=320, min=64, max=2048, step=16),
+                World.Input("world", tooltip="The world to show."),
+                io.Int.Input(
+                    "cell_width", default=320, min=64, max=2048, step=16, tooltip="Width of each entity's cell."
+                ),
                 io.Int.Input("columns", default=0, min=0, max=64, tooltip="0 picks a near-square grid."),
             ],
-            outputs=[io.Image.Output(display_name="contact_sheet")],
+            outputs=[
+                io.Image.Output(display_name="contact_sheet", tooltip="Every entity's views with its name and kind.")
+            ],
             is_output_node=True,
         )
 

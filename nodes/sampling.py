@@ -75,20 +75,51 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             "KSampler does (N candidates, the best kept by consistency score), trimmed, decoded and "
             "cut together. Long shots are chained segments with colour continuity.",
             inputs=[
-                io.Model.Input("model"),
-                io.Vae.Input("vae"),
-                io.Clip.Input("clip"),
-                World.Input("world"),
+                io.Model.Input("model", tooltip="The loaded Wan model (with any LoRA or cache node applied)."),
+                io.Vae.Input("vae", tooltip="The Wan VAE: encodes references and start frames, decodes the shots."),
+                io.Clip.Input("clip", tooltip="The UMT5 text encoder (CLIPLoader, type wan)."),
+                World.Input("world", tooltip="The encoded world the shots' entities come from."),
                 Shots.Input("shots", optional=True, tooltip="The shot list; rendered in order."),
                 ShotSocket.Input(
                     "shot", optional=True, tooltip="One shot (appended after the list when both are given)."
                 ),
                 seed_input("Base seed; a shot's own seed is added, and candidates use seed, seed + 1, …"),
-                io.Int.Input("steps", default=20, min=1, max=10000),
-                io.Float.Input("cfg", default=5.0, min=0.0, max=100.0, step=0.1, round=0.01),
-                io.Combo.Input("sampler_name", options=comfy.samplers.KSampler.SAMPLERS, default="uni_pc"),
-                io.Combo.Input("scheduler", options=comfy.samplers.KSampler.SCHEDULERS, default="simple"),
-                io.Float.Input("denoise", default=1.0, min=0.0, max=1.0, step=0.01),
+                io.Int.Input(
+                    "steps",
+                    default=20,
+                    min=1,
+                    max=10000,
+                    tooltip="Sampling steps per segment, as on KSampler (20 for Wan; 4 with a step-distillation LoRA).",
+                ),
+                io.Float.Input(
+                    "cfg",
+                    default=5.0,
+                    min=0.0,
+                    max=100.0,
+                    step=0.1,
+                    round=0.01,
+                    tooltip="Classifier-free guidance, as on KSampler; 1.0 skips the negative pass (twice as fast).",
+                ),
+                io.Combo.Input(
+                    "sampler_name",
+                    options=comfy.samplers.KSampler.SAMPLERS,
+                    default="uni_pc",
+                    tooltip="The sampling algorithm, as on KSampler.",
+                ),
+                io.Combo.Input(
+                    "scheduler",
+                    options=comfy.samplers.KSampler.SCHEDULERS,
+                    default="simple",
+                    tooltip="How noise levels are spaced over the steps, as on KSampler.",
+                ),
+                io.Float.Input(
+                    "denoise",
+                    default=1.0,
+                    min=0.0,
+                    max=1.0,
+                    step=0.01,
+                    tooltip="Share of the noise schedule to run, as on KSampler; 1.0 for new shots.",
+                ),
                 io.Int.Input(
                     "candidates",
                     default=1,
@@ -141,10 +172,14 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 ),
             ],
             outputs=[
-                io.Image.Output(display_name="frames"),
-                io.String.Output(display_name="shot_boundaries"),
-                io.Video.Output(display_name="video"),
-                io.String.Output(display_name="report"),
+                io.Image.Output(display_name="frames", tooltip="Every shot's frames, one after another."),
+                io.String.Output(
+                    display_name="shot_boundaries", tooltip="Frames per shot, for Assemble Cut's shot_lengths."
+                ),
+                io.Video.Output(display_name="video", tooltip="The shots cut together at the shots' fps."),
+                io.String.Output(
+                    display_name="report", tooltip="JSON: per shot the candidates' scores and the one kept."
+                ),
             ],
         )
 
@@ -252,26 +287,33 @@ class WorldKitReferenceAttention(io.ComfyNode):
     def define_schema(cls):
         return io.Schema(
             node_id="WorldKitReferenceAttention",
-            display_name="Reference Attention",
+            display_name="World Reference Attention",
             category="WorldKit/Sampling",
             description="Patch a Wan model so every self-attention also attends to the named entities' reference "
             "latents at the same step (training-free). Works with any sampler node; strength 0 "
             "returns the model unchanged.",
             inputs=[
-                io.Model.Input("model"),
-                World.Input("world"),
+                io.Model.Input("model", tooltip="The Wan model to patch."),
+                World.Input("world", tooltip="The encoded world whose references the video attends to."),
                 io.String.Input(
                     "entities",
                     default="",
                     multiline=False,
                     tooltip="Entity names, comma separated; empty uses every entity of the world.",
                 ),
-                io.Float.Input("strength", default=0.5, min=0.0, max=1.0, step=0.05),
+                io.Float.Input(
+                    "strength",
+                    default=0.5,
+                    min=0.0,
+                    max=1.0,
+                    step=0.05,
+                    tooltip="0 leaves the model unchanged; 1 treats reference tokens like the video's own.",
+                ),
                 io.Vae.Input(
                     "vae", optional=True, tooltip="Encodes references that have no encoding for this model yet."
                 ),
             ],
-            outputs=[io.Model.Output(display_name="model")],
+            outputs=[io.Model.Output(display_name="model", tooltip="The patched model, for any sampler node.")],
         )
 
     @classmethod
@@ -329,12 +371,15 @@ class WorldKitScoreConsistency(io.ComfyNode):
     def define_schema(cls):
         return io.Schema(
             node_id="WorldKitScoreConsistency",
-            display_name="Score Consistency",
+            display_name="Score World Consistency",
             category="WorldKit/Sampling",
             description="How well frames keep their references (identity) and how steady they are (temporal "
             "stability). Every score is 0..1, higher is better; the report lists each entity's score.",
             inputs=[io.Image.Input("frames", tooltip="A still or a clip."), *scoring_inputs()],
-            outputs=[io.Float.Output(display_name="score"), io.String.Output(display_name="report")],
+            outputs=[
+                io.Float.Output(display_name="score", tooltip="0..1, higher keeps the references better."),
+                io.String.Output(display_name="report", tooltip="JSON: each entity's identity score and stability."),
+            ],
         )
 
     @classmethod
@@ -371,7 +416,7 @@ class WorldKitPickBest(io.ComfyNode):
     def define_schema(cls):
         return io.Schema(
             node_id="WorldKitPickBest",
-            display_name="Best of N",
+            display_name="Best of N (Consistency)",
             category="WorldKit/Sampling",
             description="Score every candidate against the references and keep the best (ties go to the first). "
             "Stills: a batch of images, one candidate each. Clips: set frames per candidate, or "
@@ -389,9 +434,9 @@ class WorldKitPickBest(io.ComfyNode):
                 *scoring_inputs(),
             ],
             outputs=[
-                io.Image.Output(display_name="best"),
-                io.Int.Output(display_name="index"),
-                io.String.Output(display_name="report"),
+                io.Image.Output(display_name="best", tooltip="The candidate that keeps the references best."),
+                io.Int.Output(display_name="index", tooltip="Its position among the candidates, from 0."),
+                io.String.Output(display_name="report", tooltip="JSON: every candidate's scores."),
             ],
         )
 
@@ -447,8 +492,16 @@ class WorldKitAssembleCut(io.ComfyNode):
                     tooltip="Frames per shot, e.g. '81, 81, 49', or the World Shot Sampler's "
                     "shot_boundaries; empty means one shot.",
                 ),
-                io.Float.Input("fps", default=16.0, min=1.0, max=120.0, step=1.0),
-                io.Combo.Input("transition", options=list(TRANSITIONS), default="cut"),
+                io.Float.Input(
+                    "fps", default=16.0, min=1.0, max=120.0, step=1.0, tooltip="Frames per second of the cut."
+                ),
+                io.Combo.Input(
+                    "transition",
+                    options=list(TRANSITIONS),
+                    default="cut",
+                    tooltip="cut: a hard cut from one shot to the next; crossfade: the shots dissolve into each "
+                    "other over crossfade_frames.",
+                ),
                 io.Int.Input(
                     "crossfade_frames",
                     default=8,
@@ -480,9 +533,9 @@ class WorldKitAssembleCut(io.ComfyNode):
                 io.Audio.Input("audio", optional=True, tooltip="Laid under the cut; its beats place the cuts."),
             ],
             outputs=[
-                io.Video.Output(display_name="video"),
-                io.String.Output(display_name="cut_list"),
-                io.Image.Output(display_name="frames"),
+                io.Video.Output(display_name="video", tooltip="The cut with the track under it, for Save Video."),
+                io.String.Output(display_name="cut_list", tooltip="JSON: each cut's frame and the beat it landed on."),
+                io.Image.Output(display_name="frames", tooltip="The cut's frames."),
             ],
         )
 

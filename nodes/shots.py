@@ -14,23 +14,15 @@ from ..models.shots.coverage import SETUPS, coverage
 from ..models.shots.prompt import compile_prompt, world_descriptions
 from ..models.shots.prompt import negative_prompt as shot_negative_prompt
 from ..models.shots.shot import (
-    ANGLES,
-    ASPECTS,
-    CAMERA_MOVES,
     CONTINUITY,
-    DURATIONS,
-    LENS_RANGE_MM,
-    LIGHTING,
-    RESOLUTIONS,
-    SHOT_SIZES,
     Shot,
     ShotError,
     parse_entities,
     split_names,
 )
 from . import categories
-from .inputs import frames_input, seed_input, size_inputs
 from .runtime.track_maths import ComfyTrackMaths
+from .shot_inputs import SETUP_TOOLTIPS, shot_inputs
 from .types import Shot as ShotType
 from .types import Shots as ShotsType
 from .types import World as WorldType
@@ -42,36 +34,6 @@ def _check_names(names: list[str], world, what: str) -> None:
     """Every name must be an entity of the connected world (when one is connected)."""
     if world is not None:
         world.require([name for name in names if name], what)
-
-
-def _shot_inputs() -> list[io.Input]:
-    """Widgets shared by Shot and the template of Coverage: framing, light, timing, size."""
-    low, high = LENS_RANGE_MM
-    return [
-        io.Combo.Input("shot_size", options=list(SHOT_SIZES), default="medium"),
-        io.Combo.Input("angle", options=list(ANGLES), default="eye level"),
-        io.Combo.Input("camera_move", options=list(CAMERA_MOVES), default="static"),
-        io.Int.Input("lens_mm", default=35, min=low, max=high, step=1, tooltip="Focal length in mm (full-frame)."),
-        io.Combo.Input("lighting", options=list(LIGHTING), default="day"),
-        io.String.Input("mood", default="", tooltip="A few words: tense, melancholic, playful…"),
-        io.Combo.Input(
-            "duration",
-            options=list(DURATIONS),
-            default="5 s",
-            tooltip="5 s or 10 s at the fps below (4k+1 frames), or exactly `frames`.",
-        ),
-        frames_input("frames", 81, "Used when duration is 'frames'; 4k+1."),
-        io.Int.Input("fps", default=16, min=1, max=60, tooltip="16 is Wan's native rate; 24 for film."),
-        io.Combo.Input(
-            "resolution",
-            options=list(RESOLUTIONS),
-            default="480p",
-            tooltip="480p is 832x480 and 720p is 1280x720 at 16:9; 'custom' uses width and height.",
-        ),
-        io.Combo.Input("aspect", options=list(ASPECTS), default="16:9"),
-        *size_inputs(832, 480, "when resolution is 'custom'"),
-        seed_input("The shot's seed, added to the sampler's base seed (so shots of a list differ)."),
-    ]
 
 
 def _shot_from_widgets(**widgets) -> Shot:
@@ -86,7 +48,7 @@ class WorldKitShot(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitShot",
-            display_name="Shot",
+            display_name="World Shot",
             category=categories.SHOTS,
             description="One shot in film language: action, who and where it shows, framing, light, length and size. "
             "Outputs the shot and the prompt the model will read.",
@@ -104,7 +66,7 @@ class WorldKitShot(io.ComfyNode):
                     tooltip="One world entity per line as 'name: role' (subject, location, prop, style). "
                     "Without a role, a location is a location, a style a style, others subjects.",
                 ),
-                *_shot_inputs(),
+                *shot_inputs(),
                 io.Combo.Input(
                     "continuity",
                     options=list(CONTINUITY),
@@ -125,9 +87,9 @@ class WorldKitShot(io.ComfyNode):
                 ),
             ],
             outputs=[
-                ShotType.Output(display_name="shot"),
-                io.String.Output(display_name="prompt"),
-                io.String.Output(display_name="negative_prompt"),
+                ShotType.Output(display_name="shot", tooltip="The shot, for Shot List, Bind Shot or the sampler."),
+                io.String.Output(display_name="prompt", tooltip="The prompt the model will read, compiled."),
+                io.String.Output(display_name="negative_prompt", tooltip="The negative prompt it will use."),
             ],
         )
 
@@ -162,16 +124,22 @@ class WorldKitShotList(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitShotList",
-            display_name="Shot List",
+            display_name="World Shot List",
             category=categories.SHOTS,
             description="Shots in order. Connect an earlier list to 'shots' to extend it.",
             inputs=[
                 ShotsType.Input(
                     "shots", optional=True, tooltip="A list to extend (from Coverage or another Shot List)."
                 ),
-                *(ShotType.Input(f"shot_{i}", optional=True) for i in range(1, MAX_SHOTS_PER_LIST + 1)),
+                *(
+                    ShotType.Input(f"shot_{i}", optional=True, tooltip="A shot, in order; empty slots are skipped.")
+                    for i in range(1, MAX_SHOTS_PER_LIST + 1)
+                ),
             ],
-            outputs=[ShotsType.Output(display_name="shots"), io.String.Output(display_name="summary")],
+            outputs=[
+                ShotsType.Output(display_name="shots", tooltip="The shots in order, for the World Shot Sampler."),
+                io.String.Output(display_name="summary", tooltip="One line per shot: name, size, length, who."),
+            ],
         )
 
     @classmethod
@@ -190,14 +158,17 @@ class WorldKitPickShot(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitPickShot",
-            display_name="Pick Shot",
+            display_name="Pick Shot From List",
             category=categories.SHOTS,
             description="One shot out of a shot list, to bind or preview it on its own.",
             inputs=[
-                ShotsType.Input("shots"),
+                ShotsType.Input("shots", tooltip="A shot list (Shot List or Coverage)."),
                 io.Int.Input("index", default=1, min=1, max=999, tooltip="1 is the first shot."),
             ],
-            outputs=[ShotType.Output(display_name="shot"), io.String.Output(display_name="summary")],
+            outputs=[
+                ShotType.Output(display_name="shot", tooltip="The chosen shot."),
+                io.String.Output(display_name="summary", tooltip="Its one-line summary."),
+            ],
         )
 
     @classmethod
@@ -213,7 +184,7 @@ class WorldKitCoverage(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitCoverage",
-            display_name="Coverage",
+            display_name="Scene Coverage",
             category=categories.SHOTS,
             description="The standard coverage of a scene from a location and its subjects: establishing wide, "
             "medium, close-up, over-the-shoulder, reverse and insert, as a shot list.",
@@ -222,11 +193,19 @@ class WorldKitCoverage(io.ComfyNode):
                 io.String.Input("subjects", default="", tooltip="Subject names, comma separated, lead first."),
                 io.String.Input("props", default="", tooltip="Prop names for the insert shot, comma separated."),
                 io.String.Input("action", multiline=True, default="", tooltip="What happens in the scene."),
-                *(io.Boolean.Input(setup.replace(" ", "_").replace("-", "_"), default=True) for setup in SETUPS),
-                *(i for i in _shot_inputs() if i.id not in ("shot_size", "angle", "camera_move", "lens_mm")),
+                *(
+                    io.Boolean.Input(
+                        setup.replace(" ", "_").replace("-", "_"), default=True, tooltip=SETUP_TOOLTIPS[setup]
+                    )
+                    for setup in SETUPS
+                ),
+                *(i for i in shot_inputs() if i.id not in ("shot_size", "angle", "camera_move", "lens_mm")),
                 WorldType.Input("world", optional=True, tooltip="Checks names and fills in their descriptions."),
             ],
-            outputs=[ShotsType.Output(display_name="shots"), io.String.Output(display_name="prompts")],
+            outputs=[
+                ShotsType.Output(display_name="shots", tooltip="The chosen setups as a shot list, in order."),
+                io.String.Output(display_name="prompts", tooltip="Each shot's compiled prompt, numbered."),
+            ],
         )
 
     @classmethod
@@ -251,17 +230,17 @@ class WorldKitBindShot(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitBindShot",
-            display_name="Bind Shot",
+            display_name="Bind Shot To Wan",
             category=categories.SHOTS,
             description="Compile a shot and the world entities it shows into conditioning and a latent for the "
             "loaded Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V). Feed KSampler, then trim "
             "the leading trim_latent frames with TrimVideoLatent before decoding.",
             inputs=[
-                io.Model.Input("model"),
-                io.Vae.Input("vae"),
-                io.Clip.Input("clip"),
-                WorldType.Input("world"),
-                ShotType.Input("shot"),
+                io.Model.Input("model", tooltip="The loaded Wan model; its weights tell the family under auto."),
+                io.Vae.Input("vae", tooltip="The Wan VAE: encodes reference images and start frames."),
+                io.Clip.Input("clip", tooltip="The UMT5 text encoder (CLIPLoader, type wan)."),
+                WorldType.Input("world", tooltip="The encoded world the shot's entities come from."),
+                ShotType.Input("shot", tooltip="The shot to bind (World Shot or Pick Shot From List)."),
                 io.Combo.Input(
                     "family",
                     options=list(FAMILY_CHOICES),
@@ -285,7 +264,14 @@ class WorldKitBindShot(io.ComfyNode):
                     max=16,
                     tooltip="How many views of each entity become reference images.",
                 ),
-                io.Float.Input("vace_strength", default=1.0, min=0.0, max=1000.0, step=0.01),
+                io.Float.Input(
+                    "vace_strength",
+                    default=1.0,
+                    min=0.0,
+                    max=1000.0,
+                    step=0.01,
+                    tooltip="VACE: how strongly the reference images steer the shot (as WanVaceToVideo's strength).",
+                ),
                 io.Float.Input(
                     "track_strength",
                     default=1.0,
@@ -294,8 +280,17 @@ class WorldKitBindShot(io.ComfyNode):
                     step=0.01,
                     tooltip="Wan-Move: strength of the track conditioning.",
                 ),
-                io.Float.Input("ati_temperature", default=220.0, min=1.0, max=1000.0, step=0.1),
-                io.Int.Input("ati_topk", default=2, min=1, max=10),
+                io.Float.Input(
+                    "ati_temperature",
+                    default=220.0,
+                    min=1.0,
+                    max=1000.0,
+                    step=0.1,
+                    tooltip="ATI: how sharply each track point pulls on nearby features (as WanTrackToVideo).",
+                ),
+                io.Int.Input(
+                    "ati_topk", default=2, min=1, max=10, tooltip="ATI: nearest features each point pulls on."
+                ),
                 io.Tracks.Input("tracks", optional=True, tooltip="TRACKS for Wan-Move (or ATI)."),
                 io.String.Input(
                     "track_json", optional=True, force_input=True, tooltip="ATI track JSON (as WanTrackToVideo takes)."
@@ -313,12 +308,17 @@ class WorldKitBindShot(io.ComfyNode):
                 io.Image.Input("end_image", optional=True, tooltip="FLF: the frame to end on."),
             ],
             outputs=[
-                io.Conditioning.Output(display_name="positive"),
-                io.Conditioning.Output(display_name="negative"),
-                io.Latent.Output(display_name="latent"),
-                io.Int.Output(display_name="trim_latent"),
-                io.Image.Output(display_name="start_frame"),
-                io.String.Output(display_name="info"),
+                io.Conditioning.Output(display_name="positive", tooltip="For KSampler's positive."),
+                io.Conditioning.Output(display_name="negative", tooltip="For KSampler's negative."),
+                io.Latent.Output(
+                    display_name="latent", tooltip="The empty video latent to sample, sized for the shot."
+                ),
+                io.Int.Output(
+                    display_name="trim_latent",
+                    tooltip="Leading latent frames that hold references: cut them with TrimVideoLatent before decoding.",
+                ),
+                io.Image.Output(display_name="start_frame", tooltip="The frame the shot starts from, if any."),
+                io.String.Output(display_name="info", tooltip="JSON: the family, what was bound, the prompt."),
             ],
         )
 

@@ -7,6 +7,7 @@ workflows) goes through here, and so does the clean-up of temporaries a killed s
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import uuid
@@ -19,6 +20,12 @@ _TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp(\.[^.]+)?$")
 def temporary_name(path: Path) -> Path:
     """Where a write to ``path`` is staged; it keeps the suffix, so writers that pick a format by it work."""
     return path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp{path.suffix}")
+
+
+def staging_name(path: Path, key: str) -> Path:
+    """A temporary name that stays the same for the same ``key`` (e.g. a download's URL), so a later run can
+    resume the staged file; the clean-up recognises it like any other temporary."""
+    return path.with_name(f".{path.stem}.{hashlib.md5(key.encode()).hexdigest()}.tmp{path.suffix}")
 
 
 def is_temporary(path: Path) -> bool:
@@ -45,13 +52,18 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     temporary = temporary_name(path)
     try:
         write(temporary)
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(temporary, _mode_for(path))
-        os.replace(temporary, path)
+        commit_staged(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
+
+
+def commit_staged(temporary: Path, path: Path) -> None:
+    """Flush a fully written temporary to disk and rename it over ``path`` (the one step a reader can see)."""
+    with open(temporary, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.chmod(temporary, _mode_for(path))
+    os.replace(temporary, path)
     _fsync_folder(path.parent)
 
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
+from worldkit.headless.catalog import CATALOG
 from worldkit.headless.convert import api_path_for, ui_to_api
-from worldkit.tools.authoring.films import FILMS
+from worldkit.headless.demo_inputs import demo_files
+from worldkit.headless.model_files import LOADER_WIDGETS
+from worldkit.headless.requirements import input_files
+from worldkit.tools.authoring import render_costs
+from worldkit.tools.authoring.films import FILMS, WORKFLOWS
 from worldkit.tools.authoring.graph import GraphError, UIGraph
+from worldkit.tools.authoring.thumbnails import SIZE, caption, render
 
 OBJECT_INFO = json.loads((Path(__file__).parent / "data" / "object_info_core.json").read_text())
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
@@ -95,10 +103,72 @@ def test_unknown_nodes_inputs_and_outputs_are_errors():
         graph.node("KSampler", model="not a link")
 
 
-def test_every_film_has_a_ui_file_and_an_api_twin_and_nothing_else():
-    for name in FILMS:
+def test_every_film_has_a_ui_file_and_an_api_twin_in_both_variants_and_nothing_else():
+    assert set(WORKFLOWS) == {name + suffix for name in FILMS for suffix in ("", "_fast")}
+    for name in WORKFLOWS:
         ui_path = WORKFLOWS_DIR / f"{name}.json"
         assert ui_path.is_file(), f"run `python -m worldkit.tools.authoring.build` to write {name}"
         assert api_path_for(ui_path).is_file()
-    assert {p.stem for p in WORKFLOWS_DIR.glob("*.json")} == set(FILMS)
-    assert {p.stem for p in (WORKFLOWS_DIR / "api").glob("*.json")} == set(FILMS)
+    assert {p.stem for p in WORKFLOWS_DIR.glob("*.json")} == set(WORKFLOWS)
+    assert {p.stem for p in (WORKFLOWS_DIR / "api").glob("*.json")} == set(WORKFLOWS)
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
+def test_every_loader_carries_its_download_link_from_the_catalog_in_the_ui_file_and_the_twin(name):
+    ui = json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())
+    api = json.loads(api_path_for(WORKFLOWS_DIR / f"{name}.json").read_text())
+    loaders = [node for node in ui["nodes"] if node["type"] in LOADER_WIDGETS]
+    assert len(loaders) >= 4
+    for node in loaders:
+        file_name = node["widgets_values"][0]
+        assert node["properties"]["models"] == [CATALOG[file_name].entry()], node["type"]
+        assert api[str(node["id"])]["_meta"]["models"] == node["properties"]["models"]
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
+def test_the_demo_inputs_are_named_in_the_folder_the_pack_places_them_in(name):
+    api = json.loads(api_path_for(WORKFLOWS_DIR / f"{name}.json").read_text())
+    names = [file for _, file in input_files(api)]
+    assert names and all(file.startswith("worldkit/") for file in names)
+    assert {file.removeprefix("worldkit/") for file in names} <= {p.name for p in demo_files()}
+
+
+def test_the_fast_variant_tells_the_same_story_on_the_small_model_at_480p():
+    full = json.loads(api_path_for(WORKFLOWS_DIR / "the_herd.json").read_text())
+    fast = json.loads(api_path_for(WORKFLOWS_DIR / "the_herd_fast.json").read_text())
+
+    def shots(prompt):
+        return [e["inputs"] for e in prompt.values() if e["class_type"] == "WorldKitShot"]
+
+    assert [s["prompt"] for s in shots(full)] == [s["prompt"] for s in shots(fast)]
+    assert {(s["width"], s["height"]) for s in shots(full)} == {(1280, 720)}
+    assert {(s["width"], s["height"]) for s in shots(fast)} == {(832, 480)}
+    unets = {e["inputs"]["unet_name"] for e in fast.values() if e["class_type"] == "UNETLoader"}
+    assert unets == {"wan2.1_vace_1.3B_fp16.safetensors"}
+    assert any(e["class_type"] == "EasyCache" for e in fast.values())
+    assert not any(e["class_type"] == "EasyCache" for e in full.values())
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
+def test_every_workflow_has_the_thumbnail_its_inputs_draw(name):
+    film, variant = WORKFLOWS[name]
+    ui = json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())
+    drawn = np.asarray(render(ui, caption(film, variant.label)), dtype=np.float32)
+    shipped = np.asarray(Image.open(WORKFLOWS_DIR / f"{name}.jpg").convert("RGB"), dtype=np.float32)
+    assert shipped.shape == drawn.shape == (SIZE[1], SIZE[0], 3)
+    assert np.abs(shipped - drawn).mean() < 3.0, "regenerate with `python -m worldkit.tools.authoring.build`"
+    assert drawn.std() > 20, "the thumbnail shows the film's pictures, not a blank frame"
+
+
+def test_the_readme_shows_the_render_table_the_measurements_give():
+    readme = (WORKFLOWS_DIR.parent / "README.md").read_text()
+    assert render_costs.table() in readme, "paste `python -m worldkit.tools.authoring.render_costs` into the README"
+
+
+def test_the_render_table_counts_steps_from_the_graph_and_scales_without_cfg():
+    full = render_costs.segments(json.loads(api_path_for(WORKFLOWS_DIR / "lonely_little_flame.json").read_text()))
+    # three shots (5 s, 5 s and 10 s = 3 segments) x 2 candidates x 20 steps, plus the ATI shot's 20
+    assert sum(seg.steps for seg in full) == (1 + 1 + 3) * 2 * 20 + 20
+    fast = render_costs.segments(json.loads(api_path_for(WORKFLOWS_DIR / "lonely_little_flame_fast.json").read_text()))
+    ati = [seg for seg in fast if seg.model == "14B"]
+    assert [(seg.steps, seg.cfg, seg.resolution) for seg in ati] == [(4, False, "480p")]

@@ -281,8 +281,21 @@ def test_input_files_are_uploaded_from_local_folders_or_reported(tmp_path):
         "3": {"class_type": "LoadImage", "inputs": {"image": "nowhere.png"}},
     }
     upload, nowhere = missing_inputs(prompt, OBJECT_INFO, [tmp_path])
-    assert upload == [tmp_path / "worldkit_dog.png"]
+    assert upload == [(tmp_path / "worldkit_dog.png", "")]
     assert nowhere == ["nowhere.png (node 3 LoadImage)"]
+
+
+def test_inputs_in_a_subfolder_are_checked_on_the_server_then_uploaded_into_that_subfolder(tmp_path):
+    (tmp_path / "worldkit_dog.png").write_bytes(b"png")
+    prompt = {
+        "1": {"class_type": "LoadImage", "inputs": {"image": "worldkit/worldkit_skunk.png"}},
+        "2": {"class_type": "LoadImage", "inputs": {"image": "worldkit/worldkit_dog.png"}},
+        "3": {"class_type": "LoadImage", "inputs": {"image": "worldkit/elsewhere.png"}},
+    }
+    on_server = frozenset({"worldkit/worldkit_skunk.png"})
+    upload, nowhere = missing_inputs(prompt, OBJECT_INFO, [tmp_path], on_server)
+    assert upload == [(tmp_path / "worldkit_dog.png", "worldkit")]
+    assert nowhere == ["worldkit/elsewhere.png (node 3 LoadImage)"]
 
 
 def test_only_saved_outputs_are_downloaded_unless_previews_are_asked_for():
@@ -385,3 +398,15 @@ def test_convert_command_writes_the_api_twin_into_the_api_folder(small_ui_graph,
     written = json.loads((tmp_path / "api" / "graph.json").read_text())
     assert written == ui_to_api(small_ui_graph, OBJECT_INFO)
     assert main(["convert", "--object-info", str(info_path), str(tmp_path / "absent.json")]) == 2
+
+
+def test_a_workflow_with_subgraphs_is_refused_with_how_to_export_an_api_file():
+    subgraph_id = "a1b2c3d4-0000-4000-8000-000000000001"
+    workflow = {
+        "nodes": [{"id": 1, "type": subgraph_id, "mode": 0, "inputs": [], "outputs": [], "widgets_values": []}],
+        "links": [],
+        "definitions": {"subgraphs": [{"id": subgraph_id, "nodes": [], "links": []}]},
+    }
+    with pytest.raises(ConversionError, match=r"Export \(API\)") as refused:
+        ui_to_api(workflow, OBJECT_INFO)
+    assert subgraph_id in str(refused.value) and "Unpack Subgraph" in str(refused.value)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 from graphs import Graph, encode_prompts, load_wan, out
 
 from worldkit.headless import MissingModelsError, NodeFailed, run_workflow
+from worldkit.headless.catalog import CATALOG, WAN_VAE
 
 PACK_DIR = Path(__file__).resolve().parents[2]
 FRAMES = 5
@@ -121,6 +124,8 @@ def test_missing_models_are_listed_with_their_folders_before_anything_runs(comfy
     assert "2 model file(s) missing" in done.stderr
     assert "wan2.1_vace_14B_fp16.safetensors  ->  models/diffusion_models/" in done.stderr
     assert "wan_2.1_vae.safetensors  ->  models/vae/" in done.stderr
+    assert CATALOG["wan2.1_vace_14B_fp16.safetensors"].url in done.stderr and WAN_VAE.url in done.stderr
+    assert "python -m worldkit models WORKFLOW --download" in done.stderr
     assert history_size(comfy.base_url) == before, "nothing was queued"
 
 
@@ -180,3 +185,80 @@ def test_without_a_server_the_runner_starts_comfyui_and_stops_it(comfy_base_dir,
     url = started[0].split()[-1]
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{url}/system_stats", timeout=5)
+
+
+def post(base_url: str, path: str, body: dict) -> None:
+    request = urllib.request.Request(
+        base_url + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    urllib.request.urlopen(request, timeout=30).close()
+
+
+def queue_ids(base_url: str) -> tuple[list[str], list[str]]:
+    with urllib.request.urlopen(f"{base_url}/queue", timeout=30) as response:
+        queue = json.loads(response.read())
+    return [item[1] for item in queue["queue_running"]], [item[1] for item in queue["queue_pending"]]
+
+
+def wait_for(condition, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def slow_prompt(tiny_models: dict[str, str], seed: int) -> dict:
+    """The tiny T2V graph with enough steps to be stopped mid-way (minutes on the CPU)."""
+    prompt = t2v_video_prompt(tiny_models)
+    sampler = next(entry for entry in prompt.values() if entry["class_type"] == "KSampler")
+    sampler["inputs"].update(steps=5000, seed=seed)
+    return prompt
+
+
+def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
+    link = cwd / "worldkit"
+    if not link.exists():
+        link.symlink_to(PACK_DIR, target_is_directory=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "worldkit", *args], cwd=cwd, env=env, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_ctrl_c_removes_a_queued_prompt_and_leaves_someone_elses_running(comfy, tiny_models, tmp_path):
+    blocker = comfy.queue(slow_prompt(tiny_models, seed=101))
+    wait_for(lambda: queue_ids(comfy.base_url)[0] == [blocker])
+    workflow = tmp_path / "slow.json"
+    workflow.write_text(json.dumps(slow_prompt(tiny_models, seed=102)))
+    process = start_cli(["run", str(workflow), "--server", comfy.base_url], tmp_path)
+    try:
+        wait_for(lambda: len(queue_ids(comfy.base_url)[1]) == 1)
+        ours = queue_ids(comfy.base_url)[1][0]
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr
+        assert f"removed queued prompt {ours}" in stderr
+        running, pending = queue_ids(comfy.base_url)
+        assert running == [blocker] and pending == [], "the other client's prompt keeps running"
+    finally:
+        process.kill()
+        post(comfy.base_url, "/interrupt", {"prompt_id": blocker})
+        wait_for(lambda: queue_ids(comfy.base_url) == ([], []))
+
+
+def test_ctrl_c_interrupts_its_own_running_prompt_and_exits_non_zero(comfy, tiny_models, tmp_path):
+    workflow = tmp_path / "slow.json"
+    workflow.write_text(json.dumps(slow_prompt(tiny_models, seed=103)))
+    process = start_cli(["run", str(workflow), "--server", comfy.base_url], tmp_path)
+    try:
+        wait_for(lambda: len(queue_ids(comfy.base_url)[0]) == 1)
+        ours = queue_ids(comfy.base_url)[0][0]
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr
+        assert f"interrupted: stopped: interrupted prompt {ours} on the server" in stderr
+        wait_for(lambda: queue_ids(comfy.base_url) == ([], []), timeout_s=60)
+        status = comfy.history(ours).get("status", {})
+        assert any(message[0] == "execution_interrupted" for message in status.get("messages", []))
+    finally:
+        process.kill()

@@ -1,4 +1,5 @@
-"""The five demo workflows: API twins match their UI files, and each runs end to end on tiny models."""
+"""The demo workflows (five films, full and fast): API twins match their UI files, and each runs end to end on
+tiny models."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from workflow_maps import PREVIEW_FRAMES, PREVIEW_SIZE, green_screen_stand_in, p
 from worldkit.headless import run_workflow
 from worldkit.headless.convert import api_path_for, ui_to_api
 from worldkit.tools.authoring.build import build_workflow
-from worldkit.tools.authoring.films import FILMS
+from worldkit.tools.authoring.films import FILMS, WORKFLOWS
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 
@@ -23,14 +24,14 @@ def ui_file(name: str) -> Path:
     return WORKFLOWS_DIR / f"{name}.json"
 
 
-@pytest.mark.parametrize("name", sorted(FILMS))
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
 def test_api_twin_is_what_the_converter_makes_from_the_ui_file(comfy, name):
     ui = json.loads(ui_file(name).read_text())
     twin = json.loads(api_path_for(ui_file(name)).read_text())
     assert ui_to_api(ui, comfy.object_info()) == twin, "regenerate with `python -m worldkit.tools.authoring.build`"
 
 
-@pytest.mark.parametrize("name", sorted(FILMS))
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
 def test_ui_file_is_what_the_generator_builds_from_the_installed_nodes(comfy, name):
     ui, _ = build_workflow(name, comfy.object_info())
     assert ui == json.loads(ui_file(name).read_text()), "regenerate with `python -m worldkit.tools.authoring.build`"
@@ -105,6 +106,22 @@ def test_lonely_little_flame_renders_three_lights_and_the_directed_shot(comfy, t
     shots = shot_reports(result)
     assert [s["name"] for s in shots] == ["1 firelight", "2 moonlight", "3 dawn"]
     assert_scored(shots, candidates=2)
+
+
+def test_lonely_little_flame_fast_runs_the_small_model_cached_and_the_directed_shot_distilled(
+    comfy, tiny_models, tmp_path
+):
+    result = run_film(comfy, tiny_models, "lonely_little_flame_fast", tmp_path)
+    videos = videos_by_prefix(result)
+    assert video_shape(videos["lonely_little_flame"]) == (3 * PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
+    assert video_shape(videos["lonely_little_flame_searching"]) == (PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
+    shots = shot_reports(result)
+    assert [s["name"] for s in shots] == ["1 firelight", "2 moonlight", "3 dawn"]
+    assert all(len(s["scores"]) == 1 for s in shots), "one candidate a shot in the fast variant"
+    ran = {result.prompt[node]["class_type"] for node in result.executed}
+    assert {"EasyCache", "LoraLoaderModelOnly"} <= ran
+    loaded = {entry["inputs"].get("unet_name") for entry in result.prompt.values()}
+    assert tiny_models["wan_vace"] in loaded and tiny_models["wan_i2v"] in loaded
 
 
 def alpha_frames(result, prefix: str) -> list[np.ndarray]:

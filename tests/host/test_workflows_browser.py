@@ -1,21 +1,26 @@
-"""The shipped UI workflows in ComfyUI's real frontend (headless Chromium): every node type is known, and the
-frontend's own graphToPrompt() queues exactly what the API twins hold."""
+"""The shipped UI workflows, both variants, in ComfyUI's real frontend (headless Chromium) against the test
+server's fresh base folder: every node type is known, every input picture and track the demos load is served
+(the pack placed them at start-up: no failed request), and the frontend's own graphToPrompt() queues exactly
+what the API twins hold."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from worldkit.tools.authoring.films import FILMS
+from worldkit.headless.demo_inputs import SUBFOLDER, demo_files
+from worldkit.tools.authoring.films import WORKFLOWS
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 FRONTEND_READY_S = 90
+PREVIEWED_LOADERS = ("LoadImage", "LoadVideo")
 
 pytestmark = [
     pytest.mark.browser,
@@ -26,13 +31,27 @@ LOAD_AND_CONVERT = """
 const [workflow, done] = arguments;
 (async () => {
   try {
+    performance.clearResourceTimings();
     await window.app.loadGraphData(workflow, true, true, null);
     const types = window.app.graph._nodes.map((node) => node.type);
     const unknown = types.filter((type) => !(type in LiteGraph.registered_node_types));
     const prompt = await window.app.graphToPrompt();
     const editors = window.app.graph._nodes.filter((node) => node.type === "WorldKitTrajectoryKeypoints");
     const shownStates = editors.filter((node) => !node.widgets.find((w) => w.name === "editor_state").hidden).length;
-    done({unknown, output: prompt.output, shownStates});
+    // Let the loaders fetch their previews, then read every input-file request and how the server answered.
+    const inputRequests = () => performance.getEntriesByType("resource")
+      .filter((entry) => entry.name.includes("/view?") && entry.name.includes("type=input"));
+    let count = -1;
+    for (let i = 0; i < 40 && count !== inputRequests().length; i++) {
+      count = inputRequests().length;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    // Media elements (the audio player) load in ranges and report no status: ask the server for those.
+    const requests = await Promise.all(inputRequests().map(async (entry) => ({
+      url: entry.name,
+      status: entry.responseStatus || (await fetch(entry.name, {method: "HEAD"})).status,
+    })));
+    done({unknown, output: prompt.output, requests, shownStates});
   } catch (error) {
     done({error: String(error) + "\\n" + error.stack});
   }
@@ -79,13 +98,50 @@ def defined_inputs_only(prompt: dict, object_info: dict) -> dict:
     return result
 
 
-@pytest.mark.parametrize("name", sorted(FILMS))
-def test_frontend_loads_the_workflow_and_queues_its_api_twin(comfy, frontend, name):
+def without_download_links(prompt: dict) -> dict:
+    """The twin's `_meta.models` (download links from the UI file's properties) is not part of what is queued."""
+    return {
+        node_id: {**entry, "_meta": {k: v for k, v in entry.get("_meta", {}).items() if k != "models"}}
+        for node_id, entry in prompt.items()
+    }
+
+
+def test_the_base_folder_holds_the_demo_inputs_the_pack_placed_there(comfy):
+    placed = comfy.base_dir / "input" / SUBFOLDER
+    for source in demo_files():
+        assert (placed / source.name).read_bytes() == source.read_bytes()
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
+def test_frontend_loads_the_workflow_with_its_inputs_and_queues_its_api_twin(comfy, frontend, name):
     workflow = json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())
     answer = frontend.execute_async_script(LOAD_AND_CONVERT, workflow)
     assert "error" not in answer, answer.get("error")
     assert answer["unknown"] == [], f"node types missing in the frontend: {answer['unknown']}"
     assert answer["shownStates"] == 0, "the raw editor_state stays behind the canvas (it is still queued, below)"
+    previewed = [node for node in workflow["nodes"] if node["type"] in PREVIEWED_LOADERS]
+    assert len(answer["requests"]) >= len(previewed) > 0, f"the previews were not requested: {answer['requests']}"
+    failed = [r for r in answer["requests"] if not 200 <= r["status"] < 400]
+    assert failed == [], f"input files the server could not serve: {failed}"
     twin = json.loads((WORKFLOWS_DIR / "api" / f"{name}.json").read_text())
     info = comfy.object_info()
-    assert defined_inputs_only(answer["output"], info) == twin
+    assert defined_inputs_only(answer["output"], info) == without_download_links(twin)
+
+
+def test_a_missing_input_file_shows_up_as_a_failed_request(frontend):
+    """Negative control: the request check above sees a picture the server does not have."""
+    workflow = json.loads((WORKFLOWS_DIR / "lonely_little_flame_fast.json").read_text())
+    loader = next(node for node in workflow["nodes"] if node["type"] == "LoadImage")
+    loader["widgets_values"][0] = f"{SUBFOLDER}/not_placed.png"
+    answer = frontend.execute_async_script(LOAD_AND_CONVERT, workflow)
+    failed = [r for r in answer["requests"] if not 200 <= r["status"] < 400]
+    assert [r["url"] for r in failed if "not_placed.png" in r["url"]], answer["requests"]
+
+
+def test_the_template_browser_lists_every_workflow_with_its_thumbnail(comfy):
+    listed = comfy.get_json("/workflow_templates")
+    assert set(WORKFLOWS) <= set(listed["worldkit"])
+    for name in WORKFLOWS:
+        url = f"{comfy.base_url}/api/workflow_templates/worldkit/{name}.jpg"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.status == 200 and response.read(3) == b"\xff\xd8\xff", name

@@ -33,7 +33,9 @@ FILE_NAMES = {
     "vae": "tiny_wan21_vae.safetensors",
     "umt5": "tiny_umt5.safetensors",
     "clip_vision": "tiny_clip_vision_h.safetensors",
+    "lora": "tiny_wan21_lora.safetensors",
 }
+LORA_RANK = 4
 
 
 def randomise(module: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
@@ -156,11 +158,21 @@ def build_clip_vision() -> dict[str, torch.Tensor]:
     return state
 
 
+def build_lora() -> dict[str, torch.Tensor]:
+    """A rank-4 LoRA on every block's self-attention query, in the key layout ComfyUI maps onto Wan DiTs."""
+    state = {}
+    for block in range(DIT_LAYERS):
+        key = f"diffusion_model.blocks.{block}.self_attn.q"
+        state[f"{key}.lora_up.weight"] = torch.randn(DIT_DIM, LORA_RANK) * 0.01
+        state[f"{key}.lora_down.weight"] = torch.randn(LORA_RANK, DIT_DIM) * 0.01
+    return state
+
+
 def build_all(models_dir: Path) -> dict[str, str]:
     from safetensors.torch import save_file
 
-    folders = {"vae": "vae", "umt5": "text_encoders", "clip_vision": "clip_vision"}
-    builders = {"vae": build_vae, "umt5": build_umt5, "clip_vision": build_clip_vision}
+    folders = {"vae": "vae", "umt5": "text_encoders", "clip_vision": "clip_vision", "lora": "loras"}
+    builders = {"vae": build_vae, "umt5": build_umt5, "clip_vision": build_clip_vision, "lora": build_lora}
     for role, file_name in FILE_NAMES.items():
         folder = models_dir / folders.get(role, "diffusion_models")
         folder.mkdir(parents=True, exist_ok=True)

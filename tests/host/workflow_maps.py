@@ -2,7 +2,8 @@
 
 TINY_MODEL_ROLES: each real model file a workflow names -> the tiny_models fixture role that replaces it
 (same architecture family, random weights). ATI and Wan-Move are Wan 2.1 image-to-video DiTs, so the tiny
-I2V model stands in for both.
+I2V model stands in for both; the tiny VACE model for both VACE sizes, and a tiny rank-4 LoRA on the
+blocks' attention for the step-distillation LoRA.
 
 PREVIEW_SETTINGS: per node class, the inputs set to tiny values (64x64 frames, 9 frames a shot, 2 sampling
 steps; a shot already shorter, like a one-frame still, keeps its length). A value may be a function of the
@@ -21,6 +22,8 @@ PREVIEW_STEPS = 2
 
 TINY_MODEL_ROLES = {
     "wan2.1_vace_14B_fp16.safetensors": "wan_vace",
+    "wan2.1_vace_1.3B_fp16.safetensors": "wan_vace",
+    "Wan21_T2V_14B_lightx2v_cfg_step_distill_lora_rank32.safetensors": "lora",
     "Wan2_1-I2V-ATI-14B_fp8_e4m3fn.safetensors": "wan_i2v",
     "Wan21-WanMove_fp8_scaled_e4m3fn_KJ.safetensors": "wan_i2v",
     "umt5_xxl_fp8_e4m3fn_scaled.safetensors": "umt5",

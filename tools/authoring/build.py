@@ -14,17 +14,20 @@ from pathlib import Path
 
 from ...headless.convert import ConversionError, api_path_for, dumps, ui_to_api
 from ...headless.server import LocalServer, ServerStartError, fetch_object_info, find_comfyui
-from ...models.shared.files import write_text_atomically
-from .films import FILMS
-from .graph import GraphError, UIGraph
+from ...models.shared.files import write_bytes_atomically, write_text_atomically
+from .films import FILMS, WORKFLOWS
+from .graph import GraphError
+from .thumbnails import caption, jpeg_bytes, render
+from .variants import FilmGraph
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 
 
 def build_workflow(name: str, object_info: dict) -> tuple[dict, dict]:
-    """The UI workflow of one film and its API twin."""
-    graph = UIGraph(object_info)
-    FILMS[name](graph)
+    """The UI workflow of one film in one variant (`the_herd`, `the_herd_fast`) and its API twin."""
+    film, variant = WORKFLOWS[name]
+    graph = FilmGraph(object_info, variant)
+    FILMS[film](graph)
     ui = graph.to_json()
     return ui, ui_to_api(ui, object_info)
 
@@ -41,7 +44,9 @@ def write_workflows(object_info: dict, names: list[str], out_dir: Path = WORKFLO
         ui_path = out_dir / f"{name}.json"
         write_text_atomically(ui_path, dumps(ui))
         write_text_atomically(api_path_for(ui_path), dumps(api))
-        print(f"wrote {ui_path} and {api_path_for(ui_path)}")
+        film, variant = WORKFLOWS[name]
+        write_bytes_atomically(ui_path.with_suffix(".jpg"), jpeg_bytes(render(ui, caption(film, variant.label))))
+        print(f"wrote {ui_path}, its thumbnail and {api_path_for(ui_path)}")
     return failures
 
 
@@ -52,9 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server", help="URL of a running ComfyUI with WorldKit loaded")
     parser.add_argument("--comfyui", help="ComfyUI folder to start for the build (default: $COMFYUI_PATH)")
     parser.add_argument("--comfy-args", default="--cpu", help="arguments for the started ComfyUI (default: --cpu)")
-    parser.add_argument("--only", action="append", choices=sorted(FILMS), help="build only this film (repeatable)")
+    parser.add_argument(
+        "--only", action="append", choices=sorted(WORKFLOWS), help="build only this workflow (repeatable)"
+    )
     args = parser.parse_args(argv)
-    names = args.only or list(FILMS)
+    names = args.only or list(WORKFLOWS)
     try:
         if args.server:
             failures = write_workflows(fetch_object_info(args.server), names)

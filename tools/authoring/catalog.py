@@ -1,96 +1,96 @@
-"""The model files the demo workflows load: the names, folders and sources ComfyUI's own Wan templates use."""
+"""The 'Models' step of every film: loader nodes that carry their download links, for the variant being built.
+
+The files themselves (names, folders, sources, sizes, hashes) live in the pack's one catalog,
+headless/catalog.py, which `python -m worldkit models` and the runner read too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .graph import Node, UIGraph
+from ...headless.catalog import ATI_14B, CLIP_VISION_H, UMT5, WAN_MOVE_14B, WAN_VAE, WEIGHT_DTYPES, ModelFile
+from .graph import Node, Output
+from .variants import FilmGraph
 
-REPACKAGED = "https://huggingface.co/Comfy-Org/Wan_2.1_ComfyUI_repackaged/resolve/main/split_files"
+__all__ = ["ATI_14B", "WAN_MOVE_14B", "Diffusion", "Loaders", "load_diffusion_model", "load_models"]
 
-
-@dataclass(frozen=True)
-class ModelFile:
-    name: str
-    folder: str
-    url: str
-    what: str
+EASYCACHE = {"reuse_threshold": 0.2, "start_percent": 0.15, "end_percent": 0.95, "verbose": False}
 
 
-VACE_14B = ModelFile(
-    "wan2.1_vace_14B_fp16.safetensors",
-    "diffusion_models",
-    f"{REPACKAGED}/diffusion_models/wan2.1_vace_14B_fp16.safetensors",
-    "Wan 2.1 VACE 14B: reference-to-video, keeps the world's entities (480p and 720p)",
-)
-ATI_14B = ModelFile(
-    "Wan2_1-I2V-ATI-14B_fp8_e4m3fn.safetensors",
-    "diffusion_models",
-    "https://huggingface.co/Kijai/WanVideo_comfy/resolve/main/Wan2_1-I2V-ATI-14B_fp8_e4m3fn.safetensors",
-    "Wan 2.1 ATI 14B: image-to-video that follows drawn trajectories",
-)
-WAN_MOVE_14B = ModelFile(
-    "Wan21-WanMove_fp8_scaled_e4m3fn_KJ.safetensors",
-    "diffusion_models",
-    "https://huggingface.co/Kijai/WanVideo_comfy_fp8_scaled/resolve/main/WanMove/"
-    "Wan21-WanMove_fp8_scaled_e4m3fn_KJ.safetensors",
-    "Wan-Move 14B: image-to-video driven by dense point tracks",
-)
-UMT5 = ModelFile(
-    "umt5_xxl_fp8_e4m3fn_scaled.safetensors",
-    "text_encoders",
-    f"{REPACKAGED}/text_encoders/umt5_xxl_fp8_e4m3fn_scaled.safetensors",
-    "UMT5-XXL text encoder",
-)
-WAN_VAE = ModelFile("wan_2.1_vae.safetensors", "vae", f"{REPACKAGED}/vae/wan_2.1_vae.safetensors", "Wan 2.1 VAE")
-CLIP_VISION_H = ModelFile(
-    "clip_vision_h.safetensors",
-    "clip_vision",
-    f"{REPACKAGED}/clip_vision/clip_vision_h.safetensors",
-    "CLIP ViT-H vision encoder: scores consistency, conditions image-to-video",
-)
+@dataclass
+class Diffusion:
+    """A Wan DiT ready to sample (loaded, with the variant's LoRA or cache applied) and the file it came from."""
 
-WEIGHT_DTYPES = {ATI_14B.name: "fp8_e4m3fn"}
+    node: Node
+    file: ModelFile
 
-
-def download_note(files: list[ModelFile]) -> str:
-    lines = ["## Models to download", "", "Put each file in the folder named under `ComfyUI/models/`:", ""]
-    for model in files:
-        lines.append(f"- [{model.name}]({model.url}) → `models/{model.folder}/`  \n  {model.what}")
-    lines += ["", "Headless: `python -m worldkit run` lists any of these that are missing before it starts."]
-    return "\n".join(lines)
+    def out(self, name: str | int = 0) -> Output:
+        return self.node.out(name)
 
 
 @dataclass
 class Loaders:
     """Outputs of the model-loading step shared by every film."""
 
-    model: Node
+    model: Diffusion
     clip: Node
     vae: Node
     clip_vision: Node
 
 
-def load_models(graph: UIGraph, diffusion: ModelFile = VACE_14B, extra: tuple[ModelFile, ...] = ()) -> Loaders:
-    """The 'Models' group: Wan DiT, UMT5, Wan VAE, CLIP vision and a note saying what to download and where."""
-    graph.group("1 · Models")
-    graph.note(download_note([diffusion, *extra, UMT5, WAN_VAE, CLIP_VISION_H]), title="Download these models")
-    model = graph.node(
-        "UNETLoader",
-        title=f"Load {diffusion.what.split(':')[0]}",
-        unet_name=diffusion.name,
-        weight_dtype=WEIGHT_DTYPES.get(diffusion.name, "default"),
-    )
-    clip = graph.node("CLIPLoader", clip_name=UMT5.name, type="wan", device="default")
-    vae = graph.node("VAELoader", vae_name=WAN_VAE.name)
-    clip_vision = graph.node("CLIPVisionLoader", clip_name=CLIP_VISION_H.name)
-    return Loaders(model, clip, vae, clip_vision)
+def download_note(files: list[ModelFile]) -> str:
+    lines = ["## Models to download", "", "Put each file in the folder named under `ComfyUI/models/`:", ""]
+    for model in files:
+        size = f" ({model.size})" if model.size else ""
+        lines.append(f"- [{model.name}]({model.url}){size} → `models/{model.directory}/`  \n  {model.what}")
+    lines += ["", "Or in one step: `python -m worldkit models <this workflow> --download`."]
+    return "\n".join(lines)
 
 
-def load_diffusion_model(graph: UIGraph, model: ModelFile) -> Node:
-    return graph.node(
+def loader(graph: FilmGraph, class_type: str, file: ModelFile, title: str | None = None, **inputs) -> Node:
+    """A loader node whose `properties.models` entry lets the editor offer the file's download."""
+    node = graph.node(class_type, title=title, **inputs)
+    node.models.append(file.entry())
+    return node
+
+
+def load_diffusion_model(graph: FilmGraph, model: ModelFile) -> Diffusion:
+    """UNETLoader, then the fast variant's step-distillation LoRA (14B) or EasyCache (the small model)."""
+    node = loader(
+        graph,
         "UNETLoader",
+        model,
         title=f"Load {model.what.split(':')[0]}",
         unet_name=model.name,
         weight_dtype=WEIGHT_DTYPES.get(model.name, "default"),
     )
+    variant = graph.variant
+    if variant.distills(model):
+        lora = variant.distill_lora
+        node = loader(
+            graph,
+            "LoraLoaderModelOnly",
+            lora,
+            title="Step distillation (4 steps, no CFG)",
+            model=node.out("MODEL"),
+            lora_name=lora.name,
+            strength_model=1.0,
+        )
+    elif variant.easycache:
+        node = graph.node("EasyCache", title="EasyCache: reuse steps that barely change", model=node.out(), **EASYCACHE)
+    return Diffusion(node, model)
+
+
+def load_models(graph: FilmGraph, diffusion: ModelFile | None = None, extra: tuple[ModelFile, ...] = ()) -> Loaders:
+    """The 'Models' group: Wan DiT (the variant's VACE unless given), UMT5, Wan VAE, CLIP vision, and a note
+    listing what to download and where."""
+    diffusion = diffusion or graph.variant.world_model
+    graph.group("1 · Models")
+    variant = graph.variant
+    loras = [variant.distill_lora] if any(variant.distills(m) for m in (diffusion, *extra)) else []
+    graph.note(download_note([diffusion, *extra, *loras, UMT5, WAN_VAE, CLIP_VISION_H]), title="Download these models")
+    model = load_diffusion_model(graph, diffusion)
+    clip = loader(graph, "CLIPLoader", UMT5, clip_name=UMT5.name, type="wan", device="default")
+    vae = loader(graph, "VAELoader", WAN_VAE, vae_name=WAN_VAE.name)
+    clip_vision = loader(graph, "CLIPVisionLoader", CLIP_VISION_H, clip_name=CLIP_VISION_H.name)
+    return Loaders(model, clip, vae, clip_vision)

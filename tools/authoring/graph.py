@@ -52,6 +52,7 @@ class Node:
     definition: dict
     pos: list[float] = field(default_factory=lambda: [0.0, 0.0])
     size: list[float] = field(default_factory=lambda: [NODE_WIDTH, 100.0])
+    models: list[dict] = field(default_factory=list)  # `properties.models`: files the editor offers to download
 
     def out(self, name: str | int = 0) -> Output:
         """An output by index or name (output name, or its type when names are not given)."""
@@ -235,6 +236,9 @@ class UIGraph:
         order = self._order()
         nodes = []
         for node in self.nodes:
+            properties = {"Node name for S&R": node.type} if node.type != "MarkdownNote" else {}
+            if node.models:
+                properties["models"] = node.models
             entry = {
                 "id": node.id,
                 "type": node.type,
@@ -245,7 +249,7 @@ class UIGraph:
                 "mode": 0,
                 "inputs": self._inputs(node, link_ids),
                 "outputs": self._outputs(node, links_from),
-                "properties": {"Node name for S&R": node.type} if node.type != "MarkdownNote" else {},
+                "properties": properties,
                 "widgets_values": self._widgets_values(node),
             }
             if node.title:

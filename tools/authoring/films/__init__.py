@@ -1,11 +1,15 @@
-"""The five demo shorts, one module each; `FILMS` maps a workflow's file name to the function that builds it."""
+"""The five demo shorts, one module each, and the workflows built from them: each film in every variant."""
 
 from collections.abc import Callable
 
-from ..graph import UIGraph
+from ..variants import VARIANTS, FilmGraph, Variant
 from . import lonely_little_flame, monkey_music_video, new_york_animals, the_herd, wooden_toy_nyc
 
-FILMS: dict[str, Callable[[UIGraph], None]] = {
+FILMS: dict[str, Callable[[FilmGraph], None]] = {
     module.NAME: module.build
     for module in (lonely_little_flame, wooden_toy_nyc, the_herd, new_york_animals, monkey_music_video)
+}
+# Workflow file name (without .json) -> (film, variant): `the_herd` is the full variant, `the_herd_fast` the fast.
+WORKFLOWS: dict[str, tuple[str, Variant]] = {
+    film + variant.suffix: (film, variant) for film in FILMS for variant in VARIANTS
 }

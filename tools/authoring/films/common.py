@@ -5,21 +5,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..catalog import Loaders
-from ..graph import Node, Output, UIGraph
+from ....headless.demo_inputs import demo_input_name
+from ..catalog import Diffusion, Loaders
+from ..graph import Node, Output
 from ..inputs import PREFIX
+from ..variants import FilmGraph
 
-HD_WIDTH, HD_HEIGHT = 1280, 720
 FPS = 16
 NEGATIVE = ""  # empty: the Shot node uses Wan's standard negative prompt
 
 
-def load_image(graph: UIGraph, picture: str, title: str | None = None) -> Node:
-    """LoadImage of one of the pack's input pictures (copied or uploaded into ComfyUI's input folder)."""
-    return graph.node("LoadImage", title=title or f"Load {picture.replace('_', ' ')}", image=f"{PREFIX}{picture}.png")
+def load_image(graph: FilmGraph, picture: str, title: str | None = None) -> Node:
+    """LoadImage of one of the pack's input pictures (the pack places them in ComfyUI's input/worldkit/)."""
+    image = demo_input_name(f"{PREFIX}{picture}.png")
+    return graph.node("LoadImage", title=title or f"Load {picture.replace('_', ' ')}", image=image)
 
 
-def reference(graph: UIGraph, image: Node, name: str, kind: str, description: str, masked: bool = False) -> Node:
+def reference(graph: FilmGraph, image: Node, name: str, kind: str, description: str, masked: bool = False) -> Node:
     """A named entity; cut-out pictures hand LoadImage's MASK (1 = transparent) over inverted."""
     links = {"mask": image.out("MASK")} if masked else {}
     return graph.node(
@@ -30,14 +32,14 @@ def reference(graph: UIGraph, image: Node, name: str, kind: str, description: st
         kind=kind,
         description=description,
         invert_mask=masked,
-        width=HD_WIDTH,
-        height=HD_HEIGHT,
+        width=graph.variant.width,
+        height=graph.variant.height,
         fit="cover",
         **links,
     )
 
 
-def world(graph: UIGraph, references: list[Node], vae: Node, clip_vision: Node) -> Node:
+def world(graph: FilmGraph, references: list[Node], vae: Node, clip_vision: Node) -> Node:
     """Combine references and encode them once (VAE latents + CLIP-vision embeddings)."""
     links = {f"reference_{i}": ref.out("reference") for i, ref in enumerate(references, start=1)}
     combined = graph.node("WorldKitWorld", **links)
@@ -46,8 +48,8 @@ def world(graph: UIGraph, references: list[Node], vae: Node, clip_vision: Node) 
         references=combined.out("world"),
         vae=vae.out("VAE"),
         clip_vision=clip_vision.out("CLIP_VISION"),
-        width=HD_WIDTH,
-        height=HD_HEIGHT,
+        width=graph.variant.width,
+        height=graph.variant.height,
     )
     sheet = graph.node("WorldKitPreviewWorld", world=encoded.out("world"))
     graph.node("PreviewImage", title="World bible", images=sheet.out("contact_sheet"))
@@ -55,7 +57,7 @@ def world(graph: UIGraph, references: list[Node], vae: Node, clip_vision: Node) 
 
 
 def shot(
-    graph: UIGraph,
+    graph: FilmGraph,
     name: str,
     prompt: str,
     entities: dict[str, str],
@@ -70,7 +72,7 @@ def shot(
     seconds: int = 5,
     seed: int = 0,
 ) -> Node:
-    """A 720p shot of 5 s or 10 s at 16 fps bound to named entities of the world."""
+    """A shot of 5 s or 10 s at 16 fps at the variant's size, bound to named entities of the world."""
     return graph.node(
         "WorldKitShot",
         title=f"Shot: {name}",
@@ -84,10 +86,10 @@ def shot(
         mood=mood,
         duration=f"{seconds} s",
         fps=FPS,
-        resolution="720p",
+        resolution=graph.variant.resolution,
         aspect="16:9",
-        width=HD_WIDTH,
-        height=HD_HEIGHT,
+        width=graph.variant.width,
+        height=graph.variant.height,
         seed=seed,
         negative_prompt=NEGATIVE,
         name=name,
@@ -95,19 +97,19 @@ def shot(
     )
 
 
-def shot_list(graph: UIGraph, shots: list[Node], extend: Output | None = None) -> Node:
+def shot_list(graph: FilmGraph, shots: list[Node], extend: Output | None = None) -> Node:
     links = {f"shot_{i}": s.out("shot") for i, s in enumerate(shots, start=1)}
     if extend is not None:
         links["shots"] = extend
     return graph.node("WorldKitShotList", **links)
 
 
-def show_text(graph: UIGraph, text: Output, title: str) -> Node:
+def show_text(graph: FilmGraph, text: Output, title: str) -> Node:
     """Reports and compiled prompts shown on the canvas (and kept in the run's history)."""
     return graph.node("PreviewAny", title=title, source=text)
 
 
-def save_video(graph: UIGraph, video: Output, prefix: str) -> Node:
+def save_video(graph: FilmGraph, video: Output, prefix: str) -> Node:
     return graph.node(
         "SaveVideo",
         title=f"Save {prefix}",
@@ -118,7 +120,7 @@ def save_video(graph: UIGraph, video: Output, prefix: str) -> Node:
     )
 
 
-def save_frames(graph: UIGraph, frames: Output, prefix: str, fps: float = FPS) -> Node:
+def save_frames(graph: FilmGraph, frames: Output, prefix: str, fps: float = FPS) -> Node:
     video = graph.node("CreateVideo", images=frames, fps=float(fps))
     return save_video(graph, video.out("VIDEO"), prefix)
 
@@ -150,7 +152,7 @@ def track(
 
 
 def render_world(
-    graph: UIGraph,
+    graph: FilmGraph,
     models: Loaders,
     world_node: Node,
     title: str,
@@ -161,8 +163,10 @@ def render_world(
     candidates: int = 1,
     reference_attention: float = 0.3,
 ) -> Node:
-    """World Shot Sampler at Wan 2.1's defaults: 20 steps of uni_pc, cfg 5, 81-frame segments overlapping 9."""
+    """World Shot Sampler with the variant's sampling for the model and its share of the candidates;
+    81-frame segments overlapping 9."""
     links = {"shots": shots.out("shots")} if shots is not None else {"shot": single.out("shot")}
+    sampling = graph.variant.sampling(models.model.file)
     return graph.node(
         "WorldKitWorldShotSampler",
         title=title,
@@ -172,11 +176,11 @@ def render_world(
         world=world_node.out("world"),
         clip_vision=models.clip_vision.out("CLIP_VISION"),
         seed=seed,
-        steps=20,
-        cfg=5.0,
-        sampler_name="uni_pc",
-        scheduler="simple",
-        candidates=candidates,
+        steps=sampling.steps,
+        cfg=sampling.cfg,
+        sampler_name=sampling.sampler_name,
+        scheduler=sampling.scheduler,
+        candidates=graph.variant.candidates(candidates),
         reference_attention=reference_attention,
         native_frames=81,
         overlap_frames=9,
@@ -186,9 +190,9 @@ def render_world(
 
 
 def bind_and_sample(
-    graph: UIGraph,
+    graph: FilmGraph,
     models: Loaders,
-    model: Node,
+    model: Diffusion,
     world_node: Node,
     shot_node: Node,
     *,
@@ -211,6 +215,7 @@ def bind_and_sample(
         clip_vision=models.clip_vision.out("CLIP_VISION"),
         **conditioning,
     )
+    sampling = graph.variant.sampling(model.file)
     sampled = graph.node(
         "KSampler",
         model=model.out("MODEL"),
@@ -218,10 +223,10 @@ def bind_and_sample(
         negative=bound.out("negative"),
         latent_image=bound.out("latent"),
         seed=seed,
-        steps=20,
-        cfg=5.0,
-        sampler_name="uni_pc",
-        scheduler="simple",
+        steps=sampling.steps,
+        cfg=sampling.cfg,
+        sampler_name=sampling.sampler_name,
+        scheduler=sampling.scheduler,
         denoise=1.0,
     )
     trimmed = graph.node("TrimVideoLatent", samples=sampled.out("LATENT"), trim_amount=bound.out("trim_latent"))
@@ -240,7 +245,7 @@ class Entity:
     image_title: str | None = None
 
 
-def cast(graph: UIGraph, models: Loaders, entities: list[Entity]) -> tuple[dict[str, Node], Node]:
+def cast(graph: FilmGraph, models: Loaders, entities: list[Entity]) -> tuple[dict[str, Node], Node]:
     """Load each entity's picture, make its reference and encode them into one world; returns the loaders by name."""
     images = {e.name: load_image(graph, e.picture, title=e.image_title) for e in entities}
     references = [reference(graph, images[e.name], e.name, e.kind, e.description, masked=e.masked) for e in entities]

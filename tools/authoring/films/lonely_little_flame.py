@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..catalog import ATI_14B, load_diffusion_model, load_models
-from ..graph import UIGraph
+from ..variants import FilmGraph
 from .common import (
     Entity,
     bind_and_sample,
@@ -26,7 +26,7 @@ CAST = {SKUNK: "subject", FOREST: "location"}
 SEARCH_PATH = [(0.55, 0.74), (0.2, 0.72), (0.55, 0.74)]
 
 
-def build(graph: UIGraph) -> None:
+def build(graph: FilmGraph) -> None:
     models = load_models(graph, extra=(ATI_14B,))
 
     graph.group("2 · References: the skunk and the forest")
@@ -124,8 +124,8 @@ def build(graph: UIGraph) -> None:
         "WorldKitTrajectoryKeypoints",
         title="Skunk path: out and back",
         editor_state=editor_state([track(SKUNK, "#ff6f3c", SEARCH_PATH, subject="spread", count=3)]),
-        width=1280,
-        height=720,
+        width=graph.variant.width,
+        height=graph.variant.height,
         num_frames=81,
         fps=16,
         camera_move="none",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from ....headless.demo_inputs import demo_input_name
 from ..catalog import load_models
-from ..graph import UIGraph
 from ..inputs import BEAT_TRACK, PREFIX
+from ..variants import FilmGraph
 from .common import FPS, Entity, cast, render_world, save_video, shot, shot_list, show_text
 
 NAME = "monkey_music_video"
@@ -44,7 +45,7 @@ SHOTS = [
 ]
 
 
-def build(graph: UIGraph) -> None:
+def build(graph: FilmGraph) -> None:
     models = load_models(graph)
 
     graph.group("2 · The monkey")
@@ -87,7 +88,7 @@ def build(graph: UIGraph) -> None:
     show_text(graph, sampler.out("report"), "Consistency report")
 
     graph.group("5 · Cut to the beat")
-    track = graph.node("LoadAudio", title="Load the track", audio=f"{PREFIX}{BEAT_TRACK}")
+    track = graph.node("LoadAudio", title="Load the track", audio=demo_input_name(f"{PREFIX}{BEAT_TRACK}"))
     cut = graph.node(
         "WorldKitAssembleCut",
         frames=sampler.out("frames"),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from ..catalog import WAN_MOVE_14B, Loaders, load_models
-from ..graph import Node, Output, UIGraph
+from ..graph import Node, Output
+from ..variants import FilmGraph
 from .common import (
     FPS,
-    HD_HEIGHT,
-    HD_WIDTH,
     bind_and_sample,
     editor_state,
     load_image,
@@ -28,15 +27,15 @@ ANIMALS = [
 ]
 
 
-def fit_to_plate(graph: UIGraph, photo: Node) -> tuple[Output, Output]:
+def fit_to_plate(graph: FilmGraph, photo: Node) -> tuple[Output, Output]:
     """The photo and its cut-out (alpha, 1 = animal) at plate size, so Track Attach's scale is a share of the frame."""
     picture = graph.node(
         "ImageScale",
         title="Photo at plate size",
         image=photo.out("IMAGE"),
         upscale_method="lanczos",
-        width=HD_WIDTH,
-        height=HD_HEIGHT,
+        width=graph.variant.width,
+        height=graph.variant.height,
         crop="center",
     )
     alpha = graph.node("InvertMask", title="Cut-out from alpha", mask=photo.out("MASK"))
@@ -46,15 +45,15 @@ def fit_to_plate(graph: UIGraph, photo: Node) -> tuple[Output, Output]:
         title="Cut-out at plate size",
         image=alpha_image.out("IMAGE"),
         upscale_method="bilinear",
-        width=HD_WIDTH,
-        height=HD_HEIGHT,
+        width=graph.variant.width,
+        height=graph.variant.height,
         crop="center",
     )
     cutout = graph.node("ImageToMask", image=alpha_scaled.out("IMAGE"), channel="red")
     return picture.out("IMAGE"), cutout.out("MASK")
 
 
-def place_animal(graph: UIGraph, animal: str, street: str, path: list, scale: float, color: str) -> dict[str, Node]:
+def place_animal(graph: FilmGraph, animal: str, street: str, path: list, scale: float, color: str) -> dict[str, Node]:
     """One animal walked along its drawn path over its street photo, grounded and matched; returns the key nodes."""
     graph.group(f"{animal.capitalize()} on {street.replace('_', ' ')}")
     photo = load_image(graph, animal, title=f"Load {animal} photo")
@@ -63,8 +62,8 @@ def place_animal(graph: UIGraph, animal: str, street: str, path: list, scale: fl
         "ImageScale",
         image=street_image.out("IMAGE"),
         upscale_method="lanczos",
-        width=HD_WIDTH,
-        height=HD_HEIGHT,
+        width=graph.variant.width,
+        height=graph.variant.height,
         crop="center",
     )
     plate = graph.node(
@@ -75,8 +74,8 @@ def place_animal(graph: UIGraph, animal: str, street: str, path: list, scale: fl
         "WorldKitTrajectoryKeypoints",
         title=f"{animal.capitalize()} path",
         editor_state=editor_state([track(animal, color, path)]),
-        width=HD_WIDTH,
-        height=HD_HEIGHT,
+        width=graph.variant.width,
+        height=graph.variant.height,
         num_frames=SHOT_FRAMES,
         fps=FPS,
         camera_move="none",
@@ -143,7 +142,7 @@ def place_animal(graph: UIGraph, animal: str, street: str, path: list, scale: fl
     return {"photo": photo, "street": street_image, "path": walk, "comp": comp}
 
 
-def bring_to_life(graph: UIGraph, models: Loaders, dog: dict[str, Node]) -> None:
+def bring_to_life(graph: FilmGraph, models: Loaders, dog: dict[str, Node]) -> None:
     """The dog's composite as a start frame, its drawn path as Wan-Move tracks: the dog really walks."""
     graph.group("Bring the dog to life (Wan-Move)")
     graph.note(
@@ -180,7 +179,7 @@ def bring_to_life(graph: UIGraph, models: Loaders, dog: dict[str, Node]) -> None
     save_frames(graph, frames.out("IMAGE"), f"{NAME}_dog_alive")
 
 
-def build(graph: UIGraph) -> None:
+def build(graph: FilmGraph) -> None:
     models = load_models(graph, diffusion=WAN_MOVE_14B)
     graph.note(
         "Each animal photo (a PNG with transparency) walks the path drawn on its Trajectory Keypoints canvas "

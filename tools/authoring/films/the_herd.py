@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from ..catalog import load_models
-from ..graph import UIGraph
+from ..variants import FilmGraph
 from .common import (
     FPS,
-    HD_HEIGHT,
-    HD_WIDTH,
     Entity,
     cast,
     render_world,
@@ -23,7 +21,7 @@ FIELD = "field"
 SHOT_FRAMES = 81  # 5 s at 16 fps
 
 
-def build(graph: UIGraph) -> None:
+def build(graph: FilmGraph) -> None:
     models = load_models(graph)
 
     graph.group("2 · References: the young man and the herd")
@@ -68,10 +66,10 @@ def build(graph: UIGraph) -> None:
         mood="tense, breathless",
         duration="5 s",
         fps=FPS,
-        resolution="720p",
+        resolution=graph.variant.resolution,
         aspect="16:9",
-        width=HD_WIDTH,
-        height=HD_HEIGHT,
+        width=graph.variant.width,
+        height=graph.variant.height,
         seed=10,
         world=the_world.out("world"),
     )
@@ -117,8 +115,8 @@ def build(graph: UIGraph) -> None:
         "ImageScale",
         image=field_image.out("IMAGE"),
         upscale_method="lanczos",
-        width=HD_WIDTH,
-        height=HD_HEIGHT,
+        width=graph.variant.width,
+        height=graph.variant.height,
         crop="center",
     )
     plate = graph.node(

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from ..catalog import load_models
-from ..graph import UIGraph
+from ..variants import FilmGraph
 from .common import (
     FPS,
-    HD_HEIGHT,
-    HD_WIDTH,
     Entity,
     bind_and_sample,
     cast,
@@ -25,7 +23,7 @@ SHOT_FRAMES = 81  # 5 s at 16 fps
 STILL_PROMPT = "the wooden toy leaning against the curb on a New York sidewalk"
 
 
-def build(graph: UIGraph) -> None:
+def build(graph: FilmGraph) -> None:
     models = load_models(graph)
 
     graph.group("2 · References: the toy and the street")
@@ -69,10 +67,10 @@ def build(graph: UIGraph) -> None:
         duration="frames",
         frames=1,
         fps=FPS,
-        resolution="720p",
+        resolution=graph.variant.resolution,
         aspect="16:9",
-        width=HD_WIDTH,
-        height=HD_HEIGHT,
+        width=graph.variant.width,
+        height=graph.variant.height,
         seed=1,
         name="still",
         world=the_world.out("world"),
@@ -129,8 +127,8 @@ def build(graph: UIGraph) -> None:
         "ImageScale",
         image=street_image.out("IMAGE"),
         upscale_method="lanczos",
-        width=HD_WIDTH,
-        height=HD_HEIGHT,
+        width=graph.variant.width,
+        height=graph.variant.height,
         crop="center",
     )
     plate = graph.node(

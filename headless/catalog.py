@@ -1,0 +1,94 @@
+"""The model files WorldKit's workflows load: one catalog for the workflow builder, `models` and `run`.
+
+Names, folders and sources are those ComfyUI's own Wan templates use. `size` is the download size the host
+lists and `sha256` the hash it publishes, each only where the host's file page shows it (None otherwise:
+the download is then checked against the length the server declares).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REPACKAGED = "https://huggingface.co/Comfy-Org/Wan_2.1_ComfyUI_repackaged/resolve/main/split_files"
+KIJAI = "https://huggingface.co/Kijai"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    name: str
+    directory: str
+    url: str
+    what: str
+    size: str | None = None
+    sha256: str | None = None
+    dit: str | None = None  # a diffusion model's size class: "1.3B" or "14B"
+
+    def entry(self) -> dict[str, str]:
+        """ComfyUI's `properties.models` entry, which the editor's missing-models dialog offers to download."""
+        return {"name": self.name, "url": self.url, "directory": self.directory}
+
+
+VACE_14B = ModelFile(
+    "wan2.1_vace_14B_fp16.safetensors",
+    "diffusion_models",
+    f"{REPACKAGED}/diffusion_models/wan2.1_vace_14B_fp16.safetensors",
+    "Wan 2.1 VACE 14B: reference-to-video, keeps the world's entities (480p and 720p)",
+    size="34.7 GB",
+    dit="14B",
+)
+VACE_1_3B = ModelFile(
+    "wan2.1_vace_1.3B_fp16.safetensors",
+    "diffusion_models",
+    f"{REPACKAGED}/diffusion_models/wan2.1_vace_1.3B_fp16.safetensors",
+    "Wan 2.1 VACE 1.3B: reference-to-video at 480p on a small GPU",
+    dit="1.3B",
+)
+ATI_14B = ModelFile(
+    "Wan2_1-I2V-ATI-14B_fp8_e4m3fn.safetensors",
+    "diffusion_models",
+    f"{KIJAI}/WanVideo_comfy/resolve/main/Wan2_1-I2V-ATI-14B_fp8_e4m3fn.safetensors",
+    "Wan 2.1 ATI 14B: image-to-video that follows drawn trajectories",
+    dit="14B",
+)
+WAN_MOVE_14B = ModelFile(
+    "Wan21-WanMove_fp8_scaled_e4m3fn_KJ.safetensors",
+    "diffusion_models",
+    f"{KIJAI}/WanVideo_comfy_fp8_scaled/resolve/main/WanMove/Wan21-WanMove_fp8_scaled_e4m3fn_KJ.safetensors",
+    "Wan-Move 14B: image-to-video driven by dense point tracks",
+    dit="14B",
+)
+LIGHTX2V_14B = ModelFile(
+    "Wan21_T2V_14B_lightx2v_cfg_step_distill_lora_rank32.safetensors",
+    "loras",
+    f"{KIJAI}/WanVideo_comfy/resolve/main/Wan21_T2V_14B_lightx2v_cfg_step_distill_lora_rank32.safetensors",
+    "lightx2v step and CFG distillation LoRA for Wan 2.1 14B: 4 steps without CFG",
+    size="317 MB",
+    sha256="914fafa5dded72e6c470d6f764b97fe4d71567dae7cc01d1181b310efd5c37a6",
+)
+UMT5 = ModelFile(
+    "umt5_xxl_fp8_e4m3fn_scaled.safetensors",
+    "text_encoders",
+    f"{REPACKAGED}/text_encoders/umt5_xxl_fp8_e4m3fn_scaled.safetensors",
+    "UMT5-XXL text encoder",
+    size="6.74 GB",
+)
+WAN_VAE = ModelFile(
+    "wan_2.1_vae.safetensors",
+    "vae",
+    f"{REPACKAGED}/vae/wan_2.1_vae.safetensors",
+    "Wan 2.1 VAE",
+    size="254 MB",
+    sha256="2fc39d31359a4b0a64f55876d8ff7fa8d780956ae2cb13463b0223e15148976b",
+)
+CLIP_VISION_H = ModelFile(
+    "clip_vision_h.safetensors",
+    "clip_vision",
+    f"{REPACKAGED}/clip_vision/clip_vision_h.safetensors",
+    "CLIP ViT-H vision encoder: scores consistency, conditions image-to-video",
+)
+
+CATALOG: dict[str, ModelFile] = {
+    model.name: model
+    for model in (VACE_14B, VACE_1_3B, ATI_14B, WAN_MOVE_14B, LIGHTX2V_14B, UMT5, WAN_VAE, CLIP_VISION_H)
+}
+WEIGHT_DTYPES = {ATI_14B.name: "fp8_e4m3fn"}
