@@ -28,10 +28,11 @@ from ..models.sampling.scoring import (
     score_candidates,
     select_references,
 )
+from ..models.shared.pixels import require_finite
 from ..models.shared.wan import MAX_FRAMES, WanShapeError, require_wan_frame_count
 from ..models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ..models.shots.shot import Shot, split_names
-from .inputs import frames_input, seed_input
+from .inputs import entities_problem, frames_input, recheck, seed_input, verdict
 from .runtime.attention_patch import apply_reference_attention
 from .runtime.progress import NodeProgress, check_interrupt
 from .runtime.shot_sampling import (
@@ -85,7 +86,9 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 io.Float.Input("cfg", default=5.0, min=0.0, max=100.0, step=0.1, round=0.01),
                 io.Combo.Input("sampler_name", options=comfy.samplers.KSampler.SAMPLERS, default="uni_pc"),
                 io.Combo.Input("scheduler", options=comfy.samplers.KSampler.SCHEDULERS, default="simple"),
-                io.Float.Input("denoise", default=1.0, min=0.0, max=1.0, step=0.01),
+                io.Float.Input(
+                    "denoise", default=1.0, min=0.01, max=1.0, step=0.01, tooltip="Above 0; 1 samples from noise."
+                ),
                 io.Int.Input(
                     "candidates",
                     default=1,
@@ -242,7 +245,12 @@ class WorldKitReferenceAttention(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, entities=None) -> bool | str:
+        return verdict(entities_problem(entities))
+
+    @classmethod
     def execute(cls, model, world, entities, strength, vae=None) -> io.NodeOutput:
+        recheck(cls.validate_inputs(entities))
         if strength == 0.0:
             return io.NodeOutput(model)
         latents = entity_reference_latents(
@@ -305,9 +313,14 @@ class WorldKitScoreConsistency(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, entities=None) -> bool | str:
+        return verdict(entities_problem(entities))
+
+    @classmethod
     def execute(
         cls, frames, references, entities, temporal_weight, features, max_frames, clip_vision=None
     ) -> io.NodeOutput:
+        recheck(cls.validate_inputs(entities))
         chosen = select_references(references, split_names(entities))
         report = score_candidate(
             frames, chosen, clip_vision, temporal_weight=temporal_weight, features=features, max_frames=max_frames
@@ -363,6 +376,11 @@ class WorldKitPickBest(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, entities=None) -> bool | str:
+        """Inputs arrive as lists here (the node takes whole lists)."""
+        return verdict(*(entities_problem(text) for text in entities or []))
+
+    @classmethod
     def execute(
         cls,
         candidates,
@@ -374,6 +392,7 @@ class WorldKitPickBest(io.ComfyNode):
         max_frames,
         clip_vision=None,
     ) -> io.NodeOutput:
+        recheck(cls.validate_inputs(entities))
         clips = split_candidates(candidates, frames_per_candidate[0])
         chosen = select_references(references[0], split_names(entities[0]))
         progress = NodeProgress(len(clips))
@@ -454,6 +473,17 @@ class WorldKitAssembleCut(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, shot_lengths=None) -> bool | str:
+        """The lengths' syntax is checked before the prompt runs; their sum once the frames arrive."""
+        if shot_lengths is None:
+            return True
+        try:
+            parse_shot_lengths(shot_lengths, None)
+        except ValueError as error:
+            return str(error)
+        return True
+
+    @classmethod
     def execute(
         cls,
         frames,
@@ -471,6 +501,7 @@ class WorldKitAssembleCut(io.ComfyNode):
                 "snap_to_beats is on but no audio is connected: connect a track to 'audio' "
                 "(e.g. from Load Audio) or turn snap_to_beats off."
             )
+        require_finite(frames, "frames")
         lengths = parse_shot_lengths(shot_lengths, frames.shape[0])
         beats = (
             detect_beats(audio["waveform"], audio["sample_rate"], threshold=beat_threshold) if snap_to_beats else None

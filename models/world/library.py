@@ -28,6 +28,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from ..shared.files import remove_temporaries, write_bytes_atomically
+from ..shared.text import quote
 from .entities import ENTITY_KINDS, DuplicateEntityError, Encoding, Reference, World
 
 FORMAT = "worldkit-world"
@@ -64,7 +65,7 @@ def sanitize_world_name(name: str) -> str:
     problem = _name_problem(cleaned)
     if problem:
         raise WorldLibraryError(
-            f"World name {name!r} is not allowed: {problem}. "
+            f"World name {quote(name)} is not allowed: {problem}. "
             "Use letters, digits, spaces, '-', '_' or '.', for example 'night_forest'."
         )
     return cleaned

@@ -82,3 +82,18 @@ def saved_video(comfy, result) -> tuple[int, bool, tuple[int, int], float]:
         stream = container.streams.video[0]
         count = sum(1 for _ in container.decode(stream))
         return count, bool(container.streams.audio), (stream.width, stream.height), float(stream.average_rate)
+
+
+def widget_defaults(object_info: dict, class_type: str) -> dict:
+    """Every required widget of a node at its default (the first option of a list), from /object_info."""
+    required = object_info[class_type]["input"].get("required", {})
+    values = {}
+    for name, spec in required.items():
+        kind, options = spec[0], (spec[1] if len(spec) > 1 else {})
+        if isinstance(kind, list):
+            values[name] = options.get("default", kind[0] if kind else None)
+        elif kind == "COMBO":
+            values[name] = options.get("default", options.get("options", [None])[0])
+        elif "default" in options:
+            values[name] = options["default"]
+    return values

@@ -4,6 +4,8 @@
   batches to safetensors in the output folder and echoes text, so tests can compare exact values.
 - WorldKitTestInterruptAtCall: a MODEL whose Nth diffusion-model call requests an interrupt (as the
   /interrupt endpoint does), so a test can check that sampling stops within that step.
+- WorldKitTestPoisonPixels: an IMAGE with one value set to NaN or ±infinity, as a broken upstream node
+  would pass on, so a test can check that WorldKit refuses it.
 """
 
 import os
@@ -63,7 +65,23 @@ class WorldKitTestInterruptAtCall:
         return (patched,)
 
 
+class WorldKitTestPoisonPixels:
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
+        return {"required": {"images": ("IMAGE",), "value": (["nan", "inf", "-inf"],)}}
+
+    RETURN_TYPES = ("IMAGE",)
+    FUNCTION = "poison"
+    CATEGORY = "testing"
+
+    def poison(self, images, value):
+        poisoned = images.clone()
+        poisoned[-1, -1, -1, 0] = float(value)
+        return (poisoned,)
+
+
 NODE_CLASS_MAPPINGS = {
+    "WorldKitTestPoisonPixels": WorldKitTestPoisonPixels,
     "WorldKitTestSaveTensor": WorldKitTestSaveTensor,
     "WorldKitTestInterruptAtCall": WorldKitTestInterruptAtCall,
 }
