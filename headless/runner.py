@@ -30,6 +30,7 @@ class RunResult:
     outputs: dict[str, dict]
     files: list[Path] = field(default_factory=list)
     executed: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
 
 
 def default_inputs_dirs(workflow_path: Path | None) -> list[Path]:
@@ -110,7 +111,7 @@ async def run_on_server(
             execution = await client.run(prompt, with_class_types(prompt, on_event))
             outputs = (await client.history(execution.prompt_id)).get("outputs", {})
             files = await download_outputs(client, outputs, out_dir, include_temp) if out_dir is not None else []
-            return RunResult(execution.prompt_id, prompt, outputs, files, execution.executed)
+            return RunResult(execution.prompt_id, prompt, outputs, files, execution.executed, execution.cached)
     except aiohttp.ClientConnectionError as error:
         raise ServerError(f"lost or could not open the connection to ComfyUI at {base_url}: {error}") from None
 

@@ -235,6 +235,11 @@ def read_manifest(folder: Path) -> dict:
             f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}). "
             "The manifest was edited or truncated; restore it or save the world again."
         ) from None
+    except (RecursionError, ValueError) as error:  # nesting too deep, numbers too long for Python
+        raise WorldLibraryError(
+            f"{path} holds JSON this WorldKit never writes ({type(error).__name__}); the manifest was edited. "
+            "Restore it or save the world again."
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise WorldLibraryError(f'{path} is not a WorldKit world manifest (expected "format": "{FORMAT}").')
     version = manifest.get("schema_version")
