@@ -47,6 +47,7 @@ class ComfyClient:
         self.input_dir = base_dir / "input"
         self.temp_dir = base_dir / "temp"
         self.client_id = str(uuid.uuid4())
+        self.pid: int | None = None
 
     def log_tail(self, lines: int = 80) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -97,3 +97,11 @@ def widget_defaults(object_info: dict, class_type: str) -> dict:
         elif "default" in options:
             values[name] = options["default"]
     return values
+
+
+def assert_server_runs(comfy) -> None:
+    """The prompt worker is alive: a small graph queued after a bad one runs to the end."""
+    graph = Graph()
+    image = graph.node("EmptyImage", width=8, height=8, batch_size=1, color=0x406080)
+    graph.node("WorldKitTestSaveTensor", name="still_alive", images=out(image))
+    assert comfy.run(graph.prompt()).outputs, "the follow-up prompt produced no output"

@@ -10,7 +10,7 @@ import json
 
 import pytest
 from client import PromptRefused
-from graphs import Graph, load_wan, out, widget_defaults
+from graphs import Graph, assert_server_runs, load_wan, out, widget_defaults
 
 SURROGATE = "\ud800"
 MEGABYTE = "a" * 1_000_000
@@ -36,14 +36,6 @@ def probe_text(graph: Graph, source: list) -> str:
 def probe_images(graph: Graph, source: list) -> str:
     graph.node("WorldKitTestSaveTensor", name="bad_input_images", images=source)
     return source[0]
-
-
-def assert_server_runs(comfy) -> None:
-    """The prompt worker is alive: a small graph queued after the bad one runs to the end."""
-    graph = Graph()
-    graph.node("WorldKitTestSaveTensor", name="still_alive", images=out(frames(graph, 1, 8)))
-    result = comfy.run(graph.prompt())
-    assert result.outputs, "the follow-up prompt produced no output"
 
 
 def refusal(comfy, prompt: dict, node_id: str) -> str:
