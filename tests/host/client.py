@@ -88,8 +88,11 @@ class ComfyClient:
             detail = json.loads(error.read().decode(errors="replace") or "{}")
             raise PromptRefused(detail) from None
 
-    def run(self, prompt: dict, expect_error: bool = False) -> RunResult:
-        """Queue a prompt, follow the websocket until it finishes, and collect its history."""
+    def run(self, prompt: dict, expect_error: bool | None = False) -> RunResult:
+        """Queue a prompt, follow the websocket until it finishes, and collect its history.
+
+        ``expect_error``: False (the default) raises on any error, True raises when none came, None takes either.
+        """
         ws_url = self.base_url.replace("http://", "ws://") + f"/ws?clientId={self.client_id}"
         ws = websocket.create_connection(ws_url, timeout=RUN_TIMEOUT_S)
         try:
@@ -97,21 +100,21 @@ class ComfyClient:
             result = RunResult(prompt_id)
             self._follow(ws, result)
         except PromptRefused as refused:
-            if not expect_error:
+            if expect_error is False:
                 raise
             return RunResult("", error=refused.detail)
         finally:
             ws.close()
         result.history = self.history(prompt_id)
         result.outputs = result.history.get("outputs", {})
-        if result.error and not expect_error:
+        if result.error and expect_error is False:
             error = result.error
             raise ExecutionFailed(
                 f"node {error.get('node_id')} ({error.get('node_type')}) failed: "
                 f"{error.get('exception_type')}: {error.get('exception_message')}\n"
                 f"--- server log tail ---\n{self.log_tail()}"
             )
-        if expect_error and not result.error:
+        if expect_error is True and not result.error:
             raise ExecutionFailed("the graph ran without the error the test expected")
         return result
 
