@@ -28,6 +28,7 @@ from pathlib import Path
 
 import psutil
 
+from worldkit.headless.convert import widget_defaults
 from worldkit.headless.server import LocalServer, find_comfyui
 
 PACK_DIR = Path(__file__).resolve().parents[1]
@@ -86,16 +87,7 @@ class Prompt(dict):
 
 def defaults(info: dict, class_type: str, **inputs) -> dict:
     """Every required widget of a node at its default, then ``inputs``."""
-    values = {}
-    for name, spec in info[class_type]["input"].get("required", {}).items():
-        kind, options = spec[0], (spec[1] if len(spec) > 1 else {})
-        if isinstance(kind, list):
-            values[name] = options.get("default", kind[0] if kind else None)
-        elif kind == "COMBO":
-            values[name] = options.get("default", (options.get("options") or [None])[0])
-        elif "default" in options:
-            values[name] = options["default"]
-    return {**values, **inputs}
+    return {**widget_defaults(info[class_type]), **inputs}
 
 
 def images_of(outputs: dict, node_id: str) -> int:

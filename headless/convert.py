@@ -84,6 +84,20 @@ def widget_layout(class_info: dict) -> list[WidgetSlot]:
     return [WidgetSlot(name, editor_extras(name, spec)) for name, spec in ordered_inputs(class_info) if is_widget(spec)]
 
 
+def widget_defaults(class_info: dict) -> dict[str, Any]:
+    """Every required widget of a node definition at its default (a list's first option when it names none)."""
+    values = {}
+    for name, spec in class_info["input"].get("required", {}).items():
+        kind, options = spec[0], input_options(spec)
+        if isinstance(kind, list):
+            values[name] = options.get("default", kind[0] if kind else None)
+        elif kind == "COMBO":
+            values[name] = options.get("default", (options.get("options") or [None])[0])
+        elif "default" in options:
+            values[name] = options["default"]
+    return values
+
+
 def widget_values_by_name(node: dict, class_info: dict) -> dict[str, Any]:
     """Map a UI node's `widgets_values` onto its widget input names."""
     values = node.get("widgets_values")

@@ -6,6 +6,8 @@ from itertools import count
 
 import av
 
+from worldkit.headless.convert import widget_defaults as defaults_of
+
 
 class Graph:
     """An API-format prompt under construction: ``node`` returns the new node's id."""
@@ -85,18 +87,8 @@ def saved_video(comfy, result) -> tuple[int, bool, tuple[int, int], float]:
 
 
 def widget_defaults(object_info: dict, class_type: str) -> dict:
-    """Every required widget of a node at its default (the first option of a list), from /object_info."""
-    required = object_info[class_type]["input"].get("required", {})
-    values = {}
-    for name, spec in required.items():
-        kind, options = spec[0], (spec[1] if len(spec) > 1 else {})
-        if isinstance(kind, list):
-            values[name] = options.get("default", kind[0] if kind else None)
-        elif kind == "COMBO":
-            values[name] = options.get("default", options.get("options", [None])[0])
-        elif "default" in options:
-            values[name] = options["default"]
-    return values
+    """Every required widget of a node at its default, from /object_info."""
+    return defaults_of(object_info[class_type])
 
 
 def assert_server_runs(comfy) -> None:

@@ -8,11 +8,9 @@ of two candidates, and while Encode References encodes many views, stops within 
 from __future__ import annotations
 
 import io
-import json
 import urllib.request
 
 import numpy as np
-import websocket
 from graphs import Graph, load_wan, out, widget_defaults
 from PIL import Image
 
@@ -71,32 +69,21 @@ def test_fifty_mixed_prompts_complete_or_are_refused_and_memory_stays_flat(comfy
     assert report.rejected >= 5 and report.completed >= 40
 
 
-def interrupt_after(comfy, prompt: dict, node_id: str, ticks: int) -> tuple[int, list[int], dict]:
-    """Queue, POST /interrupt once ``node_id`` reports ``ticks`` progress; (value then, values seen, final event)."""
-    ws = websocket.create_connection(
-        comfy.base_url.replace("http://", "ws://") + f"/ws?clientId={comfy.client_id}", timeout=600
-    )
-    try:
-        prompt_id = comfy.queue(prompt)
-        at_interrupt, seen = None, []
-        while True:
-            message = ws.recv()
-            if not isinstance(message, str):
-                continue
-            event = json.loads(message)
-            data = event.get("data", {})
-            if data.get("prompt_id") not in (None, prompt_id):
-                continue
-            if event["type"] == "progress" and str(data.get("node")) == node_id:
-                seen.append(data["value"])
-                if at_interrupt is None and data["value"] >= ticks:
-                    at_interrupt = data["value"]
-                    request = urllib.request.Request(f"{comfy.base_url}/interrupt", data=b"{}", method="POST")
-                    urllib.request.urlopen(request, timeout=30).close()
-            if event["type"] in ("execution_interrupted", "execution_success", "execution_error"):
-                return at_interrupt, seen, event
-    finally:
-        ws.close()
+def interrupt_after(comfy, prompt: dict, node_id: str, ticks: int) -> tuple[int | None, list[int], object]:
+    """Run, POSTing /interrupt once ``node_id`` reports ``ticks`` progress; (value then, values seen, result)."""
+    at_interrupt = []
+
+    def on_event(event: dict) -> None:
+        data = event.get("data", {})
+        reached = event["type"] == "progress" and str(data.get("node")) == node_id and data["value"] >= ticks
+        if reached and not at_interrupt:
+            at_interrupt.append(data["value"])
+            request = urllib.request.Request(f"{comfy.base_url}/interrupt", data=b"{}", method="POST")
+            urllib.request.urlopen(request, timeout=30).close()
+
+    result = comfy.run(prompt, expect_error=None, on_event=on_event)
+    seen = [value for node, value, _ in result.progress if node == node_id]
+    return (at_interrupt or [None])[0], seen, result
 
 
 def test_interrupt_stops_multi_shot_multi_candidate_sampling_within_one_step(comfy, tiny_models):
@@ -120,8 +107,8 @@ def test_interrupt_stops_multi_shot_multi_candidate_sampling_within_one_step(com
         | dict(model=out(model), clip=out(clip), vae=out(vae), world=out(world), shots=out(listed)),
     )
     graph.node("WorldKitTestSaveTensor", name="interrupted_sampler", images=out(sampler))
-    at, seen, final = interrupt_after(comfy, graph.prompt(), sampler, 3)
-    assert final["type"] == "execution_interrupted", final
+    at, seen, result = interrupt_after(comfy, graph.prompt(), sampler, 3)
+    assert result.interrupted and not result.error, result.error
     assert at is not None and max(seen) <= at + 1, f"steps after the interrupt: {seen}"
     assert max(seen) < 2 * 2 * 2 * 40, "the render was nowhere near its end"
 
@@ -140,7 +127,7 @@ def test_interrupt_stops_reference_encoding_within_one_view(comfy, tiny_models):
     )
     encode = graph.node("WorldKitEncodeReferences", references=out(ref), vae=out(vae), width=64, height=64)
     graph.node("WorldKitTestSaveTensor", name="interrupted_encoding", text=out(encode, 2))
-    at, seen, final = interrupt_after(comfy, graph.prompt(), encode, 2)
-    assert final["type"] == "execution_interrupted", final
+    at, seen, result = interrupt_after(comfy, graph.prompt(), encode, 2)
+    assert result.interrupted and not result.error, result.error
     assert at is not None and max(seen) <= at + 1, f"views after the interrupt: {seen}"
     assert max(seen) < 60

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from graphs import Graph, ksampler, load_clip_vision, load_wan, out
+from graphs import Graph, ksampler, load_clip_vision, load_wan, out, widget_defaults
 from safetensors.torch import load_file
 
 from worldkit.models.sampling.continuity import lab_mean_shifts
@@ -17,17 +17,7 @@ CHAIN_SIZE = 32
 
 def with_defaults(object_info: dict, class_type: str, **inputs) -> dict:
     """Every required widget of a node at its default, overridden by ``inputs``."""
-    values = {}
-    for name, spec in object_info[class_type]["input"]["required"].items():
-        kind, options = spec[0], (spec[1] if len(spec) > 1 else {})
-        if isinstance(kind, list):
-            values[name] = options.get("default", kind[0])
-        elif kind == "COMBO":
-            values[name] = options.get("default", options.get("options", [None])[0])
-        elif "default" in options:
-            values[name] = options["default"]
-    values.update(inputs)
-    return values
+    return {**widget_defaults(object_info, class_type), **inputs}
 
 
 class SamplerGraph:
