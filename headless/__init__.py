@@ -2,6 +2,7 @@
 
 from .client import NodeFailed, PromptRejected, RunInterrupted
 from .convert import ConversionError, ui_to_api
+from .outputs import OutputPathError
 from .overrides import Override, OverrideError, parse_override
 from .requirements import MissingModelsError
 from .runner import MissingInputsError, RunResult, run_workflow
@@ -12,6 +13,7 @@ __all__ = [
     "MissingInputsError",
     "MissingModelsError",
     "NodeFailed",
+    "OutputPathError",
     "Override",
     "OverrideError",
     "PromptRejected",

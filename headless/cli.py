@@ -11,12 +11,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from .client import NodeFailed, PromptRejected, RunInterrupted, ServerError
+from .client import STALL_TIMEOUT_S, NodeFailed, PromptRejected, RunInterrupted, ServerError
 from .convert import ConversionError
 from .convert import add_arguments as add_convert_arguments
 from .convert import run as run_convert
 from .model_files import add_arguments as add_models_arguments
 from .model_files import run as run_models
+from .outputs import OutputPathError
 from .overrides import OverrideError, parse_override, parse_value
 from .progress import ProgressPrinter
 from .requirements import MissingModelsError
@@ -26,6 +27,7 @@ from .server import ServerStartError
 EXIT_NODE_ERROR = 1
 EXIT_BAD_REQUEST = 2
 EXIT_SERVER = 3
+EXIT_OUTPUT = 4
 EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 
@@ -79,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--comfy-args", default="", help='extra arguments for ComfyUI\'s main.py, e.g. "--lowvram"')
     run.add_argument("--cpu", action="store_true", help="start ComfyUI with --cpu")
     run.add_argument("--previews", action="store_true", help="also download preview images (temp folder)")
+    run.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=STALL_TIMEOUT_S,
+        metavar="SECONDS",
+        help="give up when the server reports no progress for this long (default: %(default)s)",
+    )
     add_convert_arguments(commands.add_parser("convert", help="write API twins of UI-format workflows"))
     add_models_arguments(
         commands.add_parser("models", help="list the model files a workflow needs; --download fetches the missing")
@@ -102,6 +111,7 @@ def run_command(args: argparse.Namespace) -> int:
             on_event=ProgressPrinter(),
             include_temp=args.previews,
             log=lambda message: print(message, file=sys.stderr),
+            stall_timeout=args.stall_timeout,
         )
     except NodeFailed as error:
         print(f"error: {error}", file=sys.stderr)
@@ -111,6 +121,9 @@ def run_command(args: argparse.Namespace) -> int:
     except (MissingModelsError, MissingInputsError, PromptRejected, OverrideError, ConversionError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_REQUEST
+    except OutputPathError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_OUTPUT
     except (ServerStartError, ServerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_SERVER

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +51,8 @@ class Execution:
 
 
 ProgressCallback = Callable[[dict], None]
+HEALTH_CHECK_S = 15.0
+STALL_TIMEOUT_S = 1800.0
 
 
 def describe_rejection(body: dict) -> str:
@@ -68,8 +72,9 @@ def describe_rejection(body: dict) -> str:
 class ComfyClient:
     """One session against a ComfyUI server; use as `async with ComfyClient(url) as client:`."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, stall_timeout: float = STALL_TIMEOUT_S):
         self.base_url = base_url.rstrip("/")
+        self.stall_timeout = stall_timeout
         self.client_id = uuid.uuid4().hex
         self.queued: list[str] = []  # prompt ids this client queued, so it can withdraw them
         self._session: aiohttp.ClientSession | None = None
@@ -145,24 +150,58 @@ class ComfyClient:
         return RunInterrupted(interrupted, removed)
 
     async def run(self, prompt: dict, on_event: ProgressCallback | None = None) -> Execution:
-        """Queue a prompt and follow the websocket until it finishes; raise NodeFailed on a node error."""
+        """Queue a prompt and follow the websocket until it finishes; raise NodeFailed on a node error.
+
+        While the websocket is quiet the server is asked about the prompt every HEALTH_CHECK_S seconds: a
+        server that stops answering, a prompt that vanished, or no event for ``stall_timeout`` seconds (a
+        dead prompt worker keeps the prompt "running" forever) is a ServerError instead of a wait forever.
+        """
         ws_url = self.base_url.replace("http", "ws", 1) + f"/ws?clientId={self.client_id}"
         async with self.session.ws_connect(ws_url, max_msg_size=0) as ws:
             execution = Execution(await self.queue(prompt))
-            async for message in ws:
+            last_event = time.monotonic()
+            while True:
+                try:
+                    message = await ws.receive(timeout=min(HEALTH_CHECK_S, self.stall_timeout))
+                except asyncio.TimeoutError:
+                    if await self._finished_quietly(execution, time.monotonic() - last_event):
+                        return execution
+                    continue
+                if message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.ERROR):
+                    raise ServerError("the server closed the websocket before the workflow finished")
                 if message.type != aiohttp.WSMsgType.TEXT:
-                    if message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
-                        raise ServerError("the server closed the websocket before the workflow finished")
                     continue
                 event = json.loads(message.data)
                 data = event.get("data") or {}
                 if data.get("prompt_id") not in (None, execution.prompt_id):
                     continue
+                last_event = time.monotonic()
                 if on_event is not None:
                     on_event(event)
                 if _finished(event, execution):
                     return execution
-        raise ServerError("the websocket ended before the workflow finished")
+
+    async def _finished_quietly(self, execution: Execution, quiet_s: float) -> bool:
+        """True when the prompt finished without our hearing it; ServerError when it can no longer finish."""
+        try:
+            async with asyncio.timeout(HEALTH_CHECK_S):
+                queue = await self.get_json("/queue")
+                history = await self.history(execution.prompt_id)
+        except (asyncio.TimeoutError, aiohttp.ClientError) as error:
+            raise ServerError(f"the server stopped answering while the workflow ran ({error!r})") from None
+        if history:
+            return True
+        queued = [entry[1] for key in ("queue_running", "queue_pending") for entry in queue.get(key, [])]
+        if execution.prompt_id not in queued:
+            raise ServerError(f"the server dropped prompt {execution.prompt_id}: it is neither queued nor finished")
+        running = [entry[1] for entry in queue.get("queue_running", [])]
+        if execution.prompt_id in running and quiet_s >= self.stall_timeout:
+            raise ServerError(
+                f"no progress from the server for {quiet_s:.0f} s while prompt {execution.prompt_id} runs; its "
+                "prompt worker may have died (see the server's log). Restart ComfyUI, or raise --stall-timeout "
+                "for nodes that work longer without reporting progress."
+            )
+        return False
 
     async def history(self, prompt_id: str) -> dict:
         return (await self.get_json(f"/history/{prompt_id}")).get(prompt_id, {})

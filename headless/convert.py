@@ -84,6 +84,20 @@ def widget_layout(class_info: dict) -> list[WidgetSlot]:
     return [WidgetSlot(name, editor_extras(name, spec)) for name, spec in ordered_inputs(class_info) if is_widget(spec)]
 
 
+def widget_defaults(class_info: dict) -> dict[str, Any]:
+    """Every required widget of a node definition at its default (a list's first option when it names none)."""
+    values = {}
+    for name, spec in class_info["input"].get("required", {}).items():
+        kind, options = spec[0], input_options(spec)
+        if isinstance(kind, list):
+            values[name] = options.get("default", kind[0] if kind else None)
+        elif kind == "COMBO":
+            values[name] = options.get("default", (options.get("options") or [None])[0])
+        elif "default" in options:
+            values[name] = options["default"]
+    return values
+
+
 def widget_values_by_name(node: dict, class_info: dict) -> dict[str, Any]:
     """Map a UI node's `widgets_values` onto its widget input names."""
     values = node.get("widgets_values")
@@ -108,6 +122,55 @@ def widget_values_by_name(node: dict, class_info: dict) -> dict[str, Any]:
     return result
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_sockets(node: dict, key: str, where: str) -> None:
+    sockets = node.get(key)
+    if sockets is None:
+        return
+    if not isinstance(sockets, list) or not all(isinstance(socket, dict) for socket in sockets):
+        raise ConversionError(f"{where}: '{key}' must be a list of objects")
+    for socket in sockets:
+        if key == "inputs" and not isinstance(socket.get("name"), str):
+            raise ConversionError(f"{where}: an input has no name")
+        if key == "inputs" and not (socket.get("link") is None or _is_int(socket["link"])):
+            raise ConversionError(f"{where}: input {socket['name']!r} has a link that is not a number")
+        if not isinstance(socket.get("widget") or {}, dict):
+            raise ConversionError(f"{where}: a socket's 'widget' must be an object")
+
+
+def check_ui_shape(workflow: Any) -> None:
+    """ConversionError naming the first part of a UI workflow that is not shaped as the editor saves it,
+    so a damaged or hand-edited file never fails with a KeyError or TypeError."""
+    if not isinstance(workflow, dict) or not isinstance(workflow.get("nodes"), list):
+        raise ConversionError("not a UI-format workflow: expected an object with a 'nodes' list")
+    for index, node in enumerate(workflow["nodes"]):
+        if not isinstance(node, dict) or not _is_int(node.get("id")) or not isinstance(node.get("type"), str):
+            raise ConversionError(f"node {index + 1} of the workflow has no numeric 'id' or no 'type'")
+        where = f"node {node['id']} ({node['type']})"
+        if not _is_int(node.get("mode", 0)):
+            raise ConversionError(f"{where}: 'mode' must be a number")
+        if not isinstance(node.get("widgets_values"), (list, dict, type(None))):
+            raise ConversionError(f"{where}: 'widgets_values' must be a list")
+        _check_sockets(node, "inputs", where)
+        _check_sockets(node, "outputs", where)
+    links = workflow.get("links") or []
+    if not isinstance(links, list):
+        raise ConversionError("the workflow's 'links' must be a list")
+    for link in links:
+        fields = (
+            [link.get(k) for k in ("id", "origin_id", "origin_slot", "target_id", "target_slot")]
+            if isinstance(link, dict)
+            else link[:5]
+            if isinstance(link, list)
+            else []
+        )
+        if len(fields) != 5 or not all(_is_int(field) for field in fields):
+            raise ConversionError(f"link {str(link)[:60]} is not [id, origin, slot, target, slot] numbers")
+
+
 def _links(workflow: dict) -> dict[int, tuple[int, int, int, int]]:
     """link id -> (origin node, origin slot, target node, target slot); both saved link layouts are accepted."""
     links: dict[int, tuple[int, int, int, int]] = {}
@@ -128,8 +191,7 @@ class _Graph:
     """Resolves where an input's value really comes from, through reroutes, primitives and bypassed nodes."""
 
     def __init__(self, workflow: dict):
-        if not isinstance(workflow, dict) or not isinstance(workflow.get("nodes"), list):
-            raise ConversionError("not a UI-format workflow: expected an object with a 'nodes' list")
+        check_ui_shape(workflow)
         self.nodes = {node["id"]: node for node in workflow["nodes"]}
         self.links = _links(workflow)
 

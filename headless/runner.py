@@ -11,8 +11,9 @@ from typing import Any
 import aiohttp
 
 from ..models.shared.files import write_bytes_atomically
-from .client import ComfyClient, ProgressCallback, ServerError
+from .client import STALL_TIMEOUT_S, ComfyClient, ProgressCallback, ServerError
 from .convert import ConversionError, load_json, ui_to_api
+from .outputs import output_target, prepare_out_dir
 from .overrides import Override, apply_overrides, parse_override, substitute_values
 from .requirements import MissingModelsError, input_files, missing_inputs, missing_models
 from .server import LocalServer, find_comfyui
@@ -29,6 +30,7 @@ class RunResult:
     outputs: dict[str, dict]
     files: list[Path] = field(default_factory=list)
     executed: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
 
 
 def default_inputs_dirs(workflow_path: Path | None) -> list[Path]:
@@ -82,9 +84,11 @@ async def prepare_prompt(
 
 
 async def download_outputs(client: ComfyClient, outputs: dict, out_dir: Path, include_temp: bool = False) -> list[Path]:
+    """Each output file into ``out_dir``; every target is checked before anything is downloaded."""
+    items = output_items(outputs, include_temp)
+    targets = [output_target(Path(out_dir), str(item.get("subfolder", "")), str(item["filename"])) for item in items]
     files = []
-    for item in output_items(outputs, include_temp):
-        target = Path(out_dir) / item.get("subfolder", "") / item["filename"]
+    for item, target in zip(items, targets, strict=True):
         write_bytes_atomically(
             target, await client.view(item["filename"], item.get("subfolder", ""), item.get("type", "output"))
         )
@@ -101,9 +105,10 @@ async def run_on_server(
     inputs_dirs: Iterable[Path] = (),
     on_event: ProgressCallback | None = None,
     include_temp: bool = False,
+    stall_timeout: float = STALL_TIMEOUT_S,
 ) -> RunResult:
     try:
-        async with ComfyClient(base_url) as client:
+        async with ComfyClient(base_url, stall_timeout) as client:
             prompt = await prepare_prompt(client, workflow, overrides, renames, list(inputs_dirs))
             try:
                 execution = await client.run(prompt, with_class_types(prompt, on_event))
@@ -111,7 +116,7 @@ async def run_on_server(
                 raise await client.withdraw() from None
             outputs = (await client.history(execution.prompt_id)).get("outputs", {})
             files = await download_outputs(client, outputs, out_dir, include_temp) if out_dir is not None else []
-            return RunResult(execution.prompt_id, prompt, outputs, files, execution.executed)
+            return RunResult(execution.prompt_id, prompt, outputs, files, execution.executed, execution.cached)
     except aiohttp.ClientConnectionError as error:
         raise ServerError(f"lost or could not open the connection to ComfyUI at {base_url}: {error}") from None
 
@@ -153,23 +158,26 @@ def run_workflow(
     on_event: ProgressCallback | None = None,
     include_temp: bool = False,
     log: Callable[[str], None] | None = None,
+    stall_timeout: float = STALL_TIMEOUT_S,
 ) -> RunResult:
     """Run an API (or UI) workflow and download its outputs.
 
     With no `server`, ComfyUI is started from `comfyui` / $COMFYUI_PATH / the install holding this pack on a free
     loopback port and stopped afterwards (`log` receives its start and stop messages). `overrides` are Override
     objects or `NODE.INPUT=VALUE` strings; `renames` replaces file names. Raises MissingModelsError before
-    queueing when model files are absent, PromptRejected when the server refuses the graph, NodeFailed
-    (node id, type, message) when a node raises, and RunInterrupted after Ctrl-C (its prompt interrupted on the
-    server, or removed from the queue).
+    queueing when model files are absent, OutputPathError before anything starts when `out_dir` cannot be
+    written, PromptRejected when the server refuses the graph, NodeFailed (node id, type, message) when a
+    node raises, ServerError when the server stops answering or makes no progress for `stall_timeout`
+    seconds (its prompt worker may have died), and RunInterrupted after Ctrl-C (its prompt interrupted on
+    the server, or removed from the queue).
     """
     data, path = load_workflow(workflow)
     edits = [parse_override(o) if isinstance(o, str) else o for o in overrides]
     dirs = list(inputs_dirs) if inputs_dirs is not None else default_inputs_dirs(path)
-    out = Path(out_dir) if out_dir is not None else None
+    out = prepare_out_dir(out_dir) if out_dir is not None else None
 
     def run(url: str) -> RunResult:
-        return asyncio.run(run_on_server(url, data, out, edits, renames, dirs, on_event, include_temp))
+        return asyncio.run(run_on_server(url, data, out, edits, renames, dirs, on_event, include_temp, stall_timeout))
 
     if server:
         return run(server)

@@ -85,6 +85,11 @@ class LocalServer:
         self.stop()
         raise ServerStartError(f"ComfyUI did not answer within {timeout_s:.0f} s:\n{self.log_tail()}")
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs."""
+        return None if self._process is None else self._process.pid
+
     def stop(self) -> None:
         if self._process is None or self._process.poll() is not None:
             return

@@ -4,13 +4,10 @@ from comfy_api.latest import ComfyExtension, io
 from typing_extensions import override
 
 from . import gvfx, motion, references, sampling, shots
+from .runtime.errors import guard_messages
 
 ALL_NODES: list[type[io.ComfyNode]] = [
-    *references.NODES,
-    *shots.NODES,
-    *motion.NODES,
-    *sampling.NODES,
-    *gvfx.NODES,
+    guard_messages(node) for node in (*references.NODES, *shots.NODES, *motion.NODES, *sampling.NODES, *gvfx.NODES)
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
+from ..models.shared.text import MAX_NAME_CHARS, MAX_PROMPT_CHARS, text_problem
 from ..models.shared.wan import FRAME_STEP, MAX_FRAMES, MAX_SEED, MAX_SIZE, SIZE_MULTIPLE
 
 
@@ -32,3 +33,39 @@ def size_inputs(default_width: int, default_height: int, purpose: str) -> list[i
 def frames_input(name: str, default: int, tooltip: str, minimum: int = 1) -> io.Int.Input:
     """A Wan clip length: 4k+1 frames, stepping by 4."""
     return io.Int.Input(name, default=default, min=minimum, max=MAX_FRAMES, step=FRAME_STEP, tooltip=tooltip)
+
+
+def verdict(*problems: str | None) -> bool | str:
+    """What ``validate_inputs`` returns: True, or the first problem found (it names the input and the fix)."""
+    return next((problem for problem in problems if problem), True)
+
+
+def texts_problem(limit: int = MAX_PROMPT_CHARS, **texts: str | None) -> str | None:
+    """The first unusable text among named inputs (None for a linked input, which is checked when it runs)."""
+    return next((p for name, value in texts.items() if (p := text_problem(value, name, limit))), None)
+
+
+def control_problem(value: str | None, name: str, allowed: str = "") -> str | None:
+    """Names and lists may not hold control characters (NUL, escape…) other than ``allowed`` ones."""
+    if isinstance(value, str) and any((ord(c) < 32 or ord(c) == 127) and c not in allowed for c in value):
+        return f"{name} holds a control character (such as NUL); use plain text."
+    return None
+
+
+def names_problem(**names: str | None) -> str | None:
+    """Like ``texts_problem`` for short one-line names."""
+    return texts_problem(MAX_NAME_CHARS, **names) or next(
+        (p for label, value in names.items() if (p := control_problem(value, label))), None
+    )
+
+
+def entities_problem(entities: str | None) -> str | None:
+    """A comma- or line-separated list of entity names (checked against the world when the node runs)."""
+    return texts_problem(entities=entities) or control_problem(entities, "entities", "\n\r\t")
+
+
+def recheck(answer: bool | str) -> None:
+    """Run a node's ``validate_inputs`` again when it executes: values that arrived through links were not
+    there to check at queue time."""
+    if answer is not True:
+        raise ValueError(answer)

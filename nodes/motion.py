@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import comfy.model_management
 import comfy.utils
 import torch
@@ -13,16 +15,18 @@ from ..models.motion.formats import (
     default_state_json,
     dump_state,
     kjnodes_coordinates,
+    parse_point_lists,
+    parse_state,
     scale_specs,
     specs_from_ati,
     specs_from_kjnodes,
     tracks_from_state,
 )
-from ..models.motion.path import EASINGS
+from ..models.motion.path import EASINGS, TrajectoryError
 from ..models.motion.render import draw_preview, subject_footprint
 from ..models.motion.tracks import CAMERA_MOVES, CameraMove, build_trackset
 from . import categories
-from .inputs import frames_input, size_inputs
+from .inputs import frames_input, recheck, size_inputs
 from .runtime.progress import check_interrupt
 
 IMPORT_FORMATS = ("ati", "kjnodes")
@@ -118,6 +122,17 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, editor_state=None) -> bool | str:
+        """The drawing is read before the prompt runs, so a broken state is named at queue time."""
+        if editor_state is None:
+            return True
+        try:
+            parse_state(editor_state)
+        except TrajectoryError as error:
+            return f"editor_state: {error}"
+        return True
+
+    @classmethod
     def execute(
         cls,
         editor_state: str,
@@ -132,14 +147,13 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
         background: torch.Tensor | None = None,
         subject_mask: torch.Tensor | None = None,
     ) -> io.NodeOutput:
+        recheck(cls.validate_inputs(editor_state))
         camera = CameraMove(camera_move, camera_amount, camera_easing, camera_grid)
         start_frame = None if background is None else _fit(background, width, height)[..., :3].float().cpu()
         mask = None if subject_mask is None else _fit(subject_mask, width, height).float().cpu()
-        per_frame = tracks_from_state(editor_state, width, height, num_frames, camera=camera, subject_mask=mask)
-        check_interrupt()
-        ticks = tracks_from_state(
-            editor_state, width, height, num_frames, times=ati_times(num_frames), camera=camera, subject_mask=mask
-        )
+        options = {"camera": camera, "subject_mask": mask, "on_track": check_interrupt}
+        per_frame = tracks_from_state(editor_state, width, height, num_frames, **options)
+        ticks = tracks_from_state(editor_state, width, height, num_frames, times=ati_times(num_frames), **options)
         preview = draw_preview(per_frame, start_frame)
         footprint = subject_footprint(per_frame, mask)
         out_ui = None
@@ -201,9 +215,21 @@ class WorldKitImportTracks(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, track_text=None) -> bool | str:
+        """The text's JSON and point structure, checked before the prompt runs (the frame bounds when it runs)."""
+        if track_text is None:
+            return True
+        try:
+            parse_point_lists(track_text, math.inf, math.inf, "track_text")
+        except TrajectoryError as error:
+            return str(error)
+        return True
+
+    @classmethod
     def execute(cls, track_text: str, format: str, width: int, height: int, num_frames: int) -> io.NodeOutput:
         if format not in IMPORT_FORMATS:
             raise ValueError(f"Import Tracks: unknown format {format!r}; use one of {', '.join(IMPORT_FORMATS)}.")
+        recheck(cls.validate_inputs(track_text))
         reader = specs_from_ati if format == "ati" else specs_from_kjnodes
         specs = reader(track_text, width, height, num_frames)
         tracks = build_trackset(scale_specs(specs, width, height), width, height, num_frames)

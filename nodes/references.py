@@ -8,6 +8,7 @@ import os
 import folder_paths
 from comfy_api.latest import io, ui
 
+from ..models.shared.text import quote
 from ..models.world import entities as world_data
 from ..models.world.contact_sheet import render_contact_sheet
 from ..models.world.encoding import encode_counts, encode_world, model_identity
@@ -21,7 +22,7 @@ from ..models.world.library import (
 )
 from ..models.world.preprocess import BACKGROUNDS, FIT_MODES, PreprocessSettings, build_reference
 from . import categories
-from .inputs import size_inputs
+from .inputs import names_problem, recheck, size_inputs, texts_problem, verdict
 from .runtime.progress import NodeProgress
 from .types import Reference, World
 
@@ -127,6 +128,13 @@ class WorldKitReference(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, name=None, description=None) -> bool | str:
+        """The name and description, checked before the prompt runs."""
+        if isinstance(name, str) and not name.strip():
+            return "name is empty: give the entity the name shots will call it by, e.g. 'hero'."
+        return verdict(names_problem(name=name), texts_problem(description=description))
+
+    @classmethod
     def execute(
         cls,
         image,
@@ -142,6 +150,7 @@ class WorldKitReference(io.ComfyNode):
         invert_mask=False,
         mask=None,
     ) -> io.NodeOutput:
+        recheck(cls.validate_inputs(name=name, description=description))
         if mask is not None and invert_mask:
             mask = 1.0 - mask
         settings = PreprocessSettings(
@@ -155,7 +164,7 @@ class WorldKitReference(io.ComfyNode):
         try:
             reference = build_reference(name, kind, description, image, mask, settings)
         except ValueError as error:
-            raise ValueError(f"Reference '{name}': {error}") from None
+            raise ValueError(f"Reference {quote(name)}: {error}") from None
         return io.NodeOutput(reference, reference.views)
 
 

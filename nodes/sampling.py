@@ -29,10 +29,11 @@ from ..models.sampling.scoring import (
     select_references,
 )
 from ..models.sampling.search import DEFAULT_SEARCH, parse_search, require_schedule_candidates
+from ..models.shared.pixels import require_finite
 from ..models.shared.wan import MAX_FRAMES, WanShapeError, require_wan_frame_count
 from ..models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ..models.shots.shot import Shot, split_names
-from .inputs import frames_input, seed_input
+from .inputs import entities_problem, frames_input, recheck, seed_input, verdict
 from .runtime.attention_patch import apply_reference_attention
 from .runtime.early_preview import early_decoding_available
 from .runtime.progress import NodeProgress, check_interrupt
@@ -115,10 +116,10 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 io.Float.Input(
                     "denoise",
                     default=1.0,
-                    min=0.0,
+                    min=0.01,
                     max=1.0,
                     step=0.01,
-                    tooltip="Share of the noise schedule to run, as on KSampler; 1.0 for new shots.",
+                    tooltip="Share of the noise schedule to run, as on KSampler (above 0); 1.0 for new shots.",
                 ),
                 io.Int.Input(
                     "candidates",
@@ -198,6 +199,8 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 require_schedule_candidates(parse_search(search), candidates)
             except ValueError as error:
                 return str(error)
+        if native_frames is None or overlap_frames is None:
+            return True
         if not MIN_NATIVE_FRAMES <= native_frames <= MAX_FRAMES:
             return f"native_frames is {native_frames}; use {MIN_NATIVE_FRAMES} to {MAX_FRAMES} (81 for Wan 2.1)."
         try:
@@ -317,7 +320,12 @@ class WorldKitReferenceAttention(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, entities=None) -> bool | str:
+        return verdict(entities_problem(entities))
+
+    @classmethod
     def execute(cls, model, world, entities, strength, vae=None) -> io.NodeOutput:
+        recheck(cls.validate_inputs(entities))
         if strength == 0.0:
             return io.NodeOutput(model)
         latents = entity_reference_latents(
@@ -383,9 +391,14 @@ class WorldKitScoreConsistency(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, entities=None) -> bool | str:
+        return verdict(entities_problem(entities))
+
+    @classmethod
     def execute(
         cls, frames, references, entities, temporal_weight, features, max_frames, clip_vision=None
     ) -> io.NodeOutput:
+        recheck(cls.validate_inputs(entities))
         chosen = select_references(references, split_names(entities))
         report = score_candidate(
             frames, chosen, clip_vision, temporal_weight=temporal_weight, features=features, max_frames=max_frames
@@ -441,6 +454,11 @@ class WorldKitPickBest(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, entities=None) -> bool | str:
+        """Inputs arrive as lists here (the node takes whole lists)."""
+        return verdict(*(entities_problem(text) for text in entities or []))
+
+    @classmethod
     def execute(
         cls,
         candidates,
@@ -452,6 +470,7 @@ class WorldKitPickBest(io.ComfyNode):
         max_frames,
         clip_vision=None,
     ) -> io.NodeOutput:
+        recheck(cls.validate_inputs(entities))
         clips = split_candidates(candidates, frames_per_candidate[0])
         chosen = select_references(references[0], split_names(entities[0]))
         progress = NodeProgress(len(clips))
@@ -540,6 +559,17 @@ class WorldKitAssembleCut(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, shot_lengths=None) -> bool | str:
+        """The lengths' syntax is checked before the prompt runs; their sum once the frames arrive."""
+        if shot_lengths is None:
+            return True
+        try:
+            parse_shot_lengths(shot_lengths, None)
+        except ValueError as error:
+            return str(error)
+        return True
+
+    @classmethod
     def execute(
         cls,
         frames,
@@ -557,6 +587,7 @@ class WorldKitAssembleCut(io.ComfyNode):
                 "snap_to_beats is on but no audio is connected: connect a track to 'audio' "
                 "(e.g. from Load Audio) or turn snap_to_beats off."
             )
+        require_finite(frames, "frames")
         lengths = parse_shot_lengths(shot_lengths, frames.shape[0])
         beats = (
             detect_beats(audio["waveform"], audio["sample_rate"], threshold=beat_threshold) if snap_to_beats else None

@@ -21,6 +21,7 @@ from ..models.shots.shot import (
     split_names,
 )
 from . import categories
+from .inputs import entities_problem, names_problem, recheck, texts_problem, verdict
 from .runtime.track_maths import ComfyTrackMaths
 from .shot_inputs import SETUP_TOOLTIPS, shot_inputs
 from .types import Shot as ShotType
@@ -34,6 +35,18 @@ def _check_names(names: list[str], world, what: str) -> None:
     """Every name must be an entity of the connected world (when one is connected)."""
     if world is not None:
         world.require([name for name in names if name], what)
+
+
+def _entities_problem(entities: str | None) -> str | None:
+    """Entity lines checked as far as the text alone allows (names against the world happen when it runs)."""
+    problem = entities_problem(entities)
+    if problem or not isinstance(entities, str):
+        return problem
+    try:
+        parse_entities(entities)
+    except ShotError as error:
+        return f"entities: {error}"
+    return None
 
 
 def _shot_from_widgets(**widgets) -> Shot:
@@ -94,7 +107,25 @@ class WorldKitShot(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, prompt=None, entities=None, negative_prompt=None, mood=None, name=None) -> bool | str:
+        """Text inputs, checked before the prompt runs: length, encodable text, entity roles."""
+        return verdict(
+            texts_problem(prompt=prompt, negative_prompt=negative_prompt, mood=mood),
+            names_problem(name=name),
+            _entities_problem(entities),
+        )
+
+    @classmethod
     def execute(cls, prompt: str, entities: str, negative_prompt: str, world=None, **widgets) -> io.NodeOutput:
+        recheck(
+            cls.validate_inputs(
+                prompt=prompt,
+                entities=entities,
+                negative_prompt=negative_prompt,
+                mood=widgets.get("mood"),
+                name=widgets.get("name"),
+            )
+        )
         kinds = None if world is None else {name: ref.kind for name, ref in world.references.items()}
         try:
             parsed = parse_entities(entities, kinds)
@@ -209,7 +240,16 @@ class WorldKitCoverage(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, location=None, subjects=None, props=None, action=None, mood=None) -> bool | str:
+        """Text inputs, checked before the prompt runs."""
+        return verdict(
+            names_problem(location=location),
+            texts_problem(subjects=subjects, props=props, action=action, mood=mood),
+        )
+
+    @classmethod
     def execute(cls, location: str, subjects: str, props: str, action: str, world=None, **widgets) -> io.NodeOutput:
+        recheck(cls.validate_inputs(location, subjects, props, action, widgets.get("mood")))
         chosen = [setup for setup in SETUPS if widgets.pop(setup.replace(" ", "_").replace("-", "_"))]
         subject_names, prop_names = split_names(subjects), split_names(props)
         _check_names([location.strip(), *subject_names, *prop_names], world, "Coverage")

@@ -1,38 +1,87 @@
-"""Two test tiers: core (no ComfyUI) and host (real ComfyUI at COMFYUI_PATH)."""
+"""Three tiers: core (no ComfyUI), host (real ComfyUI at COMFYUI_PATH) and browser (host plus Chromium).
+
+Locally a tier whose requirement is missing is skipped with one line saying which. With
+WORLDKIT_REQUIRE_ALL_TIERS=1 (set by .ci/run) every such test fails instead, naming what is missing, so
+CI cannot pass by skipping.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 TESTS_DIR = Path(__file__).resolve().parent
 HOST_DIR = TESTS_DIR / "host"
+REQUIRE_FLAG = "WORLDKIT_REQUIRE_ALL_TIERS"
 
 
 def comfyui_path() -> Path:
     return Path(os.environ.get("COMFYUI_PATH", "/opt/ComfyUI"))
 
 
+def all_tiers_required() -> bool:
+    return os.environ.get(REQUIRE_FLAG, "") not in ("", "0")
+
+
 def host_skip_reason() -> str | None:
     path = comfyui_path()
     if not (path / "main.py").is_file():
-        return f"host tier skipped: no ComfyUI at COMFYUI_PATH={path} (set COMFYUI_PATH to a ComfyUI v0.8.0 checkout)"
+        return f"host tier: no ComfyUI at COMFYUI_PATH={path} (set COMFYUI_PATH to a ComfyUI v0.8.0 checkout)"
+    return None
+
+
+def browser_skip_reason() -> str | None:
+    missing = [
+        name
+        for name, present in (
+            ("chromium", shutil.which("chromium") or shutil.which("chromium-browser")),
+            ("chromedriver", shutil.which("chromedriver")),
+            ("the selenium package", importlib.util.find_spec("selenium")),
+        )
+        if not present
+    ]
+    if missing:
+        return (
+            f"browser tests: {', '.join(missing)} not installed "
+            "(apt-get install -y chromium chromium-driver; pip install -r requirements-dev.txt)"
+        )
     return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    reason = host_skip_reason()
+    host_reason, browser_reason = host_skip_reason(), browser_skip_reason()
     for item in items:
+        reason = None
         if HOST_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.host)
-            if reason:
-                item.add_marker(pytest.mark.skip(reason=reason))
+            reason = host_reason
+        if item.get_closest_marker("browser") is not None:
+            reason = reason or browser_reason
+        if reason is None:
+            continue
+        if all_tiers_required():
+            item.add_marker(pytest.mark.worldkit_missing(reason))
+        else:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return host_skip_reason() or f"host tier: ComfyUI at {comfyui_path()}"
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    missing = item.get_closest_marker("worldkit_missing")
+    if missing is not None:
+        pytest.fail(f"{REQUIRE_FLAG} is set and {missing.args[0]}", pytrace=False)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    required = f"{REQUIRE_FLAG}=1: a missing tier fails" if all_tiers_required() else "a missing tier is skipped"
+    return [
+        host_skip_reason() or f"host tier: ComfyUI at {comfyui_path()}",
+        browser_skip_reason() or "browser tests: Chromium, chromedriver and selenium found",
+        required,
+    ]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

@@ -25,11 +25,17 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..shared.text import MAX_NAME_CHARS, TextInputError, load_json_text, quote
 from .path import EASINGS, INTERPOLATIONS, Keypoint, Path, TrajectoryError
 from .tracks import SUBJECTS, TrackGroup, TrackSet, TrackSpec, build_trackset
 
 STATE_VERSION = 1
 ATI_TICKS = 121
+MAX_TRACKS = 256
+MAX_KEYPOINTS = 4096
+MAX_TOTAL_POINTS = 8192  # points followed across all tracks: bounds the work of one evaluation
+MAX_KEY_FRAME = 1e6  # keypoint frames and holds, in frames
+MAX_HANDLE = 100.0  # bezier handles, in frame widths and heights
 TRACK_COLORS = ("#ff6f3c", "#3cb4ff", "#b8e986", "#f5a623", "#bd10e0", "#50e3c2", "#f8e71c", "#ff4f8b")
 
 
@@ -55,11 +61,9 @@ def _number(value: Any, where: str, lo: float | None = None, hi: float | None = 
 
 def _load_json(text: str, what: str) -> Any:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise TrajectoryError(
-            f"{what} is not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})."
-        ) from err
+        return load_json_text(text, what)
+    except TextInputError as error:
+        raise TrajectoryError(str(error)) from None
 
 
 def parse_state(text: str) -> list[TrackSpec]:
@@ -74,7 +78,13 @@ def parse_state(text: str) -> list[TrackSpec]:
     )
     tracks = data.get("tracks", [])
     _require(isinstance(tracks, list), "The trajectory state's 'tracks' must be a list.")
+    _require(len(tracks) <= MAX_TRACKS, f"The trajectory state has {len(tracks)} tracks; the limit is {MAX_TRACKS}.")
     specs = [_parse_track(track, i) for i, track in enumerate(tracks)]
+    total = sum(spec.num_points for spec in specs)
+    _require(
+        total <= MAX_TOTAL_POINTS,
+        f"The tracks follow {total} points in all; the limit is {MAX_TOTAL_POINTS}. Lower some tracks' 'points'.",
+    )
     names = [s.path.name for s in specs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     _require(not duplicates, f"Track names must be unique; repeated: {', '.join(duplicates)}.")
@@ -85,7 +95,8 @@ def _parse_track(track: Any, index: int) -> TrackSpec:
     where = f"Track {index + 1}"
     _require(isinstance(track, dict), f"{where} must be a JSON object.")
     name = str(track.get("name", f"track {index + 1}"))
-    where = f"Track {index + 1} ({name!r})"
+    where = f"Track {index + 1} ({quote(name, 40)})"
+    _require(len(name) <= MAX_NAME_CHARS, f"{where}: the name is longer than {MAX_NAME_CHARS} characters.")
     subject = track.get("subject", "point")
     _require(subject in SUBJECTS, f"{where} has subject {subject!r}; use one of {', '.join(SUBJECTS)}.")
     interpolation = track.get("interpolation", "catmull_rom")
@@ -100,6 +111,7 @@ def _parse_track(track: Any, index: int) -> TrackSpec:
     )
     keypoints = track.get("keypoints", [])
     _require(isinstance(keypoints, list) and keypoints, f"{where} needs a non-empty 'keypoints' list.")
+    _require(len(keypoints) <= MAX_KEYPOINTS, f"{where} has {len(keypoints)} keypoints; the limit is {MAX_KEYPOINTS}.")
     path = Path(
         tuple(_parse_keypoint(kp, f"{where}, keypoint {k + 1}") for k, kp in enumerate(keypoints)), interpolation, name
     )
@@ -121,8 +133,8 @@ def _parse_keypoint(kp: Any, where: str) -> Keypoint:
     return Keypoint(
         x=_number(kp.get("x"), f"{where}: x (0..1 across the frame)", 0.0, 1.0),
         y=_number(kp.get("y"), f"{where}: y (0..1 down the frame)", 0.0, 1.0),
-        frame=None if frame is None else _number(frame, f"{where}: frame"),
-        hold=_number(kp.get("hold", 0), f"{where}: hold"),
+        frame=None if frame is None else _number(frame, f"{where}: frame", -MAX_KEY_FRAME, MAX_KEY_FRAME),
+        hold=_number(kp.get("hold", 0), f"{where}: hold", 0.0, MAX_KEY_FRAME),
         easing=easing,
         visible=bool(kp.get("visible", True)),
         handle_in=_handle(kp.get("in"), f"{where}: 'in' handle"),
@@ -134,7 +146,8 @@ def _handle(value: Any, where: str) -> tuple[float, float] | None:
     if value is None:
         return None
     _require(isinstance(value, list) and len(value) == 2, f"{where} must be [dx, dy].")
-    return (_number(value[0], where), _number(value[1], where))
+    where = f"{where} (frame widths and heights)"
+    return (_number(value[0], where, -MAX_HANDLE, MAX_HANDLE), _number(value[1], where, -MAX_HANDLE, MAX_HANDLE))
 
 
 def dump_state(specs: list[TrackSpec]) -> str:
@@ -209,6 +222,11 @@ def ati_times(num_frames: int) -> np.ndarray:
 
 def _point_lists_json(tracks: TrackSet) -> list[list[dict[str, float]]]:
     pts = tracks.points.double().numpy()
+    _require(
+        bool(np.isfinite(pts).all()),
+        "Some track positions are not finite numbers (a keypoint or handle is far outside the frame); "
+        "bring the keypoints and handles back near the frame.",
+    )
     return [[{"x": round(float(x), 2), "y": round(float(y), 2)} for x, y in pts[:, n]] for n in range(pts.shape[1])]
 
 
@@ -230,13 +248,24 @@ def kjnodes_coordinates(tracks: TrackSet) -> str:
     return json.dumps(_point_lists_json(tracks))
 
 
+def _load_point_json(text: str, what: str) -> Any:
+    """JSON as written; text with single quotes (as some spline editors write it) only when strict JSON fails,
+    so an apostrophe inside a valid JSON string is kept."""
+    try:
+        return _load_json(text, what)
+    except TrajectoryError:
+        if not isinstance(text, str) or "'" not in text or '"' in text:
+            raise
+        return _load_json(text.replace("'", '"'), what)
+
+
 def parse_point_lists(text: str, width: int, height: int, what: str) -> list[np.ndarray]:
     """Point lists [P, 2] from a JSON list of tracks of {"x", "y"} (or one bare track), in pixels.
 
     Every point must lie inside the width x height frame: a point outside means the tracks were
     drawn for another frame size, and clamping would move the subject somewhere nobody drew.
     """
-    data = _load_json(text.replace("'", '"'), what)
+    data = _load_point_json(text, what)
     _require(isinstance(data, list) and data, f"{what} must be a non-empty JSON list of tracks.")
     if all(isinstance(p, dict) for p in data):
         data = [data]

@@ -7,6 +7,7 @@ subject mask.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -318,8 +319,11 @@ def build_trackset(
     times: np.ndarray | None = None,
     camera: CameraMove | None = None,
     subject_mask: torch.Tensor | None = None,
+    on_track: Callable[[], None] | None = None,
 ) -> TrackSet:
     """Every drawn track plus the camera grid, evaluated at `times` (default: each frame).
+
+    `on_track` is called before each track is evaluated (the node passes its interrupt check).
 
     Subject tracks are drawn in screen space and kept as drawn. Anchors are scene points: under a
     camera move they travel with the scene. Camera grid points that start on a subject are left out,
@@ -333,6 +337,8 @@ def build_trackset(
     blocks: list[tuple[np.ndarray, np.ndarray, TrackGroup]] = []
     subject_starts: list[np.ndarray] = []
     for spec in specs:
+        if on_track is not None:
+            on_track()
         points, visible = subject_tracks(spec, times, num_frames, width, height, subject_mask)
         if spec.anchor:
             points = camera_transform(camera, times, num_frames, points[0], width, height)

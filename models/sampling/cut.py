@@ -11,7 +11,6 @@ The instant of a cut is the first frame of the incoming shot for a hard cut, and
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import find_peaks, get_window
 
+from ..shared.text import MAX_JSON_CHARS, load_json_text, quote, require_text
 from .continuity import crossfade
 
 TRANSITIONS = ("cut", "crossfade")
@@ -89,8 +89,13 @@ def _lengths_from_boundaries(boundaries: list) -> list[int]:
     """Lengths from ``[{"start": 0, "end": 81}, ...]`` (end exclusive, shots back to back), as the sampler reports."""
     lengths, expected_start = [], 0
     for index, boundary in enumerate(boundaries):
-        if not isinstance(boundary, dict) or not {"start", "end"} <= boundary.keys():
-            raise ValueError(f"shot boundary {index + 1} must be an object with 'start' and 'end'; got {boundary!r}.")
+        if not isinstance(boundary, dict) or not all(
+            isinstance(boundary.get(key), int) and not isinstance(boundary.get(key), bool) for key in ("start", "end")
+        ):
+            raise ValueError(
+                f"shot boundary {index + 1} must be an object with whole-frame 'start' and 'end'; "
+                f"got {quote(boundary)}."
+            )
         if boundary["start"] != expected_start:
             raise ValueError(
                 f"shot boundary {index + 1} starts at frame {boundary['start']} but the previous shot ends "
@@ -101,28 +106,32 @@ def _lengths_from_boundaries(boundaries: list) -> list[int]:
     return lengths
 
 
-def parse_shot_lengths(text: str, total_frames: int) -> list[int]:
+def parse_shot_lengths(text: str, total_frames: int | None) -> list[int]:
     """Shot lengths in frames from "81, 81, 49", "81 81 49", a JSON list of lengths, or the World Shot
     Sampler's boundaries ``[{"start": 0, "end": 81}, ...]``; empty text means one shot.
 
-    The lengths must be positive and add up to the frames given.
+    The lengths must be positive and add up to the frames given (not checked when ``total_frames`` is None,
+    as when the text alone is checked before the frames exist).
     """
-    text = text.strip()
+    text = require_text(text, "shot_lengths", MAX_JSON_CHARS).strip()
     if not text:
-        return [total_frames]
-    try:
-        values = json.loads(text) if text.startswith("[") else [int(part) for part in text.replace(",", " ").split()]
-    except ValueError:
-        raise ValueError(
-            f"shot_lengths must be frame counts such as '81, 81, 49' or [81, 81, 49]; got '{text}'."
-        ) from None
+        return [] if total_frames is None else [total_frames]
+    if text.startswith("["):
+        values = load_json_text(text, "shot_lengths")
+    else:
+        try:
+            values = [int(part) for part in text.replace(",", " ").split()]
+        except ValueError:
+            raise ValueError(
+                f"shot_lengths must be frame counts such as '81, 81, 49' or [81, 81, 49]; got {quote(text)}."
+            ) from None
     if isinstance(values, list) and values and all(isinstance(v, dict) for v in values):
         values = _lengths_from_boundaries(values)
     if not isinstance(values, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        raise ValueError(f"shot_lengths must be a list of whole frame counts; got '{text}'.")
+        raise ValueError(f"shot_lengths must be a list of whole frame counts; got {quote(text)}.")
     if not values or any(v < 1 for v in values):
         raise ValueError(f"every shot needs at least one frame; got shot_lengths {values}.")
-    if sum(values) != total_frames:
+    if total_frames is not None and sum(values) != total_frames:
         raise ValueError(
             f"shot_lengths {values} add up to {sum(values)} frames but {total_frames} frames were given; "
             "make the lengths sum to the frame count."

@@ -67,11 +67,20 @@ class ScoreReport:
         return asdict(self)
 
 
+MIN_SCORED_SIZE = 16
+
+
 def _check_frames(frames: torch.Tensor) -> None:
     if frames.ndim != 4 or frames.shape[-1] < 3 or frames.shape[0] == 0:
         raise ValueError(
             f"frames must be an IMAGE batch [frames, height, width, 3] with at least one frame; "
             f"got shape {tuple(frames.shape)}."
+        )
+    if min(frames.shape[1:3]) < MIN_SCORED_SIZE:
+        raise ValueError(
+            f"frames are {frames.shape[2]}x{frames.shape[1]} pixels; scoring needs at least "
+            f"{MIN_SCORED_SIZE}x{MIN_SCORED_SIZE} (features and optical flow need room). Score the frames before "
+            "shrinking them."
         )
     if not math.isfinite(float(frames.sum())):  # one pass: any NaN or inf makes the sum non-finite
         raise ValueError("frames contain NaN or infinite values; check the node that produced them.")

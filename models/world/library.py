@@ -28,6 +28,7 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from ..shared.files import remove_temporaries, write_bytes_atomically
+from ..shared.text import quote
 from .entities import ENTITY_KINDS, DuplicateEntityError, Encoding, Reference, World
 
 FORMAT = "worldkit-world"
@@ -64,7 +65,7 @@ def sanitize_world_name(name: str) -> str:
     problem = _name_problem(cleaned)
     if problem:
         raise WorldLibraryError(
-            f"World name {name!r} is not allowed: {problem}. "
+            f"World name {quote(name)} is not allowed: {problem}. "
             "Use letters, digits, spaces, '-', '_' or '.', for example 'night_forest'."
         )
     return cleaned
@@ -233,6 +234,11 @@ def read_manifest(folder: Path) -> dict:
         raise WorldLibraryError(
             f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}). "
             "The manifest was edited or truncated; restore it or save the world again."
+        ) from None
+    except (RecursionError, ValueError) as error:  # nesting too deep, numbers too long for Python
+        raise WorldLibraryError(
+            f"{path} holds JSON this WorldKit never writes ({type(error).__name__}); the manifest was edited. "
+            "Restore it or save the world again."
         ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise WorldLibraryError(f'{path} is not a WorldKit world manifest (expected "format": "{FORMAT}").')

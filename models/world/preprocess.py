@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
+from ..shared.pixels import require_finite
 from .entities import ENTITY_KINDS, SUBJECT_KINDS, Reference
 
 FIT_MODES = ("cover", "contain")
@@ -237,6 +238,11 @@ def fit_frames(
     source_height, source_width = images.shape[1:3]
     choose_box = cover_box if fit == "cover" else contain_box
     box = choose_box(source_width, source_height, width, height)
+    if box.x1 - box.x0 < 1 or box.y1 - box.y0 < 1:
+        raise ValueError(
+            f"a {source_width}x{source_height} image is too far from the {width}x{height} frame's shape to {fit} it; "
+            "crop the image nearer the frame's aspect first, or use fit 'contain'."
+        )
     fill = torch.tensor(background, dtype=images.dtype, device=images.device)
     if images.shape[-1] > 3:
         fill = torch.cat([fill, torch.zeros(images.shape[-1] - 3, dtype=images.dtype, device=images.device)])
@@ -298,6 +304,9 @@ def build_reference(
     if not name:
         raise ValueError("The reference needs a name (it is how shots refer to the entity).")
     settings = settings or PreprocessSettings()
+    require_finite(images, "image")
+    if masks is not None:
+        require_finite(masks, "mask")
     views, view_masks = preprocess_views(images, masks, kind, settings)
     return Reference(
         name=name,

@@ -34,6 +34,7 @@ class RunResult:
     executed: set[str] = field(default_factory=set)
     cached: set[str] = field(default_factory=set)
     error: dict | None = None
+    interrupted: bool = False
     progress: list[tuple[str, int, int]] = field(default_factory=list)
     history: dict = field(default_factory=dict)
 
@@ -47,6 +48,7 @@ class ComfyClient:
         self.input_dir = base_dir / "input"
         self.temp_dir = base_dir / "temp"
         self.client_id = str(uuid.uuid4())
+        self.pid: int | None = None
 
     def log_tail(self, lines: int = 80) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -87,34 +89,38 @@ class ComfyClient:
             detail = json.loads(error.read().decode(errors="replace") or "{}")
             raise PromptRefused(detail) from None
 
-    def run(self, prompt: dict, expect_error: bool = False) -> RunResult:
-        """Queue a prompt, follow the websocket until it finishes, and collect its history."""
+    def run(self, prompt: dict, expect_error: bool | None = False, on_event=None) -> RunResult:
+        """Queue a prompt, follow the websocket until it finishes, and collect its history.
+
+        ``expect_error``: False (the default) raises on any error, True raises when none came, None takes either.
+        ``on_event`` is called with each websocket event of this prompt as it arrives.
+        """
         ws_url = self.base_url.replace("http://", "ws://") + f"/ws?clientId={self.client_id}"
         ws = websocket.create_connection(ws_url, timeout=RUN_TIMEOUT_S)
         try:
             prompt_id = self.queue(prompt)
             result = RunResult(prompt_id)
-            self._follow(ws, result)
+            self._follow(ws, result, on_event)
         except PromptRefused as refused:
-            if not expect_error:
+            if expect_error is False:
                 raise
             return RunResult("", error=refused.detail)
         finally:
             ws.close()
         result.history = self.history(prompt_id)
         result.outputs = result.history.get("outputs", {})
-        if result.error and not expect_error:
+        if result.error and expect_error is False:
             error = result.error
             raise ExecutionFailed(
                 f"node {error.get('node_id')} ({error.get('node_type')}) failed: "
                 f"{error.get('exception_type')}: {error.get('exception_message')}\n"
                 f"--- server log tail ---\n{self.log_tail()}"
             )
-        if expect_error and not result.error:
+        if expect_error is True and not result.error:
             raise ExecutionFailed("the graph ran without the error the test expected")
         return result
 
-    def _follow(self, ws: websocket.WebSocket, result: RunResult) -> None:
+    def _follow(self, ws: websocket.WebSocket, result: RunResult, on_event=None) -> None:
         while True:
             message = ws.recv()
             if not isinstance(message, str):
@@ -123,6 +129,8 @@ class ComfyClient:
             data = event.get("data", {})
             if data.get("prompt_id") not in (None, result.prompt_id):
                 continue
+            if on_event is not None:
+                on_event(event)
             kind = event.get("type")
             if kind == "executing" and data.get("node") is not None:
                 result.executed.add(str(data["node"]))
@@ -132,5 +140,7 @@ class ComfyClient:
                 result.progress.append((str(data.get("node")), data.get("value"), data.get("max")))
             elif kind == "execution_error":
                 result.error = data
+            elif kind == "execution_interrupted":
+                result.interrupted = True
             elif kind == "executing":
                 return  # no node: ComfyUI has stored the history and moved on

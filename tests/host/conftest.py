@@ -80,11 +80,10 @@ def wait_until_serving(base_url: str, process: subprocess.Popen, log_path: Path)
     )
 
 
-@pytest.fixture(scope="session")
-def comfy(comfy_base_dir: Path, tiny_models: dict[str, str]):
-    """A real ComfyUI server (main.py --cpu on a free loopback port) with WorldKit mounted."""
+def launch_comfy(base_dir: Path, log_name: str = "server.log") -> tuple[subprocess.Popen, ComfyClient]:
+    """A real ComfyUI server (main.py --cpu on a free loopback port) with WorldKit mounted, answering."""
     port = free_port()
-    log_path = comfy_base_dir / "server.log"
+    log_path = base_dir / log_name
     command = [
         sys.executable,
         "main.py",
@@ -94,7 +93,7 @@ def comfy(comfy_base_dir: Path, tiny_models: dict[str, str]):
         "--port",
         str(port),
         "--base-directory",
-        str(comfy_base_dir),
+        str(base_dir),
         "--database-url",
         "sqlite:///:memory:",
         "--disable-auto-launch",
@@ -110,13 +109,31 @@ def comfy(comfy_base_dir: Path, tiny_models: dict[str, str]):
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base_url, process, log_path)
-        yield ComfyClient(base_url, comfy_base_dir, log_path)
+    except BaseException:
+        stop_comfy(process)
+        raise
+    client = ComfyClient(base_url, base_dir, log_path)
+    client.pid = process.pid
+    return process, client
+
+
+def stop_comfy(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def comfy(comfy_base_dir: Path, tiny_models: dict[str, str]):
+    """The session's ComfyUI server; ``comfy.pid`` is its process id."""
+    process, client = launch_comfy(comfy_base_dir)
+    try:
+        yield client
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_comfy(process)
 
 
 @pytest.hookimpl(hookwrapper=True)

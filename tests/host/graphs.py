@@ -6,6 +6,8 @@ from itertools import count
 
 import av
 
+from worldkit.headless.convert import widget_defaults as defaults_of
+
 
 class Graph:
     """An API-format prompt under construction: ``node`` returns the new node's id."""
@@ -82,3 +84,16 @@ def saved_video(comfy, result) -> tuple[int, bool, tuple[int, int], float]:
         stream = container.streams.video[0]
         count = sum(1 for _ in container.decode(stream))
         return count, bool(container.streams.audio), (stream.width, stream.height), float(stream.average_rate)
+
+
+def widget_defaults(object_info: dict, class_type: str) -> dict:
+    """Every required widget of a node at its default, from /object_info."""
+    return defaults_of(object_info[class_type])
+
+
+def assert_server_runs(comfy) -> None:
+    """The prompt worker is alive: a small graph queued after a bad one runs to the end."""
+    graph = Graph()
+    image = graph.node("EmptyImage", width=8, height=8, batch_size=1, color=0x406080)
+    graph.node("WorldKitTestSaveTensor", name="still_alive", images=out(image))
+    assert comfy.run(graph.prompt()).outputs, "the follow-up prompt produced no output"

@@ -550,3 +550,107 @@ def comfyui_path_on_sys_path():
     sys.path.insert(0, path)
     yield
     sys.path.remove(path)
+
+
+def packs_reference(graph: Graph, image: str, name: str, kind: str, width: int, height: int) -> str:
+    """WorldKit's own Reference node (not the test-only world builder), no mask: the whole image is the entity."""
+    return graph.node(
+        "WorldKitReference",
+        image=out(image),
+        name=name,
+        kind=kind,
+        description="",
+        invert_mask=False,
+        width=width,
+        height=height,
+        margin=0.1,
+        background="white",
+        remove_background=False,
+        fit="cover",
+    )
+
+
+def test_vace_with_the_packs_reference_of_another_aspect_and_a_strength_matches_native(comfy, tiny_models):
+    """A 3:2 subject photo prepared by Reference for the square 64x64 shot, bound at vace_strength 0.7, equals
+    WanVaceToVideo given the prepared view at strength 0.7, scalars included."""
+    graph = Graph()
+    model, clip, vae = load_wan(graph, tiny_models, "wan_vace")
+    photo = load_image(graph, comfy, "vace_wide_skunk", seed=7, width=120, height=80)
+    reference = packs_reference(graph, photo, "skunk", "character", SIZE, SIZE)
+    world = graph.node("WorldKitWorld", reference_1=out(reference))
+    shot_id = shot(graph, "skunk", world)
+    ours = graph.node(
+        "WorldKitBindShot",
+        model=out(model),
+        vae=out(vae),
+        clip=out(clip),
+        world=out(world),
+        shot=out(shot_id),
+        family="auto",
+        location_as="auto",
+        views_per_entity=1,
+        vace_strength=0.7,
+        track_strength=1.0,
+        ati_temperature=220.0,
+        ati_topk=2,
+    )
+    positive, negative = native_prompts(graph, clip, shot_id)
+    native = graph.node(
+        "WanVaceToVideo",
+        positive=out(positive),
+        negative=out(negative),
+        vae=out(vae),
+        strength=0.7,
+        reference_image=out(reference, 1),
+        **SIZE_INPUTS,
+    )
+    save(
+        graph, "vace_wide_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2), number=out(ours, 3)
+    )
+    save(
+        graph,
+        "vace_wide_native",
+        positive=out(native, 0),
+        negative=out(native, 1),
+        latent=out(native, 2),
+        number=out(native, 3),
+    )
+    save(graph, "vace_wide_views", views=out(reference, 1))
+    comfy.run(graph.prompt())
+    assert_tensor_equal(comfy, "vace_wide_ours", "vace_wide_native")
+    ours_scalars, native_scalars = saved(comfy, "vace_wide_ours")[1], saved(comfy, "vace_wide_native")[1]
+    assert ours_scalars == native_scalars, (ours_scalars, native_scalars)  # strengths travel as scalars
+    assert "0.7" in json.dumps(ours_scalars)
+    (views,) = saved(comfy, "vace_wide_views")[0].values()
+    assert views.shape == (1, SIZE, SIZE, 3)
+
+
+def test_i2v_plate_resized_by_the_packs_reference_matches_wan_image_to_video(comfy, tiny_models):
+    """A 4:3 location plate prepared by Reference at 96x72 becomes the start frame of a 64x64 shot exactly as
+    WanImageToVideo makes it from the same prepared plate (and CLIP vision sees the plate cropped to the frame)."""
+    graph = Graph()
+    model, clip, vae = load_wan(graph, tiny_models, "wan_i2v")
+    photo = load_image(graph, comfy, "i2v_wide_forest", seed=8, width=128, height=96)
+    plate = packs_reference(graph, photo, "forest", "location", 96, 72)
+    world = graph.node("WorldKitWorld", reference_1=out(plate))
+    shot_id = shot(graph, "forest", world)
+    vision = load_clip_vision(graph, tiny_models)
+    ours = bind(graph, model, vae, clip, world, shot_id, clip_vision=out(vision))
+    positive, negative = native_prompts(graph, clip, shot_id)
+    framed = graph.node(
+        "ImageScale", image=out(plate, 1), upscale_method="bilinear", width=SIZE, height=SIZE, crop="center"
+    )
+    encoded = graph.node("CLIPVisionEncode", clip_vision=out(vision), image=out(framed), crop="none")
+    native = graph.node(
+        "WanImageToVideo",
+        positive=out(positive),
+        negative=out(negative),
+        vae=out(vae),
+        start_image=out(plate, 1),
+        clip_vision_output=out(encoded),
+        **SIZE_INPUTS,
+    )
+    save(graph, "i2v_wide_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2))
+    save(graph, "i2v_wide_native", positive=out(native, 0), negative=out(native, 1), latent=out(native, 2))
+    comfy.run(graph.prompt())
+    assert_tensor_equal(comfy, "i2v_wide_ours", "i2v_wide_native")

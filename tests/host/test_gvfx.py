@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 from graphs import Graph, out
 from PIL import Image
+from safetensors.torch import load_file
 
 SIZE = 64
 FRAMES = 3
@@ -30,6 +31,33 @@ def element_graph(graph: Graph) -> tuple[str, str]:
     solid = graph.node("SolidMask", value=1.0, width=SIZE, height=SIZE)
     rough = graph.node("FeatherMask", mask=out(solid), left=16, top=16, right=16, bottom=16)
     return element, rough
+
+
+def srgb_to_linear(x: np.ndarray) -> np.ndarray:
+    """IEC 61966-2-1, written out here so the check does not share the engine's code."""
+    x = np.clip(x, 0.0, 1.0)
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return np.where(x <= 0.0031308, x * 12.92, 1.055 * x ** (1 / 2.4) - 0.055)
+
+
+def assert_linear_light_over(comfy) -> None:
+    """Composite Over's frames equal element * a + backdrop * (1 - a) in linear light on the very tensors it was
+    given (the element is placed at the centre at scale 1, so it lands pixel for pixel), and differ from the
+    backdrop where the matte holds the element (the control a bare plate would fail)."""
+    element, backdrop, matte, composite = (
+        load_file(str(comfy.output_dir / f"gvfx_over_{name}.safetensors"))["images"].double().numpy()
+        for name in ("element", "backdrop", "matte", "composite")
+    )
+    alpha = matte[..., :1]
+    expected = linear_to_srgb(srgb_to_linear(element) * alpha + srgb_to_linear(backdrop) * (1.0 - alpha))
+    assert composite.shape == expected.shape
+    assert np.abs(composite - expected).max() < 2e-3, np.abs(composite - expected).max()
+    solid = alpha[..., 0] > 0.9
+    assert solid.any() and np.abs(composite - backdrop)[solid].max() > 0.1, "the composite is the bare backdrop"
 
 
 def read_png(comfy, result: dict) -> np.ndarray:
@@ -101,7 +129,11 @@ def test_full_chain_runs_and_save_with_alpha_writes_the_mask(comfy):
     mask_image = graph.node("MaskToImage", mask=out(refine, 1))
     mask_saved = graph.node("SaveImage", images=out(mask_image), filename_prefix="gvfx_test/matte")
     comp_saved = graph.node("SaveImage", images=out(comp), filename_prefix="gvfx_test/comp")
+    probes = {"element": out(grained), "backdrop": out(shadow), "matte": out(mask_image), "composite": out(comp)}
+    for name, source in probes.items():
+        graph.node("WorldKitTestSaveTensor", name=f"gvfx_over_{name}", images=source)
     result = comfy.run(graph.prompt())
+    assert_linear_light_over(comfy)
 
     assert {refine, matched, wrapped, grained, shadow, comp, saved} <= result.executed
     pngs = result.outputs[saved]["images"]

@@ -66,9 +66,17 @@ def videos_by_prefix(result) -> dict[str, Path]:
     return found
 
 
+def assert_every_node_ran(result) -> None:
+    """Every node of the graph executed (or was reused from cache): no branch of the film went untested."""
+    ran = set(result.executed) | set(result.cached)
+    idle = sorted(set(result.prompt) - ran, key=lambda node_id: result.prompt[node_id]["class_type"])
+    assert not idle, "nodes that never ran: " + ", ".join(f"{n} ({result.prompt[n]['class_type']})" for n in idle)
+    assert len(ran & set(result.prompt)) == len(result.prompt)
+
+
 def run_film(comfy, tiny_models, name: str, out_dir: Path):
     prompt = green_screen_stand_in(json.loads(api_path_for(ui_file(name)).read_text()))
-    return run_workflow(
+    result = run_workflow(
         prompt,
         server=comfy.base_url,
         out_dir=out_dir,
@@ -76,6 +84,17 @@ def run_film(comfy, tiny_models, name: str, out_dir: Path):
         overrides=preview_overrides(prompt),
         inputs_dirs=[WORKFLOWS_DIR / "inputs"],
     )
+    assert_every_node_ran(result)
+    return result
+
+
+def test_the_executed_node_check_catches_a_branch_that_never_ran():
+    """Negative control: a graph where one node's output feeds nothing is reported."""
+    from worldkit.headless.runner import RunResult
+
+    prompt = {"1": {"class_type": "EmptyImage", "inputs": {}}, "2": {"class_type": "SaveImage", "inputs": {}}}
+    with pytest.raises(AssertionError, match="1 \\(EmptyImage\\)"):
+        assert_every_node_ran(RunResult("p", prompt, {}, executed=["2"]))
 
 
 def shot_reports(result) -> list[dict]:

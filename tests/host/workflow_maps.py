@@ -71,7 +71,10 @@ ELEMENT_COLOUR = 0xC07838
 def green_screen_stand_in(prompt: dict[str, dict]) -> dict[str, dict]:
     """Random weights render noise, not a green screen, so every Chroma Key reads a constructed clip instead:
     a warm block (the element) over pure green, PREVIEW_FRAMES frames at PREVIEW_SIZE. The keyed matte is then
-    known ground truth for the GVFX chain after it."""
+    known ground truth for the GVFX chain after it.
+
+    The branch that rendered the element still runs: its frames are laid over the clip through an all-zero
+    mask, which keeps the clip exactly as constructed while making ComfyUI execute every node before it."""
     result = {node_id: {**entry, "inputs": dict(entry["inputs"])} for node_id, entry in prompt.items()}
     keyers = [node_id for node_id, entry in result.items() if entry["class_type"] == "WorldKitChromaKey"]
     for index, node_id in enumerate(keyers):
@@ -104,5 +107,21 @@ def green_screen_stand_in(prompt: dict[str, dict]) -> dict[str, dict]:
                 "resize_source": False,
             },
         }
-        result[node_id]["inputs"]["image"] = [clip, 0]
+        hidden, kept = (f"green_screen_{index}_{part}" for part in ("hidden", "kept"))
+        result[hidden] = {
+            "class_type": "SolidMask",
+            "inputs": {"value": 0.0, "width": PREVIEW_SIZE, "height": PREVIEW_SIZE},
+        }
+        result[kept] = {
+            "class_type": "ImageCompositeMasked",
+            "inputs": {
+                "destination": [clip, 0],
+                "source": result[node_id]["inputs"]["image"],
+                "x": 0,
+                "y": 0,
+                "resize_source": True,
+                "mask": [hidden, 0],
+            },
+        }
+        result[node_id]["inputs"]["image"] = [kept, 0]
     return result

@@ -113,6 +113,11 @@ def bind_shot(
     if options.views_per_entity < 1:
         raise BindingError(f"views_per_entity is {options.views_per_entity}; use 1 or more.")
     chosen = resolve_family(model, family, None if inputs.tracks is None else inputs.tracks.source)
+    if inputs.tracks is not None and FAMILIES[chosen].picked_by_tracks is None:
+        raise BindingError(
+            f"Tracks are connected but the shot binds as {chosen}, which has no track input, so they would be "
+            "ignored; load an ATI or Wan-Move (image-to-video) model, or disconnect the tracks."
+        )
     location_as = resolve_location_mode(chosen, options.location_as, shot)
     ctx = BindContext(shot, world, model, vae, width, height, length, options, location_as, inputs)
 

@@ -6,6 +6,10 @@
   /interrupt endpoint does), so a test can check that sampling stops within that step.
 - WorldKitTestCountCalls: a MODEL that writes how many diffusion-model calls it has made, and the batch size
   of each, to ``<name>.calls.json`` in the output folder, so a test can count the compute a node spent.
+- WorldKitTestAttentionProbe: a MODEL whose attention calls are recorded as they reach the kernel (the query
+  shape, the keys and values) into output/<name>.safetensors, so a test sees what attention really got.
+- WorldKitTestPoisonPixels: an IMAGE with one value set to NaN or ±infinity, as a broken upstream node
+  would pass on, so a test can check that WorldKit refuses it.
 """
 
 import json
@@ -14,6 +18,7 @@ import os
 import comfy.model_management
 import comfy.patcher_extension
 import folder_paths
+import torch
 from safetensors.torch import save_file
 
 
@@ -90,8 +95,52 @@ class WorldKitTestCountCalls:
         return (patched,)
 
 
+class WorldKitTestPoisonPixels:
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
+        return {"required": {"images": ("IMAGE",), "value": (["nan", "inf", "-inf"],)}}
+
+    RETURN_TYPES = ("IMAGE",)
+    FUNCTION = "poison"
+    CATEGORY = "testing"
+
+    def poison(self, images, value):
+        poisoned = images.clone()
+        poisoned[-1, -1, -1, 0] = float(value)
+        return (poisoned,)
+
+
+class WorldKitTestAttentionProbe:
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
+        return {"required": {"model": ("MODEL",), "name": ("STRING", {"default": "attention"})}}
+
+    RETURN_TYPES = ("MODEL",)
+    FUNCTION = "patch"
+    CATEGORY = "testing"
+
+    def patch(self, model, name):
+        path = os.path.join(folder_paths.get_output_directory(), f"{name}.safetensors")
+        seen = {}
+
+        def record(func, q, k, v, *args, **kwargs):
+            call = len(seen) // 3
+            seen[f"{call:05d}.q_shape"] = torch.tensor(list(q.shape))
+            seen[f"{call:05d}.k"] = k.detach().float().cpu().contiguous()
+            seen[f"{call:05d}.v"] = v.detach().float().cpu().contiguous()
+            save_file(seen, path)
+            return func(q, k, v, *args, **kwargs)
+
+        patched = model.clone()
+        options = patched.model_options.setdefault("transformer_options", {})
+        options["optimized_attention_override"] = record
+        return (patched,)
+
+
 NODE_CLASS_MAPPINGS = {
     "WorldKitTestCountCalls": WorldKitTestCountCalls,
+    "WorldKitTestAttentionProbe": WorldKitTestAttentionProbe,
+    "WorldKitTestPoisonPixels": WorldKitTestPoisonPixels,
     "WorldKitTestSaveTensor": WorldKitTestSaveTensor,
     "WorldKitTestInterruptAtCall": WorldKitTestInterruptAtCall,
 }
