@@ -1,6 +1,7 @@
 """`python -m worldkit`: run workflows headless and regenerate API twins.
 
 python -m worldkit run workflows/api/the_herd.json [--server URL] [--out DIR] [--set NODE.INPUT=VALUE ...]
+python -m worldkit farm FILM.json [--workers N | --server URL ...] [--address RAY] [--out DIR]
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from .client import NodeFailed, PromptRejected, ServerError
 from .convert import ConversionError
 from .convert import add_arguments as add_convert_arguments
 from .convert import run as run_convert
+from .farm import command as farm
 from .overrides import OverrideError, parse_override, parse_value
 from .progress import ProgressPrinter
 from .requirements import MissingModelsError
@@ -76,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cpu", action="store_true", help="start ComfyUI with --cpu")
     run.add_argument("--previews", action="store_true", help="also download preview images (temp folder)")
     add_convert_arguments(commands.add_parser("convert", help="write API twins of UI-format workflows"))
+    farm.add_arguments(
+        commands.add_parser("farm", help="render a film's shots across ComfyUI servers with Ray (worldkit[farm])")
+    )
     return parser
 
 
@@ -117,4 +122,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "convert":
         return run_convert(args)
+    if args.command == "farm":
+        return farm.run(args)
     return run_command(args)

@@ -3,13 +3,14 @@
 from comfy_api.latest import ComfyExtension, io
 from typing_extensions import override
 
-from . import gvfx, motion, references, sampling, shots
+from . import gvfx, motion, references, sampling, shot_frames, shots
 
 ALL_NODES: list[type[io.ComfyNode]] = [
     *references.NODES,
     *shots.NODES,
     *motion.NODES,
     *sampling.NODES,
+    *shot_frames.NODES,
     *gvfx.NODES,
 ]
 

@@ -28,6 +28,7 @@ from ..models.sampling.scoring import (
     score_candidates,
     select_references,
 )
+from ..models.sampling.selection import SelectionError, parse_selection
 from ..models.shared.wan import MAX_FRAMES, WanShapeError, require_wan_frame_count
 from ..models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ..models.shots.shot import Shot, split_names
@@ -59,6 +60,16 @@ def shot_list(shots, shot) -> list[Shot]:
 
 
 MIN_NATIVE_FRAMES = 5
+
+
+def shot_list_outputs() -> list[io.Output]:
+    """A rendered shot list's outputs, in the order links refer to them (Load Shot Frames gives the same)."""
+    return [
+        io.Image.Output(display_name="frames"),
+        io.String.Output(display_name="shot_boundaries"),
+        io.Video.Output(display_name="video"),
+        io.String.Output(display_name="report"),
+    ]
 
 
 class WorldKitWorldShotSampler(io.ComfyNode):
@@ -128,18 +139,24 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     default="auto",
                     tooltip="How shots are bound; auto reads the loaded model.",
                 ),
+                io.String.Input(
+                    "select",
+                    default="",
+                    optional=True,
+                    tooltip="Render only some shots and candidates, e.g. 'shot=3;candidate=1' (from 1); each gets "
+                    "the seeds and frames of a full run. Empty renders everything.",
+                ),
             ],
-            outputs=[
-                io.Image.Output(display_name="frames"),
-                io.String.Output(display_name="shot_boundaries"),
-                io.Video.Output(display_name="video"),
-                io.String.Output(display_name="report"),
-            ],
+            outputs=shot_list_outputs(),
         )
 
     @classmethod
-    def validate_inputs(cls, native_frames: int, overlap_frames: int) -> bool | str:
-        """Checked before the prompt runs; the two inputs are named so ComfyUI still checks all the others."""
+    def validate_inputs(cls, native_frames: int, overlap_frames: int, select: str = "") -> bool | str:
+        """Checked before the prompt runs; the inputs are named so ComfyUI still checks all the others."""
+        try:
+            parse_selection(select)
+        except SelectionError as error:
+            return str(error)
         if not MIN_NATIVE_FRAMES <= native_frames <= MAX_FRAMES:
             return f"native_frames is {native_frames}; use {MIN_NATIVE_FRAMES} to {MAX_FRAMES} (81 for Wan 2.1)."
         try:
@@ -171,8 +188,10 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         shots=None,
         shot=None,
         clip_vision=None,
+        select="",
     ) -> io.NodeOutput:
         shots = shot_list(shots, shot)
+        selection = parse_selection(select)
         rates = sorted({candidate.fps for candidate in shots})
         if len(rates) > 1:
             raise ValueError(
@@ -186,7 +205,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 "give every shot the same resolution and aspect, or use one sampler per size."
             )
         settings = SamplerSettings(sampler_name, scheduler, steps, cfg, denoise)
-        progress = NodeProgress(total_steps(shots, candidates, steps, native_frames, overlap_frames))
+        progress = NodeProgress(total_steps(shots, candidates, steps, native_frames, overlap_frames, selection))
         pipeline = make_pipeline(
             ShotModels(model, vae, clip, world, clip_vision, family),
             settings,
@@ -195,7 +214,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             overlap_frames,
             progress,
         )
-        results = render_shot_list(pipeline, shots, seed, candidates)
+        results = render_shot_list(pipeline, shots, seed, candidates, selection)
         frames = results[0].frames if len(results) == 1 else torch.cat([result.frames for result in results])
         boundaries = shot_boundaries(results)
         fps = shots[0].fps

@@ -28,6 +28,7 @@ from ..shots.shot import Shot
 from ..world.entities import Reference
 from .long_shot import DEFAULT_OVERLAP, Segment, render_long_shot, segment_seed
 from .scoring import ScoreReport
+from .selection import EVERYTHING, Selection, check_selection
 
 BLEED_TOLERANCE = 0.03  # mean absolute difference (0..1) under which a frame is a copy of a reference view
 
@@ -177,14 +178,25 @@ def render_candidate(
 
 
 def render_shot(
-    pipeline: ShotPipeline, shot: Shot, base_seed: int, candidates: int, start_frames: torch.Tensor | None
+    pipeline: ShotPipeline,
+    shot: Shot,
+    base_seed: int,
+    candidates: int,
+    start_frames: torch.Tensor | None,
+    selection: Selection = EVERYTHING,
 ) -> ShotResult:
-    """Render every candidate of one shot, score each, keep the best (ties go to the earlier seed)."""
+    """Render the (selected) candidates of one shot, score each, keep the best (ties go to the earlier seed).
+
+    A candidate is scored whenever the shot has several, selected or not, so a farm that renders them apart
+    gets the scores a full run compares.
+    """
     references = list(pipeline.references(shot))
     started = pipeline.clock()
     best_frames, best_index, best_value = None, -1, -math.inf
     reports, first_binding = [], {}
     for index, seed in enumerate(candidate_seeds(base_seed, candidates)):
+        if not selection.wants_candidate(index + 1):
+            continue
         timer = _Timer(pipeline.clock)
         frames, segments = render_candidate(pipeline, shot, seed, start_frames, timer, first_binding)
         bleed = leading_reference_frames(frames, prepended_references(references, first_binding["bound"]))
@@ -201,6 +213,7 @@ def render_shot(
             value, details = None, None
         reports.append(
             {
+                "candidate": index + 1,
                 "seed": seed,
                 "score": value,
                 "scores": details,
@@ -211,7 +224,7 @@ def render_shot(
             }
         )
         if best_frames is None or value > best_value:
-            best_frames, best_index, best_value = frames, index, value
+            best_frames, best_index, best_value = frames, len(reports) - 1, value
         del frames
     report = {
         "name": shot.name,
@@ -225,7 +238,7 @@ def render_shot(
         "height": best_frames.shape[1],
         "seeds": [c["seed"] for c in reports],
         "scores": [c["score"] for c in reports],
-        "chosen": best_index,
+        "chosen": reports[best_index]["candidate"] - 1,
         "chosen_seed": reports[best_index]["seed"],
         "candidates": reports,
         "timings": {"total_s": round(pipeline.clock() - started, 4)},
@@ -234,19 +247,32 @@ def render_shot(
     return ShotResult(best_frames, report)
 
 
-def render_shot_list(pipeline: ShotPipeline, shots: Sequence[Shot], seed: int, candidates: int) -> list[ShotResult]:
+def render_shot_list(
+    pipeline: ShotPipeline, shots: Sequence[Shot], seed: int, candidates: int, selection: Selection = EVERYTHING
+) -> list[ShotResult]:
     """Render shots in order. A ``continue`` shot starts from the last frame of the one before; a ``cut`` does not.
 
     Shot ``i``'s candidates use seeds ``seed + shot.seed``, ``+ 1``, …; a shot's own seed offsets the list's.
+    ``selection`` renders only some shots and candidates, each with the seeds a full run gives it.
     """
     if not shots:
         raise ValueError("the shot list is empty; connect a Shot or a Shot List.")
     if shots[0].continuity == "continue":
         raise ValueError("the first shot is set to 'continue' but there is no shot before it; set it to 'cut'.")
+    check_selection(selection, len(shots), candidates)
     results: list[ShotResult] = []
     for index, shot in enumerate(shots):
-        start = results[-1].frames[-1:] if shot.continuity == "continue" else None
-        result = render_shot(pipeline, shot, wrap_seed(seed + shot.seed), candidates, start)
+        if not selection.wants_shot(index + 1):
+            continue
+        start = None
+        if shot.continuity == "continue":
+            if not results or results[-1].report["shot"] != index - 1:
+                raise ValueError(
+                    f"shot {index + 1} continues shot {index}, which the selection leaves out; select both, "
+                    f"or set shot {index + 1}'s continuity to 'cut'."
+                )
+            start = results[-1].frames[-1:]
+        result = render_shot(pipeline, shot, wrap_seed(seed + shot.seed), candidates, start, selection)
         result.report["shot"] = index
         results.append(result)
     return results

@@ -21,6 +21,7 @@ from ...models.sampling.long_shot import plan_segments
 from ...models.sampling.multishot import ShotPipeline
 from ...models.sampling.reference_attention import ReferenceAttentionSession, entity_reference_latents
 from ...models.sampling.scoring import score_candidate
+from ...models.sampling.selection import Selection
 from ...models.shots.binding import BindInputs, BindOptions, bind_shot, reference_latents
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
@@ -90,9 +91,13 @@ def step_callback(progress: NodeProgress, previewer: Any = None) -> Callable:
     return callback
 
 
-def total_steps(shots: Sequence[Shot], candidates: int, steps: int, native_frames: int, overlap: int) -> int:
-    """Sampler steps of the whole list: shots × segments × candidates × steps, for one progress bar."""
-    return sum(len(plan_segments(shot.frame_count, native_frames, overlap)) for shot in shots) * candidates * steps
+def total_steps(
+    shots: Sequence[Shot], candidates: int, steps: int, native_frames: int, overlap: int, selection: Selection
+) -> int:
+    """Sampler steps of the selected shots × segments × candidates × steps, for one progress bar."""
+    chosen = [shot for number, shot in enumerate(shots, start=1) if selection.wants_shot(number)]
+    picked = sum(selection.wants_candidate(number) for number in range(1, candidates + 1))
+    return sum(len(plan_segments(shot.frame_count, native_frames, overlap)) for shot in chosen) * picked * steps
 
 
 def encode_views(vae: Any) -> Callable[[Reference], torch.Tensor]:
