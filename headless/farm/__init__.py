@@ -1,22 +1,5 @@
 """The shot farm: a film's shot list rendered across ComfyUI servers with Ray (optional extra `worldkit[farm]`).
 
-Importing this package does not import Ray; `run_farm` does, and says how to install it when it is missing.
+`driver.run_farm` runs it; `film` splits a film into units; `worker` is the Ray actor. The package imports
+nothing itself, so a worker process loads only what it uses (no torch), and Ray is imported when a farm runs.
 """
-
-from .cluster import FarmUnavailable, WorkerSpec
-from .dispatch import FarmFailed
-from .driver import FarmInterrupted, FarmOptions, FarmResult, run_farm
-from .film import Film, FilmError, Unit
-
-__all__ = [
-    "FarmFailed",
-    "FarmInterrupted",
-    "FarmOptions",
-    "FarmResult",
-    "FarmUnavailable",
-    "Film",
-    "FilmError",
-    "Unit",
-    "WorkerSpec",
-    "run_farm",
-]

@@ -53,6 +53,9 @@ def connect(address: str | None, spec: WorkerSpec) -> Any:
     # Workers started by this local cluster import the same pack as the driver.
     paths = [str(PACK_DIR.parent), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    # The workers are thin clients (the memory is ComfyUI's); Ray's memory monitor would kill them, not the
+    # servers, when the machine runs low, so the local cluster leaves it off.
+    os.environ.setdefault("RAY_memory_monitor_refresh_ms", "0")
     ray.init(
         num_cpus=max(1, spec.total),
         num_gpus=None if not spec.cpu else 0,

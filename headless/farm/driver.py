@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ...models.sampling.shot_frames import read_shot_report
+from ...models.world.library import MANIFEST_NAME
 from ..convert import ui_to_api
 from ..requirements import MissingModelsError, input_files, missing_inputs, missing_models
 from ..runner import MissingInputsError, default_inputs_dirs, load_workflow
@@ -25,7 +26,6 @@ from .dispatch import Dispatcher, Outcome, Slot
 from .display import FarmDisplay
 from .film import FRAMES_FOLDER, Film, Unit, content_key
 from .manifest import Manifest, intact, store_output
-from .worker import WORLD_MANIFEST
 
 
 class FarmInterrupted(KeyboardInterrupt):
@@ -149,12 +149,13 @@ class Farm:
             files = {o["name"]: (self.out / o["path"]).read_bytes() for o in entry["outputs"]}
         else:
             prompt = film.world_prompt()
-            files = self.ray.get(self.workers[0].encode_world.remote(prompt, film.world_name, self.uploads(prompt)))
+            names = {"name": film.world_name, "manifest": MANIFEST_NAME}
+            files = self.ray.get(self.workers[0].encode_world.remote(prompt, names, self.uploads(prompt)))
             outputs = [store_output(self.out, "world", name, data) for name, data in sorted(files.items())]
             manifest.world = {"name": film.world_name, "outputs": outputs}
             manifest.save()
-        sha = json.loads(files[WORLD_MANIFEST])["tensor_sha256"]
-        return {"name": film.world_name, "sha256": sha, "files": files}
+        sha = json.loads(files[MANIFEST_NAME])["tensor_sha256"]
+        return {"name": film.world_name, "manifest": MANIFEST_NAME, "sha256": sha, "files": files}
 
     def cut(self, film: Film, manifest: Manifest, display: FarmDisplay) -> list[Path]:
         """Pick each shot's best candidate and run the film's cut on their frames (once; skipped when done)."""

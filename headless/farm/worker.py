@@ -16,13 +16,11 @@ from typing import Any
 
 import aiohttp
 
-from ...models.world.library import MANIFEST_NAME
 from ..client import ComfyClient, ServerError
 from ..runner import output_items
 from ..server import LocalServer, find_comfyui
 
 WORLDS_FOLDER = "worlds"
-WORLD_MANIFEST = MANIFEST_NAME  # the world library's commit point
 EXIT_SERVER_LOST = 75
 
 
@@ -58,15 +56,18 @@ class FarmWorker:
         async with ComfyClient(self.url) as client:
             return await client.object_info()
 
-    async def encode_world(self, prompt: dict, name: str, uploads: dict[str, bytes]) -> dict[str, bytes]:
-        """Run the world's encoding (it saves to the library) and return the saved files."""
+    async def encode_world(self, prompt: dict, world: dict[str, str], uploads: dict[str, bytes]) -> dict[str, bytes]:
+        """Run the world's encoding (it saves to the library) and return the saved files.
+
+        ``world`` names the world and its library manifest (the file that commits a save).
+        """
         async with ComfyClient(self.url) as client:
             await self._upload(client, uploads)
             await self._run(client, prompt)
-            subfolder = f"{WORLDS_FOLDER}/{name}"
-            manifest = await client.view(WORLD_MANIFEST, subfolder, "output")
+            subfolder = f"{WORLDS_FOLDER}/{world['name']}"
+            manifest = await client.view(world["manifest"], subfolder, "output")
             tensor_file = json.loads(manifest)["tensor_file"]
-            return {tensor_file: await client.view(tensor_file, subfolder, "output"), WORLD_MANIFEST: manifest}
+            return {tensor_file: await client.view(tensor_file, subfolder, "output"), world["manifest"]: manifest}
 
     async def render(self, prompt: dict, world: dict[str, Any], uploads: dict[str, bytes]) -> dict[str, Any]:
         """Ship the world if this server lacks it, upload inputs, run the prompt, return its output files."""
@@ -133,14 +134,14 @@ class FarmWorker:
         """Put the world's files into this server's library unless the same world (by hash) is there."""
         if not world or self.world_sha == world["sha256"]:
             return False
-        subfolder = f"{WORLDS_FOLDER}/{world['name']}"
+        subfolder, manifest = f"{WORLDS_FOLDER}/{world['name']}", world["manifest"]
         try:
-            present = json.loads(await client.view(WORLD_MANIFEST, subfolder, "output")).get("tensor_sha256")
+            present = json.loads(await client.view(manifest, subfolder, "output")).get("tensor_sha256")
         except ServerError:
             present = None
         if present != world["sha256"]:
             files = world["files"]
-            for name in sorted(files, key=lambda n: n == WORLD_MANIFEST):  # the manifest last: it commits the save
+            for name in sorted(files, key=lambda n: n == manifest):  # the manifest last: it commits the save
                 await client.upload_bytes(name, files[name], subfolder, "output")
         self.world_sha = world["sha256"]
         return present != world["sha256"]

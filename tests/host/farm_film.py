@@ -96,9 +96,15 @@ def film_prompt(object_info: dict, tiny_models: dict[str, str], seed: int = 5, s
 
 
 def farm_env() -> dict[str, str]:
-    """The farm's processes: the pack importable as `worldkit`; Ray's usage stats and (loopback) tokens off."""
+    """The farm's processes: the pack importable as `worldkit`; Ray's usage stats, (loopback) tokens and
+    memory monitor off (the workers are thin clients; on a shared machine Ray would kill them for others' use)."""
     paths = [str(PACK_DIR.parent), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    env = {"PYTHONPATH": os.pathsep.join(paths), "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    env = {
+        "PYTHONPATH": os.pathsep.join(paths),
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_AUTH_MODE": "disabled",
+        "RAY_memory_monitor_refresh_ms": "0",
+    }
     return {**os.environ, **env}
 
 
@@ -106,6 +112,7 @@ def start_cpu_servers(source: Path, folders: list[Path]) -> list[LocalServer]:
     """CPU servers sharing ``source``'s nodes and models, each with its own input, output and world library."""
     servers = []
     for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
         for shared in ("custom_nodes", "models"):
             (folder / shared).symlink_to(source / shared, target_is_directory=True)
         for own in ("input", "output", "temp", "user"):
