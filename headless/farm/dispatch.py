@@ -22,6 +22,7 @@ from .worker import ServerLost
 
 MAX_LOSSES = 3  # a unit whose worker is lost this often is reported failed (it is probably what kills it)
 POLL_S = 0.25
+RESTART_WAIT_S = 600.0  # how long a restarting worker (Ray restarts the actor, it starts ComfyUI) is waited for
 
 
 class FarmFailed(RuntimeError):
@@ -56,11 +57,15 @@ class Dispatcher:
     def run(self, units: list[Unit]) -> Outcome:
         pending, idle, outcome = deque(units), list(self.slots), Outcome()
         errors, losses = Counter(), Counter()
+        restarting: list[tuple[Slot, float]] = []
         while pending or self.inflight:
+            idle.extend(self._restarted(restarting))
             while pending and idle:
                 slot, unit = idle.pop(0), pending.popleft()
                 self.inflight[self.submit(slot.actor, unit)] = (slot, unit, time.perf_counter())
-            ready, _ = self.ray.wait(list(self.inflight), num_returns=1, timeout=POLL_S)
+            if not self.inflight:  # only restarting workers: wait for them
+                time.sleep(POLL_S)
+            ready = self.ray.wait(list(self.inflight), num_returns=1, timeout=POLL_S)[0] if self.inflight else []
             for ref in ready:
                 slot, unit, started = self.inflight.pop(ref)
                 problem = self._collect(ref, unit, started, outcome)
@@ -78,13 +83,13 @@ class Dispatcher:
                         self.display.event(f"{unit.label} FAILED: {problem}")
                 else:
                     losses[unit.key] += 1
-                    self._lost(slot, problem, idle)
+                    self._lost(slot, problem, restarting)
                     if losses[unit.key] < MAX_LOSSES:
                         self.display.event(f"{unit.label}: {slot.name} lost ({problem}); queued again")
                         pending.appendleft(unit)
                     else:
                         outcome.failed[unit.key] = self._failure(unit, problem, losses[unit.key])
-            if pending and not idle and not self.inflight:
+            if pending and not idle and not self.inflight and not restarting:
                 raise FarmFailed(f"every worker is lost; {len(pending)} unit(s) not rendered. See the errors above.")
             self.display.status(self._running())
         return outcome
@@ -114,13 +119,32 @@ class Dispatcher:
         outcome.rendered[unit.key] = result
         return None
 
-    def _lost(self, slot: Slot, problem: BaseException, idle: list[Slot]) -> None:
-        """An attached server that died is not used again; a restarted worker is, unless it keeps dying."""
+    def _lost(self, slot: Slot, problem: BaseException, restarting: list[tuple[Slot, float]]) -> None:
+        """An attached server that died is not used again; a worker Ray restarts is, once it answers again,
+        unless it keeps dying."""
         slot.failures += 1
         if isinstance(problem, ServerLost) or slot.failures > MAX_LOSSES:
             self.display.event(f"{slot.name} is out of the farm: {problem}")
             return
-        idle.append(slot)
+        restarting.append((slot, time.monotonic()))
+
+    def _restarted(self, restarting: list[tuple[Slot, float]]) -> list[Slot]:
+        """The restarting workers that answer again (their new server is up); those past the wait leave."""
+        back = []
+        for slot, since in list(restarting):
+            try:
+                self.ray.get(slot.actor.status.remote(), timeout=POLL_S)
+            except Exception:  # still restarting (unavailable, or its server still starting)
+                if time.monotonic() - since > RESTART_WAIT_S:
+                    restarting.remove((slot, since))
+                    self.display.event(
+                        f"{slot.name} is out of the farm: it did not come back in {RESTART_WAIT_S:.0f} s"
+                    )
+                continue
+            restarting.remove((slot, since))
+            self.display.event(f"{slot.name} is back")
+            back.append(slot)
+        return back
 
     @staticmethod
     def _failure(unit: Unit, problem: BaseException, attempts: int) -> dict:

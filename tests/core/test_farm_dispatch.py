@@ -48,6 +48,7 @@ class Actor:
 
     def __init__(self, name, fails):
         self.name, self.fails, self.calls = name, fails, []
+        self.status = SimpleNamespace(remote=lambda: Ref((0, 0)))
 
     def render(self, unit):
         self.calls.append(unit.key)
