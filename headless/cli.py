@@ -2,6 +2,7 @@
 
 python -m worldkit run workflows/api/the_herd.json [--server URL] [--out DIR] [--set NODE.INPUT=VALUE ...]
 python -m worldkit models workflows/api/the_herd_fast.json [--download]
+python -m worldkit farm FILM.json [--workers N | --server URL ...] [--address RAY] [--out DIR]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .client import STALL_TIMEOUT_S, NodeFailed, PromptRejected, RunInterrupted,
 from .convert import ConversionError
 from .convert import add_arguments as add_convert_arguments
 from .convert import run as run_convert
+from .farm import command as farm
 from .model_files import add_arguments as add_models_arguments
 from .model_files import run as run_models
 from .outputs import OutputPathError
@@ -92,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_models_arguments(
         commands.add_parser("models", help="list the model files a workflow needs; --download fetches the missing")
     )
+    farm.add_arguments(
+        commands.add_parser("farm", help="render a film's shots across ComfyUI servers with Ray (worldkit[farm])")
+    )
     return parser
 
 
@@ -142,4 +147,6 @@ def main(argv: list[str] | None = None) -> int:
         return run_convert(args)
     if args.command == "models":
         return run_models(args)
+    if args.command == "farm":
+        return farm.run(args)
     return run_command(args)

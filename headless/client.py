@@ -104,14 +104,18 @@ class ComfyClient:
 
     async def upload(self, path: Path, subfolder: str = "") -> str:
         """Put a local file into the server's input folder (or a subfolder of it) under its own name."""
+        return await self.upload_bytes(Path(path).name, Path(path).read_bytes(), subfolder)
+
+    async def upload_bytes(self, name: str, data: bytes, subfolder: str = "", folder_type: str = "input") -> str:
+        """Write bytes as ``name`` into a subfolder of the server's input (or output) folder, replacing it."""
         form = aiohttp.FormData()
-        form.add_field("image", Path(path).read_bytes(), filename=Path(path).name)
+        form.add_field("image", data, filename=name)
         form.add_field("overwrite", "true")
-        form.add_field("type", "input")
+        form.add_field("type", folder_type)
         form.add_field("subfolder", subfolder)
         async with self.session.post(self.base_url + "/upload/image", data=form) as response:
             if response.status != 200:
-                raise ServerError(f"uploading {path} answered {response.status}: {await response.text()}")
+                raise ServerError(f"uploading {name} answered {response.status}: {await response.text()}")
             return (await response.json())["name"]
 
     async def has_input(self, name: str) -> bool:
@@ -149,8 +153,15 @@ class ComfyClient:
             await self.post_json("/interrupt", {"prompt_id": prompt_id})
         return RunInterrupted(interrupted, removed)
 
-    async def run(self, prompt: dict, on_event: ProgressCallback | None = None) -> Execution:
+    async def run(
+        self,
+        prompt: dict,
+        on_event: ProgressCallback | None = None,
+        on_queued: Callable[[str], None] | None = None,
+    ) -> Execution:
         """Queue a prompt and follow the websocket until it finishes; raise NodeFailed on a node error.
+
+        ``on_queued`` receives the prompt id as soon as the server accepts it (so a caller can cancel it).
 
         While the websocket is quiet the server is asked about the prompt every HEALTH_CHECK_S seconds: a
         server that stops answering, a prompt that vanished, or no event for ``stall_timeout`` seconds (a
@@ -159,6 +170,8 @@ class ComfyClient:
         ws_url = self.base_url.replace("http", "ws", 1) + f"/ws?clientId={self.client_id}"
         async with self.session.ws_connect(ws_url, max_msg_size=0) as ws:
             execution = Execution(await self.queue(prompt))
+            if on_queued is not None:
+                on_queued(execution.prompt_id)
             last_event = time.monotonic()
             while True:
                 try:
@@ -202,6 +215,13 @@ class ComfyClient:
                 "for nodes that work longer without reporting progress."
             )
         return False
+
+    async def cancel(self, prompt_id: str) -> None:
+        """Take a prompt off the queue, and stop it if it is running (other prompts keep going)."""
+        for path, body in (("/queue", {"delete": [prompt_id]}), ("/interrupt", {"prompt_id": prompt_id})):
+            async with self.session.post(self.base_url + path, json=body) as response:
+                if response.status != 200:
+                    raise ServerError(f"POST {path} answered {response.status}: {await response.text()}")
 
     async def history(self, prompt_id: str) -> dict:
         return (await self.get_json(f"/history/{prompt_id}")).get(prompt_id, {})

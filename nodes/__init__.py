@@ -3,11 +3,19 @@
 from comfy_api.latest import ComfyExtension, io
 from typing_extensions import override
 
-from . import gvfx, motion, references, sampling, shots
+from . import gvfx, motion, references, sampling, shot_frames, shots
 from .runtime.errors import guard_messages
 
 ALL_NODES: list[type[io.ComfyNode]] = [
-    guard_messages(node) for node in (*references.NODES, *shots.NODES, *motion.NODES, *sampling.NODES, *gvfx.NODES)
+    guard_messages(node)
+    for node in (
+        *references.NODES,
+        *shots.NODES,
+        *motion.NODES,
+        *sampling.NODES,
+        *shot_frames.NODES,
+        *gvfx.NODES,
+    )
 ]
 
 

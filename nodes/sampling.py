@@ -29,10 +29,12 @@ from ..models.sampling.scoring import (
     select_references,
 )
 from ..models.sampling.search import DEFAULT_SEARCH, parse_search, require_schedule_candidates
+from ..models.sampling.selection import SelectionError, parse_selection
 from ..models.shared.pixels import require_finite
 from ..models.shared.wan import MAX_FRAMES, WanShapeError, require_wan_frame_count
 from ..models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ..models.shots.shot import Shot, split_names
+from . import categories
 from .inputs import entities_problem, frames_input, recheck, seed_input, verdict
 from .runtime.attention_patch import apply_reference_attention
 from .runtime.early_preview import early_decoding_available
@@ -65,13 +67,23 @@ MIN_NATIVE_FRAMES = 5
 MAX_CANDIDATES = 16
 
 
+def shot_list_outputs() -> list[io.Output]:
+    """A rendered shot list's outputs, in the order links refer to them (Load Shot Frames gives the same)."""
+    return [
+        io.Image.Output(display_name="frames", tooltip="Every shot's frames, one after another."),
+        io.String.Output(display_name="shot_boundaries", tooltip="Frames per shot, for Assemble Cut's shot_lengths."),
+        io.Video.Output(display_name="video", tooltip="The shots cut together at the shots' fps."),
+        io.String.Output(display_name="report", tooltip="JSON: per shot the candidates' scores and the one kept."),
+    ]
+
+
 class WorldKitWorldShotSampler(io.ComfyNode):
     @classmethod
     def define_schema(cls):
         return io.Schema(
             node_id="WorldKitWorldShotSampler",
             display_name="World Shot Sampler",
-            category="WorldKit/Sampling",
+            category=categories.SAMPLING,
             description="Render a shot list that keeps the world: every shot bound to its entities, sampled as "
             "KSampler does (N candidates, the best kept by consistency score), trimmed, decoded and "
             "cut together. Long shots are chained segments with colour continuity.",
@@ -171,22 +183,25 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     "the best 2 after 20 % of the steps and the best 1 after 40 %. 'off' renders every "
                     "candidate to the end.",
                 ),
-            ],
-            outputs=[
-                io.Image.Output(display_name="frames", tooltip="Every shot's frames, one after another."),
-                io.String.Output(
-                    display_name="shot_boundaries", tooltip="Frames per shot, for Assemble Cut's shot_lengths."
-                ),
-                io.Video.Output(display_name="video", tooltip="The shots cut together at the shots' fps."),
-                io.String.Output(
-                    display_name="report", tooltip="JSON: per shot the candidates' scores and the one kept."
+                io.String.Input(
+                    "select",
+                    default="",
+                    optional=True,
+                    tooltip="Render only some shots and candidates, e.g. 'shot=3;candidate=1' (from 1); each gets "
+                    "the seeds and frames of a full run. Empty renders everything.",
                 ),
             ],
+            outputs=shot_list_outputs(),
         )
 
     @classmethod
     def validate_inputs(
-        cls, native_frames: int, overlap_frames: int, candidates: int, search: str = DEFAULT_SEARCH
+        cls,
+        native_frames: int,
+        overlap_frames: int,
+        candidates: int,
+        search: str = DEFAULT_SEARCH,
+        select: str = "",
     ) -> bool | str:
         """Checked before the prompt runs; the inputs are named so ComfyUI still checks all the others.
 
@@ -194,11 +209,13 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         """
         if candidates is not None and not 1 <= candidates <= MAX_CANDIDATES:
             return f"candidates is {candidates}; use 1 to {MAX_CANDIDATES}."
-        if search is not None:
-            try:
+        try:
+            if search is not None:
                 require_schedule_candidates(parse_search(search), candidates)
-            except ValueError as error:
-                return str(error)
+            if select is not None:
+                parse_selection(select)
+        except (ValueError, SelectionError) as error:
+            return str(error)
         if native_frames is None or overlap_frames is None:
             return True
         if not MIN_NATIVE_FRAMES <= native_frames <= MAX_FRAMES:
@@ -233,10 +250,12 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         shot=None,
         clip_vision=None,
         search=DEFAULT_SEARCH,
+        select="",
     ) -> io.NodeOutput:
         shots = shot_list(shots, shot)
         schedule = parse_search(search)
         require_schedule_candidates(schedule, candidates)
+        selection = parse_selection(select)
         rates = sorted({candidate.fps for candidate in shots})
         if len(rates) > 1:
             raise ValueError(
@@ -254,7 +273,9 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         if schedule is not None and not early_decoding_available(model):
             schedule = None
             search_note = "this model's latents have no preview decoder; every candidate ran to the end"
-        progress = NodeProgress(total_steps(shots, candidates, steps, native_frames, overlap_frames, schedule))
+        progress = NodeProgress(
+            total_steps(shots, candidates, steps, native_frames, overlap_frames, selection, schedule)
+        )
         pipeline = make_pipeline(
             ShotModels(model, vae, clip, world, clip_vision, family),
             settings,
@@ -264,7 +285,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             progress,
             schedule,
         )
-        results = render_shot_list(pipeline, shots, seed, candidates)
+        results = render_shot_list(pipeline, shots, seed, candidates, selection)
         frames = results[0].frames if len(results) == 1 else torch.cat([result.frames for result in results])
         boundaries = shot_boundaries(results)
         fps = shots[0].fps
@@ -291,7 +312,7 @@ class WorldKitReferenceAttention(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitReferenceAttention",
             display_name="World Reference Attention",
-            category="WorldKit/Sampling",
+            category=categories.SAMPLING,
             description="Patch a Wan model so every self-attention also attends to the named entities' reference "
             "latents at the same step (training-free). Works with any sampler node; strength 0 "
             "returns the model unchanged.",
@@ -380,7 +401,7 @@ class WorldKitScoreConsistency(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitScoreConsistency",
             display_name="Score World Consistency",
-            category="WorldKit/Sampling",
+            category=categories.SAMPLING,
             description="How well frames keep their references (identity) and how steady they are (temporal "
             "stability). Every score is 0..1, higher is better; the report lists each entity's score.",
             inputs=[io.Image.Input("frames", tooltip="A still or a clip."), *scoring_inputs()],
@@ -430,7 +451,7 @@ class WorldKitPickBest(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitPickBest",
             display_name="Best of N (Consistency)",
-            category="WorldKit/Sampling",
+            category=categories.SAMPLING,
             description="Score every candidate against the references and keep the best (ties go to the first). "
             "Stills: a batch of images, one candidate each. Clips: set frames per candidate, or "
             "connect a list with one clip per item.",
@@ -499,7 +520,7 @@ class WorldKitAssembleCut(io.ComfyNode):
         return io.Schema(
             node_id="WorldKitAssembleCut",
             display_name="Assemble Cut",
-            category="WorldKit/Sampling",
+            category=categories.SAMPLING,
             description="Join shots into one video with hard cuts or crossfades. With a track connected and "
             "snap to beats on, each cut lands on a detected beat by trimming the end of the shot "
             "before it. Connect the video to Save Video.",

@@ -38,6 +38,7 @@ from .search import (
     early_latent_frames,
     run_search,
 )
+from .selection import EVERYTHING, Selection, check_selection
 
 BLEED_TOLERANCE = 0.03  # mean absolute difference (0..1) under which a frame is a copy of a reference view
 
@@ -270,33 +271,54 @@ def _finished_candidate(
 
 
 def render_shot(
-    pipeline: ShotPipeline, shot: Shot, base_seed: int, candidates: int, start_frames: torch.Tensor | None
+    pipeline: ShotPipeline,
+    shot: Shot,
+    base_seed: int,
+    candidates: int,
+    start_frames: torch.Tensor | None,
+    selection: Selection = EVERYTHING,
 ) -> ShotResult:
-    """Render every candidate of one shot (or the search's survivors), score them, keep the best (ties go to
-    the earlier seed)."""
+    """Render every candidate of one shot (the search's survivors, or the selected ones), score them, keep the
+    best (ties go to the earlier seed).
+
+    The search runs only when every candidate is rendered here. A selected candidate is scored whenever the
+    shot has several, so a farm that renders them apart gets the scores a full best-of-N run compares.
+    """
     references = list(pipeline.references(shot))
     started = pipeline.clock()
     seeds = candidate_seeds(base_seed, candidates)
     first_binding: dict[str, BoundShotLike] = {}
     outcome, search_report = None, None
-    if pipeline.search is not None and candidates > 1:
+    selected = [index for index in range(candidates) if selection.wants_candidate(index + 1)]
+    if pipeline.search is not None and candidates > 1 and selection.candidates is None:
         pipeline.check_interrupt()
         outcome, search_report = search_first_segment(pipeline, shot, seeds, references, start_frames, first_binding)
-    finishing = list(range(candidates)) if outcome is None else sorted(outcome.finished)
-    scored = len(finishing) > 1 or pipeline.score_single_candidate
+    finishing = selected if outcome is None else sorted(outcome.finished)
+    apart = candidates > 1 and selection.candidates is not None  # a farm unit: one of several candidates
+    scored = len(finishing) > 1 or apart or pipeline.score_single_candidate
     best_frames, best_index, best_value = None, -1, -math.inf
     reports = []
     for index, seed in enumerate(seeds):
+        if index not in selected:
+            continue
         if index not in finishing:
-            reports.append({"seed": seed, "score": None, "scores": None, "pruned_at_step": outcome.pruned_at[index]})
+            reports.append(
+                {
+                    "candidate": index + 1,
+                    "seed": seed,
+                    "score": None,
+                    "scores": None,
+                    "pruned_at_step": outcome.pruned_at[index],
+                }
+            )
             continue
         first_latent = None if outcome is None else outcome.finished.pop(index)
         frames, report = _finished_candidate(
             pipeline, shot, seed, references, start_frames, first_binding, first_latent, scored
         )
-        reports.append(report)
+        reports.append({"candidate": index + 1, **report})
         if best_frames is None or report["score"] > best_value:
-            best_frames, best_index, best_value = frames, index, report["score"]
+            best_frames, best_index, best_value = frames, len(reports) - 1, report["score"]
         del frames
     report = {
         "name": shot.name,
@@ -310,8 +332,8 @@ def render_shot(
         "height": best_frames.shape[1],
         "seeds": seeds,
         "scores": [c["score"] for c in reports],
-        "chosen": best_index,
-        "chosen_seed": seeds[best_index],
+        "chosen": reports[best_index]["candidate"] - 1,
+        "chosen_seed": reports[best_index]["seed"],
         "candidates": reports,
         "timings": {"total_s": round(pipeline.clock() - started, 4)},
         **({"search": search_report} if search_report is not None else {}),
@@ -320,19 +342,32 @@ def render_shot(
     return ShotResult(best_frames, report)
 
 
-def render_shot_list(pipeline: ShotPipeline, shots: Sequence[Shot], seed: int, candidates: int) -> list[ShotResult]:
+def render_shot_list(
+    pipeline: ShotPipeline, shots: Sequence[Shot], seed: int, candidates: int, selection: Selection = EVERYTHING
+) -> list[ShotResult]:
     """Render shots in order. A ``continue`` shot starts from the last frame of the one before; a ``cut`` does not.
 
     Shot ``i``'s candidates use seeds ``seed + shot.seed``, ``+ 1``, …; a shot's own seed offsets the list's.
+    ``selection`` renders only some shots and candidates, each with the seeds a full run gives it.
     """
     if not shots:
         raise ValueError("the shot list is empty; connect a Shot or a Shot List.")
     if shots[0].continuity == "continue":
         raise ValueError("the first shot is set to 'continue' but there is no shot before it; set it to 'cut'.")
+    check_selection(selection, len(shots), candidates)
     results: list[ShotResult] = []
     for index, shot in enumerate(shots):
-        start = results[-1].frames[-1:] if shot.continuity == "continue" else None
-        result = render_shot(pipeline, shot, wrap_seed(seed + shot.seed), candidates, start)
+        if not selection.wants_shot(index + 1):
+            continue
+        start = None
+        if shot.continuity == "continue":
+            if not results or results[-1].report["shot"] != index - 1:
+                raise ValueError(
+                    f"shot {index + 1} continues shot {index}, which the selection leaves out; select both, "
+                    f"or set shot {index + 1}'s continuity to 'cut'."
+                )
+            start = results[-1].frames[-1:]
+        result = render_shot(pipeline, shot, wrap_seed(seed + shot.seed), candidates, start, selection)
         result.report["shot"] = index
         results.append(result)
     return results

@@ -22,6 +22,7 @@ from ...models.sampling.multishot import ShotPipeline
 from ...models.sampling.reference_attention import ReferenceAttentionSession, entity_reference_latents
 from ...models.sampling.scoring import score_candidate
 from ...models.sampling.search import SearchHooks, SearchSchedule, check_steps, search_steps
+from ...models.sampling.selection import Selection
 from ...models.shared.wan import floor_wan_size
 from ...models.shots.binding import BindInputs, BindOptions, bind_shot, reference_latents
 from ...models.shots.shot import Shot
@@ -99,14 +100,18 @@ def total_steps(
     steps: int,
     native_frames: int,
     overlap: int,
+    selection: Selection,
     search: SearchSchedule | None = None,
 ) -> int:
-    """Sampler steps of the whole list, for one progress bar: shots × segments × candidates × steps without
-    the search; with it, pruned candidates stop counting at their check."""
-    checks = check_steps(search, steps, candidates) if search is not None and candidates > 1 else []
+    """Sampler steps of the selected shots × segments × candidates × steps, for one progress bar; with the
+    search, pruned candidates stop counting at their check."""
+    chosen = [shot for number, shot in enumerate(shots, start=1) if selection.wants_shot(number)]
+    picked = sum(selection.wants_candidate(number) for number in range(1, candidates + 1))
+    searched = search is not None and candidates > 1 and selection.candidates is None
+    checks = check_steps(search, steps, candidates) if searched else []
     return sum(
-        search_steps(checks, candidates, steps, len(plan_segments(shot.frame_count, native_frames, overlap)))
-        for shot in shots
+        search_steps(checks, picked, steps, len(plan_segments(shot.frame_count, native_frames, overlap)))
+        for shot in chosen
     )
 
 

@@ -84,8 +84,8 @@ IMPORT_TO_DISTRIBUTION = {"cv2": "opencv-python-headless", "PIL": "Pillow"}
 PROVIDED_BY_COMFYUI = {"torch"}
 
 
-def declared_requirements() -> set[str]:
-    lines = (PACK_DIR / "requirements.txt").read_text().splitlines()
+def declared_requirements(name: str = "requirements.txt") -> set[str]:
+    lines = (PACK_DIR / name).read_text().splitlines()
     return {line.split(">")[0].split("=")[0].strip().lower() for line in lines if line.strip() and line[0] != "#"}
 
 
@@ -99,7 +99,24 @@ def third_party_imports(folders: tuple[str, ...]) -> set[str]:
 
 
 def test_every_library_the_engine_and_runner_import_is_declared():
-    needed = {IMPORT_TO_DISTRIBUTION.get(name, name).lower() for name in third_party_imports(("models", "headless"))}
+    """Runtime imports are in requirements.txt; the farm's (headless/farm) may also use the farm extra."""
+    optional = third_party_imports(("headless/farm",))
+    needed = {
+        IMPORT_TO_DISTRIBUTION.get(name, name).lower()
+        for name in third_party_imports(("models", "headless")) - optional
+    }
     missing = needed - PROVIDED_BY_COMFYUI - declared_requirements()
     assert not missing, f"imported but not in requirements.txt: {sorted(missing)}"
     assert "scipy" in needed and "av" in needed  # the check sees real imports
+    farm = {IMPORT_TO_DISTRIBUTION.get(name, name).lower() for name in optional}
+    missing = farm - PROVIDED_BY_COMFYUI - declared_requirements() - declared_requirements("requirements-farm.txt")
+    assert not missing, f"the farm imports, not in requirements.txt nor requirements-farm.txt: {sorted(missing)}"
+    assert "ray" in farm  # the check sees the farm's imports
+
+
+def test_the_farm_extra_matches_requirements_farm():
+    project = tomllib.loads((PACK_DIR / "pyproject.toml").read_text())
+    extra = {
+        dep.split(">")[0].split("=")[0].strip().lower() for dep in project["project"]["optional-dependencies"]["farm"]
+    }
+    assert extra == declared_requirements("requirements-farm.txt") == {"ray"}
