@@ -118,7 +118,7 @@ def make_shot(pack, frames: int, size: int, entities: tuple = ()):
 
 def run_ours(pack, model, vae, clip, world, shot, seed: int, steps: int, cfg: float, strength: float = 0.0, **options):
     """World Shot Sampler with KSampler's euler/simple and one candidate, unless ``options`` say otherwise."""
-    sampler = importlib.import_module("worldkit.nodes.sampling").WorldKitWorldShotSampler
+    sampler = importlib.import_module("worldkit.nodes.sampling.shot_sampler").WorldKitWorldShotSampler
     inputs = dict(
         model=model,
         vae=vae,

@@ -3,7 +3,7 @@
 from comfy_api.latest import ComfyExtension, io
 from typing_extensions import override
 
-from . import gvfx, motion, references, sampling, shot_frames, shots
+from . import gvfx, motion, references, sampling, shots
 from .runtime.errors import guard_messages
 
 ALL_NODES: list[type[io.ComfyNode]] = [
@@ -13,7 +13,6 @@ ALL_NODES: list[type[io.ComfyNode]] = [
         *shots.NODES,
         *motion.NODES,
         *sampling.NODES,
-        *shot_frames.NODES,
         *gvfx.NODES,
     )
 ]

@@ -12,10 +12,10 @@ from pathlib import Path
 import folder_paths
 from comfy_api.latest import InputImpl, Types, io
 
-from ..models.sampling.shot_frames import join_shot_frames, pack_shot_frames, unpack_shot_frames
-from ..models.shared.files import write_bytes_atomically
-from . import categories
-from .sampling import shot_list_outputs
+from ...models.sampling.shot_frames import join_shot_frames, pack_shot_frames, unpack_shot_frames
+from ...models.shared.files import write_bytes_atomically
+from .. import categories
+from .shot_sampler import shot_list_outputs
 
 SUFFIX = ".safetensors"
 

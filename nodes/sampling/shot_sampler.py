@@ -1,4 +1,4 @@
-"""WorldKit/sampling nodes."""
+"""WorldKit/Sampling: the World Shot Sampler and Reference Attention."""
 
 import json
 from fractions import Fraction
@@ -9,37 +9,19 @@ import comfy.utils
 import torch
 from comfy_api.latest import InputImpl, Types, io
 
-from ..models.sampling.cut import (
-    DEFAULT_BEAT_THRESHOLD,
-    DEFAULT_MIN_KEEP,
-    TRANSITIONS,
-    assemble_cut,
-    detect_beats,
-    parse_shot_lengths,
-)
-from ..models.sampling.identity import FEATURE_DETECTORS
-from ..models.sampling.multishot import render_shot_list, shot_boundaries
-from ..models.sampling.reference_attention import entity_reference_latents
-from ..models.sampling.scoring import (
-    DEFAULT_MAX_FRAMES,
-    DEFAULT_TEMPORAL_WEIGHT,
-    pick_best,
-    score_candidate,
-    score_candidates,
-    select_references,
-)
-from ..models.sampling.search import DEFAULT_SEARCH, parse_search, require_schedule_candidates
-from ..models.sampling.selection import SelectionError, parse_selection
-from ..models.shared.pixels import require_finite
-from ..models.shared.wan import MAX_FRAMES, WanShapeError, require_wan_frame_count
-from ..models.shots.binding import TRACKLESS_FAMILY_CHOICES
-from ..models.shots.shot import Shot, split_names
-from . import categories
-from .inputs import entities_problem, frames_input, recheck, seed_input, verdict
-from .runtime.attention_patch import apply_reference_attention
-from .runtime.early_preview import early_decoding_available
-from .runtime.progress import NodeProgress, check_interrupt
-from .runtime.shot_sampling import (
+from ...models.sampling.multishot import render_shot_list, shot_boundaries
+from ...models.sampling.reference_attention import entity_reference_latents
+from ...models.sampling.search import DEFAULT_SEARCH, parse_search, require_schedule_candidates
+from ...models.sampling.selection import SelectionError, parse_selection
+from ...models.shared.wan import MAX_FRAMES, WanShapeError, require_wan_frame_count
+from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
+from ...models.shots.shot import Shot, split_names
+from .. import categories
+from ..inputs import entities_problem, frames_input, recheck, seed_input, verdict
+from ..runtime.attention_patch import apply_reference_attention
+from ..runtime.early_preview import early_decoding_available
+from ..runtime.progress import NodeProgress
+from ..runtime.shot_sampling import (
     SamplerSettings,
     ShotModels,
     encode_views,
@@ -47,8 +29,8 @@ from .runtime.shot_sampling import (
     model_latent_channels,
     total_steps,
 )
-from .types import Reference, Shots, World
-from .types import Shot as ShotSocket
+from ..types import Shot as ShotSocket
+from ..types import Shots, World
 
 
 def shot_list(shots, shot) -> list[Shot]:
@@ -355,275 +337,4 @@ class WorldKitReferenceAttention(io.ComfyNode):
         return io.NodeOutput(apply_reference_attention(model, latents, strength))
 
 
-def scoring_inputs() -> list[io.Input]:
-    """Inputs shared by Score Consistency and Best of N: what to score against, and how."""
-    return [
-        io.MultiType.Input(
-            World.Input("references", tooltip="A world (score against its entities) or one reference."),
-            types=[World, Reference],
-        ),
-        io.String.Input(
-            "entities", default="", tooltip="Entity names, comma separated; empty scores against every entity given."
-        ),
-        io.ClipVision.Input(
-            "clip_vision",
-            optional=True,
-            tooltip="Scores by CLIP-I (cosine of image embeddings); without it, SIFT/ORB feature "
-            "matches and LAB colour histograms are used.",
-        ),
-        io.Float.Input(
-            "temporal_weight",
-            default=DEFAULT_TEMPORAL_WEIGHT,
-            min=0.0,
-            max=1.0,
-            step=0.05,
-            tooltip="Share of the overall score given to temporal stability (flicker); the rest is identity.",
-        ),
-        io.Combo.Input(
-            "features",
-            options=list(FEATURE_DETECTORS),
-            default="sift",
-            tooltip="Keypoints for the classical score (used without CLIP vision).",
-        ),
-        io.Int.Input(
-            "max_frames",
-            default=DEFAULT_MAX_FRAMES,
-            min=1,
-            max=1024,
-            tooltip="Identity is measured on at most this many evenly spaced frames of a clip.",
-        ),
-    ]
-
-
-class WorldKitScoreConsistency(io.ComfyNode):
-    @classmethod
-    def define_schema(cls):
-        return io.Schema(
-            node_id="WorldKitScoreConsistency",
-            display_name="Score World Consistency",
-            category=categories.SAMPLING,
-            description="How well frames keep their references (identity) and how steady they are (temporal "
-            "stability). Every score is 0..1, higher is better; the report lists each entity's score.",
-            inputs=[io.Image.Input("frames", tooltip="A still or a clip."), *scoring_inputs()],
-            outputs=[
-                io.Float.Output(display_name="score", tooltip="0..1, higher keeps the references better."),
-                io.String.Output(display_name="report", tooltip="JSON: each entity's identity score and stability."),
-            ],
-        )
-
-    @classmethod
-    def validate_inputs(cls, entities=None) -> bool | str:
-        return verdict(entities_problem(entities))
-
-    @classmethod
-    def execute(
-        cls, frames, references, entities, temporal_weight, features, max_frames, clip_vision=None
-    ) -> io.NodeOutput:
-        recheck(cls.validate_inputs(entities))
-        chosen = select_references(references, split_names(entities))
-        report = score_candidate(
-            frames, chosen, clip_vision, temporal_weight=temporal_weight, features=features, max_frames=max_frames
-        )
-        return io.NodeOutput(report.overall, json.dumps(report.to_dict()))
-
-
-def split_candidates(images: list[torch.Tensor], frames_per_candidate: int) -> list[torch.Tensor]:
-    """Candidates from a list of IMAGE batches: each batch cut into runs of ``frames_per_candidate`` frames,
-    or each batch whole when it is 0."""
-    candidates = []
-    for item, batch in enumerate(images):
-        if frames_per_candidate == 0:
-            candidates.append(batch)
-            continue
-        if batch.shape[0] % frames_per_candidate:
-            raise ValueError(
-                f"candidates item {item + 1} has {batch.shape[0]} frames, not a multiple of "
-                f"frames_per_candidate ({frames_per_candidate}); set it to the frames of one candidate, "
-                "or 0 to score each connected item whole."
-            )
-        candidates.extend(batch.split(frames_per_candidate))
-    return candidates
-
-
-class WorldKitPickBest(io.ComfyNode):
-    @classmethod
-    def define_schema(cls):
-        return io.Schema(
-            node_id="WorldKitPickBest",
-            display_name="Best of N (Consistency)",
-            category=categories.SAMPLING,
-            description="Score every candidate against the references and keep the best (ties go to the first). "
-            "Stills: a batch of images, one candidate each. Clips: set frames per candidate, or "
-            "connect a list with one clip per item.",
-            is_input_list=True,
-            inputs=[
-                io.Image.Input("candidates", tooltip="A batch (or a list) of candidate images or clips."),
-                io.Int.Input(
-                    "frames_per_candidate",
-                    default=1,
-                    min=0,
-                    max=4096,
-                    tooltip="Frames of one candidate: 1 for stills; 0 scores each connected list item whole.",
-                ),
-                *scoring_inputs(),
-            ],
-            outputs=[
-                io.Image.Output(display_name="best", tooltip="The candidate that keeps the references best."),
-                io.Int.Output(display_name="index", tooltip="Its position among the candidates, from 0."),
-                io.String.Output(display_name="report", tooltip="JSON: every candidate's scores."),
-            ],
-        )
-
-    @classmethod
-    def validate_inputs(cls, entities=None) -> bool | str:
-        """Inputs arrive as lists here (the node takes whole lists)."""
-        return verdict(*(entities_problem(text) for text in entities or []))
-
-    @classmethod
-    def execute(
-        cls,
-        candidates,
-        frames_per_candidate,
-        references,
-        entities,
-        temporal_weight,
-        features,
-        max_frames,
-        clip_vision=None,
-    ) -> io.NodeOutput:
-        recheck(cls.validate_inputs(entities))
-        clips = split_candidates(candidates, frames_per_candidate[0])
-        chosen = select_references(references[0], split_names(entities[0]))
-        progress = NodeProgress(len(clips))
-        check_interrupt()
-        reports = score_candidates(
-            clips,
-            chosen,
-            None if clip_vision is None else clip_vision[0],
-            lambda _: progress(),
-            temporal_weight=temporal_weight[0],
-            features=features[0],
-            max_frames=max_frames[0],
-        )
-        best = pick_best(reports)
-        summary = {
-            "best": best,
-            "scores": [report.overall for report in reports],
-            "candidates": [report.to_dict() for report in reports],
-        }
-        return io.NodeOutput(clips[best], best, json.dumps(summary))
-
-
-class WorldKitAssembleCut(io.ComfyNode):
-    @classmethod
-    def define_schema(cls):
-        return io.Schema(
-            node_id="WorldKitAssembleCut",
-            display_name="Assemble Cut",
-            category=categories.SAMPLING,
-            description="Join shots into one video with hard cuts or crossfades. With a track connected and "
-            "snap to beats on, each cut lands on a detected beat by trimming the end of the shot "
-            "before it. Connect the video to Save Video.",
-            inputs=[
-                io.Image.Input("frames", tooltip="Every shot's frames, one after another."),
-                io.String.Input(
-                    "shot_lengths",
-                    default="",
-                    tooltip="Frames per shot, e.g. '81, 81, 49', or the World Shot Sampler's "
-                    "shot_boundaries; empty means one shot.",
-                ),
-                io.Float.Input(
-                    "fps", default=16.0, min=1.0, max=120.0, step=1.0, tooltip="Frames per second of the cut."
-                ),
-                io.Combo.Input(
-                    "transition",
-                    options=list(TRANSITIONS),
-                    default="cut",
-                    tooltip="cut: a hard cut from one shot to the next; crossfade: the shots dissolve into each "
-                    "other over crossfade_frames.",
-                ),
-                io.Int.Input(
-                    "crossfade_frames",
-                    default=8,
-                    min=0,
-                    max=240,
-                    tooltip="Frames two shots overlap in a crossfade (ignored for hard cuts).",
-                ),
-                io.Boolean.Input(
-                    "snap_to_beats",
-                    default=False,
-                    tooltip="Move each cut to a beat of the audio (needs the audio input).",
-                ),
-                io.Float.Input(
-                    "beat_threshold",
-                    default=DEFAULT_BEAT_THRESHOLD,
-                    min=0.01,
-                    max=1.0,
-                    step=0.01,
-                    tooltip="How strong an onset must be (share of the strongest) to count as a beat.",
-                ),
-                io.Float.Input(
-                    "min_keep",
-                    default=DEFAULT_MIN_KEEP,
-                    min=0.0,
-                    max=1.0,
-                    step=0.05,
-                    tooltip="Snapping never trims a shot below this share of its frames.",
-                ),
-                io.Audio.Input("audio", optional=True, tooltip="Laid under the cut; its beats place the cuts."),
-            ],
-            outputs=[
-                io.Video.Output(display_name="video", tooltip="The cut with the track under it, for Save Video."),
-                io.String.Output(display_name="cut_list", tooltip="JSON: each cut's frame and the beat it landed on."),
-                io.Image.Output(display_name="frames", tooltip="The cut's frames."),
-            ],
-        )
-
-    @classmethod
-    def validate_inputs(cls, shot_lengths=None) -> bool | str:
-        """The lengths' syntax is checked before the prompt runs; their sum once the frames arrive."""
-        if shot_lengths is None:
-            return True
-        try:
-            parse_shot_lengths(shot_lengths, None)
-        except ValueError as error:
-            return str(error)
-        return True
-
-    @classmethod
-    def execute(
-        cls,
-        frames,
-        shot_lengths,
-        fps,
-        transition,
-        crossfade_frames,
-        snap_to_beats,
-        beat_threshold,
-        min_keep,
-        audio=None,
-    ) -> io.NodeOutput:
-        if snap_to_beats and audio is None:
-            raise ValueError(
-                "snap_to_beats is on but no audio is connected: connect a track to 'audio' "
-                "(e.g. from Load Audio) or turn snap_to_beats off."
-            )
-        require_finite(frames, "frames")
-        lengths = parse_shot_lengths(shot_lengths, frames.shape[0])
-        beats = (
-            detect_beats(audio["waveform"], audio["sample_rate"], threshold=beat_threshold) if snap_to_beats else None
-        )
-        cut = assemble_cut(frames, lengths, fps, transition, crossfade_frames, beats, min_keep)
-        video = InputImpl.VideoFromComponents(
-            Types.VideoComponents(images=cut.frames, audio=audio, frame_rate=Fraction(fps))
-        )
-        return io.NodeOutput(video, json.dumps(cut.to_dict()), cut.frames)
-
-
-NODES: list[type[io.ComfyNode]] = [
-    WorldKitWorldShotSampler,
-    WorldKitReferenceAttention,
-    WorldKitScoreConsistency,
-    WorldKitPickBest,
-    WorldKitAssembleCut,
-]
+NODES: list[type[io.ComfyNode]] = [WorldKitWorldShotSampler, WorldKitReferenceAttention]

@@ -1,0 +1,5 @@
+"""WorldKit/Sampling nodes: rendering shot lists, scoring candidates, cutting, and carrying frames between runs."""
+
+from . import cut, scoring, shot_frames, shot_sampler
+
+NODES = [*shot_sampler.NODES, *scoring.NODES, *cut.NODES, *shot_frames.NODES]
