@@ -264,7 +264,8 @@ def grain_section() -> None:
     plate = photo("astronaut", *GRAIN_SIZE) + truth
     level, correlation, size = grain_stats(truth)
     print(
-        f"Grain Match at {GRAIN_SIZE[1]}x{GRAIN_SIZE[0]} (plate grain: level {np.round(level, 3)}, correlation {correlation:.2f}, size {size:.2f}): "
+        f"Grain Match at {GRAIN_SIZE[1]}x{GRAIN_SIZE[0]} (plate grain: level {np.round(level, 3)}, correlation "
+        f"{correlation:.2f}, size {size:.2f}): "
         "added / plate ratios"
     )
     for name in ("coffee", "chelsea", "rocket"):
@@ -275,7 +276,8 @@ def grain_section() -> None:
             got_level, got_correlation, got_size = grain_stats(grain[interior])
             ratios = (got_level / level, got_correlation / correlation, got_size / size)
             print(
-                f"  {name:8} {label:12} level {np.round(ratios[0], 2)}  correlation {ratios[1]:.2f}  size {ratios[2]:.2f}"
+                f"  {name:8} {label:12} level {np.round(ratios[0], 2)}  correlation {ratios[1]:.2f}  size "
+                f"{ratios[2]:.2f}"
             )
             if label == "ours":
                 worst = max(np.abs(ratios[0] - 1).max(), abs(ratios[1] - 1), abs(ratios[2] - 1))

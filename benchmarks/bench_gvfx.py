@@ -211,12 +211,14 @@ def main() -> None:
     )
     print(f"speed-up: {ours / plain:.1f}x wall, {plain_cpu / ours_cpu:.1f}x in CPU time   targets: >= 25 fps and >= 5x")
     print(
-        f"if the {psutil.cpu_count()} cores were free: at most {psutil.cpu_count() / ours_cpu:.1f} fps (CPU time spread perfectly)"
+        f"if the {psutil.cpu_count()} cores were free: at most {psutil.cpu_count() / ours_cpu:.1f} fps (CPU time "
+        f"spread perfectly)"
     )
     print(
         f"memory: input clips {inputs_gib:.2f} GiB; resident before the chain {rss_before:.2f} GiB; "
         f"peak resident through the WorldKit chain {ours_peak:.2f} GiB "
-        f"(above that: {ours_peak - rss_before:.2f} GiB, mostly the full-clip output of each step, as a graph keeps them)"
+        f"(above that: {ours_peak - rss_before:.2f} GiB, mostly the full-clip output of each step, as a graph keeps "
+        f"them)"
     )
     print(f"load average after: {psutil.getloadavg()[0]:.2f}")
 

@@ -277,7 +277,8 @@ def bench_memory(threads: int) -> None:
         peaks[frames] = result["peak_above_baseline_kib"]
     ratio = peaks[161] / peaks[81]
     print(
-        f"[3] peak memory above baseline ({MEMORY_SHOT_SIZE}x{MEMORY_SHOT_SIZE}): 81-frame segment {peaks[81] / 1024:.1f} MiB, 161-frame chained shot "
+        f"[3] peak memory above baseline ({MEMORY_SHOT_SIZE}x{MEMORY_SHOT_SIZE}): 81-frame segment "
+        f"{peaks[81] / 1024:.1f} MiB, 161-frame chained shot "
         f"{peaks[161] / 1024:.1f} MiB; ratio {ratio:.3f} (target <= {MEMORY_TARGET}) "
         f"{'PASS' if ratio <= MEMORY_TARGET else 'FAIL'}"
     )

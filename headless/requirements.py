@@ -41,7 +41,8 @@ class MissingFile:
     def describe(self) -> str:
         known = CATALOG.get(self.filename)
         source = f"\n      from {known.url}" if known else ""
-        return f"  {self.filename}  ->  models/{self.folder}/   (node {self.node_id} {self.class_type}.{self.input}){source}"
+        node = f"node {self.node_id} {self.class_type}.{self.input}"
+        return f"  {self.filename}  ->  models/{self.folder}/   ({node}){source}"
 
 
 class MissingModelsError(RuntimeError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from comfy_api.latest import io
 
 from ..models.shared.text import MAX_NAME_CHARS, MAX_PROMPT_CHARS, text_problem
@@ -69,3 +71,21 @@ def recheck(answer: bool | str) -> None:
     there to check at queue time."""
     if answer is not True:
         raise ValueError(answer)
+
+
+def numbers_problem(node: type[io.ComfyNode], **values: float | int | None) -> str | None:
+    """The first named number that is not finite or lies outside its widget's range (None: linked, checked later).
+
+    NaN slips through ComfyUI's own min/max check (every comparison with it is false), and a node that
+    declares an input in ``validate_inputs`` takes that range check over, so both happen here.
+    """
+    widgets = {widget.id: widget for widget in node.define_schema().inputs}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if not math.isfinite(value):
+            return f"{name} is {value}; give a finite number."
+        low, high = getattr(widgets[name], "min", None), getattr(widgets[name], "max", None)
+        if (low is not None and value < low) or (high is not None and value > high):
+            return f"{name} is {value}; use a value from {low} to {high}."
+    return None

@@ -57,8 +57,10 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
             category=categories.MOTION,
             description=(
                 "Click on the canvas to place keypoints, drag to move them, right-click to delete. Each keypoint has a "
-                "frame (or seconds at fps), a hold and an easing; each track a name, colour and subject (point, spread, "
-                "cluster, points inside the subject mask) or is a still anchor. A camera move adds background grid tracks."
+                "frame (or seconds at fps), a hold and an easing; each track a name, colour and subject (point, "
+                "spread, "
+                "cluster, points inside the subject mask) or is a still anchor. A camera move adds background grid "
+                "tracks."
             ),
             inputs=[
                 io.String.Input(
@@ -83,7 +85,8 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
                     min=-1.0,
                     max=1.0,
                     step=0.01,
-                    tooltip="Signed size of the move: fraction of the frame for pan/tilt/truck/orbit, scale change for zoom/dolly.",
+                    tooltip="Signed size of the move: fraction of the frame for pan/tilt/truck/orbit, scale change "
+                    "for zoom/dolly.",
                 ),
                 io.Combo.Input(
                     "camera_easing",
@@ -188,8 +191,10 @@ class WorldKitImportTracks(io.ComfyNode):
             display_name="Import Point Tracks",
             category=categories.MOTION,
             description=(
-                "Reads ATI track JSON (as WanTrackToVideo takes it: 121 points spread over the clip) or KJNodes spline-editor "
-                "coordinates (any number of points spread over the clip). Points outside the frame are an error, never clamped."
+                "Reads ATI track JSON (as WanTrackToVideo takes it: 121 points spread over the clip) or KJNodes "
+                "spline-editor "
+                "coordinates (any number of points spread over the clip). Points outside the frame are an error, "
+                "never clamped."
             ),
             inputs=[
                 io.String.Input(

@@ -355,7 +355,8 @@ class WorldKitBindShot(io.ComfyNode):
                 ),
                 io.Int.Output(
                     display_name="trim_latent",
-                    tooltip="Leading latent frames that hold references: cut them with TrimVideoLatent before decoding.",
+                    tooltip="Leading latent frames that hold references: cut them with TrimVideoLatent before "
+                    "decoding.",
                 ),
                 io.Image.Output(display_name="start_frame", tooltip="The frame the shot starts from, if any."),
                 io.String.Output(display_name="info", tooltip="JSON: the family, what was bound, the prompt."),

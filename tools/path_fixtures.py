@@ -54,7 +54,8 @@ def evaluate_case(case: dict[str, Any]) -> list[list[float | bool]] | None:
 
 
 def _compact(text: str) -> str:
-    """Innermost lists (times, points, handles, names) and keypoints on one line each, so the file reads case by case."""
+    """Innermost lists (times, points, handles, names) and keypoints on one line each, so the file reads case by
+    case."""
 
     def one_line(match: re.Match) -> str:
         return match[1] + ", ".join(v.strip() for v in match[2].split(",")) + match[3]

@@ -27,7 +27,8 @@ def new_frames(*shape: int) -> torch.Tensor:
 def ensure_finite(name: str, x: torch.Tensor) -> None:
     """Raise if `x` holds NaN or infinity, naming the first bad frame.
 
-    A frame's sum is finite exactly when its values are (for values of image range), so one read pass per chunk suffices.
+    A frame's sum is finite exactly when its values are (for values of image range), so one read pass per chunk
+    suffices.
     Every call scans: a tensor's provenance says nothing about what a later in-place edit or a NaN-producing node did.
     """
     for frames in chunk_slices(x.shape[0], 8):
@@ -63,7 +64,8 @@ def as_image(name: str, x: torch.Tensor) -> torch.Tensor:
 
 
 def as_mask(name: str, m: torch.Tensor) -> torch.Tensor:
-    """A MASK batch as contiguous float32 CPU [frames, height, width] clamped to 0..1; [height, width] becomes one frame.
+    """A MASK batch as contiguous float32 CPU [frames, height, width] clamped to 0..1; [height, width] becomes one
+    frame.
 
     Coverage outside 0..1 has no meaning, and letting it through turns later blends negative or above white.
     """

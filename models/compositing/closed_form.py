@@ -46,7 +46,8 @@ def matting_laplacian(image: np.ndarray, band: np.ndarray) -> scipy.sparse.csr_m
 def solve_alpha(
     image: np.ndarray, subject: np.ndarray, background: np.ndarray, prior: np.ndarray, prior_weight: np.ndarray
 ) -> np.ndarray:
-    """The closed-form matte [h, w] of one frame, solved only for the band's pixels (the rest keep their known value)."""
+    """The closed-form matte [h, w] of one frame, solved only for the band's pixels (the rest keep their known
+    value)."""
     band = ~(subject | background)
     alpha = subject.astype(np.float64)
     if not band.any():

@@ -60,7 +60,8 @@ def psd_sqrt(matrix: np.ndarray) -> np.ndarray:
 
 
 def mkl_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """3x4 affine in RGB: the Monge-Kantorovich linear map between the two colour distributions (Pitié & Kokaram 2007)."""
+    """3x4 affine in RGB: the Monge-Kantorovich linear map between the two colour distributions (Pitié & Kokaram
+    2007)."""
     eps = MIN_RGB_SPREAD**2 * np.eye(3)
     cov_s = np.cov(source, rowvar=False) + eps
     cov_t = np.cov(target, rowvar=False) + eps
@@ -146,7 +147,8 @@ def match_colors(
 
 
 def region_around(mask: torch.Tensor, pixels: int) -> torch.Tensor:
-    """The plate region around where the element lands: its matte grown by `pixels` (solid where the matte is above 0.5)."""
+    """The plate region around where the element lands: its matte grown by `pixels` (solid where the matte is above
+    0.5)."""
     mask = as_mask("element_mask", mask)
     pixels = int(check_number("around_element", pixels, 0))
     binary = (mask > 0.5).float()

@@ -80,7 +80,8 @@ def place_element(
     width: int,
     progress: Progress | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The element and its alpha moved onto a height x width canvas (transparent elsewhere), resampled premultiplied in linear light."""
+    """The element and its alpha moved onto a height x width canvas (transparent elsewhere), resampled premultiplied in
+    linear light."""
     element, alpha = as_image("element", element), as_mask("element_mask", alpha)
     frames = max(clip_frames(element=element, element_mask=alpha), placement_frames(placement))
     element = fit_frames("element", element, frames)

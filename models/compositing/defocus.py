@@ -59,7 +59,8 @@ def estimate_defocus(
     element_mask: torch.Tensor | None = None,
     plate_region: torch.Tensor | None = None,
 ) -> float:
-    """Gaussian sigma (pixels) that brings the element's sharpness down to the plate's; 0 when the element is already softer."""
+    """Gaussian sigma (pixels) that brings the element's sharpness down to the plate's; 0 when the element is already
+    softer."""
     element, plate = as_image("element", element), as_image("plate", plate)
     element_mask = optional_mask("element_mask", element_mask, "element", element)
     plate_region = optional_mask("plate_region", plate_region, "plate", plate)
@@ -90,7 +91,8 @@ def _disk(radius: float) -> np.ndarray:
 def defocus(
     element: torch.Tensor, alpha: torch.Tensor, sigma: float, shape: str = "gaussian", progress: Progress | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Blur the premultiplied element and its alpha together: a Gaussian of `sigma`, or a lens disk of radius 2*sigma."""
+    """Blur the premultiplied element and its alpha together: a Gaussian of `sigma`, or a lens disk of radius
+    2*sigma."""
     check_choice("shape", shape, SHAPES)
     sigma = check_number("sigma", sigma, 0.0)
     element, alpha = as_image("element", element), as_mask("element_mask", alpha)

@@ -116,7 +116,8 @@ def profile_from_measurement(measured: np.ndarray) -> GrainProfile:
 
 
 def measure_grain(frames: torch.Tensor, mask: torch.Tensor | None = None, max_frames: int = 8) -> GrainProfile:
-    """The grain profile of a clip, the median over up to `max_frames` evenly spaced frames (grain is steady in time)."""
+    """The grain profile of a clip, the median over up to `max_frames` evenly spaced frames (grain is steady in
+    time)."""
     count = frames.shape[0]
     picks = np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int))
     measured = map_frames(

@@ -24,9 +24,11 @@ def _box_mean(planes: np.ndarray, radius: int) -> np.ndarray:
 def _guided_coefficients(
     guide: np.ndarray, source: np.ndarray, radius: int, eps: float, settled: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-pixel linear model source ~ a.guide + b (He et al., colour guide) for one frame, window-averaged: (a [h, w, 3], b [h, w]).
+    """Per-pixel linear model source ~ a.guide + b (He et al., colour guide) for one frame, window-averaged: (a [h, w,
+    3], b [h, w]).
 
-    `guide` is [h, w, 3], `source` [h, w]; `settled` pixels (the trimap's known ones) keep the source. Window means are taken of the 13 planes the model needs
+    `guide` is [h, w, 3], `source` [h, w]; `settled` pixels (the trimap's known ones) keep the source. Window means are
+    taken of the 13 planes the model needs
     (the guide's covariance is symmetric, so six of its nine products suffice).
     """
     r, g, b = cv2.split(guide)
@@ -52,9 +54,11 @@ def _guided_coefficients(
 
 
 def _solve_symmetric3(matrix: tuple[np.ndarray, ...], rhs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
-    """Solve per-pixel symmetric positive-definite 3x3 systems x = matrix^-1 rhs by the adjugate (several times faster than a batched LU).
+    """Solve per-pixel symmetric positive-definite 3x3 systems x = matrix^-1 rhs by the adjugate (several times faster
+    than a batched LU).
 
-    `matrix` holds the planes of the upper triangle (m00, m01, m02, m11, m12, m22), `rhs` three planes; returns [h, w, 3].
+    `matrix` holds the planes of the upper triangle (m00, m01, m02, m11, m12, m22), `rhs` three planes; returns [h, w,
+    3].
     """
     a, b, c, d, e, f = matrix
     i00, i01, i02 = d * f - e * e, c * e - b * f, b * e - c * d

@@ -21,7 +21,8 @@ def light_wrap(
     """Screen a blurred plate onto the element where it borders the plate.
 
     The wrap weight at an element pixel is its alpha times the share of plate seen around it within `radius`
-    (a Gaussian of that sigma), so it is strongest at the edge and fades inwards. Element and plate share one frame size.
+    (a Gaussian of that sigma), so it is strongest at the edge and fades inwards. Element and plate share one frame
+    size.
     """
     radius = check_number("radius", radius, above=0.0)
     strength = check_number("strength", strength, 0.0)

@@ -65,7 +65,8 @@ class MatteSettings:
 
 
 def choke_and_feather(alpha: torch.Tensor, choke: int, feather: float) -> torch.Tensor:
-    """Shrink (choke > 0) or grow one frame's matte by whole pixels, then soften it by a Gaussian of `feather` pixels."""
+    """Shrink (choke > 0) or grow one frame's matte by whole pixels, then soften it by a Gaussian of `feather`
+    pixels."""
     if choke == 0 and feather <= 0:
         return alpha
     frame = frame_ops.gaussian_blur(frame_ops.grow(frame_ops.view(alpha), -int(choke)), feather)

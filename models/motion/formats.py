@@ -322,7 +322,8 @@ def _ati_point_lists(text: str, width: int, height: int) -> list[np.ndarray]:
         _require(
             len(points) <= ATI_TICKS,
             f"ATI track {i + 1} has {len(points)} points; WanTrackToVideo reads only the first {ATI_TICKS}. "
-            f"Resample it to {ATI_TICKS} points (or import it as KJNodes coordinates, which spread any count over the clip).",
+            f"Resample it to {ATI_TICKS} points (or import it as KJNodes coordinates, which spread any count over the "
+            f"clip).",
         )
     return tracks
 

@@ -244,12 +244,14 @@ def subject_tracks(
     else:
         if subject_mask is None:
             raise TrajectoryError(
-                f"Track {spec.path.name!r} samples its points inside the subject mask, but no subject_mask is connected; "
+                f"Track {spec.path.name!r} samples its points inside the subject mask, but no subject_mask is "
+                f"connected; "
                 "connect a MASK or set the track's subject to point, spread or cluster."
             )
         if tuple(subject_mask.shape[-2:]) != (height, width):
             raise TrajectoryError(
-                f"The subject mask is {subject_mask.shape[-1]}x{subject_mask.shape[-2]} but the frame is {width}x{height}; "
+                f"The subject mask is {subject_mask.shape[-1]}x{subject_mask.shape[-2]} but the frame is "
+                f"{width}x{height}; "
                 "resize it to the frame size."
             )
         inside = sample_mask_points(subject_mask.reshape(-1, height, width)[0], count)

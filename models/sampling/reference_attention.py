@@ -35,7 +35,8 @@ IDLE = "idle"
 def reference_logit_bias(
     video_tokens: int, reference_tokens: int, strength: float, dtype: torch.dtype, device: torch.device
 ) -> torch.Tensor:
-    """Additive attention mask ``[1, video_tokens + reference_tokens]``: 0 for video keys, log(strength) for references."""
+    """Additive attention mask ``[1, video_tokens + reference_tokens]``: 0 for video keys, log(strength) for
+    references."""
     bias = torch.zeros(1, video_tokens + reference_tokens, dtype=dtype, device=device)
     bias[:, video_tokens:] = math.log(strength)
     return bias

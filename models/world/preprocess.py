@@ -1,4 +1,5 @@
-"""Turn photos into reference views: subjects cut to their mask and centred on a plain ground, locations resized full-frame.
+"""Turn photos into reference views: subjects cut to their mask and centred on a plain ground, locations resized
+full-frame.
 
 Subjects (characters, objects) follow the convention VACE and Phantom references use: the subject
 alone, centred, on a plain (white by default) background at the working aspect. Locations and styles

@@ -9,7 +9,7 @@ from ...models.compositing.defocus import SHAPES, defocus, estimate_defocus
 from ...models.compositing.grain import match_grain
 from ...models.compositing.light_wrap import light_wrap
 from .. import categories
-from ..inputs import seed_input
+from ..inputs import numbers_problem, seed_input, verdict
 from ..runtime.progress import NodeProgress
 
 
@@ -18,15 +18,25 @@ class WorldKitColorMatch(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitColorMatch",
-            display_name="Color Match",
+            display_name="GVFX Color Match",
             category=categories.GVFX,
-            description="Matches the element's colour to the plate: Reinhard LAB mean/std, histogram, or MKL. Statistics come "
-            "from the whole clip (stable in time), from the element's matte, and from the plate region around where it lands.",
+            description="Matches the element's colour to the plate: Reinhard LAB mean/std, histogram, or MKL. "
+            "Statistics come "
+            "from the whole clip (stable in time), from the element's matte, and from the plate region around where "
+            "it lands.",
             inputs=[
-                io.Image.Input("element"),
-                io.Image.Input("plate"),
-                io.Combo.Input("method", options=list(METHODS), default="reinhard_lab"),
-                io.Float.Input("strength", default=1.0, min=0.0, max=1.0, step=0.05),
+                io.Image.Input("element", tooltip="The element to grade."),
+                io.Image.Input("plate", tooltip="The shot to match."),
+                io.Combo.Input(
+                    "method",
+                    options=list(METHODS),
+                    default="reinhard_lab",
+                    tooltip="reinhard_lab: mean and spread in LAB; histogram: per-channel curves; mkl: full colour "
+                    "covariance.",
+                ),
+                io.Float.Input(
+                    "strength", default=1.0, min=0.0, max=1.0, step=0.05, tooltip="0 leaves the element as it is."
+                ),
                 io.Mask.Input("element_mask", optional=True, tooltip="Measure the element only where this is solid."),
                 io.Mask.Input("plate_region", optional=True, tooltip="Measure the plate only inside this region."),
                 io.Int.Input(
@@ -39,8 +49,13 @@ class WorldKitColorMatch(io.ComfyNode):
                     "of where the element lands (element and plate the same size). 0 uses the whole plate.",
                 ),
             ],
-            outputs=[io.Image.Output(display_name="image")],
+            outputs=[io.Image.Output(display_name="image", tooltip="The graded element.")],
         )
+
+    @classmethod
+    def validate_inputs(cls, strength: float | None = None) -> bool | str:
+        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
+        return verdict(numbers_problem(cls, strength=strength))
 
     @classmethod
     def execute(
@@ -59,14 +74,14 @@ class WorldKitLightWrap(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitLightWrap",
-            display_name="Light Wrap",
+            display_name="GVFX Light Wrap",
             category=categories.GVFX,
             description="Lets the plate's light bleed over the element's edges so it sits in the shot's light. "
             "Element, matte and plate share one frame size (place the element first with Track Attach).",
             inputs=[
-                io.Image.Input("element"),
-                io.Mask.Input("matte"),
-                io.Image.Input("plate"),
+                io.Image.Input("element", tooltip="The element, placed at plate size."),
+                io.Mask.Input("matte", tooltip="The element's matte. Subject = 1."),
+                io.Image.Input("plate", tooltip="The shot whose light wraps the element."),
                 io.Float.Input(
                     "radius",
                     default=24.0,
@@ -75,10 +90,19 @@ class WorldKitLightWrap(io.ComfyNode):
                     step=1.0,
                     tooltip="How far the light reaches in (pixels).",
                 ),
-                io.Float.Input("strength", default=0.6, min=0.0, max=2.0, step=0.05),
+                io.Float.Input(
+                    "strength", default=0.6, min=0.0, max=2.0, step=0.05, tooltip="How bright the wrapped light is."
+                ),
             ],
-            outputs=[io.Image.Output(display_name="image")],
+            outputs=[
+                io.Image.Output(display_name="image", tooltip="The element with the plate's light over its edges.")
+            ],
         )
+
+    @classmethod
+    def validate_inputs(cls, radius: float | None = None, strength: float | None = None) -> bool | str:
+        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
+        return verdict(numbers_problem(cls, radius=radius, strength=strength))
 
     @classmethod
     def execute(cls, element, matte, plate, radius, strength) -> io.NodeOutput:
@@ -92,13 +116,16 @@ class WorldKitGrainMatch(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitGrainMatch",
-            display_name="Grain Match",
+            display_name="GVFX Grain Match",
             category=categories.GVFX,
-            description="Measures the plate's grain per channel in a fine and a coarse band and adds what the element lacks.",
+            description="Measures the plate's grain per channel in a fine and a coarse band and adds what the element "
+            "lacks.",
             inputs=[
-                io.Image.Input("element"),
-                io.Image.Input("plate"),
-                io.Float.Input("strength", default=1.0, min=0.0, max=2.0, step=0.05),
+                io.Image.Input("element", tooltip="The element to add grain to."),
+                io.Image.Input("plate", tooltip="The shot whose grain is measured."),
+                io.Float.Input(
+                    "strength", default=1.0, min=0.0, max=2.0, step=0.05, tooltip="Multiplies the grain added."
+                ),
                 seed_input("Seed of the added grain pattern.", control_after_generate=False),
                 io.Mask.Input(
                     "element_mask", optional=True, tooltip="Measure the element's own grain only where this is solid."
@@ -109,8 +136,13 @@ class WorldKitGrainMatch(io.ComfyNode):
                     tooltip="Measure the plate's grain only in this region (a flat area is best).",
                 ),
             ],
-            outputs=[io.Image.Output(display_name="image")],
+            outputs=[io.Image.Output(display_name="image", tooltip="The element with the plate's grain.")],
         )
+
+    @classmethod
+    def validate_inputs(cls, strength: float | None = None) -> bool | str:
+        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
+        return verdict(numbers_problem(cls, strength=strength))
 
     @classmethod
     def execute(cls, element, plate, strength, seed, element_mask=None, plate_region=None) -> io.NodeOutput:
@@ -125,13 +157,14 @@ class WorldKitDefocusMatch(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitDefocusMatch",
-            display_name="Defocus Match",
+            display_name="GVFX Defocus Match",
             category=categories.GVFX,
-            description="Estimates how soft the plate is near the insertion point and blurs the element (with its matte) to match.",
+            description="Estimates how soft the plate is near the insertion point and blurs the element (with its "
+            "matte) to match.",
             inputs=[
-                io.Image.Input("element"),
-                io.Mask.Input("element_mask"),
-                io.Image.Input("plate"),
+                io.Image.Input("element", tooltip="The element to soften."),
+                io.Mask.Input("element_mask", tooltip="The element's matte (blurred with it). Subject = 1."),
+                io.Image.Input("plate", tooltip="The shot whose softness is matched."),
                 io.Combo.Input(
                     "shape", options=list(SHAPES), default="gaussian", tooltip="Gaussian, or a lens disk (bokeh)."
                 ),
@@ -153,11 +186,16 @@ class WorldKitDefocusMatch(io.ComfyNode):
                 ),
             ],
             outputs=[
-                io.Image.Output(display_name="image"),
-                io.Mask.Output(display_name="matte"),
-                io.Float.Output(display_name="sigma"),
+                io.Image.Output(display_name="image", tooltip="The softened element."),
+                io.Mask.Output(display_name="matte", tooltip="The softened matte."),
+                io.Float.Output(display_name="sigma", tooltip="The blur applied (pixels)."),
             ],
         )
+
+    @classmethod
+    def validate_inputs(cls, amount: float | None = None, manual_sigma: float | None = None) -> bool | str:
+        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
+        return verdict(numbers_problem(cls, amount=amount, manual_sigma=manual_sigma))
 
     @classmethod
     def execute(cls, element, element_mask, plate, shape, amount, manual_sigma, plate_region=None) -> io.NodeOutput:

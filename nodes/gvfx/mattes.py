@@ -7,6 +7,7 @@ from comfy_api.latest import io
 from ...models.compositing.chroma_key import chroma_key
 from ...models.compositing.matte import QUALITIES, MatteSettings, refine_matte, unmix_foreground
 from .. import categories
+from ..inputs import numbers_problem, verdict
 from ..runtime.progress import NodeProgress
 
 
@@ -15,10 +16,12 @@ class WorldKitMatteRefine(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitMatteRefine",
-            display_name="Matte Refine",
+            display_name="GVFX Matte Refine",
             category=categories.GVFX,
-            description="Turns a rough mask from any matting or segmentation node into a production matte: edges snapped to "
-            "the element's colour edges, clean core and background, choke/grow, feather, despill, and temporal smoothing "
+            description="Turns a rough mask from any matting or segmentation node into a production matte: edges "
+            "snapped to "
+            "the element's colour edges, clean core and background, choke/grow, feather, despill, and temporal "
+            "smoothing "
             "that does not lag on moving edges.",
             inputs=[
                 io.Image.Input("image", tooltip="The element frames the mask belongs to."),
@@ -87,7 +90,14 @@ class WorldKitMatteRefine(io.ComfyNode):
                     default="none",
                     tooltip="Screen colour to remove from edges.",
                 ),
-                io.Float.Input("despill_strength", default=1.0, min=0.0, max=1.0, step=0.05),
+                io.Float.Input(
+                    "despill_strength",
+                    default=1.0,
+                    min=0.0,
+                    max=1.0,
+                    step=0.05,
+                    tooltip="How much of the spill to remove.",
+                ),
                 io.Combo.Input(
                     "quality",
                     options=list(QUALITIES),
@@ -97,10 +107,39 @@ class WorldKitMatteRefine(io.ComfyNode):
                 ),
             ],
             outputs=[
-                io.Image.Output(display_name="image"),
-                io.Mask.Output(display_name="matte"),
-                io.Image.Output(display_name="foreground"),
+                io.Image.Output(display_name="image", tooltip="The element, despilled."),
+                io.Mask.Output(display_name="matte", tooltip="The refined matte."),
+                io.Image.Output(
+                    display_name="foreground",
+                    tooltip="The element's own colour with the old background un-mixed from its edges: composite this, "
+                    "not image, to avoid fringes.",
+                ),
             ],
+        )
+
+    @classmethod
+    def validate_inputs(
+        cls,
+        edge_smoothness: float | None = None,
+        clip_black: float | None = None,
+        clip_white: float | None = None,
+        feather: float | None = None,
+        temporal: float | None = None,
+        motion_threshold: float | None = None,
+        despill_strength: float | None = None,
+    ) -> bool | str:
+        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
+        return verdict(
+            numbers_problem(
+                cls,
+                edge_smoothness=edge_smoothness,
+                clip_black=clip_black,
+                clip_white=clip_white,
+                feather=feather,
+                temporal=temporal,
+                motion_threshold=motion_threshold,
+                despill_strength=despill_strength,
+            )
         )
 
     @classmethod
@@ -143,12 +182,13 @@ class WorldKitChromaKey(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitChromaKey",
-            display_name="Chroma Key",
+            display_name="GVFX Chroma Key",
             category=categories.GVFX,
-            description="Pulls a matte from a green or blue screen by colour difference and suppresses the screen's spill.",
+            description="Pulls a matte from a green or blue screen by colour difference and suppresses the screen's "
+            "spill.",
             inputs=[
-                io.Image.Input("image"),
-                io.Combo.Input("screen", options=["green", "blue"], default="green"),
+                io.Image.Input("image", tooltip="The green or blue screen element."),
+                io.Combo.Input("screen", options=["green", "blue"], default="green", tooltip="The screen colour."),
                 io.Float.Input(
                     "balance",
                     default=0.5,
@@ -172,8 +212,22 @@ class WorldKitChromaKey(io.ComfyNode):
                     tooltip="The screen shot without the subject; without it the screen is modelled from each frame.",
                 ),
             ],
-            outputs=[io.Image.Output(display_name="image"), io.Mask.Output(display_name="matte")],
+            outputs=[
+                io.Image.Output(display_name="image", tooltip="The element with the screen's spill suppressed."),
+                io.Mask.Output(display_name="matte", tooltip="The key (subject = 1)."),
+            ],
         )
+
+    @classmethod
+    def validate_inputs(
+        cls,
+        balance: float | None = None,
+        clip_black: float | None = None,
+        clip_white: float | None = None,
+        spill: float | None = None,
+    ) -> bool | str:
+        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
+        return verdict(numbers_problem(cls, balance=balance, clip_black=clip_black, clip_white=clip_white, spill=spill))
 
     @classmethod
     def execute(cls, image, screen, balance, clip_black, clip_white, spill, clean_plate=None) -> io.NodeOutput:

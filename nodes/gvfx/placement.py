@@ -10,6 +10,7 @@ from ...models.compositing.motion_blur import motion_blur, velocities
 from ...models.compositing.shadow import contact_shadow
 from ...models.compositing.track_attach import hold_path, path_from_tracks, path_to_tracks, track_plate_point
 from .. import categories
+from ..inputs import numbers_problem, verdict
 from ..runtime.progress import NodeProgress
 
 
@@ -18,12 +19,13 @@ class WorldKitContactShadow(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitContactShadow",
-            display_name="Contact Shadow",
+            display_name="GVFX Contact Shadow",
             category=categories.GVFX,
-            description="Casts the element's matte onto the ground as a shadow, sharp at contact and softer with distance, and "
+            description="Casts the element's matte onto the ground as a shadow, sharp at contact and softer with "
+            "distance, and "
             "darkens the plate with it. Composite the element over the result.",
             inputs=[
-                io.Image.Input("plate"),
+                io.Image.Input("plate", tooltip="The shot to cast the shadow on."),
                 io.Mask.Input("matte", tooltip="The element's matte, placed on the plate."),
                 io.Float.Input(
                     "direction",
@@ -44,17 +46,39 @@ class WorldKitContactShadow(io.ComfyNode):
                 io.Float.Input(
                     "softness", default=12.0, min=0.0, max=128.0, step=0.5, tooltip="Blur at the far end (pixels)."
                 ),
-                io.Float.Input("opacity", default=0.6, min=0.0, max=1.0, step=0.01),
+                io.Float.Input(
+                    "opacity", default=0.6, min=0.0, max=1.0, step=0.01, tooltip="How dark the shadow is at contact."
+                ),
                 io.Float.Input(
                     "ground_line",
                     default=-1.0,
                     min=-1.0,
                     max=1.0,
                     step=0.005,
-                    tooltip="Ground height as a fraction of the frame from the top; -1 uses the matte's lowest solid row.",
+                    tooltip="Ground height as a fraction of the frame from the top; -1 uses the matte's lowest solid "
+                    "row.",
                 ),
             ],
-            outputs=[io.Image.Output(display_name="image"), io.Mask.Output(display_name="shadow")],
+            outputs=[
+                io.Image.Output(display_name="image", tooltip="The plate darkened by the shadow."),
+                io.Mask.Output(display_name="shadow", tooltip="The shadow's strength."),
+            ],
+        )
+
+    @classmethod
+    def validate_inputs(
+        cls,
+        direction: float | None = None,
+        distance: float | None = None,
+        softness: float | None = None,
+        opacity: float | None = None,
+        ground_line: float | None = None,
+    ) -> bool | str:
+        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
+        return verdict(
+            numbers_problem(
+                cls, direction=direction, distance=distance, softness=softness, opacity=opacity, ground_line=ground_line
+            )
         )
 
     @classmethod
@@ -71,13 +95,19 @@ class WorldKitMotionBlur(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitMotionBlur",
-            display_name="Motion Blur",
+            display_name="GVFX Motion Blur",
             category=categories.GVFX,
-            description="Blurs the element along its motion: from TRACKS (e.g. Track Attach), from the matte's movement, or a fixed velocity.",
+            description="Blurs the element along its motion: from TRACKS (e.g. Track Attach), from the matte's "
+            "movement, or a fixed velocity.",
             inputs=[
-                io.Image.Input("element"),
-                io.Mask.Input("element_mask"),
-                io.Combo.Input("motion_from", options=["matte", "tracks", "fixed"], default="matte"),
+                io.Image.Input("element", tooltip="The element to blur."),
+                io.Mask.Input("element_mask", tooltip="The element's matte (blurred with it). Subject = 1."),
+                io.Combo.Input(
+                    "motion_from",
+                    options=["matte", "tracks", "fixed"],
+                    default="matte",
+                    tooltip="Where the velocity comes from: the matte's movement, TRACKS, or velocity_x/y.",
+                ),
                 io.Float.Input(
                     "shutter",
                     default=0.5,
@@ -96,8 +126,18 @@ class WorldKitMotionBlur(io.ComfyNode):
                     "tracks", optional=True, tooltip="Used with motion_from = tracks: the mean of the points' paths."
                 ),
             ],
-            outputs=[io.Image.Output(display_name="image"), io.Mask.Output(display_name="matte")],
+            outputs=[
+                io.Image.Output(display_name="image", tooltip="The blurred element."),
+                io.Mask.Output(display_name="matte", tooltip="The blurred matte."),
+            ],
         )
+
+    @classmethod
+    def validate_inputs(
+        cls, shutter: float | None = None, velocity_x: float | None = None, velocity_y: float | None = None
+    ) -> bool | str:
+        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
+        return verdict(numbers_problem(cls, shutter=shutter, velocity_x=velocity_x, velocity_y=velocity_y))
 
     @classmethod
     def execute(cls, element, element_mask, motion_from, shutter, velocity_x, velocity_y, tracks=None) -> io.NodeOutput:
@@ -121,15 +161,22 @@ class WorldKitTrackAttach(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitTrackAttach",
-            display_name="Track Attach",
+            display_name="GVFX Track Attach",
             category=categories.GVFX,
-            description="Places the element on the plate so it follows a point tracked through the plate (optical flow), or a "
-            "path from TRACKS (e.g. Trajectory Keypoints). Outputs the placed element and matte at plate size, and the path.",
+            description="Places the element on the plate so it follows a point tracked through the plate (optical "
+            "flow), or a "
+            "path from TRACKS (e.g. Trajectory Keypoints). Outputs the placed element and matte at plate size, and "
+            "the path.",
             inputs=[
-                io.Image.Input("plate"),
-                io.Image.Input("element"),
-                io.Mask.Input("element_mask"),
-                io.Combo.Input("follow", options=["plate point", "tracks"], default="plate point"),
+                io.Image.Input("plate", tooltip="The shot to attach the element to."),
+                io.Image.Input("element", tooltip="The element (any size)."),
+                io.Mask.Input("element_mask", tooltip="The element's matte. Subject = 1."),
+                io.Combo.Input(
+                    "follow",
+                    options=["plate point", "tracks"],
+                    default="plate point",
+                    tooltip="Track a point of the plate (optical flow), or follow a TRACKS path.",
+                ),
                 io.Float.Input(
                     "point_x",
                     default=0.5,
@@ -162,7 +209,9 @@ class WorldKitTrackAttach(io.ComfyNode):
                     step=0.001,
                     tooltip="Element point that sits on the path (0..1 of height; 1 = feet).",
                 ),
-                io.Float.Input("scale", default=1.0, min=0.01, max=16.0, step=0.01),
+                io.Float.Input(
+                    "scale", default=1.0, min=0.01, max=16.0, step=0.01, tooltip="Element size on the plate."
+                ),
                 io.Float.Input(
                     "rotation", default=0.0, min=-360.0, max=360.0, step=0.5, tooltip="Degrees, counter-clockwise."
                 ),
@@ -177,10 +226,33 @@ class WorldKitTrackAttach(io.ComfyNode):
                 ),
             ],
             outputs=[
-                io.Image.Output(display_name="element"),
-                io.Mask.Output(display_name="matte"),
-                io.Tracks.Output(display_name="path"),
+                io.Image.Output(display_name="element", tooltip="The element placed at plate size."),
+                io.Mask.Output(display_name="matte", tooltip="The placed matte."),
+                io.Tracks.Output(display_name="path", tooltip="The path followed, in plate pixels per frame."),
             ],
+        )
+
+    @classmethod
+    def validate_inputs(
+        cls,
+        point_x: float | None = None,
+        point_y: float | None = None,
+        anchor_x: float | None = None,
+        anchor_y: float | None = None,
+        scale: float | None = None,
+        rotation: float | None = None,
+    ) -> bool | str:
+        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
+        return verdict(
+            numbers_problem(
+                cls,
+                point_x=point_x,
+                point_y=point_y,
+                anchor_x=anchor_x,
+                anchor_y=anchor_y,
+                scale=scale,
+                rotation=rotation,
+            )
         )
 
     @classmethod
@@ -204,7 +276,8 @@ class WorldKitTrackAttach(io.ComfyNode):
         if follow == "tracks":
             if tracks is None:
                 raise ValueError(
-                    "Track Attach: follow is 'tracks' but no tracks are connected; connect TRACKS or pick 'plate point'."
+                    "Track Attach: follow is 'tracks' but no tracks are connected; connect TRACKS or pick 'plate "
+                    "point'."
                 )
             path = path_from_tracks(tracks, frames, track_point)
         else:
@@ -226,15 +299,16 @@ class WorldKitCompositeOver(io.ComfyNode):
     def define_schema(cls) -> io.Schema:
         return io.Schema(
             node_id="WorldKitCompositeOver",
-            display_name="Composite Over",
+            display_name="GVFX Composite Over",
             category=categories.GVFX,
-            description="Puts the element over the plate with premultiplied alpha in linear light (no dark or light fringes). "
+            description="Puts the element over the plate with premultiplied alpha in linear light (no dark or light "
+            "fringes). "
             "Position, scale and rotation can change over the shot (start to end values, or a TRACKS path). "
             "Outputs the composite and the combined alpha.",
             inputs=[
-                io.Image.Input("plate"),
-                io.Image.Input("element"),
-                io.Mask.Input("element_mask"),
+                io.Image.Input("plate", tooltip="The shot."),
+                io.Image.Input("element", tooltip="The element to put over it."),
+                io.Mask.Input("element_mask", tooltip="The element's matte. Subject = 1."),
                 io.Float.Input(
                     "x",
                     default=0.5,
@@ -251,8 +325,22 @@ class WorldKitCompositeOver(io.ComfyNode):
                     step=0.001,
                     tooltip="Where the element's anchor lands (0..1 of plate height).",
                 ),
-                io.Float.Input("anchor_x", default=0.5, min=0.0, max=1.0, step=0.001),
-                io.Float.Input("anchor_y", default=0.5, min=0.0, max=1.0, step=0.001),
+                io.Float.Input(
+                    "anchor_x",
+                    default=0.5,
+                    min=0.0,
+                    max=1.0,
+                    step=0.001,
+                    tooltip="Element point placed at x (0..1 of width).",
+                ),
+                io.Float.Input(
+                    "anchor_y",
+                    default=0.5,
+                    min=0.0,
+                    max=1.0,
+                    step=0.001,
+                    tooltip="Element point placed at y (0..1 of height).",
+                ),
                 io.Float.Input(
                     "scale", default=1.0, min=0.01, max=16.0, step=0.01, tooltip="Scale in the first frame."
                 ),
@@ -277,7 +365,37 @@ class WorldKitCompositeOver(io.ComfyNode):
                     "tracks", optional=True, tooltip="Per-frame position (mean of the points) instead of x, y."
                 ),
             ],
-            outputs=[io.Image.Output(display_name="image"), io.Mask.Output(display_name="alpha")],
+            outputs=[
+                io.Image.Output(display_name="image", tooltip="The composite."),
+                io.Mask.Output(display_name="alpha", tooltip="The combined alpha."),
+            ],
+        )
+
+    @classmethod
+    def validate_inputs(
+        cls,
+        x: float | None = None,
+        y: float | None = None,
+        anchor_x: float | None = None,
+        anchor_y: float | None = None,
+        scale: float | None = None,
+        scale_end: float | None = None,
+        rotation: float | None = None,
+        rotation_end: float | None = None,
+    ) -> bool | str:
+        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
+        return verdict(
+            numbers_problem(
+                cls,
+                x=x,
+                y=y,
+                anchor_x=anchor_x,
+                anchor_y=anchor_y,
+                scale=scale,
+                scale_end=scale_end,
+                rotation=rotation,
+                rotation_end=rotation_end,
+            )
         )
 
     @classmethod

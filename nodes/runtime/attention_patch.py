@@ -2,7 +2,8 @@
 
 A DIFFUSION_MODEL wrapper runs, at every model call, a capture pass of the reference latents (noised to
 the call's sigma with a fixed noise, placed after the video in time through RoPE's ``shift_t``; stopped
-once the last block's keys and values are stored) and then the real pass; an ``optimized_attention_override`` in transformer_options routes each attention call to
+once the last block's keys and values are stored) and then the real pass; an ``optimized_attention_override`` in
+transformer_options routes each attention call to
 the session, which stores the references' self-attention keys/values in the capture pass and appends
 them in the real pass. Another override already present is chained, not replaced.
 """

@@ -137,7 +137,8 @@ def test_grain_match_adds_nothing_to_an_element_already_as_grainy():
 
 
 def busy_texture(height: int, width: int, seed: int) -> np.ndarray:
-    """A picture with texture at every scale on its left half (bricks of random shade, 4-12 px) and flat on its right."""
+    """A picture with texture at every scale on its left half (bricks of random shade, 4-12 px) and flat on its
+    right."""
     rng = np.random.default_rng(seed)
     texture = np.empty((height, width, 3), np.float32)
     texture[:] = (0.5, 0.45, 0.4)

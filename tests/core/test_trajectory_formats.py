@@ -85,7 +85,8 @@ def test_an_empty_widget_is_an_empty_drawing():
         ('{"version": 1, "tracks": [{"subject": "blob", "keypoints": [{"x": 0, "y": 0}]}]}', "subject 'blob'"),
         ('{"version": 1, "tracks": [{"keypoints": [{"x": 0, "y": 0, "easing": "wobble"}]}]}', "easing 'wobble'"),
         (
-            '{"version": 1, "tracks": [{"name": "a", "keypoints": [{"x": 0, "y": 0}]}, {"name": "a", "keypoints": [{"x": 0, "y": 0}]}]}',
+            '{"version": 1, "tracks": [{"name": "a", "keypoints": [{"x": 0, "y": 0}]}, {"name": "a", "keypoints": '
+            '[{"x": 0, "y": 0}]}]}',
             "unique",
         ),
     ],

@@ -169,7 +169,8 @@ def test_three_clicks_on_the_canvas_are_saved_as_keypoints_where_they_were_click
         const [plate, done] = [arguments[0], arguments[arguments.length - 1]];
         const node = window.comfyAPI.app.app.graph._nodes.find((n) => n.type === "WorldKitTrajectoryKeypoints");
         node.onExecuted({ worldkit_background: [{ filename: plate, subfolder: "", type: "input" }] });
-        const wait = () => node.worldkitEditor.background ? done(node.worldkitEditor.background.naturalWidth) : setTimeout(wait, 50);
+        const wait = () => node.worldkitEditor.background ? done(node.worldkitEditor.background.naturalWidth) :
+        setTimeout(wait, 50);
         wait();
     """,
         plate,
@@ -310,7 +311,8 @@ def test_the_raw_state_stays_behind_the_canvas_yet_is_saved_and_json_shows_it_fo
     textarea.send_keys(json.dumps(typed))
     assert saved_state(browser, node_id)[:2] == (typed, typed)
     names = browser.execute_script(
-        "return window.comfyAPI.app.app.graph.getNodeById(arguments[0]).worldkitEditor.state.tracks.map((t) => t.name);",
+        "return window.comfyAPI.app.app.graph.getNodeById(arguments[0]).worldkitEditor.state.tracks.map((t) => "
+        "t.name);",
         node_id,
     )
     assert names == ["typed"], "the canvas shows what was typed"

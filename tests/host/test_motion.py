@@ -296,7 +296,8 @@ def test_a_keypoint_past_the_clip_is_a_clear_error(comfy, skunk_path):
 
 
 def test_the_canvas_scripts_are_listed_and_served_with_the_pack(comfy):
-    """The frontend imports every listed script; the nested trajectory modules are served where the entry imports them."""
+    """The frontend imports every listed script; the nested trajectory modules are served where the entry imports
+    them."""
     web = Path(__file__).resolve().parents[2] / "web"
     prefix = "/extensions/worldkit/"
     listed = sorted(path for path in comfy.get_json("/extensions") if path.startswith(prefix))

@@ -1,4 +1,5 @@
-"""Reference nodes in a real ComfyUI: tiny Wan VAE and CLIP-vision encoding, the cache, the library, the contact sheet."""
+"""Reference nodes in a real ComfyUI: tiny Wan VAE and CLIP-vision encoding, the cache, the library, the contact
+sheet."""
 
 from __future__ import annotations
 

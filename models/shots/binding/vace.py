@@ -1,4 +1,5 @@
-"""VACE: every subject and prop view is a reference frame; a start frame or the location plate opens the control video."""
+"""VACE: every subject and prop view is a reference frame; a start frame or the location plate opens the control
+video."""
 
 from __future__ import annotations
 
