@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-import unicodedata
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,72 +27,14 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
 from ..shared.files import remove_temporaries, write_bytes_atomically
-from ..shared.text import quote
 from .entities import ENTITY_KINDS, DuplicateEntityError, Encoding, Reference, World
+from .names import WorldLibraryError, name_problem, sanitize_world_name
 
 FORMAT = "worldkit-world"
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "world.json"
 TENSOR_FILE_PATTERN = re.compile(r"^tensors-[0-9a-f]{16}\.safetensors$")
-MAX_NAME_LENGTH = 64
-NAME_PUNCTUATION = set(" -_.")
-WINDOWS_DEVICE_NAMES = {
-    "CON",
-    "PRN",
-    "AUX",
-    "NUL",
-    *(f"COM{i}" for i in range(1, 10)),
-    *(f"LPT{i}" for i in range(1, 10)),
-}
 ENCODING_TENSORS = ("latents", "clip_penultimate", "clip_embeds")
-
-
-class WorldLibraryError(ValueError):
-    """A world could not be saved or loaded; the message says why and what to do."""
-
-
-def sanitize_world_name(name: str) -> str:
-    """The world's folder name, or an error for anything that is not a plain name.
-
-    Letters, digits, spaces, '-', '_' and '.' are allowed; separators, '..', absolute paths, drive
-    letters, control characters and Windows device names are refused rather than rewritten, so a
-    name always means exactly one folder.
-    """
-    if not isinstance(name, str):
-        raise WorldLibraryError(f"World name must be text, got {type(name).__name__}.")
-    cleaned = name.strip()
-    problem = _name_problem(cleaned)
-    if problem:
-        raise WorldLibraryError(
-            f"World name {quote(name)} is not allowed: {problem}. "
-            "Use letters, digits, spaces, '-', '_' or '.', for example 'night_forest'."
-        )
-    return cleaned
-
-
-def _name_problem(name: str) -> str | None:
-    if not name:
-        return "it is empty"
-    if len(name) > MAX_NAME_LENGTH:
-        return f"it is longer than {MAX_NAME_LENGTH} characters"
-    if any(unicodedata.category(c).startswith("C") for c in name):
-        return "it holds control characters (such as NUL)"
-    if "/" in name or "\\" in name:
-        return "it holds a path separator"
-    if ":" in name:
-        return "it holds ':' (a drive letter or stream name)"
-    if ".." in name:
-        return "it holds '..'"
-    if name.startswith((".", "~")):
-        return "it starts with '.' or '~'"
-    if name.endswith("."):
-        return "it ends with '.'"
-    if name.split(".")[0].upper() in WINDOWS_DEVICE_NAMES:
-        return "it is a reserved device name"
-    odd = sorted({c for c in name if not (c.isalnum() or c in NAME_PUNCTUATION)})
-    if odd:
-        return f"it holds {''.join(odd)!r}"
-    return None
 
 
 def world_folder(root: str | os.PathLike, name: str) -> Path:
@@ -115,7 +56,7 @@ def list_worlds(root: str | os.PathLike) -> list[str]:
     return sorted(
         p.name
         for p in root_path.iterdir()
-        if p.is_dir() and (p / MANIFEST_NAME).is_file() and _name_problem(p.name) is None
+        if p.is_dir() and (p / MANIFEST_NAME).is_file() and name_problem(p.name) is None
     )
 
 

@@ -1,5 +1,5 @@
 """WorldKit/GVFX nodes: generated elements composited over live-action plates."""
 
-from . import matching, mattes, output, placement
+from . import matching, mattes, output, placement, shading
 
-NODES = [*mattes.NODES, *matching.NODES, *placement.NODES, *output.NODES]
+NODES = [*mattes.NODES, *matching.NODES, *shading.NODES, *placement.NODES, *output.NODES]

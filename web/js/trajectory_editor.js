@@ -2,7 +2,8 @@
 // the node's widgets and runs. The path maths (trajectory/path.js) and the state format (trajectory/state.js) are
 // plain modules; ComfyUI loads every .js under web/ as an extension, so those only export and do nothing on import.
 import { app } from "../../../scripts/app.js";
-import { TrajectoryEditor, viewUrl } from "./trajectory/view.js";
+import { viewUrl } from "./trajectory/dom.js";
+import { TrajectoryEditor } from "./trajectory/view.js";
 
 const NODE_ID = "WorldKitTrajectoryKeypoints";
 

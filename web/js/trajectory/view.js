@@ -2,30 +2,15 @@
 // `editor_state` STRING widget. That widget is the one place the drawing is stored (saved with the workflow in
 // UI and API format); it is hidden behind the canvas, and the JSON… button shows it for editing as text.
 import { api } from "../../../../scripts/api.js";
-import { EASINGS, INTERPOLATIONS, resolveFrames, trackPath } from "./path.js";
-import { COLORS, SUBJECTS, emptyState, newKeypoint, newTrack, parseState, serialiseState } from "./state.js";
+import { buildControls } from "./controls.js";
+import { el, viewUrl } from "./dom.js";
+import { drawTrack } from "./drawing.js";
+import { resolveFrames, trackPath } from "./path.js";
+import { COLORS, emptyState, newKeypoint, newTrack, parseState, serialiseState } from "./state.js";
 
 const HIT_RADIUS = 9;
 const CONTROLS_HEIGHT = 150;
 const JSON_HEIGHT = 160; // room for the editor_state text while JSON… shows it
-
-function el(tag, attrs = {}, children = []) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "style") node.style.cssText = v;
-    else if (k in node) node[k] = v;
-    else node.setAttribute(k, v);
-  }
-  for (const c of children) node.append(c);
-  return node;
-}
-
-function select(options, value) {
-  const s = el("select");
-  for (const o of options) s.append(el("option", { value: o, textContent: o }));
-  s.value = value;
-  return s;
-}
 
 export class TrajectoryEditor {
   constructor(node, stateWidget) {
@@ -112,43 +97,7 @@ export class TrajectoryEditor {
   }
 
   buildDom() {
-    const row = (children) => el("div", { style: "display:flex;flex-wrap:wrap;gap:4px;align-items:center;margin:2px 0" }, children);
-    this.trackSelect = el("select", { title: "Track being edited" });
-    this.addTrackBtn = el("button", { textContent: "+ track", title: "Add a track" });
-    this.delTrackBtn = el("button", { textContent: "- track", title: "Delete this track" });
-    this.nameInput = el("input", { type: "text", size: 8, title: "Track name" });
-    this.colorInput = el("input", { type: "color", title: "Track colour", style: "width:28px;height:20px;padding:0" });
-    this.subjectSelect = select(SUBJECTS, "point");
-    this.subjectSelect.title = "What rides on the path: one point, a spread, a cluster, or points inside the subject mask";
-    this.pointsInput = el("input", { type: "number", min: 1, max: 1024, style: "width:44px", title: "Points on this track" });
-    this.interpSelect = select(INTERPOLATIONS, "catmull_rom");
-    this.anchorBox = el("input", { type: "checkbox", title: "Anchor: stays at its first keypoint, holding that region still" });
-    this.canvas = el("canvas", { className: "worldkit-trajectory-canvas", style: "display:block;width:100%;cursor:crosshair;touch-action:none" });
-    this.playBtn = el("button", { textContent: "▶", title: "Play the motion" });
-    this.scrubber = el("input", { type: "range", min: 0, step: 1, value: 0, style: "flex:1", className: "worldkit-trajectory-scrubber" });
-    this.timeLabel = el("span", { style: "min-width:110px;font-size:11px" });
-    this.errorLabel = el("span", { className: "worldkit-trajectory-error", style: "font-size:11px;color:#ff8a80" });
-    this.kpLabel = el("span", { style: "font-size:11px" });
-    this.frameInput = el("input", { type: "number", min: 0, step: 1, style: "width:52px", title: "Keypoint frame" });
-    this.secondsInput = el("input", { type: "number", min: 0, step: 0.05, style: "width:52px", title: "Keypoint time in seconds at fps" });
-    this.autoBox = el("input", { type: "checkbox", title: "Auto: timed at constant speed between its neighbours" });
-    this.holdInput = el("input", { type: "number", min: 0, step: 1, style: "width:44px", title: "Frames to hold at this keypoint" });
-    this.easingSelect = select(EASINGS, "linear");
-    this.easingSelect.title = "Easing of the move from this keypoint to the next";
-    this.visibleBox = el("input", { type: "checkbox", title: "Visible from this keypoint to the next" });
-    this.imageBtn = el("button", { textContent: "Image…", title: "Choose a background image for drawing" });
-    this.fileInput = el("input", { type: "file", accept: "image/*", style: "display:none" });
-    this.jsonBtn = el("button", { textContent: "JSON…", title: "Show or hide the drawing as JSON text, to read, edit or paste" });
-    const label = (text, input) => el("label", { style: "font-size:11px;display:flex;gap:2px;align-items:center" }, [text, input]);
-    this.root = el("div", { className: "worldkit-trajectory", style: "width:100%;font:12px sans-serif;color:#ddd" }, [
-      row([this.trackSelect, this.addTrackBtn, this.delTrackBtn, this.nameInput, this.colorInput, this.subjectSelect,
-        this.pointsInput, this.interpSelect, label("anchor", this.anchorBox)]),
-      this.canvas,
-      row([this.playBtn, this.scrubber, this.timeLabel, this.errorLabel]),
-      row([this.kpLabel, label("frame", this.frameInput), label("s", this.secondsInput), label("auto", this.autoBox),
-        label("hold", this.holdInput), this.easingSelect, label("visible", this.visibleBox), this.imageBtn, this.fileInput,
-        this.jsonBtn]),
-    ]);
+    buildControls(this);
     this.bindDom();
   }
 
@@ -402,7 +351,11 @@ export class TrajectoryEditor {
     ctx.fillStyle = "#222";
     ctx.fillRect(0, 0, cw, ch);
     if (this.background) ctx.drawImage(this.background, 0, 0, cw, ch);
-    this.state.tracks.forEach((track, ti) => this.drawTrack(ctx, track, paths[ti], ti === this.active, cw, ch));
+    const view = {
+      selected: this.selected, frame: this.frame, numFrames: this.numFrames,
+      frameWidth: this.frameWidth, frameHeight: this.frameHeight, cw, ch,
+    };
+    this.state.tracks.forEach((track, ti) => drawTrack(ctx, track, paths[ti], { ...view, active: ti === this.active }));
   }
 
   // Each track's evaluator at the frame size: the node's own maths, so the preview is what it will output.
@@ -416,55 +369,8 @@ export class TrajectoryEditor {
     return p ? { x: p.x / this.frameWidth, y: p.y / this.frameHeight, visible: p.visible } : null;
   }
 
-  drawTrack(ctx, track, path, active, cw, ch) {
-    const kps = track.keypoints;
-    if (!kps.length) return;
-    const color = track.color || COLORS[0];
-    const [sx, sy] = [cw / this.frameWidth, ch / this.frameHeight];
-    ctx.lineWidth = active ? 2 : 1;
-    ctx.strokeStyle = color;
-    ctx.globalAlpha = active ? 1 : 0.6;
-    if (path.at) {
-      ctx.beginPath();
-      for (let f = 0; f < this.numFrames; f++) {
-        const p = path.at(f);
-        if (f === 0) ctx.moveTo(p.x * sx, p.y * sy); else ctx.lineTo(p.x * sx, p.y * sy);
-      }
-      ctx.stroke();
-    }
-    kps.forEach((kp, k) => {
-      ctx.beginPath();
-      ctx.arc(kp.x * cw, kp.y * ch, 6, 0, Math.PI * 2);
-      ctx.fillStyle = active && k === this.selected ? "#fff" : color;
-      ctx.fill();
-      ctx.strokeStyle = "#000";
-      ctx.lineWidth = 1;
-      ctx.stroke();
-      ctx.fillStyle = "#fff";
-      ctx.font = "10px sans-serif";
-      const frame = kp.frame === null || kp.frame === undefined ? "auto" : `f${kp.frame}`;
-      ctx.fillText(`${k + 1} ${frame}${kp.hold ? ` +${kp.hold}` : ""}`, kp.x * cw + 8, kp.y * ch - 8);
-    });
-    if (path.at) {
-      const p = path.at(this.frame);
-      ctx.beginPath();
-      ctx.arc(p.x * sx, p.y * sy, 9, 0, Math.PI * 2);
-      ctx.strokeStyle = color;
-      ctx.lineWidth = 3;
-      ctx.globalAlpha = p.visible ? 1 : 0.3;
-      ctx.stroke();
-    }
-    ctx.globalAlpha = 1;
-  }
-
   destroy() {
     this.playing = false;
     this.resizeObserver.disconnect();
   }
 }
-
-export function viewUrl(ref) {
-  const q = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder || "", type: ref.type || "temp" });
-  return api.apiURL(`/view?${q.toString()}&rand=${Math.random()}`);
-}
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ..models.shots.shot import (
+from ...models.shots.shot import (
     ANGLES,
     ASPECTS,
     CAMERA_MOVES,
@@ -14,7 +14,7 @@ from ..models.shots.shot import (
     RESOLUTIONS,
     SHOT_SIZES,
 )
-from .inputs import frames_input, seed_input, size_inputs
+from ..inputs import frames_input, seed_input, size_inputs
 
 SETUP_TOOLTIPS = {
     "establishing wide": "Include the establishing wide: the whole place first, so the audience knows where it is.",

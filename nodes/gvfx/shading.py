@@ -1,0 +1,158 @@
+"""WorldKit/GVFX: the element in the plate's light and motion: contact shadow and motion blur."""
+
+from __future__ import annotations
+
+import torch
+from comfy_api.latest import io
+
+from ...models.compositing.motion_blur import motion_blur, velocities
+from ...models.compositing.shadow import contact_shadow
+from ...models.compositing.track_attach import path_from_tracks
+from .. import categories
+from ..inputs import numbers_problem, verdict
+from ..runtime.progress import NodeProgress
+
+
+class WorldKitContactShadow(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitContactShadow",
+            display_name="GVFX Contact Shadow",
+            category=categories.GVFX,
+            description="Casts the element's matte onto the ground as a shadow, sharp at contact and softer with "
+            "distance, and "
+            "darkens the plate with it. Composite the element over the result.",
+            inputs=[
+                io.Image.Input("plate", tooltip="The shot to cast the shadow on."),
+                io.Mask.Input("matte", tooltip="The element's matte, placed on the plate."),
+                io.Float.Input(
+                    "direction",
+                    default=120.0,
+                    min=-180.0,
+                    max=180.0,
+                    step=1.0,
+                    tooltip="Degrees: 0 casts right, 90 away from camera (up the frame), 180 left.",
+                ),
+                io.Float.Input(
+                    "distance",
+                    default=0.35,
+                    min=0.0,
+                    max=3.0,
+                    step=0.01,
+                    tooltip="Shadow length relative to the element's height.",
+                ),
+                io.Float.Input(
+                    "softness", default=12.0, min=0.0, max=128.0, step=0.5, tooltip="Blur at the far end (pixels)."
+                ),
+                io.Float.Input(
+                    "opacity", default=0.6, min=0.0, max=1.0, step=0.01, tooltip="How dark the shadow is at contact."
+                ),
+                io.Float.Input(
+                    "ground_line",
+                    default=-1.0,
+                    min=-1.0,
+                    max=1.0,
+                    step=0.005,
+                    tooltip="Ground height as a fraction of the frame from the top; -1 uses the matte's lowest solid "
+                    "row.",
+                ),
+            ],
+            outputs=[
+                io.Image.Output(display_name="image", tooltip="The plate darkened by the shadow."),
+                io.Mask.Output(display_name="shadow", tooltip="The shadow's strength."),
+            ],
+        )
+
+    @classmethod
+    def validate_inputs(
+        cls,
+        direction: float | None = None,
+        distance: float | None = None,
+        softness: float | None = None,
+        opacity: float | None = None,
+        ground_line: float | None = None,
+    ) -> bool | str:
+        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
+        return verdict(
+            numbers_problem(
+                cls, direction=direction, distance=distance, softness=softness, opacity=opacity, ground_line=ground_line
+            )
+        )
+
+    @classmethod
+    def execute(cls, plate, matte, direction, distance, softness, opacity, ground_line) -> io.NodeOutput:
+        ground = None if ground_line < 0 else ground_line
+        image, shadow = contact_shadow(
+            plate, matte, direction, distance, softness, opacity, ground, progress=NodeProgress(plate.shape[0])
+        )
+        return io.NodeOutput(image, shadow)
+
+
+class WorldKitMotionBlur(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitMotionBlur",
+            display_name="GVFX Motion Blur",
+            category=categories.GVFX,
+            description="Blurs the element along its motion: from TRACKS (e.g. Track Attach), from the matte's "
+            "movement, or a fixed velocity.",
+            inputs=[
+                io.Image.Input("element", tooltip="The element to blur."),
+                io.Mask.Input("element_mask", tooltip="The element's matte (blurred with it). Subject = 1."),
+                io.Combo.Input(
+                    "motion_from",
+                    options=["matte", "tracks", "fixed"],
+                    default="matte",
+                    tooltip="Where the velocity comes from: the matte's movement, TRACKS, or velocity_x/y.",
+                ),
+                io.Float.Input(
+                    "shutter",
+                    default=0.5,
+                    min=0.0,
+                    max=2.0,
+                    step=0.05,
+                    tooltip="Fraction of the frame interval the shutter is open (0.5 = 180 degrees).",
+                ),
+                io.Float.Input(
+                    "velocity_x", default=0.0, min=-512.0, max=512.0, step=0.5, tooltip="Pixels per frame, for 'fixed'."
+                ),
+                io.Float.Input(
+                    "velocity_y", default=0.0, min=-512.0, max=512.0, step=0.5, tooltip="Pixels per frame, for 'fixed'."
+                ),
+                io.Tracks.Input(
+                    "tracks", optional=True, tooltip="Used with motion_from = tracks: the mean of the points' paths."
+                ),
+            ],
+            outputs=[
+                io.Image.Output(display_name="image", tooltip="The blurred element."),
+                io.Mask.Output(display_name="matte", tooltip="The blurred matte."),
+            ],
+        )
+
+    @classmethod
+    def validate_inputs(
+        cls, shutter: float | None = None, velocity_x: float | None = None, velocity_y: float | None = None
+    ) -> bool | str:
+        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
+        return verdict(numbers_problem(cls, shutter=shutter, velocity_x=velocity_x, velocity_y=velocity_y))
+
+    @classmethod
+    def execute(cls, element, element_mask, motion_from, shutter, velocity_x, velocity_y, tracks=None) -> io.NodeOutput:
+        frames = element.shape[0]
+        if motion_from == "tracks":
+            if tracks is None:
+                raise ValueError(
+                    "Motion Blur: motion_from is 'tracks' but no tracks are connected; connect TRACKS or pick 'matte'."
+                )
+            velocity = velocities(path_from_tracks(tracks, frames))
+        elif motion_from == "matte":
+            velocity = None
+        else:
+            velocity = torch.tensor([[velocity_x, velocity_y]])
+        image, matte = motion_blur(element, element_mask, velocity, shutter, progress=NodeProgress(frames))
+        return io.NodeOutput(image, matte)
+
+
+NODES: list[type[io.ComfyNode]] = [WorldKitContactShadow, WorldKitMotionBlur]

@@ -1,0 +1,189 @@
+"""WorldKit/Shots: binding a shot to a world for the loaded Wan model."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+from comfy_api.latest import io
+
+from ...models.motion.formats import trackset_from_ati
+from ...models.motion.tracks import TrackSet
+from ...models.shots.binding import FAMILY_CHOICES, LOCATION_MODES, BindInputs, BindOptions, bind_shot
+from ...models.shots.shot import (
+    Shot,
+)
+from .. import categories
+from ..runtime.track_maths import ComfyTrackMaths
+from ..types import Shot as ShotType
+from ..types import World as WorldType
+
+
+class WorldKitBindShot(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitBindShot",
+            display_name="Bind Shot To Wan",
+            category=categories.SHOTS,
+            description="Compile a shot and the world entities it shows into conditioning and a latent for the "
+            "loaded Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V). Feed KSampler, then trim "
+            "the leading trim_latent frames with TrimVideoLatent before decoding.",
+            inputs=[
+                io.Model.Input("model", tooltip="The loaded Wan model; its weights tell the family under auto."),
+                io.Vae.Input("vae", tooltip="The Wan VAE: encodes reference images and start frames."),
+                io.Clip.Input("clip", tooltip="The UMT5 text encoder (CLIPLoader, type wan)."),
+                WorldType.Input("world", tooltip="The encoded world the shot's entities come from."),
+                ShotType.Input("shot", tooltip="The shot to bind (World Shot or Pick Shot From List)."),
+                io.Combo.Input(
+                    "family",
+                    options=list(FAMILY_CHOICES),
+                    default="auto",
+                    tooltip="auto reads the weights: VACE, FLF, I2V (ATI with track JSON, Wan-Move with "
+                    "TRACKS) or T2V. Phantom, ATI and Wan-Move share weights with their bases, "
+                    "so pick them here.",
+                ),
+                io.Combo.Input(
+                    "location_as",
+                    options=list(LOCATION_MODES),
+                    default="auto",
+                    tooltip="Where the location's plate goes. VACE and T2V: a reference (auto) or the "
+                    "first frame; I2V, FLF, ATI, Wan-Move: the start frame (auto); Phantom: text "
+                    "only (auto) or the first frame. 'text only' keeps just its description.",
+                ),
+                io.Int.Input(
+                    "views_per_entity",
+                    default=1,
+                    min=1,
+                    max=16,
+                    tooltip="How many views of each entity become reference images.",
+                ),
+                io.Float.Input(
+                    "vace_strength",
+                    default=1.0,
+                    min=0.0,
+                    max=1000.0,
+                    step=0.01,
+                    tooltip="VACE: how strongly the reference images steer the shot (as WanVaceToVideo's strength).",
+                ),
+                io.Float.Input(
+                    "track_strength",
+                    default=1.0,
+                    min=0.0,
+                    max=100.0,
+                    step=0.01,
+                    tooltip="Wan-Move: strength of the track conditioning.",
+                ),
+                io.Float.Input(
+                    "ati_temperature",
+                    default=220.0,
+                    min=1.0,
+                    max=1000.0,
+                    step=0.1,
+                    tooltip="ATI: how sharply each track point pulls on nearby features (as WanTrackToVideo).",
+                ),
+                io.Int.Input(
+                    "ati_topk", default=2, min=1, max=10, tooltip="ATI: nearest features each point pulls on."
+                ),
+                io.Tracks.Input("tracks", optional=True, tooltip="TRACKS for Wan-Move (or ATI)."),
+                io.String.Input(
+                    "track_json", optional=True, force_input=True, tooltip="ATI track JSON (as WanTrackToVideo takes)."
+                ),
+                io.ClipVision.Input(
+                    "clip_vision",
+                    optional=True,
+                    tooltip="CLIP vision for I2V, FLF, ATI and Wan-Move (encodes the start frame).",
+                ),
+                io.Image.Input(
+                    "start_image",
+                    optional=True,
+                    tooltip="The frame(s) to start from; otherwise composed from the location and subjects.",
+                ),
+                io.Image.Input("end_image", optional=True, tooltip="FLF: the frame to end on."),
+            ],
+            outputs=[
+                io.Conditioning.Output(display_name="positive", tooltip="For KSampler's positive."),
+                io.Conditioning.Output(display_name="negative", tooltip="For KSampler's negative."),
+                io.Latent.Output(
+                    display_name="latent", tooltip="The empty video latent to sample, sized for the shot."
+                ),
+                io.Int.Output(
+                    display_name="trim_latent",
+                    tooltip="Leading latent frames that hold references: cut them with TrimVideoLatent before "
+                    "decoding.",
+                ),
+                io.Image.Output(display_name="start_frame", tooltip="The frame the shot starts from, if any."),
+                io.String.Output(display_name="info", tooltip="JSON: the family, what was bound, the prompt."),
+            ],
+        )
+
+    @classmethod
+    def execute(
+        cls,
+        model,
+        vae,
+        clip,
+        world,
+        shot: Shot,
+        family: str,
+        location_as: str,
+        views_per_entity: int,
+        vace_strength: float,
+        track_strength: float,
+        ati_temperature: float,
+        ati_topk: int,
+        tracks=None,
+        track_json: str | None = None,
+        clip_vision=None,
+        start_image=None,
+        end_image=None,
+    ) -> io.NodeOutput:
+        if clip is None:
+            raise ValueError("clip is empty: the checkpoint has no text encoder; load UMT5 with CLIPLoader (type wan).")
+        has_json = bool(track_json and track_json.strip() not in ("", "[]"))
+        if tracks is not None and has_json:
+            raise ValueError("Connect either TRACKS or track_json, not both.")
+        width, height = shot.size
+        track_set = None
+        if tracks is not None:
+            track_set = TrackSet.from_tracks_dict(tracks, width, height)
+        elif has_json:
+            track_set = trackset_from_ati(track_json, width, height, shot.frame_count)
+        options = BindOptions(
+            location_as=location_as,
+            views_per_entity=views_per_entity,
+            vace_strength=vace_strength,
+            track_strength=track_strength,
+            ati_temperature=ati_temperature,
+            ati_topk=ati_topk,
+        )
+        bound = bind_shot(
+            shot,
+            world,
+            model,
+            vae,
+            clip,
+            family=family,
+            inputs=BindInputs(track_set, clip_vision, start_image, end_image, ComfyTrackMaths()),
+            options=options,
+        )
+        start = bound.start_frame
+        if start is None:
+            start = torch.full((1, bound.height, bound.width, 3), 0.5)
+        info = {
+            "family": bound.family,
+            "location_as": bound.location_as,
+            "trim_latent": bound.trim_latent_frames,
+            "reference_frames": list(bound.reference_names),
+            "frames": bound.frame_count,
+            "fps": bound.fps,
+            "width": bound.width,
+            "height": bound.height,
+            "prompt": bound.prompt,
+        }
+        return io.NodeOutput(
+            bound.positive, bound.negative, bound.latent, bound.trim_latent_frames, start[:1], json.dumps(info)
+        )
+
+
+NODES: list[type[io.ComfyNode]] = [WorldKitBindShot]
