@@ -25,7 +25,7 @@ PREVIEWED_LOADERS = ("LoadImage", "LoadVideo")
 pytestmark = pytest.mark.browser  # tests/conftest.py skips (or, in CI, fails) these without Chromium
 
 LOAD_AND_CONVERT = """
-const [workflow, done] = arguments;
+const [workflow, expected, done] = arguments;
 (async () => {
   try {
     performance.clearResourceTimings();
@@ -38,8 +38,9 @@ const [workflow, done] = arguments;
     // Let the loaders fetch their previews, then read every input-file request and how the server answered.
     const inputRequests = () => performance.getEntriesByType("resource")
       .filter((entry) => entry.name.includes("/view?") && entry.name.includes("type=input"));
+    // Wait (up to 10 s) until the expected previews were asked for and no further request comes in.
     let count = -1;
-    for (let i = 0; i < 40 && count !== inputRequests().length; i++) {
+    for (let i = 0; i < 40 && (count !== inputRequests().length || count < expected); i++) {
       count = inputRequests().length;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -112,11 +113,11 @@ def test_the_base_folder_holds_the_demo_inputs_the_pack_placed_there(comfy):
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
 def test_frontend_loads_the_workflow_with_its_inputs_and_queues_its_api_twin(comfy, frontend, name):
     workflow = json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())
-    answer = frontend.execute_async_script(LOAD_AND_CONVERT, workflow)
+    previewed = [node for node in workflow["nodes"] if node["type"] in PREVIEWED_LOADERS]
+    answer = frontend.execute_async_script(LOAD_AND_CONVERT, workflow, len(previewed))
     assert "error" not in answer, answer.get("error")
     assert answer["unknown"] == [], f"node types missing in the frontend: {answer['unknown']}"
     assert answer["shownStates"] == 0, "the raw editor_state stays behind the canvas (it is still queued, below)"
-    previewed = [node for node in workflow["nodes"] if node["type"] in PREVIEWED_LOADERS]
     assert len(answer["requests"]) >= len(previewed) > 0, f"the previews were not requested: {answer['requests']}"
     failed = [r for r in answer["requests"] if not 200 <= r["status"] < 400]
     assert failed == [], f"input files the server could not serve: {failed}"
@@ -130,7 +131,8 @@ def test_a_missing_input_file_shows_up_as_a_failed_request(frontend):
     workflow = json.loads((WORKFLOWS_DIR / "lonely_little_flame_fast.json").read_text())
     loader = next(node for node in workflow["nodes"] if node["type"] == "LoadImage")
     loader["widgets_values"][0] = f"{SUBFOLDER}/not_placed.png"
-    answer = frontend.execute_async_script(LOAD_AND_CONVERT, workflow)
+    previewed = [node for node in workflow["nodes"] if node["type"] in PREVIEWED_LOADERS]
+    answer = frontend.execute_async_script(LOAD_AND_CONVERT, workflow, len(previewed))
     failed = [r for r in answer["requests"] if not 200 <= r["status"] < 400]
     assert [r["url"] for r in failed if "not_placed.png" in r["url"]], answer["requests"]
 
