@@ -147,3 +147,21 @@ def optional_mask(name: str, mask: torch.Tensor | None, image_name: str, image: 
     mask = fit_frames(name, as_mask(name, mask), image.shape[0])
     same_size(name, mask, image_name, image)
     return mask
+
+
+def element_over_plate(
+    element: torch.Tensor,
+    plate: torch.Tensor,
+    element_mask: torch.Tensor | None,
+    plate_region: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """An element and the plate it is matched to, with their optional masks: checked, and brought to one
+    frame count by the engine's rule (a single frame serves every frame)."""
+    element, plate = as_image("element", element), as_image("plate", plate)
+    element_mask = None if element_mask is None else as_mask("element_mask", element_mask)
+    plate_region = None if plate_region is None else as_mask("plate_region", plate_region)
+    frames = clip_frames(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
+    element, plate = fit_frames("element", element, frames), fit_frames("plate", plate, frames)
+    element_mask = optional_mask("element_mask", element_mask, "element", element)
+    plate_region = optional_mask("plate_region", plate_region, "plate", plate)
+    return element, plate, element_mask, plate_region

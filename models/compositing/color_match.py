@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from . import frame_ops
-from .checks import as_image, as_mask, check_choice, check_number, clip_frames, fit_frames, new_frames, optional_mask
+from .checks import as_mask, check_choice, check_number, element_over_plate, new_frames
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
 from .colorspace import lab_to_rgb, rgb_to_lab
 
@@ -115,14 +115,8 @@ def match_colors(
     """
     check_choice("method", method, METHODS)
     strength = check_number("strength", strength, 0.0, 1.0)
-    element = as_image("element", element)
-    plate = as_image("plate", plate)
-    element_mask = None if element_mask is None else as_mask("element_mask", element_mask)
-    plate_region = None if plate_region is None else as_mask("plate_region", plate_region)
-    frames = clip_frames(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
-    element, plate = fit_frames("element", element, frames), fit_frames("plate", plate, frames)
-    element_mask = optional_mask("element_mask", element_mask, "element", element)
-    plate_region = optional_mask("plate_region", plate_region, "plate", plate)
+    element, plate, element_mask, plate_region = element_over_plate(element, plate, element_mask, plate_region)
+    frames = element.shape[0]
     lab = method == "reinhard_lab"
     source = sample_pixels(element, element_mask, to_lab=lab)
     target = sample_pixels(plate, plate_region, to_lab=lab)

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from . import frame_ops
-from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, new_frames, optional_mask
+from .checks import check_number, element_over_plate, new_frames
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
 from .color_match import psd_sqrt
 
@@ -170,13 +170,8 @@ def match_grain(
     Frames follow the engine's rule: a single-frame element over an N-frame plate gets N frames, each its own grain.
     """
     strength = check_number("strength", strength, 0.0, 4.0)
-    element, plate = as_image("element", element), as_image("plate", plate)
-    element_mask = None if element_mask is None else as_mask("element_mask", element_mask)
-    plate_region = None if plate_region is None else as_mask("plate_region", plate_region)
-    frames = clip_frames(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
-    element, plate = fit_frames("element", element, frames), fit_frames("plate", plate, frames)
-    element_mask = optional_mask("element_mask", element_mask, "element", element)
-    plate_region = optional_mask("plate_region", plate_region, "plate", plate)
+    element, plate, element_mask, plate_region = element_over_plate(element, plate, element_mask, plate_region)
+    frames = element.shape[0]
     missing = missing_grain(measure_grain(plate, plate_region), measure_grain(element, element_mask))
     missing = GrainProfile(missing.covariance * strength**2)
     _, height, width, _ = element.shape
