@@ -290,11 +290,11 @@ def render_shot(
     first_binding: dict[str, BoundShotLike] = {}
     outcome, search_report = None, None
     selected = [index for index in range(candidates) if selection.wants_candidate(index + 1)]
-    if pipeline.search is not None and candidates > 1 and selection.candidates is None:
+    if pipeline.search is not None and selection.judges_candidates_together(candidates):
         pipeline.check_interrupt()
         outcome, search_report = search_first_segment(pipeline, shot, seeds, references, start_frames, first_binding)
     finishing = selected if outcome is None else sorted(outcome.finished)
-    apart = candidates > 1 and selection.candidates is not None  # a farm unit: one of several candidates
+    apart = candidates > 1 and not selection.judges_candidates_together(candidates)  # e.g. a farm unit
     scored = len(finishing) > 1 or apart or pipeline.score_single_candidate
     best_frames, best_index, best_value = None, -1, -math.inf
     reports = []

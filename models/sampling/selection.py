@@ -31,6 +31,10 @@ class Selection:
     def wants_candidate(self, number: int) -> bool:
         return self.candidates is None or number in self.candidates
 
+    def judges_candidates_together(self, candidates: int) -> bool:
+        """Several candidates of a shot, all rendered in this run: only then can the early search compare them."""
+        return candidates > 1 and self.candidates is None
+
     def to_text(self) -> str:
         parts = [
             f"{key}={','.join(str(n) for n in sorted(values))}"

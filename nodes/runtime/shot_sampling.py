@@ -107,7 +107,7 @@ def total_steps(
     search, pruned candidates stop counting at their check."""
     chosen = [shot for number, shot in enumerate(shots, start=1) if selection.wants_shot(number)]
     picked = sum(selection.wants_candidate(number) for number in range(1, candidates + 1))
-    searched = search is not None and candidates > 1 and selection.candidates is None
+    searched = search is not None and selection.judges_candidates_together(candidates)
     checks = check_steps(search, steps, candidates) if searched else []
     return sum(
         search_steps(checks, picked, steps, len(plan_segments(shot.frame_count, native_frames, overlap)))
