@@ -118,16 +118,28 @@ def manifest(out: Path) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {"units": {}}
 
 
-def wait_for_units(out: Path, count: int, process: subprocess.Popen, worker: str | None = None) -> dict:
-    """The manifest once it holds ``count`` units (of ``worker``, when given)."""
+def wait_for_units(out: Path, count: int, process: subprocess.Popen) -> dict:
+    """The manifest once it holds ``count`` units."""
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while time.monotonic() < deadline:
         found = manifest(out)
-        if sum(worker in (None, u["worker"]) for u in found["units"].values()) >= count:
+        if len(found["units"]) >= count:
             return found
         assert process.poll() is None, process.communicate()
         time.sleep(0.2)
     raise AssertionError(f"the farm did not finish {count} units in time")
+
+
+def wait_until_rendering(server_url: str, process: subprocess.Popen) -> None:
+    """Return once ``server_url`` is executing a prompt, so a kill now lands in the middle of a unit."""
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{server_url}/queue") as response:
+            if json.load(response)["queue_running"]:
+                return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    raise AssertionError(f"{server_url} was never given a unit")
 
 
 def check_complete(out: Path, single_run, shots: int = SHOTS) -> dict:
@@ -197,7 +209,7 @@ def _picks(found: dict) -> dict[int, int]:
 def test_a_server_killed_mid_run_loses_no_unit(comfy, extra_servers, ray_address, short_film, single_run, tmp_path):
     victim = extra_servers[1]
     process = start_farm(short_film, tmp_path, ray_address, [comfy.base_url, victim.base_url])
-    wait_for_units(tmp_path, 1, process, worker="worker-2")  # it has started its next unit
+    wait_until_rendering(victim.base_url, process)
     victim._process.kill()
     _, stderr = process.communicate(timeout=RUN_TIMEOUT_S)
     assert process.returncode == 0, stderr
