@@ -12,6 +12,7 @@ from ..inputs import PREFIX
 from ..variants import FilmGraph
 
 FPS = 16
+SHOT_FRAMES = 81  # 5 s at 16 fps
 NEGATIVE = ""  # empty: the Shot node uses Wan's standard negative prompt
 
 
@@ -56,6 +57,29 @@ def world(graph: FilmGraph, references: list[Node], vae: Node, clip_vision: Node
     return encoded
 
 
+def framing(graph: FilmGraph) -> dict[str, int | str]:
+    """The frame rate, resolution, aspect and size every shot and coverage of a variant is made at."""
+    return {
+        "fps": FPS,
+        "resolution": graph.variant.resolution,
+        "aspect": "16:9",
+        "width": graph.variant.width,
+        "height": graph.variant.height,
+    }
+
+
+def sampling_inputs(graph: FilmGraph, model: Diffusion, seed: int) -> dict[str, int | float | str]:
+    """Seed, steps, CFG, sampler and scheduler of the variant's sampling for this diffusion model."""
+    sampling = graph.variant.sampling(model.file)
+    return {
+        "seed": seed,
+        "steps": sampling.steps,
+        "cfg": sampling.cfg,
+        "sampler_name": sampling.sampler_name,
+        "scheduler": sampling.scheduler,
+    }
+
+
 def shot(
     graph: FilmGraph,
     name: str,
@@ -70,9 +94,11 @@ def shot(
     lighting: str = "night",
     mood: str = "",
     seconds: int = 5,
+    frames: int | None = None,
     seed: int = 0,
 ) -> Node:
-    """A shot of 5 s or 10 s at 16 fps at the variant's size, bound to named entities of the world."""
+    """A shot of 5 s or 10 s (or a count of `frames`) at 16 fps at the variant's size, bound to named entities."""
+    duration = {"duration": "frames", "frames": frames} if frames else {"duration": f"{seconds} s"}
     return graph.node(
         "WorldKitShot",
         title=f"Shot: {name}",
@@ -84,12 +110,8 @@ def shot(
         lens_mm=lens_mm,
         lighting=lighting,
         mood=mood,
-        duration=f"{seconds} s",
-        fps=FPS,
-        resolution=graph.variant.resolution,
-        aspect="16:9",
-        width=graph.variant.width,
-        height=graph.variant.height,
+        **duration,
+        **framing(graph),
         seed=seed,
         negative_prompt=NEGATIVE,
         name=name,
@@ -98,10 +120,13 @@ def shot(
 
 
 def shot_list(graph: FilmGraph, shots: list[Node], extend: Output | None = None) -> Node:
+    """The shots in order (after `extend`'s, when given), with the list's summary shown on the canvas."""
     links = {f"shot_{i}": s.out("shot") for i, s in enumerate(shots, start=1)}
     if extend is not None:
         links["shots"] = extend
-    return graph.node("WorldKitShotList", **links)
+    listed = graph.node("WorldKitShotList", **links)
+    show_text(graph, listed.out("summary"), "Shot list")
+    return listed
 
 
 def show_text(graph: FilmGraph, text: Output, title: str) -> Node:
@@ -128,6 +153,21 @@ def save_frames(graph: FilmGraph, frames: Output, prefix: str, fps: float = FPS)
 def editor_state(tracks: list[dict]) -> str:
     """Trajectory Keypoints' saved drawing: normalised coordinates, frames timed from the path when None."""
     return json.dumps({"version": 1, "tracks": tracks}, indent=1)
+
+
+def keypoints(graph: FilmGraph, title: str, tracks: list[dict], **links: Output) -> Node:
+    """Trajectory Keypoints over the shot's frames at the variant's size, with the drawn tracks and no camera move."""
+    return graph.node(
+        "WorldKitTrajectoryKeypoints",
+        title=title,
+        editor_state=editor_state(tracks),
+        width=graph.variant.width,
+        height=graph.variant.height,
+        num_frames=SHOT_FRAMES,
+        fps=FPS,
+        camera_move="none",
+        **links,
+    )
 
 
 def track(
@@ -166,7 +206,6 @@ def render_world(
     """World Shot Sampler with the variant's sampling for the model and its share of the candidates;
     81-frame segments overlapping 9."""
     links = {"shots": shots.out("shots")} if shots is not None else {"shot": single.out("shot")}
-    sampling = graph.variant.sampling(models.model.file)
     return graph.node(
         "WorldKitWorldShotSampler",
         title=title,
@@ -175,11 +214,7 @@ def render_world(
         clip=models.clip.out("CLIP"),
         world=world_node.out("world"),
         clip_vision=models.clip_vision.out("CLIP_VISION"),
-        seed=seed,
-        steps=sampling.steps,
-        cfg=sampling.cfg,
-        sampler_name=sampling.sampler_name,
-        scheduler=sampling.scheduler,
+        **sampling_inputs(graph, models.model, seed),
         candidates=graph.variant.candidates(candidates),
         reference_attention=reference_attention,
         native_frames=81,
@@ -215,18 +250,13 @@ def bind_and_sample(
         clip_vision=models.clip_vision.out("CLIP_VISION"),
         **conditioning,
     )
-    sampling = graph.variant.sampling(model.file)
     sampled = graph.node(
         "KSampler",
         model=model.out("MODEL"),
         positive=bound.out("positive"),
         negative=bound.out("negative"),
         latent_image=bound.out("latent"),
-        seed=seed,
-        steps=sampling.steps,
-        cfg=sampling.cfg,
-        sampler_name=sampling.sampler_name,
-        scheduler=sampling.scheduler,
+        **sampling_inputs(graph, model, seed),
         denoise=1.0,
     )
     trimmed = graph.node("TrimVideoLatent", samples=sampled.out("LATENT"), trim_amount=bound.out("trim_latent"))

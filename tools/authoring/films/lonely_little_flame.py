@@ -8,7 +8,7 @@ from .common import (
     Entity,
     bind_and_sample,
     cast,
-    editor_state,
+    keypoints,
     render_world,
     save_frames,
     save_video,
@@ -95,7 +95,6 @@ def build(graph: FilmGraph) -> None:
         seed=3,
     )
     shots = shot_list(graph, [firelight, moonlight, dawn])
-    show_text(graph, shots.out("summary"), "Shot list")
 
     graph.group("4 · Render the world (VACE)")
     sampler = render_world(graph, models, the_world, "Render the three lights", shots=shots, seed=7, candidates=2)
@@ -120,15 +119,8 @@ def build(graph: FilmGraph) -> None:
         mood="curious",
         seed=4,
     )
-    path = graph.node(
-        "WorldKitTrajectoryKeypoints",
-        title="Skunk path: out and back",
-        editor_state=editor_state([track(SKUNK, "#ff6f3c", SEARCH_PATH, subject="spread", count=3)]),
-        width=graph.variant.width,
-        height=graph.variant.height,
-        num_frames=81,
-        fps=16,
-        camera_move="none",
+    path = keypoints(
+        graph, "Skunk path: out and back", [track(SKUNK, "#ff6f3c", SEARCH_PATH, subject="spread", count=3)]
     )
     graph.node("PreviewImage", title="Path preview", images=path.out("preview"))
     frames = bind_and_sample(

@@ -81,7 +81,6 @@ def build(graph: FilmGraph) -> None:
         for i, (name, action, size, move, light, mood) in enumerate(SHOTS, start=1)
     ]
     shots_node = shot_list(graph, shots)
-    show_text(graph, shots_node.out("summary"), "Shot list")
 
     graph.group("4 · Render (VACE)")
     sampler = render_world(graph, models, the_world, "Render the eight shots", shots=shots_node, seed=40)

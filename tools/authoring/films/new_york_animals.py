@@ -5,20 +5,10 @@ from __future__ import annotations
 from ..catalog import WAN_MOVE_14B, Loaders, load_models
 from ..graph import Node, Output
 from ..variants import FilmGraph
-from .common import (
-    FPS,
-    bind_and_sample,
-    editor_state,
-    load_image,
-    reference,
-    save_frames,
-    shot,
-    track,
-    world,
-)
+from .common import bind_and_sample, keypoints, load_image, reference, save_frames, shot, track, world
+from .compositing import at_plate_size, ground_and_composite, match_color_and_grain, plate_over_shot, track_attach
 
 NAME = "new_york_animals"
-SHOT_FRAMES = 81  # 5 s at 16 fps
 # (animal, street photo, path in normalised plate coordinates, scale of the plate-sized photo, track colour)
 ANIMALS = [
     ("pigeon", "nyc_street_crosswalk", [(0.15, 0.8), (0.4, 0.78), (0.62, 0.8)], 0.35, "#8fb4ff"),
@@ -29,26 +19,10 @@ ANIMALS = [
 
 def fit_to_plate(graph: FilmGraph, photo: Node) -> tuple[Output, Output]:
     """The photo and its cut-out (alpha, 1 = animal) at plate size, so Track Attach's scale is a share of the frame."""
-    picture = graph.node(
-        "ImageScale",
-        title="Photo at plate size",
-        image=photo.out("IMAGE"),
-        upscale_method="lanczos",
-        width=graph.variant.width,
-        height=graph.variant.height,
-        crop="center",
-    )
+    picture = at_plate_size(graph, photo.out("IMAGE"), title="Photo at plate size")
     alpha = graph.node("InvertMask", title="Cut-out from alpha", mask=photo.out("MASK"))
     alpha_image = graph.node("MaskToImage", mask=alpha.out("MASK"))
-    alpha_scaled = graph.node(
-        "ImageScale",
-        title="Cut-out at plate size",
-        image=alpha_image.out("IMAGE"),
-        upscale_method="bilinear",
-        width=graph.variant.width,
-        height=graph.variant.height,
-        crop="center",
-    )
+    alpha_scaled = at_plate_size(graph, alpha_image.out("IMAGE"), "bilinear", title="Cut-out at plate size")
     cutout = graph.node("ImageToMask", image=alpha_scaled.out("IMAGE"), channel="red")
     return picture.out("IMAGE"), cutout.out("MASK")
 
@@ -58,53 +32,26 @@ def place_animal(graph: FilmGraph, animal: str, street: str, path: list, scale: 
     graph.group(f"{animal.capitalize()} on {street.replace('_', ' ')}")
     photo = load_image(graph, animal, title=f"Load {animal} photo")
     street_image = load_image(graph, street, title="Load street photo")
-    plate_still = graph.node(
-        "ImageScale",
-        image=street_image.out("IMAGE"),
-        upscale_method="lanczos",
-        width=graph.variant.width,
-        height=graph.variant.height,
-        crop="center",
-    )
-    plate = graph.node(
-        "RepeatImageBatch", title="Plate over the shot", image=plate_still.out("IMAGE"), amount=SHOT_FRAMES
-    )
+    plate = plate_over_shot(graph, street_image)
     element, cutout = fit_to_plate(graph, photo)
-    walk = graph.node(
-        "WorldKitTrajectoryKeypoints",
-        title=f"{animal.capitalize()} path",
-        editor_state=editor_state([track(animal, color, path)]),
-        width=graph.variant.width,
-        height=graph.variant.height,
-        num_frames=SHOT_FRAMES,
-        fps=FPS,
-        camera_move="none",
-        background=plate_still.out("IMAGE"),
+    walk = keypoints(
+        graph,
+        f"{animal.capitalize()} path",
+        [track(animal, color, path)],
+        background=plate.still.out("IMAGE"),
     )
-    placed = graph.node(
-        "WorldKitTrackAttach",
-        title="Follow the path",
-        plate=plate.out("IMAGE"),
-        element=element,
-        element_mask=cutout,
+    placed = track_attach(
+        graph,
+        "Follow the path",
+        plate,
+        element,
+        cutout,
+        scale=scale,
+        anchor_y=0.88,
         follow="tracks",
         tracks=walk.out("tracks"),
-        anchor_x=0.5,
-        anchor_y=0.88,
-        scale=scale,
     )
-    graded = graph.node(
-        "WorldKitColorMatch",
-        element=placed.out("element"),
-        plate=plate.out("IMAGE"),
-        element_mask=placed.out("matte"),
-        method="reinhard_lab",
-        strength=0.7,
-        around_element=64,
-    )
-    grained = graph.node(
-        "WorldKitGrainMatch", element=graded.out("image"), plate=plate.out("IMAGE"), strength=1.0, seed=0
-    )
+    grained = match_color_and_grain(graph, placed, plate, strength=0.7)
     blurred = graph.node(
         "WorldKitMotionBlur",
         element=grained.out("image"),
@@ -113,31 +60,18 @@ def place_animal(graph: FilmGraph, animal: str, street: str, path: list, scale: 
         shutter=0.5,
         tracks=placed.out("path"),
     )
-    shadowed = graph.node(
-        "WorldKitContactShadow",
-        plate=plate.out("IMAGE"),
-        matte=blurred.out("matte"),
-        direction=120.0,
+    comp = ground_and_composite(
+        graph,
+        f"{animal.capitalize()} over the street",
+        plate,
+        blurred.out("image"),
+        blurred.out("matte"),
+        prefix=f"{NAME}_{animal}",
+        alpha_title=f"{animal.capitalize()} with alpha",
+        alpha_prefix=f"{NAME}_{animal}_alpha",
         distance=0.3,
         softness=10.0,
         opacity=0.55,
-    )
-    comp = graph.node(
-        "WorldKitCompositeOver",
-        title=f"{animal.capitalize()} over the street",
-        plate=shadowed.out("image"),
-        element=blurred.out("image"),
-        element_mask=blurred.out("matte"),
-    )
-    save_frames(graph, comp.out("image"), f"{NAME}_{animal}")
-    graph.node(
-        "WorldKitSaveWithAlpha",
-        title=f"{animal.capitalize()} with alpha",
-        images=blurred.out("image"),
-        alpha=blurred.out("matte"),
-        filename_prefix=f"worldkit/{NAME}_{animal}_alpha",
-        video="none",
-        fps=float(FPS),
     )
     return {"photo": photo, "street": street_image, "path": walk, "comp": comp}
 

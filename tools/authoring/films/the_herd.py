@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from ..catalog import load_models
 from ..variants import FilmGraph
-from .common import (
-    FPS,
-    Entity,
-    cast,
-    render_world,
-    save_video,
-    shot,
-    shot_list,
-    show_text,
-)
+from .common import FPS, Entity, cast, framing, render_world, save_video, shot, shot_list, show_text
+from .compositing import color_match, composite_over, key_green_screen, plate_over_shot, save_with_alpha
 
 NAME = "the_herd"
 MAN = "young_man"
 FIELD = "field"
-SHOT_FRAMES = 81  # 5 s at 16 fps
 
 
 def build(graph: FilmGraph) -> None:
@@ -65,11 +56,7 @@ def build(graph: FilmGraph) -> None:
         lighting="fog",
         mood="tense, breathless",
         duration="5 s",
-        fps=FPS,
-        resolution=graph.variant.resolution,
-        aspect="16:9",
-        width=graph.variant.width,
-        height=graph.variant.height,
+        **framing(graph),
         seed=10,
         world=the_world.out("world"),
     )
@@ -86,7 +73,6 @@ def build(graph: FilmGraph) -> None:
         seed=11,
     )
     shots = shot_list(graph, [eye], extend=coverage.out("shots"))
-    show_text(graph, shots.out("summary"), "Shot list")
 
     graph.group("4 · Render the coverage (VACE)")
     sampler = render_world(graph, models, the_world, "Render the coverage", shots=shots, seed=20, candidates=2)
@@ -111,48 +97,12 @@ def build(graph: FilmGraph) -> None:
     fire_sampler = render_world(
         graph, models, the_world, "Render the fire element", single=fire, seed=30, reference_attention=0.0
     )
-    plate_still = graph.node(
-        "ImageScale",
-        image=field_image.out("IMAGE"),
-        upscale_method="lanczos",
-        width=graph.variant.width,
-        height=graph.variant.height,
-        crop="center",
-    )
-    plate = graph.node(
-        "RepeatImageBatch", title="Plate over the shot", image=plate_still.out("IMAGE"), amount=SHOT_FRAMES
-    )
-    key = graph.node("WorldKitChromaKey", image=fire_sampler.out("frames"), screen="green")
-    matte = graph.node(
-        "WorldKitMatteRefine", image=key.out("image"), mask=key.out("matte"), despill="green", feather=2.0
-    )
-    graded = graph.node(
-        "WorldKitColorMatch",
-        element=matte.out("image"),
-        plate=plate.out("IMAGE"),
-        element_mask=matte.out("matte"),
-        method="reinhard_lab",
-        strength=0.6,
-    )
-    wrapped = graph.node(
-        "WorldKitLightWrap", element=graded.out("image"), matte=matte.out("matte"), plate=plate.out("IMAGE")
-    )
-    comp = graph.node(
-        "WorldKitCompositeOver",
-        title="Fire over the field",
-        plate=plate.out("IMAGE"),
-        element=wrapped.out("image"),
-        element_mask=matte.out("matte"),
-    )
-    graph.node(
-        "WorldKitSaveWithAlpha",
-        title="Fire element with alpha",
-        images=wrapped.out("image"),
-        alpha=matte.out("matte"),
-        filename_prefix=f"worldkit/{NAME}_fire_element",
-        video="none",
-        fps=float(FPS),
-    )
+    plate = plate_over_shot(graph, field_image)
+    matte = key_green_screen(graph, fire_sampler.out("frames"), feather=2.0)
+    graded = color_match(graph, matte.out("image"), plate, matte.out("matte"), strength=0.6)
+    wrapped = graph.node("WorldKitLightWrap", element=graded.out("image"), matte=matte.out("matte"), plate=plate.out())
+    comp = composite_over(graph, "Fire over the field", plate.out(), wrapped.out("image"), matte.out("matte"))
+    save_with_alpha(graph, "Fire element with alpha", wrapped.out("image"), matte.out("matte"), f"{NAME}_fire_element")
 
     graph.group("6 · Assemble the cut")
     joined = graph.node("ImageBatch", image1=sampler.out("frames"), image2=comp.out("image"))

@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from ..catalog import load_models
 from ..variants import FilmGraph
-from .common import (
-    FPS,
-    Entity,
-    bind_and_sample,
-    cast,
-    render_world,
-    save_frames,
-    save_video,
-    shot,
-    show_text,
-)
+from .common import Entity, bind_and_sample, cast, render_world, save_frames, shot, show_text
+from .compositing import ground_and_composite, key_green_screen, match_color_and_grain, plate_over_shot, track_attach
 
 NAME = "wooden_toy_nyc"
 TOY = "toy"
 STREET = "street"
-SHOT_FRAMES = 81  # 5 s at 16 fps
 STILL_PROMPT = "the wooden toy leaning against the curb on a New York sidewalk"
+CAST = {TOY: "subject", STREET: "location"}
+# The still and the shot animated from it are framed alike, low by the curb.
+CURB_FRAMING = {"shot_size": "medium", "angle": "low", "lens_mm": 50, "lighting": "overcast"}
 
 
 def build(graph: FilmGraph) -> None:
@@ -55,25 +48,15 @@ def build(graph: FilmGraph) -> None:
     street_image = images[STREET]
 
     graph.group("3 · Four candidate stills, the best kept")
-    still = graph.node(
-        "WorldKitShot",
-        title="Shot: still",
-        prompt=STILL_PROMPT,
-        entities=f"{TOY}: subject\n{STREET}: location",
-        shot_size="medium",
-        angle="low",
-        lens_mm=50,
-        lighting="overcast",
-        duration="frames",
+    still = shot(
+        graph,
+        "still",
+        STILL_PROMPT,
+        CAST,
+        the_world,
+        **CURB_FRAMING,
         frames=1,
-        fps=FPS,
-        resolution=graph.variant.resolution,
-        aspect="16:9",
-        width=graph.variant.width,
-        height=graph.variant.height,
         seed=1,
-        name="still",
-        world=the_world.out("world"),
     )
     stills = render_world(graph, models, the_world, "Four candidates, best kept", single=still, seed=50, candidates=4)
     graph.node("SaveImage", title="Best still", images=stills.out("frames"), filename_prefix=f"worldkit/{NAME}_still")
@@ -84,12 +67,9 @@ def build(graph: FilmGraph) -> None:
         graph,
         "pedestrians",
         "pedestrians' legs walk past the wooden toy leaning against the curb",
-        {TOY: "subject", STREET: "location"},
+        CAST,
         the_world,
-        shot_size="medium",
-        angle="low",
-        lens_mm=50,
-        lighting="overcast",
+        **CURB_FRAMING,
         mood="busy, indifferent city",
         seed=2,
     )
@@ -123,69 +103,31 @@ def build(graph: FilmGraph) -> None:
         seed=3,
     )
     element = render_world(graph, models, the_world, "Render the toy element", single=element_shot, seed=52)
-    plate_still = graph.node(
-        "ImageScale",
-        image=street_image.out("IMAGE"),
-        upscale_method="lanczos",
-        width=graph.variant.width,
-        height=graph.variant.height,
-        crop="center",
-    )
-    plate = graph.node(
-        "RepeatImageBatch", title="Plate over the shot", image=plate_still.out("IMAGE"), amount=SHOT_FRAMES
-    )
-    key = graph.node("WorldKitChromaKey", image=element.out("frames"), screen="green")
-    matte = graph.node("WorldKitMatteRefine", image=key.out("image"), mask=key.out("matte"), despill="green")
-    placed = graph.node(
-        "WorldKitTrackAttach",
-        title="Stand it on the curb",
-        plate=plate.out("IMAGE"),
-        element=matte.out("image"),
-        element_mask=matte.out("matte"),
+    plate = plate_over_shot(graph, street_image)
+    matte = key_green_screen(graph, element.out("frames"))
+    placed = track_attach(
+        graph,
+        "Stand it on the curb",
+        plate,
+        matte.out("image"),
+        matte.out("matte"),
+        scale=0.45,
+        anchor_y=1.0,
         follow="plate point",
         point_x=0.45,
         point_y=0.82,
-        anchor_x=0.5,
-        anchor_y=1.0,
-        scale=0.45,
     )
-    graded = graph.node(
-        "WorldKitColorMatch",
-        element=placed.out("element"),
-        plate=plate.out("IMAGE"),
-        element_mask=placed.out("matte"),
-        method="reinhard_lab",
-        strength=0.8,
-        around_element=64,
-    )
-    grained = graph.node(
-        "WorldKitGrainMatch", element=graded.out("image"), plate=plate.out("IMAGE"), strength=1.0, seed=0
-    )
-    shadowed = graph.node(
-        "WorldKitContactShadow",
-        plate=plate.out("IMAGE"),
-        matte=placed.out("matte"),
-        direction=120.0,
+    grained = match_color_and_grain(graph, placed, plate, strength=0.8)
+    ground_and_composite(
+        graph,
+        "Toy over the street",
+        plate,
+        grained.out("image"),
+        placed.out("matte"),
+        prefix=f"{NAME}_composite",
+        alpha_title="Toy element with alpha",
+        alpha_prefix=f"{NAME}_element",
         distance=0.35,
         softness=12.0,
         opacity=0.6,
-    )
-    comp = graph.node(
-        "WorldKitCompositeOver",
-        title="Toy over the street",
-        plate=shadowed.out("image"),
-        element=grained.out("image"),
-        element_mask=placed.out("matte"),
-    )
-    save_video(
-        graph, graph.node("CreateVideo", images=comp.out("image"), fps=float(FPS)).out("VIDEO"), f"{NAME}_composite"
-    )
-    graph.node(
-        "WorldKitSaveWithAlpha",
-        title="Toy element with alpha",
-        images=grained.out("image"),
-        alpha=placed.out("matte"),
-        filename_prefix=f"worldkit/{NAME}_element",
-        video="none",
-        fps=float(FPS),
     )
