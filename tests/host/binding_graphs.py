@@ -8,18 +8,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from graphs import Graph, load_wan, out
+from graphs import Graph, load_wan, out, wan_conditioning
 from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file
 
 SIZE = 64
-
-
 FRAMES = 9
-
-
 LATENT_FRAMES = (FRAMES - 1) // 4 + 1
+SIZE_INPUTS = {"width": SIZE, "height": SIZE, "length": FRAMES, "batch_size": 1}
 
 
 ATI_TRACK = [[{"x": 8 + 2 * i, "y": 12 + i} for i in range(21)], [{"x": 50 - i, "y": 40 - i} for i in range(30)]]
@@ -77,13 +74,8 @@ def shot(graph: Graph, entities: str, world: str | None = None, **overrides) -> 
 def bind(
     graph: Graph, model: str, vae: str, clip: str, world: str, shot_id: str, family: str = "auto", **optional
 ) -> str:
-    return graph.node(
-        "WorldKitBindShot",
-        model=out(model),
-        vae=out(vae),
-        clip=out(clip),
-        world=out(world),
-        shot=out(shot_id),
+    """Bind Shot at its default strengths; ``optional`` adds inputs or overrides a widget (None leaves it out)."""
+    widgets = dict(
         family=family,
         location_as="auto",
         views_per_entity=1,
@@ -91,7 +83,16 @@ def bind(
         track_strength=1.0,
         ati_temperature=220.0,
         ati_topk=2,
-        **{k: v for k, v in optional.items() if v is not None},
+    )
+    widgets.update({k: v for k, v in optional.items() if v is not None})
+    return graph.node(
+        "WorldKitBindShot",
+        model=out(model),
+        vae=out(vae),
+        clip=out(clip),
+        world=out(world),
+        shot=out(shot_id),
+        **widgets,
     )
 
 
@@ -104,6 +105,19 @@ def native_prompts(graph: Graph, clip: str, shot_id: str) -> tuple[str, str]:
 
 def save(graph: Graph, name: str, **links) -> str:
     return graph.node("CaptureTestSaveTensors", name=name, **links)
+
+
+def native_node(graph: Graph, class_type: str, positive: str, negative: str, vae: str, **inputs) -> str:
+    """ComfyUI's own node for a family, at the test shot's size and length."""
+    return wan_conditioning(graph, class_type, positive, negative, vae, SIZE_INPUTS, **inputs)
+
+
+def save_conditioning(graph: Graph, name: str, node: str, slots: tuple[int, int, int] = (0, 1, 2), **links) -> str:
+    """Capture a node's positive, negative and latent (the outputs at ``slots``) and any further ``links``."""
+    positive, negative, latent = slots
+    return save(
+        graph, name, positive=out(node, positive), negative=out(node, negative), latent=out(node, latent), **links
+    )
 
 
 def saved(comfy, name: str) -> tuple[dict[str, torch.Tensor], dict]:
@@ -124,7 +138,10 @@ def assert_tensor_equal(comfy, ours: str, native: str) -> tuple[dict[str, torch.
     return mine, my_scalars
 
 
-SIZE_INPUTS = {"width": SIZE, "height": SIZE, "length": FRAMES, "batch_size": 1}
+def assert_matches_native(comfy, graph: Graph, name: str) -> tuple[dict[str, torch.Tensor], dict]:
+    """Run the graph; what was saved as ``{name}_ours`` equals ``{name}_native`` tensor for tensor."""
+    comfy.run(graph.prompt())
+    return assert_tensor_equal(comfy, f"{name}_ours", f"{name}_native")
 
 
 @dataclass

@@ -50,6 +50,13 @@ def encode_prompts(
     return pos, neg
 
 
+def wan_conditioning(
+    graph: Graph, class_type: str, positive: str, negative: str, vae: str, size: dict, **inputs
+) -> str:
+    """One of ComfyUI's own Wan conditioning nodes (WanVaceToVideo, WanImageToVideo, ...) on encoded prompts."""
+    return graph.node(class_type, positive=out(positive), negative=out(negative), vae=out(vae), **inputs, **size)
+
+
 def ksampler(
     graph: Graph,
     model: list,

@@ -18,14 +18,15 @@ from binding_graphs import (
     FRAMES,
     LATENT_FRAMES,
     SIZE,
-    SIZE_INPUTS,
-    assert_tensor_equal,
+    assert_matches_native,
     bind,
     load_image,
+    native_node,
     native_prompts,
     packs_reference,
     plate_scene,
     save,
+    save_conditioning,
     saved,
     shot,
     world_of,
@@ -41,26 +42,10 @@ def test_vace_one_reference_matches_wan_vace_to_video(comfy, tiny_models):
     shot_id = shot(graph, "skunk", world)
     ours = bind(graph, model, vae, clip, world, shot_id)
     positive, negative = native_prompts(graph, clip, shot_id)
-    native = graph.node(
-        "WanVaceToVideo",
-        positive=out(positive),
-        negative=out(negative),
-        vae=out(vae),
-        strength=1.0,
-        reference_image=out(skunk),
-        **SIZE_INPUTS,
-    )
-    save(graph, "vace1_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2), number=out(ours, 3))
-    save(
-        graph,
-        "vace1_native",
-        positive=out(native, 0),
-        negative=out(native, 1),
-        latent=out(native, 2),
-        number=out(native, 3),
-    )
-    comfy.run(graph.prompt())
-    tensors, scalars = assert_tensor_equal(comfy, "vace1_ours", "vace1_native")
+    theirs = native_node(graph, "WanVaceToVideo", positive, negative, vae, strength=1.0, reference_image=out(skunk))
+    save_conditioning(graph, "vace1_ours", ours, number=out(ours, 3))
+    save_conditioning(graph, "vace1_native", theirs, number=out(theirs, 3))
+    tensors, scalars = assert_matches_native(comfy, graph, "vace1")
     assert tensors["positive.0.vace_frames.0"].shape == (1, 32, 1 + LATENT_FRAMES, SIZE // 8, SIZE // 8)
     assert scalars["number"] == saved(comfy, "vace1_native")[1]["number"] == 1
 
@@ -73,18 +58,10 @@ def test_phantom_one_subject_matches_wan_phantom_subject_to_video(comfy, tiny_mo
     shot_id = shot(graph, "skunk", world)
     ours = bind(graph, model, vae, clip, world, shot_id, family="phantom")
     positive, negative = native_prompts(graph, clip, shot_id)
-    native = graph.node(
-        "WanPhantomSubjectToVideo",
-        positive=out(positive),
-        negative=out(negative),
-        vae=out(vae),
-        images=out(skunk),
-        **SIZE_INPUTS,
-    )
-    save(graph, "phantom_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2), number=out(ours, 3))
-    save(graph, "phantom_native", positive=out(native, 0), negative=out(native, 2), latent=out(native, 3))
-    comfy.run(graph.prompt())
-    tensors, scalars = assert_tensor_equal(comfy, "phantom_ours", "phantom_native")
+    theirs = native_node(graph, "WanPhantomSubjectToVideo", positive, negative, vae, images=out(skunk))
+    save_conditioning(graph, "phantom_ours", ours, number=out(ours, 3))
+    save_conditioning(graph, "phantom_native", theirs, slots=(0, 2, 3))  # its image-and-text negative
+    tensors, scalars = assert_matches_native(comfy, graph, "phantom")
     assert tensors["positive.0.time_dim_concat"].shape == (1, 16, 1, SIZE // 8, SIZE // 8)
     assert scalars["number"] == 0
 
@@ -96,19 +73,12 @@ def test_i2v_location_plate_matches_wan_image_to_video(comfy, tiny_models):
     ours = bind(graph, model, vae, clip, world, shot_id, clip_vision=out(vision))
     positive, negative = native_prompts(graph, clip, shot_id)
     encoded = graph.node("CLIPVisionEncode", clip_vision=out(vision), image=out(plate), crop="none")
-    native = graph.node(
-        "WanImageToVideo",
-        positive=out(positive),
-        negative=out(negative),
-        vae=out(vae),
-        start_image=out(plate),
-        clip_vision_output=out(encoded),
-        **SIZE_INPUTS,
+    theirs = native_node(
+        graph, "WanImageToVideo", positive, negative, vae, start_image=out(plate), clip_vision_output=out(encoded)
     )
-    save(graph, "i2v_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2))
-    save(graph, "i2v_native", positive=out(native, 0), negative=out(native, 1), latent=out(native, 2))
-    comfy.run(graph.prompt())
-    tensors, _ = assert_tensor_equal(comfy, "i2v_ours", "i2v_native")
+    save_conditioning(graph, "i2v_ours", ours)
+    save_conditioning(graph, "i2v_native", theirs)
+    tensors, _ = assert_matches_native(comfy, graph, "i2v")
     assert "positive.0.clip_vision_output.penultimate_hidden_states" in tensors
 
 
@@ -123,21 +93,20 @@ def test_flf_matches_wan_first_last_frame_to_video(comfy, tiny_models):
     positive, negative = native_prompts(graph, clip, shot_id)
     first_vision = graph.node("CLIPVisionEncode", clip_vision=out(vision), image=out(first), crop="none")
     last_vision = graph.node("CLIPVisionEncode", clip_vision=out(vision), image=out(last), crop="none")
-    native = graph.node(
+    theirs = native_node(
+        graph,
         "WanFirstLastFrameToVideo",
-        positive=out(positive),
-        negative=out(negative),
-        vae=out(vae),
+        positive,
+        negative,
+        vae,
         start_image=out(first),
         end_image=out(last),
         clip_vision_start_image=out(first_vision),
         clip_vision_end_image=out(last_vision),
-        **SIZE_INPUTS,
     )
-    save(graph, "flf_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2))
-    save(graph, "flf_native", positive=out(native, 0), negative=out(native, 1), latent=out(native, 2))
-    comfy.run(graph.prompt())
-    tensors, _ = assert_tensor_equal(comfy, "flf_ours", "flf_native")
+    save_conditioning(graph, "flf_ours", ours)
+    save_conditioning(graph, "flf_native", theirs)
+    tensors, _ = assert_matches_native(comfy, graph, "flf")
     assert tensors["positive.0.clip_vision_output.penultimate_hidden_states"].shape[1] == 2 * 257
 
 
@@ -147,21 +116,20 @@ def test_ati_track_json_matches_wan_track_to_video(comfy, tiny_models):
     tracks = graph.node("PrimitiveString", value=json.dumps(ATI_TRACK))
     ours = bind(graph, model, vae, clip, world, shot_id, track_json=out(tracks))
     positive, negative = native_prompts(graph, clip, shot_id)
-    native = graph.node(
+    theirs = native_node(
+        graph,
         "WanTrackToVideo",
-        positive=out(positive),
-        negative=out(negative),
-        vae=out(vae),
+        positive,
+        negative,
+        vae,
         tracks=json.dumps(ATI_TRACK),
         temperature=220.0,
         topk=2,
         start_image=out(plate),
-        **SIZE_INPUTS,
     )
-    save(graph, "ati_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2), text=out(ours, 5))
-    save(graph, "ati_native", positive=out(native, 0), negative=out(native, 1), latent=out(native, 2))
-    comfy.run(graph.prompt())
-    tensors, scalars = assert_tensor_equal(comfy, "ati_ours", "ati_native")
+    save_conditioning(graph, "ati_ours", ours, text=out(ours, 5))
+    save_conditioning(graph, "ati_native", theirs)
+    tensors, scalars = assert_matches_native(comfy, graph, "ati")
     assert json.loads(scalars["text"])["family"] == "ati"
     assert tensors["positive.0.concat_mask"].shape == (1, 4, LATENT_FRAMES, SIZE // 8, SIZE // 8)
 
@@ -187,20 +155,12 @@ def test_wan_move_tracks_match_wan_move_track_to_video(comfy, tiny_models):
     )
     ours = bind(graph, model, vae, clip, world, shot_id, tracks=out(tracks))
     positive, negative = native_prompts(graph, clip, shot_id)
-    native = graph.node(
-        "WanMoveTrackToVideo",
-        positive=out(positive),
-        negative=out(negative),
-        vae=out(vae),
-        tracks=out(tracks),
-        strength=1.0,
-        start_image=out(plate),
-        **SIZE_INPUTS,
+    theirs = native_node(
+        graph, "WanMoveTrackToVideo", positive, negative, vae, tracks=out(tracks), strength=1.0, start_image=out(plate)
     )
-    save(graph, "move_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2))
-    save(graph, "move_native", positive=out(native, 0), negative=out(native, 1), latent=out(native, 2))
-    comfy.run(graph.prompt())
-    assert_tensor_equal(comfy, "move_ours", "move_native")
+    save_conditioning(graph, "move_ours", ours)
+    save_conditioning(graph, "move_native", theirs)
+    assert_matches_native(comfy, graph, "move")
 
 
 def test_vace_with_the_packs_reference_of_another_aspect_and_a_strength_matches_native(comfy, tiny_models):
@@ -212,45 +172,15 @@ def test_vace_with_the_packs_reference_of_another_aspect_and_a_strength_matches_
     reference = packs_reference(graph, photo, "skunk", "character", SIZE, SIZE)
     world = graph.node("WorldKitWorld", reference_1=out(reference))
     shot_id = shot(graph, "skunk", world)
-    ours = graph.node(
-        "WorldKitBindShot",
-        model=out(model),
-        vae=out(vae),
-        clip=out(clip),
-        world=out(world),
-        shot=out(shot_id),
-        family="auto",
-        location_as="auto",
-        views_per_entity=1,
-        vace_strength=0.7,
-        track_strength=1.0,
-        ati_temperature=220.0,
-        ati_topk=2,
-    )
+    ours = bind(graph, model, vae, clip, world, shot_id, vace_strength=0.7)
     positive, negative = native_prompts(graph, clip, shot_id)
-    native = graph.node(
-        "WanVaceToVideo",
-        positive=out(positive),
-        negative=out(negative),
-        vae=out(vae),
-        strength=0.7,
-        reference_image=out(reference, 1),
-        **SIZE_INPUTS,
+    theirs = native_node(
+        graph, "WanVaceToVideo", positive, negative, vae, strength=0.7, reference_image=out(reference, 1)
     )
-    save(
-        graph, "vace_wide_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2), number=out(ours, 3)
-    )
-    save(
-        graph,
-        "vace_wide_native",
-        positive=out(native, 0),
-        negative=out(native, 1),
-        latent=out(native, 2),
-        number=out(native, 3),
-    )
+    save_conditioning(graph, "vace_wide_ours", ours, number=out(ours, 3))
+    save_conditioning(graph, "vace_wide_native", theirs, number=out(theirs, 3))
     save(graph, "vace_wide_views", views=out(reference, 1))
-    comfy.run(graph.prompt())
-    assert_tensor_equal(comfy, "vace_wide_ours", "vace_wide_native")
+    assert_matches_native(comfy, graph, "vace_wide")
     ours_scalars, native_scalars = saved(comfy, "vace_wide_ours")[1], saved(comfy, "vace_wide_native")[1]
     assert ours_scalars == native_scalars, (ours_scalars, native_scalars)  # strengths travel as scalars
     assert "0.7" in json.dumps(ours_scalars)
@@ -274,16 +204,9 @@ def test_i2v_plate_resized_by_the_packs_reference_matches_wan_image_to_video(com
         "ImageScale", image=out(plate, 1), upscale_method="bilinear", width=SIZE, height=SIZE, crop="center"
     )
     encoded = graph.node("CLIPVisionEncode", clip_vision=out(vision), image=out(framed), crop="none")
-    native = graph.node(
-        "WanImageToVideo",
-        positive=out(positive),
-        negative=out(negative),
-        vae=out(vae),
-        start_image=out(plate, 1),
-        clip_vision_output=out(encoded),
-        **SIZE_INPUTS,
+    theirs = native_node(
+        graph, "WanImageToVideo", positive, negative, vae, start_image=out(plate, 1), clip_vision_output=out(encoded)
     )
-    save(graph, "i2v_wide_ours", positive=out(ours, 0), negative=out(ours, 1), latent=out(ours, 2))
-    save(graph, "i2v_wide_native", positive=out(native, 0), negative=out(native, 1), latent=out(native, 2))
-    comfy.run(graph.prompt())
-    assert_tensor_equal(comfy, "i2v_wide_ours", "i2v_wide_native")
+    save_conditioning(graph, "i2v_wide_ours", ours)
+    save_conditioning(graph, "i2v_wide_native", theirs)
+    assert_matches_native(comfy, graph, "i2v_wide")

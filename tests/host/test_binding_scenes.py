@@ -15,9 +15,9 @@ from binding_graphs import (
     FRAMES,
     LATENT_FRAMES,
     SIZE,
-    SIZE_INPUTS,
     bind,
     load_image,
+    native_node,
     native_prompts,
     pattern,
     save,
@@ -44,15 +44,7 @@ def test_vace_several_references_in_role_order_sample_and_trim(comfy, tiny_model
     ours = bind(graph, model, vae, clip, world, shot_id)
     positive, negative = native_prompts(graph, clip, shot_id)
     for name, node in images.items():
-        single = graph.node(
-            "WanVaceToVideo",
-            positive=out(positive),
-            negative=out(negative),
-            vae=out(vae),
-            strength=1.0,
-            reference_image=out(node),
-            **SIZE_INPUTS,
-        )
+        single = native_node(graph, "WanVaceToVideo", positive, negative, vae, strength=1.0, reference_image=out(node))
         save(graph, f"multi_native_{name}", positive=out(single, 0))
     sampled = ksampler(graph, out(model), out(ours, 0), out(ours, 1), out(ours, 2))
     trimmed = graph.node("TrimVideoLatent", samples=out(sampled), trim_amount=out(ours, 3))

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from graphs import Graph, encode_prompts, ksampler, load_clip_vision, load_wan, out, saved_video
+from graphs import Graph, encode_prompts, ksampler, load_clip_vision, load_wan, out, saved_video, wan_conditioning
 
 PACK_NODE_PREFIX = "WorldKit"
 FAMILIES = ("References", "Shots", "Motion", "Sampling", "GVFX")
@@ -57,40 +57,36 @@ def wan_conditioned_latent(graph: Graph, tiny_models: dict[str, str], dit: str) 
     size = {"width": 64, "height": 64, "length": 5, "batch_size": 1}
     image = graph.node("EmptyImage", width=64, height=64, batch_size=1, color=0x808080)
     if dit == "wan_vace":
-        node = graph.node(
-            "WanVaceToVideo",
-            positive=out(positive),
-            negative=out(negative),
-            vae=out(vae),
-            strength=1.0,
-            reference_image=out(image),
-            **size,
+        node = wan_conditioning(
+            graph, "WanVaceToVideo", positive, negative, vae, size, strength=1.0, reference_image=out(image)
         )
     else:
         vision = graph.node(
             "CLIPVisionEncode", clip_vision=out(load_clip_vision(graph, tiny_models)), image=out(image), crop="center"
         )
         if dit == "wan_i2v":
-            node = graph.node(
+            node = wan_conditioning(
+                graph,
                 "WanImageToVideo",
-                positive=out(positive),
-                negative=out(negative),
-                vae=out(vae),
+                positive,
+                negative,
+                vae,
+                size,
                 clip_vision_output=out(vision),
                 start_image=out(image),
-                **size,
             )
         else:
-            node = graph.node(
+            node = wan_conditioning(
+                graph,
                 "WanFirstLastFrameToVideo",
-                positive=out(positive),
-                negative=out(negative),
-                vae=out(vae),
+                positive,
+                negative,
+                vae,
+                size,
                 clip_vision_start_image=out(vision),
                 clip_vision_end_image=out(vision),
                 start_image=out(image),
                 end_image=out(image),
-                **size,
             )
     return model, node, vae
 
