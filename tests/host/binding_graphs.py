@@ -163,21 +163,3 @@ def plate_scene(comfy, tiny_models, dit: str, name: str, seed: int) -> PlateScen
     plate = load_image(graph, comfy, name, seed=seed)
     world = world_of(graph, [("forest", "location", plate)])
     return PlateScene(graph, model, clip, vae, plate, world, shot(graph, "forest", world))
-
-
-def packs_reference(graph: Graph, image: str, name: str, kind: str, width: int, height: int) -> str:
-    """WorldKit's own Reference node (not the test-only world builder), no mask: the whole image is the entity."""
-    return graph.node(
-        "WorldKitReference",
-        image=out(image),
-        name=name,
-        kind=kind,
-        description="",
-        invert_mask=False,
-        width=width,
-        height=height,
-        margin=0.1,
-        background="white",
-        remove_background=False,
-        fit="cover",
-    )

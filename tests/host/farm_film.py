@@ -16,7 +16,7 @@ import wave
 from pathlib import Path
 
 from graphs import Graph, load_wan, out
-from test_sampler import with_defaults
+from sampler_graph import with_defaults
 
 from worldkit.headless.farm.cluster import CPU_SLOT
 from worldkit.headless.server import LocalServer, free_port

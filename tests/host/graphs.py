@@ -42,6 +42,35 @@ def load_clip_vision(graph: Graph, tiny_models: dict[str, str]) -> str:
     return graph.node("CLIPVisionLoader", clip_name=tiny_models["clip_vision"])
 
 
+def reference_node(graph: Graph, image: str, name: str, kind: str, width: int, height: int, **widgets) -> str:
+    """WorldKit's Reference node on a loaded image: no description or mask, a 10 % white margin and a cover fit,
+    the subject kept as drawn, unless ``widgets`` say otherwise."""
+    settings = dict(
+        description="", invert_mask=False, margin=0.1, background="white", remove_background=False, fit="cover"
+    )
+    return graph.node(
+        "WorldKitReference", image=out(image), name=name, kind=kind, width=width, height=height, **settings | widgets
+    )
+
+
+def composite_centred(graph: Graph, plate: list, element: list, mask: list, scale: float = 1.0) -> str:
+    """Composite Over with the element's centre on the plate's, at ``scale``, unrotated."""
+    return graph.node(
+        "WorldKitCompositeOver",
+        plate=plate,
+        element=element,
+        element_mask=mask,
+        x=0.5,
+        y=0.5,
+        anchor_x=0.5,
+        anchor_y=0.5,
+        scale=scale,
+        scale_end=scale,
+        rotation=0.0,
+        rotation_end=0.0,
+    )
+
+
 def encode_prompts(
     graph: Graph, clip: str, positive: str = "a small skunk in a night forest", negative: str = "blurry"
 ) -> tuple[str, str]:
@@ -55,6 +84,35 @@ def wan_conditioning(
 ) -> str:
     """One of ComfyUI's own Wan conditioning nodes (WanVaceToVideo, WanImageToVideo, ...) on encoded prompts."""
     return graph.node(class_type, positive=out(positive), negative=out(negative), vae=out(vae), **inputs, **size)
+
+
+def straight_tracks(
+    graph: Graph,
+    size: int,
+    frames: int,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    count: int = 1,
+    spread: float = 0.025,
+) -> str:
+    """ComfyUI's GenerateTracks: ``count`` tracks ``spread`` apart along a line from ``start`` to ``end`` (shares
+    of the square frame), linear in time."""
+    return graph.node(
+        "GenerateTracks",
+        width=size,
+        height=size,
+        start_x=start[0],
+        start_y=start[1],
+        end_x=end[0],
+        end_y=end[1],
+        num_frames=frames,
+        num_tracks=count,
+        track_spread=spread,
+        bezier=False,
+        mid_x=0.5,
+        mid_y=0.5,
+        interpolation="linear",
+    )
 
 
 def ksampler(

@@ -23,7 +23,6 @@ from binding_graphs import (
     load_image,
     native_node,
     native_prompts,
-    packs_reference,
     plate_scene,
     save,
     save_conditioning,
@@ -31,7 +30,7 @@ from binding_graphs import (
     shot,
     world_of,
 )
-from graphs import Graph, load_clip_vision, load_wan, out
+from graphs import Graph, load_clip_vision, load_wan, out, reference_node, straight_tracks
 
 
 def test_vace_one_reference_matches_wan_vace_to_video(comfy, tiny_models):
@@ -137,22 +136,7 @@ def test_ati_track_json_matches_wan_track_to_video(comfy, tiny_models):
 def test_wan_move_tracks_match_wan_move_track_to_video(comfy, tiny_models):
     scene = plate_scene(comfy, tiny_models, "wan_i2v", "move_forest", seed=7)
     graph, model, clip, vae, plate, world, shot_id = astuple(scene)
-    tracks = graph.node(
-        "GenerateTracks",
-        width=SIZE,
-        height=SIZE,
-        start_x=0.2,
-        start_y=0.3,
-        end_x=0.8,
-        end_y=0.7,
-        num_frames=FRAMES,
-        num_tracks=1,
-        track_spread=0.025,
-        bezier=False,
-        mid_x=0.5,
-        mid_y=0.5,
-        interpolation="linear",
-    )
+    tracks = straight_tracks(graph, SIZE, FRAMES, (0.2, 0.3), (0.8, 0.7))
     ours = bind(graph, model, vae, clip, world, shot_id, tracks=out(tracks))
     positive, negative = native_prompts(graph, clip, shot_id)
     theirs = native_node(
@@ -169,7 +153,7 @@ def test_vace_with_the_packs_reference_of_another_aspect_and_a_strength_matches_
     graph = Graph()
     model, clip, vae = load_wan(graph, tiny_models, "wan_vace")
     photo = load_image(graph, comfy, "vace_wide_skunk", seed=7, width=120, height=80)
-    reference = packs_reference(graph, photo, "skunk", "character", SIZE, SIZE)
+    reference = reference_node(graph, photo, "skunk", "character", SIZE, SIZE)
     world = graph.node("WorldKitWorld", reference_1=out(reference))
     shot_id = shot(graph, "skunk", world)
     ours = bind(graph, model, vae, clip, world, shot_id, vace_strength=0.7)
@@ -194,7 +178,7 @@ def test_i2v_plate_resized_by_the_packs_reference_matches_wan_image_to_video(com
     graph = Graph()
     model, clip, vae = load_wan(graph, tiny_models, "wan_i2v")
     photo = load_image(graph, comfy, "i2v_wide_forest", seed=8, width=128, height=96)
-    plate = packs_reference(graph, photo, "forest", "location", 96, 72)
+    plate = reference_node(graph, photo, "forest", "location", 96, 72)
     world = graph.node("WorldKitWorld", reference_1=out(plate))
     shot_id = shot(graph, "forest", world)
     vision = load_clip_vision(graph, tiny_models)

@@ -7,7 +7,7 @@ import io
 import av
 import cv2
 import numpy as np
-from graphs import Graph, out
+from graphs import Graph, composite_centred, out, straight_tracks
 from PIL import Image
 from safetensors.torch import load_file
 
@@ -31,6 +31,39 @@ def element_graph(graph: Graph) -> tuple[str, str]:
     solid = graph.node("SolidMask", value=1.0, width=SIZE, height=SIZE)
     rough = graph.node("FeatherMask", mask=out(solid), left=16, top=16, right=16, bottom=16)
     return element, rough
+
+
+def matte_refine(graph: Graph, image: str, mask: str, feather: float, temporal: float) -> str:
+    """Matte Refine with a small edge band, light clipping and no despill."""
+    return graph.node(
+        "WorldKitMatteRefine",
+        image=out(image),
+        mask=out(mask),
+        edge_radius=8,
+        edge_smoothness=1e-3,
+        clip_black=0.05,
+        clip_white=0.95,
+        choke=0,
+        feather=feather,
+        temporal=temporal,
+        motion_threshold=0.1,
+        despill="none",
+        despill_strength=1.0,
+    )
+
+
+def save_with_alpha(
+    graph: Graph, images: list, alpha: list, name: str, bit_depth: str = "8", video: str = "none"
+) -> str:
+    return graph.node(
+        "WorldKitSaveWithAlpha",
+        images=images,
+        alpha=alpha,
+        filename_prefix=f"gvfx_test/{name}",
+        bit_depth=bit_depth,
+        video=video,
+        fps=24.0,
+    )
 
 
 def srgb_to_linear(x: np.ndarray) -> np.ndarray:
@@ -71,21 +104,7 @@ def test_full_chain_runs_and_save_with_alpha_writes_the_mask(comfy):
     graph = Graph()
     plate = graph.node("LoadImage", image=comfy.upload_image(plate_png(), "gvfx_plate.png"))
     element, rough = element_graph(graph)
-    refine = graph.node(
-        "WorldKitMatteRefine",
-        image=out(element),
-        mask=out(rough),
-        edge_radius=8,
-        edge_smoothness=1e-3,
-        clip_black=0.05,
-        clip_white=0.95,
-        choke=0,
-        feather=1.0,
-        temporal=0.5,
-        motion_threshold=0.1,
-        despill="none",
-        despill_strength=1.0,
-    )
+    refine = matte_refine(graph, element, rough, feather=1.0, temporal=0.5)
     matched = graph.node(
         "WorldKitColorMatch", element=out(refine), plate=out(plate), method="reinhard_lab", strength=0.5
     )
@@ -103,29 +122,8 @@ def test_full_chain_runs_and_save_with_alpha_writes_the_mask(comfy):
         opacity=0.5,
         ground_line=-1.0,
     )
-    comp = graph.node(
-        "WorldKitCompositeOver",
-        plate=out(shadow),
-        element=out(grained),
-        element_mask=out(refine, 1),
-        x=0.5,
-        y=0.5,
-        anchor_x=0.5,
-        anchor_y=0.5,
-        scale=1.0,
-        scale_end=1.0,
-        rotation=0.0,
-        rotation_end=0.0,
-    )
-    saved = graph.node(
-        "WorldKitSaveWithAlpha",
-        images=out(grained),
-        alpha=out(refine, 1),
-        filename_prefix="gvfx_test/element",
-        bit_depth="8",
-        video="mov (PNG codec, lossless)",
-        fps=24.0,
-    )
+    comp = composite_centred(graph, out(shadow), out(grained), out(refine, 1))
+    saved = save_with_alpha(graph, out(grained), out(refine, 1), "element", video="mov (PNG codec, lossless)")
     mask_image = graph.node("MaskToImage", mask=out(refine, 1))
     mask_saved = graph.node("SaveImage", images=out(mask_image), filename_prefix="gvfx_test/matte")
     comp_saved = graph.node("SaveImage", images=out(comp), filename_prefix="gvfx_test/comp")
@@ -163,22 +161,7 @@ def test_track_attach_follows_comfyui_tracks_and_feeds_motion_blur(comfy):
         "ImageScale", image=out(element), upscale_method="nearest-exact", width=16, height=16, crop="disabled"
     )
     small_mask = graph.node("SolidMask", value=1.0, width=16, height=16)
-    tracks = graph.node(
-        "GenerateTracks",
-        width=SIZE,
-        height=SIZE,
-        start_x=0.25,
-        start_y=0.5,
-        end_x=0.75,
-        end_y=0.5,
-        num_frames=FRAMES,
-        num_tracks=3,
-        track_spread=0.05,
-        bezier=False,
-        mid_x=0.5,
-        mid_y=0.5,
-        interpolation="linear",
-    )
+    tracks = straight_tracks(graph, SIZE, FRAMES, (0.25, 0.5), (0.75, 0.5), count=3, spread=0.05)
     attach = graph.node(
         "WorldKitTrackAttach",
         plate=out(plate),
@@ -204,15 +187,7 @@ def test_track_attach_follows_comfyui_tracks_and_feeds_motion_blur(comfy):
         velocity_y=0.0,
         tracks=out(attach, 2),
     )
-    saved = graph.node(
-        "WorldKitSaveWithAlpha",
-        images=out(blurred),
-        alpha=out(blurred, 1),
-        filename_prefix="gvfx_test/tracked",
-        bit_depth="16",
-        video="none",
-        fps=24.0,
-    )
+    saved = save_with_alpha(graph, out(blurred), out(blurred, 1), "tracked", bit_depth="16")
     result = comfy.run(graph.prompt())
     alphas = [read_png(comfy, png)[..., 3] for png in result.outputs[saved]["images"]]
     assert alphas[0].dtype == np.uint16 and len(alphas) == FRAMES
@@ -224,31 +199,8 @@ def test_mismatched_sizes_fail_with_a_clear_message(comfy):
     graph = Graph()
     element = graph.node("EmptyImage", width=SIZE, height=SIZE, batch_size=1, color=0)
     mask = graph.node("SolidMask", value=1.0, width=32, height=32)
-    graph.node(
-        "WorldKitMatteRefine",
-        image=out(element),
-        mask=out(mask),
-        edge_radius=8,
-        edge_smoothness=1e-3,
-        clip_black=0.05,
-        clip_white=0.95,
-        choke=0,
-        feather=0.0,
-        temporal=0.0,
-        motion_threshold=0.1,
-        despill="none",
-        despill_strength=1.0,
-    )
-    refined = "3"
-    graph.node(
-        "WorldKitSaveWithAlpha",
-        images=out(element),
-        alpha=out(refined, 1),
-        filename_prefix="gvfx_test/bad",
-        bit_depth="8",
-        video="none",
-        fps=24.0,
-    )
+    refined = matte_refine(graph, element, mask, feather=0.0, temporal=0.0)
+    save_with_alpha(graph, out(element), out(refined, 1), "bad")
     result = comfy.run(graph.prompt(), expect_error=True)
     assert result.error["node_type"] == "WorldKitMatteRefine"
     assert "mask is 32x32 but image is 64x64" in result.error["exception_message"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import av
 import pytest
-from graphs import Graph, encode_prompts, load_wan, out
+from graphs import Graph, encode_prompts, ksampler, load_wan, out
 
 from worldkit.headless import MissingModelsError, NodeFailed, run_workflow
 from worldkit.headless.catalog import CATALOG, WAN_VAE
@@ -28,19 +28,7 @@ def t2v_video_prompt(tiny_models: dict[str, str]) -> dict:
     model, clip, vae = load_wan(graph, tiny_models, "wan_t2v")
     positive, negative = encode_prompts(graph, clip)
     latent = graph.node("EmptyHunyuanLatentVideo", width=64, height=64, length=FRAMES, batch_size=1)
-    sampled = graph.node(
-        "KSampler",
-        model=out(model),
-        seed=3,
-        steps=2,
-        cfg=1.0,
-        sampler_name="euler",
-        scheduler="simple",
-        denoise=1.0,
-        positive=out(positive),
-        negative=out(negative),
-        latent_image=out(latent),
-    )
+    sampled = ksampler(graph, out(model), out(positive), out(negative), out(latent), seed=3)
     frames = graph.node("VAEDecode", samples=out(sampled), vae=out(vae))
     video = graph.node("CreateVideo", images=out(frames), fps=16.0)
     graph.node("SaveVideo", video=out(video), filename_prefix="headless/t2v", format="mp4", codec="h264")

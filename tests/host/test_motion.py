@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from graphs import Graph, encode_prompts, ksampler, load_clip_vision, load_wan, out
+from graphs import Graph, encode_prompts, ksampler, load_clip_vision, load_wan, out, straight_tracks
 from PIL import Image
 from safetensors.torch import load_file
 
@@ -209,22 +209,7 @@ def test_preview_and_subject_mask_follow_the_skunk(comfy, skunk_path, start_fram
 def test_spread_tracks_match_comfyui_generate_tracks(comfy):
     graph = Graph()
     frames = graph.node("EmptyImage", width=SIZE, height=SIZE, batch_size=1, color=0)
-    theirs = graph.node(
-        "GenerateTracks",
-        width=SIZE,
-        height=SIZE,
-        start_x=0.25,
-        start_y=0.5,
-        end_x=0.75,
-        end_y=0.5,
-        num_frames=FRAMES,
-        num_tracks=3,
-        track_spread=0.05,
-        bezier=False,
-        mid_x=0.5,
-        mid_y=0.5,
-        interpolation="linear",
-    )
+    theirs = straight_tracks(graph, SIZE, FRAMES, (0.25, 0.5), (0.75, 0.5), count=3, spread=0.05)
     state = {
         "version": 1,
         "tracks": [

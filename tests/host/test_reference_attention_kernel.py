@@ -4,9 +4,9 @@ model records every attention call's keys and values as the kernel receives them
 from __future__ import annotations
 
 import torch
-from graphs import ksampler, out
+from graphs import out
 from safetensors.torch import load_file
-from test_sampler import SIZE, SamplerGraph
+from sampler_graph import SIZE, SamplerGraph
 
 REFERENCE_TOKENS = (SIZE // 16) ** 2  # one 64x64 view: an 8x8 latent in 2x2 patches
 
@@ -35,23 +35,11 @@ def captured(calls) -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 def test_the_kernel_receives_the_references_keys_and_values(comfy, tiny_models):
     graph = SamplerGraph(comfy, tiny_models)
-    bind = graph.add(
-        "WorldKitBindShot",
-        model=out(graph.model),
-        vae=out(graph.vae),
-        clip=out(graph.clip),
-        world=out(graph.world),
-        shot=out(graph.shot),
-    )
+    bind = graph.bind()
     for name, strength in (("kernel_attended", 1.0), ("kernel_plain", 0.0)):
         probed = graph.graph.node("WorldKitTestAttentionProbe", model=out(graph.model), name=name)
-        model = graph.add(
-            "WorldKitReferenceAttention", model=out(probed), world=out(graph.world), entities="toy", strength=strength
-        )
-        sampled = ksampler(graph.graph, out(model), out(bind, 0), out(bind, 1), out(bind, 2), seed=3, steps=2)
-        graph.probe(
-            f"{name}_frames", images=out(graph.graph.node("VAEDecode", samples=out(sampled), vae=out(graph.vae)))
-        )
+        model = graph.reference_attention(probed, strength)
+        graph.probe(f"{name}_frames", images=out(graph.sample_bound(model, bind, seed=3)))
     graph.run()
 
     attended, plain = kernel_calls(comfy, "kernel_attended"), kernel_calls(comfy, "kernel_plain")

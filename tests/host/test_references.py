@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 from client import ExecutionFailed
-from graphs import Graph, load_clip_vision, out
+from graphs import Graph, load_clip_vision, out, reference_node
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
@@ -62,32 +62,20 @@ def reference_graph(graph: Graph, images: dict[str, str], description: str = "a 
     """Two references (a masked character and a location plate) gathered into a world; returns (world, plate ref)."""
     subject_image = graph.node("LoadImage", image=images["subject"])
     plate_image = graph.node("LoadImage", image=images["plate"])
-    common = {
-        "width": WIDTH,
-        "height": HEIGHT,
-        "margin": 0.1,
-        "background": "white",
-        "remove_background": True,
-        "fit": "cover",
-    }
-    skunk = graph.node(
-        "WorldKitReference",
-        image=out(subject_image),
+    skunk = reference_node(
+        graph,
+        subject_image,
+        "skunk",
+        "character",
+        WIDTH,
+        HEIGHT,
+        description=description,
         mask=out(subject_image, 1),
         invert_mask=True,
-        name="skunk",
-        kind="character",
-        description=description,
-        **common,
+        remove_background=True,
     )
-    forest = graph.node(
-        "WorldKitReference",
-        image=out(plate_image),
-        name="forest",
-        kind="location",
-        description="a night forest",
-        invert_mask=False,
-        **common,
+    forest = reference_node(
+        graph, plate_image, "forest", "location", WIDTH, HEIGHT, description="a night forest", remove_background=True
     )
     world = graph.node("WorldKitWorld", reference_1=out(skunk), reference_2=out(forest))
     return world, forest
@@ -237,19 +225,8 @@ def test_adding_to_a_loaded_world_encodes_only_the_new_reference(comfy, tiny_mod
     vae = graph.node("VAELoader", vae_name=tiny_models["vae"])
     loaded = graph.node("WorldKitLoadWorld", world_name=name, vae=out(vae), discard_mismatched_latents=False)
     picture = graph.node("LoadImage", image=images["plate"])
-    lamp = graph.node(
-        "WorldKitReference",
-        image=out(picture),
-        name="lamp",
-        kind="object",
-        description="a lamp",
-        invert_mask=False,
-        width=WIDTH,
-        height=HEIGHT,
-        margin=0.2,
-        background="grey",
-        remove_background=False,
-        fit="cover",
+    lamp = reference_node(
+        graph, picture, "lamp", "object", WIDTH, HEIGHT, description="a lamp", margin=0.2, background="grey"
     )
     grown = graph.node("WorldKitAddToWorld", world=out(loaded), reference=out(lamp), replace_existing=False)
     encoded = encode(graph, out(grown), vae)
@@ -326,19 +303,8 @@ def test_preview_world_sheet_size_and_labels(comfy, images):
 def test_duplicate_names_are_an_error_naming_both_inputs(comfy, images):
     graph = Graph()
     image = graph.node("LoadImage", image=images["plate"])
-    settings = {
-        "kind": "object",
-        "description": "",
-        "invert_mask": False,
-        "width": WIDTH,
-        "height": HEIGHT,
-        "margin": 0.1,
-        "background": "white",
-        "remove_background": False,
-        "fit": "cover",
-    }
-    first = graph.node("WorldKitReference", image=out(image), name="lamp", **settings)
-    second = graph.node("WorldKitReference", image=out(image), name="lamp", **{**settings, "kind": "character"})
+    first = reference_node(graph, image, "lamp", "object", WIDTH, HEIGHT)
+    second = reference_node(graph, image, "lamp", "character", WIDTH, HEIGHT)
     world = graph.node("WorldKitWorld", reference_1=out(first), reference_3=out(second))
     graph.node("WorldKitPreviewWorld", world=out(world), cell_width=160, columns=0)
     result = comfy.run(graph.prompt(), expect_error=True)

@@ -2,103 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
-from graphs import Graph, ksampler, load_clip_vision, load_wan, out, widget_defaults
-from safetensors.torch import load_file
+from graphs import load_clip_vision, out
+from sampler_graph import CHAIN_SIZE, SIZE, SamplerGraph
 
 from tests.scenes import lab_mean_shifts
-
-SIZE = 64
-CHAIN_SIZE = 32
-
-
-def with_defaults(object_info: dict, class_type: str, **inputs) -> dict:
-    """Every required widget of a node at its default, overridden by ``inputs``."""
-    return {**widget_defaults(object_info, class_type), **inputs}
-
-
-class SamplerGraph:
-    """Tiny Wan T2V, a one-entity world (a flat-coloured toy) and one short shot, ready for sampler nodes."""
-
-    def __init__(
-        self, comfy, tiny_models, frames: int = 9, size: int = SIZE, color: int = 0xC04020, dit: str = "wan_t2v"
-    ) -> None:
-        self.comfy, self.info, self.graph = comfy, comfy.object_info(), Graph()
-        self.model, self.clip, self.vae = load_wan(self.graph, tiny_models, dit)
-        image = self.graph.node("EmptyImage", width=size, height=size, batch_size=1, color=color)
-        reference = self.add(
-            "WorldKitReference",
-            image=out(image),
-            name="toy",
-            kind="object",
-            description="a wooden toy",
-            width=size,
-            height=size,
-        )
-        self.views = reference
-        world = self.add("WorldKitWorld", reference_1=out(reference))
-        self.world = self.add(
-            "WorldKitEncodeReferences", references=out(world), vae=out(self.vae), width=size, height=size
-        )
-        self.shot = self.add(
-            "WorldKitShot",
-            prompt="the toy leans against the curb",
-            entities="toy",
-            duration="frames",
-            frames=frames,
-            resolution="custom",
-            width=size,
-            height=size,
-            fps=16,
-            seed=0,
-        )
-
-    def add(self, class_type: str, **inputs) -> str:
-        return self.graph.node(class_type, **with_defaults(self.info, class_type, **inputs))
-
-    def sampler(self, name: str, **inputs) -> str:
-        settings = dict(
-            seed=7,
-            steps=2,
-            cfg=1.0,
-            sampler_name="euler",
-            scheduler="simple",
-            denoise=1.0,
-            candidates=1,
-            reference_attention=0.0,
-        )
-        settings.update(inputs)
-        node = self.add(
-            "WorldKitWorldShotSampler",
-            model=out(self.model),
-            vae=out(self.vae),
-            clip=out(self.clip),
-            world=out(self.world),
-            shot=out(self.shot),
-            **settings,
-        )
-        self.probe(name, images=out(node, 0), text=out(node, 3))
-        return node
-
-    def probe(self, name: str, **inputs) -> str:
-        return self.graph.node("WorldKitTestSaveTensor", name=name, **inputs)
-
-    def run(self) -> dict:
-        result = self.result = self.comfy.run(self.graph.prompt())
-        probes = {}
-        for node_id, output in result.outputs.items():
-            node = self.graph.nodes[node_id]
-            if node["class_type"] != "WorldKitTestSaveTensor":
-                continue
-            name = node["inputs"]["name"]
-            files = output.get("files", [])
-            images = load_file(str(self.comfy.output_dir / files[0]))["images"] if files else None
-            text = output.get("text", [""])[0]
-            probes[name] = (images, json.loads(text) if text else None)
-        return probes
 
 
 def test_same_seed_same_frames_and_another_seed_differs(comfy, tiny_models):
@@ -147,27 +56,11 @@ def test_best_of_n_picks_the_argmax_and_reports_every_score(comfy, tiny_models):
 def test_strength_zero_equals_bind_shot_and_plain_ksampler_bit_for_bit(comfy, tiny_models):
     graph = SamplerGraph(comfy, tiny_models)
     graph.sampler("sampler", seed=5, reference_attention=0.0)
-    bind = graph.add(
-        "WorldKitBindShot",
-        model=out(graph.model),
-        vae=out(graph.vae),
-        clip=out(graph.clip),
-        world=out(graph.world),
-        shot=out(graph.shot),
-    )
-    sampled = ksampler(graph.graph, out(graph.model), out(bind, 0), out(bind, 1), out(bind, 2), seed=5, steps=2)
-    trimmed = graph.graph.node("TrimVideoLatent", samples=out(sampled), trim_amount=out(bind, 3))
-    decoded = graph.graph.node("VAEDecode", samples=out(trimmed), vae=out(graph.vae))
-    graph.probe("ksampler", images=out(decoded), text=out(bind, 5))
+    bind = graph.bind()
+    graph.probe("ksampler", images=out(graph.sample_bound(graph.model, bind, seed=5, trim=True)), text=out(bind, 5))
     # The Reference Attention node at strength 0 hands KSampler the model unchanged.
-    patched = graph.add(
-        "WorldKitReferenceAttention", model=out(graph.model), world=out(graph.world), entities="toy", strength=0.0
-    )
-    sampled_patched = ksampler(graph.graph, out(patched), out(bind, 0), out(bind, 1), out(bind, 2), seed=5, steps=2)
-    trimmed_patched = graph.graph.node("TrimVideoLatent", samples=out(sampled_patched), trim_amount=out(bind, 3))
-    graph.probe(
-        "node_zero", images=out(graph.graph.node("VAEDecode", samples=out(trimmed_patched), vae=out(graph.vae)))
-    )
+    patched = graph.reference_attention(graph.model, strength=0.0)
+    graph.probe("node_zero", images=out(graph.sample_bound(patched, bind, seed=5, trim=True)))
     probes = graph.run()
     ours, report = probes["sampler"]
     native, info = probes["ksampler"]
@@ -182,20 +75,10 @@ def test_reference_attention_changes_output_and_attends_to_the_reference_tokens(
     graph.sampler("plain", seed=3, reference_attention=0.0)
     graph.sampler("attended", seed=3, reference_attention=1.0)
     graph.probe("views", images=out(graph.views, 1))
-    bind = graph.add(
-        "WorldKitBindShot",
-        model=out(graph.model),
-        vae=out(graph.vae),
-        clip=out(graph.clip),
-        world=out(graph.world),
-        shot=out(graph.shot),
-    )
-    patched = graph.add(
-        "WorldKitReferenceAttention", model=out(graph.model), world=out(graph.world), entities="toy", strength=0.5
-    )
+    bind = graph.bind()
+    patched = graph.reference_attention(graph.model, strength=0.5)
     for name, model in (("ks_plain", graph.model), ("ks_patched", patched)):
-        sampled = ksampler(graph.graph, out(model), out(bind, 0), out(bind, 1), out(bind, 2), seed=3, steps=2)
-        graph.probe(name, images=out(graph.graph.node("VAEDecode", samples=out(sampled), vae=out(graph.vae))))
+        graph.probe(name, images=out(graph.sample_bound(model, bind, seed=3)))
     probes = graph.run()
     plain, plain_report = probes["plain"]
     attended, report = probes["attended"]
@@ -262,35 +145,9 @@ def seams_are_invisible(frames: torch.Tensor, seam_steps: set[int]) -> bool:
 
 def test_shots_at_different_frame_rates_are_refused_before_sampling(comfy, tiny_models):
     graph = SamplerGraph(comfy, tiny_models)
-    other = graph.add(
-        "WorldKitShot",
-        prompt="the toy at dusk",
-        entities="toy",
-        duration="frames",
-        frames=9,
-        resolution="custom",
-        width=SIZE,
-        height=SIZE,
-        fps=24,
-    )
+    other = graph.add_shot("the toy at dusk", 9, fps=24)
     shots = graph.add("WorldKitShotList", shot_1=out(graph.shot), shot_2=out(other))
-    node = graph.add(
-        "WorldKitWorldShotSampler",
-        model=out(graph.model),
-        vae=out(graph.vae),
-        clip=out(graph.clip),
-        world=out(graph.world),
-        shots=out(shots),
-        seed=0,
-        steps=1,
-        cfg=1.0,
-        sampler_name="euler",
-        scheduler="simple",
-        denoise=1.0,
-        candidates=1,
-        reference_attention=0.0,
-    )
-    graph.probe("never", text=out(node, 3))
+    node = graph.sampler("never", shots=out(shots), seed=0, steps=1)
     result = comfy.run(graph.graph.prompt(), expect_error=True)
     assert result.error["node_type"] == "WorldKitWorldShotSampler"
     assert "different frame rates [16, 24]" in result.error["exception_message"]

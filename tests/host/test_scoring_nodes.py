@@ -8,7 +8,7 @@ import wave
 import cv2
 import numpy as np
 import pytest
-from graphs import Graph, load_clip_vision, out, saved_video
+from graphs import Graph, load_clip_vision, out, reference_node, saved_video
 
 from tests.scenes import OTHER, OTHER_SAME_COLORS, SIZE, TOY, render
 
@@ -45,20 +45,8 @@ def upload_scenes(comfy) -> dict[str, str]:
 
 def toy_reference(graph: Graph, names: dict[str, str]) -> str:
     photo = graph.node("LoadImage", image=names["reference"])
-    return graph.node(
-        "WorldKitReference",
-        image=out(photo),
-        mask=out(photo, 1),
-        invert_mask=True,
-        name="toy",
-        kind="object",
-        description="a wooden toy",
-        width=256,
-        height=256,
-        margin=0.1,
-        background="white",
-        remove_background=False,
-        fit="cover",
+    return reference_node(
+        graph, photo, "toy", "object", 256, 256, description="a wooden toy", mask=out(photo, 1), invert_mask=True
     )
 
 
@@ -175,21 +163,28 @@ def solid_shots(graph: Graph, lengths: list[int], size: int = 64) -> str:
     return batch
 
 
-def test_assemble_cut_with_crossfades_writes_a_video_of_the_expected_length(comfy):
-    graph = Graph()
+def assemble_cut(graph: Graph, lengths: list[int], **widgets) -> tuple[str, str]:
+    """Assemble Cut over solid shots of these lengths, straight cuts without beats unless ``widgets`` say; returns
+    the node and a preview of its cut list."""
+    settings = dict(transition="cut", crossfade_frames=0, snap_to_beats=False, beat_threshold=0.3, min_keep=0.5)
     cut = graph.node(
         "WorldKitAssembleCut",
-        frames=out(solid_shots(graph, [6, 5, 7])),
-        shot_lengths="6, 5, 7",
+        frames=out(solid_shots(graph, lengths)),
+        shot_lengths=", ".join(map(str, lengths)),
         fps=FPS,
-        transition="crossfade",
-        crossfade_frames=2,
-        snap_to_beats=False,
-        beat_threshold=0.3,
-        min_keep=0.5,
+        **{**settings, **widgets},
     )
-    cut_list = graph.node("PreviewAny", source=out(cut, 1))
-    graph.node("SaveVideo", video=out(cut), filename_prefix="wk_scoring/crossfade", format="mp4", codec="h264")
+    return cut, graph.node("PreviewAny", source=out(cut, 1))
+
+
+def save_cut(graph: Graph, cut: str, name: str) -> str:
+    return graph.node("SaveVideo", video=out(cut), filename_prefix=f"wk_scoring/{name}", format="mp4", codec="h264")
+
+
+def test_assemble_cut_with_crossfades_writes_a_video_of_the_expected_length(comfy):
+    graph = Graph()
+    cut, cut_list = assemble_cut(graph, [6, 5, 7], transition="crossfade", crossfade_frames=2)
+    save_cut(graph, cut, "crossfade")
     result = comfy.run(graph.prompt())
     frames, has_audio, size, rate = saved_video(comfy, result)
     assert frames == 6 + 5 + 7 - 2 * 2
@@ -219,20 +214,8 @@ def test_assemble_cut_snaps_cuts_to_the_beats_of_a_click_track(comfy):
     write_click_track(comfy.input_dir / "wk_scoring_clicks.wav", 8.0)
     graph = Graph()
     audio = out(graph.node("LoadAudio", audio="wk_scoring_clicks.wav"))
-    cut = graph.node(
-        "WorldKitAssembleCut",
-        frames=out(solid_shots(graph, [40, 40, 40])),
-        shot_lengths="40, 40, 40",
-        fps=FPS,
-        transition="cut",
-        crossfade_frames=0,
-        snap_to_beats=True,
-        beat_threshold=0.3,
-        min_keep=0.5,
-        audio=audio,
-    )
-    cut_list = graph.node("PreviewAny", source=out(cut, 1))
-    graph.node("SaveVideo", video=out(cut), filename_prefix="wk_scoring/beats", format="mp4", codec="h264")
+    cut, cut_list = assemble_cut(graph, [40, 40, 40], snap_to_beats=True, audio=audio)
+    save_cut(graph, cut, "beats")
     result = comfy.run(graph.prompt())
     report = json.loads(text_of(result, cut_list))
     assert [shot["kept_frames"] for shot in report["shots"]] == [33, 36, 40]
@@ -245,17 +228,6 @@ def test_assemble_cut_snaps_cuts_to_the_beats_of_a_click_track(comfy):
 
 def test_snapping_without_audio_is_a_clear_error(comfy):
     graph = Graph()
-    cut = graph.node(
-        "WorldKitAssembleCut",
-        frames=out(solid_shots(graph, [4, 4])),
-        shot_lengths="4, 4",
-        fps=FPS,
-        transition="cut",
-        crossfade_frames=0,
-        snap_to_beats=True,
-        beat_threshold=0.3,
-        min_keep=0.5,
-    )
-    graph.node("PreviewAny", source=out(cut, 1))
+    assemble_cut(graph, [4, 4], snap_to_beats=True)
     result = comfy.run(graph.prompt(), expect_error=True)
     assert "no audio is connected" in result.error["exception_message"]

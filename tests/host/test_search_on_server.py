@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 from graphs import out
-from test_sampler import CHAIN_SIZE, SamplerGraph
+from sampler_graph import CHAIN_SIZE, SamplerGraph
 
 CANDIDATES, STEPS, SEED = 4, 5, 30
 SCHEDULE = "2@0.2>1@0.4"  # with 5 steps: best 2 after step 1, best 1 after step 2

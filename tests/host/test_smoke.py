@@ -7,7 +7,17 @@ import re
 from pathlib import Path
 
 import pytest
-from graphs import Graph, encode_prompts, ksampler, load_clip_vision, load_wan, out, saved_video, wan_conditioning
+from graphs import (
+    Graph,
+    composite_centred,
+    encode_prompts,
+    ksampler,
+    load_clip_vision,
+    load_wan,
+    out,
+    saved_video,
+    wan_conditioning,
+)
 
 PACK_NODE_PREFIX = "WorldKit"
 FAMILIES = ("References", "Shots", "Motion", "Sampling", "GVFX")
@@ -111,20 +121,7 @@ def test_core_wan_t2v_graph_with_a_worldkit_node_writes_a_video(comfy, tiny_mode
     frames = graph.node("VAEDecode", samples=out(sampled), vae=out(vae))
     plate = graph.node("EmptyImage", width=64, height=64, batch_size=9, color=0x204060)
     matte = graph.node("SolidMask", value=1.0, width=64, height=64)
-    composite = graph.node(
-        "WorldKitCompositeOver",
-        element=out(frames),
-        plate=out(plate),
-        element_mask=out(matte),
-        x=0.5,
-        y=0.5,
-        anchor_x=0.5,
-        anchor_y=0.5,
-        scale=0.5,
-        scale_end=0.5,
-        rotation=0.0,
-        rotation_end=0.0,
-    )
+    composite = composite_centred(graph, out(plate), out(frames), out(matte), scale=0.5)
     video = graph.node("CreateVideo", images=out(composite), fps=16.0)
     graph.node("SaveVideo", video=out(video), filename_prefix="smoke/wan_t2v", format="mp4", codec="h264")
     frame_count, _, size, _ = saved_video(comfy, comfy.run(graph.prompt()))
