@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from comfy_api.latest import io
 
@@ -45,6 +46,23 @@ def verdict(*problems: str | None) -> bool | str:
 def texts_problem(limit: int = MAX_PROMPT_CHARS, **texts: str | None) -> str | None:
     """The first unusable text among named inputs (None for a linked input, which is checked when it runs)."""
     return next((p for name, value in texts.items() if (p := text_problem(value, name, limit))), None)
+
+
+def parse_problem(
+    parse: Callable[[str], object],
+    value: str | None,
+    errors: type[ValueError] | tuple[type[ValueError], ...] = ValueError,
+    label: str = "",
+) -> str | None:
+    """What ``parse`` objects to in a text input, after ``label``: when the message does not name the input; None
+    for a linked input (None here), which is checked when it runs."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parse(value)
+    except errors as error:
+        return f"{label}: {error}" if label else str(error)
+    return None
 
 
 def control_problem(value: str | None, name: str, allowed: str = "") -> str | None:

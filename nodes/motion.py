@@ -26,7 +26,7 @@ from ..models.motion.path import EASINGS, TrajectoryError
 from ..models.motion.render import draw_preview, subject_footprint
 from ..models.motion.tracks import CAMERA_MOVES, CameraMove, build_trackset
 from . import categories
-from .inputs import frames_input, recheck, size_inputs
+from .inputs import frames_input, parse_problem, recheck, size_inputs, verdict
 from .runtime.progress import check_interrupt
 
 IMPORT_FORMATS = ("ati", "kjnodes")
@@ -127,13 +127,7 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, editor_state=None) -> bool | str:
         """The drawing is read before the prompt runs, so a broken state is named at queue time."""
-        if editor_state is None:
-            return True
-        try:
-            parse_state(editor_state)
-        except TrajectoryError as error:
-            return f"editor_state: {error}"
-        return True
+        return verdict(parse_problem(parse_state, editor_state, TrajectoryError, "editor_state"))
 
     @classmethod
     def execute(
@@ -222,13 +216,11 @@ class WorldKitImportTracks(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, track_text=None) -> bool | str:
         """The text's JSON and point structure, checked before the prompt runs (the frame bounds when it runs)."""
-        if track_text is None:
-            return True
-        try:
-            parse_point_lists(track_text, math.inf, math.inf, "track_text")
-        except TrajectoryError as error:
-            return str(error)
-        return True
+        return verdict(
+            parse_problem(
+                lambda text: parse_point_lists(text, math.inf, math.inf, "track_text"), track_text, TrajectoryError
+            )
+        )
 
     @classmethod
     def execute(cls, track_text: str, format: str, width: int, height: int, num_frames: int) -> io.NodeOutput:

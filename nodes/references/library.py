@@ -18,6 +18,7 @@ from ...models.world.library import (
     save_world,
 )
 from .. import categories
+from ..inputs import parse_problem, verdict
 from ..types import World
 from .entities import summary
 
@@ -31,11 +32,7 @@ def worlds_root() -> str:
 
 def check_world_name(world_name: str) -> bool | str:
     """True for a usable library name, else the reason (shown by ComfyUI before anything runs)."""
-    try:
-        sanitize_world_name(world_name)
-    except WorldLibraryError as error:
-        return str(error)
-    return True
+    return verdict(parse_problem(sanitize_world_name, world_name, WorldLibraryError))
 
 
 class WorldKitSaveWorld(io.ComfyNode):

@@ -15,6 +15,7 @@ from ...models.sampling.cut import (
 )
 from ...models.shared.pixels import require_finite
 from .. import categories
+from ..inputs import parse_problem, verdict
 
 
 class WorldKitAssembleCut(io.ComfyNode):
@@ -85,13 +86,7 @@ class WorldKitAssembleCut(io.ComfyNode):
     @classmethod
     def validate_inputs(cls, shot_lengths=None) -> bool | str:
         """The lengths' syntax is checked before the prompt runs; their sum once the frames arrive."""
-        if shot_lengths is None:
-            return True
-        try:
-            parse_shot_lengths(shot_lengths, None)
-        except ValueError as error:
-            return str(error)
-        return True
+        return verdict(parse_problem(lambda lengths: parse_shot_lengths(lengths, None), shot_lengths))
 
     @classmethod
     def execute(

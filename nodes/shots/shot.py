@@ -15,7 +15,7 @@ from ...models.shots.shot import (
     split_names,
 )
 from .. import categories
-from ..inputs import entities_problem, names_problem, recheck, texts_problem, verdict
+from ..inputs import entities_problem, names_problem, parse_problem, recheck, texts_problem, verdict
 from ..types import Shot as ShotType
 from ..types import Shots as ShotsType
 from ..types import World as WorldType
@@ -32,14 +32,7 @@ def _check_names(names: list[str], world, what: str) -> None:
 
 def _entities_problem(entities: str | None) -> str | None:
     """Entity lines checked as far as the text alone allows (names against the world happen when it runs)."""
-    problem = entities_problem(entities)
-    if problem or not isinstance(entities, str):
-        return problem
-    try:
-        parse_entities(entities)
-    except ShotError as error:
-        return f"entities: {error}"
-    return None
+    return entities_problem(entities) or parse_problem(parse_entities, entities, ShotError, "entities")
 
 
 def _shot_from_widgets(**widgets) -> Shot:
