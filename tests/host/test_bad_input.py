@@ -133,20 +133,23 @@ def test_non_finite_pixels_are_refused(comfy, info, target, value):
     assert not (comfy.output_dir / "poisoned.safetensors").exists()
 
 
-def sampler_graph(info: dict, tiny_models: dict[str, str], **settings) -> tuple[dict, str]:
+def toy_scene(info: dict, tiny_models: dict[str, str], size: int) -> tuple[Graph, dict]:
+    """Tiny Wan T2V, a one-toy world and a square Shot of it; returns the graph and the links a sampler or a
+    binder takes (model, vae, clip, world, shot)."""
     graph = Graph()
     model, clip, vae = load_wan(graph, tiny_models)
     world = graph.node("WorldKitWorld", reference_1=out(reference(graph, info, name="toy")))
-    made = node(graph, info, "WorldKitShot", entities="toy", resolution="custom", width=32, height=32)
+    made = node(graph, info, "WorldKitShot", entities="toy", resolution="custom", width=size, height=size)
+    return graph, dict(model=out(model), vae=out(vae), clip=out(clip), world=out(world), shot=out(made))
+
+
+def sampler_graph(info: dict, tiny_models: dict[str, str], **settings) -> tuple[dict, str]:
+    graph, links = toy_scene(info, tiny_models, 32)
     sampler = node(
         graph,
         info,
         "WorldKitWorldShotSampler",
-        model=out(model),
-        vae=out(vae),
-        clip=out(clip),
-        world=out(world),
-        shot=out(made),
+        **links,
         **{"steps": 1, "native_frames": 5, "overlap_frames": 1, **settings},
     )
     graph.node("WorldKitTestSaveTensor", name="sampler_probe", images=out(sampler))
@@ -235,27 +238,14 @@ def test_import_tracks_names_the_input_for_malformed_json(comfy, info, text, wor
 
 
 def bind_graph(info: dict, tiny_models: dict[str, str], **tracks) -> tuple[dict, str]:
-    graph = Graph()
-    model, clip, vae = load_wan(graph, tiny_models)
-    world = graph.node("WorldKitWorld", reference_1=out(reference(graph, info, name="toy")))
-    made = node(graph, info, "WorldKitShot", entities="toy", resolution="custom", width=64, height=64)
+    graph, links = toy_scene(info, tiny_models, 64)
     made_tracks = {}
     if "tracks" in tracks:
         imported = import_tracks(graph, info, tracks["tracks"])
         made_tracks = {"tracks": out(imported, 1)}
     elif "track_json" in tracks:
         made_tracks = {"track_json": out(graph.node("PrimitiveString", value=tracks["track_json"]))}
-    bound = node(
-        graph,
-        info,
-        "WorldKitBindShot",
-        model=out(model),
-        vae=out(vae),
-        clip=out(clip),
-        world=out(world),
-        shot=out(made),
-        **made_tracks,
-    )
+    bound = node(graph, info, "WorldKitBindShot", **links, **made_tracks)
     probe_text(graph, out(bound, 5))
     return graph.prompt(), bound
 

@@ -213,18 +213,29 @@ def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
     )
 
 
+def start_slow_run(comfy, tiny_models, tmp_path, seed: int) -> subprocess.Popen:
+    """The CLI running a slow workflow on the test server."""
+    workflow = tmp_path / "slow.json"
+    workflow.write_text(json.dumps(slow_prompt(tiny_models, seed=seed)))
+    return start_cli(["run", str(workflow), "--server", comfy.base_url], tmp_path)
+
+
+def press_ctrl_c(process: subprocess.Popen) -> str:
+    """SIGINT to the CLI; its stderr, once it has exited with 130."""
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    return stderr
+
+
 def test_ctrl_c_removes_a_queued_prompt_and_leaves_someone_elses_running(comfy, tiny_models, tmp_path):
     blocker = comfy.queue(slow_prompt(tiny_models, seed=101))
     wait_for(lambda: queue_ids(comfy.base_url)[0] == [blocker])
-    workflow = tmp_path / "slow.json"
-    workflow.write_text(json.dumps(slow_prompt(tiny_models, seed=102)))
-    process = start_cli(["run", str(workflow), "--server", comfy.base_url], tmp_path)
+    process = start_slow_run(comfy, tiny_models, tmp_path, seed=102)
     try:
         wait_for(lambda: len(queue_ids(comfy.base_url)[1]) == 1)
         ours = queue_ids(comfy.base_url)[1][0]
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-        assert process.returncode == 130, stderr
+        stderr = press_ctrl_c(process)
         assert f"removed queued prompt {ours}" in stderr
         running, pending = queue_ids(comfy.base_url)
         assert running == [blocker] and pending == [], "the other client's prompt keeps running"
@@ -235,15 +246,11 @@ def test_ctrl_c_removes_a_queued_prompt_and_leaves_someone_elses_running(comfy, 
 
 
 def test_ctrl_c_interrupts_its_own_running_prompt_and_exits_non_zero(comfy, tiny_models, tmp_path):
-    workflow = tmp_path / "slow.json"
-    workflow.write_text(json.dumps(slow_prompt(tiny_models, seed=103)))
-    process = start_cli(["run", str(workflow), "--server", comfy.base_url], tmp_path)
+    process = start_slow_run(comfy, tiny_models, tmp_path, seed=103)
     try:
         wait_for(lambda: len(queue_ids(comfy.base_url)[0]) == 1)
         ours = queue_ids(comfy.base_url)[0][0]
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=60)
-        assert process.returncode == 130, stderr
+        stderr = press_ctrl_c(process)
         assert f"interrupted: stopped: interrupted prompt {ours} on the server" in stderr
         wait_for(lambda: queue_ids(comfy.base_url) == ([], []), timeout_s=60)
         status = comfy.history(ours).get("status", {})
