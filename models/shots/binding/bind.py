@@ -23,10 +23,13 @@ class BoundShot:
 
     `trim_latent_frames` leading latent frames are references to cut after sampling (as
     TrimVideoLatent does); what remains decodes to `frame_count` frames at width x height.
+    `negative_text` is Phantom's negative prompt with the subject images (WanPhantomSubjectToVideo's
+    negative_text, for a guider that weighs text and subjects apart); other families have one negative.
     """
 
     positive: Conditioning
     negative: Conditioning
+    negative_text: Conditioning
     latent: dict[str, torch.Tensor]
     trim_latent_frames: int
     family: str
@@ -38,7 +41,6 @@ class BoundShot:
     negative_prompt: str
     reference_names: tuple[str, ...] = ()
     start_frame: torch.Tensor | None = None
-    negative_text: Conditioning | None = None
     location_as: str = "text only"
 
 
@@ -126,6 +128,7 @@ def bind_shot(
     return BoundShot(
         positive=bound.positive,
         negative=bound.negative,
+        negative_text=bound.negative if bound.negative_text is None else bound.negative_text,
         latent=bound.latent,
         trim_latent_frames=bound.trim,
         family=chosen,
@@ -137,6 +140,5 @@ def bind_shot(
         negative_prompt=negative_text,
         reference_names=bound.reference_names,
         start_frame=bound.first,
-        negative_text=bound.negative_text,
         location_as=location_as,
     )
