@@ -10,6 +10,7 @@
   shape, the keys and values) into output/<name>.safetensors, so a test sees what attention really got.
 - WorldKitTestPoisonPixels: an IMAGE with one value set to NaN or ±infinity, as a broken upstream node
   would pass on, so a test can check that WorldKit refuses it.
+- WorldKitTestSink: an output node taking any type, so a graph ending in any node's output is queued and run.
 """
 
 import json
@@ -137,7 +138,22 @@ class WorldKitTestAttentionProbe:
         return (patched,)
 
 
+class WorldKitTestSink:
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
+        return {"required": {"value": ("*",)}}
+
+    RETURN_TYPES = ()
+    FUNCTION = "take"
+    OUTPUT_NODE = True
+    CATEGORY = "testing"
+
+    def take(self, value):
+        return {}
+
+
 NODE_CLASS_MAPPINGS = {
+    "WorldKitTestSink": WorldKitTestSink,
     "WorldKitTestCountCalls": WorldKitTestCountCalls,
     "WorldKitTestAttentionProbe": WorldKitTestAttentionProbe,
     "WorldKitTestPoisonPixels": WorldKitTestPoisonPixels,
