@@ -59,7 +59,7 @@ def parse_search(text: str) -> SearchSchedule | None:
         return None
     parts = text.split(">")
     head = None
-    if parts[0].strip().isdigit():
+    if parts[0].strip().isdecimal():  # what int() reads (isdigit() also takes "²")
         head, parts = int(parts[0]), parts[1:]
     if not parts:
         raise ValueError(f"search {quote(text)} has no check; write e.g. '{DEFAULT_SEARCH}' or 'off'.")
