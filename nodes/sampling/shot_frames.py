@@ -14,6 +14,7 @@ from comfy_api.latest import InputImpl, Types, io
 
 from ...models.sampling.shot_frames import ShotFramesError, join_shot_frames, pack_shot_frames, unpack_shot_frames
 from ...models.shared.files import write_bytes_atomically
+from ...models.shared.pixels import require_pixels
 from ...models.shared.text import MAX_JSON_CHARS, TextInputError, load_json_text, quote
 from .. import categories
 from ..inputs import control_problem, names_problem, recheck, texts_problem, verdict
@@ -91,6 +92,7 @@ class WorldKitSaveShotFrames(io.ComfyNode):
     @classmethod
     def execute(cls, frames, report, name) -> io.NodeOutput:
         recheck(cls.validate_inputs(report, name))
+        require_pixels(frames, "frames")
         path = inside(folder_paths.get_output_directory(), name + SUFFIX)
         write_bytes_atomically(path, pack_shot_frames(frames, load_json_text(report, "report")))
         subfolder = str(path.parent.relative_to(Path(folder_paths.get_output_directory()).resolve()))

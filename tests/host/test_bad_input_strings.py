@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 from client import PromptRefused
-from graphs import Graph, assert_server_runs, load_wan, out, widget_defaults
+from graphs import Graph, assert_server_runs, out
+from providers import node_with_links
 
 MEGABYTE = "a" * 1_000_000
 
@@ -60,52 +61,12 @@ def test_the_table_holds_every_string_input(info):
     assert found == set(CASES)
 
 
-class Providers:
-    """One upstream node per input type a WorldKit node needs, made on first use."""
-
-    def __init__(self, graph: Graph, info: dict, tiny_models: dict[str, str]) -> None:
-        self.graph, self.info, self.tiny_models, self.made = graph, info, tiny_models, {}
-
-    def link(self, kind: str) -> list:
-        if kind not in self.made:
-            self.made[kind] = self.make(kind)
-        return self.made[kind]
-
-    def make(self, kind: str) -> list:
-        graph = self.graph
-        if kind == "IMAGE":
-            return out(graph.node("EmptyImage", width=32, height=32, batch_size=9, color=0x406080))
-        if kind == "MASK":
-            return out(graph.node("SolidMask", value=1.0, width=32, height=32))
-        if kind in ("MODEL", "CLIP", "VAE"):
-            model, clip, vae = load_wan(graph, self.tiny_models)
-            self.made.update(MODEL=out(model), CLIP=out(clip), VAE=out(vae))
-            return self.made[kind]
-        if "WORLDKIT_WORLD" in kind:
-            defaults = widget_defaults(self.info, "WorldKitReference")
-            reference = graph.node("WorldKitReference", **{**defaults, "image": self.link("IMAGE"), "name": "toy"})
-            return out(graph.node("WorldKitWorld", reference_1=out(reference)))
-        if kind == "WORLDKIT_SHOT":
-            settings = {"entities": "toy", "resolution": "custom", "width": 32, "height": 32}
-            return out(graph.node("WorldKitShot", **{**widget_defaults(self.info, "WorldKitShot"), **settings}))
-        raise AssertionError(f"no provider for {kind}")
-
-
 def megabyte_graph(info: dict, tiny_models: dict[str, str], class_type: str, name: str) -> tuple[Graph, str]:
-    """The node at its defaults, its required links fed, ``name`` a megabyte, its first output sunk."""
+    """The node at its defaults, its required links fed, ``name`` a megabyte."""
     graph = Graph()
-    providers = Providers(graph, info, tiny_models)
-    inputs = widget_defaults(info, class_type)
-    required = info[class_type]["input"].get("required", {})
-    links = {key: spec[0] for key, spec in required.items() if key not in inputs and spec[0] != "STRING"}
-    for key, kind in {**links, **EXTRA_LINKS.get(class_type, {})}.items():
-        inputs[key] = providers.link(kind)
-    spec = specs(info, class_type)[name]
-    inputs[name] = out(graph.node("PrimitiveString", value=MEGABYTE)) if linked_only(spec) else MEGABYTE
-    node = graph.node(class_type, **inputs)
-    if info[class_type]["output"] and not info[class_type]["output_node"]:
-        graph.node("WorldKitTestSink", value=out(node))
-    return graph, node
+    linked = linked_only(specs(info, class_type)[name])
+    value = out(graph.node("PrimitiveString", value=MEGABYTE)) if linked else MEGABYTE
+    return graph, node_with_links(graph, info, tiny_models, class_type, EXTRA_LINKS.get(class_type), **{name: value})
 
 
 def names(message: str, name: str) -> bool:

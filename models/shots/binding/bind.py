@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from ...shared.pixels import require_pixels
 from ...shared.wan import LATENT_CHANNELS, require_wan_frame_count, require_wan_size
 from ...world.entities import Reference, World
 from ..prompt import compile_prompt, negative_prompt, world_descriptions
@@ -108,6 +109,9 @@ def bind_shot(
     (encode_image), the model (its weights and latent_format).
     """
     options, inputs = options or BindOptions(), inputs or BindInputs()
+    for image, what in ((inputs.start_image, "start_image"), (inputs.end_image, "end_image")):
+        if image is not None:
+            require_pixels(image, what)
     width, height = shot.size
     length = options.length or shot.frame_count
     check_resolution(vae, width, height, length)
@@ -115,6 +119,11 @@ def bind_shot(
     if options.views_per_entity < 1:
         raise BindingError(f"views_per_entity is {options.views_per_entity}; use 1 or more.")
     chosen = resolve_family(model, family, None if inputs.tracks is None else inputs.tracks.source)
+    if inputs.end_image is not None and chosen != "flf":
+        raise BindingError(
+            f"end_image is connected but the shot binds as {chosen}, which has no end frame, so it would be "
+            "ignored; load a first-last-frame (FLF) model, or disconnect end_image."
+        )
     if inputs.tracks is not None and FAMILIES[chosen].picked_by_tracks is None:
         raise BindingError(
             f"Tracks are connected but the shot binds as {chosen}, which has no track input, so they would be "
