@@ -25,6 +25,7 @@ from ..models.motion.formats import (
 from ..models.motion.path import EASINGS, TrajectoryError
 from ..models.motion.render import draw_preview, subject_footprint
 from ..models.motion.tracks import CAMERA_MOVES, CameraMove, build_trackset
+from ..models.shared.pixels import require_pixels
 from . import categories
 from .inputs import frames_input, parse_problem, recheck, size_inputs, verdict
 from .runtime.progress import check_interrupt
@@ -145,6 +146,9 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
         subject_mask: torch.Tensor | None = None,
     ) -> io.NodeOutput:
         recheck(cls.validate_inputs(editor_state))
+        for tensor, what in ((background, "background"), (subject_mask, "subject_mask")):
+            if tensor is not None:
+                require_pixels(tensor, what)
         camera = CameraMove(camera_move, camera_amount, camera_easing, camera_grid)
         start_frame = None if background is None else _fit(background, width, height)[..., :3].float().cpu()
         mask = None if subject_mask is None else _fit(subject_mask, width, height).float().cpu()

@@ -23,12 +23,12 @@ VIDEO_FORMATS = {
 }
 
 
-def rgba_frames(image: torch.Tensor, alpha: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Validated, frame-matched IMAGE and MASK."""
-    image = as_image("image", image)
-    alpha = fit_frames("alpha", as_mask("alpha", alpha), image.shape[0])
-    same_size("alpha", alpha, "image", image)
-    return image, alpha
+def rgba_frames(images: torch.Tensor, alpha: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validated, frame-matched IMAGE and MASK (named as Save With Alpha's inputs)."""
+    images = as_image("images", images)
+    alpha = fit_frames("alpha", as_mask("alpha", alpha), images.shape[0])
+    same_size("alpha", alpha, "images", images)
+    return images, alpha
 
 
 def _quantise(frame: torch.Tensor, alpha: torch.Tensor, bits: int) -> np.ndarray:

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import torch
 
+from ..shared.text import quote
 from ..shots.shot import Shot
 from ..world.entities import Reference
 from .scoring import ScoreReport
@@ -58,30 +59,30 @@ def parse_search(text: str) -> SearchSchedule | None:
         return None
     parts = text.split(">")
     head = None
-    if parts[0].strip().isdigit():
+    if parts[0].strip().isdecimal():  # what int() reads (isdigit() also takes "²")
         head, parts = int(parts[0]), parts[1:]
     if not parts:
-        raise ValueError(f"search '{text}' has no check; write e.g. '{DEFAULT_SEARCH}' or 'off'.")
+        raise ValueError(f"search {quote(text)} has no check; write e.g. '{DEFAULT_SEARCH}' or 'off'.")
     checks = []
     for part in parts:
         match = _CHECK.match(part)
         if match is None:
             raise ValueError(
-                f"search check '{part.strip()}' is not 'keep@fraction' (e.g. '2@0.2': the best 2 continue "
+                f"search check {quote(part.strip())} is not 'keep@fraction' (e.g. '2@0.2': the best 2 continue "
                 f"after 20 % of the steps); write e.g. '{DEFAULT_SEARCH}' or 'off'."
             )
         keep, fraction = int(match.group(1)), float(match.group(2))
         if keep < 1 or not 0.0 < fraction < 1.0:
-            raise ValueError(f"search check '{part.strip()}': keep at least 1, at a fraction between 0 and 1.")
+            raise ValueError(f"search check {quote(part.strip())}: keep at least 1, at a fraction between 0 and 1.")
         checks.append(Check(fraction, keep))
     for before, after in itertools.pairwise(checks):
         if after.fraction <= before.fraction or after.keep >= before.keep:
             raise ValueError(
-                f"search '{text}': each check must come later and keep fewer than the one before "
+                f"search {quote(text)}: each check must come later and keep fewer than the one before "
                 f"('{before.keep}@{before.fraction:g}' then '{after.keep}@{after.fraction:g}')."
             )
     if head is not None and not checks[0].keep < head:
-        raise ValueError(f"search '{text}' starts with {head} candidates; its first check must keep fewer.")
+        raise ValueError(f"search {quote(text)} starts with {head} candidates; its first check must keep fewer.")
     return SearchSchedule(tuple(checks), head)
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..shared.text import quote
+
 KEYS = ("shot", "candidate")
 
 
@@ -51,7 +53,7 @@ def _numbers(key: str, text: str) -> frozenset[int]:
     try:
         numbers = frozenset(int(part) for part in text.split(","))
     except ValueError:
-        raise SelectionError(f"select: {key}={text!r} must be whole numbers, e.g. {key}=1 or {key}=1,3") from None
+        raise SelectionError(f"select: {key}={quote(text)} must be whole numbers, e.g. {key}=1 or {key}=1,3") from None
     if min(numbers) < 1:
         raise SelectionError(f"select: {key} numbers count from 1; got {key}={text}")
     return numbers
@@ -64,11 +66,11 @@ def parse_selection(text: str) -> Selection:
         key, sep, value = (item.strip() for item in part.partition("="))
         if not sep or key not in KEYS or not value:
             raise SelectionError(
-                f"select: cannot read {part!r}; write e.g. 'shot=3;candidate=1' (shot and candidate count "
+                f"select: cannot read {quote(part)}; write e.g. 'shot=3;candidate=1' (shot and candidate count "
                 "from 1, either may be left out; empty renders everything)"
             )
         if key in found:
-            raise SelectionError(f"select: {key} is given twice in {text!r}")
+            raise SelectionError(f"select: {key} is given twice in {quote(text)}")
         found[key] = _numbers(key, value.replace(" ", ""))
     return Selection(found.get("shot"), found.get("candidate"))
 

@@ -61,12 +61,17 @@ def list_worlds(root: str | os.PathLike) -> list[str]:
 
 
 def manifest_fingerprint(root: str | os.PathLike, name: str) -> str:
-    """Changes whenever the saved world changes (used to tell ComfyUI to reload it)."""
-    path = world_folder(root, name) / MANIFEST_NAME
-    if not path.is_file():
+    """Changes whenever any file of the saved world changes (used to tell ComfyUI to reload it, so a tensor
+    file truncated or edited since the last load is read, and refused, again)."""
+    folder = world_folder(root, name)
+    if not (folder / MANIFEST_NAME).is_file():
         return "missing"
-    stat = path.stat()
-    return f"{stat.st_mtime_ns}:{stat.st_size}"
+    entries = []
+    for path in sorted(folder.iterdir()):
+        with contextlib.suppress(FileNotFoundError):  # a save may remove a staged file meanwhile
+            stat = path.stat()
+            entries.append(f"{path.name}:{stat.st_mtime_ns}:{stat.st_size}")
+    return ";".join(entries)
 
 
 def _spec(key: str, tensor: torch.Tensor) -> dict:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from ..shared.pixels import require_finite
+from ..shared.pixels import require_pixels
 from .entities import ENTITY_KINDS, SUBJECT_KINDS, Reference
 
 FIT_MODES = ("cover", "contain")
@@ -305,9 +305,9 @@ def build_reference(
     if not name:
         raise ValueError("The reference needs a name (it is how shots refer to the entity).")
     settings = settings or PreprocessSettings()
-    require_finite(images, "image")
+    require_pixels(images, "image")
     if masks is not None:
-        require_finite(masks, "mask")
+        require_pixels(masks, "mask")
     views, view_masks = preprocess_views(images, masks, kind, settings)
     return Reference(
         name=name,

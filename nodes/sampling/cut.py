@@ -13,7 +13,7 @@ from ...models.sampling.cut import (
     detect_beats,
     parse_shot_lengths,
 )
-from ...models.shared.pixels import require_finite
+from ...models.shared.pixels import require_pixels
 from .. import categories
 from ..inputs import parse_problem, verdict
 
@@ -106,7 +106,7 @@ class WorldKitAssembleCut(io.ComfyNode):
                 "snap_to_beats is on but no audio is connected: connect a track to 'audio' "
                 "(e.g. from Load Audio) or turn snap_to_beats off."
             )
-        require_finite(frames, "frames")
+        require_pixels(frames, "frames")
         lengths = parse_shot_lengths(shot_lengths, frames.shape[0])
         beats = (
             detect_beats(audio["waveform"], audio["sample_rate"], threshold=beat_threshold) if snap_to_beats else None

@@ -98,6 +98,8 @@ def split_candidates(images: list[torch.Tensor], frames_per_candidate: int) -> l
     or each batch whole when it is 0."""
     candidates = []
     for item, batch in enumerate(images):
+        if batch.shape[0] == 0:
+            raise ValueError(f"candidates item {item + 1} is an empty batch; connect images with at least one frame.")
         if frames_per_candidate == 0:
             candidates.append(batch)
             continue

@@ -12,21 +12,59 @@ from pathlib import Path
 import folder_paths
 from comfy_api.latest import InputImpl, Types, io
 
-from ...models.sampling.shot_frames import join_shot_frames, pack_shot_frames, unpack_shot_frames
+from ...models.sampling.shot_frames import ShotFramesError, join_shot_frames, pack_shot_frames, unpack_shot_frames
 from ...models.shared.files import write_bytes_atomically
+from ...models.shared.pixels import require_pixels
+from ...models.shared.text import MAX_JSON_CHARS, TextInputError, load_json_text, quote
 from .. import categories
+from ..inputs import control_problem, names_problem, recheck, texts_problem, verdict
 from .shot_sampler import shot_list_outputs
 
 SUFFIX = ".safetensors"
 
 
-def inside(root: str, name: str, what: str) -> Path:
-    """``root/name``, refused when the name leaves the folder."""
+def inside(root: str, name: str) -> Path | None:
+    """``root/name``, or None when the name leaves the folder."""
     base = Path(root).resolve()
     path = (base / name).resolve()
-    if base not in path.parents:
-        raise ValueError(f"{what} '{name}' leaves the {base} folder; give a name inside it, e.g. 'farm/shot_1'.")
-    return path
+    return path if base in path.parents else None
+
+
+def leaves_problem(root: str, name: str, what: str) -> str | None:
+    if inside(root, name) is None:
+        return f"{what} {quote(name)} leaves its folder; give a name inside it, e.g. 'farm/shot_1'."
+    return None
+
+
+def save_name_problem(name: str | None) -> str | None:
+    if name is None:
+        return None
+    return names_problem(name=name) or leaves_problem(folder_paths.get_output_directory(), name + SUFFIX, "name")
+
+
+def report_problem(report: str | None) -> str | None:
+    try:
+        load_json_text(report, "report")
+    except TextInputError as error:
+        return str(error)
+    return None
+
+
+def file_list(files: str) -> list[str]:
+    return [line.strip() for line in files.splitlines() if line.strip()]
+
+
+def files_problem(files: str | None) -> str | None:
+    """Each line one plain name inside the input folder (whether it exists is checked when the node runs)."""
+    problem = texts_problem(MAX_JSON_CHARS, files=files) or control_problem(files, "files", "\n\r\t")
+    if problem or files is None:
+        return problem
+    root = folder_paths.get_input_directory()
+    for number, name in enumerate(file_list(files), start=1):
+        problem = names_problem(**{f"files line {number}": name}) or leaves_problem(root, name, f"files line {number}")
+        if problem:
+            return problem
+    return None
 
 
 class WorldKitSaveShotFrames(io.ComfyNode):
@@ -48,9 +86,15 @@ class WorldKitSaveShotFrames(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, report=None, name=None) -> bool | str:
+        return verdict(save_name_problem(name), None if report is None else report_problem(report))
+
+    @classmethod
     def execute(cls, frames, report, name) -> io.NodeOutput:
-        path = inside(folder_paths.get_output_directory(), name + SUFFIX, "name")
-        write_bytes_atomically(path, pack_shot_frames(frames, json.loads(report)))
+        recheck(cls.validate_inputs(report, name))
+        require_pixels(frames, "frames")
+        path = inside(folder_paths.get_output_directory(), name + SUFFIX)
+        write_bytes_atomically(path, pack_shot_frames(frames, load_json_text(report, "report")))
         subfolder = str(path.parent.relative_to(Path(folder_paths.get_output_directory()).resolve()))
         item = {"filename": path.name, "subfolder": "" if subfolder == "." else subfolder, "type": "output"}
         return io.NodeOutput(ui={"shot_frames": [item]})
@@ -77,14 +121,21 @@ class WorldKitLoadShotFrames(io.ComfyNode):
         )
 
     @classmethod
+    def validate_inputs(cls, files=None) -> bool | str:
+        return verdict(files_problem(files))
+
+    @classmethod
     def execute(cls, files) -> io.NodeOutput:
-        names = [line.strip() for line in files.splitlines() if line.strip()]
+        recheck(cls.validate_inputs(files))
         parts = []
-        for name in names:
-            path = inside(folder_paths.get_input_directory(), name, "files")
+        for name in file_list(files):
+            path = inside(folder_paths.get_input_directory(), name)
             if not path.is_file():
-                raise ValueError(f"files: {name} is not in the input folder; upload it first.")
-            parts.append(unpack_shot_frames(path.read_bytes(), name))
+                raise ValueError(f"files: {quote(name)} is not in the input folder; upload it first.")
+            try:
+                parts.append(unpack_shot_frames(path.read_bytes(), quote(name)))
+            except ShotFramesError as error:
+                raise ShotFramesError(f"files: {error}") from None
         frames, boundaries, report = join_shot_frames(parts)
         video = InputImpl.VideoFromComponents(Types.VideoComponents(images=frames, frame_rate=Fraction(report["fps"])))
         return io.NodeOutput(frames, json.dumps(boundaries), video, json.dumps(report))

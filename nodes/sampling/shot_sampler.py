@@ -17,7 +17,7 @@ from ...models.shared.wan import MAX_FRAMES, WanShapeError, require_wan_frame_co
 from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ...models.shots.shot import Shot, split_names
 from .. import categories
-from ..inputs import entities_problem, frames_input, recheck, seed_input, verdict
+from ..inputs import entities_problem, frames_input, names_problem, recheck, seed_input, verdict
 from ..runtime.attention_patch import apply_reference_attention
 from ..runtime.early_preview import early_decoding_available
 from ..runtime.progress import NodeProgress
@@ -191,6 +191,9 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         """
         if candidates is not None and not 1 <= candidates <= MAX_CANDIDATES:
             return f"candidates is {candidates}; use 1 to {MAX_CANDIDATES}."
+        problem = names_problem(search=search, select=select)
+        if problem:
+            return problem
         try:
             if search is not None:
                 require_schedule_candidates(parse_search(search), candidates)

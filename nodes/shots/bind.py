@@ -114,6 +114,12 @@ class WorldKitBindShot(io.ComfyNode):
                 ),
                 io.Image.Output(display_name="start_frame", tooltip="The frame the shot starts from, if any."),
                 io.String.Output(display_name="info", tooltip="JSON: the family, what was bound, the prompt."),
+                io.Conditioning.Output(
+                    display_name="negative_text",
+                    tooltip="Phantom: the negative prompt with the subject images (WanPhantomSubjectToVideo's "
+                    "negative_text), for DualCFGGuider's cond2 with negative as its negative. Other families: "
+                    "the same as negative.",
+                ),
             ],
         )
 
@@ -182,7 +188,13 @@ class WorldKitBindShot(io.ComfyNode):
             "prompt": bound.prompt,
         }
         return io.NodeOutput(
-            bound.positive, bound.negative, bound.latent, bound.trim_latent_frames, start[:1], json.dumps(info)
+            bound.positive,
+            bound.negative,
+            bound.latent,
+            bound.trim_latent_frames,
+            start[:1],
+            json.dumps(info),
+            bound.negative_text,
         )
 
 

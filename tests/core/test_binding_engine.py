@@ -200,6 +200,14 @@ def test_phantom_subject_images_and_location_text_only():
         bind("phantom", kind="t2v", options=BindOptions(location_as="reference"))
 
 
+def test_negative_text_is_the_negative_unless_phantom_has_subjects():
+    for family, kind in (("vace", "vace"), ("t2v", "t2v"), ("phantom", "t2v")):
+        bound = bind(family, kind=kind, shot=SHOT.replace(entities=()) if family == "phantom" else SHOT)
+        assert bound.negative_text is bound.negative, family
+    with_subjects = bind("phantom", kind="t2v")
+    assert with_subjects.negative_text is not with_subjects.negative
+
+
 def test_phantom_holds_a_start_frame_for_continuity():
     bound = bind("phantom", kind="t2v", start_image=torch.full((1, H, W, 3), 0.9))
     assert bound.trim_latent_frames == 0

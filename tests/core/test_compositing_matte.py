@@ -154,6 +154,7 @@ def test_a_blocky_binary_mask_is_refined_from_the_picture(scene):
     assert sad(refined, truth) < 0.6 * sad(blocky, truth)
     other = composite(textured(3, (0.2, 0.7, 0.3), 0.2, seed=5), textured(3, (0.6, 0.2, 0.6), 0.2, seed=6), truth)
     assert not torch.allclose(refine_matte(other, blocky, settings)[1], refined, atol=0.05)  # the image drives it
+    assert torch.equal(refine_matte(image, blocky, settings)[1], refined)  # control: the same picture, the same matte
 
 
 @pytest.mark.parametrize("grow", [2, 4, 8])

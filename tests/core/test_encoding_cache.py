@@ -160,6 +160,7 @@ def test_a_carried_encoding_is_not_reused_for_another_fit():
     cropped = encode_reference(carried, vae, 48, 48, fit="cover", stats=stats)
     assert stats.vae_encoded == 3 and stats.reused == 0
     assert not torch.equal(cropped.latents, carried.encodings[0].latents)
+    assert torch.equal(encode_reference(reference, vae, 48, 48).latents, carried.encodings[0].latents)  # control
 
 
 def test_clip_vision_is_encoded_once_and_added_to_carried_latents():

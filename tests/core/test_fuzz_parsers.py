@@ -13,7 +13,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from worldkit.headless.convert import ConversionError, ui_to_api
@@ -29,6 +29,8 @@ from worldkit.models.motion.formats import (
 )
 from worldkit.models.motion.path import TrajectoryError
 from worldkit.models.sampling.cut import parse_shot_lengths
+from worldkit.models.sampling.search import parse_search
+from worldkit.models.sampling.selection import SelectionError, parse_selection
 from worldkit.models.shared.text import TextInputError, load_json_text, quote
 from worldkit.models.shots.shot import Shot, ShotError, parse_entities, split_names
 from worldkit.models.world.entities import Reference, World
@@ -288,3 +290,26 @@ def test_set_overrides_fuzz(text):
         return
     with contextlib.suppress(OverrideError):
         apply_overrides(API_PROMPT, [override], OBJECT_INFO)
+
+
+SCHEDULE_TEXT = st.text(alphabet="0123456789@.>;=, shotcandieof²٣\ud800", max_size=40)
+
+
+@FUZZ
+@given(st.one_of(SCHEDULE_TEXT, st.text(max_size=40)))
+@example("²>1@0.2")  # a digit int() cannot read
+def test_search_and_select_fuzz(text):
+    try:
+        schedule = parse_search(text)
+    except ValueError as error:
+        assert type(error) is ValueError and str(error).startswith("search"), error
+        quote(str(error)).encode("utf-8")
+    else:
+        again = parse_search(str(schedule)) if schedule else None
+        assert again is None or [c.keep for c in again.checks] == [c.keep for c in schedule.checks]
+    try:
+        selection = parse_selection(text)
+    except SelectionError as error:
+        assert str(error).startswith("select") and quote(str(error)).encode("utf-8")
+    else:
+        assert parse_selection(selection.to_text()) == selection

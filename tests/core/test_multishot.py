@@ -122,6 +122,7 @@ def test_trimmed_reference_frames_never_reach_the_output():
     assert result.frames.shape == (9, SIZE, SIZE, 3)
     assert leading_reference_frames(result.frames, [SKUNK]) == 0
     assert not any(torch.allclose(frame, solid(RED)[0]) for frame in result.frames)
+    assert leading_reference_frames(torch.cat([solid(RED), result.frames]), [SKUNK]) == 1  # control: a copy is seen
     assert result.report["candidates"][0]["reference_bleed_frames_dropped"] == 0
 
 

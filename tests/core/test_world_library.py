@@ -15,6 +15,7 @@ from worldkit.models.world.library import (
     WorldLibraryError,
     list_worlds,
     load_world,
+    manifest_fingerprint,
     sanitize_world_name,
     save_world,
     world_folder,
@@ -234,6 +235,15 @@ def test_truncated_tensor_file_loads_nothing(tmp_path):
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(WorldLibraryError, match="truncated or edited"):
         load_world(tmp_path, "w")
+
+
+def test_the_fingerprint_follows_the_tensor_file_too(tmp_path):
+    save_world(sample_world(), tmp_path, "w")
+    before = manifest_fingerprint(tmp_path, "w")
+    assert manifest_fingerprint(tmp_path, "w") == before  # control: nothing changed, nothing to reload
+    path = tensor_file(tmp_path, "w")
+    path.write_bytes(path.read_bytes()[:-100])
+    assert manifest_fingerprint(tmp_path, "w") != before
 
 
 def test_edited_tensor_bytes_load_nothing(tmp_path):

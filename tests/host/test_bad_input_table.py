@@ -20,6 +20,7 @@ CLEAR_ERRORS = {
     "TextInputError",
     "WanShapeError",
     "FamilyError",
+    "ShotFramesError",
 }
 
 

@@ -123,7 +123,15 @@ def sampled_latent(comfy, tiny_models, start_frame: str, conditioning: str, **in
     return latent
 
 
-def test_wan_track_to_video_reads_our_ati_json_and_conditions_on_it(comfy, tiny_models, start_frame):
+@pytest.fixture(scope="module")
+def plain_image_to_video(comfy, tiny_models, start_frame) -> torch.Tensor:
+    """The same prompt, start frame and seed through WanImageToVideo: what a track node gives without tracks."""
+    return sampled_latent(comfy, tiny_models, start_frame, "WanImageToVideo")
+
+
+def test_wan_track_to_video_reads_our_ati_json_and_conditions_on_it(
+    comfy, tiny_models, start_frame, plain_image_to_video
+):
     drawn = sampled_latent(
         comfy, tiny_models, start_frame, "WanTrackToVideo", tracks="TRAJECTORY", temperature=220.0, topk=2
     )
@@ -132,12 +140,16 @@ def test_wan_track_to_video_reads_our_ati_json_and_conditions_on_it(comfy, tiny_
         comfy, tiny_models, start_frame, "WanTrackToVideo", tracks="[]", temperature=220.0, topk=2
     )
     assert not torch.equal(drawn, untracked)
+    assert torch.equal(untracked, plain_image_to_video)  # control: without tracks, separately sampled, equal
 
 
-def test_wan_move_track_to_video_takes_our_tracks_and_conditions_on_them(comfy, tiny_models, start_frame):
+def test_wan_move_track_to_video_takes_our_tracks_and_conditions_on_them(
+    comfy, tiny_models, start_frame, plain_image_to_video
+):
     drawn = sampled_latent(comfy, tiny_models, start_frame, "WanMoveTrackToVideo", tracks="TRAJECTORY", strength=1.0)
     ignored = sampled_latent(comfy, tiny_models, start_frame, "WanMoveTrackToVideo", tracks="TRAJECTORY", strength=0.0)
     assert not torch.equal(drawn, ignored)
+    assert torch.equal(ignored, plain_image_to_video)  # control: tracks at strength 0, separately sampled, equal
 
 
 def comfyui_track_positions(ati_text: str, width: int, height: int, length: int) -> np.ndarray:

@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+from ...shared.pixels import require_pixels
 from ...shared.wan import LATENT_CHANNELS, require_wan_frame_count, require_wan_size
 from ...world.entities import Reference, World
 from ..prompt import compile_prompt, negative_prompt, world_descriptions
@@ -23,10 +24,13 @@ class BoundShot:
 
     `trim_latent_frames` leading latent frames are references to cut after sampling (as
     TrimVideoLatent does); what remains decodes to `frame_count` frames at width x height.
+    `negative_text` is Phantom's negative prompt with the subject images (WanPhantomSubjectToVideo's
+    negative_text, for a guider that weighs text and subjects apart); other families have one negative.
     """
 
     positive: Conditioning
     negative: Conditioning
+    negative_text: Conditioning
     latent: dict[str, torch.Tensor]
     trim_latent_frames: int
     family: str
@@ -38,7 +42,6 @@ class BoundShot:
     negative_prompt: str
     reference_names: tuple[str, ...] = ()
     start_frame: torch.Tensor | None = None
-    negative_text: Conditioning | None = None
     location_as: str = "text only"
 
 
@@ -106,6 +109,9 @@ def bind_shot(
     (encode_image), the model (its weights and latent_format).
     """
     options, inputs = options or BindOptions(), inputs or BindInputs()
+    for image, what in ((inputs.start_image, "start_image"), (inputs.end_image, "end_image")):
+        if image is not None:
+            require_pixels(image, what)
     width, height = shot.size
     length = options.length or shot.frame_count
     check_resolution(vae, width, height, length)
@@ -113,6 +119,11 @@ def bind_shot(
     if options.views_per_entity < 1:
         raise BindingError(f"views_per_entity is {options.views_per_entity}; use 1 or more.")
     chosen = resolve_family(model, family, None if inputs.tracks is None else inputs.tracks.source)
+    if inputs.end_image is not None and chosen != "flf":
+        raise BindingError(
+            f"end_image is connected but the shot binds as {chosen}, which has no end frame, so it would be "
+            "ignored; load a first-last-frame (FLF) model, or disconnect end_image."
+        )
     if inputs.tracks is not None and FAMILIES[chosen].picked_by_tracks is None:
         raise BindingError(
             f"Tracks are connected but the shot binds as {chosen}, which has no track input, so they would be "
@@ -126,6 +137,7 @@ def bind_shot(
     return BoundShot(
         positive=bound.positive,
         negative=bound.negative,
+        negative_text=bound.negative if bound.negative_text is None else bound.negative_text,
         latent=bound.latent,
         trim_latent_frames=bound.trim,
         family=chosen,
@@ -137,6 +149,5 @@ def bind_shot(
         negative_prompt=negative_text,
         reference_names=bound.reference_names,
         start_frame=bound.first,
-        negative_text=bound.negative_text,
         location_as=location_as,
     )

@@ -10,6 +10,8 @@
   shape, the keys and values) into output/<name>.safetensors, so a test sees what attention really got.
 - WorldKitTestPoisonPixels: an IMAGE with one value set to NaN or ±infinity, as a broken upstream node
   would pass on, so a test can check that WorldKit refuses it.
+- WorldKitTestEmptyBatch: an IMAGE and a MASK with no frames, as a filter that dropped everything passes on.
+- WorldKitTestSink: an output node taking any type, so a graph ending in any node's output is queued and run.
 """
 
 import json
@@ -137,7 +139,36 @@ class WorldKitTestAttentionProbe:
         return (patched,)
 
 
+class WorldKitTestEmptyBatch:
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
+        return {"required": {}}
+
+    RETURN_TYPES = ("IMAGE", "MASK")
+    FUNCTION = "empty"
+    CATEGORY = "testing"
+
+    def empty(self):
+        return (torch.zeros(0, 32, 32, 3), torch.zeros(0, 32, 32))
+
+
+class WorldKitTestSink:
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
+        return {"required": {"value": ("*",)}}
+
+    RETURN_TYPES = ()
+    FUNCTION = "take"
+    OUTPUT_NODE = True
+    CATEGORY = "testing"
+
+    def take(self, value):
+        return {}
+
+
 NODE_CLASS_MAPPINGS = {
+    "WorldKitTestSink": WorldKitTestSink,
+    "WorldKitTestEmptyBatch": WorldKitTestEmptyBatch,
     "WorldKitTestCountCalls": WorldKitTestCountCalls,
     "WorldKitTestAttentionProbe": WorldKitTestAttentionProbe,
     "WorldKitTestPoisonPixels": WorldKitTestPoisonPixels,

@@ -1,0 +1,39 @@
+"""Bind Shot's `negative_text` for Phantom is tensor-equal to WanPhantomSubjectToVideo's, in a real server.
+
+The control compares it with the native node's other negative (blank subjects), so the equality check is
+shown to tell the two apart.
+"""
+
+from __future__ import annotations
+
+import pytest
+from binding_graphs import SIZE_INPUTS, assert_tensor_equal, bind, load_image, native_prompts, save, shot, world_of
+from graphs import Graph, load_wan, out
+
+NEGATIVE_TEXT = 6
+
+
+def test_phantom_negative_text_matches_wan_phantom_subject_to_video(comfy, tiny_models):
+    graph = Graph()
+    model, clip, vae = load_wan(graph, tiny_models, "wan_t2v")
+    skunk = load_image(graph, comfy, "phantom_negative_skunk", seed=5, width=96, height=96)
+    world = world_of(graph, [("skunk", "character", skunk)])
+    shot_id = shot(graph, "skunk", world)
+    ours = bind(graph, model, vae, clip, world, shot_id, family="phantom")
+    positive, negative = native_prompts(graph, clip, shot_id)
+    native = graph.node(
+        "WanPhantomSubjectToVideo",
+        positive=out(positive),
+        negative=out(negative),
+        vae=out(vae),
+        images=out(skunk),
+        **SIZE_INPUTS,
+    )
+    save(graph, "phantom_negative_text_ours", negative=out(ours, NEGATIVE_TEXT))
+    save(graph, "phantom_negative_text_native", negative=out(native, 1))
+    save(graph, "phantom_negative_img_text_native", negative=out(native, 2))
+    comfy.run(graph.prompt())
+    tensors, _ = assert_tensor_equal(comfy, "phantom_negative_text_ours", "phantom_negative_text_native")
+    assert tensors["negative.0.time_dim_concat"].abs().max() > 0
+    with pytest.raises(AssertionError, match="time_dim_concat differs"):
+        assert_tensor_equal(comfy, "phantom_negative_text_ours", "phantom_negative_img_text_native")
