@@ -12,7 +12,7 @@ from functools import partial
 
 import torch
 from graphs import ksampler, out
-from test_sampler import SamplerGraph
+from sampler_graph import SamplerGraph
 
 
 def sampler_run(graph: SamplerGraph, model: str, name: str, **settings) -> str:
