@@ -36,9 +36,9 @@ from bench_references import tiny_wan_vae
 from comfyui_host import import_comfyui, seeded_wan_vae
 
 from worldkit.models.shared.wan import latent_frame_count
+from worldkit.tools.tiny_wan import QUICK_SAMPLING, TEXT_DIM, exact_shot, randomise, wan_dit
 
 TEXT_TOKENS = 24
-TEXT_DIM = 4096
 OVERHEAD_TARGET = 1.05
 MEMORY_TARGET = 1.2
 MEMORY_SHOT_SIZE = 64
@@ -75,31 +75,9 @@ def load_pack(attention: str):
 
 def random_wan_t2v(dim: int, layers: int, heads: int):
     """A Wan 2.1 T2V DiT of ComfyUI's own class with seeded weights, loaded as a ModelPatcher."""
-    import comfy.ldm.wan.model
-    import comfy.ops
     import comfy.sd
 
-    model = comfy.ldm.wan.model.WanModel(
-        model_type="t2v",
-        in_dim=16,
-        dim=dim,
-        ffn_dim=2 * dim,
-        num_heads=heads,
-        num_layers=layers,
-        text_dim=TEXT_DIM,
-        out_dim=16,
-        operations=comfy.ops.disable_weight_init,
-    )
-    generator = torch.Generator().manual_seed(0)
-    state = {}
-    for key, tensor in model.state_dict().items():
-        if key.endswith("bias"):
-            state[key] = torch.zeros(tensor.shape)
-        elif tensor.ndim == 1:
-            state[key] = torch.ones(tensor.shape)
-        else:
-            state[key] = torch.randn(tensor.shape, generator=generator) * 0.02
-    return comfy.sd.load_diffusion_model_state_dict(state)
+    return comfy.sd.load_diffusion_model_state_dict(randomise(wan_dit("wan_t2v", dim, layers, heads), seed=0))
 
 
 def make_shot(pack, frames: int, size: int, entities: tuple = ()):
@@ -107,12 +85,7 @@ def make_shot(pack, frames: int, size: int, entities: tuple = ()):
     return shot_module.Shot(
         prompt="the toy leans against the curb",
         entities=entities,
-        duration="frames",
-        frames=frames,
-        resolution="custom",
-        width=size,
-        height=size,
-        fps=16,
+        **exact_shot(frames, size, size),
     )
 
 
@@ -127,9 +100,7 @@ def run_ours(pack, model, vae, clip, world, shot, seed: int, steps: int, cfg: fl
         seed=seed,
         steps=steps,
         cfg=cfg,
-        sampler_name="euler",
-        scheduler="simple",
-        denoise=1.0,
+        **QUICK_SAMPLING,
         candidates=1,
         reference_attention=strength,
         native_frames=81,

@@ -28,6 +28,8 @@ import torch
 from bench_references import tiny_wan_vae
 from bench_sampler import StandInTextEncoder, load_pack, random_wan_t2v, run_ours
 
+from worldkit.tools.tiny_wan import exact_shot
+
 TARGET = 1.8
 CANDIDATES = 4
 SEED = 100
@@ -47,12 +49,7 @@ def make_shot(frames: int, size: tuple[int, int]):
     return shot.Shot(
         prompt="the toy leans against the curb",
         entities=(shot.ShotEntity("toy"),),
-        duration="frames",
-        frames=frames,
-        resolution="custom",
-        width=size[0],
-        height=size[1],
-        fps=16,
+        **exact_shot(frames, *size),
     )
 
 

@@ -6,6 +6,8 @@ import os
 import sys
 from pathlib import Path
 
+from worldkit.tools.tiny_wan import randomise, wan_vae
+
 COMFYUI_PATH = Path(os.environ.get("COMFYUI_PATH", "/opt/ComfyUI"))
 
 
@@ -20,22 +22,6 @@ def import_comfyui() -> Path:
 
 def seeded_wan_vae(dim: int, seed: int):
     """ComfyUI's own Wan 2.1 VAE class at base width `dim` (96 is the released one), seeded, as comfy.sd.VAE."""
-    import comfy.ldm.wan.vae
     import comfy.sd
-    import torch
 
-    generator = torch.Generator().manual_seed(seed)
-    architecture = comfy.ldm.wan.vae.WanVAE(
-        dim=dim,
-        z_dim=16,
-        dim_mult=[1, 2, 4, 4],
-        num_res_blocks=2,
-        attn_scales=[],
-        temperal_downsample=[False, True, True],
-        dropout=0.0,
-    )
-    weights = {
-        name: torch.ones_like(value) if name.endswith("gamma") else torch.randn(value.shape, generator=generator) * 0.02
-        for name, value in architecture.state_dict().items()
-    }
-    return comfy.sd.VAE(sd=weights)
+    return comfy.sd.VAE(sd=randomise(wan_vae(dim), seed))

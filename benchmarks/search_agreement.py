@@ -33,6 +33,8 @@ import torch
 from bench_sampler import StandInTextEncoder, load_pack, random_wan_t2v
 from scipy.stats import spearmanr
 
+from worldkit.tools.tiny_wan import exact_shot
+
 
 def load_models(args):
     """(model, vae, clip, clip_vision) from files, or random-weight stand-ins for a smoke run."""
@@ -162,12 +164,7 @@ def main() -> None:
     shot = shots.Shot(
         prompt=args.prompt,
         entities=tuple(shots.ShotEntity(name) for name in world.references),
-        duration="frames",
-        frames=args.frames,
-        resolution="custom",
-        width=size[0],
-        height=size[1],
-        fps=16,
+        **exact_shot(args.frames, *size),
     )
     settings = runtime.SamplerSettings(args.sampler, args.scheduler, args.steps, args.cfg, 1.0)
     models = runtime.ShotModels(model, vae, clip, world, vision)

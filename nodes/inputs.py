@@ -9,6 +9,7 @@ from comfy_api.latest import io
 
 from ..models.shared.text import MAX_NAME_CHARS, MAX_PROMPT_CHARS, text_problem
 from ..models.shared.wan import FRAME_STEP, MAX_FRAMES, MAX_SEED, MAX_SIZE, SIZE_MULTIPLE
+from .types import World
 
 
 def seed_input(tooltip: str, name: str = "seed", control_after_generate: bool = True) -> io.Int.Input:
@@ -36,6 +37,20 @@ def size_inputs(default_width: int, default_height: int, purpose: str) -> list[i
 def frames_input(name: str, default: int, tooltip: str, minimum: int = 1) -> io.Int.Input:
     """A Wan clip length: 4k+1 frames, stepping by 4."""
     return io.Int.Input(name, default=default, min=minimum, max=MAX_FRAMES, step=FRAME_STEP, tooltip=tooltip)
+
+
+def wan_inputs(vae_use: str) -> list[io.Input]:
+    """The loaded Wan model, its VAE and text encoder, and the encoded world: what a shot is bound and sampled with."""
+    return [
+        io.Model.Input(
+            "model",
+            tooltip="The loaded Wan model (with any LoRA or cache node applied); under auto its weights tell the "
+            "family.",
+        ),
+        io.Vae.Input("vae", tooltip=f"The Wan VAE: {vae_use}."),
+        io.Clip.Input("clip", tooltip="The UMT5 text encoder (CLIPLoader, type wan)."),
+        World.Input("world", tooltip="The encoded world the shots' entities come from."),
+    ]
 
 
 def verdict(*problems: str | None) -> bool | str:

@@ -17,7 +17,7 @@ from ...models.shared.wan import MAX_FRAMES, WanShapeError, require_wan_frame_co
 from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ...models.shots.shot import Shot, split_names
 from .. import categories
-from ..inputs import entities_problem, frames_input, names_problem, recheck, seed_input, verdict
+from ..inputs import entities_problem, frames_input, names_problem, recheck, seed_input, verdict, wan_inputs
 from ..runtime.attention_patch import apply_reference_attention
 from ..runtime.early_preview import early_decoding_available
 from ..runtime.progress import NodeProgress
@@ -70,10 +70,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             "KSampler does (N candidates, the best kept by consistency score), trimmed, decoded and "
             "cut together. Long shots are chained segments with colour continuity.",
             inputs=[
-                io.Model.Input("model", tooltip="The loaded Wan model (with any LoRA or cache node applied)."),
-                io.Vae.Input("vae", tooltip="The Wan VAE: encodes references and start frames, decodes the shots."),
-                io.Clip.Input("clip", tooltip="The UMT5 text encoder (CLIPLoader, type wan)."),
-                World.Input("world", tooltip="The encoded world the shots' entities come from."),
+                *wan_inputs("encodes references and start frames, decodes the shots"),
                 Shots.Input("shots", optional=True, tooltip="The shot list; rendered in order."),
                 ShotSocket.Input(
                     "shot", optional=True, tooltip="One shot (appended after the list when both are given)."

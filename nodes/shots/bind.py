@@ -14,9 +14,9 @@ from ...models.shots.shot import (
     Shot,
 )
 from .. import categories
+from ..inputs import wan_inputs
 from ..runtime.track_maths import ComfyTrackMaths
 from ..types import Shot as ShotType
-from ..types import World as WorldType
 
 
 class WorldKitBindShot(io.ComfyNode):
@@ -30,10 +30,7 @@ class WorldKitBindShot(io.ComfyNode):
             "loaded Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V). Feed KSampler, then trim "
             "the leading trim_latent frames with TrimVideoLatent before decoding.",
             inputs=[
-                io.Model.Input("model", tooltip="The loaded Wan model; its weights tell the family under auto."),
-                io.Vae.Input("vae", tooltip="The Wan VAE: encodes reference images and start frames."),
-                io.Clip.Input("clip", tooltip="The UMT5 text encoder (CLIPLoader, type wan)."),
-                WorldType.Input("world", tooltip="The encoded world the shot's entities come from."),
+                *wan_inputs("encodes reference images and start frames"),
                 ShotType.Input("shot", tooltip="The shot to bind (World Shot or Pick Shot From List)."),
                 io.Combo.Input(
                     "family",

@@ -51,7 +51,11 @@ def comfy_base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_models(comfy_base_dir: Path) -> dict[str, str]:
     """Role -> file name of tiny Wan 2.1 DiTs, VAE, UMT5 and CLIP-vision files, built with ComfyUI's classes."""
-    env = {**os.environ, "PYTHONPATH": str(comfyui_path())}
+    # ComfyUI's folder first; the rest of the path keeps `worldkit` importable as it is here.
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(comfyui_path()), os.environ.get("PYTHONPATH")])),
+    }
     completed = subprocess.run(
         [sys.executable, str(HOST_DIR / "tiny_models.py"), str(comfy_base_dir / "models")],
         cwd=comfyui_path(),

@@ -20,6 +20,7 @@ from sampler_graph import with_defaults
 
 from worldkit.headless.farm.cluster import CPU_SLOT
 from worldkit.headless.server import LocalServer, free_port
+from worldkit.tools.tiny_wan import QUICK_SAMPLING, exact_shot
 
 PACK_DIR = Path(__file__).resolve().parents[2]
 COMFYUI_PATH = Path(os.environ.get("COMFYUI_PATH", "/opt/ComfyUI"))
@@ -57,12 +58,7 @@ def film_prompt(object_info: dict, tiny_models: dict[str, str], seed: int = 5, s
             "WorldKitShot",
             prompt=f"the toy, shot {index}",
             entities="toy",
-            duration="frames",
-            frames=FRAMES,
-            resolution="custom",
-            width=SIZE,
-            height=SIZE,
-            fps=16,
+            **exact_shot(FRAMES, SIZE, SIZE),
             seed=index * 3,
             world=out(encoded),
         )
@@ -79,8 +75,7 @@ def film_prompt(object_info: dict, tiny_models: dict[str, str], seed: int = 5, s
         seed=seed,
         steps=1,
         cfg=1.0,
-        sampler_name="euler",
-        scheduler="simple",
+        **QUICK_SAMPLING,
         candidates=CANDIDATES,
         reference_attention=0.0,
         native_frames=FRAMES,

@@ -7,6 +7,7 @@ from itertools import count
 import av
 
 from worldkit.headless.convert import widget_defaults as defaults_of
+from worldkit.tools.tiny_wan import QUICK_SAMPLING
 
 
 class Graph:
@@ -131,9 +132,7 @@ def ksampler(
         seed=seed,
         steps=steps,
         cfg=cfg,
-        sampler_name="euler",
-        scheduler="simple",
-        denoise=1.0,
+        **QUICK_SAMPLING,
         positive=positive,
         negative=negative,
         latent_image=latent,

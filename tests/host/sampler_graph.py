@@ -7,15 +7,15 @@ import json
 from graphs import Graph, ksampler, load_wan, out, widget_defaults
 from safetensors.torch import load_file
 
+from worldkit.tools.tiny_wan import QUICK_SAMPLING, exact_shot
+
 SIZE = 64
 CHAIN_SIZE = 32
 SAMPLER_SETTINGS = dict(
     seed=7,
     steps=2,
     cfg=1.0,
-    sampler_name="euler",
-    scheduler="simple",
-    denoise=1.0,
+    **QUICK_SAMPLING,
     candidates=1,
     reference_attention=0.0,
 )
@@ -57,10 +57,8 @@ class SamplerGraph:
 
     def add_shot(self, prompt: str, frames: int, **widgets) -> str:
         """A Shot of the toy: ``frames`` frames at the graph's square size, 16 fps unless ``widgets`` say."""
-        settings = dict(
-            entities="toy", duration="frames", resolution="custom", width=self.size, height=self.size, fps=16
-        )
-        return self.add("WorldKitShot", prompt=prompt, frames=frames, **{**settings, **widgets})
+        settings = dict(entities="toy", **exact_shot(frames, self.size, self.size))
+        return self.add("WorldKitShot", prompt=prompt, **{**settings, **widgets})
 
     def sampler(self, name: str, **inputs) -> str:
         """World Shot Sampler over the graph's shot (or ``shots``), probed as ``name`` (frames and report)."""

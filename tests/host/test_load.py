@@ -15,6 +15,7 @@ from graphs import Graph, load_wan, out, widget_defaults
 from PIL import Image
 
 from worldkit.benchmarks.bench_load import Expectation, Prompt, defaults, images_of, run_load
+from worldkit.tools.tiny_wan import exact_shot
 
 SIZE = 32
 
@@ -33,7 +34,7 @@ def sampler_family(tiny_models: dict[str, str]):
             **defaults(info, "WorldKitReference", image=[image, 0], name="toy", width=SIZE, height=SIZE),
         )
         world = p.add("WorldKitWorld", reference_1=[ref, 0])
-        shot = dict(entities="toy", duration="frames", frames=5, resolution="custom", width=SIZE, height=SIZE)
+        shot = dict(entities="toy", **exact_shot(5, SIZE, SIZE))
         first = p.add("WorldKitShot", **defaults(info, "WorldKitShot", prompt="the toy waits", **shot))
         second = p.add("WorldKitShot", **defaults(info, "WorldKitShot", prompt="the toy turns", **shot))
         shots = p.add("WorldKitShotList", shot_1=[first, 0], shot_2=[second, 0])
@@ -96,7 +97,7 @@ def test_interrupt_stops_multi_shot_multi_candidate_sampling_within_one_step(com
         **widget_defaults(info, "WorldKitReference") | dict(image=out(image), name="toy", width=SIZE, height=SIZE),
     )
     world = graph.node("WorldKitWorld", reference_1=out(ref))
-    shot = dict(entities="toy", duration="frames", frames=9, resolution="custom", width=SIZE, height=SIZE)
+    shot = dict(entities="toy", **exact_shot(9, SIZE, SIZE))
     shots = [graph.node("WorldKitShot", **widget_defaults(info, "WorldKitShot") | shot | {"seed": s}) for s in (1, 2)]
     listed = graph.node("WorldKitShotList", shot_1=out(shots[0]), shot_2=out(shots[1]))
     settings = dict(steps=40, cfg=1.0, sampler_name="euler", candidates=2, native_frames=5, overlap_frames=1, seed=5)

@@ -116,14 +116,20 @@ def assert_scored(shots: list[dict], candidates: int) -> None:
             assert shot["chosen"] == int(np.argmax(shot["scores"]))
 
 
-@pytest.mark.skipif("lonely_little_flame" not in FILMS, reason="film not built yet")
-def test_lonely_little_flame_renders_three_lights_and_the_directed_shot(comfy, tiny_models, tmp_path):
-    result = run_film(comfy, tiny_models, "lonely_little_flame", tmp_path)
+def three_lights_and_the_directed_shot(result) -> list[dict]:
+    """What either variant of lonely_little_flame renders: the three lights in one video, the directed shot in
+    another; returns the three lights' shot reports."""
     videos = videos_by_prefix(result)
     assert video_shape(videos["lonely_little_flame"]) == (3 * PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
     assert video_shape(videos["lonely_little_flame_searching"]) == (PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
     shots = shot_reports(result)
     assert [s["name"] for s in shots] == ["1 firelight", "2 moonlight", "3 dawn"]
+    return shots
+
+
+@pytest.mark.skipif("lonely_little_flame" not in FILMS, reason="film not built yet")
+def test_lonely_little_flame_renders_three_lights_and_the_directed_shot(comfy, tiny_models, tmp_path):
+    shots = three_lights_and_the_directed_shot(run_film(comfy, tiny_models, "lonely_little_flame", tmp_path))
     assert_scored(shots, candidates=2)
 
 
@@ -131,11 +137,7 @@ def test_lonely_little_flame_fast_runs_the_small_model_cached_and_the_directed_s
     comfy, tiny_models, tmp_path
 ):
     result = run_film(comfy, tiny_models, "lonely_little_flame_fast", tmp_path)
-    videos = videos_by_prefix(result)
-    assert video_shape(videos["lonely_little_flame"]) == (3 * PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
-    assert video_shape(videos["lonely_little_flame_searching"]) == (PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
-    shots = shot_reports(result)
-    assert [s["name"] for s in shots] == ["1 firelight", "2 moonlight", "3 dawn"]
+    shots = three_lights_and_the_directed_shot(result)
     assert all(len(s["scores"]) == 1 for s in shots), "one candidate a shot in the fast variant"
     ran = {result.prompt[node]["class_type"] for node in result.executed}
     assert {"EasyCache", "LoraLoaderModelOnly"} <= ran

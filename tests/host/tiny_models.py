@@ -15,15 +15,15 @@ from pathlib import Path
 
 import torch
 
+from worldkit.tools.tiny_wan import randomise, wan_dit, wan_vae
+
 SHIM_CONFIG_DIR = Path(__file__).resolve().parent / "testing_nodes" / "worldkit_test_shims"
 TINY_UMT5_CONFIG = SHIM_CONFIG_DIR / "tiny_umt5_config.json"
 TINY_CLIP_VISION_CONFIG = SHIM_CONFIG_DIR / "tiny_clip_vision_config.json"
 TINY_CLIP_VISION_MARKER = "worldkit_tiny_clip_vision"
 
 DIT_DIM = 128
-DIT_FFN = 256
 DIT_LAYERS = 2
-CLIP_VISION_TOKENS = 257  # 224 / 14 squared, plus the class token
 
 FILE_NAMES = {
     "wan_t2v": "tiny_wan21_t2v.safetensors",
@@ -38,72 +38,12 @@ FILE_NAMES = {
 LORA_RANK = 4
 
 
-def randomise(module: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
-    """Fill every tensor of a module's state dict with small seeded noise (norm scales with ones)."""
-    generator = torch.Generator().manual_seed(seed)
-    state = {}
-    for key, tensor in module.state_dict().items():
-        if tensor.ndim == 1 and key.endswith(
-            (
-                "norm.weight",
-                "gamma",
-                "layer_norm.weight",
-                "norm1.weight",
-                "norm2.weight",
-                "norm3.weight",
-                "post_layernorm.weight",
-                "pre_layrnorm.weight",
-                "layer_norm1.weight",
-                "layer_norm2.weight",
-            )
-        ):
-            state[key] = torch.ones(tensor.shape)
-        elif key.endswith("bias"):
-            state[key] = torch.zeros(tensor.shape)
-        else:
-            state[key] = torch.randn(tensor.shape, generator=generator) * 0.02
-    return {k: v.to(torch.float32).contiguous() for k, v in state.items()}
-
-
 def build_dit(kind: str) -> dict[str, torch.Tensor]:
-    import comfy.ldm.wan.model as wan
-    import comfy.ops
-
-    common = dict(
-        dim=DIT_DIM,
-        ffn_dim=DIT_FFN,
-        num_heads=1,
-        num_layers=DIT_LAYERS,
-        text_dim=4096,
-        out_dim=16,
-        operations=comfy.ops.disable_weight_init,
-    )
-    if kind == "wan_vace":
-        model = wan.VaceWanModel(model_type="vace", in_dim=16, vace_layers=1, vace_in_dim=96, **common)
-    elif kind == "wan_t2v":
-        model = wan.WanModel(model_type="t2v", in_dim=16, **common)
-    elif kind == "wan_i2v":
-        model = wan.WanModel(model_type="i2v", in_dim=36, **common)
-    elif kind == "wan_flf":
-        model = wan.WanModel(model_type="i2v", in_dim=36, flf_pos_embed_token_number=2 * CLIP_VISION_TOKENS, **common)
-    else:
-        raise ValueError(kind)
-    return randomise(model, seed=len(kind))
+    return randomise(wan_dit(kind, DIT_DIM, DIT_LAYERS), seed=len(kind))
 
 
 def build_vae() -> dict[str, torch.Tensor]:
-    import comfy.ldm.wan.vae as wan_vae
-
-    model = wan_vae.WanVAE(
-        dim=8,
-        z_dim=16,
-        dim_mult=[1, 2, 4, 4],
-        num_res_blocks=2,
-        attn_scales=[],
-        temperal_downsample=[False, True, True],
-        dropout=0.0,
-    )
-    return randomise(model, seed=7)
+    return randomise(wan_vae(8), seed=7)
 
 
 def train_tokenizer() -> torch.Tensor:

@@ -95,11 +95,13 @@ class UIGraph:
         self.groups: list[str] = []
         self._group = "Workflow"
 
-    def group(self, title: str) -> UIGraph:
-        """Following nodes go into the group with this title (a step of the film)."""
+    def group(self, title: str, note: str = "", note_title: str = "Note") -> UIGraph:
+        """Following nodes go into the group with this title (a step of the film), opened by ``note`` when given."""
         if title not in self.groups:
             self.groups.append(title)
         self._group = title
+        if note:
+            self.note(note, title=note_title)
         return self
 
     def node(self, class_type: str, title: str | None = None, **inputs: Any) -> Node:

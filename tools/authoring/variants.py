@@ -38,6 +38,11 @@ class Variant:
     easycache: bool
     candidate_share: int
 
+    @property
+    def frame_size(self) -> dict[str, int]:
+        """The frame's width and height as node inputs: what references, encodings, tracks and plates are made at."""
+        return {"width": self.width, "height": self.height}
+
     def distills(self, model: ModelFile) -> bool:
         """The step-distillation LoRA goes on 14B models only (the only size it was trained for)."""
         return self.distill_lora is not None and model.dit == "14B"

@@ -33,8 +33,7 @@ def reference(graph: FilmGraph, image: Node, name: str, kind: str, description: 
         kind=kind,
         description=description,
         invert_mask=masked,
-        width=graph.variant.width,
-        height=graph.variant.height,
+        **graph.variant.frame_size,
         fit="cover",
         **links,
     )
@@ -49,8 +48,7 @@ def world(graph: FilmGraph, references: list[Node], vae: Node, clip_vision: Node
         references=combined.out("world"),
         vae=vae.out("VAE"),
         clip_vision=clip_vision.out("CLIP_VISION"),
-        width=graph.variant.width,
-        height=graph.variant.height,
+        **graph.variant.frame_size,
     )
     sheet = graph.node("WorldKitPreviewWorld", world=encoded.out("world"))
     graph.node("PreviewImage", title="World bible", images=sheet.out("contact_sheet"))
@@ -63,8 +61,7 @@ def framing(graph: FilmGraph) -> dict[str, int | str]:
         "fps": FPS,
         "resolution": graph.variant.resolution,
         "aspect": "16:9",
-        "width": graph.variant.width,
-        "height": graph.variant.height,
+        **graph.variant.frame_size,
     }
 
 
@@ -161,8 +158,7 @@ def keypoints(graph: FilmGraph, title: str, tracks: list[dict], **links: Output)
         "WorldKitTrajectoryKeypoints",
         title=title,
         editor_state=editor_state(tracks),
-        width=graph.variant.width,
-        height=graph.variant.height,
+        **graph.variant.frame_size,
         num_frames=SHOT_FRAMES,
         fps=FPS,
         camera_move="none",

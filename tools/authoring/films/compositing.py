@@ -16,8 +16,7 @@ def at_plate_size(graph: FilmGraph, image: Output, method: str = "lanczos", titl
         title=title,
         image=image,
         upscale_method=method,
-        width=graph.variant.width,
-        height=graph.variant.height,
+        **graph.variant.frame_size,
         crop="center",
     )
 

@@ -29,11 +29,11 @@ SEARCH_PATH = [(0.55, 0.74), (0.2, 0.72), (0.55, 0.74)]
 def build(graph: FilmGraph) -> None:
     models = load_models(graph, extra=(ATI_14B,))
 
-    graph.group("2 · References: the skunk and the forest")
-    graph.note(
-        "Swap in your own character (a PNG with transparency keeps the cut-out) and location: "
+    graph.group(
+        "2 · References: the skunk and the forest",
+        note="Swap in your own character (a PNG with transparency keeps the cut-out) and location: "
         "change the file on the two Load Image nodes. Descriptions feed every shot's prompt.",
-        title="Your own references",
+        note_title="Your own references",
     )
     _, the_world = cast(
         graph,
@@ -101,11 +101,11 @@ def build(graph: FilmGraph) -> None:
     save_video(graph, sampler.out("video"), NAME)
     show_text(graph, sampler.out("report"), "Consistency report")
 
-    graph.group("5 · Directed shot: out to the side and back (ATI)")
-    graph.note(
-        "Draw on the Trajectory Keypoints canvas: the skunk's track goes out to the left and comes back. "
+    graph.group(
+        "5 · Directed shot: out to the side and back (ATI)",
+        note="Draw on the Trajectory Keypoints canvas: the skunk's track goes out to the left and comes back. "
         "Drag the keypoints to re-direct it; the shot follows.",
-        title="Direct the skunk",
+        note_title="Direct the skunk",
     )
     ati_model = load_diffusion_model(graph, ATI_14B)
     searching = shot(

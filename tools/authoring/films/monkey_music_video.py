@@ -48,11 +48,11 @@ SHOTS = [
 def build(graph: FilmGraph) -> None:
     models = load_models(graph)
 
-    graph.group("2 · The monkey")
-    graph.note(
-        "One image is the whole cast: swap it on Load Image (a PNG with transparency keeps the cut-out). "
+    graph.group(
+        "2 · The monkey",
+        note="One image is the whole cast: swap it on Load Image (a PNG with transparency keeps the cut-out). "
         "Swap the track on Load Audio.",
-        title="Your own monkey and music",
+        note_title="Your own monkey and music",
     )
     _, the_world = cast(
         graph,

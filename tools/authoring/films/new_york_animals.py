@@ -78,11 +78,11 @@ def place_animal(graph: FilmGraph, animal: str, street: str, path: list, scale: 
 
 def bring_to_life(graph: FilmGraph, models: Loaders, dog: dict[str, Node]) -> None:
     """The dog's composite as a start frame, its drawn path as Wan-Move tracks: the dog really walks."""
-    graph.group("Bring the dog to life (Wan-Move)")
-    graph.note(
-        "The composite's first frame starts an image-to-video shot that follows the same drawn path, so the "
+    graph.group(
+        "Bring the dog to life (Wan-Move)",
+        note="The composite's first frame starts an image-to-video shot that follows the same drawn path, so the "
         "dog walks instead of gliding.",
-        title="Wan-Move",
+        note_title="Wan-Move",
     )
     first = graph.node("ImageFromBatch", image=dog["comp"].out("image"), batch_index=0, length=1)
     dog_ref = reference(graph, dog["photo"], "dog", "character", "a tan dog with floppy ears", masked=True)

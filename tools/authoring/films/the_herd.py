@@ -15,11 +15,11 @@ FIELD = "field"
 def build(graph: FilmGraph) -> None:
     models = load_models(graph)
 
-    graph.group("2 · References: the young man and the herd")
-    graph.note(
-        "Swap the man (a PNG with transparency) and the field plate on the Load Image nodes; "
+    graph.group(
+        "2 · References: the young man and the herd",
+        note="Swap the man (a PNG with transparency) and the field plate on the Load Image nodes; "
         "the plate is also the background the fire is composited over.",
-        title="Your own references",
+        note_title="Your own references",
     )
     images, the_world = cast(
         graph,
@@ -78,11 +78,11 @@ def build(graph: FilmGraph) -> None:
     sampler = render_world(graph, models, the_world, "Render the coverage", shots=shots, seed=20, candidates=2)
     show_text(graph, sampler.out("report"), "Consistency report")
 
-    graph.group("5 · Fire across the grass (GVFX)")
-    graph.note(
-        "The fire is generated on a green screen, keyed, matched to the plate's colour and light, and "
+    graph.group(
+        "5 · Fire across the grass (GVFX)",
+        note="The fire is generated on a green screen, keyed, matched to the plate's colour and light, and "
         "composited over the field plate.",
-        title="Generative VFX",
+        note_title="Generative VFX",
     )
     fire = shot(
         graph,

@@ -19,11 +19,11 @@ CURB_FRAMING = {"shot_size": "medium", "angle": "low", "lens_mm": 50, "lighting"
 def build(graph: FilmGraph) -> None:
     models = load_models(graph)
 
-    graph.group("2 · References: the toy and the street")
-    graph.note(
-        "Any phone photo of an object works: swap it on Load Image. The street plate is the location and "
+    graph.group(
+        "2 · References: the toy and the street",
+        note="Any phone photo of an object works: swap it on Load Image. The street plate is the location and "
         "the background plate of the composite.",
-        title="Your own photos",
+        note_title="Your own photos",
     )
     images, the_world = cast(
         graph,
@@ -85,11 +85,11 @@ def build(graph: FilmGraph) -> None:
     )
     save_frames(graph, street_frames.out("IMAGE"), f"{NAME}_street")
 
-    graph.group("5 · Composite over the plate (GVFX)")
-    graph.note(
-        "The toy is rendered on a green screen, keyed, colour- and grain-matched to the plate, grounded "
+    graph.group(
+        "5 · Composite over the plate (GVFX)",
+        note="The toy is rendered on a green screen, keyed, colour- and grain-matched to the plate, grounded "
         "with a contact shadow and composited over the street plate. The element is also saved with alpha.",
-        title="Generative VFX",
+        note_title="Generative VFX",
     )
     element_shot = shot(
         graph,

@@ -73,14 +73,22 @@ class WorldKitTestInterruptAtCall:
         return (patched,)
 
 
-class WorldKitTestCountCalls:
+class ModelProbe:
+    """A node that hands on a patched clone of its MODEL, the patch recording into output/<name>… what it sees."""
+
+    DEFAULT_NAME = "probe"
+
     @classmethod
     def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
-        return {"required": {"model": ("MODEL",), "name": ("STRING", {"default": "calls"})}}
+        return {"required": {"model": ("MODEL",), "name": ("STRING", {"default": cls.DEFAULT_NAME})}}
 
     RETURN_TYPES = ("MODEL",)
     FUNCTION = "patch"
     CATEGORY = "testing"
+
+
+class WorldKitTestCountCalls(ModelProbe):
+    DEFAULT_NAME = "calls"
 
     def patch(self, model, name):
         path = os.path.join(folder_paths.get_output_directory(), f"{name}.calls.json")
@@ -112,14 +120,8 @@ class WorldKitTestPoisonPixels:
         return (poisoned,)
 
 
-class WorldKitTestAttentionProbe:
-    @classmethod
-    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
-        return {"required": {"model": ("MODEL",), "name": ("STRING", {"default": "attention"})}}
-
-    RETURN_TYPES = ("MODEL",)
-    FUNCTION = "patch"
-    CATEGORY = "testing"
+class WorldKitTestAttentionProbe(ModelProbe):
+    DEFAULT_NAME = "attention"
 
     def patch(self, model, name):
         path = os.path.join(folder_paths.get_output_directory(), f"{name}.safetensors")

@@ -1,0 +1,93 @@
+"""Random-weight Wan 2.1 DiTs and VAEs of ComfyUI's own classes, and the quick settings they are run with, for the
+host tests and the benchmarks.
+
+The builders import ``comfy`` when called: call them once ComfyUI's folder is on the path.
+"""
+
+from __future__ import annotations
+
+import torch
+
+TEXT_DIM = 4096  # UMT5-XXL's width, what Wan's text embedding takes
+LATENT_CHANNELS = 16
+CLIP_VISION_TOKENS = 257  # 224 / 14 squared, plus the class token
+# KSampler's deterministic first-order sampler over the whole schedule: what every quick run samples with.
+QUICK_SAMPLING = {"sampler_name": "euler", "scheduler": "simple", "denoise": 1.0}
+ONES_SUFFIXES = (
+    "norm.weight",
+    "gamma",
+    "layer_norm.weight",
+    "norm1.weight",
+    "norm2.weight",
+    "norm3.weight",
+    "post_layernorm.weight",
+    "pre_layrnorm.weight",
+    "layer_norm1.weight",
+    "layer_norm2.weight",
+)
+
+
+def exact_shot(frames: int, width: int, height: int, fps: int = 16) -> dict[str, object]:
+    """A shot's timing and size widgets for exactly ``frames`` frames at ``width`` x ``height``."""
+    return {
+        "duration": "frames",
+        "frames": frames,
+        "resolution": "custom",
+        "width": width,
+        "height": height,
+        "fps": fps,
+    }
+
+
+def randomise(module: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
+    """Fill every tensor of a module's state dict with small seeded noise (norm scales with ones, biases zero)."""
+    generator = torch.Generator().manual_seed(seed)
+    state = {}
+    for key, tensor in module.state_dict().items():
+        if tensor.ndim == 1 and key.endswith(ONES_SUFFIXES):
+            state[key] = torch.ones(tensor.shape)
+        elif key.endswith("bias"):
+            state[key] = torch.zeros(tensor.shape)
+        else:
+            state[key] = torch.randn(tensor.shape, generator=generator) * 0.02
+    return {k: v.to(torch.float32).contiguous() for k, v in state.items()}
+
+
+def wan_dit(kind: str, dim: int, layers: int, heads: int = 1) -> torch.nn.Module:
+    """A Wan 2.1 DiT of one kind (wan_t2v, wan_i2v, wan_flf, wan_vace) at width ``dim``, weights not yet set."""
+    import comfy.ldm.wan.model as wan
+    import comfy.ops
+
+    common = dict(
+        dim=dim,
+        ffn_dim=2 * dim,
+        num_heads=heads,
+        num_layers=layers,
+        text_dim=TEXT_DIM,
+        out_dim=LATENT_CHANNELS,
+        operations=comfy.ops.disable_weight_init,
+    )
+    if kind == "wan_vace":
+        return wan.VaceWanModel(model_type="vace", in_dim=16, vace_layers=1, vace_in_dim=96, **common)
+    if kind == "wan_t2v":
+        return wan.WanModel(model_type="t2v", in_dim=16, **common)
+    if kind == "wan_i2v":
+        return wan.WanModel(model_type="i2v", in_dim=36, **common)
+    if kind == "wan_flf":
+        return wan.WanModel(model_type="i2v", in_dim=36, flf_pos_embed_token_number=2 * CLIP_VISION_TOKENS, **common)
+    raise ValueError(f"unknown Wan DiT kind {kind!r}")
+
+
+def wan_vae(dim: int) -> torch.nn.Module:
+    """The Wan 2.1 VAE at base width ``dim`` (96 is the released one), weights not yet set."""
+    import comfy.ldm.wan.vae
+
+    return comfy.ldm.wan.vae.WanVAE(
+        dim=dim,
+        z_dim=LATENT_CHANNELS,
+        dim_mult=[1, 2, 4, 4],
+        num_res_blocks=2,
+        attn_scales=[],
+        temperal_downsample=[False, True, True],
+        dropout=0.0,
+    )
