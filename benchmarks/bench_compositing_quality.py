@@ -136,23 +136,29 @@ def matte_section() -> None:
             }
             cells = " ".join(f"{s[0]:5.2f}/{s[1]:5.2f}/{s[2]:5.2f}/{s[3]:4.1f}" for s in scores.values())
             print(f"{subject_name + '/' + background_name:18} {kind:15} {cells}")
+            case = f"{subject_name}/{background_name}, {kind}"
             for quality in ("fast", "accurate"):
                 ratios[quality].append([scores[quality][i] / scores["pymatting"][i] for i in range(4)])
-                if quality == "accurate" or kind != "1/4 resolution":  # fast mode: see the README
-                    check(scores[quality][0] <= scores["input"][0], f"{quality} SAD above the mask's ({kind})")
-                check(scores[quality][2] <= scores["input"][2], f"{quality} gradient error above the mask's ({kind})")
+                check(scores[quality][0] <= scores["input"][0], f"{quality} SAD above the mask's ({case})")
+                check(scores[quality][2] <= scores["input"][2], f"{quality} gradient error above the mask's ({case})")
+            for index, name in ((0, "SAD"), (2, "gradient error")):
+                check(
+                    scores["accurate"][index] <= scores["pymatting"][index],
+                    f"accurate {name} above pymatting's ({case})",
+                )
     for quality, values in ratios.items():
         mean = np.exp(np.log(np.array(values)).mean(0))
         print(
             f"{quality} / pymatting (geometric mean): SAD {mean[0]:.2f}, MSE {mean[1]:.2f}, "
             f"gradient {mean[2]:.2f}, edge dE {mean[3]:.2f}"
         )
+    worst = np.array(ratios["accurate"]).max(0)
+    print(f"accurate / pymatting (worst case): SAD {worst[0]:.3f}, gradient {worst[2]:.3f}")
     accurate = np.exp(np.log(np.array(ratios["accurate"])).mean(0))
-    check(accurate[0] <= 1.0 and accurate[2] <= 1.0, "accurate matte not at least as good as pymatting (SAD, gradient)")
     check(accurate[3] <= 1.0, "accurate matte's recomposited edges worse than pymatting's")
     print(
-        "targets: accurate <= pymatting in SAD, gradient error and edge dE; gradient error below the mask's, and SAD "
-        "too (fast: binary masks)"
+        "targets: accurate <= pymatting in SAD and gradient error on every case, and in edge dE on average; fast and "
+        "accurate never above the mask they were given in SAD or gradient error"
     )
 
 
