@@ -17,7 +17,7 @@ from . import frame_ops
 BLOCK = 8  # pixels per side of the blocks grain is measured in (at each band's scale)
 FLAT_SHARE = 0.25  # the flattest quarter of the blocks is measured
 STRUCTURE_SIGMA = 2.0  # blur that leaves the picture's texture and little of its grain, to find flat blocks
-PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))  # channel pairs of a covariance's upper triangle
+CHANNEL_MEAN = np.full((1, 3), 1.0 / 3.0, np.float32)
 FLOW_SCALE = 2  # motion between frames is estimated on a copy this many times smaller
 
 
@@ -30,20 +30,24 @@ def _block_means(planes: np.ndarray) -> np.ndarray:
 
 def _flat_covariance(frame: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
     """Pooled covariance [3, 3] of the high-pass residual over the flattest kept blocks."""
-    residual = frame - frame_ops.gaussian_blur(frame, 1.0)
-    structure = frame_ops.gaussian_blur(frame, STRUCTURE_SIGMA).mean(axis=2)
-    structure -= structure.mean()  # variances of small differences keep their precision in float32
-    flatness = _block_means(structure * structure) - _block_means(structure) ** 2
+    residual = cv2.subtract(frame, frame_ops.gaussian_blur(frame, 1.0))
+    structure = frame_ops.gaussian_blur(cv2.transform(frame, CHANNEL_MEAN), STRUCTURE_SIGMA)
+    structure -= float(structure.mean())  # variances of small differences keep their precision in float32
+    flatness = _block_means(cv2.multiply(structure, structure)) - _block_means(structure) ** 2
     usable = np.ones(flatness.shape, bool) if keep is None else _block_means(keep.astype(np.float32)) > 0.999
     if usable.sum() < 4:
         raise ValueError("fewer than 4 blocks of 8x8 pixels are left to measure grain from; widen the mask or region.")
     chosen = usable & (flatness <= np.quantile(flatness[usable], FLAT_SHARE))
     means = _block_means(residual)[chosen].astype(np.float64)
-    products = np.stack([residual[..., a] * residual[..., b] for a, b in PAIRS], axis=-1)
-    second = np.concatenate([_block_means(products[..., :3]), _block_means(products[..., 3:])], axis=-1)[chosen]
+    squares = _block_means(cv2.multiply(residual, residual))[chosen]  # rr, gg, bb
+    crosses = _block_means(cv2.multiply(residual, residual[..., [1, 2, 0]]))[chosen]  # rg, gb, br
     pooled = np.empty((3, 3))
-    for index, (a, b) in enumerate(PAIRS):  # within-block covariance, unbiased per block, pooled over blocks
-        value = (second[:, index] - means[:, a] * means[:, b]).mean() * BLOCK * BLOCK / (BLOCK * BLOCK - 1)
+    for a, b, second in ((0, 0, squares[:, 0]), (1, 1, squares[:, 1]), (2, 2, squares[:, 2])) + (
+        (0, 1, crosses[:, 0]),
+        (1, 2, crosses[:, 1]),
+        (2, 0, crosses[:, 2]),
+    ):  # within-block covariance, unbiased per block, pooled over blocks
+        value = (second - means[:, a] * means[:, b]).mean() * BLOCK * BLOCK / (BLOCK * BLOCK - 1)
         pooled[a, b] = pooled[b, a] = value
     return pooled
 
