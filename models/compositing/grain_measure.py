@@ -42,11 +42,9 @@ def _flat_covariance(frame: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
     squares = _block_means(cv2.multiply(residual, residual))[chosen]  # rr, gg, bb
     crosses = _block_means(cv2.multiply(residual, residual[..., [1, 2, 0]]))[chosen]  # rg, gb, br
     pooled = np.empty((3, 3))
-    for a, b, second in ((0, 0, squares[:, 0]), (1, 1, squares[:, 1]), (2, 2, squares[:, 2])) + (
-        (0, 1, crosses[:, 0]),
-        (1, 2, crosses[:, 1]),
-        (2, 0, crosses[:, 2]),
-    ):  # within-block covariance, unbiased per block, pooled over blocks
+    diagonal = [(c, c, squares[:, c]) for c in range(3)]
+    off_diagonal = [(c, (c + 1) % 3, crosses[:, c]) for c in range(3)]
+    for a, b, second in diagonal + off_diagonal:  # within-block covariance, unbiased per block, pooled over blocks
         value = (second - means[:, a] * means[:, b]).mean() * BLOCK * BLOCK / (BLOCK * BLOCK - 1)
         pooled[a, b] = pooled[b, a] = value
     return pooled
