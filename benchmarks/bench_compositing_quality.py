@@ -11,7 +11,8 @@ a plate with film-like grain of known level, channel correlation and size.
 - Chroma Key against a key with one screen level for the whole frame (the previous method): alpha error on even and
   uneven screens, colour error of un-mixed edges, and the despill's change (CIEDE2000) of opaque non-screen colours.
 - Grain Match against a whole-frame spread measure with independent channels: added grain's level, channel
-  correlation and size (share surviving a 2x reduction) over the plate's, on elements of different texture.
+  correlation and size (share surviving a 2x reduction) over the plate's, on elements of different texture; and on a
+  busy panning video plate, read from one frame (where the picture is flat) and from the clip's temporal residual.
 
 Exits non-zero when a target is missed. Needs the dev requirements (pymatting, scikit-image):
 
@@ -136,23 +137,29 @@ def matte_section() -> None:
             }
             cells = " ".join(f"{s[0]:5.2f}/{s[1]:5.2f}/{s[2]:5.2f}/{s[3]:4.1f}" for s in scores.values())
             print(f"{subject_name + '/' + background_name:18} {kind:15} {cells}")
+            case = f"{subject_name}/{background_name}, {kind}"
             for quality in ("fast", "accurate"):
                 ratios[quality].append([scores[quality][i] / scores["pymatting"][i] for i in range(4)])
-                if quality == "accurate" or kind != "1/4 resolution":  # fast mode: see the README
-                    check(scores[quality][0] <= scores["input"][0], f"{quality} SAD above the mask's ({kind})")
-                check(scores[quality][2] <= scores["input"][2], f"{quality} gradient error above the mask's ({kind})")
+                check(scores[quality][0] <= scores["input"][0], f"{quality} SAD above the mask's ({case})")
+                check(scores[quality][2] <= scores["input"][2], f"{quality} gradient error above the mask's ({case})")
+            for index, name in ((0, "SAD"), (2, "gradient error")):
+                check(
+                    scores["accurate"][index] <= scores["pymatting"][index],
+                    f"accurate {name} above pymatting's ({case})",
+                )
     for quality, values in ratios.items():
         mean = np.exp(np.log(np.array(values)).mean(0))
         print(
             f"{quality} / pymatting (geometric mean): SAD {mean[0]:.2f}, MSE {mean[1]:.2f}, "
             f"gradient {mean[2]:.2f}, edge dE {mean[3]:.2f}"
         )
+    worst = np.array(ratios["accurate"]).max(0)
+    print(f"accurate / pymatting (worst case): SAD {worst[0]:.3f}, gradient {worst[2]:.3f}")
     accurate = np.exp(np.log(np.array(ratios["accurate"])).mean(0))
-    check(accurate[0] <= 1.0 and accurate[2] <= 1.0, "accurate matte not at least as good as pymatting (SAD, gradient)")
     check(accurate[3] <= 1.0, "accurate matte's recomposited edges worse than pymatting's")
     print(
-        "targets: accurate <= pymatting in SAD, gradient error and edge dE; gradient error below the mask's, and SAD "
-        "too (fast: binary masks)"
+        "targets: accurate <= pymatting in SAD and gradient error on every case, and in edge dE on average; fast and "
+        "accurate never above the mask they were given in SAD or gradient error"
     )
 
 
@@ -283,6 +290,34 @@ def grain_section() -> None:
                 worst = max(np.abs(ratios[0] - 1).max(), abs(ratios[1] - 1), abs(ratios[2] - 1))
                 check(worst <= 0.10, f"grain on {name} off by {worst:.0%} (target 10 %)")
     print("  target: ours within 10 % in level, correlation and size on every element")
+    video_grain_section()
+
+
+def video_grain_section() -> None:
+    """A photograph of gravel (texture everywhere), tinted, panned 3 px right and 2 px down a frame, fresh grain on
+    each frame: its flattest blocks are still texture, so only the temporal residual can read the grain."""
+    frames, (height, width) = 5, GRAIN_SIZE
+    gravel = skimage.data.gravel().astype(np.float32) / 255.0
+    gravel = cv2.resize(gravel, (width + 3 * frames, height + 2 * frames), interpolation=cv2.INTER_AREA)
+    picture = gravel[..., None] * np.array([1.0, 0.9, 0.75], np.float32)
+    truth = np.stack([film_grain(height, width, 10 + t) for t in range(frames)])
+    plate = np.stack([picture[2 * t : 2 * t + height, 3 * t : 3 * t + width] for t in range(frames)]) + truth
+    level, correlation, size = grain_stats(truth.reshape(-1, width, 3))
+    element = clean_photo("coffee")
+    interior = (slice(None), slice(8, -8), slice(8, -8))
+    for label, source in (("one frame", plate[2:3]), ("video", plate)):
+        count = source.shape[0]
+        added = match_grain(tensor(element).expand(count, -1, -1, -1), torch.from_numpy(source), seed=1).numpy()
+        grain = (added - element)[interior]
+        got_level, got_correlation, got_size = grain_stats(grain.reshape(-1, grain.shape[2], 3))
+        ratios = (got_level / level, got_correlation / correlation, got_size / size)
+        print(
+            f"  panning plate, {label:9} level {np.round(ratios[0], 2)}  correlation {ratios[1]:.2f}  size "
+            f"{ratios[2]:.2f}"
+        )
+    worst = max(np.abs(ratios[0] - 1).max(), abs(ratios[1] - 1), abs(ratios[2] - 1))
+    check(worst <= 0.10, f"grain of a panning video plate off by {worst:.0%} (target 10 %)")
+    print("  target: on video, read from the temporal residual within 10 % in level, correlation and size")
 
 
 def main() -> int:

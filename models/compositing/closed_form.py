@@ -13,7 +13,8 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 
-WINDOW_EPS = 1e-7  # regularises each window's colour covariance (Levin's epsilon)
+WINDOW_EPS = 1e-6  # regularises each window's colour covariance (Levin's epsilon): a little above the usual 1e-7
+# keeps flat or noisy windows from carving steps into the matte
 KNOWN_WEIGHT = 100.0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import torch
@@ -16,6 +18,30 @@ def resize(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     """Area-average when shrinking, bilinear when growing."""
     shrinking = width * height < frame.shape[0] * frame.shape[1]
     return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+
+
+def enlarge_region(small: np.ndarray, width: int, height: int, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The part `box` (x0, y0, x1, y1) of `small` enlarged bilinearly to width x height, as `resize` would give it
+    (same sample positions and edge clamping), without computing the rest of the frame."""
+    x0, y0, x1, y1 = box
+    scale_x, scale_y = small.shape[1] / width, small.shape[0] / height
+    matrix = np.array([[scale_x, 0.0, (x0 + 0.5) * scale_x - 0.5], [0.0, scale_y, (y0 + 0.5) * scale_y - 0.5]])
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    return cv2.warpAffine(small, matrix, (x1 - x0, y1 - y0), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+
+
+def nonzero_box(
+    frame: np.ndarray, margin: int = 0, scale: tuple[float, float] = (1.0, 1.0)
+) -> tuple[int, int, int, int] | None:
+    """Bounding box (x0, y0, x1, y1) of a single-channel frame's non-zero pixels, grown by `margin` pixels and then
+    scaled by (x, y) factors (a coarse grid's box on the full frame); None when every pixel is zero."""
+    x, y, w, h = cv2.boundingRect((frame != 0).view(np.uint8))
+    if w == 0:
+        return None
+    rows, cols = frame.shape[:2]
+    x0, y0, x1, y1 = max(0, x - margin), max(0, y - margin), min(cols, x + w + margin), min(rows, y + h + margin)
+    scale_x, scale_y = scale
+    return int(x0 * scale_x), int(y0 * scale_y), math.ceil(x1 * scale_x), math.ceil(y1 * scale_y)
 
 
 def gaussian_blur(frame: np.ndarray, sigma: float) -> np.ndarray:

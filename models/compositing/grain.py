@@ -1,10 +1,11 @@
-"""Grain: measure a plate's grain where the picture is flat, per channel with its cross-channel correlation, in a fine
-and a coarse band (its size), and add to an element the grain it lacks.
+"""Grain: measure a plate's grain where the picture is flat (or from its temporal residual on video), per channel
+with its cross-channel correlation, in a fine and a coarse band (its size), and add to an element the grain it lacks.
 
 Grain is modelled as two independent Gaussian fields, each with its own 3x3 colour covariance: a fine one (white at
 pixel scale) and a coarse one (white at half size, bilinearly enlarged). Measurement takes the covariance of a
 high-pass residual at full and half size over the flattest blocks of the frame (chosen by a smoothed copy, where grain
-has all but gone and only the picture's texture is left), so texture is not read as grain. A calibration on
+has all but gone and only the picture's texture is left), so texture is not read as grain; on video the same is
+taken of each frame's difference from its motion-compensated successor (`grain_measure`). A calibration on
 synthetic fields of each band maps the measured covariances back to the two bands', so measuring and synthesising
 agree by construction.
 """
@@ -22,11 +23,9 @@ from . import frame_ops
 from .checks import check_number, element_over_plate, new_frames
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
 from .color_match import psd_sqrt
+from .grain_measure import band_covariances, temporal_residual
 
 BANDS = ("fine", "coarse")
-BLOCK = 8  # pixels per side of the blocks grain is measured in (at each band's scale)
-FLAT_SHARE = 0.25  # the flattest quarter of the blocks is measured
-STRUCTURE_SIGMA = 2.0  # blur that leaves the picture's texture and little of its grain, to find flat blocks
 FIELD_MARGIN = 64
 OFFSET_STEP = 4
 
@@ -41,38 +40,6 @@ class GrainProfile:
     def sigma(self) -> np.ndarray:
         """Standard deviation per band and channel [band, channel]."""
         return np.sqrt(np.clip(np.diagonal(self.covariance, axis1=1, axis2=2), 0.0, None))
-
-
-def _blocks(planes: np.ndarray) -> np.ndarray:
-    """[h, w, C] cut into BLOCK x BLOCK tiles: [tiles, BLOCK * BLOCK, C] (the ragged border dropped)."""
-    rows, cols = planes.shape[0] // BLOCK, planes.shape[1] // BLOCK
-    tiles = planes[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK, -1)
-    return tiles.transpose(0, 2, 1, 3, 4).reshape(rows * cols, BLOCK * BLOCK, -1)
-
-
-def _flat_covariance(frame: np.ndarray, keep: np.ndarray | None) -> tuple[np.ndarray, int]:
-    """Pooled covariance [3, 3] of the high-pass residual over the flattest kept blocks, and the blocks used."""
-    residual = _blocks(frame - frame_ops.gaussian_blur(frame, 1.0))
-    structure = _blocks(frame_ops.gaussian_blur(frame, STRUCTURE_SIGMA).mean(axis=2, keepdims=True)).var(axis=1)[:, 0]
-    usable = np.ones(len(structure), bool) if keep is None else _blocks(keep[..., None].astype(np.float32)).min(1)[:, 0]
-    usable = usable > 0.5
-    if usable.sum() < 4:
-        raise ValueError("fewer than 4 blocks of 8x8 pixels are left to measure grain from; widen the mask or region.")
-    limit = np.quantile(structure[usable], FLAT_SHARE)
-    chosen = residual[usable & (structure <= limit)].astype(np.float64)
-    centred = chosen - chosen.mean(axis=1, keepdims=True)
-    pooled = np.einsum("kpc,kpd->cd", centred, centred) / (centred.shape[0] * (BLOCK * BLOCK - 1))
-    return pooled, centred.shape[0]
-
-
-def band_covariances(frame: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
-    """Measured residual covariance at full and at half size over the frame's flat blocks: [2, 3, 3]."""
-    height, width = frame.shape[:2]
-    half = frame_ops.resize(frame, max(1, width // 2), max(1, height // 2))
-    half_keep = None
-    if keep is not None:
-        half_keep = frame_ops.resize(keep.astype(np.float32), half.shape[1], half.shape[0]) > 0.99
-    return np.stack([_flat_covariance(frame, keep)[0], _flat_covariance(half, half_keep)[0]])
 
 
 def band_noise(band: int, height: int, width: int, generator: torch.Generator) -> np.ndarray:
@@ -115,16 +82,50 @@ def profile_from_measurement(measured: np.ndarray) -> GrainProfile:
     return GrainProfile(np.stack([_nearest_psd(band) for band in solved]))
 
 
+def _picks(count: int, max_frames: int) -> np.ndarray:
+    return np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int))
+
+
+def _spatial_measurement(frames: torch.Tensor, mask: torch.Tensor | None, max_frames: int) -> np.ndarray:
+    """Median over evenly spaced frames of their flat blocks' band covariances [2, 3, 3]."""
+
+    def measure(index: int) -> np.ndarray:
+        return band_covariances(
+            frame_ops.view(frames[index]), None if mask is None else frame_ops.view(mask[index]) > 0.99
+        )
+
+    return np.median(np.stack(map_frames(measure, _picks(frames.shape[0], max_frames))), axis=0)
+
+
+def _temporal_measurement(frames: torch.Tensor, mask: torch.Tensor | None, max_frames: int) -> np.ndarray | None:
+    """Median over evenly spaced pairs of consecutive frames of their temporal residual's band covariances [2, 3, 3];
+    None when no pair of frames differs (a still, or a single frame)."""
+    starts = [int(i) for i in _picks(frames.shape[0] - 1, max_frames) if not torch.equal(frames[i], frames[i + 1])]
+    if not starts:
+        return None
+
+    def measure(index: int) -> np.ndarray:
+        residual, keep = temporal_residual(frame_ops.view(frames[index]), frame_ops.view(frames[index + 1]))
+        if mask is not None:
+            keep &= (frame_ops.view(mask[index]) > 0.99) & (frame_ops.view(mask[index + 1]) > 0.99)
+        return band_covariances(residual, keep)
+
+    return np.median(np.stack(map_frames(measure, starts)), axis=0)
+
+
 def measure_grain(frames: torch.Tensor, mask: torch.Tensor | None = None, max_frames: int = 8) -> GrainProfile:
-    """The grain profile of a clip, the median over up to `max_frames` evenly spaced frames (grain is steady in
-    time)."""
-    count = frames.shape[0]
-    picks = np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int))
-    measured = map_frames(
-        lambda i: band_covariances(frame_ops.view(frames[i]), None if mask is None else frame_ops.view(mask[i]) > 0.99),
-        picks,
-    )
-    return profile_from_measurement(np.median(np.stack(measured), axis=0))
+    """The grain profile of a clip from up to `max_frames` evenly spaced frames (grain is steady in time).
+
+    Grain is read where the picture is flat and, on video, also from the temporal residual (each frame against its
+    motion-compensated successor), which holds grain alone wherever the motion is found, however busy the picture.
+    Texture and motion the compensation misses can only add to either measurement, so the smaller one is kept.
+    """
+    measured = _spatial_measurement(frames, mask, max_frames)
+    if frames.shape[0] > 1:
+        temporal = _temporal_measurement(frames, mask, max_frames)
+        if temporal is not None and np.trace(temporal.sum(0)) < np.trace(measured.sum(0)):
+            measured = temporal
+    return profile_from_measurement(measured)
 
 
 def grain_field(profile: GrainProfile, height: int, width: int, seed: int) -> torch.Tensor:

@@ -12,6 +12,7 @@ from . import frame_ops
 from .trimap import fill_known, project_alpha, trimap
 
 SEPARATED = 0.05  # squared RGB distance of subject and background colours from which the colour model is fully trusted
+BAND_CELLS = 4  # the coarse grid is never coarser than this many cells across the band's half-width
 EXPLAINED = 0.1  # residual (relative to that distance) at which a pixel no longer counts as a mix of the two
 
 
@@ -98,31 +99,46 @@ def guided_coefficients(
     levels: tuple[float, float] = (0.0, 1.0),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fast guided filter (He & Sun 2015) solved on a coarse grid for one frame [H, W, 3] and its mask [H, W]:
-    (gains [h, w, 3], offset [h, w]). The filter works in the trimap's band only, so a binary or blocky mask's edge
-    is refined as much as a soft one's.
+    (gains [h, w, 3], offset [h, w]). The grid is refined for a narrow band, whose edge a coarser one could not
+    place better than the rough mask already does. The filter works in the trimap's band only, so a binary or blocky
+    mask's edge is refined as much as a soft one's; outside the band the gains are 0 and the offset is 1 or 0.
 
     The levels stretch (black -> 0, white -> 1) is folded into the coefficients, so applying them at full size
     costs one multiply-sum per pixel.
     """
     height, width, _ = image.shape
-    step = max(1, int(subsample))
+    step = max(1, min(int(subsample), int(radius) // BAND_CELLS))
     small_w, small_h = max(1, round(width / step)), max(1, round(height / step))
     small_radius = max(1, round(radius / step))
     guide = frame_ops.resize(frame_ops.view(image), small_w, small_h)
     source = frame_ops.resize(frame_ops.view(mask), small_w, small_h)
     subject, background = trimap(source, small_radius)
-    source = colour_driven(guide, source, subject, background, small_radius)
     window = max(1, small_radius // 2)
-    gains, offset = _guided_coefficients(guide, source, window, eps, subject | background)
+    gains, offset = np.zeros_like(guide), subject.astype(np.float32)
+    # The band's box, with room for the colour estimates' reach and the filter's two window passes: beyond it every
+    # pixel is settled, and so are all the pixels its result depends on.
+    box = frame_ops.nonzero_box(~(subject | background), 2 * window + 3 * small_radius + 2)
+    if box is not None:
+        x0, y0, x1, y1 = box
+        crop = (slice(y0, y1), slice(x0, x1))
+        settled = (subject[crop], background[crop])
+        driven = colour_driven(guide[crop], source[crop], *settled, small_radius)
+        gains[crop], offset[crop] = _guided_coefficients(guide[crop], driven, window, eps, settled[0] | settled[1])
     black, white = levels
     scale = 1.0 / (white - black)
     return gains * scale, (offset - black) * scale
 
 
 def apply_coefficients(gains: np.ndarray, offset: np.ndarray, image: torch.Tensor) -> torch.Tensor:
-    """Evaluate coarse guided-filter coefficients at full size against one frame [H, W, 3]; clamped to 0..1."""
+    """Evaluate coarse guided-filter coefficients at full size against one frame [H, W, 3]; clamped to 0..1.
+    Only the box where the gains are non-zero needs the multiply-sum."""
     height, width, _ = image.shape
-    gains = frame_ops.resize(gains, width, height)
-    offset = frame_ops.resize(offset, width, height)
-    weighted = cv2.transform(cv2.multiply(gains, frame_ops.view(image)), np.ones((1, 3), np.float32))
-    return torch.from_numpy(cv2.add(weighted, offset)).clamp_(0.0, 1.0)
+    alpha = frame_ops.resize(offset, width, height)
+    scale = (width / gains.shape[1], height / gains.shape[0])
+    box = frame_ops.nonzero_box(np.abs(gains).max(axis=2), 1, scale)
+    if box is not None:
+        x0, y0, x1, y1 = box
+        region = frame_ops.enlarge_region(gains, width, height, box)
+        weighted = cv2.transform(cv2.multiply(region, frame_ops.view(image)[y0:y1, x0:x1]), np.ones((1, 3), np.float32))
+        alpha[y0:y1, x0:x1] += weighted
+    return torch.from_numpy(np.clip(alpha, 0.0, 1.0, out=alpha))

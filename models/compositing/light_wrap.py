@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from . import frame_ops
@@ -21,7 +22,8 @@ def light_wrap(
     """Screen a blurred plate onto the element where it borders the plate.
 
     The wrap weight at an element pixel is its alpha times the share of plate seen around it within `radius`
-    (a Gaussian of that sigma), so it is strongest at the edge and fades inwards. Element and plate share one frame
+    (a Gaussian of that sigma), so it is strongest at the edge and fades inwards, and 0 outside the element (only the
+    element's bounding box is computed). Element and plate share one frame
     size.
     """
     radius = check_number("radius", radius, above=0.0)
@@ -39,13 +41,20 @@ def light_wrap(
     out = new_frames(frames, height, width, 3)
 
     def wrap_frame(index: int) -> None:
-        alpha = frame_ops.view(matte[index])
+        alpha, colour, result = (frame_ops.view(x[index]) for x in (matte, element, out))
+        np.copyto(result, colour)
+        small_alpha = frame_ops.resize(alpha, small_w, small_h)
+        box = frame_ops.nonzero_box(small_alpha, 1, (width / small_w, height / small_h))
+        if box is None:  # no element here: nothing to wrap
+            return
         glow = frame_ops.gaussian_blur(frame_ops.resize(frame_ops.view(plate[index]), small_w, small_h), sigma)
-        seen = frame_ops.gaussian_blur(1.0 - frame_ops.resize(alpha, small_w, small_h), sigma) * strength
-        glow = torch.from_numpy(frame_ops.resize(glow, width, height))
-        weight = torch.from_numpy(frame_ops.resize(seen, width, height)).mul_(matte[index])
-        wrap = glow.mul_(weight[..., None])
-        torch.addcmul(wrap, wrap, element[index], value=-1.0, out=out[index]).add_(element[index])
+        seen = frame_ops.gaussian_blur(1.0 - small_alpha, sigma) * strength
+        x0, y0, x1, y1 = box
+        weight = frame_ops.enlarge_region(seen, width, height, box) * alpha[y0:y1, x0:x1]
+        wrap = frame_ops.enlarge_region(glow, width, height, box) * weight[..., None]
+        inside, region = colour[y0:y1, x0:x1], result[y0:y1, x0:x1]
+        np.subtract(wrap, np.multiply(wrap, inside, out=region), out=region)
+        region += inside
 
     for part in chunk_slices(frames, 8):
         each_frame(wrap_frame, part)

@@ -23,7 +23,7 @@ from .trimap import fill_known, trimap
 SCREEN_CHANNEL = {"green": 1, "blue": 2}
 QUALITIES = ("fast", "accurate")
 DESPILL = ("none", "green", "blue")
-PRIOR_WEIGHT = 3e-4  # pull of the rough mask in the accurate solve's band: only decides what the colours cannot
+PRIOR_WEIGHT = 3e-4  # pull of the fast matte in the accurate solve's band: only decides what the colours cannot
 ACCURATE_CHUNK = 2  # frames between progress reports (and interrupt checks) of the seconds-a-frame accurate solve
 SOLID, CLEAR = 0.99, 0.01  # matte values taken as pure subject / pure background when spreading their colours
 
@@ -103,15 +103,20 @@ def despill(image: torch.Tensor, screen: str, strength: float) -> torch.Tensor:
 
 
 def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSettings) -> torch.Tensor:
-    """One frame's matte [H, W] from its picture [H, W, 3] and rough mask [H, W], levels applied."""
+    """One frame's matte [H, W] from its picture [H, W, 3] and rough mask [H, W], levels applied.
+
+    The accurate solve takes the fast matte (levels applied) as its prior in the band, so the levels reach it there;
+    its own tails are then clipped by half the levels, since a full stretch would steepen its edges a second time.
+    """
     levels = (settings.clip_black, settings.clip_white)
+    gains, offset = guided_coefficients(image, mask, settings.radius, settings.eps, settings.subsample, levels)
+    fast = apply_coefficients(gains, offset, image)
     if settings.quality == "fast":
-        gains, offset = guided_coefficients(image, mask, settings.radius, settings.eps, settings.subsample, levels)
-        return apply_coefficients(gains, offset, image)
+        return fast
     subject, background = trimap(frame_ops.view(mask), settings.radius)
     band = ~(subject | background)
-    alpha = solve_alpha(frame_ops.view(image), subject, background, frame_ops.view(mask), band * PRIOR_WEIGHT)
-    black, white = levels
+    alpha = solve_alpha(frame_ops.view(image), subject, background, fast.numpy(), band * PRIOR_WEIGHT)
+    black, white = settings.clip_black / 2, (1.0 + settings.clip_white) / 2
     return torch.from_numpy(alpha).sub_(black).div_(white - black).clamp_(0.0, 1.0)
 
 

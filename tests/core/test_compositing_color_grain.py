@@ -185,3 +185,33 @@ def test_correlated_plate_grain_is_added_correlated_and_independent_grain_indepe
             grain = np.random.default_rng(6).normal(0, 0.03, (*size, 3)).astype(np.float32)
         added = (match_grain(torch.from_numpy(flat)[None], torch.from_numpy(flat + grain)[None], seed=7))[0] - 0.5
         assert abs(stats(added.numpy())[1] - expected) < 0.05
+
+
+def panning_plate(frames: int, size: tuple[int, int], step: tuple[int, int]) -> tuple[torch.Tensor, np.ndarray]:
+    """A picture busy at pixel scale everywhere, panned `step` pixels a frame, with fresh grain on each frame."""
+    height, width = size
+    rng = np.random.default_rng(8)
+    picture = cv2.GaussianBlur(rng.uniform(0, 1, (height + 64, width + 64, 3)).astype(np.float32), (0, 0), 1.2)
+    picture = np.clip((picture - picture.mean()) * 4 + 0.5, 0.1, 0.9)
+    grain = np.stack([luma_grain(height, width, (0.02, 0.025, 0.03), seed=20 + t) for t in range(frames)])
+    views = [picture[step[1] * t : step[1] * t + height, step[0] * t : step[0] * t + width] for t in range(frames)]
+    return torch.from_numpy(np.stack(views) + grain), grain
+
+
+def size_share(grain: np.ndarray) -> float:
+    """Share of the grain's level left after a 2x area reduction (its spectrum's weight at coarse scale)."""
+    half = [cv2.resize(g, (g.shape[1] // 2, g.shape[0] // 2), interpolation=cv2.INTER_AREA) for g in grain]
+    return float(np.std(half) / grain.std())
+
+
+def test_grain_of_a_busy_panning_plate_is_read_from_its_temporal_residual():
+    plate, truth = panning_plate(5, (192, 256), (3, 2))
+    level, correlation = stats(truth)
+    still = measure_grain(plate[2:3]).sigma  # one frame: only the spatial estimate, which reads texture as grain
+    assert np.all(np.linalg.norm(still, axis=0) > 3 * level)
+    element = torch.full((5, 192, 256, 3), 0.5)
+    added = (match_grain(element, plate, seed=2) - element)[:, 8:-8, 8:-8].numpy()
+    added_level, added_correlation = stats(added)
+    assert np.all(np.abs(added_level / level - 1) < 0.1), added_level / level
+    assert abs(added_correlation / correlation - 1) < 0.1, (added_correlation, correlation)
+    assert abs(size_share(added) / size_share(truth[:, 8:-8, 8:-8]) - 1) < 0.1

@@ -1,0 +1,85 @@
+"""Where grain is read from: a frame's flattest blocks, or, on video, the difference between a frame and its motion-
+compensated neighbour, in which the picture cancels however busy it is and two frames' independent grain remains.
+
+Statistics are block means taken by area reduction (each BLOCK x BLOCK tile one pixel of a reduced copy), so one
+pass per plane gives every block's mean, variance and residual covariance.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from . import frame_ops
+
+BLOCK = 8  # pixels per side of the blocks grain is measured in (at each band's scale)
+FLAT_SHARE = 0.25  # the flattest quarter of the blocks is measured
+STRUCTURE_SIGMA = 2.0  # blur that leaves the picture's texture and little of its grain, to find flat blocks
+CHANNEL_MEAN = np.full((1, 3), 1.0 / 3.0, np.float32)
+FLOW_SCALE = 2  # motion between frames is estimated on a copy this many times smaller
+
+
+def _block_means(planes: np.ndarray) -> np.ndarray:
+    """Mean of each BLOCK x BLOCK tile of [h, w] or [h, w, C] (the ragged border dropped): [rows, cols(, C)]."""
+    rows, cols = planes.shape[0] // BLOCK, planes.shape[1] // BLOCK
+    tiles = np.ascontiguousarray(planes[: rows * BLOCK, : cols * BLOCK])
+    return cv2.resize(tiles, (cols, rows), interpolation=cv2.INTER_AREA).reshape(rows, cols, *planes.shape[2:])
+
+
+def _flat_covariance(frame: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+    """Pooled covariance [3, 3] of the high-pass residual over the flattest kept blocks."""
+    residual = cv2.subtract(frame, frame_ops.gaussian_blur(frame, 1.0))
+    structure = frame_ops.gaussian_blur(cv2.transform(frame, CHANNEL_MEAN), STRUCTURE_SIGMA)
+    structure -= float(structure.mean())  # variances of small differences keep their precision in float32
+    flatness = _block_means(cv2.multiply(structure, structure)) - _block_means(structure) ** 2
+    usable = np.ones(flatness.shape, bool) if keep is None else _block_means(keep.astype(np.float32)) > 0.999
+    if usable.sum() < 4:
+        raise ValueError("fewer than 4 blocks of 8x8 pixels are left to measure grain from; widen the mask or region.")
+    chosen = usable & (flatness <= np.quantile(flatness[usable], FLAT_SHARE))
+    means = _block_means(residual)[chosen].astype(np.float64)
+    squares = _block_means(cv2.multiply(residual, residual))[chosen]  # rr, gg, bb
+    crosses = _block_means(cv2.multiply(residual, residual[..., [1, 2, 0]]))[chosen]  # rg, gb, br
+    pooled = np.empty((3, 3))
+    diagonal = [(c, c, squares[:, c]) for c in range(3)]
+    off_diagonal = [(c, (c + 1) % 3, crosses[:, c]) for c in range(3)]
+    for a, b, second in diagonal + off_diagonal:  # within-block covariance, unbiased per block, pooled over blocks
+        value = (second - means[:, a] * means[:, b]).mean() * BLOCK * BLOCK / (BLOCK * BLOCK - 1)
+        pooled[a, b] = pooled[b, a] = value
+    return pooled
+
+
+def band_covariances(frame: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+    """Measured residual covariance at full and at half size over the frame's flat blocks: [2, 3, 3]."""
+    height, width = frame.shape[:2]
+    half = frame_ops.resize(frame, max(1, width // 2), max(1, height // 2))
+    half_keep = None
+    if keep is not None:
+        half_keep = frame_ops.resize(keep.astype(np.float32), half.shape[1], half.shape[0]) > 0.99
+    return np.stack([_flat_covariance(frame, keep), _flat_covariance(half, half_keep)])
+
+
+def _grey(frame: np.ndarray) -> np.ndarray:
+    height, width = frame.shape[:2]
+    small = frame_ops.resize(frame, max(8, width // FLOW_SCALE), max(8, height // FLOW_SCALE))
+    return cv2.cvtColor(np.clip(small * 255.0, 0.0, 255.0).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+
+
+def temporal_residual(frame: np.ndarray, following: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(residual [h, w, 3], valid [h, w]): the frame minus the following frame moved back onto it, over sqrt 2.
+
+    The motion is estimated densely (DIS optical flow) and applied in whole pixels, so the following frame's grain is
+    moved, not resampled: where the motion is found, the residual holds the two frames' independent grain and
+    nothing of the picture, with one frame's level, correlation and size. Where it is not (occlusions, sub-pixel
+    shifts of fine texture), the picture's leftovers make those blocks look busy and the flat-block choice skips them.
+    """
+    height, width = frame.shape[:2]
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST).calc(_grey(frame), _grey(following), None)
+    scale = np.array([width / flow.shape[1], height / flow.shape[0]], np.float32)
+    flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) * scale
+    xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    map_x, map_y = np.rint(xs + flow[..., 0]), np.rint(ys + flow[..., 1])
+    valid = (map_x >= 0) & (map_x <= width - 1) & (map_y >= 0) & (map_y <= height - 1)
+    moved = cv2.remap(following, map_x, map_y, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+    return (frame - moved) / math.sqrt(2.0), valid
