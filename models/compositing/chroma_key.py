@@ -36,9 +36,14 @@ def _purity(image: np.ndarray, channel: int, balance: float) -> np.ndarray:
     return _difference(image, channel, balance) / np.maximum(image[..., channel], 1e-3)
 
 
+def purity_frames(frames: int) -> slice:
+    """The frames the screen's purity is measured on: about 8 spread over the clip."""
+    return slice(None, None, max(1, frames // 8))
+
+
 def screen_purity(image: torch.Tensor, channel: int, balance: float) -> float:
     """The screen's purity: the 95th percentile over a sparse sample of the clip (raises when there is no screen)."""
-    sample = image[:: max(1, image.shape[0] // 8), ::4, ::4].numpy()
+    sample = image[purity_frames(image.shape[0]), ::4, ::4].numpy()
     difference = _difference(sample, channel, balance)
     standing_out = difference > MIN_DIFFERENCE
     if standing_out.mean() < 0.01:
@@ -80,11 +85,13 @@ def chroma_key(
     spill: float = 1.0,
     clean_plate: torch.Tensor | None = None,
     progress: Progress | None = None,
+    purity: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Green/blue screen IMAGE -> (un-mixed, spill-limited IMAGE, MASK with the subject at 1).
 
     `clean_plate` (the screen shot without the subject, one frame or one per frame) gives the screen colour at each
-    pixel; without it the screen is modelled from each frame's own pure-screen pixels.
+    pixel; without it the screen is modelled from each frame's own pure-screen pixels. `purity` is the screen's,
+    measured beforehand (`screen_purity` over the whole clip) when the frames are one block of a longer clip.
     """
     channel = SCREEN_CHANNEL[check_choice("screen", screen, tuple(SCREEN_CHANNEL))]
     balance = check_number("balance", balance, 0.0, 1.0)
@@ -99,7 +106,8 @@ def chroma_key(
     if plate is not None:
         same_size("clean_plate", plate, "image", image)
         plate = fit_frames("clean_plate", plate, frames)
-    purity = screen_purity(image if plate is None else plate, channel, balance)
+    if purity is None:
+        purity = screen_purity(image if plate is None else plate, channel, balance)
     out, alpha = new_frames(*image.shape), new_frames(*image.shape[:3])
 
     def key(index: int) -> None:

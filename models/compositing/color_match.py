@@ -7,6 +7,8 @@ count: the element's own matte, and the plate region around where the element la
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import torch
@@ -18,12 +20,15 @@ from .colorspace import lab_to_rgb, rgb_to_lab
 
 METHODS = ("reinhard_lab", "histogram", "mkl")
 STATS_SCALE = 4
+SAMPLE_FRAMES = 24
 HISTOGRAM_QUANTILES = 256
 MIN_LAB_SPREAD = 1.0  # about one just-noticeable difference: a flat element is shifted, never amplified without bound
 MIN_RGB_SPREAD = 1.0 / 255.0
 
 
-def sample_pixels(frames: torch.Tensor, weights: torch.Tensor | None, to_lab: bool, max_frames: int = 24) -> np.ndarray:
+def sample_pixels(
+    frames: torch.Tensor, weights: torch.Tensor | None, to_lab: bool, max_frames: int = SAMPLE_FRAMES
+) -> np.ndarray:
     """Pixels [N, 3] from up to `max_frames` evenly spaced frames at 1/4 size, kept where the weight is above 0.5."""
     count = frames.shape[0]
     picks = np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int))
@@ -99,6 +104,31 @@ def _apply_lab_affine(frame: np.ndarray, matrix: np.ndarray, out: np.ndarray) ->
     return lab_to_rgb(cv2.transform(lab, matrix, dst=lab), out=out)
 
 
+ColorTransform = Callable[[np.ndarray, np.ndarray], np.ndarray]
+"""transform(frame, out) -> out: one frame's colours moved onto the plate's."""
+
+
+def color_transform(
+    element: torch.Tensor,
+    plate: torch.Tensor,
+    method: str,
+    element_mask: torch.Tensor | None = None,
+    plate_region: torch.Tensor | None = None,
+) -> ColorTransform:
+    """The correction measured from the element's and the plate's pixels over the whole clip (SAMPLE_FRAMES spread
+    frames of each)."""
+    check_choice("method", method, METHODS)
+    lab = method == "reinhard_lab"
+    source = sample_pixels(element, element_mask, to_lab=lab)
+    target = sample_pixels(plate, plate_region, to_lab=lab)
+    if method == "histogram":
+        curves = histogram_curves(source, target)
+        return lambda frame, out: _apply_curves(frame, curves, out)
+    matrix = (reinhard_transform if lab else mkl_transform)(source, target).astype(np.float32)
+    apply = _apply_lab_affine if lab else _apply_affine
+    return lambda frame, out: apply(frame, matrix, out)
+
+
 @frame_threads
 def match_colors(
     element: torch.Tensor,
@@ -108,25 +138,18 @@ def match_colors(
     element_mask: torch.Tensor | None = None,
     plate_region: torch.Tensor | None = None,
     progress: Progress | None = None,
+    transform: ColorTransform | None = None,
 ) -> torch.Tensor:
     """The element IMAGE with its colour statistics moved onto the plate's (optionally only from masked pixels).
 
-    Frames follow the engine's rule: a single-frame element over an N-frame plate gets N frames.
+    Frames follow the engine's rule: a single-frame element over an N-frame plate gets N frames. `transform` is
+    `color_transform` of the whole clip, given when the frames are one block of a longer clip.
     """
     check_choice("method", method, METHODS)
     strength = check_number("strength", strength, 0.0, 1.0)
     element, plate, element_mask, plate_region = element_over_plate(element, plate, element_mask, plate_region)
     frames = element.shape[0]
-    lab = method == "reinhard_lab"
-    source = sample_pixels(element, element_mask, to_lab=lab)
-    target = sample_pixels(plate, plate_region, to_lab=lab)
-    if method == "histogram":
-        curves = histogram_curves(source, target)
-        transform = lambda frame, out: _apply_curves(frame, curves, out)  # noqa: E731
-    else:
-        matrix = (reinhard_transform if lab else mkl_transform)(source, target).astype(np.float32)
-        apply = _apply_lab_affine if lab else _apply_affine
-        transform = lambda frame, out: apply(frame, matrix, out)  # noqa: E731
+    transform = transform or color_transform(element, plate, method, element_mask, plate_region)
     out = new_frames(*element.shape)
 
     def match_frame(index: int) -> None:

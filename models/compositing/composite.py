@@ -53,6 +53,14 @@ def placement_frames(placement: Placement) -> int:
     return max(torch.as_tensor(value).numel() for value in values)
 
 
+def placement_span(placement: Placement, frames: slice, total: int) -> Placement:
+    """The placement of frames [start, stop) of a `total`-frame clip (for one block of it)."""
+    values = {
+        name: _per_frame(getattr(placement, name), total, name)[frames] for name in ("x", "y", "scale", "rotation")
+    }
+    return Placement(**values, anchor_x=placement.anchor_x, anchor_y=placement.anchor_y)
+
+
 def affine_matrices(placement: Placement, frames: int) -> np.ndarray:
     """Forward affine maps element pixel -> plate pixel, [frames, 2, 3]."""
     x, y = _per_frame(placement.x, frames, "x"), _per_frame(placement.y, frames, "y")

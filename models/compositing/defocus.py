@@ -26,6 +26,8 @@ from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
 
 MAX_SIGMA = 16.0
 SHAPES = ("gaussian", "disk")
+MEASURED_FRAMES = 3
+"""Frames of each clip whose sharpness is measured."""
 
 
 def _luma(frame: np.ndarray) -> np.ndarray:
@@ -46,7 +48,7 @@ def sharpness(frame: np.ndarray, keep: np.ndarray | None = None) -> float:
 
 
 def _sample(
-    frames: torch.Tensor, mask: torch.Tensor | None, count: int = 3
+    frames: torch.Tensor, mask: torch.Tensor | None, count: int = MEASURED_FRAMES
 ) -> list[tuple[np.ndarray, np.ndarray | None]]:
     picks = np.unique(np.linspace(0, frames.shape[0] - 1, min(count, frames.shape[0])).round().astype(int))
     return [(frames[i].numpy(), None if mask is None else mask[i].numpy() > 0.5) for i in picks]

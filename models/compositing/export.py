@@ -1,4 +1,5 @@
-"""Writing RGBA results: a PNG sequence and an RGBA video, each file written atomically (temp file + rename)."""
+"""RGBA file formats: PNG and OpenEXR frames and the RGBA video codecs; each file written atomically (temp file +
+rename). The streamed writers that use them are in models/streaming/sinks.py."""
 
 from __future__ import annotations
 
@@ -14,13 +15,19 @@ from PIL.PngImagePlugin import PngInfo
 
 from ..shared.files import write_atomically
 from .checks import as_image, as_mask, fit_frames, same_size
+from .colorspace import srgb_to_linear
 
 VIDEO_FORMATS = {
-    # name: (container format, file suffix, codec, pixel format)
-    "mov (PNG codec, lossless)": ("mov", ".mov", "png", "rgba"),
-    "mov (QuickTime Animation, lossless)": ("mov", ".mov", "qtrle", "argb"),
-    "webm (VP9 with alpha)": ("webm", ".webm", "libvpx-vp9", "yuva420p"),
+    # name: (container format, file suffix, codec, pixel format, bits per channel handed to the encoder)
+    "mov (ProRes 4444 with alpha, 10-bit)": ("mov", ".mov", "prores_ks", "yuva444p10le", 16),
+    "mov (PNG codec, lossless)": ("mov", ".mov", "png", "rgba", 8),
+    "mov (QuickTime Animation, lossless)": ("mov", ".mov", "qtrle", "argb", 8),
+    "webm (VP9 with alpha)": ("webm", ".webm", "libvpx-vp9", "yuva420p", 8),
 }
+OPAQUE_FORMATS = {"mp4 (H.264)": ("mp4", ".mp4", "h264", "yuv420p", 8)}
+"""What core Save Video writes (no alpha)."""
+CODEC_OPTIONS = {"prores_ks": {"profile": "4444", "vendor": "apl0"}}
+SEQUENCES = ("png", "exr (half float, linear light)", "none")
 
 
 def rgba_frames(images: torch.Tensor, alpha: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -31,7 +38,7 @@ def rgba_frames(images: torch.Tensor, alpha: torch.Tensor) -> tuple[torch.Tensor
     return images, alpha
 
 
-def _quantise(frame: torch.Tensor, alpha: torch.Tensor, bits: int) -> np.ndarray:
+def quantise(frame: torch.Tensor, alpha: torch.Tensor, bits: int) -> np.ndarray:
     top = 255 if bits == 8 else 65535
     rgba = torch.cat([frame, alpha[..., None]], -1).clamp(0.0, 1.0).mul(top).round()
     return rgba.numpy().astype(np.uint8 if bits == 8 else np.uint16)
@@ -43,7 +50,7 @@ def write_png(
     """One straight-alpha RGBA PNG, 8 or 16 bits per channel (text chunks only in 8-bit files)."""
     if bits not in (8, 16):
         raise ValueError(f"bit depth must be 8 or 16; got {bits}.")
-    rgba = _quantise(frame, alpha, bits)
+    rgba = quantise(frame, alpha, bits)
     if bits == 16:
         write_atomically(path, lambda temp: _imwrite(temp, cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA)))
         return
@@ -60,28 +67,28 @@ def _imwrite(path: Path, pixels: np.ndarray) -> None:
         raise OSError(f"could not write {path}.")
 
 
-def write_video(path: Path, image: torch.Tensor, alpha: torch.Tensor, fps: float, video_format: str) -> None:
-    """An RGBA video in one of VIDEO_FORMATS."""
-    if video_format not in VIDEO_FORMATS:
-        raise ValueError(f"video format must be one of {', '.join(VIDEO_FORMATS)}; got {video_format!r}.")
-    container_format, _, codec, pixel_format = VIDEO_FORMATS[video_format]
-    height, width = image.shape[1:3]
-    if pixel_format.startswith("yuv") and (height % 2 or width % 2):
-        raise ValueError(f"{video_format} needs an even width and height; the frames are {width}x{height}.")
-
-    def encode(temp: Path) -> None:
-        with av.open(str(temp), mode="w", format=container_format) as container:
-            stream = container.add_stream(codec, rate=_rate(fps))
-            stream.width, stream.height, stream.pix_fmt = width, height, pixel_format
-            for index in range(image.shape[0]):
-                frame = av.VideoFrame.from_ndarray(_quantise(image[index], alpha[index], 8), format="rgba")
-                container.mux(stream.encode(frame))
-            container.mux(stream.encode())
-
-    write_atomically(path, encode)
+def exr_bytes(frame: torch.Tensor, alpha: torch.Tensor) -> bytes:
+    """One OpenEXR image: half-float RGBA, colour decoded from sRGB to linear light, alpha straight (PyAV's EXR
+    encoder; OpenCV wheels are built without OpenEXR)."""
+    linear = srgb_to_linear(frame.clamp(0.0, 1.0))
+    planes = torch.stack([linear[..., 1], linear[..., 2], linear[..., 0], alpha.clamp(0.0, 1.0)], -1)
+    picture = av.VideoFrame.from_ndarray(planes.numpy(), format="gbrapf32le")  # the encoder's G, B, R, A order
+    encoder = av.CodecContext.create("exr", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = frame.shape[1], frame.shape[0], "gbrapf32le"
+    encoder.time_base = Fraction(1, 1)
+    encoder.options = {"format": "half", "compression": "zip16"}
+    return b"".join(bytes(packet) for packet in [*encoder.encode(picture), *encoder.encode(None)])
 
 
-def _rate(fps: float) -> Fraction:
+def read_exr(path: Path) -> np.ndarray:
+    """An EXR written by `exr_bytes` back as float32 RGBA [H, W, 4] (linear colour)."""
+    with av.open(str(path)) as container:
+        planes = next(container.decode(video=0)).reformat(format="gbrapf32le").to_ndarray()
+    return planes[..., [2, 0, 1, 3]]
+
+
+def frame_rate(fps: float) -> Fraction:
+    """A frame rate as the containers store it."""
     if fps <= 0:
         raise ValueError(f"fps must be above 0; got {fps}.")
     return Fraction(fps).limit_denominator(1001)

@@ -28,6 +28,7 @@ from .grain_measure import band_covariances, temporal_residual
 BANDS = ("fine", "coarse")
 FIELD_MARGIN = 64
 OFFSET_STEP = 4
+MEASURED_FRAMES = 8
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,20 @@ def missing_grain(target: GrainProfile, present: GrainProfile) -> GrainProfile:
     return GrainProfile(shortfall * (min(1.0, room / wanted) if wanted > 0 else 0.0))
 
 
+def grain_to_add(
+    element: torch.Tensor,
+    plate: torch.Tensor,
+    strength: float = 1.0,
+    element_mask: torch.Tensor | None = None,
+    plate_region: torch.Tensor | None = None,
+    seed: int = 0,
+) -> torch.Tensor:
+    """The grain field the element lacks (see `grain_field`), measured from MEASURED_FRAMES frames of each clip."""
+    strength = check_number("strength", strength, 0.0, 4.0)
+    missing = missing_grain(measure_grain(plate, plate_region), measure_grain(element, element_mask))
+    return grain_field(GrainProfile(missing.covariance * strength**2), element.shape[1], element.shape[2], seed)
+
+
 @frame_threads
 def match_grain(
     element: torch.Tensor,
@@ -165,19 +180,22 @@ def match_grain(
     plate_region: torch.Tensor | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    field: torch.Tensor | None = None,
+    first_frame: int = 0,
 ) -> torch.Tensor:
     """Add to the element the grain the plate has and it lacks, band by band, with the plate's channel correlation.
 
     Frames follow the engine's rule: a single-frame element over an N-frame plate gets N frames, each its own grain.
+    When the frames are one block of a longer clip, `field` is `grain_to_add` of the whole clip and `first_frame`
+    the block's first frame (each frame reads the field at its own offset).
     """
     strength = check_number("strength", strength, 0.0, 4.0)
     element, plate, element_mask, plate_region = element_over_plate(element, plate, element_mask, plate_region)
     frames = element.shape[0]
-    missing = missing_grain(measure_grain(plate, plate_region), measure_grain(element, element_mask))
-    missing = GrainProfile(missing.covariance * strength**2)
+    if field is None:
+        field = grain_to_add(element, plate, strength, element_mask, plate_region, seed)
     _, height, width, _ = element.shape
-    field = grain_field(missing, height, width, seed)
-    offsets = frame_offsets(frames, seed)
+    offsets = frame_offsets(first_frame + frames, seed)[first_frame:]
     out = new_frames(frames, height, width, 3)
 
     def add_grain(index: int) -> None:

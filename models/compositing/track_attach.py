@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import cv2
 import numpy as np
 import torch
@@ -26,23 +28,29 @@ def _features_near(gray: np.ndarray, x: float, y: float, window: int) -> np.ndar
 
 
 def track_plate_point(plate: torch.Tensor, x: float, y: float, window: int = 24) -> torch.Tensor:
-    """Pixel path [frames, 2] of the plate point at (x, y) in frame 0.
+    """Pixel path [frames, 2] of the plate point at (x, y) in frame 0 (see `track_point`)."""
+    plate = as_image("plate", plate)
+    return track_point(iter(plate), plate.shape[0], plate.shape[1], plate.shape[2], x, y, window)
+
+
+def track_point(
+    frames: Iterator[torch.Tensor], count: int, height: int, width: int, x: float, y: float, window: int = 24
+) -> torch.Tensor:
+    """Pixel path [count, 2] of the point at (x, y) in the first of `frames` (read once, in order).
 
     Corners around the point are followed frame to frame with pyramidal Lucas-Kanade; a forward-backward check
     drops unreliable ones and the point moves by the median displacement of the rest. Corners are re-detected
     around the current point when too few survive.
     """
-    plate = as_image("plate", plate)
-    frames, height, width, _ = plate.shape
     if not (0 <= x < width and 0 <= y < height):
         raise ValueError(f"the point to track ({x:.1f}, {y:.1f}) is outside the {width}x{height} plate.")
     lk = {"winSize": (21, 21), "maxLevel": 3, "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)}
-    path = np.zeros((frames, 2), np.float64)
+    path = np.zeros((count, 2), np.float64)
     path[0] = (x, y)
-    previous = _gray8(plate[0])
+    previous = _gray8(next(frames))
     features = _features_near(previous, x, y, window)
-    for index in range(1, frames):
-        current = _gray8(plate[index])
+    for index in range(1, count):
+        current = _gray8(next(frames))
         forward, status, _ = cv2.calcOpticalFlowPyrLK(previous, current, features, None, **lk)
         backward, status_back, _ = cv2.calcOpticalFlowPyrLK(current, previous, forward, None, **lk)
         error = np.linalg.norm((backward - features).reshape(-1, 2), axis=1)

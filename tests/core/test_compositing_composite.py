@@ -12,12 +12,13 @@ from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 from worldkit.models.compositing.colorspace import linear_to_srgb, srgb_to_linear
 from worldkit.models.compositing.composite import Placement, composite_over, place_element
 from worldkit.models.compositing.defocus import defocus, estimate_defocus
-from worldkit.models.compositing.export import write_png, write_video
+from worldkit.models.compositing.export import write_png
 from worldkit.models.compositing.light_wrap import light_wrap
 from worldkit.models.compositing.motion_blur import motion_blur, velocities
 from worldkit.models.compositing.shadow import contact_shadow
 from worldkit.models.compositing.track_attach import path_from_tracks, track_plate_point
 from worldkit.models.shared.files import is_temporary, temporary_name
+from worldkit.models.streaming.passes import write_video
 
 
 def srgb_decode(value: float) -> float:

@@ -1,0 +1,134 @@
+"""What a lazy clip is: frames [start, stop) produced on request by a `Reader`, from memory, a file or a step."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+if TYPE_CHECKING:
+    from .reader import Reader
+
+BLOCK_BYTES = 48 * 1024**2
+"""About how many bytes of RGB frames a block holds: 4 frames at 720p, 2 at 1080p, 1 at 4K."""
+MAX_BLOCK_FRAMES = 8
+
+Frames = tuple[torch.Tensor, ...]
+"""One produce call's outputs, each [frames, ...] for the same frames."""
+
+
+def block_frames_for(height: int, width: int) -> int:
+    """Frames per block at this frame size (at least 2 where they fit, so both cores of a small machine work)."""
+    return int(np.clip(BLOCK_BYTES // max(1, height * width * 3 * 4), 1, MAX_BLOCK_FRAMES))
+
+
+class Producer:
+    """Something a Reader asks for frames: its outputs for frames [start, stop), computed in one go.
+
+    `lookback` is how far below the frames it last asked for it may ask its inputs again (its context), so the
+    Reader keeps that many of each input's frames between blocks and drops the rest.
+    """
+
+    frames: int
+    lookback: int = 0
+
+    def inputs(self) -> Sequence[Clip]:
+        return ()
+
+    def produce(self, reader: Reader, start: int, stop: int) -> Frames:
+        raise NotImplementedError
+
+
+class Clip:
+    """Frames of one kind (IMAGE [H, W, 3] or MASK [H, W]) on request: output `index` of a producer."""
+
+    def __init__(self, producer: Producer, index: int, frame_shape: tuple[int, ...], fps: Fraction | None) -> None:
+        self.producer, self.index, self.frame_shape, self.fps = producer, index, tuple(frame_shape), fps
+
+    @property
+    def frames(self) -> int:
+        return self.producer.frames
+
+    @property
+    def height(self) -> int:
+        return self.frame_shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.frame_shape[1]
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.frame_shape) == 3
+
+
+class Batch(Producer):
+    """IMAGE or MASK batches already in memory (a single frame stands for every frame)."""
+
+    def __init__(self, *tensors: torch.Tensor) -> None:
+        self.tensors = tensors
+        self.frames = tensors[0].shape[0]
+
+    def produce(self, reader: Reader, start: int, stop: int) -> Frames:
+        return tuple(tensor[start:stop] for tensor in self.tensors)
+
+
+def batch_clip(tensor: torch.Tensor, fps: Fraction | None = None) -> Clip:
+    """An IMAGE or MASK batch as a clip."""
+    return Clip(Batch(tensor), 0, tuple(tensor.shape[1:]), fps)
+
+
+Work = Callable[..., torch.Tensor | Frames]
+"""work(frames, *input_blocks) -> output block(s): `frames` is the slice of the clip the blocks hold (context
+included), each input block is that many frames (None for an input left out)."""
+
+
+class Step(Producer):
+    """An engine operation applied to its inputs' frames block by block, with `before`/`after` frames of context
+    either side where the clip has them; each output keeps only the frames asked for."""
+
+    def __init__(
+        self,
+        work: Work,
+        inputs: Sequence[Clip | None],
+        frames: int | None = None,
+        before: int = 0,
+        after: int = 0,
+    ) -> None:
+        self.work, self.sources, self.before, self.after = work, list(inputs), before, after
+        present = [clip for clip in self.sources if clip is not None]
+        self.frames = frames if frames is not None else max(clip.frames for clip in present)
+        self.lookback = before + after
+
+    def inputs(self) -> Sequence[Clip]:
+        return [clip for clip in self.sources if clip is not None]
+
+    def produce(self, reader: Reader, start: int, stop: int) -> Frames:
+        first, last = max(0, start - self.before), min(self.frames, stop + self.after)
+        blocks = [None if clip is None else reader.read(clip, first, last) for clip in self.sources]
+        result = self.work(slice(first, last), *blocks)
+        outputs = result if isinstance(result, tuple) else (result,)
+        if (first, last) == (start, stop):
+            return outputs
+        return tuple(out[start - first : stop - first] for out in outputs)
+
+
+def step_clips(
+    work: Work,
+    inputs: Sequence[Clip | None],
+    shapes: Sequence[tuple[int, ...]],
+    fps: Fraction | None = None,
+    **options,
+) -> list[Clip]:
+    """The outputs of `work` over `inputs` as clips of the given frame shapes (see Step)."""
+    step = Step(work, inputs, **options)
+    rate = fps if fps is not None else next((clip.fps for clip in step.inputs() if clip.fps), None)
+    return [Clip(step, index, shape, rate) for index, shape in enumerate(shapes)]
+
+
+def sample_picks(frames: int, count: int) -> list[int]:
+    """Up to `count` evenly spaced frame indices, as the engine's clip-wide measurements pick them."""
+    return [int(i) for i in np.unique(np.linspace(0, frames - 1, min(frames, count)).round().astype(int))]

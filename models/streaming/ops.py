@@ -1,0 +1,227 @@
+"""The compositing engine's operations over lazy clips: each records its engine call block by block.
+
+Clip-wide measurements (a screen's purity, colour statistics, grain, softness, a tracked path) are taken when the
+operation is recorded, from the same evenly spaced frames the engine would pick over the whole clip, so a clip
+computed block by block equals the engine's result on the whole batch. Batches whose frame counts break the
+engine's rule (N frames or one) raise as the engine does; a streamed input shorter than the others holds its last
+frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from ..compositing import chroma_key as keying
+from ..compositing import color_match, defocus, grain, matte, motion_blur, track_attach
+from ..compositing.checks import check_choice, clip_frames
+from ..compositing.composite import Placement, composite_over, place_element, placement_span
+from ..compositing.light_wrap import light_wrap
+from ..compositing.shadow import contact_shadow
+from .clips import Batch, Clip, sample_picks, step_clips
+from .reader import Reader, read_frames
+
+
+def clip_length(**clips: Clip | None) -> int:
+    """The frames of a step over these clips: batches must follow the engine's rule (N or one), as it checks."""
+    batches = {name: clip for name, clip in clips.items() if clip is not None and isinstance(clip.producer, Batch)}
+    if batches:
+        clip_frames(**{name: torch.empty(clip.frames, 0) for name, clip in batches.items()})
+    return max(clip.frames for clip in clips.values() if clip is not None)
+
+
+def sampled(clip: Clip | None, frames: int, count: int) -> torch.Tensor | None:
+    """The frames the engine would measure of a `frames`-long clip (count spread frames), or None."""
+    return None if clip is None else read_frames(clip, sample_picks(frames, count))
+
+
+def mask_shape(clip: Clip) -> tuple[int, int]:
+    return clip.frame_shape[:2]
+
+
+def keyed(image: Clip, clean_plate: Clip | None, screen: str, balance: float, **levels: float) -> list[Clip]:
+    """Chroma Key: (despilled image, matte); `levels` are clip_black, clip_white and spill."""
+    frames = clip_length(image=image, clean_plate=clean_plate)
+    source = clean_plate or image
+    channel = keying.SCREEN_CHANNEL[check_choice("screen", screen, tuple(keying.SCREEN_CHANNEL))]
+    picks = list(range(frames))[keying.purity_frames(frames)]
+    purity = keying.screen_purity(read_frames(source, picks), channel, balance)
+
+    def work(span: slice, block: torch.Tensor, plate: torch.Tensor | None):
+        return keying.chroma_key(block, screen, balance, clean_plate=plate, purity=purity, **levels)
+
+    return step_clips(work, [image, clean_plate], [image.frame_shape, mask_shape(image)], frames=frames)
+
+
+def refined(image: Clip, mask: Clip, settings: matte.MatteSettings) -> list[Clip]:
+    """Matte Refine: (despilled image, matte, un-mixed foreground); one frame of context either side for the
+    temporal smoothing."""
+    frames = clip_length(image=image, mask=mask)
+    context = 1 if settings.temporal > 0 else 0
+
+    def work(span: slice, block: torch.Tensor, rough: torch.Tensor):
+        out, alpha = matte.refine_matte(block, rough, settings)
+        return out, alpha, matte.unmix_foreground(out, alpha, settings.radius)
+
+    shapes = [image.frame_shape, mask_shape(image), image.frame_shape]
+    return step_clips(work, [image, mask], shapes, frames=frames, before=context, after=context)
+
+
+def region_around(mask: Clip, pixels: int) -> Clip:
+    """The plate region around where the element lands (see color_match.region_around)."""
+    return step_clips(lambda span, block: color_match.region_around(block, pixels), [mask], [mask.frame_shape])[0]
+
+
+def color_matched(
+    element: Clip,
+    plate: Clip,
+    method: str,
+    strength: float,
+    element_mask: Clip | None,
+    plate_region: Clip | None,
+) -> Clip:
+    """Color Match: the graded element."""
+    frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
+    count = color_match.SAMPLE_FRAMES
+    transform = color_match.color_transform(
+        sampled(element, frames, count),
+        sampled(plate, frames, count),
+        method,
+        sampled(element_mask, frames, count),
+        sampled(plate_region, frames, count),
+    )
+
+    def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:
+        return color_match.match_colors(
+            block, plate_block, method, strength, mask_block, region_block, transform=transform
+        )
+
+    return step_clips(work, [element, plate, element_mask, plate_region], [element.frame_shape], frames=frames)[0]
+
+
+def grain_matched(
+    element: Clip, plate: Clip, strength: float, seed: int, element_mask: Clip | None, plate_region: Clip | None
+) -> Clip:
+    """Grain Match: the element with the grain it lacks."""
+    frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
+    count = grain.MEASURED_FRAMES
+    field = grain.grain_to_add(
+        sampled(element, frames, count),
+        sampled(plate, frames, count),
+        strength,
+        sampled(element_mask, frames, count),
+        sampled(plate_region, frames, count),
+        seed,
+    )
+
+    def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:
+        return grain.match_grain(
+            block, plate_block, strength, mask_block, region_block, seed, field=field, first_frame=span.start
+        )
+
+    return step_clips(work, [element, plate, element_mask, plate_region], [element.frame_shape], frames=frames)[0]
+
+
+def light_wrapped(element: Clip, alpha: Clip, plate: Clip, radius: float, strength: float) -> Clip:
+    """Light Wrap: the element with the plate's light over its edges."""
+    frames = clip_length(element=element, matte=alpha, plate=plate)
+
+    def work(span: slice, block, matte_block, plate_block) -> torch.Tensor:
+        return light_wrap(block, matte_block, plate_block, radius, strength)
+
+    return step_clips(work, [element, alpha, plate], [element.frame_shape], frames=frames)[0]
+
+
+def defocus_sigma(element: Clip, element_mask: Clip, plate: Clip, plate_region: Clip | None) -> float:
+    """The blur (pixels) that matches the element's softness to the plate's, measured as the engine does."""
+    frames = clip_length(element=element, element_mask=element_mask, plate=plate, plate_region=plate_region)
+    count = defocus.MEASURED_FRAMES
+    return defocus.estimate_defocus(
+        sampled(element, frames, count),
+        sampled(plate, frames, count),
+        sampled(element_mask, frames, count),
+        sampled(plate_region, frames, count),
+    )
+
+
+def defocused(element: Clip, element_mask: Clip, sigma: float, shape: str) -> list[Clip]:
+    """Defocus Match: (softened element, softened matte)."""
+    frames = clip_length(element=element, element_mask=element_mask)
+
+    def work(span: slice, block, mask_block):
+        return defocus.defocus(block, mask_block, sigma, shape)
+
+    return step_clips(work, [element, element_mask], [element.frame_shape, mask_shape(element)], frames=frames)
+
+
+def shadowed(plate: Clip, alpha: Clip, *settings: float, ground_line: float | None = None) -> list[Clip]:
+    """Contact Shadow: (shadowed plate, shadow); `settings` are direction, distance, softness and opacity."""
+    frames = clip_length(plate=plate, matte=alpha)
+
+    def work(span: slice, plate_block, matte_block):
+        return contact_shadow(plate_block, matte_block, *settings, ground_line)
+
+    return step_clips(work, [plate, alpha], [plate.frame_shape, mask_shape(plate)], frames=frames)
+
+
+def motion_blurred(element: Clip, element_mask: Clip, velocity: torch.Tensor | None, shutter: float) -> list[Clip]:
+    """Motion Blur: (blurred element, blurred matte). Without a velocity it comes from the matte's movement, by
+    central differences: one frame of context either side."""
+    frames = clip_length(element=element, element_mask=element_mask)
+    context = 1 if velocity is None else 0
+    per_frame = velocity is not None and velocity.reshape(-1, 2).shape[0] == frames > 1
+
+    def work(span: slice, block, mask_block):
+        moving = velocity.reshape(-1, 2)[span] if per_frame else velocity
+        return motion_blur.motion_blur(block, mask_block, moving, shutter)
+
+    shapes = [element.frame_shape, mask_shape(element)]
+    return step_clips(work, [element, element_mask], shapes, frames=frames, before=context, after=context)
+
+
+def placed(
+    element: Clip, element_mask: Clip, placement: Placement, frames: int, size: tuple[int, int], fps=None
+) -> list[Clip]:
+    """Track Attach's placing: (element, matte) at plate size, frame by frame along the placement."""
+    height, width = size
+
+    def work(span: slice, block, mask_block):
+        return place_element(block, mask_block, placement_span(placement, span, frames), height, width)
+
+    shapes = [(height, width, 3), (height, width)]
+    return step_clips(work, [element, element_mask], shapes, fps=fps, frames=frames)
+
+
+def tracked_point(plate: Clip, x: float, y: float) -> torch.Tensor:
+    """The plate point's path [frames, 2], the plate read once in order."""
+    reader = Reader([plate])
+
+    def frames():
+        for index in range(plate.frames):
+            yield reader.read(plate, index, index + 1)[0]
+            reader.trim()
+
+    try:
+        return track_attach.track_point(frames(), plate.frames, plate.height, plate.width, x, y)
+    finally:
+        reader.close()
+
+
+def composited(
+    plate: Clip, element: Clip, element_mask: Clip, plate_mask: Clip | None, placement: Placement | None
+) -> list[Clip]:
+    """Composite Over: (composite, combined alpha)."""
+    frames = clip_length(plate=plate, element=element, element_mask=element_mask, plate_mask=plate_mask)
+
+    def work(span: slice, plate_block, block, mask_block, plate_mask_block):
+        where = None if placement is None else placement_span(placement, span, frames)
+        return composite_over(plate_block, block, mask_block, plate_mask_block, where)
+
+    shapes = [plate.frame_shape, mask_shape(plate)]
+    return step_clips(work, [plate, element, element_mask, plate_mask], shapes, frames=frames)
+
+
+def mapped(clip: Clip, function: Callable[[torch.Tensor], torch.Tensor], shape: tuple[int, ...]) -> Clip:
+    """A frame-by-frame function of a clip (an inverted mask, a grey picture of a matte)."""
+    return step_clips(lambda span, block: function(block), [clip], [shape])[0]

@@ -1,0 +1,139 @@
+"""A video file as a lazy clip: PyAV decodes it in order in a thread of its own, a couple of blocks ahead."""
+
+from __future__ import annotations
+
+import io
+import queue
+import threading
+from fractions import Fraction
+
+import av
+import numpy as np
+import torch
+
+from .clips import Clip, Frames, Producer, block_frames_for
+from .reader import Reader
+
+Source = str | io.BytesIO
+AHEAD_BLOCKS = 2
+SKIP_WITHOUT_SEEK = 48
+"""Frames a decoder reads through rather than seeking (a seek lands on a keyframe and decodes on from there)."""
+ALPHA_FORMATS = ("yuva", "rgba", "bgra", "argb", "abgr", "gbrap", "ya", "pal8")
+
+
+def _open(source: Source) -> av.container.InputContainer:
+    if isinstance(source, io.BytesIO):
+        source = io.BytesIO(source.getvalue())  # each decoder its own cursor
+    return av.open(source, mode="r")
+
+
+def _to_float(picture: np.ndarray) -> torch.Tensor:
+    """8-bit pixels as core Load Video gives them (x / 255 in float32)."""
+    return torch.from_numpy(picture) / 255.0
+
+
+class Decoder:
+    """Frames from `start` on, decoded by a daemon thread into a bounded queue (PyAV and numpy release the GIL)."""
+
+    def __init__(self, video: VideoFile, start: int) -> None:
+        self.video, self.position = video, start
+        self.queue: queue.Queue = queue.Queue(maxsize=AHEAD_BLOCKS * video.block_frames)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(start,), daemon=True, name="worldkit-decode")
+        self.thread.start()
+
+    def _run(self, start: int) -> None:
+        try:
+            with _open(self.video.source) as container:
+                stream = container.streams.video[0]
+                stream.thread_type = "AUTO"
+                seeked = self._seek(container, stream, start)
+                for count, frame in enumerate(container.decode(stream)):
+                    if self.stopping.is_set():
+                        return
+                    if (self._index(frame, stream) if seeked else count) >= start:
+                        self._put(self.video.convert(frame))
+        except Exception as error:  # handed to the reader, which raises it
+            self._put(error)
+        self._put(None)
+
+    def _seek(self, container, stream, start: int) -> bool:
+        """Stand at the keyframe before frame `start` when it is far in; False when decoding from the start."""
+        if start <= SKIP_WITHOUT_SEEK or not stream.time_base:
+            return False
+        target = (stream.start_time or 0) + int(start / self.video.fps / stream.time_base)
+        container.seek(target, stream=stream, backward=True)
+        return True
+
+    def _index(self, frame: av.VideoFrame, stream) -> int:
+        return round(float((frame.pts - (stream.start_time or 0)) * stream.time_base * self.video.fps))
+
+    def _put(self, item) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def take(self, count: int) -> list[Frames | None]:
+        """The next `count` frames (None past the end of the file)."""
+        taken = []
+        for _ in range(count):
+            item = self.queue.get() if self.thread.is_alive() or not self.queue.empty() else None
+            if isinstance(item, Exception):
+                raise item
+            if item is None:  # the end: the file holds fewer frames than its header said
+                self.queue.put(None)
+            taken.append(item)
+            self.position += 1
+        return taken
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+
+
+class VideoFile(Producer):
+    """The first video stream of a file (path or bytes): RGB, and its alpha where the pixel format has one."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        with _open(source) as container:
+            stream = container.streams.video[0]
+            first = next(container.decode(stream))
+            self.fps = Fraction(stream.average_rate or stream.guessed_rate or 24)
+            self.has_alpha = first.format.name.startswith(ALPHA_FORMATS)
+            self.size = (first.height, first.width)
+            counted = stream.frames
+        self.frames = counted or self._count()
+        self.block_frames = block_frames_for(*self.size)
+
+    def _count(self) -> int:
+        with _open(self.source) as container:
+            return sum(1 for packet in container.demux(video=0) if packet.size)
+
+    def clips(self) -> tuple[Clip, Clip | None]:
+        """(RGB clip, alpha clip or None)."""
+        image = Clip(self, 0, (*self.size, 3), self.fps)
+        return image, Clip(self, 1, self.size, self.fps) if self.has_alpha else None
+
+    def convert(self, frame: av.VideoFrame) -> Frames:
+        if not self.has_alpha:
+            return (_to_float(frame.to_ndarray(format="rgb24")),)
+        rgba = _to_float(frame.to_ndarray(format="rgba"))
+        return rgba[..., :3], rgba[..., 3]
+
+    def produce(self, reader: Reader, start: int, stop: int) -> Frames:
+        decoder = reader.state.get(id(self))
+        if decoder is None or not (decoder.position <= start <= decoder.position + SKIP_WITHOUT_SEEK):
+            if decoder is not None:
+                decoder.close()
+            decoder = reader.state[id(self)] = Decoder(self, start)
+        decoder.take(start - decoder.position)
+        frames = decoder.take(stop - start)
+        last = next((frame for frame in reversed(frames) if frame is not None), None)
+        if last is None:
+            raise ValueError(f"the video holds fewer than {start + 1} frames.")
+        held = [frame if frame is not None else last for frame in frames]
+        return tuple(torch.stack(parts) for parts in zip(*held, strict=True))
