@@ -7,7 +7,7 @@ what its readers' context may still ask for. Asking below a window (a statistics
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -117,15 +117,26 @@ def read_frames(clip: Clip, indices: Iterable[int]) -> torch.Tensor:
         reader.close()
 
 
-def materialize(clip: Clip, block: int = 8) -> torch.Tensor:
+def materialize(clip: Clip) -> torch.Tensor:
     """The whole clip as one batch, for consumers that need frames in memory."""
-    reader = Reader([clip])
-    out = torch.empty(clip.frames, *clip.frame_shape)
+    return materialize_all([clip])[0]
+
+
+def materialize_all(
+    clips: list[Clip], block: int = 8, progress: Callable[[int], None] | None = None
+) -> list[torch.Tensor]:
+    """Several clips of the same length as batches in one pass (outputs of one step computed once)."""
+    reader = Reader(clips)
+    frames = max(clip.frames for clip in clips)
+    outs = [torch.empty(frames, *clip.frame_shape) for clip in clips]
     try:
-        for start in range(0, clip.frames, block):
-            stop = min(clip.frames, start + block)
-            out[start:stop] = reader.read(clip, start, stop)
+        for start in range(0, frames, block):
+            stop = min(frames, start + block)
+            for clip, out in zip(clips, outs, strict=True):
+                out[start:stop] = reader.read(clip, start, stop)
             reader.trim()
+            if progress is not None:
+                progress(stop - start)
     finally:
         reader.close()
-    return out
+    return outs

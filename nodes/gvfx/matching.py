@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ...models.compositing.color_match import METHODS, match_colors, region_around
-from ...models.compositing.defocus import SHAPES, defocus, estimate_defocus
-from ...models.compositing.grain import match_grain
-from ...models.compositing.light_wrap import light_wrap
+from ...models.compositing.color_match import METHODS
+from ...models.compositing.defocus import SHAPES
+from ...models.streaming import ops
 from .. import categories
 from ..inputs import numbers_problem, seed_input, verdict
-from ..runtime.progress import NodeProgress
+from .frames import frames_input, frames_output, mask_input, mask_output, run
 
 
 class WorldKitColorMatch(io.ComfyNode):
@@ -25,8 +24,8 @@ class WorldKitColorMatch(io.ComfyNode):
             "from the whole clip (stable in time), from the element's matte, and from the plate region around where "
             "it lands.",
             inputs=[
-                io.Image.Input("element", tooltip="The element to grade."),
-                io.Image.Input("plate", tooltip="The shot to match."),
+                frames_input("element", tooltip="The element to grade."),
+                frames_input("plate", tooltip="The shot to match."),
                 io.Combo.Input(
                     "method",
                     options=list(METHODS),
@@ -37,8 +36,8 @@ class WorldKitColorMatch(io.ComfyNode):
                 io.Float.Input(
                     "strength", default=1.0, min=0.0, max=1.0, step=0.05, tooltip="0 leaves the element as it is."
                 ),
-                io.Mask.Input("element_mask", optional=True, tooltip="Measure the element only where this is solid."),
-                io.Mask.Input("plate_region", optional=True, tooltip="Measure the plate only inside this region."),
+                mask_input("element_mask", optional=True, tooltip="Measure the element only where this is solid."),
+                mask_input("plate_region", optional=True, tooltip="Measure the plate only inside this region."),
                 io.Int.Input(
                     "around_element",
                     default=0,
@@ -49,7 +48,7 @@ class WorldKitColorMatch(io.ComfyNode):
                     "of where the element lands (element and plate the same size). 0 uses the whole plate.",
                 ),
             ],
-            outputs=[io.Image.Output(display_name="image", tooltip="The graded element.")],
+            outputs=[frames_output("image", tooltip="The graded element.")],
         )
 
     @classmethod
@@ -61,12 +60,13 @@ class WorldKitColorMatch(io.ComfyNode):
     def execute(
         cls, element, plate, method, strength, element_mask=None, plate_region=None, around_element=0
     ) -> io.NodeOutput:
-        if plate_region is None and element_mask is not None and around_element > 0:
-            plate_region = region_around(element_mask, around_element)
-        out = match_colors(
-            element, plate, method, strength, element_mask, plate_region, progress=NodeProgress(element.shape[0])
-        )
-        return io.NodeOutput(out)
+        def record(element, plate, element_mask, plate_region):
+            if plate_region is None and element_mask is not None and around_element > 0:
+                plate_region = ops.region_around(element_mask, around_element)
+            return [ops.color_matched(element, plate, method, strength, element_mask, plate_region)]
+
+        masks = {"element_mask": element_mask, "plate_region": plate_region}
+        return io.NodeOutput(*run(record, {"element": element, "plate": plate}, masks))
 
 
 class WorldKitLightWrap(io.ComfyNode):
@@ -79,9 +79,9 @@ class WorldKitLightWrap(io.ComfyNode):
             description="Lets the plate's light bleed over the element's edges so it sits in the shot's light. "
             "Element, matte and plate share one frame size (place the element first with Track Attach).",
             inputs=[
-                io.Image.Input("element", tooltip="The element, placed at plate size."),
-                io.Mask.Input("matte", tooltip="The element's matte. Subject = 1."),
-                io.Image.Input("plate", tooltip="The shot whose light wraps the element."),
+                frames_input("element", tooltip="The element, placed at plate size."),
+                mask_input("matte", tooltip="The element's matte. Subject = 1."),
+                frames_input("plate", tooltip="The shot whose light wraps the element."),
                 io.Float.Input(
                     "radius",
                     default=24.0,
@@ -94,9 +94,7 @@ class WorldKitLightWrap(io.ComfyNode):
                     "strength", default=0.6, min=0.0, max=2.0, step=0.05, tooltip="How bright the wrapped light is."
                 ),
             ],
-            outputs=[
-                io.Image.Output(display_name="image", tooltip="The element with the plate's light over its edges.")
-            ],
+            outputs=[frames_output("image", tooltip="The element with the plate's light over its edges.")],
         )
 
     @classmethod
@@ -106,9 +104,10 @@ class WorldKitLightWrap(io.ComfyNode):
 
     @classmethod
     def execute(cls, element, matte, plate, radius, strength) -> io.NodeOutput:
-        return io.NodeOutput(
-            light_wrap(element, matte, plate, radius, strength, progress=NodeProgress(element.shape[0]))
-        )
+        def record(element, plate, matte):
+            return [ops.light_wrapped(element, matte, plate, radius, strength)]
+
+        return io.NodeOutput(*run(record, {"element": element, "plate": plate}, {"matte": matte}))
 
 
 class WorldKitGrainMatch(io.ComfyNode):
@@ -121,22 +120,22 @@ class WorldKitGrainMatch(io.ComfyNode):
             description="Measures the plate's grain per channel in a fine and a coarse band and adds what the element "
             "lacks.",
             inputs=[
-                io.Image.Input("element", tooltip="The element to add grain to."),
-                io.Image.Input("plate", tooltip="The shot whose grain is measured."),
+                frames_input("element", tooltip="The element to add grain to."),
+                frames_input("plate", tooltip="The shot whose grain is measured."),
                 io.Float.Input(
                     "strength", default=1.0, min=0.0, max=2.0, step=0.05, tooltip="Multiplies the grain added."
                 ),
                 seed_input("Seed of the added grain pattern.", control_after_generate=False),
-                io.Mask.Input(
+                mask_input(
                     "element_mask", optional=True, tooltip="Measure the element's own grain only where this is solid."
                 ),
-                io.Mask.Input(
+                mask_input(
                     "plate_region",
                     optional=True,
                     tooltip="Measure the plate's grain only in this region (a flat area is best).",
                 ),
             ],
-            outputs=[io.Image.Output(display_name="image", tooltip="The element with the plate's grain.")],
+            outputs=[frames_output("image", tooltip="The element with the plate's grain.")],
         )
 
     @classmethod
@@ -146,10 +145,11 @@ class WorldKitGrainMatch(io.ComfyNode):
 
     @classmethod
     def execute(cls, element, plate, strength, seed, element_mask=None, plate_region=None) -> io.NodeOutput:
-        out = match_grain(
-            element, plate, strength, element_mask, plate_region, seed, progress=NodeProgress(element.shape[0])
-        )
-        return io.NodeOutput(out)
+        def record(element, plate, element_mask, plate_region):
+            return [ops.grain_matched(element, plate, strength, seed, element_mask, plate_region)]
+
+        masks = {"element_mask": element_mask, "plate_region": plate_region}
+        return io.NodeOutput(*run(record, {"element": element, "plate": plate}, masks))
 
 
 class WorldKitDefocusMatch(io.ComfyNode):
@@ -162,9 +162,9 @@ class WorldKitDefocusMatch(io.ComfyNode):
             description="Estimates how soft the plate is near the insertion point and blurs the element (with its "
             "matte) to match.",
             inputs=[
-                io.Image.Input("element", tooltip="The element to soften."),
-                io.Mask.Input("element_mask", tooltip="The element's matte (blurred with it). Subject = 1."),
-                io.Image.Input("plate", tooltip="The shot whose softness is matched."),
+                frames_input("element", tooltip="The element to soften."),
+                mask_input("element_mask", tooltip="The element's matte (blurred with it). Subject = 1."),
+                frames_input("plate", tooltip="The shot whose softness is matched."),
                 io.Combo.Input(
                     "shape", options=list(SHAPES), default="gaussian", tooltip="Gaussian, or a lens disk (bokeh)."
                 ),
@@ -179,15 +179,15 @@ class WorldKitDefocusMatch(io.ComfyNode):
                     step=0.1,
                     tooltip="Blur sigma in pixels; -1 estimates it from the plate.",
                 ),
-                io.Mask.Input(
+                mask_input(
                     "plate_region",
                     optional=True,
                     tooltip="Where the element lands; the plate's softness is measured here.",
                 ),
             ],
             outputs=[
-                io.Image.Output(display_name="image", tooltip="The softened element."),
-                io.Mask.Output(display_name="matte", tooltip="The softened matte."),
+                frames_output("image", tooltip="The softened element."),
+                mask_output("matte", tooltip="The softened matte."),
                 io.Float.Output(display_name="sigma", tooltip="The blur applied (pixels)."),
             ],
         )
@@ -199,9 +199,16 @@ class WorldKitDefocusMatch(io.ComfyNode):
 
     @classmethod
     def execute(cls, element, element_mask, plate, shape, amount, manual_sigma, plate_region=None) -> io.NodeOutput:
-        sigma = manual_sigma if manual_sigma >= 0 else estimate_defocus(element, plate, element_mask, plate_region)
-        image, matte = defocus(element, element_mask, sigma * amount, shape, progress=NodeProgress(element.shape[0]))
-        return io.NodeOutput(image, matte, float(sigma * amount))
+        applied = []
+
+        def record(element, plate, element_mask, plate_region):
+            sigma = manual_sigma if manual_sigma >= 0 else ops.defocus_sigma(element, element_mask, plate, plate_region)
+            applied.append(float(sigma * amount))
+            return ops.defocused(element, element_mask, sigma * amount, shape)
+
+        masks = {"element_mask": element_mask, "plate_region": plate_region}
+        image, matte = run(record, {"element": element, "plate": plate}, masks, kinds=("image", "mask"))
+        return io.NodeOutput(image, matte, applied[0])
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitColorMatch, WorldKitLightWrap, WorldKitGrainMatch, WorldKitDefocusMatch]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ...models.compositing.chroma_key import chroma_key
-from ...models.compositing.matte import QUALITIES, MatteSettings, refine_matte, unmix_foreground
+from ...models.compositing.matte import QUALITIES, MatteSettings
+from ...models.streaming import ops
 from .. import categories
 from ..inputs import numbers_problem, verdict
-from ..runtime.progress import NodeProgress
+from .frames import frames_input, frames_output, mask_input, mask_output, run
 
 
 class WorldKitMatteRefine(io.ComfyNode):
@@ -24,8 +24,8 @@ class WorldKitMatteRefine(io.ComfyNode):
             "smoothing "
             "that does not lag on moving edges.",
             inputs=[
-                io.Image.Input("image", tooltip="The element frames the mask belongs to."),
-                io.Mask.Input("mask", tooltip="Rough matte (subject = 1). One frame is used for every frame."),
+                frames_input("image", tooltip="The element frames the mask belongs to."),
+                mask_input("mask", tooltip="Rough matte (subject = 1). One frame is used for every frame."),
                 io.Int.Input(
                     "edge_radius", default=16, min=1, max=128, tooltip="Pixels; about the width of the rough edge."
                 ),
@@ -107,8 +107,8 @@ class WorldKitMatteRefine(io.ComfyNode):
                 ),
             ],
             outputs=[
-                io.Image.Output(display_name="image", tooltip="The element, despilled."),
-                io.Mask.Output(display_name="matte", tooltip="The refined matte."),
+                frames_output("image", tooltip="The element, despilled."),
+                mask_output("matte", tooltip="The refined matte."),
                 io.Image.Output(
                     display_name="foreground",
                     tooltip="The element's own colour with the old background un-mixed from its edges: composite this, "
@@ -172,9 +172,11 @@ class WorldKitMatteRefine(io.ComfyNode):
             despill_strength=despill_strength,
             quality=quality,
         )
-        out_image, matte = refine_matte(image, mask, settings, progress=NodeProgress(image.shape[0]))
-        foreground = unmix_foreground(out_image, matte, edge_radius)
-        return io.NodeOutput(out_image, matte, foreground)
+
+        def record(image, mask):
+            return ops.refined(image, mask, settings)
+
+        return io.NodeOutput(*run(record, {"image": image}, {"mask": mask}, kinds=("image", "mask", "image")))
 
 
 class WorldKitChromaKey(io.ComfyNode):
@@ -187,7 +189,7 @@ class WorldKitChromaKey(io.ComfyNode):
             description="Pulls a matte from a green or blue screen by colour difference and suppresses the screen's "
             "spill.",
             inputs=[
-                io.Image.Input("image", tooltip="The green or blue screen element."),
+                frames_input("image", tooltip="The green or blue screen element."),
                 io.Combo.Input("screen", options=["green", "blue"], default="green", tooltip="The screen colour."),
                 io.Float.Input(
                     "balance",
@@ -206,15 +208,15 @@ class WorldKitChromaKey(io.ComfyNode):
                 io.Float.Input(
                     "spill", default=1.0, min=0.0, max=1.0, step=0.05, tooltip="Spill suppression strength."
                 ),
-                io.Image.Input(
+                frames_input(
                     "clean_plate",
                     optional=True,
                     tooltip="The screen shot without the subject; without it the screen is modelled from each frame.",
                 ),
             ],
             outputs=[
-                io.Image.Output(display_name="image", tooltip="The element with the screen's spill suppressed."),
-                io.Mask.Output(display_name="matte", tooltip="The key (subject = 1)."),
+                frames_output("image", tooltip="The element with the screen's spill suppressed."),
+                mask_output("matte", tooltip="The key (subject = 1)."),
             ],
         )
 
@@ -231,10 +233,12 @@ class WorldKitChromaKey(io.ComfyNode):
 
     @classmethod
     def execute(cls, image, screen, balance, clip_black, clip_white, spill, clean_plate=None) -> io.NodeOutput:
-        out_image, matte = chroma_key(
-            image, screen, balance, clip_black, clip_white, spill, clean_plate, progress=NodeProgress(image.shape[0])
-        )
-        return io.NodeOutput(out_image, matte)
+        def record(image, clean_plate):
+            levels = {"clip_black": clip_black, "clip_white": clip_white, "spill": spill}
+            return ops.keyed(image, clean_plate, screen, balance, **levels)
+
+        frames = {"image": image, "clean_plate": clean_plate}
+        return io.NodeOutput(*run(record, frames, kinds=("image", "mask")))
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitMatteRefine, WorldKitChromaKey]

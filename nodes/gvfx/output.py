@@ -10,9 +10,13 @@ from comfy.cli_args import args
 from comfy_api.latest import io, ui
 
 from ...models.compositing import export
+from ...models.streaming.passes import run_pass
+from ...models.streaming.sinks import PreviewSink, SequenceSink, VideoSink
 from .. import categories
 from ..inputs import names_problem, numbers_problem, recheck, verdict
+from ..runtime.lazy_video import clips_of, mask_clip_of
 from ..runtime.progress import NodeProgress
+from .frames import MASK_MEANINGS, as_matte, mask_input, mask_meaning_input
 
 
 class WorldKitSaveWithAlpha(io.ComfyNode):
@@ -26,8 +30,11 @@ class WorldKitSaveWithAlpha(io.ComfyNode):
             "bit) and, "
             "optionally, an RGBA video (MOV with PNG or QuickTime Animation codec, or WebM VP9 with alpha).",
             inputs=[
-                io.Image.Input("images", tooltip="IMAGE frames, or a VIDEO (its own alpha is used without alpha)."),
-                io.Mask.Input("alpha", tooltip="Alpha per frame (1 = opaque); one frame is used for every frame."),
+                io.MultiType.Input(
+                    io.Image.Input("images", tooltip="IMAGE frames, or a VIDEO (its own alpha is used without alpha)."),
+                    types=[io.Image, io.Video],
+                ),
+                mask_input("alpha", "Alpha per frame (1 = opaque); one frame is used for every frame.", optional=True),
                 io.String.Input(
                     "filename_prefix", default="WorldKit/gvfx", tooltip="Folder/name inside ComfyUI's output folder."
                 ),
@@ -46,6 +53,14 @@ class WorldKitSaveWithAlpha(io.ComfyNode):
                     step=0.01,
                     tooltip="For IMAGE frames; a VIDEO keeps its own.",
                 ),
+                io.Combo.Input(
+                    "sequence",
+                    options=list(export.SEQUENCES),
+                    default="png",
+                    optional=True,
+                    tooltip="One file per frame: PNG, or OpenEXR (half float, colour decoded to linear light).",
+                ),
+                mask_meaning_input("What the alpha input means.", optional=True),
             ],
             hidden=[io.Hidden.prompt, io.Hidden.extra_pnginfo],
             is_output_node=True,
@@ -63,27 +78,37 @@ class WorldKitSaveWithAlpha(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, images, alpha, filename_prefix, bit_depth, video, fps) -> io.NodeOutput:
+    def execute(
+        cls, images, filename_prefix, bit_depth, video, fps, alpha=None, sequence="png", masks=MASK_MEANINGS[0]
+    ) -> io.NodeOutput:
         recheck(cls.validate_inputs(fps=fps, filename_prefix=filename_prefix))
-        image, matte = export.rgba_frames(images, alpha)
-        frames, height, width, _ = image.shape
+        image, own_alpha, own_fps = clips_of(images, "images")
+        matte = own_alpha if alpha is None else mask_clip_of(as_matte(alpha, masks), "alpha")
+        rate = float(own_fps or fps)
         folder, stem, counter, subfolder, _ = folder_paths.get_save_image_path(
-            filename_prefix, folder_paths.get_output_directory(), width, height
+            filename_prefix, folder_paths.get_output_directory(), image.width, image.height
         )
         text = cls._metadata()
-        progress = NodeProgress(frames)
-        saved = []
-        for index in range(frames):
-            name = f"{stem}_{counter + index:05}_.png"
-            export.write_png(Path(folder) / name, image[index], matte[index], int(bit_depth), text)
-            saved.append(ui.SavedResult(name, subfolder, io.FolderType.output))
-            progress(1)
-        result = {"images": saved}
+        sinks, results = [], {}
+        if sequence != "none":
+            kind = "png" if sequence == "png" else "exr"
+            sinks.append(SequenceSink(Path(folder), _numbered(stem, counter, kind), kind, int(bit_depth), text))
+            results["sequence"] = sinks[-1]
         if video != "none":
             name = f"{stem}_{counter:05}_{export.video_suffix(video)}"
-            export.write_video(Path(folder) / name, image, matte, fps, video)
-            result["video"] = [ui.SavedResult(name, subfolder, io.FolderType.output)]
-        return io.NodeOutput(ui=result)
+            sinks.append(VideoSink(Path(folder) / name, video, rate, (image.height, image.width), text))
+            results["video"] = sinks[-1]
+        preview_folder, preview_stem, preview_counter, preview_sub, _ = folder_paths.get_save_image_path(
+            "WorldKit_preview", folder_paths.get_temp_directory(), image.width, image.height
+        )
+        preview = PreviewSink(Path(preview_folder) / f"{preview_stem}_{preview_counter:05}_.webp", image.frames, rate)
+        run_pass(image, matte, [*sinks, preview], progress=NodeProgress(image.frames))
+        saved = {
+            key: [ui.SavedResult(name, subfolder, io.FolderType.output) for name in sink.names]
+            for key, sink in results.items()
+        }
+        shown = ui.SavedResult(preview.names[0], preview_sub, io.FolderType.temp)
+        return io.NodeOutput(ui={"images": [shown], "animated": (image.frames > 1,), **saved})
 
     @classmethod
     def _metadata(cls) -> dict[str, str]:
@@ -98,6 +123,11 @@ class WorldKitSaveWithAlpha(io.ComfyNode):
         if hidden is not None and hidden.extra_pnginfo:
             text.update({key: json.dumps(value) for key, value in hidden.extra_pnginfo.items()})
         return text
+
+
+def _numbered(stem: str, counter: int, suffix: str):
+    """File names of a sequence, numbered on from ComfyUI's counter as Save Image numbers its files."""
+    return lambda index: f"{stem}_{counter + index:05}_.{suffix}"
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitSaveWithAlpha]

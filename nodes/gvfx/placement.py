@@ -5,11 +5,20 @@ from __future__ import annotations
 import torch
 from comfy_api.latest import io
 
-from ...models.compositing.composite import Placement, composite_over, place_element
-from ...models.compositing.track_attach import hold_path, path_from_tracks, path_to_tracks, track_plate_point
+from ...models.compositing.composite import Placement
+from ...models.compositing.track_attach import hold_path, path_from_tracks, path_to_tracks
+from ...models.streaming import ops
 from .. import categories
 from ..inputs import numbers_problem, verdict
-from ..runtime.progress import NodeProgress
+from .frames import (
+    MASK_MEANINGS,
+    frames_input,
+    frames_output,
+    mask_input,
+    mask_meaning_input,
+    mask_output,
+    run,
+)
 
 
 class WorldKitTrackAttach(io.ComfyNode):
@@ -24,9 +33,9 @@ class WorldKitTrackAttach(io.ComfyNode):
             "path from TRACKS (e.g. Trajectory Keypoints). Outputs the placed element and matte at plate size, and "
             "the path.",
             inputs=[
-                io.Image.Input("plate", tooltip="The shot to attach the element to."),
-                io.Image.Input("element", tooltip="The element (any size)."),
-                io.Mask.Input("element_mask", tooltip="The element's matte. Subject = 1."),
+                frames_input("plate", tooltip="The shot to attach the element to."),
+                frames_input("element", tooltip="The element (any size)."),
+                mask_input("element_mask", tooltip="The element's matte. Subject = 1."),
                 io.Combo.Input(
                     "follow",
                     options=["plate point", "tracks"],
@@ -82,8 +91,8 @@ class WorldKitTrackAttach(io.ComfyNode):
                 ),
             ],
             outputs=[
-                io.Image.Output(display_name="element", tooltip="The element placed at plate size."),
-                io.Mask.Output(display_name="matte", tooltip="The placed matte."),
+                frames_output("element", tooltip="The element placed at plate size."),
+                mask_output("matte", tooltip="The placed matte."),
                 io.Tracks.Output(display_name="path", tooltip="The path followed, in plate pixels per frame."),
             ],
         )
@@ -127,27 +136,33 @@ class WorldKitTrackAttach(io.ComfyNode):
         tracks=None,
         track_point=-1,
     ) -> io.NodeOutput:
-        frames, height, width = plate.shape[0], plate.shape[1], plate.shape[2]
-        frames = max(frames, element.shape[0])
-        if follow == "tracks":
-            if tracks is None:
-                raise ValueError(
-                    "Track Attach: follow is 'tracks' but no tracks are connected; connect TRACKS or pick 'plate "
-                    "point'."
-                )
-            path = path_from_tracks(tracks, frames, track_point)
-        else:
-            path = hold_path(track_plate_point(plate, point_x * (width - 1), point_y * (height - 1)), frames)
-        placement = Placement(
-            x=path[:, 0],
-            y=path[:, 1],
-            scale=scale,
-            rotation=rotation,
-            anchor_x=anchor_x * (element.shape[2] - 1),
-            anchor_y=anchor_y * (element.shape[1] - 1),
-        )
-        placed, matte = place_element(element, element_mask, placement, height, width, progress=NodeProgress(frames))
-        return io.NodeOutput(placed, matte, path_to_tracks(path))
+        if follow == "tracks" and tracks is None:
+            raise ValueError(
+                "Track Attach: follow is 'tracks' but no tracks are connected; connect TRACKS or pick 'plate point'."
+            )
+        paths = []
+
+        def record(plate, element, element_mask):
+            frames = max(plate.frames, element.frames)
+            if follow == "tracks":
+                path = path_from_tracks(tracks, frames, track_point)
+            else:
+                spot = (point_x * (plate.width - 1), point_y * (plate.height - 1))
+                path = hold_path(ops.tracked_point(plate, *spot), frames)
+            paths.append(path)
+            placement = Placement(
+                x=path[:, 0],
+                y=path[:, 1],
+                scale=scale,
+                rotation=rotation,
+                anchor_x=anchor_x * (element.width - 1),
+                anchor_y=anchor_y * (element.height - 1),
+            )
+            return ops.placed(element, element_mask, placement, frames, (plate.height, plate.width), plate.fps)
+
+        frames_in, masks = {"plate": plate, "element": element}, {"element_mask": element_mask}
+        placed, matte = run(record, frames_in, masks, kinds=("image", "mask"))
+        return io.NodeOutput(placed, matte, path_to_tracks(paths[0]))
 
 
 class WorldKitCompositeOver(io.ComfyNode):
@@ -162,9 +177,9 @@ class WorldKitCompositeOver(io.ComfyNode):
             "Position, scale and rotation can change over the shot (start to end values, or a TRACKS path). "
             "Outputs the composite and the combined alpha.",
             inputs=[
-                io.Image.Input("plate", tooltip="The shot."),
-                io.Image.Input("element", tooltip="The element to put over it."),
-                io.Mask.Input("element_mask", tooltip="The element's matte. Subject = 1."),
+                frames_input("plate", tooltip="The shot."),
+                frames_input("element", tooltip="The element to put over it."),
+                mask_input("element_mask", tooltip="The element's matte. Subject = 1."),
                 io.Float.Input(
                     "x",
                     default=0.5,
@@ -214,16 +229,17 @@ class WorldKitCompositeOver(io.ComfyNode):
                 io.Float.Input(
                     "rotation_end", default=0.0, min=-360.0, max=360.0, step=0.5, tooltip="Degrees in the last frame."
                 ),
-                io.Mask.Input(
+                mask_input(
                     "plate_mask", optional=True, tooltip="The plate's own alpha; without it the plate is opaque."
                 ),
                 io.Tracks.Input(
                     "tracks", optional=True, tooltip="Per-frame position (mean of the points) instead of x, y."
                 ),
+                mask_meaning_input("What element_mask, plate_mask and the alpha output mean.", optional=True),
             ],
             outputs=[
-                io.Image.Output(display_name="image", tooltip="The composite."),
-                io.Mask.Output(display_name="alpha", tooltip="The combined alpha."),
+                frames_output("image", tooltip="The composite."),
+                mask_output("alpha", tooltip="The combined alpha."),
             ],
         )
 
@@ -270,36 +286,40 @@ class WorldKitCompositeOver(io.ComfyNode):
         rotation_end,
         plate_mask=None,
         tracks=None,
+        masks=MASK_MEANINGS[0],
     ) -> io.NodeOutput:
-        frames = max(plate.shape[0], element.shape[0])
-        height, width = plate.shape[1], plate.shape[2]
-        identity = (
-            tracks is None
-            and tuple(element.shape[1:3]) == (height, width)
-            and x == anchor_x == 0.5
-            and y == anchor_y == 0.5
-            and scale == scale_end == 1.0
-            and rotation == rotation_end == 0.0
-        )
-        placement = None
-        if not identity:
-            if tracks is not None:
-                path = path_from_tracks(tracks, frames)
-                px, py = path[:, 0], path[:, 1]
-            else:
-                px, py = x * (width - 1), y * (height - 1)
-            placement = Placement(
-                x=px,
-                y=py,
-                scale=torch.linspace(scale, scale_end, frames),
-                rotation=torch.linspace(rotation, rotation_end, frames),
-                anchor_x=anchor_x * (element.shape[2] - 1),
-                anchor_y=anchor_y * (element.shape[1] - 1),
+        def record(plate, element, element_mask, plate_mask):
+            frames = max(plate.frames, element.frames)
+            identity = (
+                tracks is None
+                and (element.height, element.width) == (plate.height, plate.width)
+                and x == anchor_x == 0.5
+                and y == anchor_y == 0.5
+                and scale == scale_end == 1.0
+                and rotation == rotation_end == 0.0
             )
-        image, alpha = composite_over(
-            plate, element, element_mask, plate_mask, placement, progress=NodeProgress(frames)
+            placement = None
+            if not identity:
+                if tracks is not None:
+                    path = path_from_tracks(tracks, frames)
+                    px, py = path[:, 0], path[:, 1]
+                else:
+                    px, py = x * (plate.width - 1), y * (plate.height - 1)
+                placement = Placement(
+                    x=px,
+                    y=py,
+                    scale=torch.linspace(scale, scale_end, frames),
+                    rotation=torch.linspace(rotation, rotation_end, frames),
+                    anchor_x=anchor_x * (element.width - 1),
+                    anchor_y=anchor_y * (element.height - 1),
+                )
+            return ops.composited(plate, element, element_mask, plate_mask, placement)
+
+        frames_in, masks = (
+            {"plate": plate, "element": element},
+            {"element_mask": element_mask, "plate_mask": plate_mask},
         )
-        return io.NodeOutput(image, alpha)
+        return io.NodeOutput(*run(record, frames_in, masks, kinds=("image", "mask")))
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitTrackAttach, WorldKitCompositeOver]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import torch
 from comfy_api.latest import io
 
-from ...models.compositing.motion_blur import motion_blur, velocities
-from ...models.compositing.shadow import contact_shadow
+from ...models.compositing.motion_blur import velocities
 from ...models.compositing.track_attach import path_from_tracks
+from ...models.streaming import ops
 from .. import categories
 from ..inputs import numbers_problem, verdict
-from ..runtime.progress import NodeProgress
+from .frames import frame_count, frames_input, frames_output, mask_input, mask_output, run
 
 
 class WorldKitContactShadow(io.ComfyNode):
@@ -24,8 +24,8 @@ class WorldKitContactShadow(io.ComfyNode):
             "distance, and "
             "darkens the plate with it. Composite the element over the result.",
             inputs=[
-                io.Image.Input("plate", tooltip="The shot to cast the shadow on."),
-                io.Mask.Input("matte", tooltip="The element's matte, placed on the plate."),
+                frames_input("plate", tooltip="The shot to cast the shadow on."),
+                mask_input("matte", tooltip="The element's matte, placed on the plate."),
                 io.Float.Input(
                     "direction",
                     default=120.0,
@@ -59,8 +59,8 @@ class WorldKitContactShadow(io.ComfyNode):
                 ),
             ],
             outputs=[
-                io.Image.Output(display_name="image", tooltip="The plate darkened by the shadow."),
-                io.Mask.Output(display_name="shadow", tooltip="The shadow's strength."),
+                frames_output("image", tooltip="The plate darkened by the shadow."),
+                mask_output("shadow", tooltip="The shadow's strength."),
             ],
         )
 
@@ -82,11 +82,11 @@ class WorldKitContactShadow(io.ComfyNode):
 
     @classmethod
     def execute(cls, plate, matte, direction, distance, softness, opacity, ground_line) -> io.NodeOutput:
-        ground = None if ground_line < 0 else ground_line
-        image, shadow = contact_shadow(
-            plate, matte, direction, distance, softness, opacity, ground, progress=NodeProgress(plate.shape[0])
-        )
-        return io.NodeOutput(image, shadow)
+        def record(plate, matte):
+            ground = None if ground_line < 0 else ground_line
+            return ops.shadowed(plate, matte, direction, distance, softness, opacity, ground_line=ground)
+
+        return io.NodeOutput(*run(record, {"plate": plate}, {"matte": matte}, kinds=("image", "mask")))
 
 
 class WorldKitMotionBlur(io.ComfyNode):
@@ -99,8 +99,8 @@ class WorldKitMotionBlur(io.ComfyNode):
             description="Blurs the element along its motion: from TRACKS (e.g. Track Attach), from the matte's "
             "movement, or a fixed velocity.",
             inputs=[
-                io.Image.Input("element", tooltip="The element to blur."),
-                io.Mask.Input("element_mask", tooltip="The element's matte (blurred with it). Subject = 1."),
+                frames_input("element", tooltip="The element to blur."),
+                mask_input("element_mask", tooltip="The element's matte (blurred with it). Subject = 1."),
                 io.Combo.Input(
                     "motion_from",
                     options=["matte", "tracks", "fixed"],
@@ -126,8 +126,8 @@ class WorldKitMotionBlur(io.ComfyNode):
                 ),
             ],
             outputs=[
-                io.Image.Output(display_name="image", tooltip="The blurred element."),
-                io.Mask.Output(display_name="matte", tooltip="The blurred matte."),
+                frames_output("image", tooltip="The blurred element."),
+                mask_output("matte", tooltip="The blurred matte."),
             ],
         )
 
@@ -140,7 +140,7 @@ class WorldKitMotionBlur(io.ComfyNode):
 
     @classmethod
     def execute(cls, element, element_mask, motion_from, shutter, velocity_x, velocity_y, tracks=None) -> io.NodeOutput:
-        frames = element.shape[0]
+        frames = frame_count(element)
         if motion_from == "tracks":
             if tracks is None:
                 raise ValueError(
@@ -151,8 +151,12 @@ class WorldKitMotionBlur(io.ComfyNode):
             velocity = None
         else:
             velocity = torch.tensor([[velocity_x, velocity_y]])
-        image, matte = motion_blur(element, element_mask, velocity, shutter, progress=NodeProgress(frames))
-        return io.NodeOutput(image, matte)
+
+        def record(element, element_mask):
+            return ops.motion_blurred(element, element_mask, velocity, shutter)
+
+        frames_in, masks = {"element": element}, {"element_mask": element_mask}
+        return io.NodeOutput(*run(record, frames_in, masks, kinds=("image", "mask")))
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitContactShadow, WorldKitMotionBlur]

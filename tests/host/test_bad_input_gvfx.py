@@ -33,6 +33,11 @@ def float_widgets(info: dict) -> list[tuple[str, str]]:
     ]
 
 
+def socket_kind(io_type: str) -> str:
+    """IMAGE for GVFX frame sockets (IMAGE or VIDEO, matched), MASK for mask sockets (MASK or VIDEO)."""
+    return "IMAGE" if io_type == "COMFY_MATCHTYPE_V3" else io_type.split(",")[0]
+
+
 def gvfx_graph(info: dict, class_type: str, poison: str | None = None, **widgets) -> tuple[Graph, str]:
     """The node with every IMAGE fed a small constructed clip and every MASK a soft block, its outputs probed."""
     graph = Graph()
@@ -44,13 +49,13 @@ def gvfx_graph(info: dict, class_type: str, poison: str | None = None, **widgets
     matte = graph.node("MaskComposite", destination=out(mask), source=out(block), x=8, y=8, operation="add")
     links = {}
     for name, spec in info[class_type]["input"].get("required", {}).items():
-        if spec[0] == "IMAGE":
+        if socket_kind(spec[0]) == "IMAGE":
             links[name] = out(image)
-        elif spec[0] == "MASK":
+        elif socket_kind(spec[0]) == "MASK":
             links[name] = out(matte)
     node_id = graph.node(class_type, **{**widget_defaults(info, class_type), **links, **widgets})
     for index, kind in enumerate(info[class_type]["output"]):
-        if kind == "IMAGE":
+        if socket_kind(kind) == "IMAGE":
             graph.node("WorldKitTestSaveTensor", name=f"gvfx_bad_{node_id}_{index}", images=out(node_id, index))
     return graph, node_id
 

@@ -134,7 +134,7 @@ def test_full_chain_runs_and_save_with_alpha_writes_the_mask(comfy):
     assert_linear_light_over(comfy)
 
     assert {refine, matched, wrapped, grained, shadow, comp, saved} <= result.executed
-    pngs = result.outputs[saved]["images"]
+    pngs = result.outputs[saved]["sequence"]
     masks = result.outputs[mask_saved]["images"]
     assert len(pngs) == len(masks) == FRAMES
     for png, mask in zip(pngs, masks, strict=True):
@@ -189,7 +189,7 @@ def test_track_attach_follows_comfyui_tracks_and_feeds_motion_blur(comfy):
     )
     saved = save_with_alpha(graph, out(blurred), out(blurred, 1), "tracked", bit_depth="16")
     result = comfy.run(graph.prompt())
-    alphas = [read_png(comfy, png)[..., 3] for png in result.outputs[saved]["images"]]
+    alphas = [read_png(comfy, png)[..., 3] for png in result.outputs[saved]["sequence"]]
     assert alphas[0].dtype == np.uint16 and len(alphas) == FRAMES
     centres = [np.average(np.arange(SIZE), weights=alpha.sum(axis=0)) for alpha in alphas]
     assert np.allclose(centres, [0.25 * SIZE, 0.5 * SIZE, 0.75 * SIZE], atol=1.5)

@@ -1,0 +1,112 @@
+"""ComfyUI's VIDEO type over the engine's lazy clips: frames are computed only when something writes or unpacks them.
+
+A `LazyVideo` is what GVFX nodes give when fed a VIDEO. Core Save Video calls `save_to`, which streams the whole
+chain from the plates' decoders to the encoder in one pass; Get Video Components (or anything else asking for
+the components) gets the frames as an IMAGE batch. It may carry an alpha (a matte) beside its RGB.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import weakref
+from fractions import Fraction
+from pathlib import Path
+
+import torch
+from comfy_api.latest import Input, InputImpl, Types
+
+from ...models.compositing.checks import as_image, as_mask
+from ...models.streaming.clips import Clip, batch_clip
+from ...models.streaming.ops import mapped
+from ...models.streaming.passes import run_pass
+from ...models.streaming.reader import materialize
+from ...models.streaming.sinks import VideoSink
+from ...models.streaming.video_file import VideoFile
+from .progress import NodeProgress
+
+H264 = "mp4 (H.264)"
+DEFAULT_FPS = Fraction(24)
+
+
+class LazyVideo(Input.Video):
+    """RGB frames and an optional alpha, both engine clips, at a frame rate."""
+
+    def __init__(self, image: Clip, alpha: Clip | None = None, fps: Fraction | None = None) -> None:
+        self.image, self.alpha = image, alpha
+        self.fps = Fraction(fps or image.fps or DEFAULT_FPS)
+
+    def get_components(self) -> Types.VideoComponents:
+        return Types.VideoComponents(images=materialize(self.image), frame_rate=self.fps)
+
+    def save_to(self, path, format=Types.VideoContainer.AUTO, codec=Types.VideoCodec.AUTO, metadata=None) -> None:
+        """An H.264 MP4 as core Save Video writes it, streamed; a file path is written atomically."""
+        if format not in (Types.VideoContainer.AUTO, Types.VideoContainer.MP4, "auto", "mp4"):
+            raise ValueError("Only MP4 format is supported for now")
+        tags = {key: json.dumps(value) for key, value in (metadata or {}).items()}
+        if isinstance(path, (str, Path)):
+            self._encode(Path(path), tags)
+            return
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / "video.mp4"
+            self._encode(target, tags)
+            path.write(target.read_bytes())
+
+    def _encode(self, path: Path, tags: dict[str, str]) -> None:
+        sink = VideoSink(path, H264, float(self.fps), (self.image.height, self.image.width), tags)
+        run_pass(self.image, None, [sink], progress=NodeProgress(self.image.frames))
+
+    def get_dimensions(self) -> tuple[int, int]:
+        return self.image.width, self.image.height
+
+    def get_frame_count(self) -> int:
+        return self.image.frames
+
+    def get_frame_rate(self) -> Fraction:
+        return self.fps
+
+    def get_duration(self) -> float:
+        return float(self.image.frames / self.fps)
+
+    def get_container_format(self) -> str:
+        return "mp4"
+
+
+_DECODED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""One decoder per loaded video: every node reading the plate shares its frames, so it is decoded once a pass."""
+
+
+def clips_of(value, name: str = "image") -> tuple[Clip, Clip | None, Fraction | None]:
+    """(RGB clip, alpha clip or None, frame rate or None) of an IMAGE batch (checked as input `name`) or any
+    VIDEO."""
+    if isinstance(value, torch.Tensor):
+        return batch_clip(as_image(name, value)), None, None
+    if isinstance(value, LazyVideo):
+        return value.image, value.alpha, value.fps
+    if isinstance(value, InputImpl.VideoFromFile):
+        if value not in _DECODED:
+            video = VideoFile(value.get_stream_source())
+            _DECODED[value] = (*video.clips(), video.fps)
+        return _DECODED[value]
+    if isinstance(value, Input.Video):
+        components = value.get_components()
+        return batch_clip(components.images, components.frame_rate), None, components.frame_rate
+    raise TypeError(f"expected an IMAGE batch or a VIDEO; got {type(value).__name__}.")
+
+
+def mask_clip_of(value, name: str = "mask") -> Clip:
+    """A MASK batch (checked as input `name`), or a VIDEO used as a matte: its alpha, else the mean of its RGB."""
+    if isinstance(value, torch.Tensor):
+        return batch_clip(as_mask(name, value))
+    image, alpha, _ = clips_of(value)
+    return alpha if alpha is not None else mapped(image, lambda block: block.mean(-1), image.frame_shape[:2])
+
+
+def matte_video(matte: Clip, fps: Fraction | None) -> LazyVideo:
+    """A matte as a VIDEO: grey RGB showing it, and itself as the alpha."""
+    grey = mapped(matte, lambda block: block[..., None].expand(*block.shape, 3), (*matte.frame_shape, 3))
+    return LazyVideo(grey, matte, fps)
+
+
+def is_video(value) -> bool:
+    return isinstance(value, Input.Video)
