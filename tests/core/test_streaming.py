@@ -1,0 +1,219 @@
+"""The streaming engine: a chain recorded over lazy clips equals the engine on whole batches, frame for frame;
+memory stays a few frames whatever the length; a source read by two branches is decoded once; a stopped pass
+leaves no file."""
+
+from __future__ import annotations
+
+import weakref
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+import torch
+
+from worldkit.models.compositing.chroma_key import chroma_key
+from worldkit.models.compositing.color_match import match_colors
+from worldkit.models.compositing.composite import composite_over
+from worldkit.models.compositing.conform import conform
+from worldkit.models.compositing.defocus import defocus, estimate_defocus
+from worldkit.models.compositing.grain import match_grain
+from worldkit.models.compositing.light_wrap import light_wrap
+from worldkit.models.compositing.matte import MatteSettings, refine_matte, unmix_foreground
+from worldkit.models.compositing.motion_blur import motion_blur
+from worldkit.models.compositing.shadow import contact_shadow
+from worldkit.models.streaming import ops
+from worldkit.models.streaming.clips import Clip, Producer, batch_clip
+from worldkit.models.streaming.passes import run_pass
+from worldkit.models.streaming.reader import materialize_all
+from worldkit.models.streaming.retime import Conformed
+from worldkit.models.streaming.sinks import Sink, VideoSink
+from worldkit.models.streaming.video_file import VideoFile
+
+FRAMES, HEIGHT, WIDTH = 11, 48, 64
+
+
+def scene(frames: int = FRAMES) -> tuple[torch.Tensor, torch.Tensor]:
+    """A grainy plate and a red disc crossing a green screen."""
+    generator = torch.Generator().manual_seed(0)
+    ys, xs = torch.meshgrid(torch.arange(HEIGHT), torch.arange(WIDTH), indexing="ij")
+    plate = (torch.stack([0.3 + 0.4 * xs / WIDTH, 0.4 + 0.2 * ys / HEIGHT, 0.5 - 0.2 * xs / WIDTH], -1)).expand(
+        frames, HEIGHT, WIDTH, 3
+    ) + 0.03 * torch.randn(frames, HEIGHT, WIDTH, 3, generator=generator)
+    screen = torch.tensor([0.1, 0.8, 0.15]).expand(frames, HEIGHT, WIDTH, 3).clone()
+    for index in range(frames):
+        disc = ((xs - 16 - 2 * index) ** 2 + (ys - 24) ** 2 < 120).float()[..., None]
+        screen[index] = screen[index] * (1 - disc) + torch.tensor([0.8, 0.3, 0.25]) * disc
+    return plate.clamp(0, 1).contiguous(), screen
+
+
+def batch_chain(plate: torch.Tensor, screen: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The chain as the IMAGE path runs it: each engine step on the whole batches."""
+    settings = MatteSettings(radius=4)
+    keyed, key = chroma_key(screen)
+    refined, matte = refine_matte(keyed, key, settings)
+    foreground = unmix_foreground(refined, matte, settings.radius)
+    graded = match_colors(foreground, plate, "reinhard_lab", 1.0, matte)
+    grained = match_grain(graded, plate, 1.0, None, None, 5)
+    wrapped = light_wrap(grained, matte, plate, 6.0, 0.5)
+    shadowed, _ = contact_shadow(plate, matte, 120.0, 0.3, 4.0, 0.5)
+    sigma = estimate_defocus(wrapped, plate, matte)
+    soft, soft_matte = defocus(wrapped, matte, sigma + 0.5)
+    blurred, blurred_matte = motion_blur(soft, soft_matte, None, 0.5)
+    return composite_over(shadowed, blurred, blurred_matte)
+
+
+def clip_chain(plate: Clip, screen: Clip, wrap: float = 0.5) -> list[Clip]:
+    """The same chain recorded over lazy clips."""
+    settings = MatteSettings(radius=4)
+    keyed, key = ops.keyed(screen, None, "green", 0.5, clip_black=0.1, clip_white=0.9, spill=1.0)
+    _, matte, foreground = ops.refined(keyed, key, settings)
+    graded = ops.color_matched(foreground, plate, "reinhard_lab", 1.0, matte, None)
+    grained = ops.grain_matched(graded, plate, 1.0, 5, None, None)
+    wrapped = ops.light_wrapped(grained, matte, plate, 6.0, wrap)
+    shadowed, _ = ops.shadowed(plate, matte, 120.0, 0.3, 4.0, 0.5)
+    soft, soft_matte = ops.defocused(wrapped, matte, ops.defocus_sigma(wrapped, matte, plate, None) + 0.5, "gaussian")
+    blurred, blurred_matte = ops.motion_blurred(soft, soft_matte, None, 0.5)
+    return ops.composited(shadowed, blurred, blurred_matte, None, None)
+
+
+class Capture(Sink):
+    def __init__(self) -> None:
+        self.frames, self.alphas, self.names, self.finished = [], [], [], False
+
+    def write(self, index, frame, alpha) -> None:
+        self.frames.append(frame.clone())
+        self.alphas.append(alpha.clone())
+
+    def finish(self) -> None:
+        self.finished = True
+
+
+@pytest.mark.parametrize("block", [1, 3, 8])
+def test_streamed_chain_equals_the_batch_chain_frame_for_frame(block):
+    plate, screen = scene()
+    image, alpha = batch_chain(plate, screen)
+    composite, combined = clip_chain(batch_clip(plate), batch_clip(screen))
+    capture = Capture()
+    run_pass(composite, combined, [capture], block=block)
+    assert capture.finished and len(capture.frames) == FRAMES
+    assert torch.equal(torch.stack(capture.frames), image)
+    assert torch.equal(torch.stack(capture.alphas), alpha)
+    assert not torch.equal(image[0], image[-1])  # the disc moves: frames differ, so frame order is checked
+
+
+def test_a_changed_setting_changes_the_streamed_result():
+    """Negative control for the equality above: the comparison sees a difference when there is one."""
+    plate, screen = scene()
+    image, _ = batch_chain(plate, screen)
+    other, _ = clip_chain(batch_clip(plate), batch_clip(screen), wrap=0.9)
+    assert not torch.equal(materialize_all([other])[0], image)
+
+
+def write_lossless(path, frames: torch.Tensor, fps: int = 24) -> None:
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("ffv1", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "bgr0"
+        for frame in frames:
+            pixels = (frame * 255).round().to(torch.uint8).numpy()
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")))
+        container.mux(stream.encode())
+
+
+def test_a_video_file_streams_as_core_load_video_decodes_it(tmp_path):
+    plate, screen = scene()
+    write_lossless(tmp_path / "plate.mkv", plate)
+    write_lossless(tmp_path / "screen.mkv", screen)
+    decoded_plate = torch.from_numpy((plate * 255).round().to(torch.uint8).numpy()) / 255.0
+    decoded_screen = torch.from_numpy((screen * 255).round().to(torch.uint8).numpy()) / 255.0
+    image, alpha = batch_chain(decoded_plate, decoded_screen)
+    plate_video, screen_video = VideoFile(str(tmp_path / "plate.mkv")), VideoFile(str(tmp_path / "screen.mkv"))
+    assert plate_video.frames == FRAMES and plate_video.fps == Fraction(24)
+    composite, combined = clip_chain(plate_video.clips()[0], screen_video.clips()[0])
+    capture = Capture()
+    run_pass(composite, combined, [capture], block=4)
+    assert torch.equal(torch.stack(capture.frames), image) and torch.equal(torch.stack(capture.alphas), alpha)
+
+
+class CountingSource(Producer):
+    """Frames made on request, counting how many are made and how many of them are alive at most."""
+
+    def __init__(self, frames: int) -> None:
+        self.frames, self.made, self.alive, self.peak = frames, 0, 0, 0
+
+    def produce(self, reader, start: int, stop: int):
+        block = torch.rand(stop - start, HEIGHT, WIDTH, 3)
+        self.made += stop - start
+        self.alive += stop - start
+        self.peak = max(self.peak, self.alive)
+        weakref.finalize(block, self._freed, stop - start)
+        return (block,)
+
+    def _freed(self, count: int) -> None:
+        self.alive -= count
+
+
+def counted_chain(frames: int) -> tuple[CountingSource, list[Clip]]:
+    source = CountingSource(frames)
+    plate = Clip(source, 0, (HEIGHT, WIDTH, 3), None)
+    matte = batch_clip(torch.ones(1, HEIGHT, WIDTH))
+    refined = ops.refined(plate, matte, MatteSettings(radius=4))
+    wrapped = ops.light_wrapped(refined[0], refined[1], plate, 4.0, 0.5)  # the plate read by a second branch
+    return source, ops.composited(plate, wrapped, refined[1], None, None)
+
+
+@pytest.mark.parametrize("frames", [24, 240])
+def test_memory_stays_a_few_frames_and_a_shared_source_is_decoded_once(frames):
+    source, (composite, alpha) = counted_chain(frames)
+    run_pass(composite, alpha, [Capture()], block=4)
+    assert source.made == frames  # two branches read the plate, it was made once
+    assert source.peak <= 4 + 2 + 4  # a block, the temporal context, the block being replaced
+
+
+def test_an_interrupted_save_leaves_no_file(tmp_path):
+    plate, _ = scene(frames=16)
+    target = tmp_path / "out.mov"
+    sink = VideoSink(target, "mov (ProRes 4444 with alpha, 10-bit)", 24.0, (HEIGHT, WIDTH))
+
+    def progress(count: int) -> None:
+        if progress.done >= 8:
+            raise KeyboardInterrupt
+        progress.done += count
+
+    progress.done = 0
+    with pytest.raises(KeyboardInterrupt):
+        run_pass(batch_clip(plate), batch_clip(torch.full((1, HEIGHT, WIDTH), 0.5)), [sink], progress, block=4)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_prores_4444_keeps_a_10_bit_alpha(tmp_path):
+    plate, _ = scene(frames=3)
+    ramp = torch.linspace(0, 1, WIDTH).expand(3, HEIGHT, WIDTH)
+    target = tmp_path / "out.mov"
+    run_pass(
+        batch_clip(plate),
+        batch_clip(ramp),
+        [VideoSink(target, "mov (ProRes 4444 with alpha, 10-bit)", 24.0, (HEIGHT, WIDTH))],
+    )
+    with av.open(str(target)) as container:
+        stream = container.streams.video[0]
+        context = stream.codec_context  # FFmpeg's ProRes decoder hands 4444 out at 12 bits
+        assert context.name == "prores" and "4444" in context.profile and context.pix_fmt.startswith("yuva444")
+        frames = [frame.to_ndarray(format="rgba64le") for frame in container.decode(stream)]
+    assert len(frames) == 3
+    alpha = frames[0][..., 3].astype(np.float64) / 65535
+    assert np.abs(alpha - ramp[0].numpy()).max() < 2 / 1023
+    assert len(np.unique(frames[0][..., 3])) > 48  # more levels than the 48 columns would need at 8 bits: all kept
+
+
+def test_conform_streams_as_the_batch_conform_and_retimes_alpha():
+    _, screen = scene(frames=8)
+    alpha = (screen[..., 0] > 0.5).float()
+    retimed = Conformed(batch_clip(screen), batch_clip(alpha), 16.0, 24.0, "motion")
+    assert retimed.frames == 12
+    image, matte = materialize_all(retimed.clips(), block=5)
+    batch_image, batch_matte = conform(screen, alpha, 16.0, 24.0)
+    assert torch.equal(image, batch_image) and torch.equal(matte, batch_matte)
+    assert torch.equal(image[0], screen[0]) and torch.equal(image[3], screen[2])  # whole source frames kept
+    between = matte[1].sum()  # a frame a third of the way between source frames 0 and 1
+    assert alpha[0].sum() * 0.8 < between < alpha[0].sum() * 1.2 and not torch.equal(matte[1], alpha[0])
