@@ -26,6 +26,17 @@ MIN_LAB_SPREAD = 1.0  # about one just-noticeable difference: a flat element is 
 MIN_RGB_SPREAD = 1.0 / 255.0
 
 
+def frame_pixels(frame: np.ndarray, weight: np.ndarray | None, to_lab: bool) -> np.ndarray:
+    """One frame's pixels [n, 3] at 1/4 size, kept where the weight is above 0.5."""
+    height, width = frame.shape[:2]
+    size = (max(1, width // STATS_SCALE), max(1, height // STATS_SCALE))
+    small = frame_ops.resize(frame, *size)
+    pixels = (rgb_to_lab(small) if to_lab else small).reshape(-1, 3)
+    if weight is None:
+        return pixels
+    return pixels[frame_ops.resize(weight, *size).reshape(-1) > 0.5]
+
+
 def sample_pixels(
     frames: torch.Tensor, weights: torch.Tensor | None, to_lab: bool, max_frames: int = SAMPLE_FRAMES
 ) -> np.ndarray:
@@ -34,16 +45,15 @@ def sample_pixels(
     picks = np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int))
 
     def sample(index: int) -> np.ndarray:
-        frame = frame_ops.view(frames[index])
-        height, width = frame.shape[:2]
-        size = (max(1, width // STATS_SCALE), max(1, height // STATS_SCALE))
-        small = frame_ops.resize(frame, *size)
-        pixels = (rgb_to_lab(small) if to_lab else small).reshape(-1, 3)
-        if weights is None:
-            return pixels
-        return pixels[frame_ops.resize(frame_ops.view(weights[index]), *size).reshape(-1) > 0.5]
+        weight = None if weights is None else frame_ops.view(weights[index])
+        return frame_pixels(frame_ops.view(frames[index]), weight, to_lab)
 
-    pixels = np.concatenate(map_frames(sample, picks))
+    return joined_pixels(map_frames(sample, picks))
+
+
+def joined_pixels(parts: list[np.ndarray]) -> np.ndarray:
+    """The sampled frames' pixels as one array; too few to measure raises."""
+    pixels = np.concatenate(parts)
     if pixels.shape[0] < 16:
         raise ValueError(
             "the masks select fewer than 16 pixels to measure colour from; widen the region or element mask."
@@ -119,8 +129,14 @@ def color_transform(
     frames of each)."""
     check_choice("method", method, METHODS)
     lab = method == "reinhard_lab"
-    source = sample_pixels(element, element_mask, to_lab=lab)
-    target = sample_pixels(plate, plate_region, to_lab=lab)
+    return transform_from_pixels(
+        sample_pixels(element, element_mask, lab), sample_pixels(plate, plate_region, lab), method
+    )
+
+
+def transform_from_pixels(source: np.ndarray, target: np.ndarray, method: str) -> ColorTransform:
+    """The correction moving the source pixels' statistics onto the target's (LAB pixels for reinhard_lab)."""
+    lab = method == "reinhard_lab"
     if method == "histogram":
         curves = histogram_curves(source, target)
         return lambda frame, out: _apply_curves(frame, curves, out)

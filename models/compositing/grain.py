@@ -83,50 +83,58 @@ def profile_from_measurement(measured: np.ndarray) -> GrainProfile:
     return GrainProfile(np.stack([_nearest_psd(band) for band in solved]))
 
 
-def _picks(count: int, max_frames: int) -> np.ndarray:
-    return np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int))
+def measure_picks(count: int, max_frames: int = MEASURED_FRAMES) -> list[int]:
+    """The evenly spaced frames (or first frames of pairs) a clip of `count` is measured at."""
+    return [int(i) for i in np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int))]
 
 
-def _spatial_measurement(frames: torch.Tensor, mask: torch.Tensor | None, max_frames: int) -> np.ndarray:
-    """Median over evenly spaced frames of their flat blocks' band covariances [2, 3, 3]."""
-
-    def measure(index: int) -> np.ndarray:
-        return band_covariances(
-            frame_ops.view(frames[index]), None if mask is None else frame_ops.view(mask[index]) > 0.99
-        )
-
-    return np.median(np.stack(map_frames(measure, _picks(frames.shape[0], max_frames))), axis=0)
+def spatial_frame(frame: torch.Tensor, mask: torch.Tensor | None) -> np.ndarray:
+    """One frame's flat blocks' band covariances [2, 3, 3], where the mask is solid."""
+    return band_covariances(frame_ops.view(frame), None if mask is None else frame_ops.view(mask) > 0.99)
 
 
-def _temporal_measurement(frames: torch.Tensor, mask: torch.Tensor | None, max_frames: int) -> np.ndarray | None:
-    """Median over evenly spaced pairs of consecutive frames of their temporal residual's band covariances [2, 3, 3];
-    None when no pair of frames differs (a still, or a single frame)."""
-    starts = [int(i) for i in _picks(frames.shape[0] - 1, max_frames) if not torch.equal(frames[i], frames[i + 1])]
-    if not starts:
+def temporal_pair(frames: torch.Tensor, masks: torch.Tensor | None) -> np.ndarray | None:
+    """Band covariances [2, 3, 3] of two consecutive frames' temporal residual, where both masks are solid; None
+    when the frames are the same (a still)."""
+    if torch.equal(frames[0], frames[1]):
         return None
-
-    def measure(index: int) -> np.ndarray:
-        residual, keep = temporal_residual(frame_ops.view(frames[index]), frame_ops.view(frames[index + 1]))
-        if mask is not None:
-            keep &= (frame_ops.view(mask[index]) > 0.99) & (frame_ops.view(mask[index + 1]) > 0.99)
-        return band_covariances(residual, keep)
-
-    return np.median(np.stack(map_frames(measure, starts)), axis=0)
+    residual, keep = temporal_residual(frame_ops.view(frames[0]), frame_ops.view(frames[1]))
+    if masks is not None:
+        keep &= (frame_ops.view(masks[0]) > 0.99) & (frame_ops.view(masks[1]) > 0.99)
+    return band_covariances(residual, keep)
 
 
-def measure_grain(frames: torch.Tensor, mask: torch.Tensor | None = None, max_frames: int = 8) -> GrainProfile:
+def profile_of(spatial: list[np.ndarray], temporal: list[np.ndarray | None]) -> GrainProfile:
+    """A clip's grain profile from its frames' measurements: the median of each kind, the smaller kept (texture and
+    motion the compensation misses can only add to either)."""
+    measured = np.median(np.stack(spatial), axis=0)
+    pairs = [pair for pair in temporal if pair is not None]
+    if pairs:
+        moving = np.median(np.stack(pairs), axis=0)
+        if np.trace(moving.sum(0)) < np.trace(measured.sum(0)):
+            measured = moving
+    return profile_from_measurement(measured)
+
+
+def measure_grain(
+    frames: torch.Tensor, mask: torch.Tensor | None = None, max_frames: int = MEASURED_FRAMES
+) -> GrainProfile:
     """The grain profile of a clip from up to `max_frames` evenly spaced frames (grain is steady in time).
 
     Grain is read where the picture is flat and, on video, also from the temporal residual (each frame against its
     motion-compensated successor), which holds grain alone wherever the motion is found, however busy the picture.
-    Texture and motion the compensation misses can only add to either measurement, so the smaller one is kept.
     """
-    measured = _spatial_measurement(frames, mask, max_frames)
+    spatial = map_frames(
+        lambda i: spatial_frame(frames[i], None if mask is None else mask[i]),
+        measure_picks(frames.shape[0], max_frames),
+    )
+    temporal = []
     if frames.shape[0] > 1:
-        temporal = _temporal_measurement(frames, mask, max_frames)
-        if temporal is not None and np.trace(temporal.sum(0)) < np.trace(measured.sum(0)):
-            measured = temporal
-    return profile_from_measurement(measured)
+        starts = measure_picks(frames.shape[0] - 1, max_frames)
+        temporal = map_frames(
+            lambda i: temporal_pair(frames[i : i + 2], None if mask is None else mask[i : i + 2]), starts
+        )
+    return profile_of(spatial, temporal)
 
 
 def grain_field(profile: GrainProfile, height: int, width: int, seed: int) -> torch.Tensor:
@@ -158,17 +166,12 @@ def missing_grain(target: GrainProfile, present: GrainProfile) -> GrainProfile:
 
 
 def grain_to_add(
-    element: torch.Tensor,
-    plate: torch.Tensor,
-    strength: float = 1.0,
-    element_mask: torch.Tensor | None = None,
-    plate_region: torch.Tensor | None = None,
-    seed: int = 0,
+    plate: GrainProfile, element: GrainProfile, strength: float, height: int, width: int, seed: int
 ) -> torch.Tensor:
-    """The grain field the element lacks (see `grain_field`), measured from MEASURED_FRAMES frames of each clip."""
+    """The grain field (see `grain_field`) an element with `element`'s grain lacks over a plate with `plate`'s."""
     strength = check_number("strength", strength, 0.0, 4.0)
-    missing = missing_grain(measure_grain(plate, plate_region), measure_grain(element, element_mask))
-    return grain_field(GrainProfile(missing.covariance * strength**2), element.shape[1], element.shape[2], seed)
+    missing = missing_grain(plate, element)
+    return grain_field(GrainProfile(missing.covariance * strength**2), height, width, seed)
 
 
 @frame_threads
@@ -192,9 +195,10 @@ def match_grain(
     strength = check_number("strength", strength, 0.0, 4.0)
     element, plate, element_mask, plate_region = element_over_plate(element, plate, element_mask, plate_region)
     frames = element.shape[0]
-    if field is None:
-        field = grain_to_add(element, plate, strength, element_mask, plate_region, seed)
     _, height, width, _ = element.shape
+    if field is None:
+        profiles = measure_grain(plate, plate_region), measure_grain(element, element_mask)
+        field = grain_to_add(*profiles, strength, height, width, seed)
     offsets = frame_offsets(first_frame + frames, seed)[first_frame:]
     out = new_frames(frames, height, width, 3)
 

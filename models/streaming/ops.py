@@ -9,8 +9,10 @@ frame.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
+import numpy as np
 import torch
 
 from ..compositing import chroma_key as keying
@@ -20,7 +22,9 @@ from ..compositing.composite import Placement, composite_over, place_element, pl
 from ..compositing.light_wrap import light_wrap
 from ..compositing.shadow import contact_shadow
 from .clips import Batch, Clip, sample_picks, step_clips
-from .reader import Reader, read_frames
+from .reader import Reader
+
+Result = TypeVar("Result")
 
 
 def clip_length(**clips: Clip | None) -> int:
@@ -31,9 +35,28 @@ def clip_length(**clips: Clip | None) -> int:
     return max(clip.frames for clip in clips.values() if clip is not None)
 
 
+def measured(clips: Sequence[Clip | None], picks: Sequence[int], measure: Callable[..., Result]) -> list[Result]:
+    """measure(*frames) at each picked frame index, one frame of each clip (None for a clip left out) at a time;
+    one reader serves all the clips, so what they share upstream is computed once."""
+    reader = Reader()
+    try:
+        return [
+            measure(*[None if clip is None else reader.read(clip, index, index + 1)[0] for clip in clips])
+            for index in picks
+        ]
+    finally:
+        reader.close()
+
+
 def sampled(clip: Clip | None, frames: int, count: int) -> torch.Tensor | None:
     """The frames the engine would measure of a `frames`-long clip (count spread frames), or None."""
-    return None if clip is None else read_frames(clip, sample_picks(frames, count))
+    if clip is None:
+        return None
+    return torch.stack(measured([clip], sample_picks(frames, count), lambda frame: frame.clone()))
+
+
+def _numpy(frame: torch.Tensor | None):
+    return None if frame is None else frame.numpy()
 
 
 def mask_shape(clip: Clip) -> tuple[int, int]:
@@ -46,7 +69,8 @@ def keyed(image: Clip, clean_plate: Clip | None, screen: str, balance: float, **
     source = clean_plate or image
     channel = keying.SCREEN_CHANNEL[check_choice("screen", screen, tuple(keying.SCREEN_CHANNEL))]
     picks = list(range(frames))[keying.purity_frames(frames)]
-    purity = keying.screen_purity(read_frames(source, picks), channel, balance)
+    sample = np.stack(measured([source], picks, lambda frame: frame[::4, ::4].numpy().copy()))
+    purity = keying.purity_of(sample, channel, balance)
 
     def work(span: slice, block: torch.Tensor, plate: torch.Tensor | None):
         return keying.chroma_key(block, screen, balance, clean_plate=plate, purity=purity, **levels)
@@ -83,14 +107,16 @@ def color_matched(
 ) -> Clip:
     """Color Match: the graded element."""
     frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
-    count = color_match.SAMPLE_FRAMES
-    transform = color_match.color_transform(
-        sampled(element, frames, count),
-        sampled(plate, frames, count),
-        method,
-        sampled(element_mask, frames, count),
-        sampled(plate_region, frames, count),
-    )
+    check_choice("method", method, color_match.METHODS)
+    lab = method == "reinhard_lab"
+    picks = sample_picks(frames, color_match.SAMPLE_FRAMES)
+
+    def pixels(frame: torch.Tensor, weight: torch.Tensor | None) -> np.ndarray:
+        return color_match.frame_pixels(frame.numpy(), _numpy(weight), lab)
+
+    source = color_match.joined_pixels(measured([element, element_mask], picks, pixels))
+    target = color_match.joined_pixels(measured([plate, plate_region], picks, pixels))
+    transform = color_match.transform_from_pixels(source, target, method)
 
     def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:
         return color_match.match_colors(
@@ -105,15 +131,12 @@ def grain_matched(
 ) -> Clip:
     """Grain Match: the element with the grain it lacks."""
     frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
-    count = grain.MEASURED_FRAMES
-    field = grain.grain_to_add(
-        sampled(element, frames, count),
-        sampled(plate, frames, count),
-        strength,
-        sampled(element_mask, frames, count),
-        sampled(plate_region, frames, count),
-        seed,
-    )
+    picks = sample_picks(frames, grain.MEASURED_FRAMES)
+    profiles = [
+        grain.profile_of(measured(pair, picks, grain.frame_grain))
+        for pair in ([plate, plate_region], [element, element_mask])
+    ]
+    field = grain.grain_to_add(*profiles, strength, element.height, element.width, seed)
 
     def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:
         return grain.match_grain(

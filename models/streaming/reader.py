@@ -107,16 +107,6 @@ class Reader:
         self.windows.clear()
 
 
-def read_frames(clip: Clip, indices: Iterable[int]) -> torch.Tensor:
-    """The given frames of a clip (rising order), each computed with the context it needs, for clip-wide
-    statistics measured before a pass."""
-    reader = Reader()
-    try:
-        return torch.cat([reader.read(clip, index, index + 1).clone() for index in indices])
-    finally:
-        reader.close()
-
-
 def materialize(clip: Clip) -> torch.Tensor:
     """The whole clip as one batch, for consumers that need frames in memory."""
     return materialize_all([clip])[0]

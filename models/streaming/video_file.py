@@ -15,7 +15,7 @@ from .clips import Clip, Frames, Producer, block_frames_for
 from .reader import Reader
 
 Source = str | io.BytesIO
-AHEAD_BLOCKS = 2
+AHEAD_BLOCKS = 3
 SKIP_WITHOUT_SEEK = 48
 """Frames a decoder reads through rather than seeking (a seek lands on a keyframe and decodes on from there)."""
 ALPHA_FORMATS = ("yuva", "rgba", "bgra", "argb", "abgr", "gbrap", "ya", "pal8")
@@ -52,7 +52,7 @@ class Decoder:
                     if self.stopping.is_set():
                         return
                     if (self._index(frame, stream) if seeked else count) >= start:
-                        self._put(self.video.convert(frame))
+                        self._put(frame.to_ndarray(format=self.video.pixel_format))
         except Exception as error:  # handed to the reader, which raises it
             self._put(error)
         self._put(None)
@@ -118,11 +118,10 @@ class VideoFile(Producer):
         image = Clip(self, 0, (*self.size, 3), self.fps)
         return image, Clip(self, 1, self.size, self.fps) if self.has_alpha else None
 
-    def convert(self, frame: av.VideoFrame) -> Frames:
-        if not self.has_alpha:
-            return (_to_float(frame.to_ndarray(format="rgb24")),)
-        rgba = _to_float(frame.to_ndarray(format="rgba"))
-        return rgba[..., :3], rgba[..., 3]
+    @property
+    def pixel_format(self) -> str:
+        """What the decoder thread hands over: 8-bit pixels, a quarter of the float frames' size."""
+        return "rgba" if self.has_alpha else "rgb24"
 
     def produce(self, reader: Reader, start: int, stop: int) -> Frames:
         decoder = reader.state.get(id(self))
@@ -135,5 +134,5 @@ class VideoFile(Producer):
         last = next((frame for frame in reversed(frames) if frame is not None), None)
         if last is None:
             raise ValueError(f"the video holds fewer than {start + 1} frames.")
-        held = [frame if frame is not None else last for frame in frames]
-        return tuple(torch.stack(parts) for parts in zip(*held, strict=True))
+        pixels = _to_float(np.stack([frame if frame is not None else last for frame in frames]))
+        return (pixels[..., :3], pixels[..., 3]) if self.has_alpha else (pixels,)
