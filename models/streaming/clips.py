@@ -12,8 +12,9 @@ import torch
 if TYPE_CHECKING:
     from .reader import Reader
 
-BLOCK_BYTES = 48 * 1024**2
-"""About how many bytes of RGB frames a block holds: 4 frames at 720p, 2 at 1080p, 1 at 4K."""
+BLOCK_BYTES = 32 * 1024**2
+"""About how many bytes of float RGB frames a block holds: 2 frames at 720p (one a core on a small machine), 1 at
+1080p and above (each step's block and working buffers add up over a chain)."""
 MAX_BLOCK_FRAMES = 8
 
 Frames = tuple[torch.Tensor, ...]
@@ -21,7 +22,7 @@ Frames = tuple[torch.Tensor, ...]
 
 
 def block_frames_for(height: int, width: int) -> int:
-    """Frames per block at this frame size (at least 2 where they fit, so both cores of a small machine work)."""
+    """Frames per block at this frame size."""
     return int(np.clip(BLOCK_BYTES // max(1, height * width * 3 * 4), 1, MAX_BLOCK_FRAMES))
 
 

@@ -38,14 +38,17 @@ def clip_length(**clips: Clip | None) -> int:
 def measured(clips: Sequence[Clip | None], picks: Sequence[int], measure: Callable[..., Result]) -> list[Result]:
     """measure(*frames) at each picked frame index, one frame of each clip (None for a clip left out) at a time;
     one reader serves all the clips, so what they share upstream is computed once."""
-    reader = Reader()
+    reader = Reader([clip for clip in clips if clip is not None])
+    results = []
     try:
-        return [
-            measure(*[None if clip is None else reader.read(clip, index, index + 1)[0] for clip in clips])
-            for index in picks
-        ]
+        for index in picks:
+            results.append(
+                measure(*[None if clip is None else reader.read(clip, index, index + 1)[0] for clip in clips])
+            )
+            reader.trim()
     finally:
         reader.close()
+    return results
 
 
 def sampled(clip: Clip | None, frames: int, count: int) -> torch.Tensor | None:

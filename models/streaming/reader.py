@@ -1,8 +1,9 @@
 """One pass over a graph of clips: each producer's recent frames kept in a window, shared by all its readers.
 
 Frames are asked for in rising order block by block. A producer computes only the frames beyond those it holds,
-so a source read by several steps is decoded once; after each block (`trim`) every window drops the frames below
-what its readers' context may still ask for. Asking below a window (a statistics sample) restarts it there.
+so a source read by several steps is decoded once; once every reader of a producer has read its newest block
+(or after each block, `trim`), its window drops the frames below what its readers' context may still ask for.
+Asking below a window (a statistics sample) restarts it there.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ class Window:
     def __init__(self, start: int) -> None:
         self.start = self.stop = start
         self.chunks: list[tuple[int, Frames]] = []
+        self.reads = 0  # since the window last grew
 
     def add(self, outputs: Frames) -> None:
         self.chunks.append((self.stop, outputs))
         self.stop += outputs[0].shape[0]
+        self.reads = 0
 
     def frames(self, start: int, stop: int) -> Frames:
         pieces = []
@@ -67,10 +70,15 @@ class Reader:
         self.windows: dict[int, Window] = {}
         self.state: dict[int, Any] = {}
         self.keep: dict[int, int] = {}
+        self.readers: dict[int, int] = {}
+        roots = list(roots)
+        for root in roots:
+            self.readers[id(root.producer)] = self.readers.get(id(root.producer), 0) + 1
         for producer in producers_of(roots):
             for clip in producer.inputs():
                 key = id(clip.producer)
                 self.keep[key] = max(self.keep.get(key, 0), producer.lookback)
+                self.readers[key] = self.readers.get(key, 0) + 1
 
     def read(self, clip: Clip, start: int, stop: int) -> torch.Tensor:
         """Frames [start, stop) of `clip`: a one-frame clip stands for every frame, a shorter one holds its last."""
@@ -92,7 +100,11 @@ class Reader:
             window = self.windows[key] = Window(start)
         if stop > window.stop:
             window.add(producer.produce(self, window.stop, stop))
-        return window.frames(start, stop)
+        frames = window.frames(start, stop)
+        window.reads += 1
+        if window.reads == self.readers.get(key):  # every reader has this block: keep only their context
+            window.drop_below(window.stop - self.keep.get(key, 0))
+        return frames
 
     def trim(self) -> None:
         """After a block: drop the frames no reader can ask for again."""
