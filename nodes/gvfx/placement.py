@@ -12,6 +12,7 @@ from .. import categories
 from ..inputs import numbers_problem, verdict
 from .frames import (
     MASK_MEANINGS,
+    as_matte,
     frames_input,
     frames_output,
     mask_input,
@@ -315,11 +316,9 @@ class WorldKitCompositeOver(io.ComfyNode):
                 )
             return ops.composited(plate, element, element_mask, plate_mask, placement)
 
-        frames_in, masks = (
-            {"plate": plate, "element": element},
-            {"element_mask": element_mask, "plate_mask": plate_mask},
-        )
-        return io.NodeOutput(*run(record, frames_in, masks, kinds=("image", "mask")))
+        mattes = {"element_mask": as_matte(element_mask, masks), "plate_mask": as_matte(plate_mask, masks)}
+        image, alpha = run(record, {"plate": plate, "element": element}, mattes, kinds=("image", "mask"))
+        return io.NodeOutput(image, as_matte(alpha, masks))
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitTrackAttach, WorldKitCompositeOver]
