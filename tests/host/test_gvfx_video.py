@@ -13,7 +13,17 @@ from safetensors.torch import load_file
 
 SIZE = 64
 FRAMES = 10
-PROTECT = {"filename_prefix"}
+CENTRED = {
+    "x": 0.5,
+    "y": 0.5,
+    "anchor_x": 0.5,
+    "anchor_y": 0.5,
+    "scale": 1.0,
+    "scale_end": 1.0,
+    "rotation": 0.0,
+    "rotation_end": 0.0,
+}
+"""Composite Over's placement that leaves a plate-sized element where it is."""
 
 
 def video_bytes(element: bool) -> bytes:
@@ -72,14 +82,7 @@ def gvfx_chain(graph: Graph, plate: list, element: list) -> tuple[list, list, li
         plate=plate,
         element=out(grained),
         element_mask=out(refine, 1),
-        x=0.5,
-        y=0.5,
-        anchor_x=0.5,
-        anchor_y=0.5,
-        scale=1.0,
-        scale_end=1.0,
-        rotation=0.0,
-        rotation_end=0.0,
+        **CENTRED,
     )
     return out(comp), out(refine, 1), out(grained)
 
@@ -155,14 +158,7 @@ def round_trip(comfy, meaning: str, name: str) -> np.ndarray:
         plate=out(plate),
         element=out(loaded),
         element_mask=out(loaded, 1),
-        x=0.5,
-        y=0.5,
-        anchor_x=0.5,
-        anchor_y=0.5,
-        scale=1.0,
-        scale_end=1.0,
-        rotation=0.0,
-        rotation_end=0.0,
+        **CENTRED,
         plate_mask=out(transparent),
         masks=meaning,
     )
