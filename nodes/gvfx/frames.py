@@ -106,12 +106,6 @@ def frame_count(value: Any) -> int:
     return value.shape[0] if isinstance(value, torch.Tensor) else clips_of(value)[0].frames
 
 
-def frame_size(value: Any) -> tuple[int, int]:
-    """(height, width) of IMAGE or VIDEO frames."""
-    clip = clips_of(value)[0]
-    return clip.height, clip.width
-
-
 MASK_MEANINGS = ("matte (1 = solid)", "core alpha mask (1 = transparent)")
 """WorldKit mattes are 1 where the subject is; core's Load Image, Split Image with Alpha and Join Image with Alpha
 use MASK = 1 - alpha."""

@@ -73,9 +73,9 @@ class WorldKitConformFrameRate(io.ComfyNode):
 
     @classmethod
     def execute(cls, element, source_fps, target_fps, method, element_mask=None, plate=None) -> io.NodeOutput:
-        image, own_alpha, own_fps = clips_of(element)
+        image, own_alpha, own_fps = clips_of(element, "element")
         fps_in = source_fps or own_fps
-        fps_out = target_fps or (clips_of(plate)[2] if plate is not None else None)
+        fps_out = target_fps or (clips_of(plate, "plate")[2] if plate is not None else None)
         if not fps_in:
             raise ValueError("Conform Frame Rate: source_fps is 0 but the element is not a VIDEO; give its rate.")
         if not fps_out:

@@ -10,6 +10,12 @@ from graphs import Graph, load_wan, out, widget_defaults
 REQUIRED_TEXT = {"report": json.dumps({"fps": 16, "boundaries": [{"shot": 0, "start": 0, "end": 9}], "shots": [{}]})}
 
 
+def socket_kind(io_type: str) -> str:
+    """The type a provider feeds a socket: IMAGE for GVFX frame sockets (IMAGE or VIDEO, matched), the first type
+    of a socket that takes several (GVFX mask sockets take MASK or VIDEO)."""
+    return "IMAGE" if io_type == "COMFY_MATCHTYPE_V3" else io_type.split(",")[0]
+
+
 class Providers:
     """One upstream node per input type a WorldKit node needs, made on first use."""
 
@@ -17,6 +23,7 @@ class Providers:
         self.graph, self.info, self.tiny_models, self.made = graph, info, tiny_models, {}
 
     def link(self, kind: str) -> list:
+        kind = socket_kind(kind)
         if kind not in self.made:
             self.made[kind] = self.make(kind)
         return self.made[kind]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 from graphs import Graph, assert_server_runs, out
-from providers import node_with_links
+from providers import node_with_links, socket_kind
 from test_bad_input_strings import EXTRA_LINKS, names, specs
 from test_bad_input_table import CLEAR_ERRORS
 
@@ -33,10 +33,10 @@ def assert_clear(error: dict) -> str:
 @pytest.fixture(scope="module")
 def frame_inputs(info) -> list[tuple[str, str, str]]:
     return [
-        (class_type, name, spec[0])
+        (class_type, name, socket_kind(spec[0]))
         for class_type in worldkit_nodes(info)
         for name, spec in specs(info, class_type).items()
-        if spec[0] in ("IMAGE", "MASK")
+        if socket_kind(spec[0]) in ("IMAGE", "MASK")
     ]
 
 

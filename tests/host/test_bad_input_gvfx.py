@@ -9,6 +9,7 @@ import math
 import pytest
 import torch
 from graphs import Graph, assert_server_runs, out, widget_defaults
+from providers import socket_kind
 from safetensors.torch import load_file
 
 SIZE = 32
@@ -31,11 +32,6 @@ def float_widgets(info: dict) -> list[tuple[str, str]]:
         for name, spec in info[class_type]["input"].get("required", {}).items()
         if spec[0] == "FLOAT"
     ]
-
-
-def socket_kind(io_type: str) -> str:
-    """IMAGE for GVFX frame sockets (IMAGE or VIDEO, matched), MASK for mask sockets (MASK or VIDEO)."""
-    return "IMAGE" if io_type == "COMFY_MATCHTYPE_V3" else io_type.split(",")[0]
 
 
 def gvfx_graph(info: dict, class_type: str, poison: str | None = None, **widgets) -> tuple[Graph, str]:
