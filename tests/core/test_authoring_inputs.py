@@ -14,10 +14,12 @@ from worldkit.tools.authoring.inputs import (
     BEAT_SAMPLE_RATE,
     BEAT_TRACK,
     INPUTS_DIR,
+    MOVING_PLATES,
     PICTURES,
     PREFIX,
     input_files,
 )
+from worldkit.tools.authoring.plates import PLATE_FPS, PLATE_FRAMES
 
 CUTOUTS = {"skunk.png", "young_man.png", "pigeon.png", "dog.png", "cat.png", "monkey.png"}
 MAX_BYTES = 210_000
@@ -31,7 +33,7 @@ def files() -> dict[str, bytes]:
 def test_inputs_are_deterministic_small_and_match_the_shipped_files(files):
     first, second = files, input_files()
     assert first == second
-    assert set(first) == {PREFIX + name for name in PICTURES} | {PREFIX + BEAT_TRACK}
+    assert set(first) == {PREFIX + name for name in [*PICTURES, *MOVING_PLATES, BEAT_TRACK]}
     for name, data in first.items():
         assert len(data) < MAX_BYTES, name
         assert (INPUTS_DIR / name).read_bytes() == data, (
@@ -62,3 +64,13 @@ def test_beat_track_hits_land_on_the_beat_grid(files):
     beat = 60.0 / BEAT_BPM
     assert len(hits) == round(len(samples) / BEAT_SAMPLE_RATE / beat)
     assert np.allclose(hits, np.round(hits / beat) * beat, atol=0.01)
+
+
+def test_moving_plates_move_and_carry_grain(files):
+    for name in MOVING_PLATES:
+        with av.open(io.BytesIO(files[PREFIX + name])) as container:
+            assert container.streams.video[0].average_rate == PLATE_FPS
+            frames = [frame.to_ndarray(format="rgb24").astype(float) for frame in container.decode(video=0)]
+        assert len(frames) == PLATE_FRAMES and frames[0].shape == (360, 640, 3)
+        assert np.abs(frames[-1] - frames[0]).mean() > 5  # the camera moved
+        assert np.abs(frames[1] - frames[0]).mean() > 0.5  # neighbouring frames: fresh grain on a small move

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from ...models.shared.files import write_bytes_atomically
+from .plates import moving_plate
 
 SIZE = (640, 360)
 INPUTS_DIR = Path(__file__).resolve().parents[2] / "workflows" / "inputs"
@@ -322,12 +323,19 @@ PICTURES: dict[str, Callable[[], Image.Image]] = {
     "monkey.png": draw_monkey,
 }
 BEAT_TRACK = "beat_120bpm.flac"
+MOVING_PLATES: dict[str, str] = {
+    "nyc_street_plate_moving.mp4": "nyc_street_plate.png",
+    "foggy_field_cattle_moving.mp4": "foggy_field_cattle.png",
+}
+"""Moving plates (for Load Video) and the still each is filmed from."""
 
 
 def input_files() -> dict[str, bytes]:
     """Every input file by the name workflows load it under (ComfyUI's input folder is flat, hence the prefix)."""
     files = {PREFIX + name: png_bytes(draw()) for name, draw in PICTURES.items()}
     files[PREFIX + BEAT_TRACK] = flac_bytes(beat_track(), BEAT_SAMPLE_RATE)
+    for name, still in MOVING_PLATES.items():
+        files[PREFIX + name] = moving_plate(PICTURES[still](), _rng(name))
     return files
 
 
