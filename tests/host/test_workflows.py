@@ -16,6 +16,11 @@ from worldkit.headless import run_workflow
 from worldkit.headless.convert import api_path_for, ui_to_api
 from worldkit.tools.authoring.build import build_workflow
 from worldkit.tools.authoring.films import FILMS, WORKFLOWS
+from worldkit.tools.authoring.inputs import SIZE
+from worldkit.tools.authoring.plates import PLATE_FPS, PLATE_FRAMES
+
+PLATE_SHAPE = (PLATE_FRAMES, SIZE[1], SIZE[0])
+"""The GVFX composites play over the moving plate (Load Video): its length and size, whatever the element's."""
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 
@@ -153,10 +158,10 @@ def alpha_frames(result, prefix: str) -> list[np.ndarray]:
     return [np.asarray(image.convert("RGBA")) for image in images]
 
 
-def assert_real_alpha(frames: list[np.ndarray]) -> None:
+def assert_real_alpha(frames: list[np.ndarray], size: tuple[int, int] = (PREVIEW_SIZE, PREVIEW_SIZE)) -> None:
     """Alpha varies inside each frame: an element with a matte, not an opaque or empty layer."""
     for frame in frames:
-        assert frame.shape == (PREVIEW_SIZE, PREVIEW_SIZE, 4)
+        assert frame.shape == (*size, 4)
         assert frame[..., 3].min() < frame[..., 3].max()
 
 
@@ -168,11 +173,11 @@ def test_wooden_toy_scores_four_stills_and_composites_with_alpha(comfy, tiny_mod
     assert [s["name"] for s in shots][:1] == ["still"]
     assert_scored(shots[:1], candidates=4)
     videos = videos_by_prefix(result)
-    for prefix in ("wooden_toy_nyc_street", "wooden_toy_nyc_composite"):
-        assert video_shape(videos[prefix]) == (PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
-    element = alpha_frames(result, "wooden_toy_nyc_element")
-    assert len(element) == PREVIEW_FRAMES
-    assert_real_alpha(element)
+    assert video_shape(videos["wooden_toy_nyc_street"]) == (PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
+    assert video_shape(videos["wooden_toy_nyc_composite"]) == PLATE_SHAPE  # streamed over the moving plate
+    element = alpha_frames(result, "wooden_toy_nyc_element")  # placed on the plate, at its rate
+    assert len(element) == PLATE_FRAMES
+    assert_real_alpha(element[:1], PLATE_SHAPE[1:])
 
 
 def test_the_herd_cuts_coverage_eye_and_fire_together(comfy, tiny_models, tmp_path):
@@ -181,8 +186,11 @@ def test_the_herd_cuts_coverage_eye_and_fire_together(comfy, tiny_models, tmp_pa
     assert len(shots) == 4 and shots[-1]["name"] == "cow's eye"
     assert_scored(shots, candidates=2)
     fire = alpha_frames(result, "the_herd_fire_element")
-    assert len(fire) == PREVIEW_FRAMES
-    assert video_shape(videos_by_prefix(result)["the_herd"]) == (5 * PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
+    assert len(fire) == PLATE_FRAMES  # placed on the moving plate, at its rate
+    assert_real_alpha(fire[:1], PLATE_SHAPE[1:])
+    comp_frames = round(PLATE_FRAMES * 16 / PLATE_FPS)  # the composite over the 24 fps plate, retimed to the cut
+    cut = (4 * PREVIEW_FRAMES + comp_frames, PREVIEW_SIZE, PREVIEW_SIZE)
+    assert video_shape(videos_by_prefix(result)["the_herd"]) == cut
 
 
 def test_new_york_animals_walk_their_paths_with_alpha(comfy, tiny_models, tmp_path):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ....headless.demo_inputs import demo_input_name
 from ..graph import Node, Output
+from ..inputs import PREFIX
 from ..variants import FilmGraph
-from .common import FPS, SHOT_FRAMES, save_frames
+from .common import FPS, SHOT_FRAMES, save_frames, save_video
 
 
 def at_plate_size(graph: FilmGraph, image: Output, method: str = "lanczos", title: str | None = None) -> Node:
@@ -23,19 +25,45 @@ def at_plate_size(graph: FilmGraph, image: Output, method: str = "lanczos", titl
 
 @dataclass(frozen=True)
 class Plate:
-    """A background photo at frame size (`still`) and repeated over the shot's frames (`frames`)."""
+    """The background of a composite: a photo at frame size (`still`) repeated over the shot's frames, or a moving
+    plate on Load Video (`kind` VIDEO: the GVFX chain over it streams, and runs at the plate's frame rate)."""
 
-    still: Node
+    still: Node | None
     frames: Node
+    kind: str = "IMAGE"
 
     def out(self) -> Output:
-        return self.frames.out("IMAGE")
+        return self.frames.out(self.kind)
+
+    def save(self, graph: FilmGraph, frames: Output, prefix: str) -> Node:
+        """Save a composite over this plate as a video."""
+        return save_video(graph, frames, prefix) if self.kind == "VIDEO" else save_frames(graph, frames, prefix)
 
 
 def plate_over_shot(graph: FilmGraph, photo: Node) -> Plate:
     still = at_plate_size(graph, photo.out("IMAGE"))
     frames = graph.node("RepeatImageBatch", title="Plate over the shot", image=still.out("IMAGE"), amount=SHOT_FRAMES)
     return Plate(still, frames)
+
+
+def moving_plate(graph: FilmGraph, clip: str, title: str) -> Plate:
+    """One of the pack's moving plates (a clip filmed from a still, see tools/authoring/plates.py) on Load Video."""
+    return Plate(None, graph.node("LoadVideo", title=title, file=demo_input_name(f"{PREFIX}{clip}.mp4")), "VIDEO")
+
+
+def on_plate_clock(graph: FilmGraph, frames: Output, plate: Plate, title: str) -> Output:
+    """A rendered element (16 fps frames) as a VIDEO retimed to the moving plate's rate."""
+    video = graph.node("CreateVideo", images=frames, fps=float(FPS))
+    conformed = graph.node(
+        "WorldKitConformFrameRate",
+        title=title,
+        element=video.out("VIDEO"),
+        source_fps=0.0,
+        target_fps=0.0,
+        method="motion",
+        plate=plate.out(),
+    )
+    return conformed.out("element")
 
 
 def key_green_screen(graph: FilmGraph, frames: Output, **refine: float) -> Node:
@@ -121,6 +149,6 @@ def ground_and_composite(
     """A contact shadow cast on the plate, the element over it; saves the composite and the element with alpha."""
     shadowed = graph.node("WorldKitContactShadow", plate=plate.out(), matte=matte, direction=120.0, **shadow)
     comp = composite_over(graph, title, shadowed.out("image"), element, matte)
-    save_frames(graph, comp.out("image"), prefix)
+    plate.save(graph, comp.out("image"), prefix)
     save_with_alpha(graph, alpha_title, element, matte, alpha_prefix)
     return comp

@@ -5,7 +5,15 @@ from __future__ import annotations
 from ..catalog import load_models
 from ..variants import FilmGraph
 from .common import FPS, Entity, cast, framing, render_world, save_video, shot, shot_list, show_text
-from .compositing import color_match, composite_over, key_green_screen, plate_over_shot, save_with_alpha
+from .compositing import (
+    color_match,
+    composite_over,
+    key_green_screen,
+    moving_plate,
+    on_plate_clock,
+    save_with_alpha,
+    track_attach,
+)
 
 NAME = "the_herd"
 MAN = "young_man"
@@ -17,11 +25,11 @@ def build(graph: FilmGraph) -> None:
 
     graph.group(
         "2 · References: the young man and the herd",
-        note="Swap the man (a PNG with transparency) and the field plate on the Load Image nodes; "
-        "the plate is also the background the fire is composited over.",
+        note="Swap the man (a PNG with transparency) and the field on the Load Image nodes; the fire is composited "
+        "over a moving plate of the field on Load Video.",
         note_title="Your own references",
     )
-    images, the_world = cast(
+    _, the_world = cast(
         graph,
         models,
         [
@@ -37,7 +45,6 @@ def build(graph: FilmGraph) -> None:
             ),
         ],
     )
-    field_image = images[FIELD]
 
     graph.group("3 · Coverage")
     coverage = graph.node(
@@ -80,8 +87,9 @@ def build(graph: FilmGraph) -> None:
 
     graph.group(
         "5 · Fire across the grass (GVFX)",
-        note="The fire is generated on a green screen, keyed, matched to the plate's colour and light, and "
-        "composited over the field plate.",
+        note="The fire is generated on a green screen, retimed to the moving field plate's 24 fps (Load Video: swap "
+        "in your own footage), keyed, placed on the field, matched to the plate's colour and light and "
+        "composited over it; the composite is retimed back to the cut's 16 fps.",
         note_title="Generative VFX",
     )
     fire = shot(
@@ -97,15 +105,37 @@ def build(graph: FilmGraph) -> None:
     fire_sampler = render_world(
         graph, models, the_world, "Render the fire element", single=fire, seed=30, reference_attention=0.0
     )
-    plate = plate_over_shot(graph, field_image)
-    matte = key_green_screen(graph, fire_sampler.out("frames"), feather=2.0)
-    graded = color_match(graph, matte.out("image"), plate, matte.out("matte"), strength=0.6)
-    wrapped = graph.node("WorldKitLightWrap", element=graded.out("image"), matte=matte.out("matte"), plate=plate.out())
-    comp = composite_over(graph, "Fire over the field", plate.out(), wrapped.out("image"), matte.out("matte"))
-    save_with_alpha(graph, "Fire element with alpha", wrapped.out("image"), matte.out("matte"), f"{NAME}_fire_element")
+    plate = moving_plate(graph, "foggy_field_cattle_moving", "Moving field plate")
+    fire_video = on_plate_clock(graph, fire_sampler.out("frames"), plate, "Fire at the plate's frame rate")
+    matte = key_green_screen(graph, fire_video, feather=2.0)
+    placed = track_attach(
+        graph,
+        "Fire on the field",
+        plate,
+        matte.out("image"),
+        matte.out("matte"),
+        scale=0.5,
+        anchor_y=1.0,
+        follow="plate point",
+        point_x=0.5,
+        point_y=0.85,
+    )
+    graded = color_match(graph, placed.out("element"), plate, placed.out("matte"), strength=0.6)
+    wrapped = graph.node("WorldKitLightWrap", element=graded.out("image"), matte=placed.out("matte"), plate=plate.out())
+    comp = composite_over(graph, "Fire over the field", plate.out(), wrapped.out("image"), placed.out("matte"))
+    save_with_alpha(graph, "Fire element with alpha", wrapped.out("image"), placed.out("matte"), f"{NAME}_fire_element")
+    cut_rate = graph.node(
+        "WorldKitConformFrameRate",
+        title="Composite at the cut's frame rate",
+        element=comp.out("image"),
+        source_fps=0.0,
+        target_fps=float(FPS),
+        method="blend",
+    )
+    comp_frames = graph.node("GetVideoComponents", video=cut_rate.out("element"))
 
     graph.group("6 · Assemble the cut")
-    joined = graph.node("ImageBatch", image1=sampler.out("frames"), image2=comp.out("image"))
+    joined = graph.node("ImageBatch", image1=sampler.out("frames"), image2=comp_frames.out("images"))
     cut = graph.node(
         "WorldKitAssembleCut", frames=joined.out("IMAGE"), shot_lengths="", fps=float(FPS), transition="cut"
     )

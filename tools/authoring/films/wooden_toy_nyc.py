@@ -5,7 +5,14 @@ from __future__ import annotations
 from ..catalog import load_models
 from ..variants import FilmGraph
 from .common import Entity, bind_and_sample, cast, render_world, save_frames, shot, show_text
-from .compositing import ground_and_composite, key_green_screen, match_color_and_grain, plate_over_shot, track_attach
+from .compositing import (
+    ground_and_composite,
+    key_green_screen,
+    match_color_and_grain,
+    moving_plate,
+    on_plate_clock,
+    track_attach,
+)
 
 NAME = "wooden_toy_nyc"
 TOY = "toy"
@@ -21,11 +28,11 @@ def build(graph: FilmGraph) -> None:
 
     graph.group(
         "2 · References: the toy and the street",
-        note="Any phone photo of an object works: swap it on Load Image. The street plate is the location and "
-        "the background plate of the composite.",
+        note="Any phone photo of an object works: swap it on Load Image. The street photo is the location; the "
+        "composite goes over a moving plate of the street on Load Video.",
         note_title="Your own photos",
     )
-    images, the_world = cast(
+    _, the_world = cast(
         graph,
         models,
         [
@@ -45,7 +52,6 @@ def build(graph: FilmGraph) -> None:
             ),
         ],
     )
-    street_image = images[STREET]
 
     graph.group("3 · Four candidate stills, the best kept")
     still = shot(
@@ -87,8 +93,9 @@ def build(graph: FilmGraph) -> None:
 
     graph.group(
         "5 · Composite over the plate (GVFX)",
-        note="The toy is rendered on a green screen, keyed, colour- and grain-matched to the plate, grounded "
-        "with a contact shadow and composited over the street plate. The element is also saved with alpha.",
+        note="The toy is rendered on a green screen, retimed from 16 fps to the moving street plate's 24 (Load Video: "
+        "swap in your own footage), keyed, colour- and grain-matched to the plate, grounded with a contact shadow "
+        "and composited over it, streamed a few frames at a time. The element is also saved with alpha.",
         note_title="Generative VFX",
     )
     element_shot = shot(
@@ -103,8 +110,9 @@ def build(graph: FilmGraph) -> None:
         seed=3,
     )
     element = render_world(graph, models, the_world, "Render the toy element", single=element_shot, seed=52)
-    plate = plate_over_shot(graph, street_image)
-    matte = key_green_screen(graph, element.out("frames"))
+    plate = moving_plate(graph, "nyc_street_plate_moving", "Moving street plate")
+    toy = on_plate_clock(graph, element.out("frames"), plate, "Toy at the plate's frame rate")
+    matte = key_green_screen(graph, toy)
     placed = track_attach(
         graph,
         "Stand it on the curb",
