@@ -68,6 +68,10 @@ GREEN_SCREEN = 0x00B140
 ELEMENT_COLOUR = 0xC07838
 
 
+VIDEO_MAKERS = {"LoadVideo", "CreateVideo", "WorldKitConformFrameRate"}
+"""Nodes whose first output is a VIDEO: a Chroma Key reading one keys a streamed element."""
+
+
 def green_screen_stand_in(prompt: dict[str, dict]) -> dict[str, dict]:
     """Random weights render noise, not a green screen, so every Chroma Key reads a constructed clip instead:
     a warm block (the element) over pure green, PREVIEW_FRAMES frames at PREVIEW_SIZE. The keyed matte is then
@@ -107,7 +111,12 @@ def green_screen_stand_in(prompt: dict[str, dict]) -> dict[str, dict]:
                 "resize_source": False,
             },
         }
-        hidden, kept = (f"green_screen_{index}_{part}" for part in ("hidden", "kept"))
+        hidden, kept, frames = (f"green_screen_{index}_{part}" for part in ("hidden", "kept", "frames"))
+        source = result[node_id]["inputs"]["image"]
+        video = result[source[0]]["class_type"] in VIDEO_MAKERS
+        if video:  # a streamed element: the stand-in is laid over its frames and goes on as a VIDEO
+            result[frames] = {"class_type": "GetVideoComponents", "inputs": {"video": source}}
+            source = [frames, 0]
         result[hidden] = {
             "class_type": "SolidMask",
             "inputs": {"value": 0.0, "width": PREVIEW_SIZE, "height": PREVIEW_SIZE},
@@ -116,7 +125,7 @@ def green_screen_stand_in(prompt: dict[str, dict]) -> dict[str, dict]:
             "class_type": "ImageCompositeMasked",
             "inputs": {
                 "destination": [clip, 0],
-                "source": result[node_id]["inputs"]["image"],
+                "source": source,
                 "x": 0,
                 "y": 0,
                 "resize_source": True,
@@ -124,4 +133,8 @@ def green_screen_stand_in(prompt: dict[str, dict]) -> dict[str, dict]:
             },
         }
         result[node_id]["inputs"]["image"] = [kept, 0]
+        if video:
+            stand_in = f"green_screen_{index}_video"
+            result[stand_in] = {"class_type": "CreateVideo", "inputs": {"images": [kept, 0], "fps": 24.0}}
+            result[node_id]["inputs"]["image"] = [stand_in, 0]
     return result
