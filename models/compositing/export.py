@@ -39,9 +39,12 @@ def rgba_frames(images: torch.Tensor, alpha: torch.Tensor) -> tuple[torch.Tensor
 
 
 def quantise(frame: torch.Tensor, alpha: torch.Tensor, bits: int) -> np.ndarray:
+    """RGBA integers of one frame (straight alpha), rounded half to even; 8 or 16 bits."""
     top = 255 if bits == 8 else 65535
-    rgba = torch.cat([frame, alpha[..., None]], -1).clamp(0.0, 1.0).mul(top).round()
-    return rgba.numpy().astype(np.uint8 if bits == 8 else np.uint16)
+    rgba = cv2.merge([frame.numpy(), alpha.numpy()])
+    np.clip(rgba, 0.0, 1.0, out=rgba)
+    rgba *= top
+    return np.rint(rgba, out=rgba).astype(np.uint8 if bits == 8 else np.uint16)
 
 
 def write_png(
