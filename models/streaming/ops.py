@@ -10,6 +10,7 @@ frame.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import TypeVar
 
 import numpy as np
@@ -207,7 +208,12 @@ def motion_blurred(element: Clip, element_mask: Clip, velocity: torch.Tensor | N
 
 
 def placed(
-    element: Clip, element_mask: Clip, placement: Placement, frames: int, size: tuple[int, int], fps=None
+    element: Clip,
+    element_mask: Clip,
+    placement: Placement,
+    frames: int,
+    size: tuple[int, int],
+    fps: Fraction | None = None,
 ) -> list[Clip]:
     """Track Attach's placing: (element, matte) at plate size, frame by frame along the placement."""
     height, width = size
