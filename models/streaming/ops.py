@@ -36,16 +36,18 @@ def clip_length(**clips: Clip | None) -> int:
     return max(clip.frames for clip in clips.values() if clip is not None)
 
 
-def measured(clips: Sequence[Clip | None], picks: Sequence[int], measure: Callable[..., Result]) -> list[Result]:
-    """measure(*frames) at each picked frame index, one frame of each clip (None for a clip left out) at a time;
-    one reader serves all the clips, so what they share upstream is computed once."""
+def measured(
+    clips: Sequence[Clip | None], picks: Sequence[int], measure: Callable[..., Result], span: int = 1
+) -> list[Result]:
+    """measure(*frames) at each picked frame index: one frame of each clip (None for a clip left out), or with
+    `span` > 1 that many frames from it, at a time; one reader serves all the clips, so what they share upstream
+    is computed once."""
     reader = Reader([clip for clip in clips if clip is not None])
     results = []
     try:
         for index in picks:
-            results.append(
-                measure(*[None if clip is None else reader.read(clip, index, index + 1)[0] for clip in clips])
-            )
+            blocks = [None if clip is None else reader.read(clip, index, index + span) for clip in clips]
+            results.append(measure(*[block if span > 1 or block is None else block[0] for block in blocks]))
             reader.trim()
     finally:
         reader.close()
@@ -135,11 +137,13 @@ def grain_matched(
 ) -> Clip:
     """Grain Match: the element with the grain it lacks."""
     frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
-    picks = sample_picks(frames, grain.MEASURED_FRAMES)
-    profiles = [
-        grain.profile_of(measured(pair, picks, grain.frame_grain))
-        for pair in ([plate, plate_region], [element, element_mask])
-    ]
+    picks, pairs = grain.measure_picks(frames), grain.measure_picks(frames - 1) if frames > 1 else []
+
+    def profile(clip: Clip, mask: Clip | None) -> grain.GrainProfile:
+        spatial = measured([clip, mask], picks, grain.spatial_frame)
+        return grain.profile_of(spatial, measured([clip, mask], pairs, grain.temporal_pair, span=2))
+
+    profiles = profile(plate, plate_region), profile(element, element_mask)
     field = grain.grain_to_add(*profiles, strength, element.height, element.width, seed)
 
     def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:

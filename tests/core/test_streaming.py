@@ -30,7 +30,7 @@ from worldkit.models.streaming.retime import Conformed
 from worldkit.models.streaming.sinks import Sink, VideoSink
 from worldkit.models.streaming.video_file import VideoFile
 
-FRAMES, HEIGHT, WIDTH = 11, 48, 64
+FRAMES, HEIGHT, WIDTH = 11, 96, 128
 
 
 def scene(frames: int = FRAMES) -> tuple[torch.Tensor, torch.Tensor]:
