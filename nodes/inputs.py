@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 
@@ -51,6 +52,23 @@ def wan_inputs(vae_use: str) -> list[io.Input]:
         io.Clip.Input("clip", tooltip="The UMT5 text encoder (CLIPLoader, type wan)."),
         World.Input("world", tooltip="The encoded world the shots' entities come from."),
     ]
+
+
+def numbers_check(*names: str) -> classmethod:
+    """A ``validate_inputs`` that checks the named number widgets with `numbers_problem`.
+
+    ComfyUI reads the parameter names of ``validate_inputs`` to decide which inputs it checks itself, so the
+    function carries exactly these names in its signature (``**kwargs`` would switch off every built-in check).
+    """
+
+    def validate_inputs(cls: type[io.ComfyNode], **values: float | None) -> bool | str:
+        return verdict(numbers_problem(cls, **values))
+
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    validate_inputs.__signature__ = inspect.Signature(
+        [inspect.Parameter("cls", keyword)] + [inspect.Parameter(name, keyword, default=None) for name in names]
+    )
+    return classmethod(validate_inputs)
 
 
 def verdict(*problems: str | None) -> bool | str:

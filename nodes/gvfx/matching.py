@@ -8,7 +8,7 @@ from ...models.compositing.color_match import METHODS
 from ...models.compositing.defocus import SHAPES
 from ...models.streaming import ops
 from .. import categories
-from ..inputs import numbers_problem, seed_input, verdict
+from ..inputs import numbers_check, seed_input
 from .frames import frames_input, frames_output, mask_input, mask_output, run
 
 
@@ -51,10 +51,7 @@ class WorldKitColorMatch(io.ComfyNode):
             outputs=[frames_output("image", tooltip="The graded element.")],
         )
 
-    @classmethod
-    def validate_inputs(cls, strength: float | None = None) -> bool | str:
-        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
-        return verdict(numbers_problem(cls, strength=strength))
+    validate_inputs = numbers_check("strength")
 
     @classmethod
     def execute(
@@ -97,10 +94,7 @@ class WorldKitLightWrap(io.ComfyNode):
             outputs=[frames_output("image", tooltip="The element with the plate's light over its edges.")],
         )
 
-    @classmethod
-    def validate_inputs(cls, radius: float | None = None, strength: float | None = None) -> bool | str:
-        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
-        return verdict(numbers_problem(cls, radius=radius, strength=strength))
+    validate_inputs = numbers_check("radius", "strength")
 
     @classmethod
     def execute(cls, element, matte, plate, radius, strength) -> io.NodeOutput:
@@ -138,10 +132,7 @@ class WorldKitGrainMatch(io.ComfyNode):
             outputs=[frames_output("image", tooltip="The element with the plate's grain.")],
         )
 
-    @classmethod
-    def validate_inputs(cls, strength: float | None = None) -> bool | str:
-        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
-        return verdict(numbers_problem(cls, strength=strength))
+    validate_inputs = numbers_check("strength")
 
     @classmethod
     def execute(cls, element, plate, strength, seed, element_mask=None, plate_region=None) -> io.NodeOutput:
@@ -192,10 +183,7 @@ class WorldKitDefocusMatch(io.ComfyNode):
             ],
         )
 
-    @classmethod
-    def validate_inputs(cls, amount: float | None = None, manual_sigma: float | None = None) -> bool | str:
-        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
-        return verdict(numbers_problem(cls, amount=amount, manual_sigma=manual_sigma))
+    validate_inputs = numbers_check("amount", "manual_sigma")
 
     @classmethod
     def execute(cls, element, element_mask, plate, shape, amount, manual_sigma, plate_region=None) -> io.NodeOutput:

@@ -7,7 +7,7 @@ from comfy_api.latest import io
 from ...models.compositing.matte import QUALITIES, MatteSettings
 from ...models.streaming import ops
 from .. import categories
-from ..inputs import numbers_problem, verdict
+from ..inputs import numbers_check
 from .frames import frames_input, frames_output, mask_input, mask_output, run
 
 
@@ -117,30 +117,9 @@ class WorldKitMatteRefine(io.ComfyNode):
             ],
         )
 
-    @classmethod
-    def validate_inputs(
-        cls,
-        edge_smoothness: float | None = None,
-        clip_black: float | None = None,
-        clip_white: float | None = None,
-        feather: float | None = None,
-        temporal: float | None = None,
-        motion_threshold: float | None = None,
-        despill_strength: float | None = None,
-    ) -> bool | str:
-        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
-        return verdict(
-            numbers_problem(
-                cls,
-                edge_smoothness=edge_smoothness,
-                clip_black=clip_black,
-                clip_white=clip_white,
-                feather=feather,
-                temporal=temporal,
-                motion_threshold=motion_threshold,
-                despill_strength=despill_strength,
-            )
-        )
+    validate_inputs = numbers_check(
+        "edge_smoothness", "clip_black", "clip_white", "feather", "temporal", "motion_threshold", "despill_strength"
+    )
 
     @classmethod
     def execute(
@@ -220,16 +199,7 @@ class WorldKitChromaKey(io.ComfyNode):
             ],
         )
 
-    @classmethod
-    def validate_inputs(
-        cls,
-        balance: float | None = None,
-        clip_black: float | None = None,
-        clip_white: float | None = None,
-        spill: float | None = None,
-    ) -> bool | str:
-        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
-        return verdict(numbers_problem(cls, balance=balance, clip_black=clip_black, clip_white=clip_white, spill=spill))
+    validate_inputs = numbers_check("balance", "clip_black", "clip_white", "spill")
 
     @classmethod
     def execute(cls, image, screen, balance, clip_black, clip_white, spill, clean_plate=None) -> io.NodeOutput:

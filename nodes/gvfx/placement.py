@@ -9,7 +9,7 @@ from ...models.compositing.composite import Placement
 from ...models.compositing.track_attach import hold_path, path_from_tracks, path_to_tracks
 from ...models.streaming import ops
 from .. import categories
-from ..inputs import numbers_problem, verdict
+from ..inputs import numbers_check
 from .frames import (
     MASK_MEANINGS,
     as_matte,
@@ -98,28 +98,7 @@ class WorldKitTrackAttach(io.ComfyNode):
             ],
         )
 
-    @classmethod
-    def validate_inputs(
-        cls,
-        point_x: float | None = None,
-        point_y: float | None = None,
-        anchor_x: float | None = None,
-        anchor_y: float | None = None,
-        scale: float | None = None,
-        rotation: float | None = None,
-    ) -> bool | str:
-        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
-        return verdict(
-            numbers_problem(
-                cls,
-                point_x=point_x,
-                point_y=point_y,
-                anchor_x=anchor_x,
-                anchor_y=anchor_y,
-                scale=scale,
-                rotation=rotation,
-            )
-        )
+    validate_inputs = numbers_check("point_x", "point_y", "anchor_x", "anchor_y", "scale", "rotation")
 
     @classmethod
     def execute(
@@ -244,32 +223,7 @@ class WorldKitCompositeOver(io.ComfyNode):
             ],
         )
 
-    @classmethod
-    def validate_inputs(
-        cls,
-        x: float | None = None,
-        y: float | None = None,
-        anchor_x: float | None = None,
-        anchor_y: float | None = None,
-        scale: float | None = None,
-        scale_end: float | None = None,
-        rotation: float | None = None,
-        rotation_end: float | None = None,
-    ) -> bool | str:
-        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
-        return verdict(
-            numbers_problem(
-                cls,
-                x=x,
-                y=y,
-                anchor_x=anchor_x,
-                anchor_y=anchor_y,
-                scale=scale,
-                scale_end=scale_end,
-                rotation=rotation,
-                rotation_end=rotation_end,
-            )
-        )
+    validate_inputs = numbers_check("x", "y", "anchor_x", "anchor_y", "scale", "scale_end", "rotation", "rotation_end")
 
     @classmethod
     def execute(

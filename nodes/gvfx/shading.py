@@ -9,7 +9,7 @@ from ...models.compositing.motion_blur import velocities
 from ...models.compositing.track_attach import path_from_tracks
 from ...models.streaming import ops
 from .. import categories
-from ..inputs import numbers_problem, verdict
+from ..inputs import numbers_check
 from .frames import frame_count, frames_input, frames_output, mask_input, mask_output, run
 
 
@@ -64,21 +64,7 @@ class WorldKitContactShadow(io.ComfyNode):
             ],
         )
 
-    @classmethod
-    def validate_inputs(
-        cls,
-        direction: float | None = None,
-        distance: float | None = None,
-        softness: float | None = None,
-        opacity: float | None = None,
-        ground_line: float | None = None,
-    ) -> bool | str:
-        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
-        return verdict(
-            numbers_problem(
-                cls, direction=direction, distance=distance, softness=softness, opacity=opacity, ground_line=ground_line
-            )
-        )
+    validate_inputs = numbers_check("direction", "distance", "softness", "opacity", "ground_line")
 
     @classmethod
     def execute(cls, plate, matte, direction, distance, softness, opacity, ground_line) -> io.NodeOutput:
@@ -131,12 +117,7 @@ class WorldKitMotionBlur(io.ComfyNode):
             ],
         )
 
-    @classmethod
-    def validate_inputs(
-        cls, shutter: float | None = None, velocity_x: float | None = None, velocity_y: float | None = None
-    ) -> bool | str:
-        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
-        return verdict(numbers_problem(cls, shutter=shutter, velocity_x=velocity_x, velocity_y=velocity_y))
+    validate_inputs = numbers_check("shutter", "velocity_x", "velocity_y")
 
     @classmethod
     def execute(cls, element, element_mask, motion_from, shutter, velocity_x, velocity_y, tracks=None) -> io.NodeOutput:

@@ -7,7 +7,7 @@ from comfy_api.latest import io
 from ...models.compositing.conform import METHODS, conformed_frames, mapping_report
 from ...models.streaming.retime import Conformed
 from .. import categories
-from ..inputs import numbers_problem, verdict
+from ..inputs import numbers_check
 from ..runtime.lazy_video import clips_of
 from .frames import frames_input, frames_output, mask_input, mask_output, run
 
@@ -66,10 +66,7 @@ class WorldKitConformFrameRate(io.ComfyNode):
             ],
         )
 
-    @classmethod
-    def validate_inputs(cls, source_fps: float | None = None, target_fps: float | None = None) -> bool | str:
-        """Every number finite and in range before the prompt runs (NaN passes ComfyUI's own check)."""
-        return verdict(numbers_problem(cls, source_fps=source_fps, target_fps=target_fps))
+    validate_inputs = numbers_check("source_fps", "target_fps")
 
     @classmethod
     def execute(cls, element, source_fps, target_fps, method, element_mask=None, plate=None) -> io.NodeOutput:
