@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -51,6 +52,11 @@ def gaussian_blur(frame: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(frame, (0, 0), sigmaX=float(sigma), borderType=cv2.BORDER_REFLECT)
 
 
+def gaussian_reach(sigma: float) -> int:
+    """How many pixels `gaussian_blur` reaches: OpenCV's kernel for float frames spans 4 sigma either side."""
+    return math.ceil(4 * sigma) + 1
+
+
 def wide_blur(frame: np.ndarray, sigma: float) -> np.ndarray:
     """A large Gaussian blur computed on a reduced copy: a wide blur has no detail a smaller grid would lose."""
     factor = int(max(1, sigma // 3))
@@ -80,3 +86,26 @@ def warp_affine(frame: np.ndarray, matrix: np.ndarray, width: int, height: int) 
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0,
     )
+
+
+def blur_premultiplied(
+    colour: np.ndarray, alpha: np.ndarray, blur: Callable[[np.ndarray], np.ndarray], reach: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(colour [H, W, 3], coverage [H, W]) of an element blurred premultiplied by its alpha, with the alpha blurred
+    alongside, so edges blur into transparency. `blur` maps an RGBA frame to its blur and reaches `reach` pixels:
+    only the alpha's box grown by that much is computed (a zero border as wide as the kernel's reach stands in for
+    the rest of the frame, whatever the blur's border rule), and outside it the coverage is 0 and the colour the
+    element's own."""
+    out, coverage = colour.copy(), np.zeros_like(alpha)
+    box = nonzero_box(alpha, reach + 1)
+    if box is None:
+        return out, coverage
+    x0, y0, x1, y1 = box
+    part, weight = colour[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
+    blurred = blur(cv2.merge([part * weight[..., None], weight]))
+    covered = np.clip(blurred[..., 3], 0.0, 1.0, out=coverage[y0:y1, x0:x1])
+    empty = covered <= 1e-6  # includes the round-off a DFT-based filter leaves where the kernel reaches nothing
+    covered[empty] = 0.0
+    unmixed = np.clip(blurred[..., :3] / np.maximum(covered, 1e-6)[..., None], 0.0, 1.0)
+    np.copyto(out[y0:y1, x0:x1], unmixed, where=~empty[..., None])
+    return out, coverage
