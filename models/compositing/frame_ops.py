@@ -34,12 +34,14 @@ def enlarge_region(small: np.ndarray, width: int, height: int, box: tuple[int, i
 def nonzero_box(
     frame: np.ndarray, margin: int = 0, scale: tuple[float, float] = (1.0, 1.0)
 ) -> tuple[int, int, int, int] | None:
-    """Bounding box (x0, y0, x1, y1) of a single-channel frame's non-zero pixels, grown by `margin` pixels and then
+    """Bounding box (x0, y0, x1, y1) of a frame's pixels with any non-zero channel, grown by `margin` pixels and then
     scaled by (x, y) factors (a coarse grid's box on the full frame); None when every pixel is zero."""
-    x, y, w, h = cv2.boundingRect((frame != 0).view(np.uint8))
+    rows, cols = frame.shape[:2]
+    channels = frame.shape[2] if frame.ndim == 3 else 1
+    x, y, w, h = cv2.boundingRect((frame != 0).reshape(rows, cols * channels).view(np.uint8))
     if w == 0:
         return None
-    rows, cols = frame.shape[:2]
+    x, w = x // channels, (x + w + channels - 1) // channels - x // channels
     x0, y0, x1, y1 = max(0, x - margin), max(0, y - margin), min(cols, x + w + margin), min(rows, y + h + margin)
     scale_x, scale_y = scale
     return int(x0 * scale_x), int(y0 * scale_y), math.ceil(x1 * scale_x), math.ceil(y1 * scale_y)

@@ -161,11 +161,16 @@ def unmix_frame(image: torch.Tensor, alpha: torch.Tensor, radius: int, subsample
     solid, clear = small_alpha >= SOLID, small_alpha <= CLEAR
     subject = fill_known(small_image, solid, reach, ~clear)
     background = fill_known(small_image, clear, reach, ~solid)
-    subject = torch.from_numpy(frame_ops.resize(subject, width, height))
-    background = torch.from_numpy(frame_ops.resize(background, width, height))
-    a = alpha[..., None]
-    unmixed = (image - background * (1.0 - a)) / a.clamp(min=CLEAR)
-    return torch.lerp(subject, unmixed.clamp_(0.0, 1.0), a)
+    out = torch.from_numpy(frame_ops.resize(subject, width, height))
+    box = frame_ops.nonzero_box(frame_ops.view(alpha))  # outside it alpha is 0: the subject colour as it is
+    if box is None:
+        return out
+    x0, y0, x1, y1 = box
+    background = frame_ops.resize(background, width, height)[y0:y1, x0:x1]
+    a = alpha[y0:y1, x0:x1, None]
+    unmixed = (image[y0:y1, x0:x1] - torch.from_numpy(background) * (1.0 - a)) / a.clamp(min=CLEAR)
+    out[y0:y1, x0:x1] = torch.lerp(out[y0:y1, x0:x1], unmixed.clamp_(0.0, 1.0), a)
+    return out
 
 
 @frame_threads
