@@ -88,16 +88,20 @@ def temporal_smooth(
     return total.div_(weight_before.add_(weight_after).add_(1.0))
 
 
-def despill(image: torch.Tensor, screen: str, strength: float) -> torch.Tensor:
+def despill(image: torch.Tensor, screen: str, strength: float, out: torch.Tensor | None = None) -> torch.Tensor:
     """Limit the screen channel to the larger of the other two: only colours leaning towards the screen's hue lose
-    anything; neutrals, and colours whose screen channel another channel matches (yellow, cyan, skin), are untouched."""
+    anything; neutrals, and colours whose screen channel another channel matches (yellow, cyan, skin), are untouched.
+    Written into `out` (which may be `image` itself) when given."""
+    if out is None:
+        out = image.clone()
+    elif out is not image:
+        out.copy_(image)
     if screen == "none" or strength <= 0:
-        return image
+        return out
     channel = SCREEN_CHANNEL[check_choice("despill", screen, DESPILL)]
     others = [c for c in range(3) if c != channel]
     limit = torch.maximum(image[..., others[0]], image[..., others[1]])
     spill = (image[..., channel] - limit).clamp_(min=0.0)
-    out = image.clone()
     out[..., channel] -= spill * strength
     return out
 
