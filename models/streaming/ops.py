@@ -120,8 +120,9 @@ def color_matched(
     def pixels(frame: torch.Tensor, weight: torch.Tensor | None) -> np.ndarray:
         return color_match.frame_pixels(frame.numpy(), _numpy(weight), lab)
 
-    source = color_match.joined_pixels(measured([element, element_mask], picks, pixels))
-    target = color_match.joined_pixels(measured([plate, plate_region], picks, pixels))
+    # One reader for both sides: a plate region drawn around the element's matte shares the element's frames.
+    both = measured([element, element_mask, plate, plate_region], picks, lambda *f: (pixels(*f[:2]), pixels(*f[2:])))
+    source, target = (color_match.joined_pixels(list(side)) for side in zip(*both, strict=True))
     transform = color_match.transform_from_pixels(source, target, method)
 
     def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:
