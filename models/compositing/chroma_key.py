@@ -5,6 +5,7 @@ screen, and spill limited without touching neutral or non-screen colours.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 
@@ -82,8 +83,9 @@ def key_frame(
     share /= torch.from_numpy(_difference(screen.numpy(), channel, balance)).clamp_(min=MIN_DIFFERENCE)
     black, white = levels
     torch.clamp(((1.0 - share.clamp_(0.0, 1.0)) - black).div_(white - black), 0.0, 1.0, out=alpha)
-    a = alpha[..., None]
-    torch.clamp((frame - screen * (1.0 - a)).div_(a.clamp(min=UNMIX_FLOOR)), 0.0, 1.0, out=colour)
+    a = cv2.merge([alpha.numpy()] * 3)  # OpenCV on matching channels: several times faster than a broadcast
+    mixed = cv2.subtract(frame.numpy(), cv2.multiply(screen.numpy(), 1.0 - a))
+    np.clip(cv2.divide(mixed, np.maximum(a, UNMIX_FLOOR)), 0.0, 1.0, out=colour.numpy())
 
 
 @frame_threads
