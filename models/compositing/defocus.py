@@ -113,8 +113,8 @@ def defocus(
         return cv2.filter2D(premultiplied, -1, kernel, borderType=cv2.BORDER_REFLECT)
 
     def defocus_frame(index: int) -> None:
-        colour, coverage = frame_ops.blur_premultiplied(element[index].numpy(), alpha[index].numpy(), blur, reach)
-        out[index], out_alpha[index] = torch.from_numpy(colour), torch.from_numpy(coverage)
+        frames_in = element[index].numpy(), alpha[index].numpy()
+        frame_ops.blur_premultiplied(*frames_in, blur, reach, out[index].numpy(), out_alpha[index].numpy())
 
     for part in chunk_slices(frames, 8):
         each_frame(defocus_frame, part)

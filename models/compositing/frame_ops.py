@@ -91,17 +91,23 @@ def warp_affine(frame: np.ndarray, matrix: np.ndarray, width: int, height: int) 
 
 
 def blur_premultiplied(
-    colour: np.ndarray, alpha: np.ndarray, blur: Callable[[np.ndarray], np.ndarray], reach: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(colour [H, W, 3], coverage [H, W]) of an element blurred premultiplied by its alpha, with the alpha blurred
-    alongside, so edges blur into transparency. `blur` maps an RGBA frame to its blur and reaches `reach` pixels:
-    only the alpha's box grown by that much is computed (a zero border as wide as the kernel's reach stands in for
-    the rest of the frame, whatever the blur's border rule), and outside it the coverage is 0 and the colour the
-    element's own."""
-    out, coverage = colour.copy(), np.zeros_like(alpha)
+    colour: np.ndarray,
+    alpha: np.ndarray,
+    blur: Callable[[np.ndarray], np.ndarray],
+    reach: int,
+    out: np.ndarray,
+    coverage: np.ndarray,
+) -> None:
+    """An element blurred premultiplied by its alpha, with the alpha blurred alongside so edges blur into
+    transparency, written into `out` [H, W, 3] and `coverage` [H, W]. `blur` maps an RGBA frame to its blur and
+    reaches `reach` pixels: only the alpha's box grown by that much is computed (a zero border as wide as the
+    kernel's reach stands in for the rest of the frame, whatever the blur's border rule), and outside it the
+    coverage is 0 and the colour the element's own."""
+    np.copyto(out, colour)
+    coverage.fill(0.0)
     box = nonzero_box(alpha, reach + 1)
     if box is None:
-        return out, coverage
+        return
     x0, y0, x1, y1 = box
     part, weight = colour[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
     blurred = blur(cv2.merge([part * weight[..., None], weight]))
@@ -110,4 +116,3 @@ def blur_premultiplied(
     covered[empty] = 0.0
     unmixed = np.clip(blurred[..., :3] / np.maximum(covered, 1e-6)[..., None], 0.0, 1.0)
     np.copyto(out[y0:y1, x0:x1], unmixed, where=~empty[..., None])
-    return out, coverage
