@@ -23,13 +23,15 @@ MIN_DIFFERENCE = 0.05  # a screen must stand out from its other channels by at l
 UNMIX_FLOOR = 0.05  # alpha below which the un-mixed colour is divided by this instead (noise would blow up)
 
 
-def _difference(image: torch.Tensor | np.ndarray, channel: int, balance: float):
-    """Screen channel minus a blend of the other two (balance 1 = their max, 0 = their min)."""
+def _difference(image: np.ndarray, channel: int, balance: float) -> np.ndarray:
+    """Screen channel minus a blend of the other two (balance 1 = their max, 0 = their min); two full-size
+    temporaries, the rest in place."""
     a, b = (image[..., c] for c in range(3) if c != channel)
-    maximum, minimum = (
-        (np.maximum(a, b), np.minimum(a, b)) if isinstance(a, np.ndarray) else (a.maximum(b), a.minimum(b))
-    )
-    return image[..., channel] - (maximum * balance + minimum * (1.0 - balance))
+    high, low = np.maximum(a, b), np.minimum(a, b)
+    high *= balance
+    low *= 1.0 - balance
+    high += low
+    return np.subtract(image[..., channel], high, out=high)
 
 
 def _purity(image: np.ndarray, channel: int, balance: float) -> np.ndarray:
@@ -84,8 +86,11 @@ def key_frame(
     black, white = levels
     torch.clamp(((1.0 - share.clamp_(0.0, 1.0)) - black).div_(white - black), 0.0, 1.0, out=alpha)
     a = cv2.merge([alpha.numpy()] * 3)  # OpenCV on matching channels: several times faster than a broadcast
-    mixed = cv2.subtract(frame.numpy(), cv2.multiply(screen.numpy(), 1.0 - a))
-    np.clip(cv2.divide(mixed, np.maximum(a, UNMIX_FLOOR)), 0.0, 1.0, out=colour.numpy())
+    out = np.subtract(1.0, a, out=colour.numpy())  # worked in place in the output frame
+    cv2.multiply(screen.numpy(), out, dst=out)
+    cv2.subtract(frame.numpy(), out, dst=out)
+    cv2.divide(out, np.maximum(a, UNMIX_FLOOR, out=a), dst=out)
+    np.clip(out, 0.0, 1.0, out=out)
 
 
 @frame_threads
