@@ -101,8 +101,8 @@ def despill(image: torch.Tensor, screen: str, strength: float, out: torch.Tensor
     channel = SCREEN_CHANNEL[check_choice("despill", screen, DESPILL)]
     others = [c for c in range(3) if c != channel]
     limit = torch.maximum(image[..., others[0]], image[..., others[1]])
-    spill = (image[..., channel] - limit).clamp_(min=0.0)
-    out[..., channel] -= spill * strength
+    spill = torch.sub(image[..., channel], limit, out=limit).clamp_(min=0.0).mul_(strength)
+    out[..., channel] -= spill
     return out
 
 
