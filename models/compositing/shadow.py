@@ -79,8 +79,7 @@ def contact_shadow(
         soft = torch.from_numpy(frame_ops.wide_blur(cast, max(softness, 1.0)))
         reach = max(1.0, length * (ground - top))  # how far the far end of the shadow lies from the ground line
         spread = ((ground - rows).abs() / reach).clamp(0.0, 1.0)
-        shadow = torch.lerp(sharp, soft, spread).mul_(opacity).clamp_(0.0, 1.0)
-        shadows[index] = shadow
+        shadow = torch.lerp(sharp, soft, spread, out=shadows[index]).mul_(opacity).clamp_(0.0, 1.0)
         box = frame_ops.nonzero_box(shadow.numpy())  # the plate is left as it is where no shadow falls
         if box is not None:
             x0, y0, x1, y1 = box
