@@ -9,9 +9,7 @@ frame.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import TypeVar
 
@@ -21,7 +19,6 @@ import torch
 from ..compositing import chroma_key as keying
 from ..compositing import color_match, defocus, grain, matte, motion_blur, track_attach
 from ..compositing.checks import check_choice, clip_frames
-from ..compositing.chunking import cores
 from ..compositing.composite import Placement, composite_over, place_element, placement_span
 from ..compositing.light_wrap import light_wrap
 from ..compositing.shadow import contact_shadow
@@ -43,36 +40,12 @@ def measured(
     clips: Sequence[Clip | None], picks: Sequence[int], measure: Callable[..., Result], span: int = 1
 ) -> list[Result]:
     """measure(*frames) at each picked frame index: one frame of each clip (None for a clip left out), or with
-    `span` > 1 that many frames from it, at a time (see measured_each)."""
-    return measured_each(clips, [(index, measure) for index in picks], span)
-
-
-def measured_each(
-    clips: Sequence[Clip | None], requests: Sequence[tuple[int, Callable[..., Result]]], span: int = 1
-) -> list[Result]:
-    """measure(*frames) for each (frame index, measure) request, in rising order of index. The requests are split
-    into consecutive runs, one a core, each run read in order on a thread of its own by one reader for all the clips
-    (what they share upstream is computed once a run); a single frame's steps would otherwise leave the other cores
-    idle."""
-    size = -(-len(requests) // cores()) if requests else 1
-    runs = [requests[start : start + size] for start in range(0, len(requests), size)]
-    inference = torch.is_inference_mode_enabled()
-
-    def run(part: Sequence[tuple[int, Callable[..., Result]]]) -> list[Result]:
-        with torch.inference_mode(inference):
-            return _measured_in_order(clips, part, span)
-
-    with ThreadPoolExecutor(max_workers=max(1, len(runs)), thread_name_prefix="worldkit-measure") as pool:
-        return [result for results in pool.map(run, runs) for result in results]
-
-
-def _measured_in_order(
-    clips: Sequence[Clip | None], requests: Sequence[tuple[int, Callable[..., Result]]], span: int
-) -> list[Result]:
+    `span` > 1 that many frames from it, at a time; one reader serves all the clips, so what they share upstream
+    is computed once."""
     reader = Reader([clip for clip in clips if clip is not None])
     results = []
     try:
-        for index, measure in requests:
+        for index in picks:
             blocks = [None if clip is None else reader.read(clip, index, index + span) for clip in clips]
             results.append(measure(*[block if span > 1 or block is None else block[0] for block in blocks]))
             reader.trim()
@@ -173,15 +146,14 @@ def grain_matched(
     inside = [[pick - first for pick in picks if owner[pick] == i] for i, first in enumerate(pairs)]
     alone = [pick for pick in picks if owner[pick] is None]
 
-    def pair_and_frames(offsets: list[int], frames: torch.Tensor, masks: torch.Tensor | None):
-        chosen = [(frames[k], None if masks is None else masks[k]) for k in offsets]
-        return grain.temporal_pair(frames, masks), [grain.spatial_frame(*frame) for frame in chosen]
-
     def profile(clip: Clip, mask: Clip | None) -> grain.GrainProfile:
-        requests = [
-            (first, functools.partial(pair_and_frames, offsets)) for first, offsets in zip(pairs, inside, strict=True)
-        ]
-        together = measured_each([clip, mask], requests, span=2)
+        offsets = iter(inside)
+
+        def pair_and_frames(frames: torch.Tensor, masks: torch.Tensor | None):
+            chosen = [(frames[k], None if masks is None else masks[k]) for k in next(offsets)]
+            return grain.temporal_pair(frames, masks), [grain.spatial_frame(*frame) for frame in chosen]
+
+        together = measured([clip, mask], pairs, pair_and_frames, span=2)
         spatial = [frame for _, frames in together for frame in frames] + measured(
             [clip, mask], alone, grain.spatial_frame
         )
