@@ -104,18 +104,17 @@ def defocus(
     if sigma <= 0:
         return element.clone(), alpha.clone()
     kernel = _disk(2.0 * sigma) if shape == "disk" else None
+    reach = kernel.shape[0] // 2 if kernel is not None else frame_ops.gaussian_reach(sigma)
     out, out_alpha = new_frames(*element.shape), new_frames(*alpha.shape)
 
-    def defocus_frame(index: int) -> None:
-        premultiplied = np.dstack([element[index].numpy() * alpha[index].numpy()[..., None], alpha[index].numpy()])
+    def blur(premultiplied: np.ndarray) -> np.ndarray:
         if kernel is None:
-            blurred = frame_ops.gaussian_blur(premultiplied, sigma)
-        else:
-            blurred = cv2.filter2D(premultiplied, -1, kernel, borderType=cv2.BORDER_REFLECT)
-        coverage = np.clip(blurred[..., 3], 0.0, 1.0)
-        colour = np.clip(blurred[..., :3] / np.maximum(coverage, 1e-6)[..., None], 0.0, 1.0)
-        out[index] = torch.from_numpy(np.where(coverage[..., None] > 1e-6, colour, element[index].numpy()))
-        out_alpha[index] = torch.from_numpy(coverage)
+            return frame_ops.gaussian_blur(premultiplied, sigma)
+        return cv2.filter2D(premultiplied, -1, kernel, borderType=cv2.BORDER_REFLECT)
+
+    def defocus_frame(index: int) -> None:
+        frames_in = element[index].numpy(), alpha[index].numpy()
+        frame_ops.blur_premultiplied(*frames_in, blur, reach, out[index].numpy(), out_alpha[index].numpy())
 
     for part in chunk_slices(frames, 8):
         each_frame(defocus_frame, part)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -33,12 +34,14 @@ def enlarge_region(small: np.ndarray, width: int, height: int, box: tuple[int, i
 def nonzero_box(
     frame: np.ndarray, margin: int = 0, scale: tuple[float, float] = (1.0, 1.0)
 ) -> tuple[int, int, int, int] | None:
-    """Bounding box (x0, y0, x1, y1) of a single-channel frame's non-zero pixels, grown by `margin` pixels and then
+    """Bounding box (x0, y0, x1, y1) of a frame's pixels with any non-zero channel, grown by `margin` pixels and then
     scaled by (x, y) factors (a coarse grid's box on the full frame); None when every pixel is zero."""
-    x, y, w, h = cv2.boundingRect((frame != 0).view(np.uint8))
+    rows, cols = frame.shape[:2]
+    channels = frame.shape[2] if frame.ndim == 3 else 1
+    x, y, w, h = cv2.boundingRect((frame != 0).reshape(rows, cols * channels).view(np.uint8))
     if w == 0:
         return None
-    rows, cols = frame.shape[:2]
+    x, w = x // channels, (x + w + channels - 1) // channels - x // channels
     x0, y0, x1, y1 = max(0, x - margin), max(0, y - margin), min(cols, x + w + margin), min(rows, y + h + margin)
     scale_x, scale_y = scale
     return int(x0 * scale_x), int(y0 * scale_y), math.ceil(x1 * scale_x), math.ceil(y1 * scale_y)
@@ -49,6 +52,11 @@ def gaussian_blur(frame: np.ndarray, sigma: float) -> np.ndarray:
     if sigma <= 0:
         return frame
     return cv2.GaussianBlur(frame, (0, 0), sigmaX=float(sigma), borderType=cv2.BORDER_REFLECT)
+
+
+def gaussian_reach(sigma: float) -> int:
+    """How many pixels `gaussian_blur` reaches: OpenCV's kernel for float frames spans 4 sigma either side."""
+    return math.ceil(4 * sigma) + 1
 
 
 def wide_blur(frame: np.ndarray, sigma: float) -> np.ndarray:
@@ -80,3 +88,31 @@ def warp_affine(frame: np.ndarray, matrix: np.ndarray, width: int, height: int) 
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=0,
     )
+
+
+def blur_premultiplied(
+    colour: np.ndarray,
+    alpha: np.ndarray,
+    blur: Callable[[np.ndarray], np.ndarray],
+    reach: int,
+    out: np.ndarray,
+    coverage: np.ndarray,
+) -> None:
+    """An element blurred premultiplied by its alpha, with the alpha blurred alongside so edges blur into
+    transparency, written into `out` [H, W, 3] and `coverage` [H, W]. `blur` maps an RGBA frame to its blur and
+    reaches `reach` pixels: only the alpha's box grown by that much is computed (a zero border as wide as the
+    kernel's reach stands in for the rest of the frame, whatever the blur's border rule), and outside it the
+    coverage is 0 and the colour the element's own."""
+    np.copyto(out, colour)
+    coverage.fill(0.0)
+    box = nonzero_box(alpha, reach + 1)
+    if box is None:
+        return
+    x0, y0, x1, y1 = box
+    part, weight = colour[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
+    blurred = blur(cv2.merge([part * weight[..., None], weight]))
+    covered = np.clip(blurred[..., 3], 0.0, 1.0, out=coverage[y0:y1, x0:x1])
+    empty = covered <= 1e-6  # includes the round-off a DFT-based filter leaves where the kernel reaches nothing
+    covered[empty] = 0.0
+    unmixed = np.clip(blurred[..., :3] / np.maximum(covered, 1e-6)[..., None], 0.0, 1.0)
+    np.copyto(out[y0:y1, x0:x1], unmixed, where=~empty[..., None])

@@ -135,7 +135,7 @@ def apply_coefficients(gains: np.ndarray, offset: np.ndarray, image: torch.Tenso
     height, width, _ = image.shape
     alpha = frame_ops.resize(offset, width, height)
     scale = (width / gains.shape[1], height / gains.shape[0])
-    box = frame_ops.nonzero_box(np.abs(gains).max(axis=2), 1, scale)
+    box = frame_ops.nonzero_box(gains, 1, scale)
     if box is not None:
         x0, y0, x1, y1 = box
         region = frame_ops.enlarge_region(gains, width, height, box)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import torch
 
@@ -88,17 +89,21 @@ def temporal_smooth(
     return total.div_(weight_before.add_(weight_after).add_(1.0))
 
 
-def despill(image: torch.Tensor, screen: str, strength: float) -> torch.Tensor:
+def despill(image: torch.Tensor, screen: str, strength: float, out: torch.Tensor | None = None) -> torch.Tensor:
     """Limit the screen channel to the larger of the other two: only colours leaning towards the screen's hue lose
-    anything; neutrals, and colours whose screen channel another channel matches (yellow, cyan, skin), are untouched."""
+    anything; neutrals, and colours whose screen channel another channel matches (yellow, cyan, skin), are untouched.
+    Written into `out` (which may be `image` itself) when given."""
+    if out is None:
+        out = image.clone()
+    elif out is not image:
+        out.copy_(image)
     if screen == "none" or strength <= 0:
-        return image
+        return out
     channel = SCREEN_CHANNEL[check_choice("despill", screen, DESPILL)]
     others = [c for c in range(3) if c != channel]
     limit = torch.maximum(image[..., others[0]], image[..., others[1]])
-    spill = (image[..., channel] - limit).clamp_(min=0.0)
-    out = image.clone()
-    out[..., channel] -= spill * strength
+    spill = torch.sub(image[..., channel], limit, out=limit).clamp_(min=0.0).mul_(strength)
+    out[..., channel] -= spill
     return out
 
 
@@ -161,11 +166,16 @@ def unmix_frame(image: torch.Tensor, alpha: torch.Tensor, radius: int, subsample
     solid, clear = small_alpha >= SOLID, small_alpha <= CLEAR
     subject = fill_known(small_image, solid, reach, ~clear)
     background = fill_known(small_image, clear, reach, ~solid)
-    subject = torch.from_numpy(frame_ops.resize(subject, width, height))
-    background = torch.from_numpy(frame_ops.resize(background, width, height))
-    a = alpha[..., None]
-    unmixed = (image - background * (1.0 - a)) / a.clamp(min=CLEAR)
-    return torch.lerp(subject, unmixed.clamp_(0.0, 1.0), a)
+    out = torch.from_numpy(frame_ops.resize(subject, width, height))
+    box = frame_ops.nonzero_box(frame_ops.view(alpha))  # outside it alpha is 0: the subject colour as it is
+    if box is None:
+        return out
+    x0, y0, x1, y1 = box
+    background = frame_ops.resize(background, width, height)[y0:y1, x0:x1]
+    a = torch.from_numpy(cv2.merge([frame_ops.view(alpha)[y0:y1, x0:x1]] * 3))  # no broadcast over channels: faster
+    unmixed = (image[y0:y1, x0:x1] - torch.from_numpy(background) * (1.0 - a)) / a.clamp(min=CLEAR)
+    out[y0:y1, x0:x1] = torch.lerp(out[y0:y1, x0:x1], unmixed.clamp_(0.0, 1.0), a)
+    return out
 
 
 @frame_threads

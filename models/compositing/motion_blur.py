@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import torch
 
-from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, same_size
+from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
+from .frame_ops import blur_premultiplied
 
 
 def velocities(path: torch.Tensor) -> torch.Tensor:
@@ -71,21 +72,20 @@ def motion_blur(
             f"velocity must be finite, one (dx, dy) per frame ({frames}) or one for all; got {tuple(velocity.shape)}."
         )
     velocity = velocity.expand(frames, 2)
-    out, out_alpha = element.contiguous().clone(), alpha.contiguous().clone()
+    out, out_alpha = new_frames(*element.shape), new_frames(*alpha.shape)
 
     def blur_frame(index: int) -> None:
         dx, dy = (velocity[index] * shutter).tolist()
         if np.hypot(dx, dy) < 0.5:
+            out[index], out_alpha[index] = element[index], alpha[index]
             return
         kernel = line_kernel(dx, dy)
-        premultiplied = np.dstack([element[index].numpy() * alpha[index].numpy()[..., None], alpha[index].numpy()])
-        blurred = cv2.filter2D(premultiplied, -1, kernel, borderType=cv2.BORDER_CONSTANT)
-        coverage = np.clip(blurred[..., 3], 0.0, 1.0)
-        colour = blurred[..., :3] / np.maximum(coverage, 1e-6)[..., None]
-        out[index] = torch.from_numpy(
-            np.where(coverage[..., None] > 1e-6, np.clip(colour, 0, 1), element[index].numpy())
-        )
-        out_alpha[index] = torch.from_numpy(coverage)
+
+        def blur(premultiplied: np.ndarray) -> np.ndarray:
+            return cv2.filter2D(premultiplied, -1, kernel, borderType=cv2.BORDER_CONSTANT)
+
+        frames_in = element[index].numpy(), alpha[index].numpy()
+        blur_premultiplied(*frames_in, blur, kernel.shape[0] // 2, out[index].numpy(), out_alpha[index].numpy())
 
     for part in chunk_slices(frames, 8):
         each_frame(blur_frame, part)

@@ -79,9 +79,12 @@ def contact_shadow(
         soft = torch.from_numpy(frame_ops.wide_blur(cast, max(softness, 1.0)))
         reach = max(1.0, length * (ground - top))  # how far the far end of the shadow lies from the ground line
         spread = ((ground - rows).abs() / reach).clamp(0.0, 1.0)
-        shadow = torch.lerp(sharp, soft, spread).mul_(opacity).clamp_(0.0, 1.0)
-        shadows[index] = shadow
-        out[index] = linear_to_srgb(srgb_to_linear(plate[index]) * (1.0 - shadow[..., None]))
+        shadow = torch.lerp(sharp, soft, spread, out=shadows[index]).mul_(opacity).clamp_(0.0, 1.0)
+        box = frame_ops.nonzero_box(shadow.numpy())  # the plate is left as it is where no shadow falls
+        if box is not None:
+            x0, y0, x1, y1 = box
+            darkened = srgb_to_linear(plate[index, y0:y1, x0:x1]) * (1.0 - shadow[y0:y1, x0:x1, None])
+            out[index, y0:y1, x0:x1] = linear_to_srgb(darkened)
 
     for part in chunk_slices(frames, 8):
         each_frame(shadow_frame, part)

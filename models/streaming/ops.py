@@ -120,8 +120,9 @@ def color_matched(
     def pixels(frame: torch.Tensor, weight: torch.Tensor | None) -> np.ndarray:
         return color_match.frame_pixels(frame.numpy(), _numpy(weight), lab)
 
-    source = color_match.joined_pixels(measured([element, element_mask], picks, pixels))
-    target = color_match.joined_pixels(measured([plate, plate_region], picks, pixels))
+    # One reader for both sides: a plate region drawn around the element's matte shares the element's frames.
+    both = measured([element, element_mask, plate, plate_region], picks, lambda *f: (pixels(*f[:2]), pixels(*f[2:])))
+    source, target = (color_match.joined_pixels(list(side)) for side in zip(*both, strict=True))
     transform = color_match.transform_from_pixels(source, target, method)
 
     def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:
@@ -139,9 +140,24 @@ def grain_matched(
     frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
     picks, pairs = grain.measure_picks(frames), grain.measure_picks(frames - 1) if frames > 1 else []
 
+    # A frame measured alone that lies in a measured pair is read with the pair (the picks spread alike, so usually
+    # all are): one reader computes each frame once.
+    owner = {pick: next((i for i, first in enumerate(pairs) if first <= pick <= first + 1), None) for pick in picks}
+    inside = [[pick - first for pick in picks if owner[pick] == i] for i, first in enumerate(pairs)]
+    alone = [pick for pick in picks if owner[pick] is None]
+
     def profile(clip: Clip, mask: Clip | None) -> grain.GrainProfile:
-        spatial = measured([clip, mask], picks, grain.spatial_frame)
-        return grain.profile_of(spatial, measured([clip, mask], pairs, grain.temporal_pair, span=2))
+        offsets = iter(inside)
+
+        def pair_and_frames(frames: torch.Tensor, masks: torch.Tensor | None):
+            chosen = [(frames[k], None if masks is None else masks[k]) for k in next(offsets)]
+            return grain.temporal_pair(frames, masks), [grain.spatial_frame(*frame) for frame in chosen]
+
+        together = measured([clip, mask], pairs, pair_and_frames, span=2)
+        spatial = [frame for _, frames in together for frame in frames] + measured(
+            [clip, mask], alone, grain.spatial_frame
+        )
+        return grain.profile_of(spatial, [temporal for temporal, _ in together])
 
     profiles = profile(plate, plate_region), profile(element, element_mask)
     field = grain.grain_to_add(*profiles, strength, element.height, element.width, seed)

@@ -8,6 +8,7 @@ import threading
 from fractions import Fraction
 
 import av
+import cv2
 import numpy as np
 import torch
 
@@ -27,9 +28,18 @@ def _open(source: Source) -> av.container.InputContainer:
     return av.open(source, mode="r")
 
 
+BYTE_VALUES = (torch.arange(256, dtype=torch.uint8) / 255.0).numpy()
+"""Every 8-bit value as core Load Video gives it (x / 255 in float32)."""
+
+
 def _to_float(picture: np.ndarray) -> torch.Tensor:
-    """8-bit pixels as core Load Video gives them (x / 255 in float32)."""
-    return torch.from_numpy(picture) / 255.0
+    """8-bit frames [n, h, w, c] as core Load Video gives them, through a lookup table (several times faster than
+    dividing, the same values)."""
+    frames, height = picture.shape[:2]
+    out = np.empty(picture.shape, np.float32)
+    for index in range(frames):
+        cv2.LUT(picture[index].reshape(height, -1), BYTE_VALUES, dst=out[index].reshape(height, -1))
+    return torch.from_numpy(out)
 
 
 class Decoder:
