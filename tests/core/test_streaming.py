@@ -17,6 +17,7 @@ from worldkit.models.compositing.color_match import match_colors
 from worldkit.models.compositing.composite import composite_over
 from worldkit.models.compositing.conform import conform
 from worldkit.models.compositing.defocus import defocus, estimate_defocus
+from worldkit.models.compositing.export import VIDEO_FORMATS
 from worldkit.models.compositing.grain import match_grain
 from worldkit.models.compositing.light_wrap import light_wrap
 from worldkit.models.compositing.matte import MatteSettings, refine_matte, unmix_foreground
@@ -186,14 +187,15 @@ def test_an_interrupted_save_leaves_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_prores_4444_keeps_a_10_bit_alpha(tmp_path):
+@pytest.mark.parametrize("video", [name for name in VIDEO_FORMATS if "ProRes 4444" in name])
+def test_prores_4444_keeps_a_10_bit_alpha(tmp_path, video):
     plate, _ = scene(frames=3)
     ramp = torch.linspace(0, 1, WIDTH).expand(3, HEIGHT, WIDTH)
     target = tmp_path / "out.mov"
     run_pass(
         batch_clip(plate),
         batch_clip(ramp),
-        [VideoSink(target, "mov (ProRes 4444 with alpha, 10-bit)", 24.0, (HEIGHT, WIDTH))],
+        [VideoSink(target, video, 24.0, (HEIGHT, WIDTH))],
     )
     with av.open(str(target)) as container:
         stream = container.streams.video[0]
