@@ -10,6 +10,7 @@ from comfy_api.latest import io
 
 from ..models.shared.text import MAX_NAME_CHARS, MAX_PROMPT_CHARS, text_problem
 from ..models.shared.wan import FRAME_STEP, MAX_FRAMES, MAX_SEED, MAX_SIZE, SIZE_MULTIPLE
+from ..models.world.names import device_name_problem
 from .types import World
 
 
@@ -109,6 +110,18 @@ def names_problem(**names: str | None) -> str | None:
     """Like ``texts_problem`` for short one-line names."""
     return texts_problem(MAX_NAME_CHARS, **names) or next(
         (p for label, value in names.items() if (p := control_problem(value, label))), None
+    )
+
+
+def file_names_problem(**names: str | None) -> str | None:
+    """Like ``names_problem`` for names that become files, which must also open as files on every system."""
+    return names_problem(**names) or next(
+        (
+            f"{label}: {p}; choose another name."
+            for label, value in names.items()
+            if value and (p := device_name_problem(value))
+        ),
+        None,
     )
 
 

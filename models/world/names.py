@@ -41,6 +41,14 @@ def sanitize_world_name(name: str) -> str:
     return cleaned
 
 
+def device_name_problem(path: str) -> str | None:
+    """A part of the path that Windows opens as a device (CON, NUL, COM1, …, with any suffix), else None."""
+    for part in path.replace("\\", "/").split("/"):
+        if part.split(".")[0].strip().upper() in WINDOWS_DEVICE_NAMES:
+            return f"{part!r} is a reserved device name on Windows"
+    return None
+
+
 def name_problem(name: str) -> str | None:
     if not name:
         return "it is empty"
@@ -58,7 +66,7 @@ def name_problem(name: str) -> str | None:
         return "it starts with '.' or '~'"
     if name.endswith("."):
         return "it ends with '.'"
-    if name.split(".")[0].upper() in WINDOWS_DEVICE_NAMES:
+    if device_name_problem(name):
         return "it is a reserved device name"
     odd = sorted({c for c in name if not (c.isalnum() or c in NAME_PUNCTUATION)})
     if odd:

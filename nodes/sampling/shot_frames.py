@@ -17,7 +17,7 @@ from ...models.shared.files import write_bytes_atomically
 from ...models.shared.pixels import require_pixels
 from ...models.shared.text import MAX_JSON_CHARS, TextInputError, load_json_text, quote
 from .. import categories
-from ..inputs import control_problem, names_problem, recheck, texts_problem, verdict
+from ..inputs import control_problem, file_names_problem, recheck, texts_problem, verdict
 from .shot_sampler import shot_list_outputs
 
 SUFFIX = ".safetensors"
@@ -39,7 +39,7 @@ def leaves_problem(root: str, name: str, what: str) -> str | None:
 def save_name_problem(name: str | None) -> str | None:
     if name is None:
         return None
-    return names_problem(name=name) or leaves_problem(folder_paths.get_output_directory(), name + SUFFIX, "name")
+    return file_names_problem(name=name) or leaves_problem(folder_paths.get_output_directory(), name + SUFFIX, "name")
 
 
 def report_problem(report: str | None) -> str | None:
@@ -61,7 +61,9 @@ def files_problem(files: str | None) -> str | None:
         return problem
     root = folder_paths.get_input_directory()
     for number, name in enumerate(file_list(files), start=1):
-        problem = names_problem(**{f"files line {number}": name}) or leaves_problem(root, name, f"files line {number}")
+        problem = file_names_problem(**{f"files line {number}": name}) or leaves_problem(
+            root, name, f"files line {number}"
+        )
         if problem:
             return problem
     return None

@@ -122,7 +122,9 @@ def test_load_shot_frames_refuses_a_damaged_file_naming_it(comfy, case):
     assert_server_runs(comfy)
 
 
-@pytest.mark.parametrize("name", ["../escape.safetensors", "/etc/passwd", "a\x00b.safetensors", "x" * 300])
+@pytest.mark.parametrize(
+    "name", ["../escape.safetensors", "/etc/passwd", "a\x00b.safetensors", "x" * 300, "farm/CON", "nul.safetensors"]
+)
 def test_file_names_that_leave_the_folder_are_refused_at_queue_time(comfy, info, name):
     before = {path for path in comfy.base_dir.rglob("*") if path.is_file()}
     for class_type, value, prompt_of in (
