@@ -54,8 +54,8 @@ def reference_node(graph: Graph, image: str, name: str, kind: str, width: int, h
     )
 
 
-def composite_centred(graph: Graph, plate: list, element: list, mask: list, scale: float = 1.0) -> str:
-    """Composite Over with the element's centre on the plate's, at ``scale``, unrotated."""
+def composite_centred(graph: Graph, plate: list, element: list, mask: list, scale: float = 1.0, **inputs) -> str:
+    """Composite Over with the element's centre on the plate's, at ``scale``, unrotated; ``inputs`` add the rest."""
     return graph.node(
         "WorldKitCompositeOver",
         plate=plate,
@@ -69,6 +69,7 @@ def composite_centred(graph: Graph, plate: list, element: list, mask: list, scal
         scale_end=scale,
         rotation=0.0,
         rotation_end=0.0,
+        **inputs,
     )
 
 

@@ -7,23 +7,12 @@ import io
 
 import av
 import numpy as np
-from graphs import Graph, out
+from graphs import Graph, composite_centred, out
 from PIL import Image
 from safetensors.torch import load_file
 
 SIZE = 64
 FRAMES = 10
-CENTRED = {
-    "x": 0.5,
-    "y": 0.5,
-    "anchor_x": 0.5,
-    "anchor_y": 0.5,
-    "scale": 1.0,
-    "scale_end": 1.0,
-    "rotation": 0.0,
-    "rotation_end": 0.0,
-}
-"""Composite Over's placement that leaves a plate-sized element where it is."""
 
 
 def video_bytes(element: bool) -> bytes:
@@ -77,13 +66,7 @@ def gvfx_chain(graph: Graph, plate: list, element: list) -> tuple[list, list, li
         element_mask=out(refine, 1),
     )
     grained = graph.node("WorldKitGrainMatch", element=out(graded), plate=plate, strength=1.0, seed=3)
-    comp = graph.node(
-        "WorldKitCompositeOver",
-        plate=plate,
-        element=out(grained),
-        element_mask=out(refine, 1),
-        **CENTRED,
-    )
+    comp = composite_centred(graph, plate, out(grained), out(refine, 1))
     return out(comp), out(refine, 1), out(grained)
 
 
@@ -153,15 +136,7 @@ def round_trip(comfy, meaning: str, name: str) -> np.ndarray:
     loaded = graph.node("LoadImage", image=comfy.upload_image(rgba_png(), "gvfx_rgba.png"))
     plate = graph.node("EmptyImage", width=SIZE, height=SIZE, batch_size=1, color=0x204060)
     transparent = graph.node("SolidMask", value=1.0, width=SIZE, height=SIZE)
-    comp = graph.node(
-        "WorldKitCompositeOver",
-        plate=out(plate),
-        element=out(loaded),
-        element_mask=out(loaded, 1),
-        **CENTRED,
-        plate_mask=out(transparent),
-        masks=meaning,
-    )
+    comp = composite_centred(graph, out(plate), out(loaded), out(loaded, 1), plate_mask=out(transparent), masks=meaning)
     joined = graph.node("JoinImageWithAlpha", image=out(comp), alpha=out(comp, 1))
     graph.node("WorldKitTestSaveTensor", name=name, images=out(joined))
     comfy.run(graph.prompt())
