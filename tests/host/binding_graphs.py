@@ -145,21 +145,23 @@ def assert_matches_native(comfy, graph: Graph, name: str) -> tuple[dict[str, tor
 
 
 @dataclass
-class PlateScene:
-    """A graph with a tiny Wan model, a one-location world from a loaded plate, and a Shot of it."""
+class OneReferenceScene:
+    """A graph with a tiny Wan model, a one-entity world from a loaded image, and a Shot of that entity."""
 
     graph: Graph
     model: str
     clip: str
     vae: str
-    plate: str
+    image: str
     world: str
     shot: str
 
 
-def plate_scene(comfy, tiny_models, dit: str, name: str, seed: int) -> PlateScene:
+def one_reference_scene(
+    comfy, tiny_models, dit: str, name: str, seed: int, entity: str = "forest", kind: str = "location", size: int = SIZE
+) -> OneReferenceScene:
     graph = Graph()
     model, clip, vae = load_wan(graph, tiny_models, dit)
-    plate = load_image(graph, comfy, name, seed=seed)
-    world = world_of(graph, [("forest", "location", plate)])
-    return PlateScene(graph, model, clip, vae, plate, world, shot(graph, "forest", world))
+    image = load_image(graph, comfy, name, seed=seed, width=size, height=size)
+    world = world_of(graph, [(entity, kind, image)])
+    return OneReferenceScene(graph, model, clip, vae, image, world, shot(graph, entity, world))

@@ -23,22 +23,18 @@ from binding_graphs import (
     load_image,
     native_node,
     native_prompts,
-    plate_scene,
+    one_reference_scene,
     save,
     save_conditioning,
     saved,
     shot,
-    world_of,
 )
 from graphs import Graph, load_clip_vision, load_wan, out, reference_node, straight_tracks
 
 
 def test_vace_one_reference_matches_wan_vace_to_video(comfy, tiny_models):
-    graph = Graph()
-    model, clip, vae = load_wan(graph, tiny_models, "wan_vace")
-    skunk = load_image(graph, comfy, "vace_skunk", seed=1, width=80, height=80)  # resized to the frame
-    world = world_of(graph, [("skunk", "character", skunk)])
-    shot_id = shot(graph, "skunk", world)
+    scene = one_reference_scene(comfy, tiny_models, "wan_vace", "vace_skunk", 1, "skunk", "character", size=80)
+    graph, model, clip, vae, skunk, world, shot_id = astuple(scene)  # the 80-pixel image is resized to the frame
     ours = bind(graph, model, vae, clip, world, shot_id)
     positive, negative = native_prompts(graph, clip, shot_id)
     theirs = native_node(graph, "WanVaceToVideo", positive, negative, vae, strength=1.0, reference_image=out(skunk))
@@ -50,11 +46,8 @@ def test_vace_one_reference_matches_wan_vace_to_video(comfy, tiny_models):
 
 
 def test_phantom_one_subject_matches_wan_phantom_subject_to_video(comfy, tiny_models):
-    graph = Graph()
-    model, clip, vae = load_wan(graph, tiny_models, "wan_t2v")
-    skunk = load_image(graph, comfy, "phantom_skunk", seed=2, width=96, height=96)
-    world = world_of(graph, [("skunk", "character", skunk)])
-    shot_id = shot(graph, "skunk", world)
+    scene = one_reference_scene(comfy, tiny_models, "wan_t2v", "phantom_skunk", 2, "skunk", "character", size=96)
+    graph, model, clip, vae, skunk, world, shot_id = astuple(scene)
     ours = bind(graph, model, vae, clip, world, shot_id, family="phantom")
     positive, negative = native_prompts(graph, clip, shot_id)
     theirs = native_node(graph, "WanPhantomSubjectToVideo", positive, negative, vae, images=out(skunk))
@@ -66,7 +59,7 @@ def test_phantom_one_subject_matches_wan_phantom_subject_to_video(comfy, tiny_mo
 
 
 def test_i2v_location_plate_matches_wan_image_to_video(comfy, tiny_models):
-    scene = plate_scene(comfy, tiny_models, "wan_i2v", "i2v_forest", seed=3)
+    scene = one_reference_scene(comfy, tiny_models, "wan_i2v", "i2v_forest", seed=3)
     graph, model, clip, vae, plate, world, shot_id = astuple(scene)
     vision = load_clip_vision(graph, tiny_models)
     ours = bind(graph, model, vae, clip, world, shot_id, clip_vision=out(vision))
@@ -82,7 +75,7 @@ def test_i2v_location_plate_matches_wan_image_to_video(comfy, tiny_models):
 
 
 def test_flf_matches_wan_first_last_frame_to_video(comfy, tiny_models):
-    scene = plate_scene(comfy, tiny_models, "wan_flf", "flf_first", seed=4)
+    scene = one_reference_scene(comfy, tiny_models, "wan_flf", "flf_first", seed=4)
     graph, model, clip, vae, first, world, shot_id = astuple(scene)
     vision = load_clip_vision(graph, tiny_models)
     last = load_image(graph, comfy, "flf_last", seed=5)
@@ -110,7 +103,7 @@ def test_flf_matches_wan_first_last_frame_to_video(comfy, tiny_models):
 
 
 def test_ati_track_json_matches_wan_track_to_video(comfy, tiny_models):
-    scene = plate_scene(comfy, tiny_models, "wan_i2v", "ati_forest", seed=6)
+    scene = one_reference_scene(comfy, tiny_models, "wan_i2v", "ati_forest", seed=6)
     graph, model, clip, vae, plate, world, shot_id = astuple(scene)
     tracks = graph.node("PrimitiveString", value=json.dumps(ATI_TRACK))
     ours = bind(graph, model, vae, clip, world, shot_id, track_json=out(tracks))
@@ -134,7 +127,7 @@ def test_ati_track_json_matches_wan_track_to_video(comfy, tiny_models):
 
 
 def test_wan_move_tracks_match_wan_move_track_to_video(comfy, tiny_models):
-    scene = plate_scene(comfy, tiny_models, "wan_i2v", "move_forest", seed=7)
+    scene = one_reference_scene(comfy, tiny_models, "wan_i2v", "move_forest", seed=7)
     graph, model, clip, vae, plate, world, shot_id = astuple(scene)
     tracks = straight_tracks(graph, SIZE, FRAMES, (0.2, 0.3), (0.8, 0.7))
     ours = bind(graph, model, vae, clip, world, shot_id, tracks=out(tracks))

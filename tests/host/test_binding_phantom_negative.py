@@ -6,19 +6,20 @@ shown to tell the two apart.
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 import pytest
-from binding_graphs import SIZE_INPUTS, assert_tensor_equal, bind, load_image, native_prompts, save, shot, world_of
-from graphs import Graph, load_wan, out
+from binding_graphs import SIZE_INPUTS, assert_tensor_equal, bind, native_prompts, one_reference_scene, save
+from graphs import out
 
 NEGATIVE_TEXT = 6
 
 
 def test_phantom_negative_text_matches_wan_phantom_subject_to_video(comfy, tiny_models):
-    graph = Graph()
-    model, clip, vae = load_wan(graph, tiny_models, "wan_t2v")
-    skunk = load_image(graph, comfy, "phantom_negative_skunk", seed=5, width=96, height=96)
-    world = world_of(graph, [("skunk", "character", skunk)])
-    shot_id = shot(graph, "skunk", world)
+    scene = one_reference_scene(
+        comfy, tiny_models, "wan_t2v", "phantom_negative_skunk", 5, "skunk", "character", size=96
+    )
+    graph, model, clip, vae, skunk, world, shot_id = astuple(scene)
     ours = bind(graph, model, vae, clip, world, shot_id, family="phantom")
     positive, negative = native_prompts(graph, clip, shot_id)
     native = graph.node(
