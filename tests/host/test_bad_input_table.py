@@ -165,38 +165,25 @@ def case_assemble_cut_single_frame(g, i):
     probe(g, out(add(g, i, "WorldKitAssembleCut", frames=image(g, 8, 8, 1), shot_lengths="[1]"), 2))
 
 
+MASK_TRACK = '{"version": 1, "tracks": [{"subject": "mask", "points": 4, "keypoints": [{"x": 0.5, "y": 0.5}]}]}'
+"""Trajectory Keypoints editor state with one track that follows the subject mask."""
+
+
+def probe_trajectory(g, i, **inputs) -> None:
+    """Trajectory Keypoints at 32x32 over five frames, probed at its track output."""
+    probe(g, out(add(g, i, "WorldKitTrajectoryKeypoints", width=32, height=32, num_frames=5, **inputs), 2))
+
+
 def case_trajectory_background_1x1(g, i):
-    paths = add(
-        g,
-        i,
-        "WorldKitTrajectoryKeypoints",
-        background=image(g, 1, 1),
-        subject_mask=mask(g, 3, 1),
-        width=32,
-        height=32,
-        num_frames=5,
-    )
-    probe(g, out(paths, 2))
+    probe_trajectory(g, i, background=image(g, 1, 1), subject_mask=mask(g, 3, 1))
 
 
 def case_trajectory_mask_subject_without_mask(g, i):
-    state = '{"version": 1, "tracks": [{"subject": "mask", "points": 4, "keypoints": [{"x": 0.5, "y": 0.5}]}]}'
-    probe(g, out(add(g, i, "WorldKitTrajectoryKeypoints", editor_state=state, width=32, height=32, num_frames=5), 2))
+    probe_trajectory(g, i, editor_state=MASK_TRACK)
 
 
 def case_trajectory_empty_mask(g, i):
-    state = '{"version": 1, "tracks": [{"subject": "mask", "points": 4, "keypoints": [{"x": 0.5, "y": 0.5}]}]}'
-    paths = add(
-        g,
-        i,
-        "WorldKitTrajectoryKeypoints",
-        editor_state=state,
-        subject_mask=mask(g, 32, 32, 0.0),
-        width=32,
-        height=32,
-        num_frames=5,
-    )
-    probe(g, out(paths, 2))
+    probe_trajectory(g, i, editor_state=MASK_TRACK, subject_mask=mask(g, 32, 32, 0.0))
 
 
 def case_import_tracks_points_outside(g, i):
