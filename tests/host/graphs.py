@@ -73,6 +73,24 @@ def composite_centred(graph: Graph, plate: list, element: list, mask: list, scal
     )
 
 
+def matte_refine(graph: Graph, image: list, mask: list, **widgets) -> str:
+    """Matte Refine with a small edge band, light clipping, no feather, no temporal smoothing and no despill;
+    ``widgets`` override any of them."""
+    settings = dict(
+        edge_radius=8,
+        edge_smoothness=1e-3,
+        clip_black=0.05,
+        clip_white=0.95,
+        choke=0,
+        feather=0.0,
+        temporal=0.0,
+        motion_threshold=0.1,
+        despill="none",
+        despill_strength=1.0,
+    )
+    return graph.node("WorldKitMatteRefine", image=image, mask=mask, **{**settings, **widgets})
+
+
 def encode_prompts(
     graph: Graph, clip: str, positive: str = "a small skunk in a night forest", negative: str = "blurry"
 ) -> tuple[str, str]:

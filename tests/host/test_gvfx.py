@@ -7,7 +7,7 @@ import io
 import av
 import cv2
 import numpy as np
-from graphs import Graph, composite_centred, out, straight_tracks
+from graphs import Graph, composite_centred, matte_refine, out, straight_tracks
 from PIL import Image
 from safetensors.torch import load_file
 
@@ -31,25 +31,6 @@ def element_graph(graph: Graph) -> tuple[str, str]:
     solid = graph.node("SolidMask", value=1.0, width=SIZE, height=SIZE)
     rough = graph.node("FeatherMask", mask=out(solid), left=16, top=16, right=16, bottom=16)
     return element, rough
-
-
-def matte_refine(graph: Graph, image: str, mask: str, feather: float, temporal: float) -> str:
-    """Matte Refine with a small edge band, light clipping and no despill."""
-    return graph.node(
-        "WorldKitMatteRefine",
-        image=out(image),
-        mask=out(mask),
-        edge_radius=8,
-        edge_smoothness=1e-3,
-        clip_black=0.05,
-        clip_white=0.95,
-        choke=0,
-        feather=feather,
-        temporal=temporal,
-        motion_threshold=0.1,
-        despill="none",
-        despill_strength=1.0,
-    )
 
 
 def save_with_alpha(
@@ -104,7 +85,7 @@ def test_full_chain_runs_and_save_with_alpha_writes_the_mask(comfy):
     graph = Graph()
     plate = graph.node("LoadImage", image=comfy.upload_image(plate_png(), "gvfx_plate.png"))
     element, rough = element_graph(graph)
-    refine = matte_refine(graph, element, rough, feather=1.0, temporal=0.5)
+    refine = matte_refine(graph, out(element), out(rough), feather=1.0, temporal=0.5)
     matched = graph.node(
         "WorldKitColorMatch", element=out(refine), plate=out(plate), method="reinhard_lab", strength=0.5
     )
@@ -199,7 +180,7 @@ def test_mismatched_sizes_fail_with_a_clear_message(comfy):
     graph = Graph()
     element = graph.node("EmptyImage", width=SIZE, height=SIZE, batch_size=1, color=0)
     mask = graph.node("SolidMask", value=1.0, width=32, height=32)
-    refined = matte_refine(graph, element, mask, feather=0.0, temporal=0.0)
+    refined = matte_refine(graph, out(element), out(mask))
     save_with_alpha(graph, out(element), out(refined, 1), "bad")
     result = comfy.run(graph.prompt(), expect_error=True)
     assert result.error["node_type"] == "WorldKitMatteRefine"

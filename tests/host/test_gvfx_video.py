@@ -7,7 +7,7 @@ import io
 
 import av
 import numpy as np
-from graphs import Graph, composite_centred, out
+from graphs import Graph, composite_centred, matte_refine, out
 from PIL import Image
 from safetensors.torch import load_file
 
@@ -42,21 +42,7 @@ def gvfx_chain(graph: Graph, plate: list, element: list) -> tuple[list, list, li
     key = graph.node(
         "WorldKitChromaKey", image=element, screen="green", balance=0.5, clip_black=0.1, clip_white=0.9, spill=1.0
     )
-    refine = graph.node(
-        "WorldKitMatteRefine",
-        image=out(key),
-        mask=out(key, 1),
-        edge_radius=4,
-        edge_smoothness=1e-3,
-        clip_black=0.02,
-        clip_white=0.98,
-        choke=0,
-        feather=0.0,
-        temporal=0.5,
-        motion_threshold=0.1,
-        despill="none",
-        despill_strength=1.0,
-    )
+    refine = matte_refine(graph, out(key), out(key, 1), edge_radius=4, clip_black=0.02, clip_white=0.98, temporal=0.5)
     graded = graph.node(
         "WorldKitColorMatch",
         element=out(refine, 2),
