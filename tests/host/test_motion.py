@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from graphs import Graph, encode_prompts, ksampler, load_clip_vision, load_wan, out, straight_tracks
+from graphs import Graph, encode_prompts, ksampler, load_clip_vision, load_wan, out, straight_tracks, wan_conditioning
 from PIL import Image
 from safetensors.torch import load_file
 
@@ -100,17 +100,16 @@ def sampled_latent(comfy, tiny_models, start_frame: str, conditioning: str, **in
             inputs[key] = out(
                 trajectory_node(graph, skunk_path_state(), image), 0 if conditioning == "WanTrackToVideo" else 1
             )
-    node = graph.node(
+    size = {"width": SIZE, "height": SIZE, "length": FRAMES, "batch_size": 1}
+    node = wan_conditioning(
+        graph,
         conditioning,
-        positive=out(positive),
-        negative=out(negative),
-        vae=out(vae),
+        positive,
+        negative,
+        vae,
+        size,
         start_image=out(image),
         clip_vision_output=out(vision),
-        width=SIZE,
-        height=SIZE,
-        length=FRAMES,
-        batch_size=1,
         **inputs,
     )
     sampled = ksampler(graph, out(model), out(node, 0), out(node, 1), out(node, 2), seed=7)
