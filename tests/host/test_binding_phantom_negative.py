@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import astuple
 
 import pytest
-from binding_graphs import SIZE_INPUTS, assert_tensor_equal, bind, native_prompts, one_reference_scene, save
+from binding_graphs import assert_tensor_equal, bind, native_node, native_prompts, one_reference_scene, save
 from graphs import out
 
 NEGATIVE_TEXT = 6
@@ -22,14 +22,7 @@ def test_phantom_negative_text_matches_wan_phantom_subject_to_video(comfy, tiny_
     graph, model, clip, vae, skunk, world, shot_id = astuple(scene)
     ours = bind(graph, model, vae, clip, world, shot_id, family="phantom")
     positive, negative = native_prompts(graph, clip, shot_id)
-    native = graph.node(
-        "WanPhantomSubjectToVideo",
-        positive=out(positive),
-        negative=out(negative),
-        vae=out(vae),
-        images=out(skunk),
-        **SIZE_INPUTS,
-    )
+    native = native_node(graph, "WanPhantomSubjectToVideo", positive, negative, vae, images=out(skunk))
     save(graph, "phantom_negative_text_ours", negative=out(ours, NEGATIVE_TEXT))
     save(graph, "phantom_negative_text_native", negative=out(native, 1))
     save(graph, "phantom_negative_img_text_native", negative=out(native, 2))
