@@ -18,7 +18,7 @@ import torch
 
 from ..compositing import chroma_key as keying
 from ..compositing import color_match, defocus, grain, matte, motion_blur, track_attach
-from ..compositing.checks import check_choice, clip_frames
+from ..compositing.checks import check_choice, clip_frames, same_size
 from ..compositing.composite import Placement, composite_over, place_element, placement_span
 from ..compositing.light_wrap import light_wrap
 from ..compositing.shadow import contact_shadow
@@ -34,6 +34,18 @@ def clip_length(**clips: Clip | None) -> int:
     if batches:
         clip_frames(**{name: torch.empty(clip.frames, 0) for name, clip in batches.items()})
     return max(clip.frames for clip in clips.values() if clip is not None)
+
+
+def sizes_match(*pairs: tuple[str, Clip | None, str, Clip | None]) -> None:
+    """The engine's frame-size rule on the clips, when the step is recorded: a streamed node then reports a size
+    mismatch when it runs, not when a sink pulls its frames."""
+    for name, clip, other_name, other in pairs:
+        if clip is not None and other is not None:
+            same_size(name, _size_probe(clip), other_name, _size_probe(other))
+
+
+def _size_probe(clip: Clip) -> torch.Tensor:
+    return torch.empty(0, clip.height, clip.width)
 
 
 def measured(
@@ -72,6 +84,7 @@ def mask_shape(clip: Clip) -> tuple[int, int]:
 def keyed(image: Clip, clean_plate: Clip | None, screen: str, balance: float, **levels: float) -> list[Clip]:
     """Chroma Key: (despilled image, matte); `levels` are clip_black, clip_white and spill."""
     frames = clip_length(image=image, clean_plate=clean_plate)
+    sizes_match(("clean_plate", clean_plate, "image", image))
     source = clean_plate or image
     channel = keying.SCREEN_CHANNEL[check_choice("screen", screen, tuple(keying.SCREEN_CHANNEL))]
     picks = list(range(frames))[keying.purity_frames(frames)]
@@ -88,6 +101,7 @@ def refined(image: Clip, mask: Clip, settings: matte.MatteSettings) -> list[Clip
     """Matte Refine: (despilled image, matte, un-mixed foreground); one frame of context either side for the
     temporal smoothing."""
     frames = clip_length(image=image, mask=mask)
+    sizes_match(("mask", mask, "image", image))
     context = 1 if settings.temporal > 0 else 0
 
     def work(span: slice, block: torch.Tensor, rough: torch.Tensor):
@@ -113,6 +127,7 @@ def color_matched(
 ) -> Clip:
     """Color Match: the graded element."""
     frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
+    sizes_match(("element_mask", element_mask, "element", element), ("plate_region", plate_region, "plate", plate))
     check_choice("method", method, color_match.METHODS)
     lab = method == "reinhard_lab"
     picks = sample_picks(frames, color_match.SAMPLE_FRAMES)
@@ -138,6 +153,7 @@ def grain_matched(
 ) -> Clip:
     """Grain Match: the element with the grain it lacks."""
     frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
+    sizes_match(("element_mask", element_mask, "element", element), ("plate_region", plate_region, "plate", plate))
     picks, pairs = grain.measure_picks(frames), grain.measure_picks(frames - 1) if frames > 1 else []
 
     # A frame measured alone that lies in a measured pair is read with the pair (the picks spread alike, so usually
@@ -173,6 +189,7 @@ def grain_matched(
 def light_wrapped(element: Clip, alpha: Clip, plate: Clip, radius: float, strength: float) -> Clip:
     """Light Wrap: the element with the plate's light over its edges."""
     frames = clip_length(element=element, matte=alpha, plate=plate)
+    sizes_match(("matte", alpha, "element", element), ("plate", plate, "element", element))
 
     def work(span: slice, block, matte_block, plate_block) -> torch.Tensor:
         return light_wrap(block, matte_block, plate_block, radius, strength)
@@ -183,6 +200,7 @@ def light_wrapped(element: Clip, alpha: Clip, plate: Clip, radius: float, streng
 def defocus_sigma(element: Clip, element_mask: Clip, plate: Clip, plate_region: Clip | None) -> float:
     """The blur (pixels) that matches the element's softness to the plate's, measured as the engine does."""
     frames = clip_length(element=element, element_mask=element_mask, plate=plate, plate_region=plate_region)
+    sizes_match(("element_mask", element_mask, "element", element), ("plate_region", plate_region, "plate", plate))
     count = defocus.MEASURED_FRAMES
     return defocus.estimate_defocus(
         sampled(element, frames, count),
@@ -195,6 +213,7 @@ def defocus_sigma(element: Clip, element_mask: Clip, plate: Clip, plate_region: 
 def defocused(element: Clip, element_mask: Clip, sigma: float, shape: str) -> list[Clip]:
     """Defocus Match: (softened element, softened matte)."""
     frames = clip_length(element=element, element_mask=element_mask)
+    sizes_match(("element_mask", element_mask, "element", element))
 
     def work(span: slice, block, mask_block):
         return defocus.defocus(block, mask_block, sigma, shape)
@@ -205,6 +224,7 @@ def defocused(element: Clip, element_mask: Clip, sigma: float, shape: str) -> li
 def shadowed(plate: Clip, alpha: Clip, *settings: float, ground_line: float | None = None) -> list[Clip]:
     """Contact Shadow: (shadowed plate, shadow); `settings` are direction, distance, softness and opacity."""
     frames = clip_length(plate=plate, matte=alpha)
+    sizes_match(("matte", alpha, "plate", plate))
 
     def work(span: slice, plate_block, matte_block):
         return contact_shadow(plate_block, matte_block, *settings, ground_line)
@@ -216,6 +236,7 @@ def motion_blurred(element: Clip, element_mask: Clip, velocity: torch.Tensor | N
     """Motion Blur: (blurred element, blurred matte). Without a velocity it comes from the matte's movement, by
     central differences: one frame of context either side."""
     frames = clip_length(element=element, element_mask=element_mask)
+    sizes_match(("element_mask", element_mask, "element", element))
     context = 1 if velocity is None else 0
     per_frame = velocity is not None and velocity.reshape(-1, 2).shape[0] == frames > 1
 
@@ -237,6 +258,7 @@ def placed(
 ) -> list[Clip]:
     """Track Attach's placing: (element, matte) at plate size, frame by frame along the placement."""
     height, width = size
+    sizes_match(("element_mask", element_mask, "element", element))
 
     def work(span: slice, block, mask_block):
         return place_element(block, mask_block, placement_span(placement, span, frames), height, width)
@@ -265,6 +287,10 @@ def composited(
 ) -> list[Clip]:
     """Composite Over: (composite, combined alpha)."""
     frames = clip_length(plate=plate, element=element, element_mask=element_mask, plate_mask=plate_mask)
+    unplaced = [("element", element, "plate", plate)] if placement is None else []
+    sizes_match(
+        ("element_mask", element_mask, "element", element), ("plate_mask", plate_mask, "plate", plate), *unplaced
+    )
 
     def work(span: slice, plate_block, block, mask_block, plate_mask_block):
         where = None if placement is None else placement_span(placement, span, frames)

@@ -219,3 +219,35 @@ def test_conform_streams_as_the_batch_conform_and_retimes_alpha():
     assert torch.equal(image[0], screen[0]) and torch.equal(image[3], screen[2])  # whole source frames kept
     between = matte[1].sum()  # a frame a third of the way between source frames 0 and 1
     assert alpha[0].sum() * 0.8 < between < alpha[0].sum() * 1.2 and not torch.equal(matte[1], alpha[0])
+
+
+SIZE_RULED_STEPS = {
+    "keyed": lambda plate, mask, image: ops.keyed(plate, image, "green", 0.5, clip_black=0.1, clip_white=0.9, spill=1),
+    "refined": lambda plate, mask, image: ops.refined(plate, mask, MatteSettings(radius=4)),
+    "color_matched": lambda plate, mask, image: ops.color_matched(plate, plate, "reinhard_lab", 1.0, mask, None),
+    "grain_matched": lambda plate, mask, image: ops.grain_matched(plate, plate, 1.0, 5, None, mask),
+    "light_wrapped": lambda plate, mask, image: ops.light_wrapped(plate, mask, plate, 4.0, 0.5),
+    "light_wrapped plate": lambda plate, mask, image: ops.light_wrapped(image, mask, plate, 4.0, 0.5),
+    "defocus_sigma": lambda plate, mask, image: ops.defocus_sigma(plate, mask, plate, None),
+    "defocused": lambda plate, mask, image: ops.defocused(plate, mask, 1.0, "gaussian"),
+    "shadowed": lambda plate, mask, image: ops.shadowed(plate, mask, 120.0, 0.3, 4.0, 0.5),
+    "motion_blurred": lambda plate, mask, image: ops.motion_blurred(plate, mask, None, 0.5),
+    "composited": lambda plate, mask, image: ops.composited(plate, plate, mask, None, None),
+    "composited element": lambda plate, mask, image: ops.composited(plate, image, mask, None, None),
+}
+
+
+def sized(height: int, width: int) -> tuple[Clip, Clip]:
+    """A solid matte and a green-screen picture of this size."""
+    screen = torch.tensor([0.1, 0.8, 0.15]).expand(1, height, width, 3).clone()
+    return batch_clip(torch.ones(1, height, width)), batch_clip(screen)
+
+
+@pytest.mark.parametrize("step", SIZE_RULED_STEPS)
+def test_a_size_mismatch_is_refused_when_the_step_is_recorded_before_any_frame_is_made(step):
+    source = CountingSource(8)
+    plate = Clip(source, 0, (HEIGHT, WIDTH, 3), None)
+    with pytest.raises(ValueError, match=r"is \d+x\d+ but \w+ is \d+x\d+; scale one of them"):
+        SIZE_RULED_STEPS[step](plate, *sized(HEIGHT // 2, WIDTH // 2))
+    assert source.made == 0
+    SIZE_RULED_STEPS[step](plate, *sized(HEIGHT, WIDTH))  # control: matching sizes are recorded
