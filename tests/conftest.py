@@ -13,10 +13,16 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 TESTS_DIR = Path(__file__).resolve().parent
 HOST_DIR = TESTS_DIR / "host"
 REQUIRE_FLAG = "WORLDKIT_REQUIRE_ALL_TIERS"
+
+# CI (HYPOTHESIS_PROFILE=ci, set by .ci/run) replays the same fuzz examples every run, so its verdict is
+# reproducible; local runs draw new examples and keep exploring.
+settings.register_profile("ci", derandomize=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def comfyui_path() -> Path:

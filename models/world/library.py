@@ -226,7 +226,7 @@ def take_tensor(tensors: dict[str, torch.Tensor], spec, what: str, used: set[str
     """The tensor a manifest spec names, checked against the shape the manifest records."""
     if spec is None:
         return None
-    if not isinstance(spec, dict) or spec.get("key") not in tensors:
+    if not isinstance(spec, dict) or not isinstance(spec.get("key"), str) or spec["key"] not in tensors:
         raise WorldLibraryError(f"The manifest's {what} names a tensor the tensor file does not hold.")
     tensor = tensors[spec["key"]]
     if list(tensor.shape) != spec.get("shape"):

@@ -206,6 +206,7 @@ def replace_at(value, path: list, new):
 
 @FUZZ
 @given(st.lists(st.integers(0, 50), max_size=5), JSON)
+@example(path=[7, 0, 5, 0], new=[])  # an entity's views key made a list: unhashable, once a raw TypeError
 def test_world_manifest_fuzz(saved_world, path, new):
     root, folder, original = saved_world
     manifest = replace_at(json.loads(original), path, new)
