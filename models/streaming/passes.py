@@ -17,6 +17,7 @@ import torch
 from ..compositing import export
 from ..compositing.chunking import frame_threads
 from .clips import Clip, batch_clip, block_frames_for
+from .ops import sizes_match
 from .reader import Reader
 from .sinks import Sink, VideoSink
 
@@ -66,14 +67,6 @@ class WriterThread:
             raise self.error
 
 
-def _check_alpha(frames: torch.Tensor, alpha: torch.Tensor) -> None:
-    if alpha.shape[1:] != frames.shape[1:3]:
-        raise ValueError(
-            f"alpha is {alpha.shape[2]}x{alpha.shape[1]} but the image is {frames.shape[2]}x{frames.shape[1]}; "
-            "they must be the same size."
-        )
-
-
 @frame_threads
 def run_pass(
     image: Clip,
@@ -87,12 +80,11 @@ def run_pass(
     reader = Reader([image] if alpha is None else [image, alpha])
     writer = WriterThread(sinks)
     try:
+        sizes_match(("alpha", alpha, "image", image))  # before any frame is decoded; the sinks remove their files
         for start in range(0, image.frames, step):
             stop = min(image.frames, start + step)
             frames = reader.read(image, start, stop)
             mask = None if alpha is None else reader.read(alpha, start, stop)
-            if mask is not None:
-                _check_alpha(frames, mask)
             writer.put(start, frames, mask)
             reader.trim()
             if progress is not None:

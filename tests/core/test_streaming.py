@@ -251,3 +251,12 @@ def test_a_size_mismatch_is_refused_when_the_step_is_recorded_before_any_frame_i
         SIZE_RULED_STEPS[step](plate, *sized(HEIGHT // 2, WIDTH // 2))
     assert source.made == 0
     SIZE_RULED_STEPS[step](plate, *sized(HEIGHT, WIDTH))  # control: matching sizes are recorded
+
+
+def test_an_alpha_of_another_size_is_refused_before_any_frame_is_made(tmp_path):
+    source = CountingSource(8)
+    image = Clip(source, 0, (HEIGHT, WIDTH, 3), None)
+    sink = VideoSink(tmp_path / "out.mov", "mov (ProRes 4444 with alpha, 10-bit)", 24.0, (HEIGHT, WIDTH))
+    with pytest.raises(ValueError, match=f"alpha is {WIDTH // 2}x{HEIGHT // 2} but image is {WIDTH}x{HEIGHT}"):
+        run_pass(image, sized(HEIGHT // 2, WIDTH // 2)[0], [sink])
+    assert source.made == 0 and list(tmp_path.iterdir()) == []
