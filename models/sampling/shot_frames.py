@@ -77,9 +77,8 @@ def _read_header(data: bytes, name: str) -> tuple[Any, str, str]:
 
 def check_report(report: Any, frame_count: int, name: str) -> None:
     """A sampler report whose shots and boundaries cover exactly ``frame_count`` frames, in order."""
-    shots = report.get("shots") if isinstance(report, dict) else None
-    boundaries = report.get("boundaries") if isinstance(report, dict) else None
-    fps = report.get("fps") if isinstance(report, dict) else None
+    fields = report if isinstance(report, dict) else {}
+    shots, boundaries, fps = fields.get("shots"), fields.get("boundaries"), fields.get("fps")
     if not (isinstance(shots, list) and isinstance(boundaries, list) and len(shots) == len(boundaries) > 0):
         raise ShotFramesError(f"{name} is not a World Shot Sampler report (one boundary per shot).")
     if not (isinstance(fps, (int, float)) and not isinstance(fps, bool) and 0 < fps <= 1000):
