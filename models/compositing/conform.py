@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from .checks import as_image, as_mask, check_choice, fit_frames
+from .frame_ops import gray8
 
 METHODS = ("motion", "blend")
 CONSISTENCY_PIXELS = 1.5
@@ -49,13 +50,9 @@ def mapping_report(frames: int, fps_in: float, fps_out: float) -> str:
     )
 
 
-def _gray(frame: torch.Tensor) -> np.ndarray:
-    return cv2.cvtColor((frame.clamp(0, 1) * 255).round().to(torch.uint8).numpy(), cv2.COLOR_RGB2GRAY)
-
-
 def pair_flows(first: torch.Tensor, second: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
-    a, b = _gray(first), _gray(second)
+    a, b = gray8(first), gray8(second)
     return dis.calc(a, b, None), dis.calc(b, a, None)
 
 

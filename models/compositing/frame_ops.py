@@ -15,6 +15,11 @@ def view(frame: torch.Tensor) -> np.ndarray:
     return frame.numpy()
 
 
+def gray8(frame: torch.Tensor) -> np.ndarray:
+    """An 8-bit grey copy of an RGB frame, what OpenCV's trackers and optical flow read."""
+    return cv2.cvtColor((frame.clamp(0, 1) * 255).round().to(torch.uint8).numpy(), cv2.COLOR_RGB2GRAY)
+
+
 def resize(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     """Area-average when shrinking, bilinear when growing."""
     shrinking = width * height < frame.shape[0] * frame.shape[1]

@@ -9,12 +9,9 @@ import numpy as np
 import torch
 
 from .checks import as_image
+from .frame_ops import gray8
 
 MIN_FEATURES = 4
-
-
-def _gray8(frame: torch.Tensor) -> np.ndarray:
-    return cv2.cvtColor((frame.clamp(0, 1) * 255).round().to(torch.uint8).numpy(), cv2.COLOR_RGB2GRAY)
 
 
 def _features_near(gray: np.ndarray, x: float, y: float, window: int) -> np.ndarray:
@@ -47,10 +44,10 @@ def track_point(
     lk = {"winSize": (21, 21), "maxLevel": 3, "criteria": (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01)}
     path = np.zeros((count, 2), np.float64)
     path[0] = (x, y)
-    previous = _gray8(next(frames))
+    previous = gray8(next(frames))
     features = _features_near(previous, x, y, window)
     for index in range(1, count):
-        current = _gray8(next(frames))
+        current = gray8(next(frames))
         forward, status, _ = cv2.calcOpticalFlowPyrLK(previous, current, features, None, **lk)
         backward, status_back, _ = cv2.calcOpticalFlowPyrLK(current, previous, forward, None, **lk)
         error = np.linalg.norm((backward - features).reshape(-1, 2), axis=1)
