@@ -76,8 +76,9 @@ def load_nodes():
     return folder_paths, InputImpl.VideoFromFile, mattes, matching, placement, shading, output
 
 
-def our_chain(plate_path: Path, element_path: Path, out_folder: Path) -> Path:
-    """The GVFX nodes wired as a graph wires them, the plate and element as VIDEOs; returns the ProRes file."""
+def our_chain(plate_path: Path, element_path: Path, out_folder: Path) -> tuple[Path, float]:
+    """The GVFX nodes wired as a graph wires them, the plate and element as VIDEOs: (the ProRes file, seconds the
+    nodes took before the save, which is the clip-wide measurements)."""
     import torch
 
     folder_paths, video, mattes, matching, placement, shading, output = load_nodes()
@@ -88,6 +89,7 @@ def our_chain(plate_path: Path, element_path: Path, out_folder: Path) -> Path:
     def node(cls, **inputs):
         return cls.execute(**inputs).args
 
+    start = time.perf_counter()
     with torch.inference_mode():
         plate, element = video(str(plate_path)), video(str(element_path))
         key = node(mattes.WorldKitChromaKey, image=element, screen="green", **p["key"])
@@ -105,6 +107,7 @@ def our_chain(plate_path: Path, element_path: Path, out_folder: Path) -> Path:
         comp = node(
             placement.WorldKitCompositeOver, plate=shadowed[0], element=blurred[0], element_mask=blurred[1], **p["over"]
         )
+        measuring = time.perf_counter() - start
         output.WorldKitSaveWithAlpha.hidden = None
         saved = output.WorldKitSaveWithAlpha.execute(
             images=comp[0],
@@ -115,7 +118,7 @@ def our_chain(plate_path: Path, element_path: Path, out_folder: Path) -> Path:
             alpha=comp[1],
             sequence="none",
         )
-    return out_folder / "bench" / saved.ui["video"][0]["filename"]
+    return out_folder / "bench" / saved.ui["video"][0]["filename"], measuring
 
 
 def peak_rss() -> float:
@@ -132,9 +135,10 @@ def child(mode: str, plate: Path, element: Path, frames: int) -> None:
         load_nodes()
         baseline = psutil.Process().memory_info().rss / GIB
         start = time.perf_counter()
-        result = our_chain(plate, element, folder)
+        result, measuring = our_chain(plate, element, folder)
         seconds = time.perf_counter() - start
         report = {"baseline": baseline, "peak": peak_rss(), "seconds": seconds, "fps": frames / seconds}
+        report["measuring"], report["pass_fps"] = measuring, frames / (seconds - measuring)
         if mode == "speed":
             report["check"] = check_against_plain(plate, element, result)
         print(json.dumps(report))
@@ -212,7 +216,8 @@ def speed_targets(frames: int) -> list[str]:
     check = speed["check"]
     ratio = speed["fps"] / check["plain_fps"]
     print(
-        f"720p whole chain with decode and encode, {frames} frames: {speed['fps']:.2f} fps (target >= 25); plain "
+        f"720p whole chain with decode and encode, {frames} frames: {speed['fps']:.2f} fps (target >= 25; "
+        f"{speed['measuring']:.2f} s of clip-wide measurements, then the pass at {speed['pass_fps']:.2f} fps); plain "
         f"numpy/PIL {check['plain_fps']:.2f} fps; {ratio:.1f}x (target >= 5); outputs differ by "
         f"{check['mean_abs_difference']:.4f} mean abs after a 2 px blur (check < 0.03)"
     )
@@ -229,7 +234,7 @@ def main() -> None:
     parser.add_argument("--parts", default="memory,uhd,speed", help="which measurements, comma separated")
     parser.add_argument("--memory-frames", type=int, nargs=2, default=[60, 240])
     parser.add_argument("--uhd-frames", type=int, default=48)
-    parser.add_argument("--speed-frames", type=int, default=96)
+    parser.add_argument("--speed-frames", type=int, default=240, help="a 10 s plate, as the memory run's")
     args = parser.parse_args()
     if args.child:
         mode, plate, element, frames = args.child

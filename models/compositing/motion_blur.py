@@ -18,19 +18,26 @@ def velocities(path: torch.Tensor) -> torch.Tensor:
     return torch.gradient(path.double(), dim=0)[0].float()
 
 
-def matte_centroids(mask: torch.Tensor) -> torch.Tensor:
-    """Centre of mass [frames, 2] of each frame's matte (the last known one where a frame is empty)."""
+def matte_velocities(mask: torch.Tensor) -> torch.Tensor:
+    """Per-frame velocity [frames, 2] of the matte's centre of mass: central differences where both neighbours show
+    the matte, one-sided where one does, none where neither does. An element entering or leaving the shot is not
+    smeared towards a position it never held, and each frame needs only its neighbours (as a streamed block has)."""
     frames, height, width = mask.shape
-    ys = torch.arange(height, dtype=torch.float32)[None, :, None]
-    xs = torch.arange(width, dtype=torch.float32)[None, None, :]
-    total = mask.sum(dim=(1, 2))
-    centroids = (
-        torch.stack([(mask * xs).sum(dim=(1, 2)), (mask * ys).sum(dim=(1, 2))], -1) / total.clamp(min=1e-6)[:, None]
-    )
-    for index in range(1, frames):
-        if total[index] <= 0:
-            centroids[index] = centroids[index - 1]
-    return centroids
+    ys = torch.arange(height, dtype=torch.float64)[None, :, None]
+    xs = torch.arange(width, dtype=torch.float64)[None, None, :]
+    weights = mask.double()
+    total = weights.sum(dim=(1, 2))
+    centre = torch.stack([(weights * xs).sum(dim=(1, 2)), (weights * ys).sum(dim=(1, 2))], -1)
+    centre /= total.clamp(min=1e-12)[:, None]
+    shown = (total > 0).tolist()
+    velocity = torch.zeros(frames, 2, dtype=torch.float64)
+    for index in range(frames):
+        before = index > 0 and shown[index - 1] and shown[index]
+        after = index + 1 < frames and shown[index + 1] and shown[index]
+        if before or after:
+            first, last = index - before, index + after
+            velocity[index] = (centre[last] - centre[first]) / (last - first)
+    return velocity.float()
 
 
 def line_kernel(dx: float, dy: float) -> np.ndarray:
@@ -57,7 +64,8 @@ def motion_blur(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Blur each frame along velocity * shutter (fraction of the frame interval the shutter is open).
 
-    `velocity` is [frames, 2] or [1, 2] pixels per frame; None takes it from the movement of the matte's centre.
+    `velocity` is [frames, 2] or [1, 2] pixels per frame; None takes it from the movement of the matte's centre
+    (`matte_velocities`).
     """
     shutter = check_number("shutter", shutter, 0.0, 4.0)
     element, alpha = as_image("element", element), as_mask("element_mask", alpha)
@@ -65,7 +73,7 @@ def motion_blur(
     element, alpha = fit_frames("element", element, frames), fit_frames("element_mask", alpha, frames)
     same_size("element_mask", alpha, "element", element)
     if velocity is None:
-        velocity = velocities(matte_centroids(alpha))
+        velocity = matte_velocities(alpha)
     velocity = torch.as_tensor(velocity, dtype=torch.float32).reshape(-1, 2)
     if velocity.shape[0] not in (1, frames) or not torch.isfinite(velocity).all():
         raise ValueError(

@@ -14,7 +14,7 @@ from worldkit.models.compositing.composite import Placement, composite_over, pla
 from worldkit.models.compositing.defocus import defocus, estimate_defocus
 from worldkit.models.compositing.export import write_png
 from worldkit.models.compositing.light_wrap import light_wrap
-from worldkit.models.compositing.motion_blur import motion_blur, velocities
+from worldkit.models.compositing.motion_blur import matte_velocities, motion_blur, velocities
 from worldkit.models.compositing.shadow import contact_shadow
 from worldkit.models.compositing.track_attach import path_from_tracks, track_plate_point
 from worldkit.models.shared.files import is_temporary, temporary_name
@@ -163,6 +163,26 @@ def test_motion_blur_smears_along_the_velocity_only():
     assert float(from_matte[1, 48, 80]) > 0.05 and float(from_matte[1, 30, 68]) == 0.0  # box now ends at x = 79
     path = torch.tensor([[0.0, 0.0], [2.0, 1.0], [4.0, 2.0]])
     assert torch.allclose(velocities(path), torch.tensor([[2.0, 1.0]] * 3))
+
+
+def entering_disc(frames: int = 6, enters: int = 3) -> torch.Tensor:
+    """A matte empty until frame `enters`, then a disc moving 2 px a frame to the right."""
+    ys, xs = torch.meshgrid(torch.arange(HEIGHT), torch.arange(WIDTH), indexing="ij")
+    matte = torch.zeros(frames, HEIGHT, WIDTH)
+    for index in range(enters, frames):
+        matte[index] = (((xs - 50 - 2 * index) ** 2 + (ys - 30) ** 2) < 50).float()
+    return matte
+
+
+def test_motion_blur_from_the_matte_does_not_smear_an_element_entering_the_shot():
+    """The frame where the element appears has no earlier position: its velocity is the one-sided difference with
+    the next frame, not a jump from the empty frames' (0, 0)."""
+    matte = entering_disc()
+    assert torch.allclose(matte_velocities(matte), torch.tensor([[0.0, 0.0]] * 3 + [[2.0, 0.0]] * 3))
+    _, blurred = motion_blur(constant(6, (0.5, 0.5, 0.5)), matte, None, shutter=4.0)
+    assert float(blurred[3, 30, 64]) > 0.05  # smeared sideways by its 8 px of motion
+    assert float(blurred[3, 20, 45]) == 0.0 and float(blurred[3, 28, 40]) == 0.0  # not up and to the left
+    assert torch.equal(blurred[:3], matte[:3])
 
 
 def test_steps_give_the_same_frames_under_inference_mode_as_comfyui_runs_nodes():

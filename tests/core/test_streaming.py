@@ -17,7 +17,7 @@ from worldkit.models.compositing.color_match import match_colors
 from worldkit.models.compositing.composite import composite_over
 from worldkit.models.compositing.conform import conform
 from worldkit.models.compositing.defocus import defocus, estimate_defocus
-from worldkit.models.compositing.export import VIDEO_FORMATS
+from worldkit.models.compositing.export import VIDEO_FORMATS, quantise
 from worldkit.models.compositing.grain import match_grain
 from worldkit.models.compositing.light_wrap import light_wrap
 from worldkit.models.compositing.matte import MatteSettings, refine_matte, unmix_foreground
@@ -101,6 +101,22 @@ def test_streamed_chain_equals_the_batch_chain_frame_for_frame(block):
     assert torch.equal(torch.stack(capture.frames), image)
     assert torch.equal(torch.stack(capture.alphas), alpha)
     assert not torch.equal(image[0], image[-1])  # the disc moves: frames differ, so frame order is checked
+
+
+@pytest.mark.parametrize("block", [1, 3])
+def test_streamed_motion_blur_from_a_matte_with_empty_frames_equals_the_batch(block):
+    """Velocity from the matte needs only each frame's neighbours, so a block with one frame of context either
+    side gives the batch's frames even where the matte is empty for several frames in a row."""
+    _, screen = scene()
+    matte = torch.zeros(FRAMES, HEIGHT, WIDTH)
+    matte[4:] = (screen[4:, ..., 0] > 0.5).float()
+    matte[7:9] = 0.0
+    image, alpha = motion_blur(screen, matte, None, 2.0)
+    blurred = ops.motion_blurred(batch_clip(screen), batch_clip(matte), None, 2.0)
+    capture = Capture()
+    run_pass(*blurred, [capture], block=block)
+    assert torch.equal(torch.stack(capture.frames), image) and torch.equal(torch.stack(capture.alphas), alpha)
+    assert not torch.equal(alpha[5], matte[5])  # the frames were blurred
 
 
 def test_a_changed_setting_changes_the_streamed_result():
@@ -206,6 +222,34 @@ def test_prores_4444_keeps_a_10_bit_alpha(tmp_path, video):
     alpha = frames[0][..., 3].astype(np.float64) / 65535
     assert np.abs(alpha - ramp[0].numpy()).max() < 2 / 1023
     assert len(np.unique(frames[0][..., 3])) > 48  # more levels than the 48 columns would need at 8 bits: all kept
+
+
+def prores_ks_packets(frames: torch.Tensor, alpha: torch.Tensor, options: dict[str, str]) -> list[bytes]:
+    """The frames through prores_ks as the sink quantises them, with these encoder options."""
+    encoder = av.CodecContext.create("prores_ks", "w")
+    encoder.width, encoder.height, encoder.pix_fmt = WIDTH, HEIGHT, "yuva444p10le"
+    encoder.time_base, encoder.options = Fraction(1, 24), options
+    pictures = [av.VideoFrame.from_ndarray(quantise(f, a, 16), format="rgba64le") for f, a in zip(frames, alpha)]
+    return [bytes(packet) for picture in [*pictures, None] for packet in encoder.encode(picture)]
+
+
+def test_prores_4444_is_what_prores_ks_rate_control_gives_without_its_search(tmp_path):
+    """The finishing ProRes fixes the finest quantiser, the one prores_ks's own rate control picks even on heavy
+    grain: the same bytes. A coarser fixed quantiser (the control) gives others."""
+    plate, _ = scene(frames=3)
+    grainy = (plate + 0.1 * torch.randn(plate.shape, generator=torch.Generator().manual_seed(1))).clamp(0, 1)
+    alpha = torch.linspace(0, 1, WIDTH).expand(3, HEIGHT, WIDTH).contiguous()
+    target = tmp_path / "out.mov"
+    run_pass(
+        batch_clip(grainy),
+        batch_clip(alpha),
+        [VideoSink(target, "mov (ProRes 4444 with alpha, 10-bit)", 24.0, (HEIGHT, WIDTH))],
+    )
+    with av.open(str(target)) as container:
+        ours = [bytes(packet) for packet in container.demux(video=0) if packet.size]
+    assert ours == prores_ks_packets(grainy, alpha, {"profile": "4444", "vendor": "apl0"})
+    coarser = {"profile": "4444", "vendor": "apl0", "flags": "+qscale", "global_quality": str(4 * 118)}
+    assert ours != prores_ks_packets(grainy, alpha, coarser)
 
 
 def test_conform_streams_as_the_batch_conform_and_retimes_alpha():
