@@ -102,10 +102,27 @@ def mask_clip_of(value, name: str = "mask") -> Clip:
     return alpha if alpha is not None else mapped(image, lambda block: block.mean(-1), image.frame_shape[:2])
 
 
-def matte_video(matte: Clip, fps: Fraction | None) -> LazyVideo:
+STREAMED_MATTE = (
+    "this MASK holds a streamed matte (a VIDEO, because the GVFX node that made it was fed VIDEO frames), which "
+    "GVFX nodes and Save With Alpha read but core mask nodes cannot. Feed that GVFX node IMAGE batches instead "
+    "(Get Video Components before it), or connect this output to a GVFX node or Save With Alpha."
+)
+
+
+class MatteVideo(LazyVideo):
+    """A streaming node's MASK output. The socket is typed MASK, so a core mask node may be handed it: the first
+    tensor attribute that node asks for raises an error saying what the output holds and what to do."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(f"'{name}' asked of a MASK output: {STREAMED_MATTE}")
+
+
+def matte_video(matte: Clip, fps: Fraction | None) -> MatteVideo:
     """A matte as a VIDEO: grey RGB showing it, and itself as the alpha."""
     grey = mapped(matte, lambda block: block[..., None].expand(*block.shape, 3), (*matte.frame_shape, 3))
-    return LazyVideo(grey, matte, fps)
+    return MatteVideo(grey, matte, fps)
 
 
 def is_video(value) -> bool:

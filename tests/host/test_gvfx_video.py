@@ -138,3 +138,30 @@ def test_core_alpha_masks_round_trip_through_composite_over_with_the_switch(comf
     assert np.abs(core[..., :3][solid] - np.array([200, 60, 40]) / 255).max() < 0.02  # the element's own colour
     matte = round_trip(comfy, "matte (1 = solid)", "gvfx_mask_matte")  # the control: the same graph, switch off
     assert np.abs(matte[..., 3] - original).max() > 0.9
+
+
+def streamed_key_into_grow_mask(comfy, unpack_first: bool):
+    """Chroma Key's MASK into core Grow Mask, the key fed the element's VIDEO or (unpacked first) its frames."""
+    comfy.upload_image(video_bytes(element=True), "gvfx_element.mkv")
+    graph = Graph()
+    element = out(graph.node("LoadVideo", file="gvfx_element.mkv"))
+    if unpack_first:
+        element = out(graph.node("GetVideoComponents", video=element))
+    key = graph.node(
+        "WorldKitChromaKey", image=element, screen="green", balance=0.5, clip_black=0.1, clip_white=0.9, spill=1.0
+    )
+    grown = graph.node("GrowMask", mask=out(key, 1), expand=1, tapered_corners=True)
+    picture = graph.node("MaskToImage", mask=out(grown))
+    graph.node("WorldKitTestSaveTensor", name="gvfx_grown_matte", images=out(picture))
+    return graph, grown
+
+
+def test_a_streamed_matte_handed_to_a_core_mask_node_says_what_to_do(comfy):
+    graph, grown = streamed_key_into_grow_mask(comfy, unpack_first=False)
+    error = comfy.run(graph.prompt(), expect_error=True).error
+    assert error["node_id"] == grown and error["node_type"] == "GrowMask"
+    assert "streamed matte" in error["exception_message"] and "Get Video Components" in error["exception_message"]
+    graph, _ = streamed_key_into_grow_mask(comfy, unpack_first=True)  # the fix it names works
+    comfy.run(graph.prompt())
+    grown_matte = load_file(str(comfy.output_dir / "gvfx_grown_matte.safetensors"))["images"]
+    assert grown_matte.shape == (FRAMES, SIZE, SIZE, 3) and 0 < float(grown_matte.mean()) < 1
