@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import queue
 import threading
+import time
 from fractions import Fraction
 
 import av
@@ -18,7 +20,8 @@ from .reader import Reader
 Source = str | io.BytesIO
 AHEAD_BLOCKS = 3
 SKIP_WITHOUT_SEEK = 48
-"""Frames a decoder reads through rather than seeking (a seek lands on a keyframe and decodes on from there)."""
+"""The most frames a decoder reads through rather than seeking (a seek reopens the file at the keyframe before the
+frame asked for and decodes on from there), while the file's keyframe interval is unknown or longer."""
 ALPHA_FORMATS = ("yuva", "rgba", "bgra", "argb", "abgr", "gbrap", "ya", "pal8")
 
 
@@ -58,10 +61,13 @@ class Decoder:
                 stream = container.streams.video[0]
                 stream.thread_type = "AUTO"
                 seeked = self._seek(container, stream, start)
+                keyframe = None
                 for count, frame in enumerate(container.decode(stream)):
                     if self.stopping.is_set():
                         return
-                    if (self._index(frame, stream) if seeked else count) >= start:
+                    index = self._index(frame, stream) if seeked else count
+                    keyframe = self.video.learn_keyframes(index, frame.key_frame, keyframe)
+                    if index >= start:
                         self._put(frame.to_ndarray(format=self.video.pixel_format))
         except Exception as error:  # handed to the reader, which raises it
             self._put(error)
@@ -69,7 +75,7 @@ class Decoder:
 
     def _seek(self, container, stream, start: int) -> bool:
         """Stand at the keyframe before frame `start` when it is far in; False when decoding from the start."""
-        if start <= SKIP_WITHOUT_SEEK or not stream.time_base:
+        if start <= self.video.read_through() or not stream.time_base:
             return False
         target = (stream.start_time or 0) + int(start / self.video.fps / stream.time_base)
         container.seek(target, stream=stream, backward=True)
@@ -100,8 +106,12 @@ class Decoder:
         return taken
 
     def close(self) -> None:
+        """Stop the thread; emptying the queue wakes it at once if it waits to put a frame."""
         self.stopping.set()
-        self.thread.join(timeout=5)
+        deadline = time.monotonic() + 5
+        while self.thread.is_alive() and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):
+                self.queue.get(timeout=0.01)
 
 
 class VideoFile(Producer):
@@ -118,6 +128,20 @@ class VideoFile(Producer):
             counted = stream.frames
         self.frames = counted or self._count()
         self.block_frames = block_frames_for(*self.size)
+        self.keyframe_interval: int | None = None
+
+    def learn_keyframes(self, index: int, is_keyframe: bool, last_keyframe: int | None) -> int | None:
+        """Note a decoded frame: the longest run from one keyframe to the next (or to this frame, if none has come
+        since) is the keyframe interval. Returns the last keyframe's index."""
+        if last_keyframe is not None:
+            self.keyframe_interval = max(self.keyframe_interval or 0, index - last_keyframe)
+        return index if is_keyframe else last_keyframe
+
+    def read_through(self) -> int:
+        """How many frames ahead a decoder reads on rather than seeking: a seek pays once the gap is longer than the
+        keyframe interval seen so far (one frame in an intra-frame plate such as ProRes)."""
+        interval = self.keyframe_interval
+        return SKIP_WITHOUT_SEEK if interval is None else min(SKIP_WITHOUT_SEEK, interval)
 
     def _count(self) -> int:
         with _open(self.source) as container:
@@ -135,7 +159,7 @@ class VideoFile(Producer):
 
     def produce(self, reader: Reader, start: int, stop: int) -> Frames:
         decoder = reader.state.get(id(self))
-        if decoder is None or not (decoder.position <= start <= decoder.position + SKIP_WITHOUT_SEEK):
+        if decoder is None or not (decoder.position <= start <= decoder.position + self.read_through()):
             if decoder is not None:
                 decoder.close()
             decoder = reader.state[id(self)] = Decoder(self, start)

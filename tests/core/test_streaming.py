@@ -23,7 +23,7 @@ from worldkit.models.compositing.light_wrap import light_wrap
 from worldkit.models.compositing.matte import MatteSettings, refine_matte, unmix_foreground
 from worldkit.models.compositing.motion_blur import motion_blur
 from worldkit.models.compositing.shadow import contact_shadow
-from worldkit.models.streaming import ops
+from worldkit.models.streaming import ops, video_file
 from worldkit.models.streaming.clips import Clip, Producer, batch_clip
 from worldkit.models.streaming.passes import run_pass
 from worldkit.models.streaming.reader import materialize_all
@@ -152,6 +152,42 @@ def test_a_video_file_streams_as_core_load_video_decodes_it(tmp_path):
     assert torch.equal(torch.stack(capture.frames), image) and torch.equal(torch.stack(capture.alphas), alpha)
 
 
+def write_levels(path, codec: str, frames: int = 96) -> None:
+    """Frames of one grey level each (the frame index times two), keyframes every 24 where the codec has others."""
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(codec, rate=24)
+        stream.width, stream.height = 64, 48
+        stream.pix_fmt = "yuv422p10le" if codec == "prores_ks" else "yuv420p"
+        stream.codec_context.gop_size = 24
+        for index in range(frames):
+            picture = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 2 * index, np.uint8), format="rgb24")
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode())
+
+
+@pytest.mark.parametrize(("codec", "interval", "opens"), [("prores_ks", 1, 10), ("mpeg4", 24, 1)])
+def test_spread_frames_of_a_video_seek_only_where_a_keyframe_is_nearer(tmp_path, monkeypatch, codec, interval, opens):
+    """An intra-frame plate (ProRes) is opened at each of ten frames spread 10 apart; a plate with a keyframe every
+    24 frames is read through instead. Both give the frames a whole pass decodes."""
+    path = tmp_path / "levels.mov"
+    write_levels(path, codec)
+    video = VideoFile(str(path))
+    clip = video.clips()[0]
+    everything = materialize_all([clip])[0]
+    assert video.keyframe_interval == interval
+    opened, open_file = [], video_file._open
+
+    def counted(source):
+        opened.append(source)
+        return open_file(source)
+
+    monkeypatch.setattr(video_file, "_open", counted)
+    picks = list(range(0, 96, 10))
+    spread = ops.measured([clip], picks, lambda frame: frame.clone())
+    assert torch.equal(torch.stack(spread), everything[picks]) and len(opened) == opens
+    assert not torch.equal(everything[0], everything[10])  # the levels differ: the right frames were read
+
+
 class CountingSource(Producer):
     """Frames made on request, counting how many are made and how many of them are alive at most."""
 
@@ -229,7 +265,8 @@ def prores_ks_packets(frames: torch.Tensor, alpha: torch.Tensor, options: dict[s
     encoder = av.CodecContext.create("prores_ks", "w")
     encoder.width, encoder.height, encoder.pix_fmt = WIDTH, HEIGHT, "yuva444p10le"
     encoder.time_base, encoder.options = Fraction(1, 24), options
-    pictures = [av.VideoFrame.from_ndarray(quantise(f, a, 16), format="rgba64le") for f, a in zip(frames, alpha)]
+    quantised = [quantise(frame, matte, 16) for frame, matte in zip(frames, alpha, strict=True)]
+    pictures = [av.VideoFrame.from_ndarray(pixels, format="rgba64le") for pixels in quantised]
     return [bytes(packet) for picture in [*pictures, None] for packet in encoder.encode(picture)]
 
 
