@@ -7,8 +7,10 @@ frame count N or a single frame, which stands for every frame; the result has N 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 
@@ -24,13 +26,31 @@ def new_frames(*shape: int) -> torch.Tensor:
         return torch.empty(*shape)
 
 
+_SOURCES_CHECKED: contextvars.ContextVar[bool] = contextvars.ContextVar("sources_checked", default=False)
+
+
+@contextlib.contextmanager
+def sources_checked() -> Iterator[None]:
+    """Within it `ensure_finite` passes without scanning: for engine calls on frames a streaming step computes
+    from sources checked when they were recorded (IMAGE and MASK batches) or decoded from 8-bit video, through
+    engine steps whose results are finite, which no other code can edit in between."""
+    token = _SOURCES_CHECKED.set(True)
+    try:
+        yield
+    finally:
+        _SOURCES_CHECKED.reset(token)
+
+
 def ensure_finite(name: str, x: torch.Tensor) -> None:
     """Raise if `x` holds NaN or infinity, naming the first bad frame.
 
     A frame's sum is finite exactly when its values are (for values of image range), so one read pass per chunk
     suffices.
-    Every call scans: a tensor's provenance says nothing about what a later in-place edit or a NaN-producing node did.
+    Every call scans (outside `sources_checked`): a tensor's provenance says nothing about what a later in-place edit
+    or a NaN-producing node did.
     """
+    if _SOURCES_CHECKED.get():
+        return
     for frames in chunk_slices(x.shape[0], 8):
         sums = x[frames].reshape(frames.stop - frames.start, -1).sum(dim=1)
         bad = ~torch.isfinite(sums)

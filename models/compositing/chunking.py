@@ -24,10 +24,14 @@ def chunk_slices(frames: int, chunk_frames: int) -> Iterator[slice]:
         yield slice(start, min(frames, start + step))
 
 
+def cores() -> int:
+    """The CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 @functools.cache
 def _frame_pool() -> ThreadPoolExecutor:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return ThreadPoolExecutor(max_workers=cores, thread_name_prefix="worldkit-frames")
+    return ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="worldkit-frames")
 
 
 def map_frames(work: Callable[[int], Result], indices: Iterable[int]) -> list[Result]:

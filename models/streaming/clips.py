@@ -9,21 +9,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from ..compositing import chunking
+from ..compositing.checks import sources_checked
+
 if TYPE_CHECKING:
     from .reader import Reader
 
-BLOCK_BYTES = 32 * 1024**2
-"""About how many bytes of float RGB frames a block holds: 2 frames at 720p (one a core on a small machine), 1 at
-1080p and above (each step's block and working buffers add up over a chain)."""
+CORE_BLOCK_BYTES = 12 * 1024**2
+"""About how many bytes of float RGB frames a block holds per core, since a block's frames run one a core: on two
+cores 2 frames at 720p and 1 at 1080p and above (each step's block and working buffers add up over a chain)."""
 MAX_BLOCK_FRAMES = 8
 
 Frames = tuple[torch.Tensor, ...]
 """One produce call's outputs, each [frames, ...] for the same frames."""
 
 
-def block_frames_for(height: int, width: int) -> int:
-    """Frames per block at this frame size."""
-    return int(np.clip(BLOCK_BYTES // max(1, height * width * 3 * 4), 1, MAX_BLOCK_FRAMES))
+def block_frames_for(height: int, width: int, cores: int | None = None) -> int:
+    """Frames per block at this frame size, on this machine's cores (or `cores`)."""
+    budget = CORE_BLOCK_BYTES * (cores or chunking.cores())
+    return int(np.clip(budget // max(1, height * width * 3 * 4), 1, MAX_BLOCK_FRAMES))
 
 
 class Producer:
@@ -78,7 +82,7 @@ class Batch(Producer):
 
 
 def batch_clip(tensor: torch.Tensor, fps: Fraction | None = None) -> Clip:
-    """An IMAGE or MASK batch as a clip."""
+    """An IMAGE or MASK batch as a clip; checked already (`as_image`, `as_mask`), since steps do not scan it again."""
     return Clip(Batch(tensor), 0, tuple(tensor.shape[1:]), fps)
 
 
@@ -110,7 +114,8 @@ class Step(Producer):
     def produce(self, reader: Reader, start: int, stop: int) -> Frames:
         first, last = max(0, start - self.before), min(self.frames, stop + self.after)
         blocks = [None if clip is None else reader.read(clip, first, last) for clip in self.sources]
-        result = self.work(slice(first, last), *blocks)
+        with sources_checked():  # every clip's source was checked when recorded
+            result = self.work(slice(first, last), *blocks)
         outputs = result if isinstance(result, tuple) else (result,)
         if (first, last) == (start, stop):
             return outputs

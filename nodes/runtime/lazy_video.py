@@ -90,7 +90,8 @@ def clips_of(value, name: str = "image") -> tuple[Clip, Clip | None, Fraction | 
         return _DECODED[value]
     if isinstance(value, Input.Video):
         components = value.get_components()
-        return batch_clip(components.images, components.frame_rate), None, components.frame_rate
+        images = as_image(name, components.images)
+        return batch_clip(images, components.frame_rate), None, components.frame_rate
     raise TypeError(f"expected an IMAGE batch or a VIDEO; got {type(value).__name__}.")
 
 

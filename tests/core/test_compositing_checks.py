@@ -7,7 +7,7 @@ import pytest
 import torch
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
-from worldkit.models.compositing.checks import as_image, as_mask
+from worldkit.models.compositing.checks import as_image, as_mask, ensure_finite, sources_checked
 from worldkit.models.compositing.chroma_key import chroma_key
 from worldkit.models.compositing.color_match import match_colors
 from worldkit.models.compositing.composite import Placement, composite_over
@@ -34,6 +34,20 @@ def test_nan_written_into_an_engine_output_through_a_numpy_view_is_caught(clip):
     graded.numpy()[1, 3, 3, 0] = NAN  # numpy writes leave torch's edit counter alone
     with pytest.raises(ValueError, match="element contains NaN or infinite values \\(first at frame 1\\)"):
         light_wrap(graded, matte, plate)
+
+
+def test_the_nan_scan_is_skipped_only_inside_a_streaming_step(clip):
+    """A streaming step's blocks come from sources checked when their clips were made (a node's IMAGE input is
+    refused there by as_image, naming it), so the engine calls inside the step skip the scan; only there."""
+    element, _, _ = clip
+    element = element.clone()
+    element[2, 1, 1, 0] = NAN
+    with pytest.raises(ValueError, match="element contains NaN or infinite values \\(first at frame 2\\)"):
+        as_image("element", element)
+    with sources_checked():
+        ensure_finite("element", element)
+    with pytest.raises(ValueError, match="first at frame 2"):
+        ensure_finite("element", element)
 
 
 def test_eight_bit_images_are_scaled_and_other_integer_or_boolean_pixels_refused():
