@@ -24,14 +24,16 @@ UNMIX_FLOOR = 0.05  # alpha below which the un-mixed colour is divided by this i
 
 
 def _difference(image: np.ndarray, channel: int, balance: float) -> np.ndarray:
-    """Screen channel minus a blend of the other two (balance 1 = their max, 0 = their min); two full-size
-    temporaries, the rest in place."""
-    a, b = (image[..., c] for c in range(3) if c != channel)
-    high, low = np.maximum(a, b), np.minimum(a, b)
+    """Screen channel minus a blend of the other two (balance 1 = their max, 0 = their min), of one frame [H, W, 3]
+    or a stack of them: on the split channel planes, where OpenCV's max and min are several times faster than
+    numpy's on channel views."""
+    planes = cv2.split(image.reshape(-1, image.shape[-2], 3))
+    a, b = (planes[c] for c in range(3) if c != channel)
+    high, low = cv2.max(a, b), cv2.min(a, b, dst=a)
     high *= balance
     low *= 1.0 - balance
     high += low
-    return np.subtract(image[..., channel], high, out=high)
+    return np.subtract(planes[channel], high, out=high).reshape(image.shape[:-1])
 
 
 def _purity(image: np.ndarray, channel: int, balance: float) -> np.ndarray:
