@@ -171,7 +171,7 @@ def unmix_frame(image: torch.Tensor, alpha: torch.Tensor, radius: int, subsample
     if box is None:
         return out
     x0, y0, x1, y1 = box
-    background = frame_ops.resize(background, width, height)[y0:y1, x0:x1]
+    background = frame_ops.enlarge_region(background, width, height, box)
     a = torch.from_numpy(cv2.merge([frame_ops.view(alpha)[y0:y1, x0:x1]] * 3))  # no broadcast over channels: faster
     unmixed = (image[y0:y1, x0:x1] - torch.from_numpy(background) * (1.0 - a)) / a.clamp(min=CLEAR)
     out[y0:y1, x0:x1] = torch.lerp(out[y0:y1, x0:x1], unmixed.clamp_(0.0, 1.0), a)
