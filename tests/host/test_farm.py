@@ -18,6 +18,7 @@ from pathlib import Path
 import av
 import pytest
 import torch
+from ctrl_c import default_sigint
 from farm_film import (
     CANDIDATES,
     SHOTS,
@@ -110,6 +111,7 @@ def start_farm(film: Path, out: Path, address: str, servers: list[str]) -> subpr
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import av
 import pytest
+from ctrl_c import default_sigint
 from graphs import Graph, encode_prompts, ksampler, load_wan, out
 
 from worldkit.headless import MissingModelsError, NodeFailed, run_workflow
@@ -208,9 +209,8 @@ def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
     if not link.exists():
         link.symlink_to(PACK_DIR, target_is_directory=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "worldkit", *args], cwd=cwd, env=env, stderr=subprocess.PIPE, text=True
-    )
+    command = [sys.executable, "-m", "worldkit", *args]
+    return subprocess.Popen(command, cwd=cwd, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
 
 
 def start_slow_run(comfy, tiny_models, tmp_path, seed: int) -> subprocess.Popen:
