@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 CORE_BLOCK_BYTES = 12 * 1024**2
 """About how many bytes of float RGB frames a block holds per core, since a block's frames run one a core: on two
-cores 2 frames at 720p and 1 at 1080p and above (each step's block and working buffers add up over a chain)."""
+cores 2 frames at 720p and 1 at 1080p and above."""
+MAX_BLOCK_BYTES = 96 * 1024**2
+"""The most a block holds whatever the cores (each step's block and working buffers add up over a chain): on 16
+cores 8 frames at 720p, 4 at 1080p, 1 at 4K."""
 MAX_BLOCK_FRAMES = 8
 
 Frames = tuple[torch.Tensor, ...]
@@ -26,7 +29,7 @@ Frames = tuple[torch.Tensor, ...]
 
 def block_frames_for(height: int, width: int, cores: int | None = None) -> int:
     """Frames per block at this frame size, on this machine's cores (or `cores`)."""
-    budget = CORE_BLOCK_BYTES * (cores or chunking.cores())
+    budget = min(CORE_BLOCK_BYTES * (cores or chunking.cores()), MAX_BLOCK_BYTES)
     return int(np.clip(budget // max(1, height * width * 3 * 4), 1, MAX_BLOCK_FRAMES))
 
 

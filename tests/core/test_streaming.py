@@ -24,7 +24,7 @@ from worldkit.models.compositing.matte import MatteSettings, refine_matte, unmix
 from worldkit.models.compositing.motion_blur import motion_blur
 from worldkit.models.compositing.shadow import contact_shadow
 from worldkit.models.streaming import ops, video_file
-from worldkit.models.streaming.clips import Clip, Producer, batch_clip
+from worldkit.models.streaming.clips import Clip, Producer, batch_clip, block_frames_for
 from worldkit.models.streaming.passes import run_pass
 from worldkit.models.streaming.reader import materialize_all
 from worldkit.models.streaming.retime import Conformed
@@ -186,6 +186,15 @@ def test_spread_frames_of_a_video_seek_only_where_a_keyframe_is_nearer(tmp_path,
     spread = ops.measured([clip], picks, lambda frame: frame.clone())
     assert torch.equal(torch.stack(spread), everything[picks]) and len(opened) == opens
     assert not torch.equal(everything[0], everything[10])  # the levels differ: the right frames were read
+
+
+def test_a_block_holds_a_frame_per_core_within_its_memory_budget():
+    sizes = {
+        (height, cores): block_frames_for(height, height * 16 // 9, cores)
+        for height in (720, 1080, 2160)
+        for cores in (2, 16)
+    }
+    assert sizes == {(720, 2): 2, (720, 16): 8, (1080, 2): 1, (1080, 16): 4, (2160, 2): 1, (2160, 16): 1}
 
 
 class CountingSource(Producer):
