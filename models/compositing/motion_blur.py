@@ -31,11 +31,10 @@ def matte_velocities(mask: torch.Tensor) -> torch.Tensor:
     centre /= total.clamp(min=1e-12)[:, None]
     shown = (total > 0).tolist()
     velocity = torch.zeros(frames, 2, dtype=torch.float64)
-    for index in range(frames):
-        before = index > 0 and shown[index - 1] and shown[index]
-        after = index + 1 < frames and shown[index + 1] and shown[index]
-        if before or after:
-            first, last = index - before, index + after
+    for index in (index for index in range(frames) if shown[index]):
+        first = index - 1 if index > 0 and shown[index - 1] else index
+        last = index + 1 if index + 1 < frames and shown[index + 1] else index
+        if last > first:
             velocity[index] = (centre[last] - centre[first]) / (last - first)
     return velocity.float()
 
