@@ -36,6 +36,23 @@ class Placement:
     anchor_y: float = 0.0
 
 
+def pixel_position(fraction: torch.Tensor | float, size: int) -> torch.Tensor | float:
+    """A position given as a fraction of a side (what the GVFX nodes take) in pixels of a `size`-pixel side.
+
+    In: `fraction`, a float or a tensor of any shape (0 = the first pixel's centre, 1 = the last's; values
+    outside 0..1 lie off the frame); `size`, the side in pixels. Out: the same shape, in pixels, not rounded
+    (positions between pixel centres are resampled). The far edge maps inside the frame, so a point at 1 can
+    still be tracked.
+    """
+    return fraction * (size - 1)
+
+
+def placed_frames(plate_frames: int, element_frames: int) -> int:
+    """How many frames an element placed on a plate runs: the longer of the two, so a one-frame element lasts the
+    whole plate and a path or a scale ramp spans every frame the composite will have."""
+    return max(plate_frames, element_frames)
+
+
 def _per_frame(value: torch.Tensor | float, frames: int, name: str) -> torch.Tensor:
     values = torch.as_tensor(value, dtype=torch.float64).reshape(-1)
     if not torch.isfinite(values).all():

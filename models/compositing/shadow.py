@@ -11,6 +11,7 @@ from . import frame_ops
 from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
 from .colorspace import linear_to_srgb, srgb_to_linear
+from .composite import pixel_position
 
 MIN_RISE = 0.03
 
@@ -73,7 +74,7 @@ def contact_shadow(
         if extent is None:
             return
         top, bottom = extent
-        ground = bottom if ground_line is None else ground_line * (height - 1)
+        ground = bottom if ground_line is None else pixel_position(ground_line, height)
         cast = frame_ops.warp_affine(alpha, cast_matrix(ground, angle, length), width, height)
         sharp = torch.from_numpy(frame_ops.gaussian_blur(cast, 1.0))
         soft = torch.from_numpy(frame_ops.wide_blur(cast, max(softness, 1.0)))

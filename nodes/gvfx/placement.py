@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from comfy_api.latest import io
 
-from ...models.compositing.composite import Placement
+from ...models.compositing.composite import Placement, pixel_position, placed_frames
 from ...models.compositing.track_attach import hold_path, path_from_tracks, path_to_tracks
 from ...models.streaming import ops
 from .. import categories
@@ -123,11 +123,11 @@ class WorldKitTrackAttach(io.ComfyNode):
         paths = []
 
         def record(plate, element, element_mask):
-            frames = max(plate.frames, element.frames)
+            frames = placed_frames(plate.frames, element.frames)
             if follow == "tracks":
                 path = path_from_tracks(tracks, frames, track_point)
             else:
-                spot = (point_x * (plate.width - 1), point_y * (plate.height - 1))
+                spot = (pixel_position(point_x, plate.width), pixel_position(point_y, plate.height))
                 path = hold_path(ops.tracked_point(plate, *spot), frames)
             paths.append(path)
             placement = Placement(
@@ -135,8 +135,8 @@ class WorldKitTrackAttach(io.ComfyNode):
                 y=path[:, 1],
                 scale=scale,
                 rotation=rotation,
-                anchor_x=anchor_x * (element.width - 1),
-                anchor_y=anchor_y * (element.height - 1),
+                anchor_x=pixel_position(anchor_x, element.width),
+                anchor_y=pixel_position(anchor_y, element.height),
             )
             return ops.placed(element, element_mask, placement, frames, (plate.height, plate.width), plate.fps)
 
@@ -244,7 +244,7 @@ class WorldKitCompositeOver(io.ComfyNode):
         masks=MASK_MEANINGS[0],
     ) -> io.NodeOutput:
         def record(plate, element, element_mask, plate_mask):
-            frames = max(plate.frames, element.frames)
+            frames = placed_frames(plate.frames, element.frames)
             identity = (
                 tracks is None
                 and (element.height, element.width) == (plate.height, plate.width)
@@ -259,14 +259,14 @@ class WorldKitCompositeOver(io.ComfyNode):
                     path = path_from_tracks(tracks, frames)
                     px, py = path[:, 0], path[:, 1]
                 else:
-                    px, py = x * (plate.width - 1), y * (plate.height - 1)
+                    px, py = pixel_position(x, plate.width), pixel_position(y, plate.height)
                 placement = Placement(
                     x=px,
                     y=py,
                     scale=torch.linspace(scale, scale_end, frames),
                     rotation=torch.linspace(rotation, rotation_end, frames),
-                    anchor_x=anchor_x * (element.width - 1),
-                    anchor_y=anchor_y * (element.height - 1),
+                    anchor_x=pixel_position(anchor_x, element.width),
+                    anchor_y=pixel_position(anchor_y, element.height),
                 )
             return ops.composited(plate, element, element_mask, plate_mask, placement)
 

@@ -10,7 +10,13 @@ from PIL import Image
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
 from worldkit.models.compositing.colorspace import linear_to_srgb, srgb_to_linear
-from worldkit.models.compositing.composite import Placement, composite_over, place_element
+from worldkit.models.compositing.composite import (
+    Placement,
+    composite_over,
+    pixel_position,
+    place_element,
+    placed_frames,
+)
 from worldkit.models.compositing.defocus import defocus, estimate_defocus
 from worldkit.models.compositing.export import write_png
 from worldkit.models.compositing.light_wrap import light_wrap
@@ -93,6 +99,25 @@ def test_placement_moves_scales_and_rotates_about_the_anchor():
         int(ys.max()) <= 60 and int(xs.max()) <= 80
     )  # counter-clockwise: the element now extends upwards from the anchor
     assert int(ys.min()) < 35
+
+
+def test_fractions_of_a_side_are_pixel_centres_first_to_last_unrounded():
+    assert (pixel_position(0.0, 64), pixel_position(1.0, 64), pixel_position(0.5, 64)) == (0.0, 63.0, 31.5)
+    assert pixel_position(0.25, 5) == 1.0
+    assert pixel_position(0.001, 1920) == pytest.approx(1.919, abs=1e-12)  # between pixel centres, kept so
+    assert (pixel_position(-1.0, 64), pixel_position(2.0, 64)) == (-63.0, 126.0)  # off the frame either side
+    assert pixel_position(0.7, 1) == 0.0  # a one-pixel side has one centre
+    fractions = torch.tensor([[0.0, 0.5], [1.0, 2.0]])
+    assert torch.equal(pixel_position(fractions, 3), torch.tensor([[0.0, 1.0], [2.0, 4.0]]))
+    plate = torch.rand(2, 24, 32, 3)
+    far_corner = (pixel_position(1.0, 32), pixel_position(1.0, 24))
+    assert track_plate_point(plate, *far_corner)[0].tolist() == [31.0, 23.0]  # still inside the plate
+
+
+def test_a_placed_element_runs_as_long_as_the_longer_of_plate_and_element():
+    assert placed_frames(10, 1) == placed_frames(1, 10) == 10
+    assert placed_frames(3, 12) == 12 and placed_frames(12, 3) == 12
+    assert placed_frames(7, 7) == 7 and placed_frames(1, 1) == 1
 
 
 def test_composite_reports_mismatched_inputs():
