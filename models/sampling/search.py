@@ -7,8 +7,8 @@ exactly those of a lone render of its seed. Written ``"2@0.2>1@0.4"``: after 20 
 continue, after 40 % the best 1 (optionally led by the candidate count, ``"4>2@0.2>1@0.4"``); ``"off"``
 renders every candidate to the end (full best-of-N).
 
-How candidates are stepped is the host's business (``SteppedSampling``); this module holds the schedule,
-the survivor rule and the report, and stays free of ComfyUI.
+The host starts the candidates as a ``SteppedSampling`` (stepped_sampling.py interleaves the host's own
+sampler); this module holds the schedule, the survivor rule and the report, and stays free of ComfyUI.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from ...models.sampling.reference_attention import ReferenceAttentionSession, en
 from ...models.sampling.scoring import score_candidate
 from ...models.sampling.search import SearchHooks, SearchSchedule, check_steps, search_steps
 from ...models.sampling.selection import Selection
+from ...models.sampling.stepped_sampling import InterleavedSampling
 from ...models.shared.wan import floor_wan_size
 from ...models.shots.binding import BindInputs, BindOptions, bind_shot, reference_latents
 from ...models.shots.shot import Shot
@@ -30,7 +31,6 @@ from ...models.world.entities import Reference, World
 from .attention_patch import apply_reference_attention
 from .early_preview import early_decoder
 from .progress import NodeProgress, check_interrupt
-from .stepped_sampling import InterleavedSampling
 
 PREVIEW_FORMAT = "JPEG"
 

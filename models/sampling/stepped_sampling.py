@@ -5,13 +5,14 @@ a batch of 2 differ from two lone calls by ~3e-7 on a CPU, and samplers draw the
 whole batch), and a running sampler cannot drop part of its batch. Why not stop and resume: cutting a
 sampler's sigmas at the check step and starting again loses multistep history (dpmpp_2m, uni_pc, …).
 
-So every candidate runs ComfyUI's own sampling (``sample_latent``, i.e. KSampler's path) in a thread of
-its own, and its step callback hands control back: exactly one thread runs at a time, the others wait
-inside their callback with their whole sampler state untouched. Resuming a candidate continues the very
-same loop, so a survivor's latent is bit-identical to a lone render for every sampler; stopping one
-raises inside its callback, so it makes no further model calls. Progress, previews and the interrupt
-check run on the calling thread. Memory: the waiting candidates hold only their sampler state (a few
-latents each); model activations exist for the running one only.
+So every candidate runs the host's own sampling (under ComfyUI, ``sample_latent`` in
+nodes/runtime/shot_sampling.py, i.e. KSampler's path) in a thread of its own, and its step callback hands
+control back: exactly one thread runs at a time, the others wait inside their callback with their whole
+sampler state untouched. Resuming a candidate continues the very same loop, so a survivor's latent is
+bit-identical to a lone render for every sampler; stopping one raises inside its callback, so it makes no
+further model calls. Progress, previews and the interrupt check run on the calling thread. Memory: the
+waiting candidates hold only their sampler state (a few latents each); model activations exist for the
+running one only.
 """
 
 from __future__ import annotations
