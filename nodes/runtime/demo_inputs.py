@@ -1,4 +1,4 @@
-"""Places the demos' input files in ComfyUI's input folder when the pack loads (see headless/demo_inputs.py)."""
+"""Places the demos' input files in ComfyUI's input folder when the pack loads (see demo_inputs.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import folder_paths
 
-from ...headless.demo_inputs import place_demo_inputs
+from ...demo_inputs import place_demo_inputs
 
 
 def place_in_input_folder() -> None:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from worldkit.demo_inputs import demo_files
 from worldkit.headless.catalog import CATALOG
 from worldkit.headless.convert import api_path_for, ui_to_api
-from worldkit.headless.demo_inputs import demo_files
 from worldkit.headless.model_files import LOADER_WIDGETS
 from worldkit.headless.requirements import input_files
 from worldkit.tools.authoring import render_costs

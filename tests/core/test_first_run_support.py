@@ -9,7 +9,7 @@ import types
 from pathlib import Path
 
 from worldkit.compatibility import REQUIRES_COMFYUI, installed_comfyui, refusal, version_tuple
-from worldkit.headless.demo_inputs import SUBFOLDER, demo_files, place_demo_inputs
+from worldkit.demo_inputs import SUBFOLDER, demo_files, place_demo_inputs
 
 PACK_DIR = Path(__file__).resolve().parents[2]
 
@@ -38,7 +38,7 @@ def test_a_read_only_input_folder_is_reported_in_one_line_not_raised(tmp_path, m
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("worldkit.headless.demo_inputs.write_atomically", refuse)
+    monkeypatch.setattr("worldkit.demo_inputs.write_atomically", refuse)
     message = place_demo_inputs(tmp_path)
     assert message.count("\n") == 0 and "Permission denied" in message and "could not place" in message
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from worldkit.headless.demo_inputs import SUBFOLDER, demo_files
+from worldkit.demo_inputs import SUBFOLDER, demo_files
 from worldkit.tools.authoring.films import WORKFLOWS
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"

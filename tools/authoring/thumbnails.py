@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from ...headless.demo_inputs import SOURCE_DIR, SUBFOLDER
+from ...demo_inputs import SOURCE_DIR, SUBFOLDER
 
 SIZE = (512, 288)
 BAND = 44

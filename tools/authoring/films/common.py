@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ....headless.demo_inputs import demo_input_name
+from ....demo_inputs import demo_input_name
 from ..catalog import Diffusion, Loaders
 from ..graph import Node, Output
 from ..inputs import PREFIX

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ....headless.demo_inputs import demo_input_name
+from ....demo_inputs import demo_input_name
 from ..graph import Node, Output
 from ..inputs import PREFIX
 from ..variants import FilmGraph

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ....headless.demo_inputs import demo_input_name
+from ....demo_inputs import demo_input_name
 from ..catalog import load_models
 from ..inputs import BEAT_TRACK, PREFIX
 from ..variants import FilmGraph

@@ -10,10 +10,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ..models.shared.files import write_atomically
+from .models.shared.files import write_atomically
 
 SUBFOLDER = "worldkit"
-SOURCE_DIR = Path(__file__).resolve().parent.parent / "workflows" / "inputs"
+SOURCE_DIR = Path(__file__).resolve().parent / "workflows" / "inputs"
 INPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".flac", ".wav", ".mp3", ".mp4", ".webm", ".mov")
 
 
