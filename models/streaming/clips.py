@@ -1,19 +1,19 @@
-"""What a lazy clip is: frames [start, stop) produced on request by a `Reader`, from memory, a file or a step."""
+"""What a lazy clip is: frames [start, stop) produced on request by a reader, from memory, a file or a step.
+
+A producer reads its inputs through the `FrameReader` interface defined here; reader.py's `Reader` implements it,
+so this module imports nothing of the reader."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from ..compositing import chunking
 from ..compositing.checks import sources_checked
-
-if TYPE_CHECKING:
-    from .reader import Reader
 
 CORE_BLOCK_BYTES = 12 * 1024**2
 """About how many bytes of float RGB frames a block holds per core, since a block's frames run one a core: on two
@@ -33,6 +33,16 @@ def block_frames_for(height: int, width: int, cores: int | None = None) -> int:
     return int(np.clip(budget // max(1, height * width * 3 * 4), 1, MAX_BLOCK_FRAMES))
 
 
+class FrameReader(Protocol):
+    """What a producer reads its inputs through during one pass (reader.py's Reader)."""
+
+    state: dict[int, Any]
+    """Per-pass resources of producers, by id(producer) (a source's decoder)."""
+
+    def read(self, clip: Clip, start: int, stop: int) -> torch.Tensor:
+        """Frames [start, stop) of `clip`."""
+
+
 class Producer:
     """Something a Reader asks for frames: its outputs for frames [start, stop), computed in one go.
 
@@ -46,7 +56,7 @@ class Producer:
     def inputs(self) -> Sequence[Clip]:
         return ()
 
-    def produce(self, reader: Reader, start: int, stop: int) -> Frames:
+    def produce(self, reader: FrameReader, start: int, stop: int) -> Frames:
         raise NotImplementedError
 
 
@@ -80,7 +90,7 @@ class Batch(Producer):
         self.tensors = tensors
         self.frames = tensors[0].shape[0]
 
-    def produce(self, reader: Reader, start: int, stop: int) -> Frames:
+    def produce(self, reader: FrameReader, start: int, stop: int) -> Frames:
         return tuple(tensor[start:stop] for tensor in self.tensors)
 
 
@@ -114,7 +124,7 @@ class Step(Producer):
     def inputs(self) -> Sequence[Clip]:
         return [clip for clip in self.sources if clip is not None]
 
-    def produce(self, reader: Reader, start: int, stop: int) -> Frames:
+    def produce(self, reader: FrameReader, start: int, stop: int) -> Frames:
         first, last = max(0, start - self.before), min(self.frames, stop + self.after)
         blocks = [None if clip is None else reader.read(clip, first, last) for clip in self.sources]
         with sources_checked():  # every clip's source was checked when recorded

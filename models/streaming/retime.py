@@ -9,8 +9,7 @@ import torch
 
 from ..compositing.checks import check_choice
 from ..compositing.conform import METHODS, conform_frame, pair_flows, source_positions
-from .clips import Clip, Frames, Producer
-from .reader import Reader
+from .clips import Clip, FrameReader, Frames, Producer
 
 
 class Conformed(Producer):
@@ -40,7 +39,7 @@ class Conformed(Producer):
             self.flows = index, pair_flows(pair[0], pair[1])
         return self.flows[1]
 
-    def produce(self, reader: Reader, start: int, stop: int) -> Frames:
+    def produce(self, reader: FrameReader, start: int, stop: int) -> Frames:
         positions = self.positions[start:stop]
         first = int(positions[0])
         last = min(self.image.frames, int(positions[-1]) + 2)

@@ -14,8 +14,7 @@ import cv2
 import numpy as np
 import torch
 
-from .clips import Clip, Frames, Producer, block_frames_for
-from .reader import Reader
+from .clips import Clip, FrameReader, Frames, Producer, block_frames_for
 
 Source = str | io.BytesIO
 AHEAD_BLOCKS = 3
@@ -157,7 +156,7 @@ class VideoFile(Producer):
         """What the decoder thread hands over: 8-bit pixels, a quarter of the float frames' size."""
         return "rgba" if self.has_alpha else "rgb24"
 
-    def produce(self, reader: Reader, start: int, stop: int) -> Frames:
+    def produce(self, reader: FrameReader, start: int, stop: int) -> Frames:
         decoder = reader.state.get(id(self))
         if decoder is None or not (decoder.position <= start <= decoder.position + self.read_through()):
             if decoder is not None:
