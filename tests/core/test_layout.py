@@ -120,3 +120,114 @@ def test_the_farm_extra_matches_requirements_farm():
         dep.split(">")[0].split("=")[0].strip().lower() for dep in project["project"]["optional-dependencies"]["farm"]
     }
     assert extra == declared_requirements("requirements-farm.txt") == {"ray"}
+
+
+# Which of the pack's folders each layer must not import: the engine stands alone, the ComfyUI adapters and the
+# CLI never lean on each other (what both need lives below them: models/, or a top-level module such as
+# compatibility.py or demo_inputs.py), and nothing that ships imports the maintainers' tooling.
+MAY_NOT_IMPORT = {
+    "models": {"nodes", "headless", "tools", "benchmarks", "compatibility", "demo_inputs"},
+    "nodes": {"headless", "tools", "benchmarks"},
+    "headless": {"nodes", "tools", "benchmarks"},
+}
+SHIPPED = ("models", "nodes", "headless")
+
+
+def module_name(path: Path, root: Path) -> str:
+    """A module's name inside the pack, as a path: "models/streaming/clips", "nodes" for nodes/__init__.py."""
+    parts = path.relative_to(root).with_suffix("").parts
+    return "/".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def pack_imports(path: Path, root: Path, modules: set[str]) -> set[str]:
+    """The pack's `modules` that a module imports relatively (type-checking imports included), by module_name."""
+    package = path.relative_to(root).parent.parts
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if not (isinstance(node, ast.ImportFrom) and node.level):
+            continue
+        base = package[: len(package) - node.level + 1] + (tuple(node.module.split(".")) if node.module else ())
+        for alias in node.names:
+            submodule = "/".join((*base, alias.name))
+            names.add(submodule if submodule in modules else "/".join(base))
+    return names - {""}
+
+
+def import_graph(root: Path = PACK_DIR) -> dict[str, set[str]]:
+    """Module -> the pack's modules it imports, over the shipped folders and the top-level modules."""
+    paths = [path for folder in SHIPPED for path in (root / folder).rglob("*.py")] + list(root.glob("*.py"))
+    modules = {module_name(path, root) for path in paths}
+    return {module_name(path, root): pack_imports(path, root, modules) - {module_name(path, root)} for path in paths}
+
+
+def crossings(graph: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Imports that cross a boundary of MAY_NOT_IMPORT, by importing module."""
+    found = {
+        module: sorted(name for name in names if name.split("/")[0] in MAY_NOT_IMPORT.get(module.split("/")[0], ()))
+        for module, names in graph.items()
+    }
+    return {module: names for module, names in found.items() if names}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Groups of modules that import each other, directly or through others (strongly connected components)."""
+    order, low, stack, groups = {}, {}, [], []
+
+    def visit(module: str) -> None:
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        for name in graph.get(module, ()):
+            if name not in order:
+                visit(name)
+                low[module] = min(low[module], low[name])
+            elif name in stack:
+                low[module] = min(low[module], order[name])
+        if low[module] == order[module]:
+            group = stack[stack.index(module) :]
+            del stack[stack.index(module) :]
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in order:
+            visit(module)
+    return groups
+
+
+def test_each_layer_imports_only_what_it_may():
+    assert not crossings(import_graph()), f"imports across the layers' boundaries: {crossings(import_graph())}"
+
+
+def test_no_modules_of_the_pack_import_each_other():
+    assert not cycles(import_graph()), f"modules that import each other: {cycles(import_graph())}"
+
+
+def test_every_adapter_module_works_with_comfyui():
+    """A module of nodes/ that imports nothing of ComfyUI is engine code (it belongs in models/, with core tests);
+    package files and the menu names are the exceptions."""
+    engine_like = [
+        str(path.relative_to(PACK_DIR))
+        for path in (PACK_DIR / "nodes").rglob("*.py")
+        if path.name != "__init__.py"
+        and path != PACK_DIR / "nodes" / "categories.py"
+        and not imported_top_level_names(path) & FORBIDDEN_IN_ENGINE
+    ]
+    assert not engine_like, f"nodes/ modules that never touch ComfyUI; move them to models/: {engine_like}"
+
+
+def test_the_import_graph_sees_crossings_and_cycles(tmp_path):
+    """A relative import across a boundary, and a cycle closed by a type-checking import, are both found."""
+    files = {
+        "models/streaming/__init__.py": "",
+        "models/streaming/clips.py": "if TYPE_CHECKING:\n    from .reader import Reader\n",
+        "models/streaming/reader.py": "from .clips import Clip\n",
+        "nodes/runtime/demo.py": "from ...headless.demo_inputs import place\nfrom ...models.streaming import clips\n",
+        "headless/demo_inputs.py": "",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    graph = import_graph(tmp_path)
+    assert graph["nodes/runtime/demo"] == {"headless/demo_inputs", "models/streaming/clips"}
+    assert crossings(graph) == {"nodes/runtime/demo": ["headless/demo_inputs"]}
+    assert cycles(graph) == [["models/streaming/clips", "models/streaming/reader"]]
