@@ -17,6 +17,8 @@ RULES = {
     "the 64-bit seed limit": (r"2\s*\*\*\s*64|0x[fF]{8,}|\bSEED_LIMIT\s*=|\bMAX_SEED\s*=", "models/shared/wan.py"),
     "the family list": (r"\(\s*\"auto\",\s*\"vace\"|\bFAMILIES\s*[:=]", "models/shots/binding/families.py"),
     "the missing-entity error": (r"no entity named|not in the (connected )?world", "models/world/entities.py"),
+    "0..1 in pixels": (r"\*\s*\(\s*[\w.]*(width|height|size)\s*-\s*1\s*\)", "models/compositing/composite.py"),
+    "placed frames": (r"max\(\s*plate[._]frames\s*,\s*element[._]frames", "models/compositing/composite.py"),
     "width/height/seed widgets": (r"Int\.Input\(\s*(\"(width|height|seed)\"|label\b|name\b)", "nodes/inputs.py"),
     "ComfyUI's progress bar": (r"ProgressBar\(", "nodes/runtime/progress.py"),
     "the interrupt check": (r"throw_exception_if_processing_interrupted", "nodes/runtime/progress.py"),
@@ -50,3 +52,8 @@ def test_the_search_sees_a_copy(tmp_path, monkeypatch):
     monkeypatch.setattr(__import__(__name__), "PACK_DIR", tmp_path)
     assert places(RULES["Wan's 4k+1 frame counts"][0]) == {"models/x.py": 1}
     assert places(RULES["the 64-bit seed limit"][0]) == {"models/x.py": 1}
+    copy.write_text(
+        "spot = (point_x * (plate.width - 1), y * (height - 1))\nframes = max(plate.frames, element.frames)\n"
+    )
+    assert places(RULES["0..1 in pixels"][0]) == {"models/x.py": 2}
+    assert places(RULES["placed frames"][0]) == {"models/x.py": 1}
