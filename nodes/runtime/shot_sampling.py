@@ -129,9 +129,9 @@ class ShotAttention:
 
     def model_for(self, shot: Shot) -> Any:
         if self.shot is not shot:
-            self.session = ReferenceAttentionSession(self.strength)
-            self.model = apply_reference_attention(self.models.model, self.latents(shot), self.strength, self.session)
-            self.shot = shot
+            session = ReferenceAttentionSession(self.strength)
+            self.model = apply_reference_attention(self.models.model, self.latents(shot), self.strength, session)
+            self.shot, self.session = shot, session
         return self.model
 
     def latents(self, shot: Shot) -> list[torch.Tensor]:
@@ -159,20 +159,18 @@ class LastBinding:
 
     def bind(self, shot: Shot, context: torch.Tensor | None, frames: int) -> BoundShot:
         models = self.models
-        self.shot, self.bound = (
+        bound = bind_shot(
             shot,
-            bind_shot(
-                shot,
-                models.world,
-                models.model,
-                models.vae,
-                models.clip,
-                family=models.family,
-                inputs=BindInputs(clip_vision=models.clip_vision, start_image=context),
-                options=BindOptions(length=frames),
-            ),
+            models.world,
+            models.model,
+            models.vae,
+            models.clip,
+            family=models.family,
+            inputs=BindInputs(clip_vision=models.clip_vision, start_image=context),
+            options=BindOptions(length=frames),
         )
-        return self.bound
+        self.shot, self.bound = shot, bound
+        return bound
 
     def report(self, shot: Shot) -> dict[str, Any]:
         return self.bound.report() if self.shot is shot and self.bound is not None else {}
