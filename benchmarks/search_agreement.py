@@ -33,6 +33,7 @@ import torch
 from bench_sampler import StandInTextEncoder, load_pack, random_wan_t2v
 from scipy.stats import spearmanr
 
+from worldkit.models.shared.wan import WAN_2_1
 from worldkit.tools.tiny_wan import exact_shot
 
 
@@ -79,7 +80,7 @@ def parse_args():
     parser.add_argument("--prompt", default="the toy leans against the curb")
     parser.add_argument("--width", type=int, default=832)
     parser.add_argument("--height", type=int, default=480)
-    parser.add_argument("--frames", type=int, default=81)
+    parser.add_argument("--frames", type=int, default=WAN_2_1.native_frames)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--cfg", type=float, default=5.0)
     parser.add_argument("--sampler", default="uni_pc")
@@ -169,7 +170,13 @@ def main() -> None:
     settings = runtime.SamplerSettings(args.sampler, args.scheduler, args.steps, args.cfg, 1.0)
     models = runtime.ShotModels(model, vae, clip, world, vision)
     pipeline = runtime.make_pipeline(
-        models, settings, 0.0, max(81, args.frames), 9, progress.NodeProgress(1), search.parse_search("1@0.5")
+        models,
+        settings,
+        0.0,
+        max(WAN_2_1.native_frames, args.frames),
+        9,
+        progress.NodeProgress(1),
+        search.parse_search("1@0.5"),
     )
     if pipeline.search is None:
         raise SystemExit("this model's latents have no preview decoder, so the search cannot judge them")

@@ -7,7 +7,7 @@ widget inputs in definition order (required, then optional); a seed-like INT, or
 string); upload combos are followed by their upload button's value(s). Notes are dropped, reroutes and
 primitive nodes resolved, muted nodes removed and bypassed nodes passed through, as the editor does.
 
-Run `python -m headless.convert --object-info info.json workflows/*.json` (or `--server URL`) to write API twins.
+Run `python -m worldkit convert --object-info info.json workflows/*.json` (or `--server URL`) to write API twins.
 """
 
 from __future__ import annotations
@@ -332,12 +332,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m headless.convert", description=__doc__.splitlines()[0])
-    return run(add_arguments(parser).parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

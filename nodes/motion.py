@@ -26,6 +26,7 @@ from ..models.motion.path import EASINGS, TrajectoryError
 from ..models.motion.render import draw_preview, subject_footprint
 from ..models.motion.tracks import CAMERA_MOVES, CameraMove, build_trackset
 from ..models.shared.pixels import require_pixels
+from ..models.shared.wan import WAN_2_1
 from . import categories
 from .inputs import frames_input, parse_problem, recheck, size_inputs, verdict
 from .runtime.progress import check_interrupt
@@ -36,7 +37,7 @@ IMPORT_FORMATS = ("ati", "kjnodes")
 def _frame_size_inputs() -> list:
     return [
         *size_inputs(832, 480, "of the frame the tracks are drawn for"),
-        frames_input("num_frames", 81, "Clip length in frames (Wan: 4k+1)."),
+        frames_input("num_frames", WAN_2_1.native_frames, "Clip length in frames (Wan: 4k+1)."),
     ]
 
 
@@ -72,7 +73,11 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
                 ),
                 *_frame_size_inputs(),
                 io.Int.Input(
-                    "fps", default=16, min=1, max=120, tooltip="Frames per second, for timing keypoints in seconds."
+                    "fps",
+                    default=WAN_2_1.fps,
+                    min=1,
+                    max=120,
+                    tooltip="Frames per second, for timing keypoints in seconds.",
                 ),
                 io.Combo.Input(
                     "camera_move",

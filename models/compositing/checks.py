@@ -128,16 +128,26 @@ def check_choice(name: str, value: str, options: Sequence[str]) -> str:
 
 def same_size(name: str, x: torch.Tensor, other_name: str, other: torch.Tensor) -> None:
     """Raise unless two frame batches have the same height and width."""
-    if tuple(x.shape[1:3]) != tuple(other.shape[1:3]):
+    same_frame_size(name, tuple(x.shape[1:3]), other_name, tuple(other.shape[1:3]))
+
+
+def same_frame_size(name: str, size: tuple[int, int], other_name: str, other: tuple[int, int]) -> None:
+    """`same_size` on (height, width) pairs, for inputs whose frames are not at hand yet (lazy clips)."""
+    if tuple(size) != tuple(other):
         raise ValueError(
-            f"{name} is {x.shape[2]}x{x.shape[1]} but {other_name} is {other.shape[2]}x{other.shape[1]}; "
+            f"{name} is {size[1]}x{size[0]} but {other_name} is {other[1]}x{other[0]}; "
             f"scale one of them (e.g. with an Upscale Image node) so the sizes match."
         )
 
 
 def clip_frames(**batches: torch.Tensor | None) -> int:
     """The clip's frame count N: the largest of the batches' (None ones skipped), each of which must have N or 1."""
-    given = {name: batch.shape[0] for name, batch in batches.items() if batch is not None}
+    return frame_count(**{name: None if batch is None else batch.shape[0] for name, batch in batches.items()})
+
+
+def frame_count(**counts: int | None) -> int:
+    """`clip_frames` on the inputs' frame counts, for inputs whose frames are not at hand yet (lazy clips)."""
+    given = {name: count for name, count in counts.items() if count is not None}
     frames = max(given.values())
     for name, count in given.items():
         if count not in (1, frames):

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..motion.tracks import read_tracks, tracks_value
 from .checks import as_image
 from .frame_ops import gray8
 
@@ -67,18 +68,7 @@ def path_from_tracks(tracks: dict, frames: int, point: int = -1) -> torch.Tensor
     Frames where no point is visible hold the last known position. A path of a different length is stretched
     over the clip by linear interpolation in time (track lengths often follow the latent frame count).
     """
-    if not isinstance(tracks, dict) or "track_path" not in tracks:
-        raise ValueError("tracks must be a TRACKS value with a 'track_path' tensor [frames, points, 2].")
-    coords = torch.as_tensor(tracks["track_path"], dtype=torch.float32).cpu()
-    if coords.ndim != 3 or coords.shape[-1] != 2 or coords.shape[0] == 0 or coords.shape[1] == 0:
-        raise ValueError(f"tracks 'track_path' must be [frames, points, 2]; got {tuple(coords.shape)}.")
-    if not torch.isfinite(coords).all():
-        raise ValueError("tracks contain NaN or infinite coordinates.")
-    visible = tracks.get("track_visibility")
-    visible = (
-        torch.ones(coords.shape[:2], dtype=torch.bool) if visible is None else torch.as_tensor(visible).cpu().bool()
-    )
-    visible = visible.reshape(coords.shape[0], -1).expand(coords.shape[:2])
+    coords, visible = read_tracks(tracks)
     if point >= coords.shape[1]:
         raise ValueError(
             f"track point {point} does not exist; the tracks hold {coords.shape[1]} points (0..{coords.shape[1] - 1})."
@@ -121,4 +111,4 @@ def hold_path(path: torch.Tensor, frames: int) -> torch.Tensor:
 
 def path_to_tracks(path: torch.Tensor) -> dict:
     """A path [frames, 2] as a one-point ComfyUI TRACKS value."""
-    return {"track_path": path[:, None, :].clone(), "track_visibility": torch.ones(path.shape[0], 1, dtype=torch.bool)}
+    return tracks_value(path[:, None, :].clone(), torch.ones(path.shape[0], 1, dtype=torch.bool))

@@ -99,7 +99,7 @@ class TrackSet:
 
     def to_tracks_dict(self) -> dict[str, torch.Tensor]:
         """ComfyUI's TRACKS layout, as GenerateTracks outputs it and WanMoveTrackToVideo reads it."""
-        return {"track_path": self.points.float().contiguous(), "track_visibility": self.visible.bool().contiguous()}
+        return tracks_value(self.points, self.visible)
 
     def row_times(self) -> np.ndarray:
         return np.arange(self.num_frames, dtype=np.float64) if self.times is None else self.times
@@ -138,20 +138,41 @@ class TrackSet:
     @classmethod
     def from_tracks_dict(cls, tracks: dict, width: int, height: int, name: str = "tracks") -> TrackSet:
         """Wrap a TRACKS dict (e.g. from GenerateTracks) so it can be previewed, exported or bound."""
-        path = tracks.get("track_path") if isinstance(tracks, dict) else None
-        if not isinstance(path, torch.Tensor) or path.ndim != 3 or path.shape[-1] != 2:
-            raise TrajectoryError("TRACKS must hold 'track_path' as a [frames, points, 2] tensor.")
-        if not torch.isfinite(path).all():
-            raise TrajectoryError("TRACKS 'track_path' holds NaN or infinite positions; rebuild the tracks.")
-        visible = tracks.get("track_visibility")
-        if visible is None:
-            visible = torch.ones(path.shape[:2], dtype=torch.bool)
-        if tuple(visible.shape) != tuple(path.shape[:2]):
-            raise TrajectoryError(
-                f"TRACKS 'track_visibility' is {tuple(visible.shape)} but 'track_path' needs {tuple(path.shape[:2])}."
-            )
+        path, visible = read_tracks(tracks)
         group = TrackGroup(name, "subject", "#ff6f3c", 0, int(path.shape[1]))
-        return cls(path.float().cpu(), visible.bool().cpu(), width, height, [group])
+        return cls(path, visible, width, height, [group])
+
+
+def read_tracks(tracks: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """Positions [frames, points, 2] (float, CPU) and visibility [frames, points] (bool, CPU) of a TRACKS value.
+
+    Without 'track_visibility' every point is visible; one visibility column (GenerateTracks writes one under a
+    track mask) holds for every point.
+    """
+    path = tracks.get("track_path") if isinstance(tracks, dict) else None
+    if not isinstance(path, torch.Tensor):
+        raise TrajectoryError("tracks must be a TRACKS value with a 'track_path' tensor [frames, points, 2].")
+    if path.ndim != 3 or path.shape[-1] != 2 or path.shape[0] == 0 or path.shape[1] == 0:
+        raise TrajectoryError(f"TRACKS 'track_path' must be [frames, points, 2]; got {tuple(path.shape)}.")
+    path = path.float().cpu()
+    if not torch.isfinite(path).all():
+        raise TrajectoryError("TRACKS 'track_path' holds NaN or infinite positions; rebuild the tracks.")
+    visible = tracks.get("track_visibility")
+    if visible is None:
+        return path, torch.ones(path.shape[:2], dtype=torch.bool)
+    visible = torch.as_tensor(visible).cpu().bool()
+    frames, points = path.shape[:2]
+    if visible.numel() not in (frames, frames * points):
+        raise TrajectoryError(
+            f"TRACKS 'track_visibility' is {tuple(visible.shape)} but 'track_path' needs {(frames, points)} "
+            f"or one column {(frames, 1)}."
+        )
+    return path, visible.reshape(frames, -1).expand(frames, points).contiguous()
+
+
+def tracks_value(points: torch.Tensor, visible: torch.Tensor) -> dict[str, torch.Tensor]:
+    """A TRACKS value from positions [frames, points, 2] and visibility [frames, points]."""
+    return {"track_path": points.float().contiguous(), "track_visibility": visible.bool().contiguous()}
 
 
 def concat_tracksets(sets: list[TrackSet]) -> TrackSet:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from ..shared.wan import require_wan_frame_count, round_up_frame_count, wrap_seed
+from ..shared.wan import WAN_2_1, require_wan_frame_count, round_up_frame_count, wrap_seed
 from .continuity import correct_color_drift, crossfade, lab_frame_means
 
 DEFAULT_OVERLAP = 9
@@ -34,6 +34,23 @@ class Segment:
     context: int
 
 
+def require_native_frames(native_frames: int, error: type[ValueError] = ValueError) -> None:
+    """Raise `error` unless `native_frames` is a clip length a model can sample (4k+1)."""
+    require_wan_frame_count(native_frames, f"native_frames ({WAN_2_1.native_frames} for Wan 2.1)", error)
+
+
+def max_overlap(native_frames: int) -> int:
+    """The most frames a segment may share with the one before: half the native length, so each adds new ones."""
+    return native_frames // 2
+
+
+def overlap_problem(overlap: int, native_frames: int, name: str = "overlap") -> str | None:
+    """Why `overlap` cannot chain segments of `native_frames`, or None when it can."""
+    if 1 <= overlap <= max_overlap(native_frames):
+        return None
+    return f"{name} is {overlap}; use 1 to {max_overlap(native_frames)} frames (half of native_frames {native_frames})."
+
+
 SegmentRenderer = Callable[[Segment, "torch.Tensor | None"], torch.Tensor]
 """``render(segment, context_frames) -> frames [segment.frames, H, W, 3]``; context is None for the first."""
 
@@ -46,14 +63,12 @@ def plan_segments(total_frames: int, native_frames: int, overlap: int = DEFAULT_
     """
     if total_frames < 1:
         raise ValueError(f"a shot needs at least 1 frame; got {total_frames}.")
-    require_wan_frame_count(native_frames, "native_frames (81 for Wan 2.1)", ValueError)
+    require_native_frames(native_frames)
     if total_frames <= native_frames:
         return [Segment(0, 0, round_up_frame_count(total_frames), 0)]
-    if not 1 <= overlap <= native_frames // 2:
-        raise ValueError(
-            f"overlap must be between 1 and {native_frames // 2} frames (half the native length "
-            f"{native_frames}); got {overlap}."
-        )
+    problem = overlap_problem(overlap, native_frames)
+    if problem:
+        raise ValueError(problem)
     segments = [Segment(0, 0, native_frames, 0)]
     covered = native_frames
     while covered < total_frames:

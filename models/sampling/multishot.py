@@ -18,14 +18,14 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
 
-from ..shared.wan import wrap_seed
+from ..shared.wan import WAN_2_1, wrap_seed
 from ..shots.shot import Shot
 from ..world.entities import Reference
 from .long_shot import DEFAULT_OVERLAP, Segment, plan_segments, render_long_shot, segment_seed
@@ -33,10 +33,12 @@ from .scoring import ScoreReport
 from .search import (
     SearchHooks,
     SearchOutcome,
+    SearchSchedule,
     check_steps,
     early_frames_at_size,
     early_latent_frames,
     run_search,
+    search_steps,
 )
 from .selection import EVERYTHING, Selection, check_selection
 
@@ -73,7 +75,7 @@ class ShotPipeline:
     check_interrupt: Callable[[], None] = lambda: None
     notes: Callable[[Shot], dict[str, Any]] = lambda shot: {}
     score_single_candidate: bool = False
-    native_frames: int = 81
+    native_frames: int = WAN_2_1.native_frames
     overlap: int = DEFAULT_OVERLAP
     color_strength: float = 1.0
     clock: Callable[[], float] = time.perf_counter
@@ -373,6 +375,27 @@ def render_shot_list(
     return results
 
 
+def total_steps(
+    shots: Sequence[Shot],
+    candidates: int,
+    steps: int,
+    native_frames: int,
+    overlap: int,
+    selection: Selection = EVERYTHING,
+    search: SearchSchedule | None = None,
+) -> int:
+    """The sampler steps ``render_shot_list`` takes (selected shots × segments × candidates × steps), for one
+    progress bar; with the search, pruned candidates stop counting at their check."""
+    chosen = [shot for number, shot in enumerate(shots, start=1) if selection.wants_shot(number)]
+    picked = sum(selection.wants_candidate(number) for number in range(1, candidates + 1))
+    searched = search is not None and selection.judges_candidates_together(candidates)
+    checks = check_steps(search, steps, candidates) if searched else []
+    return sum(
+        search_steps(checks, picked, steps, len(plan_segments(shot.frame_count, native_frames, overlap)))
+        for shot in chosen
+    )
+
+
 def shot_boundaries(results: Sequence[ShotResult]) -> list[dict[str, int]]:
     """Where each shot lies in the concatenated frames: ``[{"shot", "start", "end"}]`` with ``end`` exclusive."""
     boundaries, start = [], 0
@@ -381,3 +404,17 @@ def shot_boundaries(results: Sequence[ShotResult]) -> list[dict[str, int]]:
         boundaries.append({"shot": index, "start": start, "end": end})
         start = end
     return boundaries
+
+
+def require_one_rate(rates: Iterable[float], what: str, fix: str = "", error: type[ValueError] = ValueError) -> None:
+    """One cut plays at one frame rate: raise `error` naming the rates of `what` when they differ."""
+    found = sorted(set(rates))
+    if len(found) > 1:
+        advice = f": {fix}" if fix else ""
+        raise error(f"{what} have different frame rates {found}; one cut plays at one rate{advice}.")
+
+
+def join_shots(results: Sequence[ShotResult]) -> tuple[torch.Tensor, list[dict[str, int]]]:
+    """The shots' frames one after another, and where each lies in them (``shot_boundaries``)."""
+    frames = results[0].frames if len(results) == 1 else torch.cat([result.frames for result in results])
+    return frames, shot_boundaries(results)

@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from .multishot import ShotResult, shot_boundaries
+from .multishot import ShotResult, join_shots, require_one_rate
 
 FORMAT = "worldkit.shot_frames"
 
@@ -102,11 +102,8 @@ def join_shot_frames(parts: Sequence[tuple[torch.Tensor, dict[str, Any]]]) -> tu
         for frames, report in parts
         for shot, (start, end) in zip(report["shots"], _spans(report), strict=True)
     ]
-    rates = sorted({report["fps"] for _, report in parts})
-    if len(rates) > 1:
-        raise ShotFramesError(f"the shot-frames files have different frame rates {rates}; one cut plays at one rate.")
-    frames = results[0].frames if len(results) == 1 else torch.cat([result.frames for result in results])
-    boundaries = shot_boundaries(results)
+    require_one_rate((report["fps"] for _, report in parts), "the shot-frames files", error=ShotFramesError)
+    frames, boundaries = join_shots(results)
     report = {**parts[0][1], "boundaries": boundaries, "shots": [result.report for result in results]}
     return frames, boundaries, report
 

@@ -5,6 +5,8 @@ Each rule lives here once; shots, binding, long shots, the sampler and the node 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 FRAME_STEP = 4  # the Wan VAE packs 4 frames into each latent frame after the first: clips have 4k+1 frames
 SPATIAL_STRIDE = 8  # one latent pixel per 8x8 image pixels
 SIZE_MULTIPLE = 2 * SPATIAL_STRIDE  # the DiT patches 2x2 latent pixels: width and height are multiples of 16
@@ -13,6 +15,18 @@ SEED_LIMIT = 2**64  # seeds are 64-bit unsigned, as KSampler's
 MAX_SEED = SEED_LIMIT - 1
 MAX_FRAMES = 1025  # the longest clip any WorldKit input accepts (64 s at 16 fps)
 MAX_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class ModelRules:
+    """What one Wan generation samples at once; kept apart from the shape rules above because Wan 2.2 models
+    differ in it, so it will be read from the loaded model."""
+
+    native_frames: int  # the longest clip sampled in one piece (4k+1); longer shots are chained segments
+    fps: int  # the frame rate it was trained at
+
+
+WAN_2_1 = ModelRules(native_frames=81, fps=16)  # 5 s at 16 fps
 
 
 class WanShapeError(ValueError):

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..shared.wan import frames_for_seconds, latent_frame_count, require_wan_frame_count, require_wan_size
+from ..shared.wan import WAN_2_1, frames_for_seconds, latent_frame_count, require_wan_frame_count, require_wan_size
 
 ROLES = ("subject", "location", "prop", "style")
 SHOT_SIZES = (
@@ -114,8 +114,8 @@ class Shot:
     lighting: str = "day"
     mood: str = ""
     duration: str = "5 s"
-    frames: int = 81
-    fps: int = 16
+    frames: int = WAN_2_1.native_frames
+    fps: int = WAN_2_1.fps
     resolution: str = "480p"
     aspect: str = "16:9"
     width: int = 832

@@ -18,7 +18,7 @@ import torch
 
 from ..compositing import chroma_key as keying
 from ..compositing import color_match, defocus, grain, matte, motion_blur, track_attach
-from ..compositing.checks import check_choice, clip_frames, same_size
+from ..compositing.checks import check_choice, frame_count, same_frame_size
 from ..compositing.composite import Placement, composite_over, place_element, placement_span
 from ..compositing.light_wrap import light_wrap
 from ..compositing.shadow import contact_shadow
@@ -32,7 +32,7 @@ def clip_length(**clips: Clip | None) -> int:
     """The frames of a step over these clips: batches must follow the engine's rule (N or one), as it checks."""
     batches = {name: clip for name, clip in clips.items() if clip is not None and isinstance(clip.producer, Batch)}
     if batches:
-        clip_frames(**{name: torch.empty(clip.frames, 0) for name, clip in batches.items()})
+        frame_count(**{name: clip.frames for name, clip in batches.items()})
     return max(clip.frames for clip in clips.values() if clip is not None)
 
 
@@ -41,11 +41,7 @@ def sizes_match(*pairs: tuple[str, Clip | None, str, Clip | None]) -> None:
     mismatch when it runs, not when a sink pulls its frames."""
     for name, clip, other_name, other in pairs:
         if clip is not None and other is not None:
-            same_size(name, _size_probe(clip), other_name, _size_probe(other))
-
-
-def _size_probe(clip: Clip) -> torch.Tensor:
-    return torch.empty(0, clip.height, clip.width)
+            same_frame_size(name, (clip.height, clip.width), other_name, (other.height, other.width))
 
 
 def measured(

@@ -1,4 +1,4 @@
-"""ModelPatcher wiring for reference attention (the maths is in models/reference_attention.py).
+"""ModelPatcher wiring for reference attention (the maths is in models/sampling/reference_attention.py).
 
 A DIFFUSION_MODEL wrapper runs, at every model call, a capture pass of the reference latents (noised to
 the call's sigma with a fixed noise, placed after the video in time through RoPE's ``shift_t``; stopped

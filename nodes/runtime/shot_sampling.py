@@ -1,6 +1,6 @@
 """ComfyUI-side capabilities for the multi-shot engine: binding, KSampler-equivalent sampling, decoding.
 
-``make_pipeline`` hands models/multishot.py the callables it needs. Sampling follows ComfyUI's
+``make_pipeline`` hands models/sampling/multishot.py the callables it needs. Sampling follows ComfyUI's
 common_ksampler exactly (fix_empty_latent_channels, prepare_noise, noise_mask, comfy.sample.sample), so
 model patches and LoRAs apply and strength-0 output equals KSampler's bit for bit.
 """
@@ -17,15 +17,13 @@ import comfy.utils
 import latent_preview
 import torch
 
-from ...models.sampling.long_shot import plan_segments
 from ...models.sampling.multishot import ShotPipeline
 from ...models.sampling.reference_attention import ReferenceAttentionSession, entity_reference_latents
 from ...models.sampling.scoring import score_candidate
-from ...models.sampling.search import SearchHooks, SearchSchedule, check_steps, search_steps
-from ...models.sampling.selection import Selection
+from ...models.sampling.search import SearchHooks, SearchSchedule
 from ...models.sampling.stepped_sampling import InterleavedSampling
 from ...models.shared.wan import floor_wan_size
-from ...models.shots.binding import BindInputs, BindOptions, bind_shot, reference_latents
+from ...models.shots.binding import BindInputs, BindOptions, BoundShot, bind_shot, reference_latents
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
 from .attention_patch import apply_reference_attention
@@ -94,27 +92,6 @@ def step_callback(progress: NodeProgress, previewer: Any = None) -> Callable:
     return callback
 
 
-def total_steps(
-    shots: Sequence[Shot],
-    candidates: int,
-    steps: int,
-    native_frames: int,
-    overlap: int,
-    selection: Selection,
-    search: SearchSchedule | None = None,
-) -> int:
-    """Sampler steps of the selected shots × segments × candidates × steps, for one progress bar; with the
-    search, pruned candidates stop counting at their check."""
-    chosen = [shot for number, shot in enumerate(shots, start=1) if selection.wants_shot(number)]
-    picked = sum(selection.wants_candidate(number) for number in range(1, candidates + 1))
-    searched = search is not None and selection.judges_candidates_together(candidates)
-    checks = check_steps(search, steps, candidates) if searched else []
-    return sum(
-        search_steps(checks, picked, steps, len(plan_segments(shot.frame_count, native_frames, overlap)))
-        for shot in chosen
-    )
-
-
 def encode_views(vae: Any) -> Callable[[Reference], torch.Tensor]:
     """Encode a reference's views at their own size (rounded down to a multiple of 16) when it has no encoding."""
 
@@ -139,6 +116,64 @@ class ShotModels:
     world: World
     clip_vision: Any = None
     family: str = "auto"
+
+
+class ShotAttention:
+    """The model patched with reference attention to the shot being sampled, made once per shot, and its session."""
+
+    def __init__(self, models: ShotModels, strength: float) -> None:
+        self.models, self.strength = models, strength
+        self.shot: Shot | None = None
+        self.model: Any = models.model
+        self.session: ReferenceAttentionSession | None = None
+
+    def model_for(self, shot: Shot) -> Any:
+        if self.shot is not shot:
+            session = ReferenceAttentionSession(self.strength)
+            self.model = apply_reference_attention(self.models.model, self.latents(shot), self.strength, session)
+            self.shot, self.session = shot, session
+        return self.model
+
+    def latents(self, shot: Shot) -> list[torch.Tensor]:
+        names = [entity.name for entity in shot.entities]
+        if not (self.strength > 0.0 and names):
+            return []
+        models = self.models
+        return entity_reference_latents(
+            models.world, names, model_latent_channels(models.model), encode_views(models.vae)
+        )
+
+    def report(self, shot: Shot) -> dict[str, Any]:
+        """The strength and, when this shot was sampled with the patch, what the attention did."""
+        stats = self.session.stats.as_dict() if self.shot is shot and self.session is not None else {}
+        return {"strength": self.strength, **stats}
+
+
+class LastBinding:
+    """bind_shot over the loaded models, keeping the latest binding so a rendered shot reports what it was bound as."""
+
+    def __init__(self, models: ShotModels) -> None:
+        self.models = models
+        self.shot: Shot | None = None
+        self.bound: BoundShot | None = None
+
+    def bind(self, shot: Shot, context: torch.Tensor | None, frames: int) -> BoundShot:
+        models = self.models
+        bound = bind_shot(
+            shot,
+            models.world,
+            models.model,
+            models.vae,
+            models.clip,
+            family=models.family,
+            inputs=BindInputs(clip_vision=models.clip_vision, start_image=context),
+            options=BindOptions(length=frames),
+        )
+        self.shot, self.bound = shot, bound
+        return bound
+
+    def report(self, shot: Shot) -> dict[str, Any]:
+        return self.bound.report() if self.shot is shot and self.bound is not None else {}
 
 
 def search_hooks(
@@ -191,50 +226,13 @@ def make_pipeline(
     and the consistency search when ``search`` is a schedule."""
     previewer = latent_preview.get_previewer(models.model.load_device, models.model.model.latent_format)
     callback = step_callback(progress, previewer)
-    attention: dict[str, Any] = {"shot": None, "model": models.model, "session": None}
-    compiled: dict[int, dict[str, Any]] = {}
-
-    def model_for(shot: Shot) -> Any:
-        if attention["shot"] is not shot:
-            session = ReferenceAttentionSession(reference_strength)
-            latents = []
-            if reference_strength > 0.0:
-                names = [entity.name for entity in shot.entities]
-                latents = (
-                    entity_reference_latents(
-                        models.world, names, model_latent_channels(models.model), encode_views(models.vae)
-                    )
-                    if names
-                    else []
-                )
-            attention.update(
-                shot=shot,
-                session=session,
-                model=apply_reference_attention(models.model, latents, reference_strength, session),
-            )
-        return attention["model"]
-
-    def bind(shot: Shot, context: torch.Tensor | None, frames: int):
-        bound = bind_shot(
-            shot,
-            models.world,
-            models.model,
-            models.vae,
-            models.clip,
-            family=models.family,
-            inputs=BindInputs(clip_vision=models.clip_vision, start_image=context),
-            options=BindOptions(length=frames),
-        )
-        compiled[id(shot)] = {
-            "family": bound.family,
-            "compiled_prompt": bound.prompt,
-            "compiled_negative_prompt": bound.negative_prompt,
-            "trim_latent_frames": bound.trim_latent_frames,
-        }
-        return bound
+    attention = ShotAttention(models, reference_strength)
+    bindings = LastBinding(models)
 
     def sample(shot: Shot, bound, seed: int) -> torch.Tensor:
-        return sample_latent(model_for(shot), bound.latent, bound.positive, bound.negative, seed, settings, callback)
+        return sample_latent(
+            attention.model_for(shot), bound.latent, bound.positive, bound.negative, seed, settings, callback
+        )
 
     def references(shot: Shot) -> list[Reference]:
         return [
@@ -242,12 +240,10 @@ def make_pipeline(
         ]
 
     def notes(shot: Shot) -> dict[str, Any]:
-        session = attention["session"] if attention["shot"] is shot else None
-        stats = session.stats.as_dict() if session is not None else {}
-        return {**compiled.get(id(shot), {}), "reference_attention": {"strength": reference_strength, **stats}}
+        return {**bindings.report(shot), "reference_attention": attention.report(shot)}
 
     return ShotPipeline(
-        bind=bind,
+        bind=bindings.bind,
         sample=sample,
         decode=lambda latent: decode_frames(models.vae, latent),
         references=references,
@@ -256,5 +252,5 @@ def make_pipeline(
         notes=notes,
         native_frames=native_frames,
         overlap=overlap,
-        search=search_hooks(model_for, models, settings, search, callback),
+        search=search_hooks(attention.model_for, models, settings, search, callback),
     )

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from comfy_extras import nodes_wan, nodes_wanmove
 
+from ...models.motion.tracks import read_tracks
+
 TRACK_LATENT_CHANNELS = (4, 16)
 WAN_MOVE_EMBEDDING_STRIDES = [4, 8, 8]
 
@@ -41,9 +43,8 @@ class ComfyTrackMaths:
         length: int,
         strength: float,
     ) -> torch.Tensor:
-        path = tracks["track_path"][:length]
+        path, visibility = (part[:length] for part in read_tracks(tracks))
         count = path.shape[-2]
-        visibility = tracks["track_visibility"][:length]
         positions = nodes_wanmove.create_pos_embeddings(
             path, visibility, WAN_MOVE_EMBEDDING_STRIDES, height, width, track_num=count
         )

@@ -6,14 +6,14 @@ from fractions import Fraction
 import comfy.model_management
 import comfy.samplers
 import comfy.utils
-import torch
 from comfy_api.latest import InputImpl, Types, io
 
-from ...models.sampling.multishot import render_shot_list, shot_boundaries
+from ...models.sampling.long_shot import overlap_problem, require_native_frames
+from ...models.sampling.multishot import join_shots, render_shot_list, require_one_rate, total_steps
 from ...models.sampling.reference_attention import entity_reference_latents
 from ...models.sampling.search import DEFAULT_SEARCH, parse_search, require_schedule_candidates
 from ...models.sampling.selection import SelectionError, parse_selection
-from ...models.shared.wan import MAX_FRAMES, WanShapeError, require_wan_frame_count
+from ...models.shared.wan import MAX_FRAMES, WAN_2_1, WanShapeError
 from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ...models.shots.shot import Shot, split_names
 from .. import categories
@@ -27,7 +27,6 @@ from ..runtime.shot_sampling import (
     encode_views,
     make_pipeline,
     model_latent_channels,
-    total_steps,
 )
 from ..types import Shot as ShotSocket
 from ..types import Shots, World
@@ -136,7 +135,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 ),
                 frames_input(
                     "native_frames",
-                    81,
+                    WAN_2_1.native_frames,
                     "Longest clip the model samples at once; longer shots are chained.",
                     minimum=MIN_NATIVE_FRAMES,
                 ),
@@ -201,14 +200,15 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         if native_frames is None or overlap_frames is None:
             return True
         if not MIN_NATIVE_FRAMES <= native_frames <= MAX_FRAMES:
-            return f"native_frames is {native_frames}; use {MIN_NATIVE_FRAMES} to {MAX_FRAMES} (81 for Wan 2.1)."
+            return (
+                f"native_frames is {native_frames}; use {MIN_NATIVE_FRAMES} to {MAX_FRAMES} "
+                f"({WAN_2_1.native_frames} for Wan 2.1)."
+            )
         try:
-            require_wan_frame_count(native_frames, "native_frames (81 for Wan 2.1)")
+            require_native_frames(native_frames, WanShapeError)
         except WanShapeError as error:
             return str(error)
-        if not 1 <= overlap_frames <= native_frames // 2:
-            return f"overlap_frames is {overlap_frames}; use 1 to half of native_frames ({native_frames // 2})."
-        return True
+        return overlap_problem(overlap_frames, native_frames, "overlap_frames") or True
 
     @classmethod
     def execute(
@@ -238,12 +238,11 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         schedule = parse_search(search)
         require_schedule_candidates(schedule, candidates)
         selection = parse_selection(select)
-        rates = sorted({candidate.fps for candidate in shots})
-        if len(rates) > 1:
-            raise ValueError(
-                f"the shots have different frame rates {rates}; one cut plays at one rate: give every "
-                "shot the same fps, or use one sampler per rate."
-            )
+        require_one_rate(
+            (candidate.fps for candidate in shots),
+            "the shots",
+            "give every shot the same fps, or use one sampler per rate",
+        )
         sizes = sorted({candidate.size for candidate in shots})
         if len(sizes) > 1:
             raise ValueError(
@@ -268,8 +267,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             schedule,
         )
         results = render_shot_list(pipeline, shots, seed, candidates, selection)
-        frames = results[0].frames if len(results) == 1 else torch.cat([result.frames for result in results])
-        boundaries = shot_boundaries(results)
+        frames, boundaries = join_shots(results)
         fps = shots[0].fps
         video = InputImpl.VideoFromComponents(Types.VideoComponents(images=frames, frame_rate=Fraction(fps)))
         report = {

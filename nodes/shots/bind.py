@@ -10,9 +10,7 @@ from comfy_api.latest import io
 from ...models.motion.formats import trackset_from_ati
 from ...models.motion.tracks import TrackSet
 from ...models.shots.binding import FAMILY_CHOICES, LOCATION_MODES, BindInputs, BindOptions, bind_shot
-from ...models.shots.shot import (
-    Shot,
-)
+from ...models.shots.shot import Shot
 from .. import categories
 from ..inputs import wan_inputs
 from ..runtime.track_maths import ComfyTrackMaths
@@ -174,15 +172,12 @@ class WorldKitBindShot(io.ComfyNode):
         if start is None:
             start = torch.full((1, bound.height, bound.width, 3), 0.5)
         info = {
-            "family": bound.family,
-            "location_as": bound.location_as,
-            "trim_latent": bound.trim_latent_frames,
-            "reference_frames": list(bound.reference_names),
+            **bound.report(),
+            "trim_latent": bound.trim_latent_frames,  # the trim_latent output, under its name
             "frames": bound.frame_count,
             "fps": bound.fps,
             "width": bound.width,
             "height": bound.height,
-            "prompt": bound.prompt,
         }
         return io.NodeOutput(
             bound.positive,

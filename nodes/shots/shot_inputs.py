@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
+from ...models.shared.wan import WAN_2_1
 from ...models.shots.shot import (
     ANGLES,
     ASPECTS,
@@ -67,8 +68,8 @@ def shot_inputs() -> list[io.Input]:
             default="5 s",
             tooltip="5 s or 10 s at the fps below (4k+1 frames), or exactly `frames`.",
         ),
-        frames_input("frames", 81, "Used when duration is 'frames'; 4k+1."),
-        io.Int.Input("fps", default=16, min=1, max=60, tooltip="16 is Wan's native rate; 24 for film."),
+        frames_input("frames", WAN_2_1.native_frames, "Used when duration is 'frames'; 4k+1."),
+        io.Int.Input("fps", default=WAN_2_1.fps, min=1, max=60, tooltip="16 is Wan's native rate; 24 for film."),
         io.Combo.Input(
             "resolution",
             options=list(RESOLUTIONS),

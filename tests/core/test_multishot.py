@@ -11,8 +11,10 @@ from worldkit.models.sampling.multishot import (
     leading_reference_frames,
     render_shot_list,
     shot_boundaries,
+    total_steps,
     trim_latent,
 )
+from worldkit.models.sampling.selection import parse_selection
 from worldkit.models.shots.shot import Shot, ShotEntity
 from worldkit.models.world.entities import Reference
 
@@ -222,3 +224,13 @@ def test_a_single_candidate_is_not_scored_unless_asked():
     pipeline.score_single_candidate = True
     report = render_shot_list(pipeline, [make_shot()], seed=0, candidates=1)[0].report
     assert scored == [9] and report["scores"] == [0.5]
+
+
+def test_total_steps_counts_the_segments_and_candidates_the_render_samples():
+    """The progress bar's total is what render_shot_list samples: every selected shot's segments x candidates."""
+    model = FakeModel()
+    shots = [make_shot(frames=9), make_shot(frames=161), make_shot(frames=89)]
+    selection = parse_selection("shot=2,3")
+    render_shot_list(model.pipeline(native_frames=81, overlap=9), shots, seed=0, candidates=2, selection=selection)
+    assert total_steps(shots, 2, 1, 81, 9, selection) == len(model.sampled_seeds) == 2 * (3 + 2)
+    assert total_steps(shots, 2, 20, 81, 9) == 20 * 2 * (1 + 3 + 2)

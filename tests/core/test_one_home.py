@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -23,7 +25,10 @@ RULES = {
     "ComfyUI's progress bar": (r"ProgressBar\(", "nodes/runtime/progress.py"),
     "the interrupt check": (r"throw_exception_if_processing_interrupted", "nodes/runtime/progress.py"),
     "atomic renames": (r"os\.replace\(|tempfile\.mkstemp|\.tmp\b", "models/shared/files.py"),
+    "the chained-segment overlap bound": (r"native(_frames)?\s*//\s*2", "models/sampling/long_shot.py"),
+    "TRACKS visibility": (r"[\"']track_visibility[\"']", "models/motion/tracks.py"),
 }
+NATIVE_FRAMES_HOME = "models/shared/wan.py"  # Wan 2.1's native clip length, 81 frames, in WAN_2_1
 
 
 def places(pattern: str) -> dict[str, int]:
@@ -57,3 +62,31 @@ def test_the_search_sees_a_copy(tmp_path, monkeypatch):
     )
     assert places(RULES["0..1 in pixels"][0]) == {"models/x.py": 2}
     assert places(RULES["placed frames"][0]) == {"models/x.py": 1}
+
+
+def number_literals(source: str, value: str) -> int:
+    """How often `value` is written as a number in Python code (strings, docstrings and comments left out)."""
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    return sum(token.type == tokenize.NUMBER and token.string == value for token in tokens)
+
+
+def test_the_native_clip_length_has_one_home():
+    """81 is Wan 2.1's native length; Wan 2.2 makes it a property of the loaded model, so code reads WAN_2_1."""
+    found = {
+        str(path.relative_to(PACK_DIR))
+        for folder in SOURCE_FOLDERS
+        for path in (PACK_DIR / folder).rglob("*.py")
+        if number_literals(path.read_text(encoding="utf-8"), "81")
+    }
+    assert found == {NATIVE_FRAMES_HOME}, f"81 is written outside {NATIVE_FRAMES_HOME}: {sorted(found)}"
+    in_editor = [
+        str(path.relative_to(PACK_DIR))
+        for path in (PACK_DIR / "web").rglob("*.js")
+        if re.search(r"(?<![\w.])81(?![\w.])", path.read_text(encoding="utf-8"))
+    ]
+    assert not in_editor, f"the editor must take the clip length from the node's schema: {in_editor}"
+
+
+def test_the_literal_search_skips_text_and_sees_code():
+    assert number_literals('"""81 frames"""\nx = "81"  # 81\n', "81") == 0
+    assert number_literals("frames = 81\nf(81, 8.1, 181)\n", "81") == 2

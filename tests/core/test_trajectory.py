@@ -8,6 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from worldkit.models.compositing.track_attach import path_from_tracks
 from worldkit.models.motion.path import (
     EASINGS,
     INTERPOLATIONS,
@@ -276,3 +277,20 @@ def test_tracks_dict_has_generate_tracks_layout_and_round_trips():
     assert as_dict["track_visibility"].dtype == torch.bool and as_dict["track_visibility"].shape == (9, 4)
     back = TrackSet.from_tracks_dict(as_dict, W, H)
     assert torch.equal(back.points, tracks.points) and torch.equal(back.visible, tracks.visible)
+
+
+def test_one_visibility_column_reads_alike_for_binding_and_compositing():
+    """GenerateTracks under a track mask writes visibility [frames, 1]: every point shares it, wherever TRACKS
+    are read (Bind Shot's TrackSet, the GVFX track attach)."""
+    path = torch.tensor([[[0.0, 0.0], [10.0, 10.0]], [[2.0, 2.0], [100.0, 100.0]], [[4.0, 4.0], [50.0, 50.0]]])
+    column = torch.tensor([[True], [False], [True]])
+    tracks = {"track_path": path, "track_visibility": column}
+    read = TrackSet.from_tracks_dict(tracks, W, H)
+    assert torch.equal(read.visible, column.expand(3, 2))
+    assert torch.equal(read.to_tracks_dict()["track_visibility"], column.expand(3, 2))
+    held = path_from_tracks(tracks, 3)
+    assert torch.equal(held, torch.tensor([[5.0, 5.0], [5.0, 5.0], [27.0, 27.0]]))
+    with pytest.raises(TrajectoryError, match="track_visibility"):
+        TrackSet.from_tracks_dict({"track_path": path, "track_visibility": torch.ones(3, 3, dtype=torch.bool)}, W, H)
+    with pytest.raises(ValueError, match="track_visibility"):
+        path_from_tracks({"track_path": path, "track_visibility": torch.ones(3, 3, dtype=torch.bool)}, 3)

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from worldkit.models.motion.formats import tracks_from_state
+from worldkit.models.shared.wan import WAN_2_1
 
 try:
     from selenium import webdriver
@@ -193,6 +194,20 @@ def test_three_clicks_on_the_canvas_are_saved_as_keypoints_where_they_were_click
         assert kp["frame"] is None, "new keypoints are timed automatically"
     assert (ARTIFACTS / "trajectory_editor.png").stat().st_size > 10_000
     assert not editor_errors(browser)
+
+
+def test_a_frame_widget_without_a_usable_value_falls_back_to_the_node_schema_default(browser, comfy):
+    """The editor keeps no copy of the engine's numbers (Wan's native clip length among them)."""
+    node_id, _ = add_editor_node(browser)
+    fallbacks = browser.execute_script(f"""
+        const node = window.comfyAPI.app.app.graph.getNodeById({node_id});
+        for (const w of node.widgets) if (["width", "height", "num_frames", "fps"].includes(w.name)) w.value = 0;
+        const editor = node.worldkitEditor;
+        return [editor.frameWidth, editor.frameHeight, editor.numFrames, editor.fps];
+    """)
+    required = comfy.object_info()[NODE_TYPE]["input"]["required"]
+    assert fallbacks == [required[name][1]["default"] for name in ("width", "height", "num_frames", "fps")]
+    assert fallbacks[2:] == [WAN_2_1.native_frames, WAN_2_1.fps]
 
 
 def test_dragging_moves_a_keypoint_and_right_click_deletes_one(browser):

@@ -69,6 +69,17 @@ def test_strength_zero_equals_bind_shot_and_plain_ksampler_bit_for_bit(comfy, ti
     assert torch.equal(probes["node_zero"][0], native)
 
 
+def test_bind_shot_and_the_sampler_report_a_binding_under_the_same_keys(comfy, tiny_models):
+    graph = SamplerGraph(comfy, tiny_models)
+    graph.sampler("sampler", seed=5)
+    graph.probe("info", text=out(graph.bind(), 5))
+    probes = graph.run()
+    info, shot = probes["info"][1], probes["sampler"][1]["shots"][0]
+    keys = ("family", "location_as", "reference_frames", "trim_latent_frames", "compiled_prompt")
+    assert {key: info[key] for key in keys} == {key: shot[key] for key in keys}
+    assert info["reference_frames"] == ["toy"] and info["compiled_negative_prompt"] == shot["compiled_negative_prompt"]
+
+
 def test_reference_attention_changes_output_and_attends_to_the_reference_tokens(comfy, tiny_models):
     graph = SamplerGraph(comfy, tiny_models)
     graph.sampler("plain", seed=3, reference_attention=0.0)

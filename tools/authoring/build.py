@@ -1,9 +1,9 @@
 """Writes the demo workflows: `workflows/<film>.json` (UI format) and their API twins in `workflows/api/`.
 
-    python -m authoring.build --server http://127.0.0.1:8188      # node definitions from a running ComfyUI
-    python -m authoring.build --comfyui /path/to/ComfyUI           # or start one (with --cpu) for the build
+    python -m worldkit.tools.authoring.build --server http://127.0.0.1:8188   # node definitions from a running ComfyUI
+    python -m worldkit.tools.authoring.build --comfyui /path/to/ComfyUI        # or start one (with --cpu) for the build
 
-Run from the pack folder. The server must have WorldKit loaded: the graphs use its node definitions.
+Run from the folder that holds the pack. The server must have WorldKit loaded: the graphs use its node definitions.
 """
 
 from __future__ import annotations

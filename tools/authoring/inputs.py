@@ -1,6 +1,6 @@
 """Draws the demo workflows' input images and beat track, so every input ships as code under the pack's licence.
 
-Run `python -m authoring.inputs` from the pack folder to (re)write `workflows/inputs/`.
+Run `python -m worldkit.tools.authoring.inputs` (from the folder that holds the pack) to (re)write `workflows/inputs/`.
 The pictures are simple painted stand-ins (shapes, gradients, fog, grain) sized 640x360 so the files stay small;
 the README says how to swap in real photos.
 """

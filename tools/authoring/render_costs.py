@@ -20,14 +20,15 @@ from pathlib import Path
 from ...headless.catalog import CATALOG
 from ...headless.model_files import needed_models
 from ...models.sampling.long_shot import plan_segments
-from ...models.shared.wan import latent_frame_count
+from ...models.shared.wan import WAN_2_1, latent_frame_count
 from ...models.shots.coverage import SETUPS, coverage
 from ...models.shots.shot import Shot, parse_entities, split_names
 from .films import WORKFLOWS
 
 PACK_DIR = Path(__file__).resolve().parents[2]
 MEASUREMENTS = PACK_DIR / "docs" / "measurements" / "h200-wan21-dit-per-step.json"
-NATIVE_LATENT_FRAMES = 21  # 81 frames, what the step times were measured at
+MEASURED_FRAMES = WAN_2_1.native_frames  # the step and decode times were measured at Wan 2.1's native length
+MEASURED_LATENT_FRAMES = latent_frame_count(MEASURED_FRAMES)
 VRAM_CLASSES_GB = (8, 12, 16, 24, 32, 48, 80, 141)
 SHOT_FIELDS = {f.name for f in fields(Shot)} - {"prompt", "entities"}
 
@@ -111,8 +112,8 @@ def seconds(parts: list[Segment], measured: dict) -> float:
     total = 0.0
     for seg in parts:
         step = measured[f"{seg.model}_{seg.resolution}"]["step_with_cfg_s"] * (1.0 if seg.cfg else 0.5)
-        share = seg.latent_frames / NATIVE_LATENT_FRAMES
-        decode = measured[f"vae_decode_81f_{seg.resolution}_s"] * seg.frames / 81
+        share = seg.latent_frames / MEASURED_LATENT_FRAMES
+        decode = measured[f"vae_decode_{MEASURED_FRAMES}f_{seg.resolution}_s"] * seg.frames / MEASURED_FRAMES
         total += seg.steps * step * share + decode
     return total
 

@@ -6,11 +6,19 @@ import { viewUrl } from "./trajectory/dom.js";
 import { TrajectoryEditor } from "./trajectory/view.js";
 
 const NODE_ID = "WorldKitTrajectoryKeypoints";
+const FRAME_WIDGETS = ["width", "height", "num_frames", "fps"];
+
+// A widget's default as the node's Python schema declares it (ComfyUI's object_info: [type, options]).
+function schemaDefault(nodeData, name) {
+  const spec = nodeData.input?.required?.[name] ?? nodeData.input?.optional?.[name];
+  return spec?.[1]?.default;
+}
 
 app.registerExtension({
   name: "WorldKit.TrajectoryEditor",
   async beforeRegisterNodeDef(nodeType, nodeData) {
     if (nodeData?.name !== NODE_ID) return;
+    const defaults = Object.fromEntries(FRAME_WIDGETS.map((name) => [name, schemaDefault(nodeData, name)]));
 
     const onNodeCreated = nodeType.prototype.onNodeCreated;
     nodeType.prototype.onNodeCreated = function () {
@@ -18,10 +26,10 @@ app.registerExtension({
       const stateWidget = this.widgets?.find((w) => w.name === "editor_state");
       if (stateWidget) {
         this.properties ??= {};
-        this.worldkitEditor = new TrajectoryEditor(this, stateWidget);
+        this.worldkitEditor = new TrajectoryEditor(this, stateWidget, defaults);
         this.setSize([Math.max(this.size[0], 520), this.size[1]]);
         this.worldkitEditor.fitNode();
-        for (const name of ["width", "height", "num_frames", "fps"]) {
+        for (const name of FRAME_WIDGETS) {
           const w = this.widgets.find((x) => x.name === name);
           if (!w) continue;
           const cb = w.callback;

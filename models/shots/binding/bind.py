@@ -44,6 +44,17 @@ class BoundShot:
     start_frame: torch.Tensor | None = None
     location_as: str = "text only"
 
+    def report(self) -> dict[str, Any]:
+        """What was bound, under the keys every report of a binding uses (Bind Shot's info, the sampler's shots)."""
+        return {
+            "family": self.family,
+            "location_as": self.location_as,
+            "reference_frames": list(self.reference_names),
+            "trim_latent_frames": self.trim_latent_frames,
+            "compiled_prompt": self.prompt,
+            "compiled_negative_prompt": self.negative_prompt,
+        }
+
 
 def check_entities(shot: Shot, world: World) -> None:
     """Every entity the shot names is in the world and has image views with finite pixels."""

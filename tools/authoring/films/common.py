@@ -6,13 +6,14 @@ import json
 from dataclasses import dataclass
 
 from ....demo_inputs import demo_input_name
+from ....models.shared.wan import WAN_2_1
 from ..catalog import Diffusion, Loaders
 from ..graph import Node, Output
 from ..inputs import PREFIX
 from ..variants import FilmGraph
 
-FPS = 16
-SHOT_FRAMES = 81  # 5 s at 16 fps
+FPS = WAN_2_1.fps
+SHOT_FRAMES = WAN_2_1.native_frames  # 5 s at 16 fps
 NEGATIVE = ""  # empty: the Shot node uses Wan's standard negative prompt
 
 
@@ -200,7 +201,7 @@ def render_world(
     reference_attention: float = 0.3,
 ) -> Node:
     """World Shot Sampler with the variant's sampling for the model and its share of the candidates;
-    81-frame segments overlapping 9."""
+    native-length segments overlapping 9."""
     links = {"shots": shots.out("shots")} if shots is not None else {"shot": single.out("shot")}
     return graph.node(
         "WorldKitWorldShotSampler",
@@ -213,7 +214,7 @@ def render_world(
         **sampling_inputs(graph, models.model, seed),
         candidates=graph.variant.candidates(candidates),
         reference_attention=reference_attention,
-        native_frames=81,
+        native_frames=WAN_2_1.native_frames,
         overlap_frames=9,
         family="auto",
         **links,

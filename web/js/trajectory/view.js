@@ -13,7 +13,10 @@ const CONTROLS_HEIGHT = 150;
 const JSON_HEIGHT = 160; // room for the editor_state text while JSON… shows it
 
 export class TrajectoryEditor {
-  constructor(node, stateWidget) {
+  // `defaults`: the frame widgets' defaults from the node's Python schema (width, height, num_frames, fps), used
+  // while a widget holds no usable value, so the editor never keeps its own copy of the engine's numbers.
+  constructor(node, stateWidget, defaults) {
+    this.defaults = defaults;
     this.node = node;
     this.stateWidget = stateWidget;
     this.state = parseState(stateWidget.value) || emptyState();
@@ -45,15 +48,15 @@ export class TrajectoryEditor {
     this.render();
   }
 
-  widgetValue(name, fallback) {
+  widgetValue(name) {
     const w = this.node.widgets?.find((x) => x.name === name);
     const v = Number(w?.value);
-    return Number.isFinite(v) && v > 0 ? v : fallback;
+    return Number.isFinite(v) && v > 0 ? v : this.defaults[name];
   }
-  get frameWidth() { return this.widgetValue("width", 832); }
-  get frameHeight() { return this.widgetValue("height", 480); }
-  get numFrames() { return this.widgetValue("num_frames", 81); }
-  get fps() { return this.widgetValue("fps", 16); }
+  get frameWidth() { return this.widgetValue("width"); }
+  get frameHeight() { return this.widgetValue("height"); }
+  get numFrames() { return this.widgetValue("num_frames"); }
+  get fps() { return this.widgetValue("fps"); }
   get track() { return this.state.tracks[this.active]; }
 
   canvasSize() {
