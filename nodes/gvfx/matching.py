@@ -8,7 +8,7 @@ from ...models.compositing.color_match import METHODS
 from ...models.compositing.defocus import SHAPES
 from ...models.streaming import ops
 from .. import categories
-from ..inputs import numbers_check, seed_input
+from ..inputs import seed_input
 from .frames import frames_input, frames_output, mask_input, mask_output, run
 
 
@@ -51,8 +51,6 @@ class WorldKitColorMatch(io.ComfyNode):
             outputs=[frames_output("image", tooltip="The graded element.")],
         )
 
-    validate_inputs = numbers_check("strength")
-
     @classmethod
     def execute(
         cls, element, plate, method, strength, element_mask=None, plate_region=None, around_element=0
@@ -94,8 +92,6 @@ class WorldKitLightWrap(io.ComfyNode):
             outputs=[frames_output("image", tooltip="The element with the plate's light over its edges.")],
         )
 
-    validate_inputs = numbers_check("radius", "strength")
-
     @classmethod
     def execute(cls, element, matte, plate, radius, strength) -> io.NodeOutput:
         def record(element, plate, matte):
@@ -131,8 +127,6 @@ class WorldKitGrainMatch(io.ComfyNode):
             ],
             outputs=[frames_output("image", tooltip="The element with the plate's grain.")],
         )
-
-    validate_inputs = numbers_check("strength")
 
     @classmethod
     def execute(cls, element, plate, strength, seed, element_mask=None, plate_region=None) -> io.NodeOutput:
@@ -182,8 +176,6 @@ class WorldKitDefocusMatch(io.ComfyNode):
                 io.Float.Output(display_name="sigma", tooltip="The blur applied (pixels)."),
             ],
         )
-
-    validate_inputs = numbers_check("amount", "manual_sigma")
 
     @classmethod
     def execute(cls, element, element_mask, plate, shape, amount, manual_sigma, plate_region=None) -> io.NodeOutput:

@@ -7,7 +7,6 @@ from comfy_api.latest import io
 from ...models.compositing.matte import QUALITIES, MatteSettings
 from ...models.streaming import ops
 from .. import categories
-from ..inputs import numbers_check
 from .frames import frames_input, frames_output, mask_input, mask_output, run
 
 
@@ -117,10 +116,6 @@ class WorldKitMatteRefine(io.ComfyNode):
             ],
         )
 
-    validate_inputs = numbers_check(
-        "edge_smoothness", "clip_black", "clip_white", "feather", "temporal", "motion_threshold", "despill_strength"
-    )
-
     @classmethod
     def execute(
         cls,
@@ -198,8 +193,6 @@ class WorldKitChromaKey(io.ComfyNode):
                 mask_output("matte", tooltip="The key (subject = 1)."),
             ],
         )
-
-    validate_inputs = numbers_check("balance", "clip_black", "clip_white", "spill")
 
     @classmethod
     def execute(cls, image, screen, balance, clip_black, clip_white, spill, clean_plate=None) -> io.NodeOutput:

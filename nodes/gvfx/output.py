@@ -13,7 +13,7 @@ from ...models.compositing import export
 from ...models.streaming.passes import run_pass
 from ...models.streaming.sinks import PreviewSink, SequenceSink, VideoSink
 from .. import categories
-from ..inputs import names_problem, numbers_problem, recheck, verdict
+from ..inputs import file_names_problem, recheck, verdict
 from ..runtime.lazy_video import clips_of, mask_clip_of
 from ..runtime.progress import NodeProgress
 from .frames import MASK_MEANINGS, as_matte, mask_input, mask_meaning_input
@@ -67,21 +67,14 @@ class WorldKitSaveWithAlpha(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, fps: float | None = None, filename_prefix: str | None = None) -> bool | str:
-        """Checked before the prompt runs: a finite fps in range, and a prefix to number the files under (an
-        empty one would restart the numbering at ``._00001_`` and overwrite earlier files)."""
-        empty = filename_prefix is not None and not filename_prefix.strip(" ./\\")
-        return verdict(
-            numbers_problem(cls, fps=fps),
-            "filename_prefix is empty; give a name such as 'WorldKit/gvfx'." if empty else None,
-            names_problem(filename_prefix=filename_prefix) if not empty else None,
-        )
+    def validate_inputs(cls, filename_prefix: str | None = None) -> bool | str:
+        return verdict(file_names_problem(filename_prefix=filename_prefix))
 
     @classmethod
     def execute(
         cls, images, filename_prefix, bit_depth, video, fps, alpha=None, sequence="png", masks=MASK_MEANINGS[0]
     ) -> io.NodeOutput:
-        recheck(cls.validate_inputs(fps=fps, filename_prefix=filename_prefix))
+        recheck(cls.validate_inputs(filename_prefix=filename_prefix))
         image, own_alpha, own_fps = clips_of(images, "images")
         matte = own_alpha if alpha is None else mask_clip_of(as_matte(alpha, masks), "alpha")
         rate = float(own_fps or fps)

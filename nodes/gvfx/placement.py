@@ -9,7 +9,6 @@ from ...models.compositing.composite import Placement
 from ...models.compositing.track_attach import hold_path, path_from_tracks, path_to_tracks
 from ...models.streaming import ops
 from .. import categories
-from ..inputs import numbers_check
 from .frames import (
     MASK_MEANINGS,
     as_matte,
@@ -97,8 +96,6 @@ class WorldKitTrackAttach(io.ComfyNode):
                 io.Tracks.Output(display_name="path", tooltip="The path followed, in plate pixels per frame."),
             ],
         )
-
-    validate_inputs = numbers_check("point_x", "point_y", "anchor_x", "anchor_y", "scale", "rotation")
 
     @classmethod
     def execute(
@@ -222,8 +219,6 @@ class WorldKitCompositeOver(io.ComfyNode):
                 mask_output("alpha", tooltip="The combined alpha."),
             ],
         )
-
-    validate_inputs = numbers_check("x", "y", "anchor_x", "anchor_y", "scale", "scale_end", "rotation", "rotation_end")
 
     @classmethod
     def execute(

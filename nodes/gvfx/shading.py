@@ -9,7 +9,6 @@ from ...models.compositing.motion_blur import velocities
 from ...models.compositing.track_attach import path_from_tracks
 from ...models.streaming import ops
 from .. import categories
-from ..inputs import numbers_check
 from .frames import frame_count, frames_input, frames_output, mask_input, mask_output, run
 
 
@@ -64,8 +63,6 @@ class WorldKitContactShadow(io.ComfyNode):
             ],
         )
 
-    validate_inputs = numbers_check("direction", "distance", "softness", "opacity", "ground_line")
-
     @classmethod
     def execute(cls, plate, matte, direction, distance, softness, opacity, ground_line) -> io.NodeOutput:
         def record(plate, matte):
@@ -116,8 +113,6 @@ class WorldKitMotionBlur(io.ComfyNode):
                 mask_output("matte", tooltip="The blurred matte."),
             ],
         )
-
-    validate_inputs = numbers_check("shutter", "velocity_x", "velocity_y")
 
     @classmethod
     def execute(cls, element, element_mask, motion_from, shutter, velocity_x, velocity_y, tracks=None) -> io.NodeOutput:

@@ -7,7 +7,6 @@ from comfy_api.latest import io
 from ...models.compositing.conform import METHODS, conformed_frames, mapping_report
 from ...models.streaming.retime import Conformed
 from .. import categories
-from ..inputs import numbers_check
 from ..runtime.lazy_video import clips_of
 from .frames import frames_input, frames_output, mask_input, mask_output, run
 
@@ -65,8 +64,6 @@ class WorldKitConformFrameRate(io.ComfyNode):
                 io.Int.Output(display_name="frames", tooltip="Frames after the conform."),
             ],
         )
-
-    validate_inputs = numbers_check("source_fps", "target_fps")
 
     @classmethod
     def execute(cls, element, source_fps, target_fps, method, element_mask=None, plate=None) -> io.NodeOutput:
