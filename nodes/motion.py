@@ -57,11 +57,10 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
             display_name="Trajectory Keypoints",
             category=categories.MOTION,
             description=(
-                "Click on the canvas to place keypoints, drag to move them, right-click to delete. Each keypoint has a "
-                "frame (or seconds at fps), a hold and an easing; each track a name, colour and subject (point, "
-                "spread, "
-                "cluster, points inside the subject mask) or is a still anchor. A camera move adds background grid "
-                "tracks."
+                "Click on the canvas to place keypoints, drag to move them, right-click to delete. Each "
+                "keypoint has a frame (or seconds at fps), a hold and an easing; each track a name, colour and subject "
+                "(point, spread, cluster, points inside the subject mask) or is a still anchor. A camera move adds "
+                "background grid tracks."
             ),
             inputs=[
                 io.String.Input(
@@ -190,9 +189,8 @@ class WorldKitImportTracks(io.ComfyNode):
             category=categories.MOTION,
             description=(
                 "Reads ATI track JSON (as WanTrackToVideo takes it: 121 points spread over the clip) or KJNodes "
-                "spline-editor "
-                "coordinates (any number of points spread over the clip). Points outside the frame are an error, "
-                "never clamped."
+                "spline-editor coordinates (any number of points spread over the clip). Points outside the frame are "
+                "an error, never clamped."
             ),
             inputs=[
                 io.String.Input(

@@ -20,9 +20,8 @@ class WorldKitColorMatch(io.ComfyNode):
             display_name="GVFX Color Match",
             category=categories.GVFX,
             description="Matches the element's colour to the plate: Reinhard LAB mean/std, histogram, or MKL. "
-            "Statistics come "
-            "from the whole clip (stable in time), from the element's matte, and from the plate region around where "
-            "it lands.",
+            "Statistics come from the whole clip (stable in time), from the element's matte, and from the plate "
+            "region around where it lands.",
             inputs=[
                 frames_input("element", tooltip="The element to grade."),
                 frames_input("plate", tooltip="The shot to match."),

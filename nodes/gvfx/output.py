@@ -27,8 +27,7 @@ class WorldKitSaveWithAlpha(io.ComfyNode):
             display_name="GVFX Save With Alpha",
             category=categories.GVFX,
             description="Writes frames with their alpha to ComfyUI's output folder: an RGBA PNG sequence (8 or 16 "
-            "bit) and, "
-            "optionally, an RGBA video (MOV with PNG or QuickTime Animation codec, or WebM VP9 with alpha).",
+            "bit) and, optionally, an RGBA video (MOV with PNG or QuickTime Animation codec, or WebM VP9 with alpha).",
             inputs=[
                 io.MultiType.Input(
                     io.Image.Input("images", tooltip="IMAGE frames, or a VIDEO (its own alpha is used without alpha)."),

@@ -29,9 +29,8 @@ class WorldKitTrackAttach(io.ComfyNode):
             display_name="GVFX Track Attach",
             category=categories.GVFX,
             description="Places the element on the plate so it follows a point tracked through the plate (optical "
-            "flow), or a "
-            "path from TRACKS (e.g. Trajectory Keypoints). Outputs the placed element and matte at plate size, and "
-            "the path.",
+            "flow), or a path from TRACKS (e.g. Trajectory Keypoints). Outputs the placed element and matte at plate "
+            "size, and the path.",
             inputs=[
                 frames_input("plate", tooltip="The shot to attach the element to."),
                 frames_input("element", tooltip="The element (any size)."),
@@ -150,8 +149,7 @@ class WorldKitCompositeOver(io.ComfyNode):
             display_name="GVFX Composite Over",
             category=categories.GVFX,
             description="Puts the element over the plate with premultiplied alpha in linear light (no dark or light "
-            "fringes). "
-            "Position, scale and rotation can change over the shot (start to end values, or a TRACKS path). "
+            "fringes). Position, scale and rotation can change over the shot (start to end values, or a TRACKS path). "
             "Outputs the composite and the combined alpha.",
             inputs=[
                 frames_input("plate", tooltip="The shot."),

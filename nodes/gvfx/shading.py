@@ -20,8 +20,7 @@ class WorldKitContactShadow(io.ComfyNode):
             display_name="GVFX Contact Shadow",
             category=categories.GVFX,
             description="Casts the element's matte onto the ground as a shadow, sharp at contact and softer with "
-            "distance, and "
-            "darkens the plate with it. Composite the element over the result.",
+            "distance, and darkens the plate with it. Composite the element over the result.",
             inputs=[
                 frames_input("plate", tooltip="The shot to cast the shadow on."),
                 mask_input("matte", tooltip="The element's matte, placed on the plate."),

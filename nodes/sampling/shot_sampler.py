@@ -67,8 +67,8 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             display_name="World Shot Sampler",
             category=categories.SAMPLING,
             description="Render a shot list that keeps the world: every shot bound to its entities, sampled as "
-            "KSampler does (N candidates, the best kept by consistency score), trimmed, decoded and "
-            "cut together. Long shots are chained segments with colour continuity.",
+            "KSampler does (N candidates, the best kept by consistency score), trimmed, decoded and cut together. "
+            "Long shots are chained segments with colour continuity.",
             inputs=[
                 *wan_inputs("encodes references and start frames, decodes the shots"),
                 Shots.Input("shots", optional=True, tooltip="The shot list; rendered in order."),
@@ -296,8 +296,8 @@ class WorldKitReferenceAttention(io.ComfyNode):
             display_name="World Reference Attention",
             category=categories.SAMPLING,
             description="Patch a Wan model so every self-attention also attends to the named entities' reference "
-            "latents at the same step (training-free). Works with any sampler node; strength 0 "
-            "returns the model unchanged.",
+            "latents at the same step (training-free). Works with any sampler node; strength 0 returns the model "
+            "unchanged.",
             inputs=[
                 io.Model.Input("model", tooltip="The Wan model to patch."),
                 World.Input("world", tooltip="The encoded world whose references the video attends to."),
