@@ -38,7 +38,7 @@ def size_inputs(default_width: int, default_height: int, purpose: str) -> list[i
     ]
 
 
-def frames_input(name: str, default: int, tooltip: str, minimum: int = 1) -> io.Int.Input:
+def length_input(name: str, default: int, tooltip: str, minimum: int = 1) -> io.Int.Input:
     """A Wan clip length: 4k+1 frames, stepping by 4."""
     return io.Int.Input(name, default=default, min=minimum, max=MAX_FRAMES, step=FRAME_STEP, tooltip=tooltip)
 

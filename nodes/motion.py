@@ -27,7 +27,7 @@ from ..models.motion.render import draw_preview, subject_footprint
 from ..models.motion.tracks import CAMERA_MOVES, CameraMove, build_trackset
 from ..models.shared.pixels import require_pixels
 from . import categories
-from .inputs import frames_input, parse_problem, recheck, size_inputs, verdict
+from .inputs import length_input, parse_problem, recheck, size_inputs, verdict
 from .runtime.progress import check_interrupt
 
 IMPORT_FORMATS = ("ati", "kjnodes")
@@ -36,7 +36,7 @@ IMPORT_FORMATS = ("ati", "kjnodes")
 def _frame_size_inputs() -> list:
     return [
         *size_inputs(832, 480, "of the frame the tracks are drawn for"),
-        frames_input("num_frames", 81, "Clip length in frames (Wan: 4k+1)."),
+        length_input("num_frames", 81, "Clip length in frames (Wan: 4k+1)."),
     ]
 
 

@@ -7,7 +7,7 @@ from comfy_api.latest import io
 from ...models.compositing.matte import QUALITIES, MatteSettings
 from ...models.streaming import ops
 from .. import categories
-from .frames import frames_input, frames_output, mask_input, mask_output, run
+from .frames import Step, frames_input, frames_output, mask_input, mask_output
 
 
 class WorldKitMatteRefine(io.ComfyNode):
@@ -115,40 +115,13 @@ class WorldKitMatteRefine(io.ComfyNode):
         )
 
     @classmethod
-    def execute(
-        cls,
-        image,
-        mask,
-        edge_radius,
-        edge_smoothness,
-        clip_black,
-        clip_white,
-        choke,
-        feather,
-        temporal,
-        motion_threshold,
-        despill,
-        despill_strength,
-        quality="fast",
-    ) -> io.NodeOutput:
-        settings = MatteSettings(
-            radius=edge_radius,
-            eps=edge_smoothness,
-            clip_black=clip_black,
-            clip_white=clip_white,
-            choke=choke,
-            feather=feather,
-            temporal=temporal,
-            motion_threshold=motion_threshold,
-            despill=despill,
-            despill_strength=despill_strength,
-            quality=quality,
-        )
+    def execute(cls, **inputs) -> io.NodeOutput:
+        def record(image, mask, edge_radius, edge_smoothness, quality="fast", **settings):
+            return ops.refined(
+                image, mask, MatteSettings(radius=edge_radius, eps=edge_smoothness, quality=quality, **settings)
+            )
 
-        def record(image, mask):
-            return ops.refined(image, mask, settings)
-
-        return io.NodeOutput(*run(record, {"image": image}, {"mask": mask}, kinds=("image", "mask", "image")))
+        return Step(cls, inputs).run(record)
 
 
 class WorldKitChromaKey(io.ComfyNode):
@@ -193,13 +166,13 @@ class WorldKitChromaKey(io.ComfyNode):
         )
 
     @classmethod
-    def execute(cls, image, screen, balance, clip_black, clip_white, spill, clean_plate=None) -> io.NodeOutput:
-        def record(image, clean_plate):
-            levels = {"clip_black": clip_black, "clip_white": clip_white, "spill": spill}
-            return ops.keyed(image, clean_plate, screen, balance, **levels)
+    def execute(cls, **inputs) -> io.NodeOutput:
+        def record(image, screen, balance, clip_black, clip_white, spill, clean_plate=None):
+            return ops.keyed(
+                image, clean_plate, screen, balance, clip_black=clip_black, clip_white=clip_white, spill=spill
+            )
 
-        frames = {"image": image, "clean_plate": clean_plate}
-        return io.NodeOutput(*run(record, frames, kinds=("image", "mask")))
+        return Step(cls, inputs).run(record)
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitMatteRefine, WorldKitChromaKey]

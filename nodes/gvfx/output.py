@@ -14,9 +14,8 @@ from ...models.streaming.passes import run_pass
 from ...models.streaming.sinks import PreviewSink, SequenceSink, VideoSink
 from .. import categories
 from ..inputs import file_names_problem, recheck, verdict
-from ..runtime.lazy_video import clips_of, mask_clip_of
 from ..runtime.progress import NodeProgress
-from .frames import MASK_MEANINGS, as_matte, mask_input, mask_meaning_input
+from .frames import MASK_MEANINGS, as_matte, footage_of, mask_input, mask_meaning_input, matte_of
 
 
 class WorldKitSaveWithAlpha(io.ComfyNode):
@@ -74,9 +73,10 @@ class WorldKitSaveWithAlpha(io.ComfyNode):
         cls, images, filename_prefix, bit_depth, video, fps, alpha=None, sequence="png", masks=MASK_MEANINGS[0]
     ) -> io.NodeOutput:
         recheck(cls.validate_inputs(filename_prefix=filename_prefix))
-        image, own_alpha, own_fps = clips_of(images, "images")
-        matte = own_alpha if alpha is None else mask_clip_of(as_matte(alpha, masks), "alpha")
-        rate = float(own_fps or fps)
+        footage = footage_of(images, "images")
+        image = footage.image
+        matte = footage.alpha if alpha is None else as_matte(matte_of(alpha, "alpha").image, masks)
+        rate = float(footage.fps or fps)
         folder, stem, counter, subfolder, _ = folder_paths.get_save_image_path(
             filename_prefix, folder_paths.get_output_directory(), image.width, image.height
         )

@@ -9,16 +9,7 @@ from ...models.compositing.composite import Placement
 from ...models.compositing.track_attach import hold_path, path_from_tracks, path_to_tracks
 from ...models.streaming import ops
 from .. import categories
-from .frames import (
-    MASK_MEANINGS,
-    as_matte,
-    frames_input,
-    frames_output,
-    mask_input,
-    mask_meaning_input,
-    mask_output,
-    run,
-)
+from .frames import Step, frames_input, frames_output, mask_input, mask_meaning_input, mask_output
 
 
 class WorldKitTrackAttach(io.ComfyNode):
@@ -97,35 +88,32 @@ class WorldKitTrackAttach(io.ComfyNode):
         )
 
     @classmethod
-    def execute(
-        cls,
-        plate,
-        element,
-        element_mask,
-        follow,
-        point_x,
-        point_y,
-        anchor_x,
-        anchor_y,
-        scale,
-        rotation,
-        tracks=None,
-        track_point=-1,
-    ) -> io.NodeOutput:
-        if follow == "tracks" and tracks is None:
+    def execute(cls, **inputs) -> io.NodeOutput:
+        if inputs["follow"] == "tracks" and inputs.get("tracks") is None:
             raise ValueError(
                 "Track Attach: follow is 'tracks' but no tracks are connected; connect TRACKS or pick 'plate point'."
             )
-        paths = []
 
-        def record(plate, element, element_mask):
+        def record(
+            plate,
+            element,
+            element_mask,
+            follow,
+            point_x,
+            point_y,
+            anchor_x,
+            anchor_y,
+            scale,
+            rotation,
+            tracks=None,
+            track_point=-1,
+        ):
             frames = max(plate.frames, element.frames)
             if follow == "tracks":
                 path = path_from_tracks(tracks, frames, track_point)
             else:
                 spot = (point_x * (plate.width - 1), point_y * (plate.height - 1))
                 path = hold_path(ops.tracked_point(plate, *spot), frames)
-            paths.append(path)
             placement = Placement(
                 x=path[:, 0],
                 y=path[:, 1],
@@ -134,11 +122,10 @@ class WorldKitTrackAttach(io.ComfyNode):
                 anchor_x=anchor_x * (element.width - 1),
                 anchor_y=anchor_y * (element.height - 1),
             )
-            return ops.placed(element, element_mask, placement, frames, (plate.height, plate.width), plate.fps)
+            placed = ops.placed(element, element_mask, placement, frames, (plate.height, plate.width), plate.fps)
+            return [*placed, path_to_tracks(path)]
 
-        frames_in, masks = {"plate": plate, "element": element}, {"element_mask": element_mask}
-        placed, matte = run(record, frames_in, masks, kinds=("image", "mask"))
-        return io.NodeOutput(placed, matte, path_to_tracks(paths[0]))
+        return Step(cls, inputs).run(record)
 
 
 class WorldKitCompositeOver(io.ComfyNode):
@@ -219,24 +206,22 @@ class WorldKitCompositeOver(io.ComfyNode):
         )
 
     @classmethod
-    def execute(
-        cls,
-        plate,
-        element,
-        element_mask,
-        x,
-        y,
-        anchor_x,
-        anchor_y,
-        scale,
-        scale_end,
-        rotation,
-        rotation_end,
-        plate_mask=None,
-        tracks=None,
-        masks=MASK_MEANINGS[0],
-    ) -> io.NodeOutput:
-        def record(plate, element, element_mask, plate_mask):
+    def execute(cls, **inputs) -> io.NodeOutput:
+        def record(
+            plate,
+            element,
+            element_mask,
+            x,
+            y,
+            anchor_x,
+            anchor_y,
+            scale,
+            scale_end,
+            rotation,
+            rotation_end,
+            plate_mask=None,
+            tracks=None,
+        ):
             frames = max(plate.frames, element.frames)
             identity = (
                 tracks is None
@@ -263,9 +248,7 @@ class WorldKitCompositeOver(io.ComfyNode):
                 )
             return ops.composited(plate, element, element_mask, plate_mask, placement)
 
-        mattes = {"element_mask": as_matte(element_mask, masks), "plate_mask": as_matte(plate_mask, masks)}
-        image, alpha = run(record, {"plate": plate, "element": element}, mattes, kinds=("image", "mask"))
-        return io.NodeOutput(image, as_matte(alpha, masks))
+        return Step(cls, inputs).run(record)
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitTrackAttach, WorldKitCompositeOver]

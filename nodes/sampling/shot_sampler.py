@@ -17,7 +17,7 @@ from ...models.shared.wan import MAX_FRAMES, WanShapeError, require_wan_frame_co
 from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ...models.shots.shot import Shot, split_names
 from .. import categories
-from ..inputs import entities_problem, frames_input, names_problem, recheck, seed_input, verdict, wan_inputs
+from ..inputs import entities_problem, length_input, names_problem, recheck, seed_input, verdict, wan_inputs
 from ..runtime.attention_patch import apply_reference_attention
 from ..runtime.early_preview import early_decoding_available
 from ..runtime.progress import NodeProgress
@@ -134,7 +134,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     tooltip="Scores candidates by CLIP-I (and conditions I2V families); "
                     "without it a feature-match and colour score is used.",
                 ),
-                frames_input(
+                length_input(
                     "native_frames",
                     81,
                     "Longest clip the model samples at once; longer shots are chained.",
