@@ -81,7 +81,10 @@ def test_conform_frame_rate_runs_optical_flow_on_short_wide_frames(comfy, info):
 
 @pytest.mark.parametrize(
     ("element_mask", "words"),
-    [(lambda g: mask(g, 24, 16), ("element_mask", "24x16", "32x32")), (lambda g: mask(g, 32, 32, 6), ("element_mask has 6",))],
+    [
+        (lambda g: mask(g, 24, 16), ("element_mask", "24x16", "32x32")),
+        (lambda g: mask(g, 32, 32, 6), ("element_mask has 6",)),
+    ],
     ids=["another size", "more frames"],
 )
 def test_conform_frame_rate_refuses_a_matte_that_does_not_fit_the_element(comfy, info, element_mask, words):
@@ -129,8 +132,9 @@ def test_an_empty_file_name_is_refused_at_queue_time(comfy, info, class_type, na
 
 
 def left_by_a_killed_save(path: Path) -> Path:
-    """The temporary a save of ``path`` killed with kill -9 leaves, named for its (long gone) process."""
-    staged = path.with_name(f".{path.stem}.999999999-{uuid.uuid4().hex}.tmp{path.suffix}")
+    """The temporary a save of ``path`` killed with kill -9 left (named as writers named them before they carried
+    their process id, which the clean-up removes as it removes those of processes no longer running)."""
+    staged = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp{path.suffix}")
     staged.parent.mkdir(parents=True, exist_ok=True)
     staged.write_bytes(b"partial")
     assert is_temporary(staged)
