@@ -18,11 +18,17 @@ async def comfy_entrypoint():
 
     ComfyUI modules are imported here rather than at package import, so the package also loads
     outside ComfyUI (the headless runner, the core tests). The demos' input files are placed here too,
-    once ComfyUI's folders are set.
+    once ComfyUI's folders are set, and what saves killed in earlier runs left in the output folder is removed.
     """
+    from pathlib import Path
+
+    import folder_paths
+
+    from .models.shared.files import remove_temporaries_under
     from .nodes import WorldKitExtension
     from .nodes.runtime.demo_inputs import place_in_input_folder
 
     place_in_input_folder()
+    remove_temporaries_under(Path(folder_paths.get_output_directory()))
 
     return WorldKitExtension()

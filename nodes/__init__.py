@@ -4,10 +4,11 @@ from comfy_api.latest import ComfyExtension, io
 from typing_extensions import override
 
 from . import gvfx, motion, references, sampling, shots
+from .inputs import checked
 from .runtime.errors import guard_messages
 
 ALL_NODES: list[type[io.ComfyNode]] = [
-    guard_messages(node)
+    guard_messages(checked(node))
     for node in (
         *references.NODES,
         *shots.NODES,

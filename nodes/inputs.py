@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from comfy_api.latest import io
 from ..models.shared.text import MAX_NAME_CHARS, MAX_PROMPT_CHARS, text_problem
 from ..models.shared.wan import FRAME_STEP, MAX_FRAMES, MAX_SEED, MAX_SIZE, SIZE_MULTIPLE
 from ..models.world.names import device_name_problem
+from .sockets import socket_problem, sockets_of
 from .types import World
 
 
@@ -36,7 +38,7 @@ def size_inputs(default_width: int, default_height: int, purpose: str) -> list[i
     ]
 
 
-def frames_input(name: str, default: int, tooltip: str, minimum: int = 1) -> io.Int.Input:
+def length_input(name: str, default: int, tooltip: str, minimum: int = 1) -> io.Int.Input:
     """A Wan clip length: 4k+1 frames, stepping by 4."""
     return io.Int.Input(name, default=default, min=minimum, max=MAX_FRAMES, step=FRAME_STEP, tooltip=tooltip)
 
@@ -53,23 +55,6 @@ def wan_inputs(vae_use: str) -> list[io.Input]:
         io.Clip.Input("clip", tooltip="The UMT5 text encoder (CLIPLoader, type wan)."),
         World.Input("world", tooltip="The encoded world the shots' entities come from."),
     ]
-
-
-def numbers_check(*names: str) -> classmethod:
-    """A ``validate_inputs`` that checks the named number widgets with `numbers_problem`.
-
-    ComfyUI reads the parameter names of ``validate_inputs`` to decide which inputs it checks itself, so the
-    function carries exactly these names in its signature (``**kwargs`` would switch off every built-in check).
-    """
-
-    def validate_inputs(cls: type[io.ComfyNode], **values: float | None) -> bool | str:
-        return verdict(numbers_problem(cls, **values))
-
-    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    validate_inputs.__signature__ = inspect.Signature(
-        [inspect.Parameter("cls", keyword)] + [inspect.Parameter(name, keyword, default=None) for name in names]
-    )
-    return classmethod(validate_inputs)
 
 
 def verdict(*problems: str | None) -> bool | str:
@@ -114,12 +99,16 @@ def names_problem(**names: str | None) -> str | None:
 
 
 def file_names_problem(**names: str | None) -> str | None:
-    """Like ``names_problem`` for names that become files, which must also open as files on every system."""
+    """Like ``names_problem`` for names that become files, which must also open as files on every system and
+    not be empty (an empty name saves a hidden ``.safetensors``, or restarts a sequence's numbering and overwrites
+    earlier files)."""
     return names_problem(**names) or next(
         (
-            f"{label}: {p}; choose another name."
+            f"{label} is empty; give a name such as 'worldkit/shot_1'."
+            if not value.strip(" ./\\")
+            else f"{label}: {p}; choose another name."
             for label, value in names.items()
-            if value and (p := device_name_problem(value))
+            if value is not None and (not value.strip(" ./\\") or (p := device_name_problem(value)))
         ),
         None,
     )
@@ -153,3 +142,69 @@ def numbers_problem(node: type[io.ComfyNode], **values: float | int | None) -> s
         if (low is not None and value < low) or (high is not None and value > high):
             return f"{name} is {value}; use a value from {low} to {high}."
     return None
+
+
+@functools.cache
+def float_names(node: type[io.ComfyNode]) -> frozenset[str]:
+    return frozenset(spec.id for spec in node.define_schema().inputs if isinstance(spec, io.Float.Input))
+
+
+@functools.cache
+def takes_lists(node: type[io.ComfyNode]) -> bool:
+    """A node declared ``is_input_list`` gets each input as a list of values."""
+    return bool(node.define_schema().is_input_list)
+
+
+def inputs_problem(node: type[io.ComfyNode], **values: object) -> str | None:
+    """The first value among ``values`` that a FLOAT widget or a socket of ``node`` cannot take (None: all fit)."""
+    items = [
+        (name, item)
+        for name, value in values.items()
+        for item in (value if takes_lists(node) and isinstance(value, (list, tuple)) else [value])
+    ]
+    return next((problem for name, item in items if (problem := input_problem(node, name, item))), None)
+
+
+def input_problem(node: type[io.ComfyNode], name: str, value: object) -> str | None:
+    if name in float_names(node):
+        return numbers_problem(node, **{name: value})
+    sockets = sockets_of(node)
+    return socket_problem(name, sockets[name], value) if name in sockets else None
+
+
+def checked(node: type[io.ComfyNode]) -> type[io.ComfyNode]:
+    """Check every FLOAT widget and socket of ``node`` with `inputs_problem`: literal values when the prompt is
+    queued, through ``validate_inputs``; linked ones when the node runs, before ``execute``.
+
+    ComfyUI hands ``validate_inputs`` exactly the inputs its signature names (``**kwargs`` would switch off every
+    built-in check), so the node's own ``validate_inputs`` keeps its parameters and these are added after them.
+    """
+    if getattr(node.execute, "inputs_checked", False):
+        return node
+    names = [*float_names(node), *sockets_of(node)]
+    own = vars(node).get("validate_inputs")
+    own = own.__func__ if own is not None else None
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    own_parameters = list(inspect.signature(own).parameters.values())[1:] if own else []
+    own_names = [parameter.name for parameter in own_parameters]
+    added = [inspect.Parameter(name, keyword, default=None) for name in names if name not in own_names]
+    signature = inspect.Signature([inspect.Parameter("cls", keyword), *own_parameters, *added])
+
+    def validate_inputs(cls: type[io.ComfyNode], *args: object, **kwargs: object) -> bool | str:
+        values = signature.bind(cls, *args, **kwargs).arguments
+        problem = inputs_problem(node, **{name: values[name] for name in names if name in values})
+        if problem or own is None:
+            return verdict(problem)
+        return own(cls, **{name: values[name] for name in own_names if name in values})
+
+    validate_inputs.__signature__ = signature
+    node.validate_inputs = classmethod(validate_inputs)
+    execute = node.execute.__func__
+
+    def checked_execute(cls: type[io.ComfyNode], *args: object, **kwargs: object) -> io.NodeOutput:
+        recheck(verdict(inputs_problem(node, **kwargs)))
+        return execute(cls, *args, **kwargs)
+
+    checked_execute.inputs_checked = True
+    node.execute = classmethod(checked_execute)
+    return node

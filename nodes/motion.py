@@ -28,7 +28,7 @@ from ..models.motion.tracks import CAMERA_MOVES, CameraMove, build_trackset
 from ..models.shared.pixels import require_pixels
 from ..models.shared.wan import WAN_2_1
 from . import categories
-from .inputs import frames_input, parse_problem, recheck, size_inputs, verdict
+from .inputs import length_input, parse_problem, recheck, size_inputs, verdict
 from .runtime.progress import check_interrupt
 
 IMPORT_FORMATS = ("ati", "kjnodes")
@@ -37,7 +37,7 @@ IMPORT_FORMATS = ("ati", "kjnodes")
 def _frame_size_inputs() -> list:
     return [
         *size_inputs(832, 480, "of the frame the tracks are drawn for"),
-        frames_input("num_frames", WAN_2_1.native_frames, "Clip length in frames (Wan: 4k+1)."),
+        length_input("num_frames", WAN_2_1.native_frames, "Clip length in frames (Wan: 4k+1)."),
     ]
 
 
@@ -58,11 +58,10 @@ class WorldKitTrajectoryKeypoints(io.ComfyNode):
             display_name="Trajectory Keypoints",
             category=categories.MOTION,
             description=(
-                "Click on the canvas to place keypoints, drag to move them, right-click to delete. Each keypoint has a "
-                "frame (or seconds at fps), a hold and an easing; each track a name, colour and subject (point, "
-                "spread, "
-                "cluster, points inside the subject mask) or is a still anchor. A camera move adds background grid "
-                "tracks."
+                "Click on the canvas to place keypoints, drag to move them, right-click to delete. Each "
+                "keypoint has a frame (or seconds at fps), a hold and an easing; each track a name, colour and subject "
+                "(point, spread, cluster, points inside the subject mask) or is a still anchor. A camera move adds "
+                "background grid tracks."
             ),
             inputs=[
                 io.String.Input(
@@ -195,9 +194,8 @@ class WorldKitImportTracks(io.ComfyNode):
             category=categories.MOTION,
             description=(
                 "Reads ATI track JSON (as WanTrackToVideo takes it: 121 points spread over the clip) or KJNodes "
-                "spline-editor "
-                "coordinates (any number of points spread over the clip). Points outside the frame are an error, "
-                "never clamped."
+                "spline-editor coordinates (any number of points spread over the clip). Points outside the frame are "
+                "an error, never clamped."
             ),
             inputs=[
                 io.String.Input(

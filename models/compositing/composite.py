@@ -147,6 +147,11 @@ def _over_pixels(
 
 
 @frame_threads
+def _opencv_mask(where: np.ndarray) -> np.ndarray:
+    """An 8-bit OpenCV mask (255 where true), made in numpy: OpenCV's own compare reads a 1x1 frame as a scalar."""
+    return where.astype(np.uint8) * 255
+
+
 def composite_over(
     plate: torch.Tensor,
     element: torch.Tensor,
@@ -176,7 +181,7 @@ def composite_over(
 
     def over_frame(index: int) -> None:
         a = alpha[index].clamp(0.0, 1.0)
-        solid = cv2.compare(a.numpy(), 1.0, cv2.CMP_GE)
+        solid = _opencv_mask(a.numpy() >= 1.0)
         out[index] = plate[index]
         cv2.copyTo(element[index].numpy(), solid, out[index].numpy())
         if plate_alpha is None:
@@ -184,7 +189,7 @@ def composite_over(
         else:
             out_alpha[index] = plate_alpha[index]
             cv2.copyTo(a.numpy(), solid, out_alpha[index].numpy())
-        partial = cv2.findNonZero(cv2.bitwise_and(cv2.compare(a.numpy(), 0.0, cv2.CMP_GT), cv2.bitwise_not(solid)))
+        partial = cv2.findNonZero(_opencv_mask((a.numpy() > 0.0) & (a.numpy() < 1.0)))
         if partial is None:
             return
         points = partial.reshape(-1, 2)  # (x, y) in row-major order

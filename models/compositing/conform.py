@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from .checks import as_image, as_mask, check_choice, fit_frames
-from .frame_ops import gray8
+from .frame_ops import dense_flow, gray8
 
 METHODS = ("motion", "blend")
 CONSISTENCY_PIXELS = 1.5
@@ -51,9 +51,8 @@ def mapping_report(frames: int, fps_in: float, fps_out: float) -> str:
 
 
 def pair_flows(first: torch.Tensor, second: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
     a, b = gray8(first), gray8(second)
-    return dis.calc(a, b, None), dis.calc(b, a, None)
+    return dense_flow(a, b), dense_flow(b, a)
 
 
 def _warp(picture: np.ndarray, flow: np.ndarray, amount: float, grid: np.ndarray) -> np.ndarray:

@@ -20,6 +20,22 @@ def gray8(frame: torch.Tensor) -> np.ndarray:
     return cv2.cvtColor((frame.clamp(0, 1) * 255).round().to(torch.uint8).numpy(), cv2.COLOR_RGB2GRAY)
 
 
+FLOW_MIN_SIDE = 32
+"""OpenCV's DIS optical flow refuses frames under 12 pixels on both sides and crashes the whole process on short,
+wide ones (24 x 400, say); `dense_flow` pads frames to this on each side and crops the flow back."""
+
+
+def dense_flow(first: np.ndarray, second: np.ndarray, preset: int = cv2.DISOPTICAL_FLOW_PRESET_FAST) -> np.ndarray:
+    """DIS optical flow [h, w, 2] from one 8-bit grey frame to another of the same size, for frames of any size (a
+    frame padded with its edges adds no motion)."""
+    height, width = first.shape
+    pad = ((0, max(0, FLOW_MIN_SIDE - height)), (0, max(0, FLOW_MIN_SIDE - width)))
+    if pad != ((0, 0), (0, 0)):
+        first, second = np.pad(first, pad, mode="edge"), np.pad(second, pad, mode="edge")
+    flow = cv2.DISOpticalFlow_create(preset).calc(first, second, None)
+    return np.ascontiguousarray(flow[:height, :width])
+
+
 def resize(frame: np.ndarray, width: int, height: int) -> np.ndarray:
     """Area-average when shrinking, bilinear when growing."""
     shrinking = width * height < frame.shape[0] * frame.shape[1]

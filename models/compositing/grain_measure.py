@@ -21,6 +21,19 @@ CHANNEL_MEAN = np.full((1, 3), 1.0 / 3.0, np.float32)
 FLOW_SCALE = 2  # motion between frames is estimated on a copy this many times smaller
 
 
+MIN_SIDE = 4 * BLOCK
+"""The half-size band needs 4 blocks of BLOCK pixels: frames smaller than this on either side cannot hold them."""
+
+
+def require_measurable(name: str, height: int, width: int) -> None:
+    """Raise, naming the input and the minimum size, when its frames are too small to measure grain in."""
+    if height < MIN_SIDE or width < MIN_SIDE:
+        raise ValueError(
+            f"{name} is {width}x{height}; grain is measured in {BLOCK}x{BLOCK} blocks at full and half size, which "
+            f"needs frames of at least {MIN_SIDE}x{MIN_SIDE} pixels. Scale it up, or leave Grain Match out for it."
+        )
+
+
 def _block_means(planes: np.ndarray) -> np.ndarray:
     """Mean of each BLOCK x BLOCK tile of [h, w] or [h, w, C] (the ragged border dropped): [rows, cols(, C)]."""
     rows, cols = planes.shape[0] // BLOCK, planes.shape[1] // BLOCK
@@ -75,7 +88,7 @@ def temporal_residual(frame: np.ndarray, following: np.ndarray) -> tuple[np.ndar
     shifts of fine texture), the picture's leftovers make those blocks look busy and the flat-block choice skips them.
     """
     height, width = frame.shape[:2]
-    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST).calc(_grey(frame), _grey(following), None)
+    flow = frame_ops.dense_flow(_grey(frame), _grey(following))
     scale = np.array([width / flow.shape[1], height / flow.shape[0]], np.float32)
     flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) * scale
     xs, ys = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))

@@ -30,9 +30,19 @@ def content_digest(frames: torch.Tensor, report_text: str) -> str:
     return hashlib.sha256(report_text.encode() + frames.numpy().tobytes()).hexdigest()
 
 
+def require_rgb(frames: torch.Tensor, name: str) -> None:
+    """The one layout a shot-frames file holds (what the sampler gives), checked when saving and when loading."""
+    if frames.dtype != torch.float32 or frames.ndim != 4 or frames.shape[-1] != 3:
+        raise ShotFramesError(
+            f"{name} holds frames of {frames.dtype} {list(frames.shape)}, not [F, H, W, 3] floats (RGB); save the "
+            "sampler's frames, or convert these to RGB first."
+        )
+
+
 def pack_shot_frames(frames: torch.Tensor, report: dict[str, Any]) -> bytes:
     """Frames [F, H, W, 3] and the sampler's report as safetensors bytes."""
     frames = frames.detach().cpu().float().contiguous()
+    require_rgb(frames, "frames")
     check_report(report, frames.shape[0], "report")
     text = json.dumps(report)
     metadata = {"format": FORMAT, "report": text, "sha256": content_digest(frames, text)}
@@ -51,8 +61,7 @@ def unpack_shot_frames(data: bytes, name: str) -> tuple[torch.Tensor, dict[str, 
         frames = load_safetensors(data)["frames"]
     except Exception as error:  # safetensors reports a short or inconsistent file with its own error type
         raise ShotFramesError(f"{name} is truncated or edited ({error}); save or render it again.") from None
-    if frames.dtype != torch.float32 or frames.ndim != 4 or frames.shape[-1] != 3:
-        raise ShotFramesError(f"{name} holds frames of {frames.dtype} {list(frames.shape)}, not [F, H, W, 3] floats.")
+    require_rgb(frames, name)
     if content_digest(frames, text) != digest:
         raise ShotFramesError(f"{name}'s frames or report do not match the hash saved with them: it was edited.")
     check_report(report, frames.shape[0], name)

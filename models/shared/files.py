@@ -1,7 +1,10 @@
 """Atomic file writes: a reader (or a crash) sees the old file or the whole new one, never part of one.
 
 Every file WorldKit writes (the world library, GVFX exports, the headless runner's outputs, the shipped
-workflows) goes through here, and so does the clean-up of temporaries a killed save left behind.
+workflows) goes through here, and so does the clean-up of temporaries a killed save left behind: at start-up
+(`remove_temporaries_under` the output folder) and when a writer first stages a file in a folder. A temporary
+is removed only when no live writer holds it: its name carries the writing process's id, and this process
+keeps the names it is writing.
 """
 
 from __future__ import annotations
@@ -14,12 +17,38 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-_TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp(\.[^.]+)?$")
+import psutil
+
+_TEMPORARY = re.compile(r"^\..+?\.(?:(?P<pid>[0-9]+)-)?[0-9a-f]{32}\.tmp(\.[^.]+)?$")
+_WRITING: set[Path] = set()
+"""Temporaries this process is writing now: never removed by a clean-up."""
+_SWEPT: set[Path] = set()
+"""Folders whose leftovers this process has removed (start-up, or a writer's first file there)."""
 
 
 def temporary_name(path: Path) -> Path:
-    """Where a write to ``path`` is staged; it keeps the suffix, so writers that pick a format by it work."""
-    return path.with_name(f".{path.stem}.{uuid.uuid4().hex}.tmp{path.suffix}")
+    """Where a write to ``path`` is staged, named for this process; it keeps the suffix, so writers that pick a
+    format by it work."""
+    return path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex}.tmp{path.suffix}")
+
+
+def new_temporary(path: Path) -> Path:
+    """A temporary for a write to ``path`` that this process now holds (`commit_staged` or `discard` lets it
+    go); the folder's leftovers from killed saves are removed first, once per folder and process."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.parent not in _SWEPT:
+        remove_temporaries(path.parent)
+    temporary = temporary_name(path)
+    _WRITING.add(temporary)
+    return temporary
+
+
+def discard(temporary: Path) -> None:
+    """Delete a temporary a writer gives up on."""
+    _WRITING.discard(temporary)
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
 
 
 def staging_name(path: Path, key: str) -> Path:
@@ -33,13 +62,34 @@ def is_temporary(path: Path) -> bool:
     return bool(_TEMPORARY.match(Path(path).name))
 
 
+def is_abandoned(path: Path) -> bool:
+    """A temporary that no live writer holds: not one this process is writing, nor another running process's."""
+    match = _TEMPORARY.match(Path(path).name)
+    if not match or Path(path) in _WRITING:
+        return False
+    pid = match.group("pid")
+    return pid is None or int(pid) == os.getpid() or not psutil.pid_exists(int(pid))
+
+
 def remove_temporaries(folder: Path) -> list[Path]:
-    """Delete the staged writes a killed save left in ``folder``; returns what was removed."""
-    removed = [path for path in Path(folder).iterdir() if path.is_file() and is_temporary(path)]
+    """Delete the staged writes killed saves left in ``folder``; returns what was removed."""
+    folder = Path(folder)
+    _SWEPT.add(folder)
+    removed = [path for path in folder.iterdir() if path.is_file() and is_abandoned(path)]
     for path in removed:
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     return removed
+
+
+def remove_temporaries_under(root: Path) -> list[Path]:
+    """`remove_temporaries` in ``root`` and every folder below it (at start-up: what earlier runs left)."""
+    return [
+        path
+        for folder, _, names in os.walk(root)
+        if any(is_temporary(Path(name)) for name in names)
+        for path in remove_temporaries(Path(folder))
+    ]
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
@@ -48,14 +98,12 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
     The folder is created when missing; an existing file keeps its permissions, a new one gets the usual ones.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_name(path)
+    temporary = new_temporary(path)
     try:
         write(temporary)
         commit_staged(temporary, path)
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
+        discard(temporary)
 
 
 def commit_staged(temporary: Path, path: Path) -> None:
@@ -64,6 +112,7 @@ def commit_staged(temporary: Path, path: Path) -> None:
         os.fsync(handle.fileno())
     os.chmod(temporary, _mode_for(path))
     os.replace(temporary, path)
+    _WRITING.discard(temporary)
     _fsync_folder(path.parent)
 
 

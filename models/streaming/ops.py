@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..compositing import chroma_key as keying
-from ..compositing import color_match, defocus, grain, matte, motion_blur, track_attach
+from ..compositing import color_match, defocus, grain, grain_measure, matte, motion_blur, track_attach
 from ..compositing.checks import check_choice, frame_count, same_frame_size
 from ..compositing.composite import Placement, composite_over, place_element, placement_span
 from ..compositing.light_wrap import light_wrap
@@ -150,6 +150,8 @@ def grain_matched(
     """Grain Match: the element with the grain it lacks."""
     frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
     sizes_match(("element_mask", element_mask, "element", element), ("plate_region", plate_region, "plate", plate))
+    for name, clip in (("element", element), ("plate", plate)):
+        grain_measure.require_measurable(name, clip.height, clip.width)
     picks, pairs = grain.measure_picks(frames), grain.measure_picks(frames - 1) if frames > 1 else []
 
     # A frame measured alone that lies in a measured pair is read with the pair (the picks spread alike, so usually

@@ -10,6 +10,18 @@ import torch
 from ..compositing.checks import check_choice
 from ..compositing.conform import METHODS, conform_frame, pair_flows, source_positions
 from .clips import Clip, FrameReader, Frames, Producer
+from .ops import clip_length, sizes_match
+
+
+def matte_fits(matte: Clip, image: Clip) -> None:
+    """The element's matte is retimed with it, so it must have its size, and its frames or one."""
+    sizes_match(("element_mask", matte, "element", image))
+    clip_length(element=image, element_mask=matte)
+    if matte.frames > image.frames:
+        raise ValueError(
+            f"element_mask has {matte.frames} frames but element has {image.frames}; give the matte the element's "
+            "frames (or a single frame for all of them)."
+        )
 
 
 class Conformed(Producer):
@@ -20,6 +32,8 @@ class Conformed(Producer):
 
     def __init__(self, image: Clip, alpha: Clip | None, fps_in: float, fps_out: float, method: str) -> None:
         self.image, self.alpha, self.method = image, alpha, check_choice("method", method, METHODS)
+        if alpha is not None:
+            matte_fits(alpha, image)
         self.positions = source_positions(image.frames, fps_in, fps_out)
         self.frames = len(self.positions)
         self.fps = Fraction(fps_out).limit_denominator(1001)

@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from ..compositing import export
-from ..shared.files import commit_staged, temporary_name, write_bytes_atomically
+from ..shared.files import commit_staged, discard, new_temporary, write_bytes_atomically
 
 PREVIEW_WIDTH, PREVIEW_FRAMES = 320, 48
 
@@ -75,8 +75,7 @@ class VideoSink(Sink):
         height, width = size
         if pixel_format.endswith("420p") and (height % 2 or width % 2):
             raise ValueError(f"{video_format} needs an even width and height; the frames are {width}x{height}.")
-        self.path, self.temporary = Path(path), temporary_name(Path(path))
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self.temporary = Path(path), new_temporary(Path(path))
         self.alpha = pixel_format != "yuv420p"
         options = {"movflags": "use_metadata_tags"} if container_format in ("mov", "mp4") else {}
         self.container = av.open(str(self.temporary), mode="w", format=container_format, options=options)
@@ -105,8 +104,7 @@ class VideoSink(Sink):
     def abort(self) -> None:
         with contextlib.suppress(Exception):
             self.container.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.temporary.unlink()
+        discard(self.temporary)
 
 
 class PreviewSink(Sink):
@@ -130,7 +128,7 @@ class PreviewSink(Sink):
         duration = max(1, round(1000 * self.stride / self.fps))
         first, rest = self.pictures[0], self.pictures[1:]
         with contextlib.ExitStack() as cleanup:
-            temporary = temporary_name(self.path)
-            cleanup.callback(lambda: temporary.unlink(missing_ok=True))
+            temporary = new_temporary(self.path)
+            cleanup.callback(discard, temporary)
             first.save(temporary, format="WEBP", save_all=True, append_images=rest, duration=duration, loop=0)
             commit_staged(temporary, self.path)

@@ -1,23 +1,33 @@
-"""What every GVFX node shares: frame sockets that take and give IMAGE or VIDEO, and one way to run a step.
+"""The GVFX adapter: frame sockets that take and give IMAGE or VIDEO, each input read once, and one way to run a
+node's engine step.
 
-A node records its engine operation over lazy clips (models/streaming/ops.py). Fed IMAGE batches, the clips are
-computed at once into batches (with the progress bar), as before; fed a VIDEO, the node gives lazy VIDEOs and
-nothing is computed until a sink (Save Video, Save With Alpha, Get Video Components) pulls the frames.
+A node records its engine operation over lazy clips (models/streaming/ops.py) in a ``record`` function whose
+parameters are the node's inputs: its frame and mask sockets arrive as clips, everything else as given. Fed
+IMAGE batches, the clips are computed at once into batches (with the progress bar), as before; fed a VIDEO, the
+node gives lazy VIDEOs and nothing is computed until a sink (Save Video, Save With Alpha, Get Video Components)
+pulls the frames. Each socket's value was checked for its type before the node ran (nodes/inputs.py `checked`);
+here each is unpacked once: a VIDEO that is not a file is asked for its components, and scanned for NaN, once.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import torch
-from comfy_api.latest import io
+from comfy_api.latest import Input, InputImpl, io
 
-from ...models.streaming.clips import Clip
+from ...models.compositing.checks import as_image, as_mask
+from ...models.streaming.clips import Clip, batch_clip
 from ...models.streaming.ops import mapped
 from ...models.streaming.reader import materialize_all
-from ..runtime.lazy_video import LazyVideo, clips_of, is_video, mask_clip_of, matte_video
+from ...models.streaming.video_file import VideoFile
+from ..runtime.lazy_video import LazyVideo, matte_video
 from ..runtime.progress import NodeProgress
+from ..sockets import io_types
 
 FRAMES = io.MatchType.Template("frames", [io.Image, io.Video])
 FRAMES_NOTE = " IMAGE or VIDEO: every frame socket of the node takes the same type, and its outputs follow."
@@ -43,67 +53,106 @@ def mask_output(display_name: str, tooltip: str = "") -> io.Mask.Output:
     return io.Mask.Output(display_name=display_name, tooltip=tooltip + MATTE_NOTE)
 
 
-def streaming(*values: Any) -> bool:
-    """True when the node was fed VIDEO frames."""
-    return any(is_video(value) for value in values)
+@dataclass(frozen=True)
+class Footage:
+    """What a frame socket holds: its RGB clip, the alpha a VIDEO carries (else None), and a VIDEO's frame rate."""
+
+    image: Clip
+    alpha: Clip | None = None
+    fps: Fraction | None = None
+    video: bool = False
 
 
-def frame_clip(value: Any, name: str) -> Clip | None:
-    return None if value is None else clips_of(value, name)[0]
+_DECODED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""One decoder per loaded video: every node reading the plate shares its frames, so it is decoded once a pass."""
 
 
-def mask_clip(value: Any, name: str) -> Clip | None:
-    return None if value is None else mask_clip_of(value, name)
+def footage_of(value: torch.Tensor | Input.Video, name: str) -> Footage:
+    """An IMAGE batch (checked as input `name`) or any VIDEO as clips."""
+    if isinstance(value, torch.Tensor):
+        return Footage(batch_clip(as_image(name, value)))
+    if isinstance(value, LazyVideo):
+        return Footage(value.image, value.alpha, value.fps, video=True)
+    if isinstance(value, InputImpl.VideoFromFile):
+        if value not in _DECODED:
+            video = VideoFile(value.get_stream_source())
+            _DECODED[value] = Footage(*video.clips(), video.fps, video=True)
+        return _DECODED[value]
+    components = value.get_components()
+    images = as_image(name, components.images)
+    return Footage(batch_clip(images, components.frame_rate), None, components.frame_rate, video=True)
 
 
-def rate_of(*values: Any):
-    """The frame rate of the first VIDEO among the values (None without one)."""
-    return next((clips_of(value)[2] for value in values if is_video(value) and clips_of(value)[2]), None)
+def matte_of(value: torch.Tensor | Input.Video, name: str) -> Footage:
+    """A MASK batch (checked as input `name`), or a VIDEO used as a matte: its alpha, else the mean of its RGB."""
+    if isinstance(value, torch.Tensor):
+        return Footage(batch_clip(as_mask(name, value)))
+    video = footage_of(value, name)
+    matte = video.alpha
+    if matte is None:
+        matte = mapped(video.image, lambda block: block.mean(-1), video.image.frame_shape[:2])
+    return Footage(matte, None, video.fps, video=True)
 
 
-def alpha_of(value: Any) -> Clip | None:
-    return clips_of(value)[1] if is_video(value) else None
+def _output_kind(spec: io.Output) -> str:
+    """ "image" or "mask" for a frame or matte output, "value" for any other (a number, a path, a report)."""
+    if isinstance(spec, io.MatchType.Output) or spec.io_type == io.Image.io_type:
+        return "image"
+    return "mask" if spec.io_type == io.Mask.io_type else "value"
 
 
-Record = Callable[..., Sequence[Clip]]
-"""record(**clips) -> the node's output clips."""
+class Step:
+    """A GVFX node's inputs, each frame and mask socket unpacked once, and the way its engine step is run.
 
-
-def run(
-    record: Record,
-    frames: dict[str, Any],
-    masks: dict[str, Any] | None = None,
-    kinds: Sequence[str] = ("image",),
-    **options: Any,
-) -> tuple[Any, ...]:
-    """The node's outputs (`kinds`: "image" or "mask" each) of `record` over its frame and mask inputs.
-
-    IMAGE inputs: the clips computed into batches now, with the progress bar. Any VIDEO input: lazy VIDEOs,
-    each image output carrying the node's first mask output as its alpha (else the first frame input's alpha).
+    A node with a ``masks`` input (`mask_meaning_input`) reads its mask sockets and gives its mask outputs in that
+    meaning; its image outputs' alpha stays the step's own matte.
     """
-    masks = masks or {}
-    clips = {name: frame_clip(value, name) for name, value in frames.items()}
-    clips |= {name: mask_clip(value, name) for name, value in masks.items()}
-    outputs = record(**clips, **options)
-    if not streaming(*frames.values(), *masks.values()):
-        count = max(clip.frames for clip in outputs)
-        return tuple(materialize_all(list(outputs), progress=NodeProgress(count)))
-    fps = outputs[0].fps or rate_of(*frames.values(), *masks.values())
-    return as_videos(outputs, kinds, fps, alpha_of(next(iter(frames.values()))))
 
+    def __init__(self, node: type[io.ComfyNode], inputs: dict[str, Any]) -> None:
+        schema = node.define_schema()
+        frames = [spec.id for spec in schema.inputs if isinstance(spec, io.MatchType.Input)]
+        masks = [spec.id for spec in schema.inputs if "MASK" in io_types(spec)]
+        self.meaning = inputs.get("masks", MASK_MEANINGS[0])
+        self.footage = {name: footage_of(inputs[name], name) for name in frames if inputs.get(name) is not None}
+        self.mattes = {name: matte_of(inputs[name], name) for name in masks if inputs.get(name) is not None}
+        unpacked = {*self.footage, *self.mattes, "masks"}
+        self.options = {name: value for name, value in inputs.items() if name not in unpacked}
+        self.kinds = [_output_kind(spec) for spec in schema.outputs]
 
-def as_videos(outputs: Sequence[Clip], kinds: Sequence[str], fps, alpha: Clip | None) -> tuple[Any, ...]:
-    """Lazy VIDEOs of a step's outputs: mattes as matte videos, images with the step's matte as alpha."""
-    mattes = [clip for clip, kind in zip(outputs, kinds, strict=True) if kind == "mask"]
-    alpha = mattes[0] if mattes else alpha
-    return tuple(
-        LazyVideo(clip, alpha, fps) if kind == "image" else matte_video(clip, fps)
-        for clip, kind in zip(outputs, kinds, strict=True)
-    )
+    @property
+    def streaming(self) -> bool:
+        """True when the node was fed a VIDEO."""
+        return any(footage.video for footage in (*self.footage.values(), *self.mattes.values()))
 
+    def run(self, record: Callable[..., Sequence[Any]]) -> io.NodeOutput:
+        """The node's outputs from ``record(**inputs)``, its frame and mask sockets given as clips.
 
-def frame_count(value: Any) -> int:
-    return value.shape[0] if isinstance(value, torch.Tensor) else clips_of(value)[0].frames
+        IMAGE inputs: the clips computed into batches now, with the progress bar. Any VIDEO input: lazy VIDEOs,
+        each image output carrying the node's first mask output as its alpha (else the first frame input's alpha).
+        """
+        clips = {name: footage.image for name, footage in self.footage.items()}
+        clips |= {name: as_matte(footage.image, self.meaning) for name, footage in self.mattes.items()}
+        outputs = list(record(**clips, **self.options))
+        shown = [index for index, kind in enumerate(self.kinds) if kind != "value"]
+        if self.streaming:
+            computed = self._videos([outputs[index] for index in shown], [self.kinds[index] for index in shown])
+        else:
+            given = [as_matte(outputs[i], self.meaning) if self.kinds[i] == "mask" else outputs[i] for i in shown]
+            computed = materialize_all(given, progress=NodeProgress(max(clip.frames for clip in given)))
+        for index, value in zip(shown, computed, strict=True):
+            outputs[index] = value
+        return io.NodeOutput(*outputs)
+
+    def _videos(self, outputs: Sequence[Clip], kinds: Sequence[str]) -> list[Any]:
+        """Lazy VIDEOs of a step's outputs: mattes as matte videos, images with the step's matte as alpha."""
+        given = [*self.footage.values(), *self.mattes.values()]
+        fps = outputs[0].fps or next((footage.fps for footage in given if footage.video and footage.fps), None)
+        mattes = [clip for clip, kind in zip(outputs, kinds, strict=True) if kind == "mask"]
+        alpha = mattes[0] if mattes else next(iter(self.footage.values())).alpha
+        return [
+            LazyVideo(clip, alpha, fps) if kind == "image" else matte_video(as_matte(clip, self.meaning), fps)
+            for clip, kind in zip(outputs, kinds, strict=True)
+        ]
 
 
 MASK_MEANINGS = ("matte (1 = solid)", "core alpha mask (1 = transparent)")
@@ -122,11 +171,8 @@ def mask_meaning_input(tooltip: str, optional: bool = False) -> io.Combo.Input:
     )
 
 
-def as_matte(value: Any, meaning: str) -> Any:
-    """A mask in WorldKit's meaning (1 = solid) from one in `meaning`, or back: the flip is its own inverse."""
-    if value is None or meaning == MASK_MEANINGS[0]:
-        return value
-    if isinstance(value, torch.Tensor):
-        return 1.0 - value
-    clip = mask_clip_of(value)
-    return matte_video(mapped(clip, lambda block: 1.0 - block, clip.frame_shape), clips_of(value)[2])
+def as_matte(clip: Clip | None, meaning: str) -> Clip | None:
+    """A mask clip in WorldKit's meaning (1 = solid) from one in `meaning`, or back: the flip is its own inverse."""
+    if clip is None or meaning == MASK_MEANINGS[0]:
+        return clip
+    return mapped(clip, lambda block: 1.0 - block, clip.frame_shape)

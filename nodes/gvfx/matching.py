@@ -8,8 +8,8 @@ from ...models.compositing.color_match import METHODS
 from ...models.compositing.defocus import SHAPES
 from ...models.streaming import ops
 from .. import categories
-from ..inputs import numbers_check, seed_input
-from .frames import frames_input, frames_output, mask_input, mask_output, run
+from ..inputs import seed_input
+from .frames import Step, frames_input, frames_output, mask_input, mask_output
 
 
 class WorldKitColorMatch(io.ComfyNode):
@@ -20,9 +20,8 @@ class WorldKitColorMatch(io.ComfyNode):
             display_name="GVFX Color Match",
             category=categories.GVFX,
             description="Matches the element's colour to the plate: Reinhard LAB mean/std, histogram, or MKL. "
-            "Statistics come "
-            "from the whole clip (stable in time), from the element's matte, and from the plate region around where "
-            "it lands.",
+            "Statistics come from the whole clip (stable in time), from the element's matte, and from the plate "
+            "region around where it lands.",
             inputs=[
                 frames_input("element", tooltip="The element to grade."),
                 frames_input("plate", tooltip="The shot to match."),
@@ -51,19 +50,14 @@ class WorldKitColorMatch(io.ComfyNode):
             outputs=[frames_output("image", tooltip="The graded element.")],
         )
 
-    validate_inputs = numbers_check("strength")
-
     @classmethod
-    def execute(
-        cls, element, plate, method, strength, element_mask=None, plate_region=None, around_element=0
-    ) -> io.NodeOutput:
-        def record(element, plate, element_mask, plate_region):
+    def execute(cls, **inputs) -> io.NodeOutput:
+        def record(element, plate, method, strength, element_mask=None, plate_region=None, around_element=0):
             if plate_region is None and element_mask is not None and around_element > 0:
                 plate_region = ops.region_around(element_mask, around_element)
             return [ops.color_matched(element, plate, method, strength, element_mask, plate_region)]
 
-        masks = {"element_mask": element_mask, "plate_region": plate_region}
-        return io.NodeOutput(*run(record, {"element": element, "plate": plate}, masks))
+        return Step(cls, inputs).run(record)
 
 
 class WorldKitLightWrap(io.ComfyNode):
@@ -94,14 +88,12 @@ class WorldKitLightWrap(io.ComfyNode):
             outputs=[frames_output("image", tooltip="The element with the plate's light over its edges.")],
         )
 
-    validate_inputs = numbers_check("radius", "strength")
-
     @classmethod
-    def execute(cls, element, matte, plate, radius, strength) -> io.NodeOutput:
-        def record(element, plate, matte):
+    def execute(cls, **inputs) -> io.NodeOutput:
+        def record(element, matte, plate, radius, strength):
             return [ops.light_wrapped(element, matte, plate, radius, strength)]
 
-        return io.NodeOutput(*run(record, {"element": element, "plate": plate}, {"matte": matte}))
+        return Step(cls, inputs).run(record)
 
 
 class WorldKitGrainMatch(io.ComfyNode):
@@ -132,15 +124,12 @@ class WorldKitGrainMatch(io.ComfyNode):
             outputs=[frames_output("image", tooltip="The element with the plate's grain.")],
         )
 
-    validate_inputs = numbers_check("strength")
-
     @classmethod
-    def execute(cls, element, plate, strength, seed, element_mask=None, plate_region=None) -> io.NodeOutput:
-        def record(element, plate, element_mask, plate_region):
+    def execute(cls, **inputs) -> io.NodeOutput:
+        def record(element, plate, strength, seed, element_mask=None, plate_region=None):
             return [ops.grain_matched(element, plate, strength, seed, element_mask, plate_region)]
 
-        masks = {"element_mask": element_mask, "plate_region": plate_region}
-        return io.NodeOutput(*run(record, {"element": element, "plate": plate}, masks))
+        return Step(cls, inputs).run(record)
 
 
 class WorldKitDefocusMatch(io.ComfyNode):
@@ -183,20 +172,13 @@ class WorldKitDefocusMatch(io.ComfyNode):
             ],
         )
 
-    validate_inputs = numbers_check("amount", "manual_sigma")
-
     @classmethod
-    def execute(cls, element, element_mask, plate, shape, amount, manual_sigma, plate_region=None) -> io.NodeOutput:
-        applied = []
-
-        def record(element, plate, element_mask, plate_region):
+    def execute(cls, **inputs) -> io.NodeOutput:
+        def record(element, element_mask, plate, shape, amount, manual_sigma, plate_region=None):
             sigma = manual_sigma if manual_sigma >= 0 else ops.defocus_sigma(element, element_mask, plate, plate_region)
-            applied.append(float(sigma * amount))
-            return ops.defocused(element, element_mask, sigma * amount, shape)
+            return [*ops.defocused(element, element_mask, sigma * amount, shape), float(sigma * amount)]
 
-        masks = {"element_mask": element_mask, "plate_region": plate_region}
-        image, matte = run(record, {"element": element, "plate": plate}, masks, kinds=("image", "mask"))
-        return io.NodeOutput(image, matte, applied[0])
+        return Step(cls, inputs).run(record)
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitColorMatch, WorldKitLightWrap, WorldKitGrainMatch, WorldKitDefocusMatch]

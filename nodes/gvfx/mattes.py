@@ -7,8 +7,7 @@ from comfy_api.latest import io
 from ...models.compositing.matte import QUALITIES, MatteSettings
 from ...models.streaming import ops
 from .. import categories
-from ..inputs import numbers_check
-from .frames import frames_input, frames_output, mask_input, mask_output, run
+from .frames import Step, frames_input, frames_output, mask_input, mask_output
 
 
 class WorldKitMatteRefine(io.ComfyNode):
@@ -19,10 +18,8 @@ class WorldKitMatteRefine(io.ComfyNode):
             display_name="GVFX Matte Refine",
             category=categories.GVFX,
             description="Turns a rough mask from any matting or segmentation node into a production matte: edges "
-            "snapped to "
-            "the element's colour edges, clean core and background, choke/grow, feather, despill, and temporal "
-            "smoothing "
-            "that does not lag on moving edges.",
+            "snapped to the element's colour edges, clean core and background, choke/grow, feather, despill, and "
+            "temporal smoothing that does not lag on moving edges.",
             inputs=[
                 frames_input("image", tooltip="The element frames the mask belongs to."),
                 mask_input("mask", tooltip="Rough matte (subject = 1). One frame is used for every frame."),
@@ -117,45 +114,14 @@ class WorldKitMatteRefine(io.ComfyNode):
             ],
         )
 
-    validate_inputs = numbers_check(
-        "edge_smoothness", "clip_black", "clip_white", "feather", "temporal", "motion_threshold", "despill_strength"
-    )
-
     @classmethod
-    def execute(
-        cls,
-        image,
-        mask,
-        edge_radius,
-        edge_smoothness,
-        clip_black,
-        clip_white,
-        choke,
-        feather,
-        temporal,
-        motion_threshold,
-        despill,
-        despill_strength,
-        quality="fast",
-    ) -> io.NodeOutput:
-        settings = MatteSettings(
-            radius=edge_radius,
-            eps=edge_smoothness,
-            clip_black=clip_black,
-            clip_white=clip_white,
-            choke=choke,
-            feather=feather,
-            temporal=temporal,
-            motion_threshold=motion_threshold,
-            despill=despill,
-            despill_strength=despill_strength,
-            quality=quality,
-        )
+    def execute(cls, **inputs) -> io.NodeOutput:
+        def record(image, mask, edge_radius, edge_smoothness, quality="fast", **settings):
+            return ops.refined(
+                image, mask, MatteSettings(radius=edge_radius, eps=edge_smoothness, quality=quality, **settings)
+            )
 
-        def record(image, mask):
-            return ops.refined(image, mask, settings)
-
-        return io.NodeOutput(*run(record, {"image": image}, {"mask": mask}, kinds=("image", "mask", "image")))
+        return Step(cls, inputs).run(record)
 
 
 class WorldKitChromaKey(io.ComfyNode):
@@ -199,16 +165,14 @@ class WorldKitChromaKey(io.ComfyNode):
             ],
         )
 
-    validate_inputs = numbers_check("balance", "clip_black", "clip_white", "spill")
-
     @classmethod
-    def execute(cls, image, screen, balance, clip_black, clip_white, spill, clean_plate=None) -> io.NodeOutput:
-        def record(image, clean_plate):
-            levels = {"clip_black": clip_black, "clip_white": clip_white, "spill": spill}
-            return ops.keyed(image, clean_plate, screen, balance, **levels)
+    def execute(cls, **inputs) -> io.NodeOutput:
+        def record(image, screen, balance, clip_black, clip_white, spill, clean_plate=None):
+            return ops.keyed(
+                image, clean_plate, screen, balance, clip_black=clip_black, clip_white=clip_white, spill=spill
+            )
 
-        frames = {"image": image, "clean_plate": clean_plate}
-        return io.NodeOutput(*run(record, frames, kinds=("image", "mask")))
+        return Step(cls, inputs).run(record)
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitMatteRefine, WorldKitChromaKey]

@@ -13,10 +13,9 @@ from ...models.compositing import export
 from ...models.streaming.passes import run_pass
 from ...models.streaming.sinks import PreviewSink, SequenceSink, VideoSink
 from .. import categories
-from ..inputs import names_problem, numbers_problem, recheck, verdict
-from ..runtime.lazy_video import clips_of, mask_clip_of
+from ..inputs import file_names_problem, recheck, verdict
 from ..runtime.progress import NodeProgress
-from .frames import MASK_MEANINGS, as_matte, mask_input, mask_meaning_input
+from .frames import MASK_MEANINGS, as_matte, footage_of, mask_input, mask_meaning_input, matte_of
 
 
 class WorldKitSaveWithAlpha(io.ComfyNode):
@@ -27,8 +26,7 @@ class WorldKitSaveWithAlpha(io.ComfyNode):
             display_name="GVFX Save With Alpha",
             category=categories.GVFX,
             description="Writes frames with their alpha to ComfyUI's output folder: an RGBA PNG sequence (8 or 16 "
-            "bit) and, "
-            "optionally, an RGBA video (MOV with PNG or QuickTime Animation codec, or WebM VP9 with alpha).",
+            "bit) and, optionally, an RGBA video (MOV with PNG or QuickTime Animation codec, or WebM VP9 with alpha).",
             inputs=[
                 io.MultiType.Input(
                     io.Image.Input("images", tooltip="IMAGE frames, or a VIDEO (its own alpha is used without alpha)."),
@@ -67,24 +65,18 @@ class WorldKitSaveWithAlpha(io.ComfyNode):
         )
 
     @classmethod
-    def validate_inputs(cls, fps: float | None = None, filename_prefix: str | None = None) -> bool | str:
-        """Checked before the prompt runs: a finite fps in range, and a prefix to number the files under (an
-        empty one would restart the numbering at ``._00001_`` and overwrite earlier files)."""
-        empty = filename_prefix is not None and not filename_prefix.strip(" ./\\")
-        return verdict(
-            numbers_problem(cls, fps=fps),
-            "filename_prefix is empty; give a name such as 'WorldKit/gvfx'." if empty else None,
-            names_problem(filename_prefix=filename_prefix) if not empty else None,
-        )
+    def validate_inputs(cls, filename_prefix: str | None = None) -> bool | str:
+        return verdict(file_names_problem(filename_prefix=filename_prefix))
 
     @classmethod
     def execute(
         cls, images, filename_prefix, bit_depth, video, fps, alpha=None, sequence="png", masks=MASK_MEANINGS[0]
     ) -> io.NodeOutput:
-        recheck(cls.validate_inputs(fps=fps, filename_prefix=filename_prefix))
-        image, own_alpha, own_fps = clips_of(images, "images")
-        matte = own_alpha if alpha is None else mask_clip_of(as_matte(alpha, masks), "alpha")
-        rate = float(own_fps or fps)
+        recheck(cls.validate_inputs(filename_prefix=filename_prefix))
+        footage = footage_of(images, "images")
+        image = footage.image
+        matte = footage.alpha if alpha is None else as_matte(matte_of(alpha, "alpha").image, masks)
+        rate = float(footage.fps or fps)
         folder, stem, counter, subfolder, _ = folder_paths.get_save_image_path(
             filename_prefix, folder_paths.get_output_directory(), image.width, image.height
         )

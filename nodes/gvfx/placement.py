@@ -9,17 +9,7 @@ from ...models.compositing.composite import Placement, pixel_position, placed_fr
 from ...models.compositing.track_attach import hold_path, path_from_tracks, path_to_tracks
 from ...models.streaming import ops
 from .. import categories
-from ..inputs import numbers_check
-from .frames import (
-    MASK_MEANINGS,
-    as_matte,
-    frames_input,
-    frames_output,
-    mask_input,
-    mask_meaning_input,
-    mask_output,
-    run,
-)
+from .frames import Step, frames_input, frames_output, mask_input, mask_meaning_input, mask_output
 
 
 class WorldKitTrackAttach(io.ComfyNode):
@@ -30,9 +20,8 @@ class WorldKitTrackAttach(io.ComfyNode):
             display_name="GVFX Track Attach",
             category=categories.GVFX,
             description="Places the element on the plate so it follows a point tracked through the plate (optical "
-            "flow), or a "
-            "path from TRACKS (e.g. Trajectory Keypoints). Outputs the placed element and matte at plate size, and "
-            "the path.",
+            "flow), or a path from TRACKS (e.g. Trajectory Keypoints). Outputs the placed element and matte at plate "
+            "size, and the path.",
             inputs=[
                 frames_input("plate", tooltip="The shot to attach the element to."),
                 frames_input("element", tooltip="The element (any size)."),
@@ -98,38 +87,33 @@ class WorldKitTrackAttach(io.ComfyNode):
             ],
         )
 
-    validate_inputs = numbers_check("point_x", "point_y", "anchor_x", "anchor_y", "scale", "rotation")
-
     @classmethod
-    def execute(
-        cls,
-        plate,
-        element,
-        element_mask,
-        follow,
-        point_x,
-        point_y,
-        anchor_x,
-        anchor_y,
-        scale,
-        rotation,
-        tracks=None,
-        track_point=-1,
-    ) -> io.NodeOutput:
-        if follow == "tracks" and tracks is None:
+    def execute(cls, **inputs) -> io.NodeOutput:
+        if inputs["follow"] == "tracks" and inputs.get("tracks") is None:
             raise ValueError(
                 "Track Attach: follow is 'tracks' but no tracks are connected; connect TRACKS or pick 'plate point'."
             )
-        paths = []
 
-        def record(plate, element, element_mask):
+        def record(
+            plate,
+            element,
+            element_mask,
+            follow,
+            point_x,
+            point_y,
+            anchor_x,
+            anchor_y,
+            scale,
+            rotation,
+            tracks=None,
+            track_point=-1,
+        ):
             frames = placed_frames(plate.frames, element.frames)
             if follow == "tracks":
                 path = path_from_tracks(tracks, frames, track_point)
             else:
                 spot = (pixel_position(point_x, plate.width), pixel_position(point_y, plate.height))
                 path = hold_path(ops.tracked_point(plate, *spot), frames)
-            paths.append(path)
             placement = Placement(
                 x=path[:, 0],
                 y=path[:, 1],
@@ -138,11 +122,10 @@ class WorldKitTrackAttach(io.ComfyNode):
                 anchor_x=pixel_position(anchor_x, element.width),
                 anchor_y=pixel_position(anchor_y, element.height),
             )
-            return ops.placed(element, element_mask, placement, frames, (plate.height, plate.width), plate.fps)
+            placed = ops.placed(element, element_mask, placement, frames, (plate.height, plate.width), plate.fps)
+            return [*placed, path_to_tracks(path)]
 
-        frames_in, masks = {"plate": plate, "element": element}, {"element_mask": element_mask}
-        placed, matte = run(record, frames_in, masks, kinds=("image", "mask"))
-        return io.NodeOutput(placed, matte, path_to_tracks(paths[0]))
+        return Step(cls, inputs).run(record)
 
 
 class WorldKitCompositeOver(io.ComfyNode):
@@ -153,8 +136,7 @@ class WorldKitCompositeOver(io.ComfyNode):
             display_name="GVFX Composite Over",
             category=categories.GVFX,
             description="Puts the element over the plate with premultiplied alpha in linear light (no dark or light "
-            "fringes). "
-            "Position, scale and rotation can change over the shot (start to end values, or a TRACKS path). "
+            "fringes). Position, scale and rotation can change over the shot (start to end values, or a TRACKS path). "
             "Outputs the composite and the combined alpha.",
             inputs=[
                 frames_input("plate", tooltip="The shot."),
@@ -223,27 +205,23 @@ class WorldKitCompositeOver(io.ComfyNode):
             ],
         )
 
-    validate_inputs = numbers_check("x", "y", "anchor_x", "anchor_y", "scale", "scale_end", "rotation", "rotation_end")
-
     @classmethod
-    def execute(
-        cls,
-        plate,
-        element,
-        element_mask,
-        x,
-        y,
-        anchor_x,
-        anchor_y,
-        scale,
-        scale_end,
-        rotation,
-        rotation_end,
-        plate_mask=None,
-        tracks=None,
-        masks=MASK_MEANINGS[0],
-    ) -> io.NodeOutput:
-        def record(plate, element, element_mask, plate_mask):
+    def execute(cls, **inputs) -> io.NodeOutput:
+        def record(
+            plate,
+            element,
+            element_mask,
+            x,
+            y,
+            anchor_x,
+            anchor_y,
+            scale,
+            scale_end,
+            rotation,
+            rotation_end,
+            plate_mask=None,
+            tracks=None,
+        ):
             frames = placed_frames(plate.frames, element.frames)
             identity = (
                 tracks is None
@@ -270,9 +248,7 @@ class WorldKitCompositeOver(io.ComfyNode):
                 )
             return ops.composited(plate, element, element_mask, plate_mask, placement)
 
-        mattes = {"element_mask": as_matte(element_mask, masks), "plate_mask": as_matte(plate_mask, masks)}
-        image, alpha = run(record, {"plate": plate, "element": element}, mattes, kinds=("image", "mask"))
-        return io.NodeOutput(image, as_matte(alpha, masks))
+        return Step(cls, inputs).run(record)
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitTrackAttach, WorldKitCompositeOver]

@@ -9,8 +9,7 @@ from ...models.compositing.motion_blur import velocities
 from ...models.compositing.track_attach import path_from_tracks
 from ...models.streaming import ops
 from .. import categories
-from ..inputs import numbers_check
-from .frames import frame_count, frames_input, frames_output, mask_input, mask_output, run
+from .frames import Step, frames_input, frames_output, mask_input, mask_output
 
 
 class WorldKitContactShadow(io.ComfyNode):
@@ -21,8 +20,7 @@ class WorldKitContactShadow(io.ComfyNode):
             display_name="GVFX Contact Shadow",
             category=categories.GVFX,
             description="Casts the element's matte onto the ground as a shadow, sharp at contact and softer with "
-            "distance, and "
-            "darkens the plate with it. Composite the element over the result.",
+            "distance, and darkens the plate with it. Composite the element over the result.",
             inputs=[
                 frames_input("plate", tooltip="The shot to cast the shadow on."),
                 mask_input("matte", tooltip="The element's matte, placed on the plate."),
@@ -64,15 +62,13 @@ class WorldKitContactShadow(io.ComfyNode):
             ],
         )
 
-    validate_inputs = numbers_check("direction", "distance", "softness", "opacity", "ground_line")
-
     @classmethod
-    def execute(cls, plate, matte, direction, distance, softness, opacity, ground_line) -> io.NodeOutput:
-        def record(plate, matte):
+    def execute(cls, **inputs) -> io.NodeOutput:
+        def record(plate, matte, direction, distance, softness, opacity, ground_line):
             ground = None if ground_line < 0 else ground_line
             return ops.shadowed(plate, matte, direction, distance, softness, opacity, ground_line=ground)
 
-        return io.NodeOutput(*run(record, {"plate": plate}, {"matte": matte}, kinds=("image", "mask")))
+        return Step(cls, inputs).run(record)
 
 
 class WorldKitMotionBlur(io.ComfyNode):
@@ -117,27 +113,23 @@ class WorldKitMotionBlur(io.ComfyNode):
             ],
         )
 
-    validate_inputs = numbers_check("shutter", "velocity_x", "velocity_y")
-
     @classmethod
-    def execute(cls, element, element_mask, motion_from, shutter, velocity_x, velocity_y, tracks=None) -> io.NodeOutput:
-        frames = frame_count(element)
-        if motion_from == "tracks":
-            if tracks is None:
-                raise ValueError(
-                    "Motion Blur: motion_from is 'tracks' but no tracks are connected; connect TRACKS or pick 'matte'."
-                )
-            velocity = velocities(path_from_tracks(tracks, frames))
-        elif motion_from == "matte":
-            velocity = None
-        else:
-            velocity = torch.tensor([[velocity_x, velocity_y]])
+    def execute(cls, **inputs) -> io.NodeOutput:
+        if inputs["motion_from"] == "tracks" and inputs.get("tracks") is None:
+            raise ValueError(
+                "Motion Blur: motion_from is 'tracks' but no tracks are connected; connect TRACKS or pick 'matte'."
+            )
 
-        def record(element, element_mask):
+        def record(element, element_mask, motion_from, shutter, velocity_x, velocity_y, tracks=None):
+            if motion_from == "tracks":
+                velocity = velocities(path_from_tracks(tracks, element.frames))
+            elif motion_from == "matte":
+                velocity = None
+            else:
+                velocity = torch.tensor([[velocity_x, velocity_y]])
             return ops.motion_blurred(element, element_mask, velocity, shutter)
 
-        frames_in, masks = {"element": element}, {"element_mask": element_mask}
-        return io.NodeOutput(*run(record, frames_in, masks, kinds=("image", "mask")))
+        return Step(cls, inputs).run(record)
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitContactShadow, WorldKitMotionBlur]

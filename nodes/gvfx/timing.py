@@ -7,9 +7,7 @@ from comfy_api.latest import io
 from ...models.compositing.conform import METHODS, conformed_frames, mapping_report
 from ...models.streaming.retime import Conformed
 from .. import categories
-from ..inputs import numbers_check
-from ..runtime.lazy_video import clips_of
-from .frames import frames_input, frames_output, mask_input, mask_output, run
+from .frames import Step, footage_of, frames_input, frames_output, mask_input, mask_output
 
 
 class WorldKitConformFrameRate(io.ComfyNode):
@@ -66,25 +64,24 @@ class WorldKitConformFrameRate(io.ComfyNode):
             ],
         )
 
-    validate_inputs = numbers_check("source_fps", "target_fps")
-
     @classmethod
-    def execute(cls, element, source_fps, target_fps, method, element_mask=None, plate=None) -> io.NodeOutput:
-        image, own_alpha, own_fps = clips_of(element, "element")
-        fps_in = source_fps or own_fps
-        fps_out = target_fps or (clips_of(plate, "plate")[2] if plate is not None else None)
-        if not fps_in:
-            raise ValueError("Conform Frame Rate: source_fps is 0 but the element is not a VIDEO; give its rate.")
-        if not fps_out:
-            raise ValueError("Conform Frame Rate: target_fps is 0 and no plate VIDEO is connected; give the rate.")
-        fps_in, fps_out = float(fps_in), float(fps_out)
+    def execute(cls, **inputs) -> io.NodeOutput:
+        step = Step(cls, inputs)
+        own = step.footage["element"]
 
-        def record(element, element_mask):
-            return Conformed(element, element_mask or own_alpha, fps_in, fps_out, method).clips()
+        def record(element, source_fps, target_fps, method, element_mask=None, plate=None):
+            fps_in = source_fps or own.fps
+            fps_out = target_fps or (footage_of(plate, "plate").fps if plate is not None else None)
+            if not fps_in:
+                raise ValueError("Conform Frame Rate: source_fps is 0 but the element is not a VIDEO; give its rate.")
+            if not fps_out:
+                raise ValueError("Conform Frame Rate: target_fps is 0 and no plate VIDEO is connected; give the rate.")
+            fps_in, fps_out = float(fps_in), float(fps_out)
+            retimed = Conformed(element, element_mask or own.alpha, fps_in, fps_out, method).clips()
+            report = mapping_report(element.frames, fps_in, fps_out)
+            return [*retimed, report, conformed_frames(element.frames, fps_in, fps_out)]
 
-        retimed, matte = run(record, {"element": element}, {"element_mask": element_mask}, kinds=("image", "mask"))
-        count = conformed_frames(image.frames, fps_in, fps_out)
-        return io.NodeOutput(retimed, matte, mapping_report(image.frames, fps_in, fps_out), count)
+        return step.run(record)
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitConformFrameRate]

@@ -33,8 +33,8 @@ class WorldKitReference(io.ComfyNode):
             node_id="WorldKitReference",
             display_name="World Reference",
             category=categories.REFERENCES,
-            description="A named character, object, location or style from one or more images of it. Subjects are "
-            "cut to their mask and centred on a plain background; locations stay full-frame plates.",
+            description="A named character, object, location or style from one or more images of it. Subjects are cut "
+            "to their mask and centred on a plain background; locations stay full-frame plates.",
             inputs=[
                 io.Image.Input(
                     "image",

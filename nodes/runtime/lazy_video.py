@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import json
 import tempfile
-import weakref
 from fractions import Fraction
 from pathlib import Path
 
-import torch
-from comfy_api.latest import Input, InputImpl, Types
+from comfy_api.latest import Input, Types
 
-from ...models.compositing.checks import as_image, as_mask
-from ...models.streaming.clips import Clip, batch_clip
+from ...models.streaming.clips import Clip
 from ...models.streaming.ops import mapped
 from ...models.streaming.passes import run_pass
 from ...models.streaming.reader import materialize
 from ...models.streaming.sinks import VideoSink
-from ...models.streaming.video_file import VideoFile
 from .progress import NodeProgress
 
 H264 = "mp4 (H.264)"
@@ -72,37 +68,6 @@ class LazyVideo(Input.Video):
         return "mp4"
 
 
-_DECODED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""One decoder per loaded video: every node reading the plate shares its frames, so it is decoded once a pass."""
-
-
-def clips_of(value, name: str = "image") -> tuple[Clip, Clip | None, Fraction | None]:
-    """(RGB clip, alpha clip or None, frame rate or None) of an IMAGE batch (checked as input `name`) or any
-    VIDEO."""
-    if isinstance(value, torch.Tensor):
-        return batch_clip(as_image(name, value)), None, None
-    if isinstance(value, LazyVideo):
-        return value.image, value.alpha, value.fps
-    if isinstance(value, InputImpl.VideoFromFile):
-        if value not in _DECODED:
-            video = VideoFile(value.get_stream_source())
-            _DECODED[value] = (*video.clips(), video.fps)
-        return _DECODED[value]
-    if isinstance(value, Input.Video):
-        components = value.get_components()
-        images = as_image(name, components.images)
-        return batch_clip(images, components.frame_rate), None, components.frame_rate
-    raise TypeError(f"expected an IMAGE batch or a VIDEO; got {type(value).__name__}.")
-
-
-def mask_clip_of(value, name: str = "mask") -> Clip:
-    """A MASK batch (checked as input `name`), or a VIDEO used as a matte: its alpha, else the mean of its RGB."""
-    if isinstance(value, torch.Tensor):
-        return batch_clip(as_mask(name, value))
-    image, alpha, _ = clips_of(value)
-    return alpha if alpha is not None else mapped(image, lambda block: block.mean(-1), image.frame_shape[:2])
-
-
 STREAMED_MATTE = (
     "this MASK holds a streamed matte (a VIDEO, because the GVFX node that made it was fed VIDEO frames), which "
     "GVFX nodes and Save With Alpha read but core mask nodes cannot. Feed that GVFX node IMAGE batches instead "
@@ -124,7 +89,3 @@ def matte_video(matte: Clip, fps: Fraction | None) -> MatteVideo:
     """A matte as a VIDEO: grey RGB showing it, and itself as the alpha."""
     grey = mapped(matte, lambda block: block[..., None].expand(*block.shape, 3), (*matte.frame_shape, 3))
     return MatteVideo(grey, matte, fps)
-
-
-def is_video(value) -> bool:
-    return isinstance(value, Input.Video)

@@ -25,9 +25,9 @@ class WorldKitAssembleCut(io.ComfyNode):
             node_id="WorldKitAssembleCut",
             display_name="Assemble Cut",
             category=categories.SAMPLING,
-            description="Join shots into one video with hard cuts or crossfades. With a track connected and "
-            "snap to beats on, each cut lands on a detected beat by trimming the end of the shot "
-            "before it. Connect the video to Save Video.",
+            description="Join shots into one video with hard cuts or crossfades. With a track connected and snap to "
+            "beats on, each cut lands on a detected beat by trimming the end of the shot before it. Connect the video "
+            "to Save Video.",
             inputs=[
                 io.Image.Input("frames", tooltip="Every shot's frames, one after another."),
                 io.String.Input(

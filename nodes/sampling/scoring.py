@@ -121,8 +121,8 @@ class WorldKitPickBest(io.ComfyNode):
             display_name="Best of N (Consistency)",
             category=categories.SAMPLING,
             description="Score every candidate against the references and keep the best (ties go to the first). "
-            "Stills: a batch of images, one candidate each. Clips: set frames per candidate, or "
-            "connect a list with one clip per item.",
+            "Stills: a batch of images, one candidate each. Clips: set frames per candidate, or connect a list with "
+            "one clip per item.",
             is_input_list=True,
             inputs=[
                 io.Image.Input("candidates", tooltip="A batch (or a list) of candidate images or clips."),

@@ -109,8 +109,8 @@ class WorldKitLoadShotFrames(io.ComfyNode):
             node_id="WorldKitLoadShotFrames",
             display_name="Load Shot Frames",
             category=categories.SAMPLING,
-            description="Join files saved by Save Shot Frames into the outputs a World Shot Sampler gives: "
-            "frames, shot boundaries, video and report.",
+            description="Join files saved by Save Shot Frames into the outputs a World Shot Sampler gives: frames, "
+            "shot boundaries, video and report.",
             inputs=[
                 io.String.Input(
                     "files",

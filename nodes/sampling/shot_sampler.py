@@ -17,7 +17,7 @@ from ...models.shared.wan import MAX_FRAMES, WAN_2_1, WanShapeError
 from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ...models.shots.shot import Shot, split_names
 from .. import categories
-from ..inputs import entities_problem, frames_input, names_problem, recheck, seed_input, verdict, wan_inputs
+from ..inputs import entities_problem, length_input, names_problem, recheck, seed_input, verdict, wan_inputs
 from ..runtime.attention_patch import apply_reference_attention
 from ..runtime.early_preview import early_decoding_available
 from ..runtime.progress import NodeProgress
@@ -66,8 +66,8 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             display_name="World Shot Sampler",
             category=categories.SAMPLING,
             description="Render a shot list that keeps the world: every shot bound to its entities, sampled as "
-            "KSampler does (N candidates, the best kept by consistency score), trimmed, decoded and "
-            "cut together. Long shots are chained segments with colour continuity.",
+            "KSampler does (N candidates, the best kept by consistency score), trimmed, decoded and cut together. "
+            "Long shots are chained segments with colour continuity.",
             inputs=[
                 *wan_inputs("encodes references and start frames, decodes the shots"),
                 Shots.Input("shots", optional=True, tooltip="The shot list; rendered in order."),
@@ -133,7 +133,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     tooltip="Scores candidates by CLIP-I (and conditions I2V families); "
                     "without it a feature-match and colour score is used.",
                 ),
-                frames_input(
+                length_input(
                     "native_frames",
                     WAN_2_1.native_frames,
                     "Longest clip the model samples at once; longer shots are chained.",
@@ -294,8 +294,8 @@ class WorldKitReferenceAttention(io.ComfyNode):
             display_name="World Reference Attention",
             category=categories.SAMPLING,
             description="Patch a Wan model so every self-attention also attends to the named entities' reference "
-            "latents at the same step (training-free). Works with any sampler node; strength 0 "
-            "returns the model unchanged.",
+            "latents at the same step (training-free). Works with any sampler node; strength 0 returns the model "
+            "unchanged.",
             inputs=[
                 io.Model.Input("model", tooltip="The Wan model to patch."),
                 World.Input("world", tooltip="The encoded world whose references the video attends to."),

@@ -24,9 +24,9 @@ class WorldKitBindShot(io.ComfyNode):
             node_id="WorldKitBindShot",
             display_name="Bind Shot To Wan",
             category=categories.SHOTS,
-            description="Compile a shot and the world entities it shows into conditioning and a latent for the "
-            "loaded Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V). Feed KSampler, then trim "
-            "the leading trim_latent frames with TrimVideoLatent before decoding.",
+            description="Compile a shot and the world entities it shows into conditioning and a latent for the loaded "
+            "Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V). Feed KSampler, then trim the leading "
+            "trim_latent frames with TrimVideoLatent before decoding.",
             inputs=[
                 *wan_inputs("encodes reference images and start frames"),
                 ShotType.Input("shot", tooltip="The shot to bind (World Shot or Pick Shot From List)."),

@@ -15,7 +15,7 @@ from ...models.shots.shot import (
     RESOLUTIONS,
     SHOT_SIZES,
 )
-from ..inputs import frames_input, seed_input, size_inputs
+from ..inputs import length_input, seed_input, size_inputs
 
 SETUP_TOOLTIPS = {
     "establishing wide": "Include the establishing wide: the whole place first, so the audience knows where it is.",
@@ -68,7 +68,7 @@ def shot_inputs() -> list[io.Input]:
             default="5 s",
             tooltip="5 s or 10 s at the fps below (4k+1 frames), or exactly `frames`.",
         ),
-        frames_input("frames", WAN_2_1.native_frames, "Used when duration is 'frames'; 4k+1."),
+        length_input("frames", WAN_2_1.native_frames, "Used when duration is 'frames'; 4k+1."),
         io.Int.Input("fps", default=WAN_2_1.fps, min=1, max=60, tooltip="16 is Wan's native rate; 24 for film."),
         io.Combo.Input(
             "resolution",

@@ -1,6 +1,8 @@
 """Atomic writes and the clean-up of what an interrupted save leaves behind."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -8,10 +10,14 @@ import torch
 from worldkit.models.shared.files import (
     is_temporary,
     remove_temporaries,
+    remove_temporaries_under,
     temporary_name,
     write_atomically,
     write_text_atomically,
 )
+from worldkit.models.streaming.clips import batch_clip
+from worldkit.models.streaming.passes import run_pass
+from worldkit.models.streaming.sinks import PreviewSink, SequenceSink, VideoSink
 from worldkit.models.world.entities import Reference, World
 from worldkit.models.world.library import load_world, save_world
 
@@ -66,3 +72,64 @@ def test_remove_temporaries_keeps_everything_else(tmp_path):
     (removed,) = remove_temporaries(tmp_path)
     assert removed.name.startswith(".a.")
     assert sorted(path.name for path in tmp_path.iterdir()) == [".dotfile.tmp", "keep.json"]
+
+
+def finished_process_id() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def staged_by(folder, name: str, pid: int | None):
+    """A temporary as a writer of process ``pid`` names it (None: the older names without one)."""
+    path = temporary_name(folder / name)
+    if pid is not None:
+        path = path.with_name(path.name.replace(f".{os.getpid()}-", f".{pid}-"))
+    else:
+        path = path.with_name(path.name.replace(f".{os.getpid()}-", "."))
+    path.write_bytes(b"partial")
+    assert is_temporary(path)
+    return path
+
+
+def write_with_each_writer(folder) -> dict:
+    frame = torch.rand(1, 16, 16, 3)
+    return {
+        "atomic": lambda: write_text_atomically(folder / "a.json", "{}"),
+        "png sequence": lambda: run_pass(batch_clip(frame), None, [SequenceSink(folder, lambda i: f"f{i}.png", "png")]),
+        "video": lambda: run_pass(
+            batch_clip(frame), None, [VideoSink(folder / "v.mov", "mov (PNG codec, lossless)", 24.0, (16, 16))]
+        ),
+        "preview": lambda: run_pass(batch_clip(frame), None, [PreviewSink(folder / "p.webp", 1, 24.0)]),
+    }
+
+
+@pytest.mark.parametrize("writer", ["atomic", "png sequence", "video", "preview"])
+def test_every_writer_removes_what_killed_saves_left_in_its_folder_and_keeps_live_ones(tmp_path, writer):
+    """What kill -9 during a Save With Alpha leaves (.…tmp.png, .…tmp.mov) goes at the next save into the folder;
+    a temporary of another running process (here the test's parent) is still being written and stays."""
+    dead = [staged_by(tmp_path, "f00001_.png", finished_process_id()), staged_by(tmp_path, "v.mov", None)]
+    live = staged_by(tmp_path, "other.png", os.getppid())
+    write_with_each_writer(tmp_path)[writer]()
+    assert not any(path.exists() for path in dead)
+    assert live.exists()
+
+
+def test_a_clean_up_keeps_the_temporary_a_writer_of_this_process_is_writing(tmp_path):
+    def write(temporary):
+        temporary.write_bytes(b"half")
+        assert remove_temporaries(tmp_path) == [] and temporary.exists()
+        temporary.write_bytes(b"whole")
+
+    write_atomically(tmp_path / "a.bin", write)
+    assert (tmp_path / "a.bin").read_bytes() == b"whole" and leftovers(tmp_path) == []
+
+
+def test_the_start_up_clean_up_reaches_every_folder_below_the_output_folder(tmp_path):
+    """A new world's first save killed leaves its bytes in worlds/<name>/, which no later save may ever visit."""
+    nested = tmp_path / "worlds" / "never_saved_again"
+    nested.mkdir(parents=True)
+    dead = [staged_by(nested, "world.json", finished_process_id()), staged_by(tmp_path, "x.png", None)]
+    (tmp_path / "keep.png").write_bytes(b"x")
+    assert sorted(remove_temporaries_under(tmp_path)) == sorted(dead)
+    assert [path.name for path in tmp_path.rglob("*") if path.is_file()] == ["keep.png"]

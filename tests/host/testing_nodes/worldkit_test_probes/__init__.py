@@ -154,6 +154,22 @@ class WorldKitTestEmptyBatch:
         return (torch.zeros(0, 32, 32, 3), torch.zeros(0, 32, 32))
 
 
+class WorldKitTestChannels:
+    """IMAGE frames cut or padded (with ones) to ``channels`` channels: what a malformed upstream node may give."""
+
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
+        return {"required": {"images": ("IMAGE",), "channels": ("INT", {"default": 4, "min": 1, "max": 4})}}
+
+    RETURN_TYPES = ("IMAGE",)
+    FUNCTION = "reshape"
+    CATEGORY = "testing"
+
+    def reshape(self, images, channels):
+        padding = torch.ones(*images.shape[:3], max(0, channels - images.shape[-1]))
+        return (torch.cat([images[..., :channels], padding], dim=-1),)
+
+
 class WorldKitTestSink:
     @classmethod
     def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's node API name)
@@ -170,6 +186,7 @@ class WorldKitTestSink:
 
 NODE_CLASS_MAPPINGS = {
     "WorldKitTestSink": WorldKitTestSink,
+    "WorldKitTestChannels": WorldKitTestChannels,
     "WorldKitTestEmptyBatch": WorldKitTestEmptyBatch,
     "WorldKitTestCountCalls": WorldKitTestCountCalls,
     "WorldKitTestAttentionProbe": WorldKitTestAttentionProbe,
