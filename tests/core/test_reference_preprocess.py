@@ -133,11 +133,14 @@ def test_loadimage_placeholder_mask_counts_as_no_mask():
 
 
 def test_one_mask_is_shared_by_every_view():
-    image = ramp_image(60, 60, views=3)
-    views, masks = preprocess_views(
-        image, box_mask(60, 60, Box(20, 20, 40, 40)), "character", PreprocessSettings(width=40, height=40, margin=0.5)
-    )
+    image = ramp_image(60, 60, views=3) * torch.tensor([1.0, 0.9, 0.8]).view(3, 1, 1, 1)  # three distinct views
+    mask = box_mask(60, 60, Box(20, 20, 40, 40))
+    views, masks = preprocess_views(image, mask, "character", PreprocessSettings(width=40, height=40, margin=0.5))
     assert views.shape == (3, 40, 40, 3) and masks.shape == (3, 40, 40)
+    # framed box x, y 10..50 at scale 1: each view is cut from its own picture, at the one mask's box
+    for index in range(3):
+        assert torch.equal(views[index], image[index, 10:50, 10:50])
+        assert torch.equal(masks[index], mask[0, 10:50, 10:50])
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import re
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from worldkit.models.sampling.shot_frames import ShotFramesError, content_digest, pack_shot_frames, unpack_shot_frames
@@ -87,13 +87,16 @@ def test_a_report_that_does_not_cover_the_frames_is_not_saved():
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.integers(0, len(DATA) - 1), st.integers(1, 255), st.integers(0, len(DATA)))
+@given(st.integers(0, len(DATA) - 1), st.integers(0, 255), st.integers(0, len(DATA)))
+@example(position=0, mask=0, length=len(DATA))  # the control: the file as saved
 def test_any_edit_or_truncation_reads_back_exactly_or_is_refused(position, mask, length):
     edited = bytearray(DATA[:length])
     if position < length:
         edited[position] ^= mask
     try:
         frames, report = unpack_shot_frames(bytes(edited), NAME)
-    except ShotFramesError:
+    except ShotFramesError as refused:
+        assert bytes(edited) != DATA, "the file as saved was refused"
+        assert str(refused).startswith(NAME)
         return
     assert torch.equal(frames, FRAMES) and report == REPORT  # only an edit the format ignores (header spacing)

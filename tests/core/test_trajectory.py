@@ -160,12 +160,26 @@ def test_impossible_timing_is_a_clear_error(keypoints, message):
 
 @settings(max_examples=50, deadline=None)
 @given(paths(), st.integers(1, 200))
-def test_resampling_gives_the_requested_number_of_samples(path, count):
-    spec = TrackSpec(path, "spread", 3)
-    times = np.linspace(0, 80, count)
+def test_resampling_samples_the_same_motion_at_the_requested_times(path, count):
+    spec = TrackSpec(path, "spread", 3, 0.02)
+    keyed = [kp.frame for kp in path.keypoints]
+    times = np.unique(np.concatenate([np.linspace(0, 80, count), keyed]))
     tracks = build_trackset([spec], W, H, 81, times=times)
-    assert tracks.points.shape == (count, 3, 2)
-    assert tracks.visible.shape == (count, 3)
+    assert tracks.points.shape == (len(times), 3, 2) and tracks.visible.shape == (len(times), 3)
+    # The middle point follows the path: where a requested time is a frame, it is that frame's per-frame row,
+    centre, every_frame = tracks.points[:, 1].numpy(), build_trackset([spec], W, H, 81)
+    whole = np.flatnonzero(times == np.round(times))
+    frames = times[whole].astype(int)
+    np.testing.assert_allclose(centre[whole], every_frame.points[frames, 1].numpy(), atol=1e-3)
+    assert torch.equal(tracks.visible[whole, 1], every_frame.visible[frames, 1])
+    # and it is on each keypoint at the keypoint's frame;
+    np.testing.assert_allclose(
+        centre[np.searchsorted(times, keyed)], [[kp.x, kp.y] for kp in path.keypoints], atol=1e-3
+    )
+    # the other two keep the spread's spacing on either side of it, at every requested time.
+    spacing = 0.02 * (W + H) / 2
+    for side in (0, 2):
+        np.testing.assert_allclose(np.linalg.norm(tracks.points[:, side].numpy() - centre, axis=1), spacing, rtol=1e-4)
 
 
 def test_spread_matches_generate_tracks_layout_on_a_straight_path():

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import time
 import urllib.request
 from pathlib import Path
 
@@ -126,6 +125,15 @@ def click_at(driver, canvas, fx: float, fy: float, button: str = "left") -> None
     (actions.context_click() if button == "right" else actions.click()).perform()
 
 
+def keypoints_drawn(driver, node_id: int) -> int:
+    """Keypoints the canvas holds (its first track's), so a click can wait for the one before it to land."""
+    return driver.execute_script(
+        "const editor = window.comfyAPI.app.app.graph.getNodeById(arguments[0]).worldkitEditor;"
+        "return editor.state.tracks.length ? editor.state.tracks[0].keypoints.length : 0;",
+        node_id,
+    )
+
+
 def saved_state(driver, node_id: int) -> tuple[dict, dict]:
     """The editor state as the workflow save (UI format) and the API prompt hold it."""
     workflow, prompt = driver.execute_async_script("""
@@ -177,9 +185,9 @@ def test_three_clicks_on_the_canvas_are_saved_as_keypoints_where_they_were_click
         plate,
     )
     assert loaded == 832
-    for fx, fy in CLICKS:
+    for count, (fx, fy) in enumerate(CLICKS, start=1):
         click_at(browser, canvas, fx, fy)
-        time.sleep(0.1)
+        WebDriverWait(browser, 10).until(lambda d, count=count: keypoints_drawn(d, node_id) == count)
     ui_state, api_state, workflow = saved_state(browser, node_id)
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "trajectory_editor.png"))

@@ -15,7 +15,7 @@ from workflow_maps import PREVIEW_FRAMES, PREVIEW_SIZE, green_screen_stand_in, p
 from worldkit.headless import run_workflow
 from worldkit.headless.convert import api_path_for, ui_to_api
 from worldkit.tools.authoring.build import build_workflow
-from worldkit.tools.authoring.films import FILMS, WORKFLOWS
+from worldkit.tools.authoring.films import WORKFLOWS
 from worldkit.tools.authoring.inputs import SIZE
 from worldkit.tools.authoring.plates import PLATE_FPS, PLATE_FRAMES
 
@@ -132,7 +132,6 @@ def three_lights_and_the_directed_shot(result) -> list[dict]:
     return shots
 
 
-@pytest.mark.skipif("lonely_little_flame" not in FILMS, reason="film not built yet")
 def test_lonely_little_flame_renders_three_lights_and_the_directed_shot(comfy, tiny_models, tmp_path):
     shots = three_lights_and_the_directed_shot(run_film(comfy, tiny_models, "lonely_little_flame", tmp_path))
     assert_scored(shots, candidates=2)

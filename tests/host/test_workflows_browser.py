@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 import urllib.request
 from pathlib import Path
 
@@ -61,6 +60,7 @@ const [workflow, expected, done] = arguments;
 def frontend(comfy):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -76,11 +76,10 @@ def frontend(comfy):
     driver.set_script_timeout(120)
     try:
         driver.get(comfy.base_url + "/")
-        deadline = time.monotonic() + FRONTEND_READY_S
         ready = "return !!(window.app && window.app.graph && Object.keys(LiteGraph.registered_node_types).length > 100)"
-        while not driver.execute_script(ready):
-            assert time.monotonic() < deadline, "ComfyUI's frontend did not start"
-            time.sleep(0.5)
+        WebDriverWait(driver, FRONTEND_READY_S).until(
+            lambda d: d.execute_script(ready), "ComfyUI's frontend did not start"
+        )
         yield driver
     finally:
         driver.quit()
