@@ -7,7 +7,7 @@ import torch
 from graphs import load_clip_vision, out
 from sampler_graph import CHAIN_SIZE, SIZE, SamplerGraph
 
-from tests.scenes import lab_mean_shifts
+from worldkit.tests.scenes import lab_mean_shifts
 
 
 def test_another_seed_differs(comfy, tiny_models):

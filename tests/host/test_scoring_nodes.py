@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from graphs import Graph, load_clip_vision, out, reference_node, saved_video
 
-from tests.scenes import OTHER, OTHER_SAME_COLORS, SIZE, TOY, render
+from worldkit.tests.scenes import OTHER, OTHER_SAME_COLORS, SIZE, TOY, render
 
 FPS = 16.0
 SAMPLE_RATE = 22050
