@@ -3,7 +3,7 @@
 ``build_models`` runs this module inside ComfyUI's folder (``python -m worldkit.tools.tiny_models MODELS_DIR``);
 it writes the files into the subfolders ComfyUI's loaders read (diffusion_models, vae, text_encoders,
 clip_vision) and prints a JSON map of role -> file name. The text encoder and CLIP-vision configs are shrunk;
-the node package in ``tools/tiny_shims`` (``mount_pack`` puts it beside the pack) teaches the server to build
+the node package in ``tools/shims/tiny_models`` (``mount_pack`` puts it beside the pack) teaches the server to build
 those shrunk configs, so the weights load through ComfyUI's normal loaders.
 """
 
@@ -20,10 +20,9 @@ import torch
 from ..headless.server import PACK_DIR
 from .tiny_wan import randomise, wan_dit, wan_vae
 
-SHIMS_DIR = Path(__file__).resolve().parent / "tiny_shims"
-SHIMS_NODE_NAME = "worldkit_tiny_shims"
-TINY_UMT5_CONFIG = SHIMS_DIR / "tiny_umt5_config.json"
-TINY_CLIP_VISION_CONFIG = SHIMS_DIR / "tiny_clip_vision_config.json"
+SHIMS_DIR = Path(__file__).resolve().parent / "shims"
+TINY_UMT5_CONFIG = SHIMS_DIR / "tiny_models" / "tiny_umt5_config.json"
+TINY_CLIP_VISION_CONFIG = SHIMS_DIR / "tiny_models" / "tiny_clip_vision_config.json"
 TINY_CLIP_VISION_MARKER = "worldkit_tiny_clip_vision"
 
 DIT_DIM = 128
@@ -126,10 +125,13 @@ def build_all(models_dir: Path) -> dict[str, str]:
 
 
 def mount_pack(custom_nodes: Path) -> None:
-    """The pack as ``custom_nodes/worldkit`` and the tiny models' shims beside it."""
+    """The pack as ``custom_nodes/worldkit`` and the shims beside it (``tools/shims``: the tiny models' configs,
+    a Load Audio where ComfyUI has none)."""
     custom_nodes.mkdir(parents=True, exist_ok=True)
     (custom_nodes / "worldkit").symlink_to(PACK_DIR, target_is_directory=True)
-    (custom_nodes / SHIMS_NODE_NAME).symlink_to(SHIMS_DIR, target_is_directory=True)
+    for package in sorted(SHIMS_DIR.iterdir()):
+        if (package / "__init__.py").is_file():
+            (custom_nodes / f"worldkit_shim_{package.name}").symlink_to(package, target_is_directory=True)
 
 
 def build_models(models_dir: Path, comfyui: Path, timeout_s: float = 600) -> dict[str, str]:
