@@ -11,6 +11,10 @@ from ..server import PACK_DIR
 from .worker import FarmWorker
 
 CPU_SLOT = "comfyui_cpu_slot"  # custom resource a CPU-only node offers once per ComfyUI it can run
+LOOPBACK_ONLY = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
+"""Environment that keeps a one-machine cluster on 127.0.0.1. Ray (2.60) replaces 127.0.0.1, given as a node's or
+the cluster's address, with the machine's network address unless multi-node clusters are off (as on Windows and
+macOS): then the GCS, raylet, workers and driver all bind and connect on loopback. Ray reads it on import."""
 MAX_RESTARTS = 3
 
 
@@ -46,10 +50,13 @@ class WorkerSpec:
 
 def connect(address: str | None, spec: WorkerSpec) -> Any:
     """Join the cluster at ``address``, or start a small local one (loopback, no dashboard) for the workers."""
-    ray = import_ray()
     if address:
+        ray = import_ray()
         ray.init(address=address, log_to_driver=False)
         return ray
+    for name, value in LOOPBACK_ONLY.items():
+        os.environ.setdefault(name, value)
+    ray = import_ray()
     # Workers started by this local cluster import the same pack as the driver.
     paths = [str(PACK_DIR.parent), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))

@@ -7,7 +7,6 @@ import pytest
 import torch
 from kornia.color import lab_to_rgb, rgb_to_lab
 
-from tests.scenes import lab_mean_shifts
 from worldkit.models.sampling.continuity import (
     correct_color_drift,
     crossfade,
@@ -15,6 +14,7 @@ from worldkit.models.sampling.continuity import (
     lab_frame_means,
     lab_statistics,
 )
+from worldkit.tests.scenes import lab_mean_shifts
 
 HEIGHT, WIDTH = 48, 64
 OVERLAP = 5

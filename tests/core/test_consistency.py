@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from tests.scenes import FRAME_W, OTHER, OTHER_SAME_COLORS, SIZE, TOY, render
 from worldkit.models.sampling.identity import color_similarity, lab_histogram
 from worldkit.models.sampling.scoring import (
     METHOD_CLASSICAL,
@@ -24,6 +23,7 @@ from worldkit.models.sampling.scoring import (
     temporal_stability,
 )
 from worldkit.models.world.entities import Reference
+from worldkit.tests.scenes import FRAME_W, OTHER, OTHER_SAME_COLORS, SIZE, TOY, render
 
 
 def to_image(*frames: np.ndarray) -> torch.Tensor:

@@ -6,7 +6,6 @@ import math
 import pytest
 import torch
 
-from tests.scenes import lab_mean_shifts
 from worldkit.models.sampling.long_shot import (
     Segment,
     plan_segments,
@@ -14,6 +13,7 @@ from worldkit.models.sampling.long_shot import (
     segment_seed,
 )
 from worldkit.models.shared.wan import round_up_frame_count
+from worldkit.tests.scenes import lab_mean_shifts
 
 SIZE = 32
 

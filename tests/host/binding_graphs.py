@@ -8,10 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from graphs import Graph, load_wan, out, wan_conditioning
+from graphs import wan_conditioning
 from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file
+
+from worldkit.tools.prompt_graph import Graph, load_wan, out
 
 SIZE = 64
 FRAMES = 9

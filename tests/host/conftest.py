@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -18,7 +17,8 @@ sys.path.insert(0, str(HOST_DIR))
 
 from client import ComfyClient  # noqa: E402
 
-PACK_DIR = HOST_DIR.parent.parent
+from worldkit.tools.tiny_models import build_models, mount_pack  # noqa: E402
+
 TEST_NODES_DIR = HOST_DIR / "testing_nodes"
 SERVER_START_TIMEOUT_S = 240
 
@@ -38,8 +38,7 @@ def comfy_base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """ComfyUI's base directory for the test server: models, custom_nodes, input, output, temp, user."""
     base = tmp_path_factory.mktemp("comfy_base")
     custom_nodes = base / "custom_nodes"
-    custom_nodes.mkdir()
-    (custom_nodes / "worldkit").symlink_to(PACK_DIR, target_is_directory=True)
+    mount_pack(custom_nodes)
     for package in TEST_NODES_DIR.iterdir():
         if (package / "__init__.py").is_file():
             (custom_nodes / package.name).symlink_to(package, target_is_directory=True)
@@ -51,22 +50,7 @@ def comfy_base_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_models(comfy_base_dir: Path) -> dict[str, str]:
     """Role -> file name of tiny Wan 2.1 DiTs, VAE, UMT5 and CLIP-vision files, built with ComfyUI's classes."""
-    # ComfyUI's folder first; the rest of the path keeps `worldkit` importable as it is here.
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(comfyui_path()), os.environ.get("PYTHONPATH")])),
-    }
-    completed = subprocess.run(
-        [sys.executable, str(HOST_DIR / "tiny_models.py"), str(comfy_base_dir / "models")],
-        cwd=comfyui_path(),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"building tiny models failed:\n{completed.stdout}\n{completed.stderr}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return build_models(comfy_base_dir / "models", comfyui_path())
 
 
 def wait_until_serving(base_url: str, process: subprocess.Popen, log_path: Path) -> None:

@@ -2,41 +2,11 @@
 
 from __future__ import annotations
 
-from itertools import count
-
 import av
 
 from worldkit.headless.convert import widget_defaults as defaults_of
+from worldkit.tools.prompt_graph import Graph, out
 from worldkit.tools.tiny_wan import QUICK_SAMPLING
-
-
-class Graph:
-    """An API-format prompt under construction: ``node`` returns the new node's id."""
-
-    def __init__(self) -> None:
-        self.nodes: dict[str, dict] = {}
-        self._ids = count(1)
-
-    def node(self, class_type: str, **inputs) -> str:
-        node_id = str(next(self._ids))
-        self.nodes[node_id] = {"class_type": class_type, "inputs": inputs}
-        return node_id
-
-    def prompt(self) -> dict:
-        return self.nodes
-
-
-def out(node_id: str, index: int = 0) -> list:
-    """A link to output ``index`` of a node."""
-    return [node_id, index]
-
-
-def load_wan(graph: Graph, tiny_models: dict[str, str], dit: str = "wan_t2v") -> tuple[str, str, str]:
-    """UNETLoader + CLIPLoader(wan) + VAELoader for a tiny Wan 2.1 model; returns (model, clip, vae) ids."""
-    model = graph.node("UNETLoader", unet_name=tiny_models[dit], weight_dtype="default")
-    clip = graph.node("CLIPLoader", clip_name=tiny_models["umt5"], type="wan", device="default")
-    vae = graph.node("VAELoader", vae_name=tiny_models["vae"])
-    return model, clip, vae
 
 
 def load_clip_vision(graph: Graph, tiny_models: dict[str, str]) -> str:

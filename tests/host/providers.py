@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from graphs import Graph, load_wan, out, widget_defaults
+from graphs import widget_defaults
+
+from worldkit.tools.prompt_graph import Graph, load_wan, out
 
 # Required text inputs without a default: a value that suits the providers' 9-frame clips.
 REQUIRED_TEXT = {"report": json.dumps({"fps": 16, "boundaries": [{"shot": 0, "start": 0, "end": 9}], "shots": [{}]})}

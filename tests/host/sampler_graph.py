@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from graphs import Graph, ksampler, load_wan, out, widget_defaults
+from graphs import ksampler
 from safetensors.torch import load_file
 
+from worldkit.tools.prompt_graph import Graph, load_wan, out, with_defaults
 from worldkit.tools.tiny_wan import QUICK_SAMPLING, exact_shot
 
 SIZE = 64
@@ -19,11 +20,6 @@ SAMPLER_SETTINGS = dict(
     candidates=1,
     reference_attention=0.0,
 )
-
-
-def with_defaults(object_info: dict, class_type: str, **inputs) -> dict:
-    """Every required widget of a node at its default, overridden by ``inputs``."""
-    return {**widget_defaults(object_info, class_type), **inputs}
 
 
 class SamplerGraph:

@@ -11,7 +11,9 @@ import json
 
 import pytest
 from client import PromptRefused
-from graphs import Graph, assert_server_runs, load_wan, out, widget_defaults
+from graphs import assert_server_runs, widget_defaults
+
+from worldkit.tools.prompt_graph import Graph, load_wan, out
 
 SURROGATE = "\ud800"
 

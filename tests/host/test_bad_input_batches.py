@@ -9,10 +9,12 @@ input is covered.
 from __future__ import annotations
 
 import pytest
-from graphs import Graph, assert_server_runs, out
+from graphs import assert_server_runs
 from providers import node_with_links, socket_kind
 from test_bad_input_strings import EXTRA_LINKS, names, specs
 from test_bad_input_table import CLEAR_ERRORS
+
+from worldkit.tools.prompt_graph import Graph, out
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 import torch
 from client import PromptRefused
-from graphs import Graph, assert_server_runs
+from graphs import assert_server_runs
 from safetensors.torch import load_file
 from safetensors.torch import save as save_safetensors
 from test_files import load_graph, save_graph
 
 from worldkit.models.sampling.shot_frames import pack_shot_frames
 from worldkit.models.world.library import MANIFEST_NAME
+from worldkit.tools.prompt_graph import Graph
 
 
 @pytest.fixture(scope="module")

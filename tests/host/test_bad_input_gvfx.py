@@ -8,9 +8,11 @@ import math
 
 import pytest
 import torch
-from graphs import Graph, assert_server_runs, out, widget_defaults
+from graphs import assert_server_runs, widget_defaults
 from providers import socket_kind
 from safetensors.torch import load_file
+
+from worldkit.tools.prompt_graph import Graph, out
 
 SIZE = 32
 FRAMES = 3

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import pytest
 from client import PromptRefused
-from graphs import Graph, assert_server_runs, out
+from graphs import assert_server_runs
 from providers import node_with_links
+
+from worldkit.tools.prompt_graph import Graph, out
 
 MEGABYTE = "a" * 1_000_000
 

@@ -6,7 +6,9 @@ IndexError, ZeroDivisionError, cv2.error or RecursionError. The server runs the 
 from __future__ import annotations
 
 import pytest
-from graphs import Graph, assert_server_runs, out, widget_defaults
+from graphs import assert_server_runs, widget_defaults
+
+from worldkit.tools.prompt_graph import Graph, out
 
 CLEAR_ERRORS = {
     "ValueError",

@@ -29,7 +29,9 @@ from binding_graphs import (
     saved,
     shot,
 )
-from graphs import Graph, load_clip_vision, load_wan, out, reference_node, straight_tracks
+from graphs import load_clip_vision, reference_node, straight_tracks
+
+from worldkit.tools.prompt_graph import Graph, load_wan, out
 
 
 def test_vace_one_reference_matches_wan_vace_to_video(comfy, tiny_models):

@@ -10,7 +10,8 @@ from dataclasses import astuple
 
 import pytest
 from binding_graphs import assert_tensor_equal, bind, native_node, native_prompts, one_reference_scene, save
-from graphs import out
+
+from worldkit.tools.prompt_graph import out
 
 NEGATIVE_TEXT = 6
 

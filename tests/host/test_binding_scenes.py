@@ -25,8 +25,10 @@ from binding_graphs import (
     shot,
     world_of,
 )
-from graphs import Graph, ksampler, load_clip_vision, load_wan, out
+from graphs import ksampler, load_clip_vision
 from PIL import Image
+
+from worldkit.tools.prompt_graph import Graph, load_wan, out
 
 
 def test_vace_several_references_in_role_order_sample_and_trim(comfy, tiny_models):

@@ -1,11 +1,13 @@
 """`python -m worldkit farm` on a local Ray cluster with three CPU ComfyUI servers on loopback and tiny models.
 
 The six-shot, two-candidate film renders every unit once and cuts exactly as one server renders it; a server
-killed mid-run, a rerun and an interrupted driver all end with the same complete manifest and cut.
+killed mid-run, a rerun and an interrupted driver all end with the same complete manifest and cut. The Ray
+head, its processes and the driver report and listen on loopback addresses only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import signal
@@ -16,10 +18,15 @@ import urllib.request
 from pathlib import Path
 
 import av
+import psutil
 import pytest
 import torch
 from ctrl_c import default_sigint
-from farm_film import (
+from safetensors.torch import load_file
+
+from worldkit.headless import run_workflow
+from worldkit.headless.farm.cluster import LOOPBACK_ONLY
+from worldkit.tools.farm_film import (
     CANDIDATES,
     SHOTS,
     farm_env,
@@ -29,9 +36,6 @@ from farm_film import (
     stop_ray_head,
     write_tone,
 )
-from safetensors.torch import load_file
-
-from worldkit.headless import run_workflow
 
 SEED = 5
 SHORT = 3
@@ -47,12 +51,74 @@ def extra_servers(comfy_base_dir, tiny_models, tmp_path_factory):
         server.stop()
 
 
+LOOPBACK = {"127.0.0.1", "::ffff:127.0.0.1"}
+# A driver joining the cluster at argv[1] (or, given "", starting the farm's own local one) reports the node,
+# GCS and driver addresses Ray gives it and what it and the processes under it listen on.
+ADDRESS_PROBE = """
+import json, sys
+import psutil
+from worldkit.headless.farm.cluster import WorkerSpec, connect
+ray = connect(sys.argv[1] or None, WorkerSpec(cpu=True))
+me = psutil.Process()
+print(json.dumps({
+    "nodes": [node["NodeManagerAddress"] for node in ray.nodes()],
+    "gcs": ray.get_runtime_context().gcs_address.rsplit(":", 1)[0],
+    "driver": ray.util.get_node_ip_address(),
+    "listening": sorted({c.laddr.ip for p in [me, *me.children(recursive=True)]
+                         for c in p.net_connections("inet") if c.status == psutil.CONN_LISTEN}),
+}))
+"""
+
+
 @pytest.fixture(scope="module")
-def ray_address(tmp_path_factory):
+def ray_head(tmp_path_factory):
     """A local Ray head on loopback with three CPU slots, no dashboard; stopped at the end."""
     head, address = start_ray_head(tmp_path_factory.mktemp("ray"), 3)
-    yield address
+    yield head, address
     stop_ray_head(head)
+
+
+@pytest.fixture(scope="module")
+def ray_address(ray_head):
+    return ray_head[1]
+
+
+def listening_hosts(pid: int) -> set[str]:
+    """The addresses a process and every process under it listen on."""
+    root = psutil.Process(pid)
+    hosts = set()
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            connections = process.net_connections("inet")
+            hosts |= {c.laddr.ip for c in connections if c.status == psutil.CONN_LISTEN}
+    return hosts
+
+
+def probe_addresses(address: str, env: dict[str, str]) -> dict:
+    probe = subprocess.run(
+        [sys.executable, "-c", ADDRESS_PROBE, address], env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S
+    )
+    assert probe.returncode == 0, probe.stderr
+    return json.loads(probe.stdout.strip().splitlines()[-1])
+
+
+def assert_loopback(found: dict) -> None:
+    assert found["nodes"] == ["127.0.0.1"], found
+    assert found["gcs"] == found["driver"] == "127.0.0.1", found
+    assert found["listening"] and set(found["listening"]) <= LOOPBACK, found
+
+
+def test_the_ray_head_its_processes_and_the_driver_stay_on_loopback(ray_head):
+    head, address = ray_head
+    assert_loopback(probe_addresses(address, farm_env()))
+    listening = listening_hosts(head.pid)
+    assert listening and listening <= LOOPBACK, listening
+
+
+def test_the_farms_own_local_cluster_stays_on_loopback():
+    """Without an address the farm starts a cluster itself: loopback with no environment set for it."""
+    env = {name: value for name, value in farm_env().items() if name not in LOOPBACK_ONLY}
+    assert_loopback(probe_addresses("", env))
 
 
 def write_film(comfy, tiny_models, folder: Path, shots: int) -> Path:

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from client import PromptRefused
 from conftest import launch_comfy, stop_comfy
-from graphs import Graph, assert_server_runs, out, widget_defaults
+from graphs import assert_server_runs, widget_defaults
 
 from worldkit.models.shared.files import is_temporary
 from worldkit.models.world.library import MANIFEST_NAME, load_world
+from worldkit.tools.prompt_graph import Graph, out
 
 BAD_NAMES = ["../escape", "/tmp/escape", "..%2Fescape", "%2e%2e", "a/b", "a\\b", "C:escape", "nul", "x\x00y", "~root"]
 

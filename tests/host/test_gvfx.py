@@ -7,9 +7,11 @@ import io
 import av
 import cv2
 import numpy as np
-from graphs import Graph, composite_centred, matte_refine, out, straight_tracks
+from graphs import composite_centred, matte_refine, straight_tracks
 from PIL import Image
 from safetensors.torch import load_file
+
+from worldkit.tools.prompt_graph import Graph, out
 
 SIZE = 64
 FRAMES = 3

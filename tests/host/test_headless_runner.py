@@ -14,10 +14,11 @@ from pathlib import Path
 import av
 import pytest
 from ctrl_c import default_sigint
-from graphs import Graph, encode_prompts, ksampler, load_wan, out
+from graphs import encode_prompts, ksampler
 
 from worldkit.headless import MissingModelsError, NodeFailed, run_workflow
 from worldkit.headless.catalog import CATALOG, WAN_VAE
+from worldkit.tools.prompt_graph import Graph, load_wan, out
 
 PACK_DIR = Path(__file__).resolve().parents[2]
 FRAMES = 5

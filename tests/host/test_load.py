@@ -11,10 +11,11 @@ import io
 import urllib.request
 
 import numpy as np
-from graphs import Graph, load_wan, out, widget_defaults
+from graphs import widget_defaults
 from PIL import Image
 
 from worldkit.benchmarks.bench_load import Expectation, Prompt, defaults, images_of, run_load
+from worldkit.tools.prompt_graph import Graph, load_wan, out
 from worldkit.tools.tiny_wan import exact_shot
 
 SIZE = 32

@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from graphs import Graph, encode_prompts, ksampler, load_clip_vision, load_wan, out, straight_tracks, wan_conditioning
+from graphs import encode_prompts, ksampler, load_clip_vision, straight_tracks, wan_conditioning
 from PIL import Image
 from safetensors.torch import load_file
+
+from worldkit.tools.prompt_graph import Graph, load_wan, out
 
 SIZE, FRAMES = 64, 9
 HOME, SIDE = (0.25, 0.6), (0.75, 0.55)

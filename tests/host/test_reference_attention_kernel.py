@@ -4,9 +4,10 @@ model records every attention call's keys and values as the kernel receives them
 from __future__ import annotations
 
 import torch
-from graphs import out
 from safetensors.torch import load_file
 from sampler_graph import SIZE, SamplerGraph
+
+from worldkit.tools.prompt_graph import out
 
 REFERENCE_TOKENS = (SIZE // 16) ** 2  # one 64x64 view: an 8x8 latent in 2x2 patches
 

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 import torch
 from client import ExecutionFailed
-from graphs import Graph, load_clip_vision, out, reference_node
+from graphs import load_clip_vision, reference_node
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
 from worldkit.models.world.entities import Reference
 from worldkit.models.world.library import load_world, save_world
+from worldkit.tools.prompt_graph import Graph, out
 
 REFERENCE_NODES = {
     "WorldKitReference",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from graphs import load_clip_vision, out
+from graphs import load_clip_vision
 from sampler_graph import CHAIN_SIZE, SIZE, SamplerGraph
 
-from tests.scenes import lab_mean_shifts
+from worldkit.tests.scenes import lab_mean_shifts
+from worldkit.tools.prompt_graph import out
 
 
 def test_another_seed_differs(comfy, tiny_models):

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from functools import partial
 
 import torch
-from graphs import ksampler, out
+from graphs import ksampler
 from sampler_graph import SamplerGraph
+
+from worldkit.tools.prompt_graph import out
 
 
 def sampler_run(graph: SamplerGraph, model: str, name: str, **settings) -> str:

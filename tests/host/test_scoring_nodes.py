@@ -8,9 +8,10 @@ import wave
 import cv2
 import numpy as np
 import pytest
-from graphs import Graph, load_clip_vision, out, reference_node, saved_video
+from graphs import load_clip_vision, reference_node, saved_video
 
-from tests.scenes import OTHER, OTHER_SAME_COLORS, SIZE, TOY, render
+from worldkit.tests.scenes import OTHER, OTHER_SAME_COLORS, SIZE, TOY, render
+from worldkit.tools.prompt_graph import Graph, out
 
 FPS = 16.0
 SAMPLE_RATE = 22050

@@ -6,8 +6,9 @@ import json
 
 import pytest
 import torch
-from graphs import out
 from sampler_graph import CHAIN_SIZE, SamplerGraph
+
+from worldkit.tools.prompt_graph import out
 
 CANDIDATES, STEPS, SEED = 4, 5, 30
 SCHEDULE = "2@0.2>1@0.4"  # with 5 steps: best 2 after step 1, best 1 after step 2

@@ -7,17 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from graphs import (
-    Graph,
-    composite_centred,
-    encode_prompts,
-    ksampler,
-    load_clip_vision,
-    load_wan,
-    out,
-    saved_video,
-    wan_conditioning,
-)
+from graphs import composite_centred, encode_prompts, ksampler, load_clip_vision, saved_video, wan_conditioning
+
+from worldkit.tools.prompt_graph import Graph, load_wan, out
 
 PACK_NODE_PREFIX = "WorldKit"
 FAMILIES = ("References", "Shots", "Motion", "Sampling", "GVFX")

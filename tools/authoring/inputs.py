@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from ...models.shared.files import write_bytes_atomically
-from .plates import moving_plate
+from .plates import moving_plate, plate_frames
 
 SIZE = (640, 360)
 INPUTS_DIR = Path(__file__).resolve().parents[2] / "workflows" / "inputs"
@@ -334,9 +334,14 @@ def input_files() -> dict[str, bytes]:
     """Every input file by the name workflows load it under (ComfyUI's input folder is flat, hence the prefix)."""
     files = {PREFIX + name: png_bytes(draw()) for name, draw in PICTURES.items()}
     files[PREFIX + BEAT_TRACK] = flac_bytes(beat_track(), BEAT_SAMPLE_RATE)
-    for name, still in MOVING_PLATES.items():
-        files[PREFIX + name] = moving_plate(PICTURES[still](), _rng(name))
+    for name in MOVING_PLATES:
+        files[PREFIX + name] = moving_plate(moving_plate_frames(name))
     return files
+
+
+def moving_plate_frames(name: str) -> list[np.ndarray]:
+    """The frames a moving plate is encoded from: the same on every machine, unlike the encoder's bytes."""
+    return plate_frames(PICTURES[MOVING_PLATES[name]](), _rng(name))
 
 
 def main(out_dir: Path = INPUTS_DIR) -> None:

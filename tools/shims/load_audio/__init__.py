@@ -1,4 +1,5 @@
-"""Test-only stand-in for ComfyUI's LoadAudio where the host lacks torchaudio (ComfyUI then skips its audio nodes).
+"""A stand-in for ComfyUI's LoadAudio where the host lacks torchaudio (ComfyUI then skips its audio nodes), mounted
+into the host tests' and benchmarks' servers.
 
 It registers only when torchaudio cannot be imported, keeps LoadAudio's name, input and AUDIO output, and
 decodes with PyAV, so the shipped workflows run unchanged on such a host.

@@ -1,5 +1,5 @@
 """A tiny six-shot film for the farm's tests and benchmark (one world entity, cut shots, a cut with audio),
-and the CPU servers and Ray head they run it on."""
+and the CPU servers and loopback Ray head they run it on."""
 
 from __future__ import annotations
 
@@ -15,14 +15,11 @@ import time
 import wave
 from pathlib import Path
 
-from graphs import Graph, load_wan, out
-from sampler_graph import with_defaults
+from ..headless.farm.cluster import CPU_SLOT, LOOPBACK_ONLY
+from ..headless.server import PACK_DIR, LocalServer, free_port
+from .prompt_graph import Graph, load_wan, out, with_defaults
+from .tiny_wan import QUICK_SAMPLING, exact_shot
 
-from worldkit.headless.farm.cluster import CPU_SLOT
-from worldkit.headless.server import LocalServer, free_port
-from worldkit.tools.tiny_wan import QUICK_SAMPLING, exact_shot
-
-PACK_DIR = Path(__file__).resolve().parents[2]
 COMFYUI_PATH = Path(os.environ.get("COMFYUI_PATH", "/opt/ComfyUI"))
 
 SIZE, FRAMES, SHOTS, CANDIDATES = 64, 5, 6, 2
@@ -91,11 +88,13 @@ def film_prompt(object_info: dict, tiny_models: dict[str, str], seed: int = 5, s
 
 
 def farm_env() -> dict[str, str]:
-    """The farm's processes: the pack importable as `worldkit`; Ray's usage stats, (loopback) tokens and
-    memory monitor off (the workers are thin clients; on a shared machine Ray would kill them for others' use)."""
+    """The farm's processes: the pack importable as `worldkit`; every Ray component and the driver on loopback;
+    Ray's usage stats, (loopback) tokens and memory monitor off (the workers are thin clients; on a shared
+    machine Ray would kill them for others' use)."""
     paths = [str(PACK_DIR.parent), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     env = {
         "PYTHONPATH": os.pathsep.join(paths),
+        **LOOPBACK_ONLY,
         "RAY_USAGE_STATS_ENABLED": "0",
         "RAY_AUTH_MODE": "disabled",
         "RAY_memory_monitor_refresh_ms": "0",

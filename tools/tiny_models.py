@@ -1,25 +1,28 @@
-"""Build tiny random-weight model files with ComfyUI's own classes, for the host tier.
+"""Build tiny random-weight model files with ComfyUI's own classes, for the host tests and the benchmarks.
 
-Run as a script inside ComfyUI's folder (``python tiny_models.py MODELS_DIR``); it writes the files
-into the subfolders ComfyUI's loaders read (diffusion_models, vae, text_encoders, clip_vision) and
-prints a JSON map of role -> file name. The text encoder and CLIP-vision configs are shrunk; the
-test-only node package in ``testing_nodes/worldkit_test_shims`` teaches the test server to build
+``build_models`` runs this module inside ComfyUI's folder (``python -m worldkit.tools.tiny_models MODELS_DIR``);
+it writes the files into the subfolders ComfyUI's loaders read (diffusion_models, vae, text_encoders,
+clip_vision) and prints a JSON map of role -> file name. The text encoder and CLIP-vision configs are shrunk;
+the node package in ``tools/shims/tiny_models`` (``mount_pack`` puts it beside the pack) teaches the server to build
 those shrunk configs, so the weights load through ComfyUI's normal loaders.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import torch
 
-from worldkit.tools.tiny_wan import randomise, wan_dit, wan_vae
+from ..headless.server import PACK_DIR
+from .tiny_wan import randomise, wan_dit, wan_vae
 
-SHIM_CONFIG_DIR = Path(__file__).resolve().parent / "testing_nodes" / "worldkit_test_shims"
-TINY_UMT5_CONFIG = SHIM_CONFIG_DIR / "tiny_umt5_config.json"
-TINY_CLIP_VISION_CONFIG = SHIM_CONFIG_DIR / "tiny_clip_vision_config.json"
+SHIMS_DIR = Path(__file__).resolve().parent / "shims"
+TINY_UMT5_CONFIG = SHIMS_DIR / "tiny_models" / "tiny_umt5_config.json"
+TINY_CLIP_VISION_CONFIG = SHIMS_DIR / "tiny_models" / "tiny_clip_vision_config.json"
 TINY_CLIP_VISION_MARKER = "worldkit_tiny_clip_vision"
 
 DIT_DIM = 128
@@ -119,6 +122,33 @@ def build_all(models_dir: Path) -> dict[str, str]:
         state = builders[role]() if role in builders else build_dit(role)
         save_file(state, str(folder / file_name))
     return dict(FILE_NAMES)
+
+
+def mount_pack(custom_nodes: Path) -> None:
+    """The pack as ``custom_nodes/worldkit`` and the shims beside it (``tools/shims``: the tiny models' configs,
+    a Load Audio where ComfyUI has none)."""
+    custom_nodes.mkdir(parents=True, exist_ok=True)
+    (custom_nodes / "worldkit").symlink_to(PACK_DIR, target_is_directory=True)
+    for package in sorted(SHIMS_DIR.iterdir()):
+        if (package / "__init__.py").is_file():
+            (custom_nodes / f"worldkit_shim_{package.name}").symlink_to(package, target_is_directory=True)
+
+
+def build_models(models_dir: Path, comfyui: Path, timeout_s: float = 600) -> dict[str, str]:
+    """Role -> file name of the tiny models written under ``models_dir``, built in a process inside ComfyUI's
+    folder (its modules import by their top-level names)."""
+    paths = [str(comfyui), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    completed = subprocess.run(
+        [sys.executable, "-m", "worldkit.tools.tiny_models", str(models_dir)],
+        cwd=comfyui,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"building tiny models failed:\n{completed.stdout}\n{completed.stderr}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
-"""Test-only node package mounted into the host-tier ComfyUI server, never shipped with the pack.
+"""A node package mounted beside the pack into the host tests' and benchmarks' ComfyUI servers, never shipped.
 
 It shrinks the fixed UMT5-XXL and CLIP-vision-H configs ComfyUI builds, so the tiny random-weight
-files written by ``tests/host/tiny_models.py`` load through ComfyUI's own loaders on the CPU.
+files written by ``tools/tiny_models.py`` load through ComfyUI's own loaders on the CPU.
 """
 
 import os
