@@ -143,6 +143,7 @@ def gaussian_defocus(element: np.ndarray, alpha: np.ndarray) -> Frames:
 
 
 def kornia_motion_blur(element: np.ndarray, alpha: np.ndarray) -> Frames:
+    """kornia's line kernel as long as the shutter's streak (odd, as kornia's kernels are), over premultiplied RGBA."""
     length = math.hypot(*VELOCITY) * SHUTTER
     angle = math.degrees(math.atan2(VELOCITY[1], VELOCITY[0]))
     premultiplied = torch.from_numpy(cv2.merge([element * alpha[..., None], alpha])).permute(2, 0, 1)[None]
