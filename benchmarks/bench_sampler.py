@@ -133,10 +133,6 @@ def timed(function, *args, **kwargs):
     return time.process_time() - start, result
 
 
-def verdict(met: bool) -> str:
-    return "PASS" if met else "FAIL"
-
-
 def bench_overhead(pack, repeats: int) -> bool:
     """Whether the overhead target is met."""
     world_module = importlib.import_module("worldkit.models.world.entities")
@@ -170,7 +166,7 @@ def bench_overhead(pack, repeats: int) -> bool:
     ratio = ours_s / native_s
     print(
         f"[1] overhead: native {native_s:.2f} CPU s, World Shot Sampler {ours_s:.2f} CPU s (best of {repeats}); "
-        f"ratio {ratio:.3f} (target <= {OVERHEAD_TARGET}) {verdict(ratio <= OVERHEAD_TARGET)}; "
+        f"ratio {ratio:.3f} (target <= {OVERHEAD_TARGET}) {'PASS' if ratio <= OVERHEAD_TARGET else 'FAIL'}; "
         f"frames identical: yes; native KSampler alone {min(sampling_times):.2f} CPU s"
     )
     return ratio <= OVERHEAD_TARGET
@@ -212,7 +208,7 @@ def bench_reference_attention(pack, repeats: int) -> bool:
     print(
         f"[2] reference attention: {stats['reference_tokens']} reference tokens / {stats['video_tokens']} video "
         f"tokens = {token_ratio:.3f}; time ratio {ratio:.3f} (target <= {target:.3f}) "
-        f"{verdict(ratio <= target)}"
+        f"{'PASS' if ratio <= target else 'FAIL'}"
     )
     return ratio <= target
 
@@ -254,7 +250,7 @@ def bench_memory(threads: int) -> bool:
         f"[3] peak memory above baseline ({MEMORY_SHOT_SIZE}x{MEMORY_SHOT_SIZE}): 81-frame segment "
         f"{peaks[81] / 1024:.1f} MiB, 161-frame chained shot "
         f"{peaks[161] / 1024:.1f} MiB; ratio {ratio:.3f} (target <= {MEMORY_TARGET}) "
-        f"{verdict(ratio <= MEMORY_TARGET)}"
+        f"{'PASS' if ratio <= MEMORY_TARGET else 'FAIL'}"
     )
     return ratio <= MEMORY_TARGET
 
