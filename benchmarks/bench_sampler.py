@@ -14,6 +14,7 @@ busy machine), the best of ``--repeats`` alternating runs.
    On a GPU the same run bounds device memory, since finished pixels are kept on the CPU. Target: at most 1.2 ×.
 
 A deterministic stand-in text encoder serves both paths (text encoding is the same call on either side).
+Exits non-zero when a target is missed.
 
     COMFYUI_PATH=/opt/ComfyUI python benchmarks/bench_sampler.py [--repeats 5] [--skip-memory]
 """
@@ -29,11 +30,11 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import torch
 from bench_references import tiny_wan_vae
 from comfyui_host import import_comfyui, seeded_wan_vae
+from process_memory import reset_peak, resident_kib
 
 from worldkit.models.shared.wan import WAN_2_1, latent_frame_count
 from worldkit.tools.tiny_wan import QUICK_SAMPLING, TEXT_DIM, exact_shot, randomise, wan_dit
@@ -134,7 +135,8 @@ def timed(function, *args, **kwargs):
     return time.process_time() - start, result
 
 
-def bench_overhead(pack, repeats: int) -> None:
+def bench_overhead(pack, repeats: int) -> bool:
+    """Whether the overhead target is met."""
     world_module = importlib.import_module("worldkit.models.world.entities")
     model, vae, clip = random_wan_t2v(dim=384, layers=4, heads=3), tiny_wan_vae("cpu"), StandInTextEncoder()
     frames, size, steps, cfg = 33, 128, 16, 5.0
@@ -169,9 +171,11 @@ def bench_overhead(pack, repeats: int) -> None:
         f"ratio {ratio:.3f} (target <= {OVERHEAD_TARGET}) {'PASS' if ratio <= OVERHEAD_TARGET else 'FAIL'}; "
         f"frames identical: yes; native KSampler alone {min(sampling_times):.2f} CPU s"
     )
+    return ratio <= OVERHEAD_TARGET
 
 
-def bench_reference_attention(pack, repeats: int) -> None:
+def bench_reference_attention(pack, repeats: int) -> bool:
+    """Whether the reference attention cost target is met."""
     import comfy.sample
 
     patch = importlib.import_module("worldkit.nodes.runtime.attention_patch")
@@ -208,13 +212,7 @@ def bench_reference_attention(pack, repeats: int) -> None:
         f"tokens = {token_ratio:.3f}; time ratio {ratio:.3f} (target <= {target:.3f}) "
         f"{'PASS' if ratio <= target else 'FAIL'}"
     )
-
-
-def resident_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"{field} not in /proc/self/status")
+    return ratio <= target
 
 
 def full_width_wan_vae():
@@ -228,13 +226,14 @@ def measure_memory_case(pack, frames: int) -> None:
     model, vae, clip = random_wan_t2v(dim=128, layers=2, heads=1), full_width_wan_vae(), StandInTextEncoder()
     size = MEMORY_SHOT_SIZE
     run_ours(pack, model, vae, clip, world_module.World(), make_shot(pack, 5, size), 0, 1, 1.0)  # load everything
-    Path("/proc/self/clear_refs").write_text("5")  # resets the peak resident size (VmHWM)
+    reset_peak()
     baseline = resident_kib("VmRSS")
     images, _ = run_ours(pack, model, vae, clip, world_module.World(), make_shot(pack, frames, size), 0, 2, 1.0)
     print(json.dumps({"frames": images.shape[0], "peak_above_baseline_kib": resident_kib("VmHWM") - baseline}))
 
 
-def bench_memory(threads: int) -> None:
+def bench_memory(threads: int) -> bool:
+    """Whether the chained shot's memory target is met."""
     peaks = {}
     for frames in (SEGMENT_FRAMES, CHAINED_FRAMES):
         completed = subprocess.run(
@@ -255,6 +254,7 @@ def bench_memory(threads: int) -> None:
         f"{peaks[CHAINED_FRAMES] / 1024:.1f} MiB; ratio {ratio:.3f} (target <= {MEMORY_TARGET}) "
         f"{'PASS' if ratio <= MEMORY_TARGET else 'FAIL'}"
     )
+    return ratio <= MEMORY_TARGET
 
 
 def main() -> None:
@@ -287,10 +287,14 @@ def main() -> None:
     if args.memory_case:
         measure_memory_case(pack, args.memory_case)
         return
-    bench_overhead(pack, args.repeats)
-    bench_reference_attention(pack, args.repeats)
+    results = {"overhead": bench_overhead(pack, args.repeats)}
+    results["reference attention"] = bench_reference_attention(pack, args.repeats)
     if not args.skip_memory:
-        bench_memory(args.threads)
+        results["memory"] = bench_memory(args.threads)
+    missed = [name for name, met in results.items() if not met]
+    if missed:
+        raise SystemExit(f"targets missed: {', '.join(missed)}")
+    print("targets met")
 
 
 if __name__ == "__main__":
