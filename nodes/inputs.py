@@ -11,7 +11,7 @@ from comfy_api.latest import io
 
 from ..models.shared.text import MAX_NAME_CHARS, MAX_PROMPT_CHARS, text_problem
 from ..models.shared.wan import FRAME_STEP, MAX_FRAMES, MAX_SEED, MAX_SIZE, SIZE_MULTIPLE
-from ..models.world.names import device_name_problem
+from ..models.world.names import windows_name_problem
 from .sockets import socket_problem, sockets_of
 from .types import World
 
@@ -108,7 +108,7 @@ def file_names_problem(**names: str | None) -> str | None:
             if not value.strip(" ./\\")
             else f"{label}: {p}; choose another name."
             for label, value in names.items()
-            if value is not None and (not value.strip(" ./\\") or (p := device_name_problem(value)))
+            if value is not None and (not value.strip(" ./\\") or (p := windows_name_problem(value)))
         ),
         None,
     )

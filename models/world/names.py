@@ -16,6 +16,7 @@ WINDOWS_DEVICE_NAMES = {
     *(f"COM{i}" for i in range(1, 10)),
     *(f"LPT{i}" for i in range(1, 10)),
 }
+WINDOWS_FORBIDDEN_CHARACTERS = set('<>:"|?*')
 
 
 class WorldLibraryError(ValueError):
@@ -41,11 +42,15 @@ def sanitize_world_name(name: str) -> str:
     return cleaned
 
 
-def device_name_problem(path: str) -> str | None:
-    """A part of the path that Windows opens as a device (CON, NUL, COM1, …, with any suffix), else None."""
+def windows_name_problem(path: str) -> str | None:
+    """A part of the path that Windows opens as a device (CON, NUL, COM1, …, with any suffix), or a character no
+    Windows file name may hold, else None: a file saved here must open on every system it is copied to."""
     for part in path.replace("\\", "/").split("/"):
         if part.split(".")[0].strip().upper() in WINDOWS_DEVICE_NAMES:
             return f"{part!r} is a reserved device name on Windows"
+        forbidden = sorted(set(part) & WINDOWS_FORBIDDEN_CHARACTERS)
+        if forbidden:
+            return f"{part!r} holds {''.join(forbidden)!r}, which no Windows file name may hold"
     return None
 
 
@@ -66,8 +71,8 @@ def name_problem(name: str) -> str | None:
         return "it starts with '.' or '~'"
     if name.endswith("."):
         return "it ends with '.'"
-    if device_name_problem(name):
-        return "it is a reserved device name"
+    if problem := windows_name_problem(name):
+        return problem
     odd = sorted({c for c in name if not (c.isalnum() or c in NAME_PUNCTUATION)})
     if odd:
         return f"it holds {''.join(odd)!r}"

@@ -131,6 +131,27 @@ def test_an_empty_file_name_is_refused_at_queue_time(comfy, info, class_type, na
     assert not (comfy.output_dir / ".safetensors").exists()
 
 
+@pytest.mark.parametrize(
+    ("class_type", "name", "inputs"),
+    [
+        ("WorldKitSaveShotFrames", "name", {"report": SHOT_REPORT, "frames": "image"}),
+        ("WorldKitSaveWithAlpha", "filename_prefix", {"images": "image"}),
+    ],
+)
+def test_a_dict_given_as_a_file_name_is_refused_at_queue_time(comfy, info, class_type, name, inputs):
+    """ComfyUI hands a STRING widget's literal to the node as text, so {'a': 1} arrived as the name "{'a': 1}" and
+    was saved as such: a name holding a character no Windows file name may hold is refused, naming the input."""
+    graph = Graph()
+    frames = image(graph, 16, 16)
+    inputs = {key: frames if given == "image" else given for key, given in inputs.items()}
+    node = graph.node(class_type, **{**widget_defaults(info, class_type), **inputs, name: {"a": 1}})
+    result = comfy.run(graph.prompt(), expect_error=None)
+    assert not result.prompt_id, "the prompt was queued"
+    errors = result.error["node_errors"][node]["errors"]
+    assert any(name in e.get("details", "") and "':'" in e.get("details", "") for e in errors), errors
+    assert not list(comfy.output_dir.glob("{*"))
+
+
 def left_by_a_killed_save(path: Path) -> Path:
     """The temporary a save of ``path`` killed with kill -9 left (named as writers named them before they carried
     their process id, which the clean-up removes as it removes those of processes no longer running)."""
