@@ -134,6 +134,14 @@ def keypoints_drawn(driver, node_id: int) -> int:
     )
 
 
+def place_keypoints(driver, canvas, node_id: int) -> None:
+    """Click each of CLICKS, waiting for the canvas to hold it before the next: two clicks that land before the
+    editor has taken the first can merge into one keypoint on a loaded machine."""
+    for count, (fx, fy) in enumerate(CLICKS, start=1):
+        click_at(driver, canvas, fx, fy)
+        WebDriverWait(driver, 10).until(lambda d, count=count: keypoints_drawn(d, node_id) == count)
+
+
 def saved_state(driver, node_id: int) -> tuple[dict, dict]:
     """The editor state as the workflow save (UI format) and the API prompt hold it."""
     workflow, prompt = driver.execute_async_script("""
@@ -185,9 +193,7 @@ def test_three_clicks_on_the_canvas_are_saved_as_keypoints_where_they_were_click
         plate,
     )
     assert loaded == 832
-    for count, (fx, fy) in enumerate(CLICKS, start=1):
-        click_at(browser, canvas, fx, fy)
-        WebDriverWait(browser, 10).until(lambda d, count=count: keypoints_drawn(d, node_id) == count)
+    place_keypoints(browser, canvas, node_id)
     ui_state, api_state, workflow = saved_state(browser, node_id)
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "trajectory_editor.png"))
@@ -220,8 +226,7 @@ def test_a_frame_widget_without_a_usable_value_falls_back_to_the_node_schema_def
 
 def test_dragging_moves_a_keypoint_and_right_click_deletes_one(browser):
     node_id, canvas = add_editor_node(browser)
-    for fx, fy in CLICKS:
-        click_at(browser, canvas, fx, fy)
+    place_keypoints(browser, canvas, node_id)
     width, height = canvas.size["width"], canvas.size["height"]
     start = (CLICKS[1][0] * width - width / 2, CLICKS[1][1] * height - height / 2)
     (
@@ -254,8 +259,7 @@ def set_field(driver, title: str, value: str) -> None:
 
 def test_timing_fields_write_frame_and_hold_and_a_saved_workflow_reloads_into_the_canvas(browser):
     node_id, canvas = add_editor_node(browser)
-    for fx, fy in CLICKS:
-        click_at(browser, canvas, fx, fy)
+    place_keypoints(browser, canvas, node_id)
     click_at(browser, canvas, *CLICKS[1])
     set_field(browser, "Keypoint frame", "30")
     set_field(browser, "Frames to hold at this keypoint", "5")
@@ -287,8 +291,7 @@ def test_timing_fields_write_frame_and_hold_and_a_saved_workflow_reloads_into_th
 
 def test_a_track_the_node_would_refuse_shows_why_instead_of_a_path(browser):
     node_id, canvas = add_editor_node(browser)
-    for fx, fy in CLICKS:
-        click_at(browser, canvas, fx, fy)
+    place_keypoints(browser, canvas, node_id)
     set_field(browser, "Keypoint frame", "10")
     click_at(browser, canvas, *CLICKS[1])
     set_field(browser, "Keypoint frame", "30")
