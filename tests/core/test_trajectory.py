@@ -8,6 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from worldkit.models.motion.formats import ati_times
 from worldkit.models.motion.path import (
     EASINGS,
     INTERPOLATIONS,
@@ -165,6 +166,39 @@ def test_resampling_gives_the_requested_number_of_samples(path, count):
     tracks = build_trackset([spec], W, H, 81, times=times)
     assert tracks.points.shape == (count, 3, 2)
     assert tracks.visible.shape == (count, 3)
+
+
+def steady_track(num_frames: int = 81, speed: float = 10.0) -> TrackSpec:
+    """One point moving `speed` px a frame along x at constant speed."""
+    keypoints = (Keypoint(0.0, 100.0, 0), Keypoint(speed * (num_frames - 1), 100.0, num_frames - 1))
+    return TrackSpec(Path(keypoints, "linear", "steady"))
+
+
+# ATI's 121 ticks over an 81-frame clip fall 2/3 of a frame apart: between frames, not on them.
+ATI_TICK_X = [0.0, 20 / 3, 40 / 3, 20.0, 80 / 3]
+
+
+def test_tracks_evaluated_between_frames_keep_their_fractional_positions():
+    tracks = build_trackset([steady_track()], W, H, 81, times=ati_times(81))
+    np.testing.assert_allclose(tracks.points[:5, 0, 0].numpy(), ATI_TICK_X, atol=1e-3)
+    np.testing.assert_allclose(tracks.points[:, 0, 0].numpy(), 10.0 * ati_times(81), atol=1e-3)
+
+
+def test_per_frame_tracks_resampled_at_ati_ticks_are_interpolated_not_rounded_to_frames():
+    tracks = build_trackset([steady_track()], W, H, 81)
+    samples = tracks.ati_samples(ati_times(81))
+    assert samples.shape == (1, 121, 1, 3)
+    np.testing.assert_allclose(samples[0, :5, 0, 0], ATI_TICK_X, atol=1e-3)
+    np.testing.assert_allclose(samples[0, :, 0, 0], 10.0 * ati_times(81), atol=1e-3)
+
+
+def test_tracks_timed_at_ati_ticks_resampled_to_frames_land_on_each_frame():
+    ticks = ati_times(81)
+    points = torch.from_numpy(np.stack([10.0 * ticks, np.full(121, 100.0)], axis=-1)[:, None, :])
+    visible = torch.from_numpy(ticks < 40.5)[:, None]  # hidden from the tick after frame 40 (at 40 2/3)
+    per_frame = TrackSet(points, visible, W, H, times=ticks).at_frames(81)
+    np.testing.assert_allclose(per_frame.points[:, 0, 0].numpy(), 10.0 * np.arange(81), atol=1e-3)
+    assert per_frame.visible[:41, 0].all() and not per_frame.visible[41:, 0].any()
 
 
 def test_spread_matches_generate_tracks_layout_on_a_straight_path():
