@@ -5,6 +5,7 @@ leaves no file."""
 from __future__ import annotations
 
 import weakref
+from dataclasses import replace
 from fractions import Fraction
 
 import av
@@ -117,6 +118,27 @@ def test_streamed_motion_blur_from_a_matte_with_empty_frames_equals_the_batch(bl
     run_pass(*blurred, [capture], block=block)
     assert torch.equal(torch.stack(capture.frames), image) and torch.equal(torch.stack(capture.alphas), alpha)
     assert not torch.equal(alpha[5], matte[5])  # the frames were blurred
+
+
+@pytest.mark.parametrize("block", [3, 8])
+def test_streamed_matte_refine_of_a_noisy_matte_equals_the_batch_across_block_boundaries(block):
+    """Temporal smoothing reads each frame's neighbours, so every block needs a frame of context either side: on a
+    matte made noisy by a grainy picture (so smoothing changes it) over more frames than a block holds, the
+    streamed matte is the batch's."""
+    frames = 20
+    _, screen = scene(frames)
+    generator = torch.Generator().manual_seed(1)
+    grainy = (screen + 0.05 * torch.randn(frames, HEIGHT, WIDTH, 3, generator=generator)).clamp(0, 1)
+    rough = (screen[..., 0] > 0.5).float()
+    settings = MatteSettings(radius=4)
+    image, matte = refine_matte(grainy, rough, settings)
+    despilled, streamed_matte, _ = ops.refined(batch_clip(grainy), batch_clip(rough), settings)
+    capture = Capture()
+    run_pass(despilled, streamed_matte, [capture], block=block)
+    assert len(capture.alphas) == frames
+    assert torch.equal(torch.stack(capture.alphas), matte) and torch.equal(torch.stack(capture.frames), image)
+    unsmoothed = refine_matte(grainy, rough, replace(settings, temporal=0.0))[1]
+    assert (unsmoothed - matte).abs().amax() > 0.01  # the smoothing changed the matte, so its context is checked
 
 
 def test_a_changed_setting_changes_the_streamed_result():
