@@ -1,6 +1,7 @@
 """Atomic writes and the clean-up of what an interrupted save leaves behind."""
 
 import os
+import stat
 
 import pytest
 import torch
@@ -10,6 +11,7 @@ from worldkit.models.shared.files import (
     remove_temporaries,
     temporary_name,
     write_atomically,
+    write_bytes_atomically,
     write_text_atomically,
 )
 from worldkit.models.world.entities import Reference, World
@@ -45,6 +47,35 @@ def test_permissions_of_an_existing_file_are_kept(tmp_path):
     os.chmod(target, 0o600)
     write_text_atomically(target, "two")
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_new_file_gets_what_a_plain_open_would_give_under_the_umask(tmp_path):
+    previous = os.umask(0o027)
+    try:
+        write_text_atomically(tmp_path / "new.txt", "one")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o640
+
+
+def test_missing_folders_are_made_on_the_way_to_the_file(tmp_path):
+    target = tmp_path / "a" / "b" / "out.bin"
+    write_bytes_atomically(target, b"\x00\x01")
+    assert target.read_bytes() == b"\x00\x01"
+
+
+def test_a_commit_flushes_the_file_and_then_its_folder(tmp_path, monkeypatch):
+    """The rename is only durable once the folder itself is flushed, after the file's own contents."""
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(descriptor: int) -> None:
+        synced.append("folder" if stat.S_ISDIR(os.fstat(descriptor).st_mode) else "file")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    write_text_atomically(tmp_path / "out.txt", "one")
+    assert synced == ["file", "folder"]
 
 
 def test_a_save_killed_mid_write_is_cleaned_up_by_the_next_save(tmp_path):
