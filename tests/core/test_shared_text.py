@@ -2,7 +2,7 @@
 
 import pytest
 
-from worldkit.models.shared.text import QUOTE_CHARS, TextInputError, load_json_text, quote
+from worldkit.models.shared.text import QUOTE_CHARS, TextInputError, load_json_text, quote, require_text, text_problem
 
 
 @pytest.mark.parametrize(
@@ -28,3 +28,28 @@ def test_json_constants_that_are_not_numbers_are_named_in_the_refusal(constant):
     assert (
         str(caught.value) == f"track JSON holds a value JSON cannot carry here: {constant} is not a number JSON allows."
     )
+
+
+def test_no_text_and_text_within_the_limit_have_no_problem():
+    assert text_problem(None, "prompt", 5) is None
+    assert text_problem("abcde", "prompt", 5) is None
+    assert require_text("abcde", "prompt", 5) == "abcde"
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (7, "prompt must be text, got int."),
+        ("abcdef", "prompt is 6 characters long; the limit is 5. Shorten it."),
+        (
+            "ab\ud800",
+            "prompt holds a character that is not valid Unicode text (a lone surrogate) at position 3; delete it or "
+            "retype the text.",
+        ),
+    ],
+)
+def test_each_text_problem_names_the_input_and_the_fix(value, problem):
+    assert text_problem(value, "prompt", 5) == problem
+    with pytest.raises(TextInputError) as caught:
+        require_text(value, "prompt", 5)
+    assert str(caught.value) == problem

@@ -5,9 +5,16 @@ import pytest
 from worldkit.models.shared.wan import (
     WanShapeError,
     floor_wan_size,
+    is_wan_frame_count,
     nearest_wan_frame_counts,
     require_wan_frame_count,
+    require_wan_size,
 )
+
+
+@pytest.mark.parametrize(("frames", "wan"), [(1, True), (5, True), (81, True), (0, False), (-3, False), (3, False)])
+def test_a_single_frame_is_a_wan_clip_and_nothing_shorter_is(frames, wan):
+    assert is_wan_frame_count(frames) is wan
 
 
 @pytest.mark.parametrize(("frames", "nearest"), [(0, (1, 5)), (2, (1, 5)), (4, (1, 5)), (6, (5, 9)), (80, (77, 81))])
@@ -25,3 +32,22 @@ def test_a_two_frame_clip_is_told_to_use_1_or_5():
 )
 def test_floor_wan_size_is_the_largest_multiple_of_16_within_at_least_16(size, floored):
     assert floor_wan_size(*size) == floored
+
+
+@pytest.mark.parametrize(
+    ("size", "message"),
+    [
+        ((840, 480), "Shot width is 840, but Wan needs a positive multiple of 16; presets: 832x480, 480x832."),
+        ((832, 0), "Shot height is 0, but Wan needs a positive multiple of 16; presets: 832x480, 480x832."),
+    ],
+)
+def test_a_size_refusal_names_the_side_and_lists_the_presets(size, message):
+    with pytest.raises(WanShapeError) as caught:
+        require_wan_size(*size, "Shot", "832x480, 480x832")
+    assert str(caught.value) == message
+
+
+def test_a_size_refusal_without_presets_ends_at_the_rule():
+    with pytest.raises(WanShapeError) as caught:
+        require_wan_size(64, 40, "The frame")
+    assert str(caught.value) == "The frame height is 40, but Wan needs a positive multiple of 16."
