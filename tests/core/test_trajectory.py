@@ -25,6 +25,8 @@ from worldkit.models.motion.tracks import (
     TrackSpec,
     build_trackset,
     camera_grid,
+    camera_transform,
+    cluster_offsets,
     sample_mask_points,
     spread_offsets,
 )
@@ -262,6 +264,85 @@ def test_zoom_scales_about_the_centre_and_dolly_has_parallax():
     start, end = grid_motion("dolly", 0.5)
     ratio = np.linalg.norm(end - centre, axis=1) / np.linalg.norm(start - centre, axis=1)
     assert ratio[np.argmax(start[:, 1])] > ratio[np.argmin(start[:, 1])] > 1.0
+
+
+def test_truck_moves_points_by_their_nearness_from_0_4_at_the_top_to_1_at_the_bottom_clipped_outside():
+    heights = np.array([-H, 0.0, H / 2, H, 2 * H])
+    base = np.stack([np.full(5, W / 2), heights], axis=1)
+    moved = camera_transform(CameraMove("truck", 0.1, "linear"), np.array([0.0, 8.0]), 9, base, W, H)
+    np.testing.assert_allclose(moved[-1, :, 0] - base[:, 0], -0.1 * W * np.array([0.4, 0.4, 0.7, 1.0, 1.0]))
+    np.testing.assert_array_equal(moved[0], base)
+
+
+def test_a_camera_move_runs_from_its_start_frame_to_its_end_frame_and_then_holds():
+    base = np.array([[W / 2, H / 2]])
+    move = CameraMove("pan", 0.1, "linear", start_frame=20, end_frame=40)
+    moved = camera_transform(move, np.array([0.0, 20.0, 30.0, 40.0, 80.0]), 81, base, W, H)
+    np.testing.assert_allclose(moved[:, 0, 0] - W / 2, -0.1 * W * np.array([0.0, 0.0, 0.5, 1.0, 1.0]))
+    half_frame = CameraMove("pan", 0.1, "linear", start_frame=10, end_frame=10.5)
+    np.testing.assert_allclose(
+        camera_transform(half_frame, np.array([10.25]), 81, base, W, H)[0, 0, 0], W / 2 - 0.05 * W
+    )
+
+
+def test_a_camera_move_without_an_end_frame_ends_on_the_last_frame():
+    base = np.array([[W / 2, H / 2]])
+    moved = camera_transform(CameraMove("pan", 0.1, "linear"), np.array([40.0, 79.0, 80.0]), 81, base, W, H)
+    np.testing.assert_allclose(moved[:, 0, 0] - W / 2, -0.1 * W * np.array([0.5, 79 / 80, 1.0]))
+
+
+@pytest.mark.parametrize(
+    ("move", "frames", "message"),
+    [
+        (
+            CameraMove("pan", start_frame=40, end_frame=40),
+            81,
+            "The camera move runs from frame 40 to 40; it must start before it ends, within the clip's frames 0 to 80.",
+        ),
+        (
+            CameraMove("pan", end_frame=81),
+            81,
+            "The camera move runs from frame 0 to 81; it must start before it ends, within the clip's frames 0 to 80.",
+        ),
+        (
+            CameraMove("pan", start_frame=1),
+            2,
+            "The camera move runs from frame 1 to 1; it must start before it ends, within the clip's frames 0 to 1.",
+        ),
+        (CameraMove("spin"), 81, "Unknown camera move 'spin'; use one of none, pan, tilt, dolly, zoom, orbit, truck."),
+    ],
+)
+def test_a_camera_move_outside_the_clip_is_refused_word_for_word(move, frames, message):
+    with pytest.raises(TrajectoryError) as caught:
+        camera_transform(move, np.arange(frames, dtype=np.float64), frames, np.array([[1.0, 2.0]]), W, H)
+    assert str(caught.value) == message
+
+
+def test_a_single_frame_clip_or_no_camera_move_leaves_the_points_where_they_are():
+    base = np.array([[100.0, 200.0]])
+    np.testing.assert_array_equal(camera_transform(CameraMove("pan"), np.array([0.0]), 1, base, W, H), base[None])
+    still = camera_transform(CameraMove("none", start_frame=90), np.arange(81.0), 81, base, W, H)
+    np.testing.assert_array_equal(still, np.repeat(base[None], 81, axis=0))
+
+
+def test_cluster_offsets_are_a_sunflower_spiral_filling_the_disc():
+    golden = np.deg2rad(360.0 * (1 - (np.sqrt(5.0) - 1) / 2))  # the golden angle, about 137.5 degrees
+    offsets = cluster_offsets(5, 10.0)
+    radii = 10.0 * np.sqrt(np.arange(5) / 4)
+    angles = golden * np.arange(5)
+    np.testing.assert_allclose(offsets, np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1), atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(cluster_offsets(2, 10.0), axis=1), [0.0, 10.0])
+    np.testing.assert_array_equal(cluster_offsets(1, 10.0), [[0.0, 0.0]])
+
+
+def test_the_camera_grid_has_cell_centred_points_and_at_least_two_rows_and_columns():
+    np.testing.assert_allclose(
+        camera_grid(W, H, 2), [[W / 4, H / 4], [3 * W / 4, H / 4], [W / 4, 3 * H / 4], [3 * W / 4, 3 * H / 4]]
+    )
+    assert camera_grid(W, H, 8).shape == (8 * 5, 2)  # 8 x 480 / 832 rounds to 5 rows
+    with pytest.raises(TrajectoryError) as caught:
+        camera_grid(W, H, 1)
+    assert str(caught.value) == "The camera grid needs at least 2 columns, got 1."
 
 
 def test_truck_moves_near_points_more_and_orbit_moves_near_and_far_opposite_ways():
