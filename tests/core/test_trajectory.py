@@ -21,6 +21,7 @@ from worldkit.models.motion.path import (
 )
 from worldkit.models.motion.tracks import (
     CameraMove,
+    TrackGroup,
     TrackSet,
     TrackSpec,
     build_trackset,
@@ -198,7 +199,9 @@ def test_tracks_timed_at_ati_ticks_resampled_to_frames_land_on_each_frame():
     ticks = ati_times(81)
     points = torch.from_numpy(np.stack([10.0 * ticks, np.full(121, 100.0)], axis=-1)[:, None, :])
     visible = torch.from_numpy(ticks < 40.5)[:, None]  # hidden from the tick after frame 40 (at 40 2/3)
-    per_frame = TrackSet(points, visible, W, H, times=ticks).at_frames(81)
+    groups = [TrackGroup("steady", "subject", "#ff6f3c", 0, 1)]
+    per_frame = TrackSet(points, visible, W, H, groups, times=ticks).at_frames(81)
+    assert (per_frame.width, per_frame.height, per_frame.groups, per_frame.times) == (W, H, groups, None)
     np.testing.assert_allclose(per_frame.points[:, 0, 0].numpy(), 10.0 * np.arange(81), atol=1e-3)
     assert per_frame.visible[:41, 0].all() and not per_frame.visible[41:, 0].any()
 
@@ -391,3 +394,14 @@ def test_tracks_dict_has_generate_tracks_layout_and_round_trips():
     assert as_dict["track_visibility"].dtype == torch.bool and as_dict["track_visibility"].shape == (9, 4)
     back = TrackSet.from_tracks_dict(as_dict, W, H)
     assert torch.equal(back.points, tracks.points) and torch.equal(back.visible, tracks.visible)
+
+
+def test_a_tracks_dict_becomes_one_subject_group_named_tracks_by_default():
+    (group,) = TrackSet.from_tracks_dict({"track_path": torch.zeros(9, 4, 2)}, W, H).groups
+    assert group == TrackGroup("tracks", "subject", "#ff6f3c", 0, 4)
+
+
+@pytest.mark.parametrize("tracks", [[1, 2], {"track_path": torch.zeros(9, 4, 3)}, {"track_path": torch.zeros(9, 2)}])
+def test_a_tracks_dict_of_another_layout_is_refused(tracks):
+    with pytest.raises(TrajectoryError, match=r"TRACKS must hold 'track_path' as a \[frames, points, 2\] tensor"):
+        TrackSet.from_tracks_dict(tracks, W, H)
