@@ -397,11 +397,41 @@ def test_tracks_dict_has_generate_tracks_layout_and_round_trips():
 
 
 def test_a_tracks_dict_becomes_one_subject_group_named_tracks_by_default():
-    (group,) = TrackSet.from_tracks_dict({"track_path": torch.zeros(9, 4, 2)}, W, H).groups
-    assert group == TrackGroup("tracks", "subject", "#ff6f3c", 0, 4)
+    tracks = TrackSet.from_tracks_dict({"track_path": torch.zeros(9, 4, 2)}, W, H)
+    assert (tracks.width, tracks.height) == (W, H)
+    assert tracks.groups == [TrackGroup("tracks", "subject", "#ff6f3c", 0, 4)]
 
 
-@pytest.mark.parametrize("tracks", [[1, 2], {"track_path": torch.zeros(9, 4, 3)}, {"track_path": torch.zeros(9, 2)}])
-def test_a_tracks_dict_of_another_layout_is_refused(tracks):
-    with pytest.raises(TrajectoryError, match=r"TRACKS must hold 'track_path' as a \[frames, points, 2\] tensor"):
+@pytest.mark.parametrize(
+    ("tracks", "message"),
+    [
+        ([1, 2], "TRACKS must hold 'track_path' as a [frames, points, 2] tensor."),
+        ({"track_path": torch.zeros(9, 4, 3)}, "TRACKS must hold 'track_path' as a [frames, points, 2] tensor."),
+        ({"track_path": torch.zeros(9, 2)}, "TRACKS must hold 'track_path' as a [frames, points, 2] tensor."),
+        (
+            {"track_path": torch.full((9, 4, 2), float("nan"))},
+            "TRACKS 'track_path' holds NaN or infinite positions; rebuild the tracks.",
+        ),
+        (
+            {"track_path": torch.zeros(9, 4, 2), "track_visibility": torch.ones(9, 3, dtype=torch.bool)},
+            "TRACKS 'track_visibility' is (9, 3) but 'track_path' needs (9, 4).",
+        ),
+    ],
+)
+def test_a_tracks_dict_of_another_layout_is_refused_word_for_word(tracks, message):
+    with pytest.raises(TrajectoryError) as caught:
         TrackSet.from_tracks_dict(tracks, W, H)
+    assert str(caught.value) == message
+
+
+def test_tracks_between_rows_interpolate_each_point_and_take_the_visibility_of_the_row_at_or_before():
+    rows = np.arange(4.0)
+    points = torch.from_numpy(np.stack([np.stack([10 * rows, 0 * rows], 1), np.stack([0 * rows, 5 * rows + 1], 1)], 1))
+    visible = torch.tensor([[True, True], [False, True], [True, True], [False, True]])
+    tracks = TrackSet(points, visible, W, H)
+    moved, seen = tracks.at_times(np.array([0.5, 1.0, 2.0, 2.5, 3.0]))
+    np.testing.assert_allclose(moved[:, 0], [[5, 0], [10, 0], [20, 0], [25, 0], [30, 0]])
+    np.testing.assert_allclose(moved[:, 1], [[0, 3.5], [0, 6], [0, 11], [0, 13.5], [0, 16]])
+    np.testing.assert_array_equal(seen[:, 0], [True, False, True, True, False])
+    shifted, _ = tracks.at_times(rows + 0.5)  # as many times as rows, but not the rows' own
+    np.testing.assert_allclose(shifted[:, 0, 0], [5, 15, 25, 30])
