@@ -211,7 +211,7 @@ def test_spread_matches_generate_tracks_layout_on_a_straight_path():
     path = Path((Keypoint(100, 240, 0), Keypoint(700, 240, 80)), "linear")
     tracks = build_trackset([TrackSpec(path, "spread", 5, 0.025)], W, H, 81)
     spacing = 0.025 * (W + H) / 2
-    expected_y = 240 + spread_offsets(5, spacing)
+    expected_y = 240 + spacing * np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
     np.testing.assert_allclose(tracks.points[:, :, 1].numpy(), np.tile(expected_y, (81, 1)), atol=1e-3)
     np.testing.assert_allclose(tracks.points[40, :, 0].numpy(), 400.0, atol=1e-3)
 
@@ -238,6 +238,38 @@ def test_mask_sampling_is_deterministic_spread_and_inside(side, count):
     assert len(points) == min(count, side * side)
     assert len({tuple(p) for p in points.tolist()}) == len(points)
     assert np.all(mask[points[:, 1].astype(int), points[:, 0].astype(int)].numpy() == 1)
+
+
+def test_spread_offsets_are_centred_and_evenly_spaced():
+    np.testing.assert_allclose(spread_offsets(5, 10.0), [-20, -10, 0, 10, 20])
+    np.testing.assert_allclose(spread_offsets(4, 10.0), [-15, -5, 5, 15])
+
+
+def test_mask_sampling_starts_nearest_the_centroid_and_takes_every_pixel_of_a_small_mask():
+    mask = torch.zeros(16, 16)
+    mask[2:7, 3:12] = 1  # pixel centres x 3.5 .. 11.5, y 2.5 .. 6.5: the centroid is (7.5, 4.5)
+    np.testing.assert_array_equal(sample_mask_points(mask, 4)[0], [7.5, 4.5])
+    assert len({tuple(p) for p in sample_mask_points(mask, 45).tolist()}) == 45
+
+
+def test_mask_sampling_takes_pixels_above_one_half_only():
+    mask = torch.full((16, 16), 0.5)
+    mask[4:6, 4:6] = 1.0
+    points = sample_mask_points(mask, 10)
+    np.testing.assert_array_equal(np.sort(points, axis=0), [[4.5, 4.5], [4.5, 4.5], [5.5, 5.5], [5.5, 5.5]])
+    with pytest.raises(TrajectoryError) as caught:
+        sample_mask_points(torch.full((16, 16), 0.5), 4)
+    assert str(caught.value) == (
+        "The subject mask is empty (no pixel above 0.5); paint the subject or use another subject mode."
+    )
+
+
+def test_a_large_mask_is_sampled_on_a_thinned_grid_and_a_batch_is_refused():
+    points = sample_mask_points(torch.ones(200, 200), 8)
+    assert points.shape == (8, 2) and len({tuple(p) for p in points.tolist()}) == 8
+    with pytest.raises(TrajectoryError) as caught:
+        sample_mask_points(torch.ones(2, 16, 16), 4)
+    assert str(caught.value) == "The subject mask must be one [H, W] frame, got shape (2, 16, 16)."
 
 
 def test_empty_mask_or_missing_mask_is_a_clear_error():
