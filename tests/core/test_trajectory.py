@@ -309,6 +309,16 @@ def test_truck_moves_points_by_their_nearness_from_0_4_at_the_top_to_1_at_the_bo
     np.testing.assert_array_equal(moved[0], base)
 
 
+def test_orbit_and_dolly_weigh_points_by_nearness_about_the_middle_row():
+    base = np.array([[W / 4, 0.0], [W / 4, H / 2], [W / 4, H]])  # nearness 0.4, 0.7 and 1.0
+    times = np.array([0.0, 8.0])
+    orbit = camera_transform(CameraMove("orbit", 0.1, "linear"), times, 9, base, W, H)[-1] - base
+    np.testing.assert_allclose(orbit[:, 0], [0.1 * W, 0.0, -0.1 * W], atol=1e-9)
+    dolly = camera_transform(CameraMove("dolly", 0.1, "linear"), times, 9, base, W, H)[-1] - base
+    offset = base - [W / 2, H / 2]
+    np.testing.assert_allclose(dolly, offset * (0.1 * np.array([0.4, 0.7, 1.0]) / 0.7)[:, None], atol=1e-9)
+
+
 def test_a_camera_move_runs_from_its_start_frame_to_its_end_frame_and_then_holds():
     base = np.array([[W / 2, H / 2]])
     move = CameraMove("pan", 0.1, "linear", start_frame=20, end_frame=40)
