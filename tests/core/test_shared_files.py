@@ -97,3 +97,19 @@ def test_remove_temporaries_keeps_everything_else(tmp_path):
     (removed,) = remove_temporaries(tmp_path)
     assert removed.name.startswith(".a.")
     assert sorted(path.name for path in tmp_path.iterdir()) == [".dotfile.tmp", "keep.json"]
+
+
+def test_remove_temporaries_skips_one_another_clean_up_removed_first(tmp_path, monkeypatch):
+    staged = [temporary_name(tmp_path / name) for name in ("a.png", "b.png")]
+    for path in staged:
+        path.write_bytes(b"x")
+    real_unlink = type(tmp_path).unlink
+
+    def unlink_after_a_rival(path, missing_ok=False):
+        real_unlink(path)
+        if path == staged[0]:
+            raise FileNotFoundError(path)  # as if another save's clean-up had removed it just before
+
+    monkeypatch.setattr(type(tmp_path), "unlink", unlink_after_a_rival)
+    assert sorted(remove_temporaries(tmp_path)) == sorted(staged)
+    assert list(tmp_path.iterdir()) == []
