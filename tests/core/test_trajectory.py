@@ -28,6 +28,7 @@ from worldkit.models.motion.tracks import (
     camera_grid,
     camera_transform,
     cluster_offsets,
+    concat_tracksets,
     sample_mask_points,
     spread_offsets,
 )
@@ -418,6 +419,57 @@ def test_camera_and_subject_combine_without_grid_points_on_the_subject():
     np.testing.assert_allclose(
         (tracks.points[-1, anchor_cols] - tracks.points[0, anchor_cols]).numpy(), [[-0.1 * W, 0]] * 5, atol=1e-3
     )
+
+
+@pytest.mark.parametrize(("start", "camera_points"), [((W / 16, H / 10 + 40), 39), ((W / 8, H / 5), 40)])
+def test_grid_points_within_half_a_cell_of_a_subject_start_are_left_out(start, camera_points):
+    subject = TrackSpec(Path((Keypoint(*start, 0), Keypoint(400, 300, 8)), "linear", "skunk"))
+    tracks = build_trackset([subject], W, H, 9, camera=CameraMove("pan", 0.1, "linear", 8))
+    assert len(tracks.columns("camera")) == camera_points  # of the 8 x 5 grid, 104 x 96 px cells
+
+
+def test_any_positive_frame_size_and_a_single_frame_clip_are_tracked():
+    point = TrackSpec(Path((Keypoint(0.5, 0.5, 0),), "linear", "dot"))
+    assert build_trackset([point], 1, 1, 9).points.shape == (9, 1, 2)
+    anchor = TrackSpec(Path((Keypoint(100, 100, 0),), "linear", "tree"), anchor=True)
+    single = build_trackset([anchor], W, H, 1, camera=CameraMove("pan"))
+    np.testing.assert_array_equal(single.points[0, 0].numpy(), [100, 100])
+
+
+@pytest.mark.parametrize("size", [(0, H), (W, 0)])
+def test_a_frame_size_that_is_not_positive_is_refused(size):
+    with pytest.raises(TrajectoryError) as caught:
+        build_trackset([], *size, 9, camera=CameraMove("pan"))
+    assert str(caught.value) == f"Frame size must be positive, got {size[0]}x{size[1]}."
+
+
+def trackset(points: int, frames: int = 9, width: int = W, height: int = H) -> TrackSet:
+    group = TrackGroup(f"{points} points", "subject", "#ff6f3c", 0, points)
+    return TrackSet(
+        torch.zeros(frames, points, 2), torch.ones(frames, points, dtype=torch.bool), width, height, [group]
+    )
+
+
+def test_combined_track_sets_keep_each_groups_columns():
+    combined = concat_tracksets([trackset(2), trackset(3), trackset(4)])
+    assert [(g.start, g.stop) for g in combined.groups] == [(0, 2), (2, 5), (5, 9)]
+    assert combined.points.shape == (9, 9, 2) and (combined.width, combined.height) == (W, H)
+
+
+@pytest.mark.parametrize(
+    ("other", "message"),
+    [
+        (trackset(3, frames=5), f"Cannot combine tracks of 5 frames at {W}x{H} with 9 frames at {W}x{H}; "),
+        (trackset(3, width=64), f"Cannot combine tracks of 9 frames at 64x{H} with 9 frames at {W}x{H}; "),
+    ],
+)
+def test_track_sets_of_other_lengths_or_sizes_are_not_combined(other, message):
+    with pytest.raises(TrajectoryError) as caught:
+        concat_tracksets([trackset(2), other])
+    assert str(caught.value) == message + "use one frame count and size."
+    with pytest.raises(TrajectoryError) as caught:
+        concat_tracksets([])
+    assert str(caught.value) == "Nothing to combine: no tracks were drawn and no camera move was chosen."
 
 
 def test_a_lone_anchor_holds_still_without_a_camera_move():
