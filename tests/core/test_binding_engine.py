@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from worldkit.models.motion.formats import ati_times, trackset_from_ati
 from worldkit.models.motion.tracks import TrackSet
 from worldkit.models.shots.binding import BindingError, BindInputs, BindOptions, bind_shot, shot_references
+from worldkit.models.shots.binding.context import fitted_view, in_context_latent
 from worldkit.models.shots.shot import Shot, ShotEntity
 from worldkit.models.world.entities import MissingEntityError, Reference, World
 from worldkit.models.world.preprocess import fit_frames
@@ -356,3 +357,30 @@ def test_length_override_for_segments():
 def test_shot_references_for_scoring():
     refs = shot_references(SHOT, make_world())
     assert [r.name for r in refs] == ["toy", "skunk", "forest", "owl"]
+
+
+def test_a_subject_view_is_padded_with_its_own_background_and_only_its_first_view_is_fitted():
+    views = torch.stack([torch.full((40, 40, 3), 0.3), torch.full((40, 40, 3), 0.6)])
+    owl = Reference("owl", "character", "an owl", views, preprocess={"background": [0.0, 0.5, 0.0]})
+    fitted = fitted_view(owl, 64, 32)
+    assert fitted.shape == (1, 32, 64, 3)
+    assert fitted[0, 16, 2].tolist() == [0.0, 0.5, 0.0] and fitted[0, 16, 32].tolist() == pytest.approx([0.3] * 3)
+
+
+def test_in_context_start_frames_are_encoded_as_rgb_and_held_after_the_references():
+    seen = []
+
+    def encode(pixels):
+        seen.append(pixels.shape[-1])
+        return torch.ones(1, 16, 1, 2, 2)
+
+    ctx = SimpleNamespace(
+        empty_latent=lambda frames: torch.zeros(1, 16, frames, 2, 2),
+        latent_length=3,
+        latent_hw=(2, 2),
+        vae=SimpleNamespace(encode=encode),
+    )
+    latent = in_context_latent(ctx, [torch.full((1, 16, 1, 2, 2), 2.0)], torch.rand(1, 16, 16, 4))
+    assert seen == [3]
+    assert latent["samples"][0, 0, :, 0, 0].tolist() == [2.0, 1.0, 0.0, 0.0]
+    assert latent["noise_mask"][0, 0, :, 0, 0].tolist() == [0.0, 0.0, 1.0, 1.0]
