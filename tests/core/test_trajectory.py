@@ -421,11 +421,21 @@ def test_camera_and_subject_combine_without_grid_points_on_the_subject():
     )
 
 
-@pytest.mark.parametrize(("start", "camera_points"), [((W / 16, H / 10 + 40), 39), ((W / 8, H / 5), 40)])
+@pytest.mark.parametrize(
+    ("start", "camera_points"), [((W / 16, H / 10 + 40), 39), ((W / 8, H / 5), 40), ((W / 8, H / 10), 38)]
+)
 def test_grid_points_within_half_a_cell_of_a_subject_start_are_left_out(start, camera_points):
     subject = TrackSpec(Path((Keypoint(*start, 0), Keypoint(400, 300, 8)), "linear", "skunk"))
     tracks = build_trackset([subject], W, H, 9, camera=CameraMove("pan", 0.1, "linear", 8))
-    assert len(tracks.columns("camera")) == camera_points  # of the 8 x 5 grid, 104 x 96 px cells
+    assert len(tracks.columns("camera")) == camera_points  # of the 8 x 5 grid, 104 x 96 px cells; 52 px is out
+    assert tracks.groups[-1] == TrackGroup("camera", "camera", "#8fd3ff", 1, 1 + camera_points)
+
+
+def test_a_point_is_visible_from_the_frames_top_left_edge_up_to_but_not_on_its_far_edges():
+    corners = [(0, 0), (0.5, 0.5), (W, 100), (100, H), (W - 0.5, H - 0.5)]
+    path = Path(tuple(Keypoint(x, y, frame) for frame, (x, y) in enumerate(corners)), "linear", "edge")
+    tracks = build_trackset([TrackSpec(path)], W, H, 5)
+    assert tracks.visible[:, 0].tolist() == [True, True, False, False, True]
 
 
 def test_any_positive_frame_size_and_a_single_frame_clip_are_tracked():
