@@ -539,3 +539,53 @@ def test_tracks_between_rows_interpolate_each_point_and_take_the_visibility_of_t
     np.testing.assert_array_equal(seen[:, 0], [True, False, True, True, False])
     shifted, _ = tracks.at_times(rows + 0.5)  # as many times as rows, but not the rows' own
     np.testing.assert_allclose(shifted[:, 0, 0], [5, 15, 25, 30])
+
+
+def straight(start: tuple[float, float], end: tuple[float, float], name: str = "walk") -> Path:
+    return Path((Keypoint(*start, 0), Keypoint(*end, 8)), "linear", name)
+
+
+def test_a_point_subject_is_one_point_and_spread_and_cluster_lay_out_about_the_path():
+    assert build_trackset([TrackSpec(straight((100, 100), (200, 100)), "point", 3)], W, H, 9).num_points == 1
+    down = build_trackset([TrackSpec(straight((400, 100), (400, 400)), "spread", 3, 0.025)], W, H, 9)
+    spacing = 0.025 * (W + H) / 2
+    np.testing.assert_allclose(down.points[0, :, 0].numpy(), [400 + spacing, 400, 400 - spacing], atol=1e-3)
+    cluster = build_trackset([TrackSpec(straight((300, 200), (300, 200)), "cluster", 4, 0.025)], W, H, 9)
+    expected = np.array([300, 200]) + cluster_offsets(4, spacing)
+    np.testing.assert_allclose(cluster.points[0].numpy(), expected, atol=1e-3)
+
+
+@pytest.mark.parametrize("mask", [torch.zeros(1, H, W), torch.zeros(2, H, W)])
+def test_a_subject_mask_batch_is_sampled_on_its_first_frame(mask):
+    mask[0, 100:120, 200:220] = 1
+    tracks = build_trackset([TrackSpec(straight((210, 110), (300, 110)), "mask", 4)], W, H, 9, subject_mask=mask)
+    start = tracks.points[0].numpy()
+    assert np.all((start[:, 0] >= 200) & (start[:, 0] < 220) & (start[:, 1] >= 100) & (start[:, 1] < 120))
+
+
+@pytest.mark.parametrize(
+    ("spec", "mask", "message"),
+    [
+        (
+            TrackSpec(straight((1, 1), (2, 2)), "blob"),
+            None,
+            "Track 'walk': unknown subject 'blob'; use one of point, spread, cluster, mask.",
+        ),
+        (TrackSpec(straight((1, 1), (2, 2)), "spread", 0), None, "Track 'walk': num_points must be at least 1, got 0."),
+        (
+            TrackSpec(straight((1, 1), (2, 2)), "mask", 4),
+            None,
+            "Track 'walk' samples its points inside the subject mask, but no subject_mask is connected; connect a MASK "
+            "or set the track's subject to point, spread or cluster.",
+        ),
+        (
+            TrackSpec(straight((1, 1), (2, 2)), "mask", 4),
+            torch.ones(1, 40, 60),
+            f"The subject mask is 60x40 but the frame is {W}x{H}; resize it to the frame size.",
+        ),
+    ],
+)
+def test_a_track_that_cannot_be_laid_out_is_refused_word_for_word(spec, mask, message):
+    with pytest.raises(TrajectoryError) as caught:
+        build_trackset([spec], W, H, 9, subject_mask=mask)
+    assert str(caught.value) == message
