@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from worldkit.models.motion.formats import ati_times, trackset_from_ati
 from worldkit.models.motion.tracks import TrackSet
 from worldkit.models.shots.binding import BindingError, BindInputs, BindOptions, bind_shot, shot_references
-from worldkit.models.shots.binding.context import fitted_view, in_context_latent
+from worldkit.models.shots.binding.context import fitted_view, in_context_latent, set_values
 from worldkit.models.shots.shot import Shot, ShotEntity
 from worldkit.models.world.entities import MissingEntityError, Reference, World
 from worldkit.models.world.preprocess import fit_frames
@@ -384,3 +384,12 @@ def test_in_context_start_frames_are_encoded_as_rgb_and_held_after_the_reference
     assert seen == [3]
     assert latent["samples"][0, 0, :, 0, 0].tolist() == [2.0, 1.0, 0.0, 0.0]
     assert latent["noise_mask"][0, 0, :, 0, 0].tolist() == [0.0, 0.0, 1.0, 1.0]
+
+
+def test_set_values_replaces_by_default_and_appends_to_lists_when_asked():
+    conditioning = [[torch.zeros(1), {"vace_frames": [1], "other": 0}], [torch.ones(1), {}]]
+    replaced = set_values(conditioning, {"vace_frames": [2]})
+    assert [options for _, options in replaced] == [{"vace_frames": [2], "other": 0}, {"vace_frames": [2]}]
+    appended = set_values(conditioning, {"vace_frames": [2]}, append=True)
+    assert [options for _, options in appended] == [{"vace_frames": [1, 2], "other": 0}, {"vace_frames": [2]}]
+    assert conditioning[0][1] == {"vace_frames": [1], "other": 0}  # the input is left as it was
