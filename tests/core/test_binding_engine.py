@@ -17,6 +17,7 @@ from worldkit.models.motion.tracks import TrackSet
 from worldkit.models.shots.binding import BindingError, BindInputs, BindOptions, bind_shot, shot_references
 from worldkit.models.shots.binding.context import fitted_view, in_context_latent, set_values
 from worldkit.models.shots.shot import Shot, ShotEntity
+from worldkit.models.shots.start_frame import compose_start_frame, cutout
 from worldkit.models.world.entities import MissingEntityError, Reference, World
 from worldkit.models.world.preprocess import fit_frames
 
@@ -393,3 +394,26 @@ def test_set_values_replaces_by_default_and_appends_to_lists_when_asked():
     appended = set_values(conditioning, {"vace_frames": [2]}, append=True)
     assert [options for _, options in appended] == [{"vace_frames": [1, 2], "other": 0}, {"vace_frames": [2]}]
     assert conditioning[0][1] == {"vace_frames": [1], "other": 0}  # the input is left as it was
+
+
+def test_the_start_frame_places_each_subject_by_its_first_mask_and_props_as_props():
+    world = make_world()
+    skunk = world.references["skunk"]
+    masks = torch.zeros(2, *skunk.views.shape[1:3])
+    masks[0, 4:20, 6:18] = 1.0  # the first view's matte; the second's is empty
+    world.references["skunk"] = Reference("skunk", "character", "a small skunk", skunk.views, masks)
+    start = bind(kind="i2v", world=world, clip_vision=FakeClipVision()).start_frame
+    views = {name: ref.views[0] for name, ref in world.references.items()}
+    placed = [
+        cutout("toy", views["toy"], None, True),
+        cutout("skunk", views["skunk"], masks[0]),
+        cutout("owl", views["owl"], None),
+    ]
+    expected = compose_start_frame(fitted_view(world.references["forest"], W, H), placed, W, H, SHOT.shot_size)
+    assert torch.equal(start, expected)
+
+
+def test_a_location_alone_starts_the_clip_on_its_plate():
+    shot = SHOT.replace(entities=(ShotEntity("forest", "location"),))
+    start = bind(kind="i2v", shot=shot, clip_vision=FakeClipVision()).start_frame
+    assert torch.equal(start, fitted_view(make_world().references["forest"], W, H))
