@@ -417,3 +417,17 @@ def test_a_location_alone_starts_the_clip_on_its_plate():
     shot = SHOT.replace(entities=(ShotEntity("forest", "location"),))
     start = bind(kind="i2v", shot=shot, clip_vision=FakeClipVision()).start_frame
     assert torch.equal(start, fitted_view(make_world().references["forest"], W, H))
+
+
+@pytest.mark.parametrize("kind", ["i2v", "t2v"])
+def test_an_rgba_start_image_binds_by_its_colour_channels(kind):
+    """ComfyUI's Wan nodes drop an IMAGE's alpha; so does binding, wherever the start frames go."""
+    rgb = torch.rand(1, H, W, 3, generator=torch.Generator().manual_seed(3))
+    rgba = torch.cat([rgb, torch.full((1, H, W, 1), 0.25)], dim=-1)
+    extra = {"clip_vision": FakeClipVision()} if kind == "i2v" else {}
+    with_alpha, without = (bind(kind=kind, start_image=image, **extra) for image in (rgba, rgb))
+    assert torch.equal(with_alpha.latent["samples"], without.latent["samples"])
+    for (_, options), (_, expected) in zip(with_alpha.positive, without.positive, strict=True):
+        for key, value in expected.items():
+            if isinstance(value, torch.Tensor):
+                assert torch.equal(options[key], value), key
