@@ -431,3 +431,12 @@ def test_an_rgba_start_image_binds_by_its_colour_channels(kind):
         for key, value in expected.items():
             if isinstance(value, torch.Tensor):
                 assert torch.equal(options[key], value), key
+
+
+def test_a_subject_with_an_empty_mask_is_named_when_the_start_frame_is_composed():
+    world = make_world()
+    skunk = world.references["skunk"]
+    empty = torch.zeros(2, *skunk.views.shape[1:3])
+    world.references["skunk"] = Reference("skunk", "character", "a small skunk", skunk.views, empty)
+    with pytest.raises(ValueError, match=r"^Reference 'skunk' has an empty mask, so there is no subject to place"):
+        bind(kind="i2v", world=world, clip_vision=FakeClipVision())
