@@ -82,9 +82,24 @@ def test_json_as_deep_as_the_limit_is_read(text):
     [
         "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1),
         '{"a": ' + "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH + "}",
+        "[" * 10 + "[]" + "[" * 7 + "]" * 17,  # a closed array lowers the depth by one, no more
     ],
 )
 def test_json_deeper_than_the_limit_is_refused_before_parsing(text):
     with pytest.raises(TextInputError) as caught:
         load_json_text(text, "state")
     assert str(caught.value) == f"state nests arrays or objects deeper than {MAX_JSON_DEPTH} levels; flatten it."
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (12, "state must be text, got int."),
+        ("[1, 2, 3]", "state is 9 characters long; the limit is 5. Shorten it."),
+        ("[1,", "state is not valid JSON (Expecting value at line 1, column 4)."),
+    ],
+)
+def test_a_json_input_that_is_not_usable_text_or_json_is_refused_word_for_word(text, message):
+    with pytest.raises(TextInputError) as caught:
+        load_json_text(text, "state", limit=5 if text == "[1, 2, 3]" else 100)
+    assert str(caught.value) == message
