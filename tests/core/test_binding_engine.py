@@ -15,7 +15,9 @@ import torch.nn.functional as F
 from worldkit.models.motion.formats import ati_times, trackset_from_ati
 from worldkit.models.motion.tracks import TrackSet
 from worldkit.models.shots.binding import BindingError, BindInputs, BindOptions, bind_shot, shot_references
+from worldkit.models.shots.binding.context import fitted_view, in_context_latent, set_values
 from worldkit.models.shots.shot import Shot, ShotEntity
+from worldkit.models.shots.start_frame import compose_start_frame, cutout
 from worldkit.models.world.entities import MissingEntityError, Reference, World
 from worldkit.models.world.preprocess import fit_frames
 
@@ -352,3 +354,85 @@ def test_length_override_for_segments():
 def test_shot_references_for_scoring():
     refs = shot_references(SHOT, make_world())
     assert [r.name for r in refs] == ["toy", "skunk", "forest", "owl"]
+
+
+def test_a_subject_view_is_padded_with_its_own_background_and_only_its_first_view_is_fitted():
+    views = torch.stack([torch.full((40, 40, 3), 0.3), torch.full((40, 40, 3), 0.6)])
+    owl = Reference("owl", "character", "an owl", views, preprocess={"background": [0.0, 0.5, 0.0]})
+    fitted = fitted_view(owl, 64, 32)
+    assert fitted.shape == (1, 32, 64, 3)
+    assert fitted[0, 16, 2].tolist() == [0.0, 0.5, 0.0] and fitted[0, 16, 32].tolist() == pytest.approx([0.3] * 3)
+
+
+def test_in_context_start_frames_are_encoded_as_rgb_and_held_after_the_references():
+    seen = []
+
+    def encode(pixels):
+        seen.append(pixels.shape[-1])
+        return torch.ones(1, 16, 1, 2, 2)
+
+    ctx = SimpleNamespace(
+        empty_latent=lambda frames: torch.zeros(1, 16, frames, 2, 2),
+        latent_length=3,
+        latent_hw=(2, 2),
+        vae=SimpleNamespace(encode=encode),
+    )
+    latent = in_context_latent(ctx, [torch.full((1, 16, 1, 2, 2), 2.0)], torch.rand(1, 16, 16, 4))
+    assert seen == [3]
+    assert latent["samples"][0, 0, :, 0, 0].tolist() == [2.0, 1.0, 0.0, 0.0]
+    assert latent["noise_mask"][0, 0, :, 0, 0].tolist() == [0.0, 0.0, 1.0, 1.0]
+
+
+def test_set_values_replaces_by_default_and_appends_to_lists_when_asked():
+    conditioning = [[torch.zeros(1), {"vace_frames": [1], "other": 0}], [torch.ones(1), {}]]
+    replaced = set_values(conditioning, {"vace_frames": [2]})
+    assert [options for _, options in replaced] == [{"vace_frames": [2], "other": 0}, {"vace_frames": [2]}]
+    appended = set_values(conditioning, {"vace_frames": [2]}, append=True)
+    assert [options for _, options in appended] == [{"vace_frames": [1, 2], "other": 0}, {"vace_frames": [2]}]
+    assert conditioning[0][1] == {"vace_frames": [1], "other": 0}  # the input is left as it was
+
+
+def test_the_start_frame_places_each_subject_by_its_first_mask_and_props_as_props():
+    world = make_world()
+    skunk = world.references["skunk"]
+    masks = torch.zeros(2, *skunk.views.shape[1:3])
+    masks[0, 4:20, 6:18] = 1.0  # the first view's matte; the second's is empty
+    world.references["skunk"] = Reference("skunk", "character", "a small skunk", skunk.views, masks)
+    start = bind(kind="i2v", world=world, clip_vision=FakeClipVision()).start_frame
+    views = {name: ref.views[0] for name, ref in world.references.items()}
+    placed = [
+        cutout("toy", views["toy"], None, True),
+        cutout("skunk", views["skunk"], masks[0]),
+        cutout("owl", views["owl"], None),
+    ]
+    expected = compose_start_frame(fitted_view(world.references["forest"], W, H), placed, W, H, SHOT.shot_size)
+    assert torch.equal(start, expected)
+
+
+def test_a_location_alone_starts_the_clip_on_its_plate():
+    shot = SHOT.replace(entities=(ShotEntity("forest", "location"),))
+    start = bind(kind="i2v", shot=shot, clip_vision=FakeClipVision()).start_frame
+    assert torch.equal(start, fitted_view(make_world().references["forest"], W, H))
+
+
+@pytest.mark.parametrize("kind", ["i2v", "t2v"])
+def test_an_rgba_start_image_binds_by_its_colour_channels(kind):
+    """ComfyUI's Wan nodes drop an IMAGE's alpha; so does binding, wherever the start frames go."""
+    rgb = torch.rand(1, H, W, 3, generator=torch.Generator().manual_seed(3))
+    rgba = torch.cat([rgb, torch.full((1, H, W, 1), 0.25)], dim=-1)
+    extra = {"clip_vision": FakeClipVision()} if kind == "i2v" else {}
+    with_alpha, without = (bind(kind=kind, start_image=image, **extra) for image in (rgba, rgb))
+    assert torch.equal(with_alpha.latent["samples"], without.latent["samples"])
+    for (_, options), (_, expected) in zip(with_alpha.positive, without.positive, strict=True):
+        for key, value in expected.items():
+            if isinstance(value, torch.Tensor):
+                assert torch.equal(options[key], value), key
+
+
+def test_a_subject_with_an_empty_mask_is_named_when_the_start_frame_is_composed():
+    world = make_world()
+    skunk = world.references["skunk"]
+    empty = torch.zeros(2, *skunk.views.shape[1:3])
+    world.references["skunk"] = Reference("skunk", "character", "a small skunk", skunk.views, empty)
+    with pytest.raises(ValueError, match=r"^Reference 'skunk' has an empty mask, so there is no subject to place"):
+        bind(kind="i2v", world=world, clip_vision=FakeClipVision())

@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from test_compositing_scenes import HEIGHT, WIDTH, composite, rough_mask, soft_disc, textured
+from test_compositing_scenes import HEIGHT, WIDTH, composite, drifting_screen_shot, rough_mask, soft_disc, textured
 
-from worldkit.models.compositing.chroma_key import chroma_key
+from worldkit.models.compositing.chroma_key import chroma_key, purity_of
 from worldkit.models.compositing.closed_form import matting_laplacian
 from worldkit.models.compositing.matte import MatteSettings, despill, refine_matte, temporal_smooth, unmix_foreground
 
@@ -125,6 +125,18 @@ def test_an_unevenly_lit_noisy_screen_keys_within_a_percent_of_an_even_one():
     assert abs(float((uneven_matte - alpha).abs().mean()) - even) < 0.01
     dark_screen = (alpha == 0) & (xs > 0.8)
     assert float(uneven_matte[dark_screen].mean()) < 0.01  # one screen level for the clip left it ~11 % opaque
+
+
+def test_chroma_key_measures_the_screen_on_its_sample_of_8_spread_frames():
+    """The screen's purity comes from every 5th of 40 frames (every 4th pixel); measured on every frame, a screen
+    whose hue drifts at the end of the clip gives another matte."""
+    image, alpha = drifting_screen_shot(40)
+    matte = chroma_key(image)[1]
+    sampled = chroma_key(image, purity=purity_of(image[::5, ::4, ::4].numpy(), 1, 0.5))[1]
+    every_frame = chroma_key(image, purity=purity_of(image[:, ::4, ::4].numpy(), 1, 0.5))[1]
+    assert torch.equal(matte, sampled)
+    assert float((every_frame - matte).abs().max()) > 0.05  # the sample is what decides the matte
+    assert float((matte - alpha).abs().mean()) < 0.01
 
 
 def test_a_clean_plate_gives_the_screen_behind_every_pixel():

@@ -49,6 +49,17 @@ def rough_mask(alpha: torch.Tensor, grow: int = 4, blur: float = 3.0) -> torch.T
     return torch.from_numpy(np.stack(frames))
 
 
+def drifting_screen_shot(frames: int = 40) -> tuple[torch.Tensor, torch.Tensor]:
+    """(image, true alpha) of a subject over a grainy green screen whose hue drifts towards yellow over the clip,
+    fastest at its end: long enough that the engine's sample of the screen (about 8 spread frames) skips frames."""
+    alpha = soft_disc(1, edge=3.0).expand(frames, HEIGHT, WIDTH)
+    subject = textured(1, (0.7, 0.45, 0.35), 0.1, seed=3).expand(frames, HEIGHT, WIDTH, 3)
+    red = 0.1 + 0.4 * torch.linspace(0, 1, frames) ** 2
+    screen = torch.stack([red, torch.full((frames,), 0.8), torch.full((frames,), 0.15)], -1)[:, None, None, :]
+    grain = torch.randn(frames, HEIGHT, WIDTH, 3, generator=torch.Generator().manual_seed(0)) * 0.02
+    return (composite(subject, screen.expand(frames, HEIGHT, WIDTH, 3), alpha) + grain).clamp(0, 1), alpha
+
+
 def test_soft_disc_has_the_requested_edge_and_motion():
     alpha = soft_disc(2, step_x=5.0, radius=20.0, edge=4.0)
     row = alpha[0, HEIGHT // 2]

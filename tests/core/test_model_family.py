@@ -72,3 +72,16 @@ def test_accepts_base_model_or_bare_dit():
     dit = patcher(vace=True).model.diffusion_model
     assert weight_kind(SimpleNamespace(diffusion_model=dit)) == "vace"
     assert weight_kind(dit) == "vace"
+
+
+@pytest.mark.parametrize(
+    "dit",
+    [SimpleNamespace(), SimpleNamespace(patch_embedding=SimpleNamespace())],
+    ids=["no patch embedding", "no weight"],
+)
+def test_a_model_without_a_patch_embedding_weight_is_a_family_error_naming_it(dit):
+    with pytest.raises(FamilyError) as caught:
+        weight_kind(dit)
+    assert str(caught.value).startswith(
+        "The loaded model (SimpleNamespace, None input channels) is not a Wan 2.1-family"
+    )

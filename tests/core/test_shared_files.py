@@ -1,6 +1,7 @@
 """Atomic writes and the clean-up of what an interrupted save leaves behind."""
 
 import os
+import stat
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from worldkit.models.shared.files import (
     remove_temporaries_under,
     temporary_name,
     write_atomically,
+    write_bytes_atomically,
     write_text_atomically,
 )
 from worldkit.models.streaming.clips import batch_clip
@@ -51,6 +53,35 @@ def test_permissions_of_an_existing_file_are_kept(tmp_path):
     os.chmod(target, 0o600)
     write_text_atomically(target, "two")
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_new_file_gets_what_a_plain_open_would_give_under_the_umask(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        write_text_atomically(tmp_path / "new.txt", "one")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "new.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_missing_folders_are_made_on_the_way_to_the_file(tmp_path):
+    target = tmp_path / "a" / "b" / "out.bin"
+    write_bytes_atomically(target, b"\x00\x01")
+    assert target.read_bytes() == b"\x00\x01"
+
+
+def test_a_commit_flushes_the_file_and_then_its_folder(tmp_path, monkeypatch):
+    """The rename is only durable once the folder itself is flushed, after the file's own contents."""
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(descriptor: int) -> None:
+        synced.append("folder" if stat.S_ISDIR(os.fstat(descriptor).st_mode) else "file")
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    write_text_atomically(tmp_path / "out.txt", "one")
+    assert synced == ["file", "folder"]
 
 
 def test_a_save_killed_mid_write_is_cleaned_up_by_the_next_save(tmp_path):
@@ -133,3 +164,19 @@ def test_the_start_up_clean_up_reaches_every_folder_below_the_output_folder(tmp_
     (tmp_path / "keep.png").write_bytes(b"x")
     assert sorted(remove_temporaries_under(tmp_path)) == sorted(dead)
     assert [path.name for path in tmp_path.rglob("*") if path.is_file()] == ["keep.png"]
+
+
+def test_remove_temporaries_skips_one_another_clean_up_removed_first(tmp_path, monkeypatch):
+    staged = [temporary_name(tmp_path / name) for name in ("a.png", "b.png")]
+    for path in staged:
+        path.write_bytes(b"x")
+    real_unlink = type(tmp_path).unlink
+
+    def unlink_after_a_rival(path, missing_ok=False):
+        real_unlink(path)
+        if path == staged[0]:
+            raise FileNotFoundError(path)  # as if another save's clean-up had removed it just before
+
+    monkeypatch.setattr(type(tmp_path), "unlink", unlink_after_a_rival)
+    assert sorted(remove_temporaries(tmp_path)) == sorted(staged)
+    assert list(tmp_path.iterdir()) == []

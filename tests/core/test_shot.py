@@ -29,6 +29,13 @@ def test_frames_duration_uses_frames_and_rejects_non_4k_plus_1():
         Shot(duration="frames", frames=80)
 
 
+@pytest.mark.parametrize(("frames", "nearest"), [(79, "use 77 or 81"), (83, "use 81 or 85")])
+def test_odd_frame_counts_that_are_not_4k_plus_1_are_refused(frames, nearest):
+    """Odd counts off the 4k+1 grid: a rule loosened to odd counts (2k+1) would take them."""
+    with pytest.raises(ShotError, match=nearest):
+        Shot(duration="frames", frames=frames)
+
+
 def test_frames_for_seconds_rounds_to_nearest_4k_plus_1():
     assert frames_for_seconds(2, 16) == 33
     assert frames_for_seconds(3, 24) == 73
@@ -49,6 +56,13 @@ def test_custom_resolution_must_be_multiple_of_16():
     assert Shot(resolution="custom", width=64, height=48).size == (64, 48)
     with pytest.raises(ShotError, match="multiple of 16"):
         Shot(resolution="custom", width=70, height=48)
+
+
+@pytest.mark.parametrize(("width", "height", "label"), [(840, 480, "width is 840"), (832, 488, "height is 488")])
+def test_sizes_that_are_multiples_of_8_but_not_16_are_refused(width, height, label):
+    """840 and 488 are whole latent pixels (x8) but not whole DiT patches (x16)."""
+    with pytest.raises(ShotError, match=f"{label}, but Wan needs a positive multiple of 16"):
+        Shot(resolution="custom", width=width, height=height)
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,14 @@ leaves no file."""
 from __future__ import annotations
 
 import weakref
+from dataclasses import replace
 from fractions import Fraction
 
 import av
 import numpy as np
 import pytest
 import torch
+from test_compositing_scenes import drifting_screen_shot
 
 from worldkit.models.compositing.chroma_key import chroma_key
 from worldkit.models.compositing.color_match import match_colors
@@ -23,6 +25,7 @@ from worldkit.models.compositing.light_wrap import light_wrap
 from worldkit.models.compositing.matte import MatteSettings, refine_matte, unmix_foreground
 from worldkit.models.compositing.motion_blur import motion_blur
 from worldkit.models.compositing.shadow import contact_shadow
+from worldkit.models.shared.files import is_temporary
 from worldkit.models.streaming import ops, video_file
 from worldkit.models.streaming.clips import Clip, Producer, batch_clip, block_frames_for
 from worldkit.models.streaming.passes import run_pass
@@ -117,6 +120,42 @@ def test_streamed_motion_blur_from_a_matte_with_empty_frames_equals_the_batch(bl
     run_pass(*blurred, [capture], block=block)
     assert torch.equal(torch.stack(capture.frames), image) and torch.equal(torch.stack(capture.alphas), alpha)
     assert not torch.equal(alpha[5], matte[5])  # the frames were blurred
+
+
+@pytest.mark.parametrize("block", [3, 8])
+def test_streamed_matte_refine_of_a_noisy_matte_equals_the_batch_across_block_boundaries(block):
+    """Temporal smoothing reads each frame's neighbours, so every block needs a frame of context either side: on a
+    matte made noisy by a grainy picture (so smoothing changes it) over more frames than a block holds, the
+    streamed matte is the batch's."""
+    frames = 20
+    _, screen = scene(frames)
+    generator = torch.Generator().manual_seed(1)
+    grainy = (screen + 0.05 * torch.randn(frames, HEIGHT, WIDTH, 3, generator=generator)).clamp(0, 1)
+    rough = (screen[..., 0] > 0.5).float()
+    settings = MatteSettings(radius=4)
+    image, matte = refine_matte(grainy, rough, settings)
+    despilled, streamed_matte, _ = ops.refined(batch_clip(grainy), batch_clip(rough), settings)
+    capture = Capture()
+    run_pass(despilled, streamed_matte, [capture], block=block)
+    assert len(capture.alphas) == frames
+    assert torch.equal(torch.stack(capture.alphas), matte) and torch.equal(torch.stack(capture.frames), image)
+    unsmoothed = refine_matte(grainy, rough, replace(settings, temporal=0.0))[1]
+    assert (unsmoothed - matte).abs().amax() > 0.01  # the smoothing changed the matte, so its context is checked
+
+
+@pytest.mark.parametrize("block", [4, 16])
+def test_streamed_chroma_key_measures_the_screen_on_the_engines_sample(block):
+    """A 40-frame clip whose screen hue drifts: streamed in blocks, the key measures the screen on the frames the
+    engine samples over the whole clip (not every frame, nor each block's), so its matte is the batch's."""
+    image, _ = drifting_screen_shot(40)
+    keyed, matte = chroma_key(image)
+    capture = Capture()
+    run_pass(
+        *ops.keyed(batch_clip(image), None, "green", 0.5, clip_black=0.1, clip_white=0.9, spill=1.0),
+        [capture],
+        block=block,
+    )
+    assert torch.equal(torch.stack(capture.alphas), matte) and torch.equal(torch.stack(capture.frames), keyed)
 
 
 def test_a_changed_setting_changes_the_streamed_result():
@@ -246,6 +285,34 @@ def test_an_interrupted_save_leaves_no_file(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run_pass(batch_clip(plate), batch_clip(torch.full((1, HEIGHT, WIDTH), 0.5)), [sink], progress, block=4)
     assert list(tmp_path.iterdir()) == []
+
+
+class StopAt(Sink):
+    """Beside a video sink: at frame `index`, after the video took the frames before it, notes what the folder holds
+    and stops the pass as Ctrl-C would."""
+
+    def __init__(self, folder, index: int) -> None:
+        self.folder, self.index, self.seen = folder, index, {}
+
+    def write(self, index, frame, alpha) -> None:
+        if index == self.index:
+            self.seen = {path.name: path.read_bytes() for path in self.folder.iterdir()}
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_save_keeps_the_previous_file_and_writes_only_under_a_temporary_name(tmp_path):
+    plate, _ = scene(frames=16)
+    target = tmp_path / "out.mov"
+    previous = b"the previous render"
+    target.write_bytes(previous)
+    sink = VideoSink(target, "mov (ProRes 4444 with alpha, 10-bit)", 24.0, (HEIGHT, WIDTH))
+    stop = StopAt(tmp_path, 8)
+    with pytest.raises(KeyboardInterrupt):
+        run_pass(batch_clip(plate), batch_clip(torch.full((1, HEIGHT, WIDTH), 0.5)), [sink, stop], block=4)
+    staged = [name for name in stop.seen if name != target.name]
+    assert stop.seen[target.name] == previous  # mid-write, the final name still holds the previous file
+    assert len(staged) == 1 and is_temporary(tmp_path / staged[0]) and stop.seen[staged[0]]  # the frames so far
+    assert target.read_bytes() == previous and list(tmp_path.iterdir()) == [target]
 
 
 @pytest.mark.parametrize("video", [name for name in VIDEO_FORMATS if "ProRes 4444" in name])

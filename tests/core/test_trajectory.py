@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from worldkit.models.compositing.track_attach import path_from_tracks
+from worldkit.models.motion.formats import ati_times
 from worldkit.models.motion.path import (
     EASINGS,
     INTERPOLATIONS,
@@ -21,10 +22,14 @@ from worldkit.models.motion.path import (
 )
 from worldkit.models.motion.tracks import (
     CameraMove,
+    TrackGroup,
     TrackSet,
     TrackSpec,
     build_trackset,
     camera_grid,
+    camera_transform,
+    cluster_offsets,
+    concat_tracksets,
     sample_mask_points,
     spread_offsets,
 )
@@ -182,12 +187,47 @@ def test_resampling_samples_the_same_motion_at_the_requested_times(path, count):
         np.testing.assert_allclose(np.linalg.norm(tracks.points[:, side].numpy() - centre, axis=1), spacing, rtol=1e-4)
 
 
+def steady_track(num_frames: int = 81, speed: float = 10.0) -> TrackSpec:
+    """One point moving `speed` px a frame along x at constant speed."""
+    keypoints = (Keypoint(0.0, 100.0, 0), Keypoint(speed * (num_frames - 1), 100.0, num_frames - 1))
+    return TrackSpec(Path(keypoints, "linear", "steady"))
+
+
+# ATI's 121 ticks over an 81-frame clip fall 2/3 of a frame apart: between frames, not on them.
+ATI_TICK_X = [0.0, 20 / 3, 40 / 3, 20.0, 80 / 3]
+
+
+def test_tracks_evaluated_between_frames_keep_their_fractional_positions():
+    tracks = build_trackset([steady_track()], W, H, 81, times=ati_times(81))
+    np.testing.assert_allclose(tracks.points[:5, 0, 0].numpy(), ATI_TICK_X, atol=1e-3)
+    np.testing.assert_allclose(tracks.points[:, 0, 0].numpy(), 10.0 * ati_times(81), atol=1e-3)
+
+
+def test_per_frame_tracks_resampled_at_ati_ticks_are_interpolated_not_rounded_to_frames():
+    tracks = build_trackset([steady_track()], W, H, 81)
+    samples = tracks.ati_samples(ati_times(81))
+    assert samples.shape == (1, 121, 1, 3)
+    np.testing.assert_allclose(samples[0, :5, 0, 0], ATI_TICK_X, atol=1e-3)
+    np.testing.assert_allclose(samples[0, :, 0, 0], 10.0 * ati_times(81), atol=1e-3)
+
+
+def test_tracks_timed_at_ati_ticks_resampled_to_frames_land_on_each_frame():
+    ticks = ati_times(81)
+    points = torch.from_numpy(np.stack([10.0 * ticks, np.full(121, 100.0)], axis=-1)[:, None, :])
+    visible = torch.from_numpy(ticks < 40.5)[:, None]  # hidden from the tick after frame 40 (at 40 2/3)
+    groups = [TrackGroup("steady", "subject", "#ff6f3c", 0, 1)]
+    per_frame = TrackSet(points, visible, W, H, groups, times=ticks).at_frames(81)
+    assert (per_frame.width, per_frame.height, per_frame.groups, per_frame.times) == (W, H, groups, None)
+    np.testing.assert_allclose(per_frame.points[:, 0, 0].numpy(), 10.0 * np.arange(81), atol=1e-3)
+    assert per_frame.visible[:41, 0].all() and not per_frame.visible[41:, 0].any()
+
+
 def test_spread_matches_generate_tracks_layout_on_a_straight_path():
     # GenerateTracks: offsets (i - (n-1)/2) * spread * (W+H)/2 along the left-hand perpendicular of travel.
     path = Path((Keypoint(100, 240, 0), Keypoint(700, 240, 80)), "linear")
     tracks = build_trackset([TrackSpec(path, "spread", 5, 0.025)], W, H, 81)
     spacing = 0.025 * (W + H) / 2
-    expected_y = 240 + spread_offsets(5, spacing)
+    expected_y = 240 + spacing * np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
     np.testing.assert_allclose(tracks.points[:, :, 1].numpy(), np.tile(expected_y, (81, 1)), atol=1e-3)
     np.testing.assert_allclose(tracks.points[40, :, 0].numpy(), 400.0, atol=1e-3)
 
@@ -214,6 +254,38 @@ def test_mask_sampling_is_deterministic_spread_and_inside(side, count):
     assert len(points) == min(count, side * side)
     assert len({tuple(p) for p in points.tolist()}) == len(points)
     assert np.all(mask[points[:, 1].astype(int), points[:, 0].astype(int)].numpy() == 1)
+
+
+def test_spread_offsets_are_centred_and_evenly_spaced():
+    np.testing.assert_allclose(spread_offsets(5, 10.0), [-20, -10, 0, 10, 20])
+    np.testing.assert_allclose(spread_offsets(4, 10.0), [-15, -5, 5, 15])
+
+
+def test_mask_sampling_starts_nearest_the_centroid_and_takes_every_pixel_of_a_small_mask():
+    mask = torch.zeros(16, 16)
+    mask[2:7, 3:12] = 1  # pixel centres x 3.5 .. 11.5, y 2.5 .. 6.5: the centroid is (7.5, 4.5)
+    np.testing.assert_array_equal(sample_mask_points(mask, 4)[0], [7.5, 4.5])
+    assert len({tuple(p) for p in sample_mask_points(mask, 45).tolist()}) == 45
+
+
+def test_mask_sampling_takes_pixels_above_one_half_only():
+    mask = torch.full((16, 16), 0.5)
+    mask[4:6, 4:6] = 1.0
+    points = sample_mask_points(mask, 10)
+    np.testing.assert_array_equal(np.sort(points, axis=0), [[4.5, 4.5], [4.5, 4.5], [5.5, 5.5], [5.5, 5.5]])
+    with pytest.raises(TrajectoryError) as caught:
+        sample_mask_points(torch.full((16, 16), 0.5), 4)
+    assert str(caught.value) == (
+        "The subject mask is empty (no pixel above 0.5); paint the subject or use another subject mode."
+    )
+
+
+def test_a_large_mask_is_sampled_on_a_thinned_grid_and_a_batch_is_refused():
+    points = sample_mask_points(torch.ones(200, 200), 8)
+    assert points.shape == (8, 2) and len({tuple(p) for p in points.tolist()}) == 8
+    with pytest.raises(TrajectoryError) as caught:
+        sample_mask_points(torch.ones(2, 16, 16), 4)
+    assert str(caught.value) == "The subject mask must be one [H, W] frame, got shape (2, 16, 16)."
 
 
 def test_empty_mask_or_missing_mask_is_a_clear_error():
@@ -245,6 +317,95 @@ def test_zoom_scales_about_the_centre_and_dolly_has_parallax():
     assert ratio[np.argmax(start[:, 1])] > ratio[np.argmin(start[:, 1])] > 1.0
 
 
+def test_truck_moves_points_by_their_nearness_from_0_4_at_the_top_to_1_at_the_bottom_clipped_outside():
+    heights = np.array([-H, 0.0, H / 2, H, 2 * H])
+    base = np.stack([np.full(5, W / 2), heights], axis=1)
+    moved = camera_transform(CameraMove("truck", 0.1, "linear"), np.array([0.0, 8.0]), 9, base, W, H)
+    np.testing.assert_allclose(moved[-1, :, 0] - base[:, 0], -0.1 * W * np.array([0.4, 0.4, 0.7, 1.0, 1.0]))
+    np.testing.assert_array_equal(moved[0], base)
+
+
+def test_orbit_and_dolly_weigh_points_by_nearness_about_the_middle_row():
+    base = np.array([[W / 4, 0.0], [W / 4, H / 2], [W / 4, H]])  # nearness 0.4, 0.7 and 1.0
+    times = np.array([0.0, 8.0])
+    orbit = camera_transform(CameraMove("orbit", 0.1, "linear"), times, 9, base, W, H)[-1] - base
+    np.testing.assert_allclose(orbit[:, 0], [0.1 * W, 0.0, -0.1 * W], atol=1e-9)
+    dolly = camera_transform(CameraMove("dolly", 0.1, "linear"), times, 9, base, W, H)[-1] - base
+    offset = base - [W / 2, H / 2]
+    np.testing.assert_allclose(dolly, offset * (0.1 * np.array([0.4, 0.7, 1.0]) / 0.7)[:, None], atol=1e-9)
+
+
+def test_a_camera_move_runs_from_its_start_frame_to_its_end_frame_and_then_holds():
+    base = np.array([[W / 2, H / 2]])
+    move = CameraMove("pan", 0.1, "linear", start_frame=20, end_frame=40)
+    moved = camera_transform(move, np.array([0.0, 20.0, 30.0, 40.0, 80.0]), 81, base, W, H)
+    np.testing.assert_allclose(moved[:, 0, 0] - W / 2, -0.1 * W * np.array([0.0, 0.0, 0.5, 1.0, 1.0]))
+    half_frame = CameraMove("pan", 0.1, "linear", start_frame=10, end_frame=10.5)
+    np.testing.assert_allclose(
+        camera_transform(half_frame, np.array([10.25]), 81, base, W, H)[0, 0, 0], W / 2 - 0.05 * W
+    )
+
+
+def test_a_camera_move_without_an_end_frame_ends_on_the_last_frame():
+    base = np.array([[W / 2, H / 2]])
+    moved = camera_transform(CameraMove("pan", 0.1, "linear"), np.array([40.0, 79.0, 80.0]), 81, base, W, H)
+    np.testing.assert_allclose(moved[:, 0, 0] - W / 2, -0.1 * W * np.array([0.5, 79 / 80, 1.0]))
+
+
+@pytest.mark.parametrize(
+    ("move", "frames", "message"),
+    [
+        (
+            CameraMove("pan", start_frame=40, end_frame=40),
+            81,
+            "The camera move runs from frame 40 to 40; it must start before it ends, within the clip's frames 0 to 80.",
+        ),
+        (
+            CameraMove("pan", end_frame=81),
+            81,
+            "The camera move runs from frame 0 to 81; it must start before it ends, within the clip's frames 0 to 80.",
+        ),
+        (
+            CameraMove("pan", start_frame=1),
+            2,
+            "The camera move runs from frame 1 to 1; it must start before it ends, within the clip's frames 0 to 1.",
+        ),
+        (CameraMove("spin"), 81, "Unknown camera move 'spin'; use one of none, pan, tilt, dolly, zoom, orbit, truck."),
+    ],
+)
+def test_a_camera_move_outside_the_clip_is_refused_word_for_word(move, frames, message):
+    with pytest.raises(TrajectoryError) as caught:
+        camera_transform(move, np.arange(frames, dtype=np.float64), frames, np.array([[1.0, 2.0]]), W, H)
+    assert str(caught.value) == message
+
+
+def test_a_single_frame_clip_or_no_camera_move_leaves_the_points_where_they_are():
+    base = np.array([[100.0, 200.0]])
+    np.testing.assert_array_equal(camera_transform(CameraMove("pan"), np.array([0.0]), 1, base, W, H), base[None])
+    still = camera_transform(CameraMove("none", start_frame=90), np.arange(81.0), 81, base, W, H)
+    np.testing.assert_array_equal(still, np.repeat(base[None], 81, axis=0))
+
+
+def test_cluster_offsets_are_a_sunflower_spiral_filling_the_disc():
+    golden = np.deg2rad(360.0 * (1 - (np.sqrt(5.0) - 1) / 2))  # the golden angle, about 137.5 degrees
+    offsets = cluster_offsets(5, 10.0)
+    radii = 10.0 * np.sqrt(np.arange(5) / 4)
+    angles = golden * np.arange(5)
+    np.testing.assert_allclose(offsets, np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1), atol=1e-9)
+    np.testing.assert_allclose(np.linalg.norm(cluster_offsets(2, 10.0), axis=1), [0.0, 10.0])
+    np.testing.assert_array_equal(cluster_offsets(1, 10.0), [[0.0, 0.0]])
+
+
+def test_the_camera_grid_has_cell_centred_points_and_at_least_two_rows_and_columns():
+    np.testing.assert_allclose(
+        camera_grid(W, H, 2), [[W / 4, H / 4], [3 * W / 4, H / 4], [W / 4, 3 * H / 4], [3 * W / 4, 3 * H / 4]]
+    )
+    assert camera_grid(W, H, 8).shape == (8 * 5, 2)  # 8 x 480 / 832 rounds to 5 rows
+    with pytest.raises(TrajectoryError) as caught:
+        camera_grid(W, H, 1)
+    assert str(caught.value) == "The camera grid needs at least 2 columns, got 1."
+
+
 def test_truck_moves_near_points_more_and_orbit_moves_near_and_far_opposite_ways():
     start, end = grid_motion("truck")
     dx = (end - start)[:, 0]
@@ -273,6 +434,67 @@ def test_camera_and_subject_combine_without_grid_points_on_the_subject():
     np.testing.assert_allclose(
         (tracks.points[-1, anchor_cols] - tracks.points[0, anchor_cols]).numpy(), [[-0.1 * W, 0]] * 5, atol=1e-3
     )
+
+
+@pytest.mark.parametrize(
+    ("start", "camera_points"), [((W / 16, H / 10 + 40), 39), ((W / 8, H / 5), 40), ((W / 8, H / 10), 38)]
+)
+def test_grid_points_within_half_a_cell_of_a_subject_start_are_left_out(start, camera_points):
+    subject = TrackSpec(Path((Keypoint(*start, 0), Keypoint(400, 300, 8)), "linear", "skunk"))
+    tracks = build_trackset([subject], W, H, 9, camera=CameraMove("pan", 0.1, "linear", 8))
+    assert len(tracks.columns("camera")) == camera_points  # of the 8 x 5 grid, 104 x 96 px cells; 52 px is out
+    assert tracks.groups[-1] == TrackGroup("camera", "camera", "#8fd3ff", 1, 1 + camera_points)
+
+
+def test_a_point_is_visible_from_the_frames_top_left_edge_up_to_but_not_on_its_far_edges():
+    corners = [(0, 0), (0.5, 0.5), (W, 100), (100, H), (W - 0.5, H - 0.5)]
+    path = Path(tuple(Keypoint(x, y, frame) for frame, (x, y) in enumerate(corners)), "linear", "edge")
+    tracks = build_trackset([TrackSpec(path)], W, H, 5)
+    assert tracks.visible[:, 0].tolist() == [True, True, False, False, True]
+
+
+def test_any_positive_frame_size_and_a_single_frame_clip_are_tracked():
+    point = TrackSpec(Path((Keypoint(0.5, 0.5, 0),), "linear", "dot"))
+    assert build_trackset([point], 1, 1, 9).points.shape == (9, 1, 2)
+    anchor = TrackSpec(Path((Keypoint(100, 100, 0),), "linear", "tree"), anchor=True)
+    single = build_trackset([anchor], W, H, 1, camera=CameraMove("pan"))
+    np.testing.assert_array_equal(single.points[0, 0].numpy(), [100, 100])
+
+
+@pytest.mark.parametrize("size", [(0, H), (W, 0)])
+def test_a_frame_size_that_is_not_positive_is_refused(size):
+    with pytest.raises(TrajectoryError) as caught:
+        build_trackset([], *size, 9, camera=CameraMove("pan"))
+    assert str(caught.value) == f"Frame size must be positive, got {size[0]}x{size[1]}."
+
+
+def trackset(points: int, frames: int = 9, width: int = W, height: int = H) -> TrackSet:
+    group = TrackGroup(f"{points} points", "subject", "#ff6f3c", 0, points)
+    return TrackSet(
+        torch.zeros(frames, points, 2), torch.ones(frames, points, dtype=torch.bool), width, height, [group]
+    )
+
+
+def test_combined_track_sets_keep_each_groups_columns():
+    combined = concat_tracksets([trackset(2), trackset(3), trackset(4)])
+    assert [(g.start, g.stop) for g in combined.groups] == [(0, 2), (2, 5), (5, 9)]
+    assert combined.points.shape == (9, 9, 2) and (combined.width, combined.height) == (W, H)
+
+
+@pytest.mark.parametrize(
+    ("other", "message"),
+    [
+        (trackset(3, frames=5), f"Cannot combine tracks of 5 frames at {W}x{H} with 9 frames at {W}x{H}; "),
+        (trackset(3, width=64), f"Cannot combine tracks of 9 frames at 64x{H} with 9 frames at {W}x{H}; "),
+    ],
+)
+def test_track_sets_of_other_lengths_or_sizes_are_not_combined(other, message):
+    with pytest.raises(TrajectoryError) as caught:
+        concat_tracksets([trackset(2), other])
+    assert str(caught.value) == message + "use one frame count and size."
+    with pytest.raises(TrajectoryError) as caught:
+        concat_tracksets([])
+    assert str(caught.value) == "Nothing to combine: no tracks were drawn and no camera move was chosen."
 
 
 def test_a_lone_anchor_holds_still_without_a_camera_move():
@@ -308,3 +530,96 @@ def test_one_visibility_column_reads_alike_for_binding_and_compositing():
         TrackSet.from_tracks_dict({"track_path": path, "track_visibility": torch.ones(3, 3, dtype=torch.bool)}, W, H)
     with pytest.raises(ValueError, match="track_visibility"):
         path_from_tracks({"track_path": path, "track_visibility": torch.ones(3, 3, dtype=torch.bool)}, 3)
+
+
+def test_a_tracks_dict_becomes_one_subject_group_named_tracks_by_default():
+    tracks = TrackSet.from_tracks_dict({"track_path": torch.zeros(9, 4, 2)}, W, H)
+    assert (tracks.width, tracks.height) == (W, H)
+    assert tracks.groups == [TrackGroup("tracks", "subject", "#ff6f3c", 0, 4)]
+
+
+@pytest.mark.parametrize(
+    ("tracks", "message"),
+    [
+        ([1, 2], "tracks must be a TRACKS value with a 'track_path' tensor [frames, points, 2]."),
+        ({"track_path": torch.zeros(9, 4, 3)}, "TRACKS 'track_path' must be [frames, points, 2]; got (9, 4, 3)."),
+        ({"track_path": torch.zeros(9, 2)}, "TRACKS 'track_path' must be [frames, points, 2]; got (9, 2)."),
+        (
+            {"track_path": torch.full((9, 4, 2), float("nan"))},
+            "TRACKS 'track_path' holds NaN or infinite positions; rebuild the tracks.",
+        ),
+        (
+            {"track_path": torch.zeros(9, 4, 2), "track_visibility": torch.ones(9, 3, dtype=torch.bool)},
+            "TRACKS 'track_visibility' is (9, 3) but 'track_path' needs (9, 4) or one column (9, 1).",
+        ),
+    ],
+)
+def test_a_tracks_dict_of_another_layout_is_refused_word_for_word(tracks, message):
+    with pytest.raises(TrajectoryError) as caught:
+        TrackSet.from_tracks_dict(tracks, W, H)
+    assert str(caught.value) == message
+
+
+def test_tracks_between_rows_interpolate_each_point_and_take_the_visibility_of_the_row_at_or_before():
+    rows = np.arange(4.0)
+    points = torch.from_numpy(
+        np.stack([np.stack([10 * rows, 0 * rows], 1), np.stack([0 * rows + 7, 5 * rows + 1], 1)], 1)
+    )
+    visible = torch.tensor([[True, True], [False, True], [True, True], [False, True]])
+    tracks = TrackSet(points, visible, W, H)
+    moved, seen = tracks.at_times(np.array([0.5, 1.0, 2.0, 2.5, 3.0]))
+    np.testing.assert_allclose(moved[:, 0], [[5, 0], [10, 0], [20, 0], [25, 0], [30, 0]])
+    np.testing.assert_allclose(moved[:, 1], [[7, 3.5], [7, 6], [7, 11], [7, 13.5], [7, 16]])
+    np.testing.assert_array_equal(seen[:, 0], [True, False, True, True, False])
+    shifted, _ = tracks.at_times(rows + 0.5)  # as many times as rows, but not the rows' own
+    np.testing.assert_allclose(shifted[:, 0, 0], [5, 15, 25, 30])
+
+
+def straight(start: tuple[float, float], end: tuple[float, float], name: str = "walk") -> Path:
+    return Path((Keypoint(*start, 0), Keypoint(*end, 8)), "linear", name)
+
+
+def test_a_point_subject_is_one_point_and_spread_and_cluster_lay_out_about_the_path():
+    assert build_trackset([TrackSpec(straight((100, 100), (200, 100)), "point", 3)], W, H, 9).num_points == 1
+    down = build_trackset([TrackSpec(straight((400, 100), (400, 400)), "spread", 3, 0.025)], W, H, 9)
+    spacing = 0.025 * (W + H) / 2
+    np.testing.assert_allclose(down.points[0, :, 0].numpy(), [400 + spacing, 400, 400 - spacing], atol=1e-3)
+    cluster = build_trackset([TrackSpec(straight((300, 200), (300, 200)), "cluster", 4, 0.025)], W, H, 9)
+    expected = np.array([300, 200]) + cluster_offsets(4, spacing)
+    np.testing.assert_allclose(cluster.points[0].numpy(), expected, atol=1e-3)
+
+
+@pytest.mark.parametrize("mask", [torch.zeros(1, H, W), torch.zeros(2, H, W)])
+def test_a_subject_mask_batch_is_sampled_on_its_first_frame(mask):
+    mask[0, 100:120, 200:220] = 1
+    tracks = build_trackset([TrackSpec(straight((210, 110), (300, 110)), "mask", 4)], W, H, 9, subject_mask=mask)
+    start = tracks.points[0].numpy()
+    assert np.all((start[:, 0] >= 200) & (start[:, 0] < 220) & (start[:, 1] >= 100) & (start[:, 1] < 120))
+
+
+@pytest.mark.parametrize(
+    ("spec", "mask", "message"),
+    [
+        (
+            TrackSpec(straight((1, 1), (2, 2)), "blob"),
+            None,
+            "Track 'walk': unknown subject 'blob'; use one of point, spread, cluster, mask.",
+        ),
+        (TrackSpec(straight((1, 1), (2, 2)), "spread", 0), None, "Track 'walk': num_points must be at least 1, got 0."),
+        (
+            TrackSpec(straight((1, 1), (2, 2)), "mask", 4),
+            None,
+            "Track 'walk' samples its points inside the subject mask, but no subject_mask is connected; connect a MASK "
+            "or set the track's subject to point, spread or cluster.",
+        ),
+        (
+            TrackSpec(straight((1, 1), (2, 2)), "mask", 4),
+            torch.ones(1, 40, 60),
+            f"The subject mask is 60x40 but the frame is {W}x{H}; resize it to the frame size.",
+        ),
+    ],
+)
+def test_a_track_that_cannot_be_laid_out_is_refused_word_for_word(spec, mask, message):
+    with pytest.raises(TrajectoryError) as caught:
+        build_trackset([spec], W, H, 9, subject_mask=mask)
+    assert str(caught.value) == message
