@@ -25,4 +25,4 @@ def test_the_suite_collects_with_another_tests_package_first_on_the_path(tmp_pat
     )
     report = collected.stdout + collected.stderr
     assert collected.returncode == 0, report
-    assert "tests/core/test_consistency.py::" in report and "tests/host/test_sampler.py::" in report, report
+    assert "tests/core/test_scoring.py::" in report and "tests/host/test_sampler.py::" in report, report

@@ -231,3 +231,40 @@ def test_the_import_graph_sees_crossings_and_cycles(tmp_path):
     assert graph["nodes/runtime/demo"] == {"headless/demo_inputs", "models/streaming/clips"}
     assert crossings(graph) == {"nodes/runtime/demo": ["headless/demo_inputs"]}
     assert cycles(graph) == [["models/streaming/clips", "models/streaming/reader"]]
+
+
+SUITES_ACROSS_MODULES = {
+    "collection": "pytest collects the repository's own tests whatever else is installed",
+    "compositing_color_grain": "colour and grain matching checked together on the same plates",
+    "compositing_scenes": "every compositing step on the constructed scenes",
+    "first_run_support": "what a first run reads across the pack: versions, demo inputs, model links",
+    "fuzz_parsers": "every parser of user text under hypothesis",
+    "headless": "the headless package as one runner",
+    "headless_safety": "the runner's refusals across its modules",
+    "js": "the editor's JavaScript against the engine's fixtures",
+    "layout": "the pack's layout",
+    "model_downloads": "the models command across model_files and download",
+    "one_home": "every rule's single home",
+    "packaging": "the wheel and the registry's zip",
+}
+
+
+def mirrored_names(root: Path = PACK_DIR) -> set[str]:
+    """What a core test file may be named after: a module or package of the pack, alone or after its family."""
+    names = set()
+    for folder in ("models", "headless", "tools"):
+        for path in (root / folder).rglob("*.py"):
+            stem = path.parent.name if path.stem == "__init__" else path.stem
+            names |= {stem, f"{path.parent.name}_{stem}"}
+    return names
+
+
+def test_core_test_files_mirror_the_modules_they_test():
+    """A test file named after a module moves with it; one that spans modules says so here."""
+    names = mirrored_names()
+    unmatched = sorted(
+        path.name
+        for path in (PACK_DIR / "tests" / "core").glob("test_*.py")
+        if path.stem.removeprefix("test_") not in names | SUITES_ACROSS_MODULES.keys()
+    )
+    assert not unmatched, f"name these after the module they test, or list them in SUITES_ACROSS_MODULES: {unmatched}"
