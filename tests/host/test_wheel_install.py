@@ -32,7 +32,8 @@ from server import PromptServer
 @PromptServer.instance.routes.get("/worldkit_wheel_probe")
 async def modules(request):
     files = {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items())}
-    return web.json_response({name: file for name, file in files.items() if file and "worldkit" in name and name != __name__})
+    pack = {name: file for name, file in files.items() if file and "worldkit" in name and name != __name__}
+    return web.json_response(pack)
 
 
 NODE_CLASS_MAPPINGS = {}
