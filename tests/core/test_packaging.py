@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
 import zipfile
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -80,50 +78,3 @@ def test_the_registry_icon_is_a_file_both_packages_carry(wheel_files, registry_z
     # raw.githubusercontent.com/<owner>/<repo>/<branch>/<path in the repository>
     path = "/".join(urlparse(icon).path.split("/")[4:])
     assert path in wheel_files and path in registry_zip_files, f"[tool.comfy] Icon {icon} names no shipped file"
-
-
-def imported_modules(path: Path, root: Path) -> set[str]:
-    """Full names (worldkit.…) of what a module imports, its relative imports resolved against its package."""
-    package = ["worldkit", *path.relative_to(root).parent.parts]
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            module = ".".join([*base, *([node.module] if node.module else [])])
-            names.add(module)
-            names.update(f"{module}.{alias.name}" for alias in node.names)
-    return names
-
-
-def unshipped_imports(path: Path, root: Path = PACK_DIR) -> set[str]:
-    """The maintainer folders a module of the pack imports from."""
-    parts = [name.split(".") for name in imported_modules(path, root)]
-    return {part[1] for part in parts if len(part) > 1 and part[0] == "worldkit" and part[1] in MAINTAINER_FOLDERS}
-
-
-def test_the_shipped_modules_import_nothing_the_wheel_leaves_out():
-    offenders = {name: sorted(unshipped_imports(PACK_DIR / name)) for name in pack_files() if name.endswith(".py")}
-    offenders = {name: found for name, found in offenders.items() if found}
-    assert not offenders, f"the installed pack would fail to import these: {offenders}"
-
-
-@pytest.mark.parametrize(
-    ("module", "source", "found"),
-    [
-        ("nodes/gvfx/x.py", "from ...tools.tiny_models import build_models\n", {"tools"}),
-        ("nodes/x.py", "from .. import tests\n", {"tests"}),
-        (
-            "headless/x.py",
-            "import worldkit.benchmarks.bench\nfrom worldkit.tools import wheel\n",
-            {"benchmarks", "tools"},
-        ),
-        ("models/x.py", "from ..models import tools\nfrom .tools import x\n", set()),
-    ],
-)
-def test_the_import_check_sees_the_maintainer_folders(tmp_path, module, source, found):
-    path = tmp_path / module
-    path.parent.mkdir(parents=True)
-    path.write_text(source)
-    assert unshipped_imports(path, tmp_path) == found
