@@ -68,12 +68,15 @@ def wait_until_serving(base_url: str, process: subprocess.Popen, log_path: Path)
     )
 
 
-def launch_comfy(base_dir: Path, log_name: str = "server.log") -> tuple[subprocess.Popen, ComfyClient]:
-    """A real ComfyUI server (main.py --cpu on a free loopback port) with WorldKit mounted, answering."""
+def launch_comfy(
+    base_dir: Path, log_name: str = "server.log", python: str = sys.executable, environment: dict | None = None
+) -> tuple[subprocess.Popen, ComfyClient]:
+    """A real ComfyUI server (main.py --cpu on a free loopback port) with WorldKit mounted, answering; run by
+    ``python`` with ``environment`` (default: this process's) when given."""
     port = free_port()
     log_path = base_dir / log_name
     command = [
-        sys.executable,
+        python,
         "main.py",
         "--cpu",
         "--listen",
@@ -92,7 +95,7 @@ def launch_comfy(base_dir: Path, log_name: str = "server.log") -> tuple[subproce
             cwd=comfyui_path(),
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**(os.environ if environment is None else environment), "PYTHONUNBUFFERED": "1"},
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
