@@ -176,7 +176,7 @@ def template_like_ati_json() -> tuple[str, list[list[dict[str, float]]]]:
 
 
 def test_ati_tracks_longer_than_wan_reads_are_cut_to_121_with_a_warning():
-    text, (long, full) = template_like_ati_json()
+    text, (long, _) = template_like_ati_json()
     specs, warnings = specs_from_ati(text, W, H, FRAMES)
     assert warnings == ("ATI track 1: 162 points cut to 121 as ComfyUI's ATI node reads them.",)
     kept = [(kp.x * W, kp.y * H, kp.frame) for kp in specs[0].path.keypoints]
