@@ -97,7 +97,9 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=128)
     parser.add_argument("--frames", type=int, default=33)
     parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--search", default=None, help="schedule to measure (default: the node's default)")
+    parser.add_argument(
+        "--search", default=None, help="preset (careful, fast) or schedule to measure (default: the node's default)"
+    )
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     torch.set_num_threads(args.threads)

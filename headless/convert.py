@@ -39,6 +39,7 @@ class WidgetSlot:
 
     name: str
     extras: int
+    optional: bool = False
 
 
 def input_kind(spec: list | tuple) -> str:
@@ -69,10 +70,15 @@ def editor_extras(name: str, spec: list | tuple) -> int:
 
 def ordered_inputs(class_info: dict) -> list[tuple[str, list]]:
     """(name, spec) of every required then optional input, in the order the node defines them."""
+    return [(name, spec) for name, spec, _ in _sectioned_inputs(class_info)]
+
+
+def _sectioned_inputs(class_info: dict) -> list[tuple[str, list, bool]]:
+    """(name, spec, optional) of every required then optional input, in the order the node defines them."""
     inputs = class_info.get("input", {})
     order = class_info.get("input_order") or {section: list(inputs.get(section, {})) for section in inputs}
     return [
-        (name, inputs[section][name])
+        (name, inputs[section][name], section == "optional")
         for section in ("required", "optional")
         for name in order.get(section, [])
         if name in inputs.get(section, {})
@@ -81,7 +87,11 @@ def ordered_inputs(class_info: dict) -> list[tuple[str, list]]:
 
 def widget_layout(class_info: dict) -> list[WidgetSlot]:
     """The positions of a node's widgets in `widgets_values`."""
-    return [WidgetSlot(name, editor_extras(name, spec)) for name, spec in ordered_inputs(class_info) if is_widget(spec)]
+    return [
+        WidgetSlot(name, editor_extras(name, spec), optional)
+        for name, spec, optional in _sectioned_inputs(class_info)
+        if is_widget(spec)
+    ]
 
 
 def widget_defaults(class_info: dict) -> dict[str, Any]:
@@ -106,7 +116,9 @@ def widget_values_by_name(node: dict, class_info: dict) -> dict[str, Any]:
     layout = widget_layout(class_info)
     if isinstance(values, dict):
         return {slot.name: values[slot.name] for slot in layout if slot.name in values}
-    needed = sum(1 + slot.extras for slot in layout[:-1]) + (1 if layout else 0)
+    # A node saved before optional widgets were added at its end lacks their values: they take their defaults.
+    required = [slot for slot in layout if not slot.optional]
+    needed = sum(1 + slot.extras for slot in required[:-1]) + (1 if required else 0)
     if len(values) < needed:
         names = ", ".join(slot.name for slot in layout)
         raise ConversionError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import comfy.model_management
@@ -205,8 +206,8 @@ class WorldKitImportTracks(io.ComfyNode):
                     "format",
                     options=list(IMPORT_FORMATS),
                     default="ati",
-                    tooltip="ati: ATI's track JSON (121 points a track); kjnodes: the KJNodes spline editor's "
-                    "coordinates string.",
+                    tooltip="ati: ATI's track JSON (121 points a track; a longer one is cut to 121 as "
+                    "WanTrackToVideo reads it, with a warning); kjnodes: the KJNodes spline editor's coordinates.",
                 ),
                 *_frame_size_inputs(),
             ],
@@ -234,11 +235,19 @@ class WorldKitImportTracks(io.ComfyNode):
         if format not in IMPORT_FORMATS:
             raise ValueError(f"Import Tracks: unknown format {format!r}; use one of {', '.join(IMPORT_FORMATS)}.")
         recheck(cls.validate_inputs(track_text))
-        reader = specs_from_ati if format == "ati" else specs_from_kjnodes
-        specs = reader(track_text, width, height, num_frames)
+        if format == "ati":
+            specs, warnings = specs_from_ati(track_text, width, height, num_frames)
+        else:
+            specs, warnings = specs_from_kjnodes(track_text, width, height, num_frames), ()
         tracks = build_trackset(scale_specs(specs, width, height), width, height, num_frames)
         device = comfy.model_management.intermediate_device()
-        return io.NodeOutput(dump_state(specs), {k: v.to(device) for k, v in tracks.to_tracks_dict().items()})
+        for warning in warnings:
+            logging.getLogger("worldkit").warning("Import Tracks: %s", warning)
+        return io.NodeOutput(
+            dump_state(specs),
+            {k: v.to(device) for k, v in tracks.to_tracks_dict().items()},
+            ui=ui.PreviewText("\n".join(warnings)) if warnings else None,
+        )
 
 
 NODES: list[type[io.ComfyNode]] = [WorldKitTrajectoryKeypoints, WorldKitImportTracks]

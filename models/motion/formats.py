@@ -10,7 +10,8 @@ change of resolution:
 
 ATI track JSON is what ComfyUI's WanTrackToVideo reads: a list of tracks, each a list of
 {"x", "y"} pixel positions. WanTrackToVideo reads 121 points per track spread evenly over the clip
-(shorter tracks are hidden after their end, longer ones cut at 121), so exports have 121 points.
+(shorter tracks are hidden after their end, longer ones cut at 121, which imports read the same way and
+report), so exports have 121 points.
 KJNodes' spline editor writes the same point lists (or one bare list for a single spline) with the
 points spread evenly over the clip; WanMoveTracksFromCoords reads that one point per frame.
 """
@@ -315,32 +316,31 @@ def specs_from_point_lists(
     return specs
 
 
-def _ati_point_lists(text: str, width: int, height: int) -> list[np.ndarray]:
-    """ATI JSON's tracks, each at most 121 points (WanTrackToVideo would silently cut a longer one)."""
+def ati_cut_warning(track: int, points: int) -> str:
+    """What reading a track of `points` points as WanTrackToVideo does left out."""
+    return f"ATI track {track}: {points} points cut to {ATI_TICKS} as ComfyUI's ATI node reads them."
+
+
+def _ati_point_lists(text: str, width: int, height: int) -> tuple[list[np.ndarray], tuple[str, ...]]:
+    """ATI JSON's tracks as WanTrackToVideo reads them (each cut to its first 121 points) and a warning per cut."""
     tracks = parse_point_lists(text, width, height, "The ATI track JSON")
-    for i, points in enumerate(tracks):
-        _require(
-            len(points) <= ATI_TICKS,
-            f"ATI track {i + 1} has {len(points)} points; WanTrackToVideo reads only the first {ATI_TICKS}. "
-            f"Resample it to {ATI_TICKS} points (or import it as KJNodes coordinates, which spread any count over the "
-            f"clip).",
-        )
-    return tracks
+    warnings = tuple(ati_cut_warning(i + 1, len(points)) for i, points in enumerate(tracks) if len(points) > ATI_TICKS)
+    return [points[:ATI_TICKS] for points in tracks], warnings
 
 
-def specs_from_ati(text: str, width: int, height: int, num_frames: int) -> list[TrackSpec]:
-    """Tracks from ATI JSON, timed as WanTrackToVideo reads it (point j at 121-tick time j)."""
-    tracks = _ati_point_lists(text, width, height)
+def specs_from_ati(text: str, width: int, height: int, num_frames: int) -> tuple[list[TrackSpec], tuple[str, ...]]:
+    """Tracks from ATI JSON, timed as WanTrackToVideo reads it (point j at 121-tick time j), and what was cut."""
+    tracks, warnings = _ati_point_lists(text, width, height)
     ticks = ati_times(num_frames)
     frames = [ticks[: len(points)] for points in tracks]
     hide = [float(ticks[len(points)]) if len(points) < ATI_TICKS else None for points in tracks]
-    return specs_from_point_lists(tracks, frames, width, height, hide)
+    return specs_from_point_lists(tracks, frames, width, height, hide), warnings
 
 
 def trackset_from_ati(text: str, width: int, height: int, num_frames: int) -> TrackSet:
-    """ATI JSON as a TrackSet at ATI's 121 ticks over the clip; a short track is hidden (at 0, 0) after its
-    end, exactly as WanTrackToVideo pads it."""
-    tracks = _ati_point_lists(text, width, height)
+    """ATI JSON as a TrackSet at ATI's 121 ticks over the clip, exactly as WanTrackToVideo pads and cuts it: a
+    short track is hidden (at 0, 0) after its end, a long one keeps its first 121 points (its `warnings` say so)."""
+    tracks, warnings = _ati_point_lists(text, width, height)
     points = torch.zeros((ATI_TICKS, len(tracks), 2), dtype=torch.float64)
     visible = torch.zeros((ATI_TICKS, len(tracks)), dtype=torch.bool)
     for n, track in enumerate(tracks):
@@ -350,7 +350,8 @@ def trackset_from_ati(text: str, width: int, height: int, num_frames: int) -> Tr
         TrackGroup(f"track {n + 1}", "subject", TRACK_COLORS[n % len(TRACK_COLORS)], n, n + 1)
         for n in range(len(tracks))
     ]
-    return TrackSet(points, visible, width, height, groups, times=ati_times(num_frames), source="ati")
+    times = ati_times(num_frames)
+    return TrackSet(points, visible, width, height, groups, times=times, source="ati", warnings=warnings)
 
 
 def specs_from_kjnodes(text: str, width: int, height: int, num_frames: int) -> list[TrackSpec]:

@@ -75,6 +75,7 @@ class TrackSet:
     Row t stands for clip frame `times[t]` (frame t when `times` is None: one row per frame). `source`
     says what the tracks were made from: "tracks" (drawn, or ComfyUI TRACKS) or "ati" (ATI track JSON,
     whose 121 points are spread over the clip), which decides the family Bind Shot picks in auto.
+    `warnings` say what reading the tracks left out (an ATI track cut to 121 points), for the user's report.
     """
 
     points: torch.Tensor
@@ -84,6 +85,7 @@ class TrackSet:
     groups: list[TrackGroup] = field(default_factory=list)
     times: np.ndarray | None = None
     source: str = "tracks"
+    warnings: tuple[str, ...] = ()
 
     @property
     def num_frames(self) -> int:

@@ -5,7 +5,9 @@ of the clean latent (x0) is decoded cheaply (a few frames, small) and scored aga
 a schedule says how many survive each check. Survivors keep their sampler state, so a survivor's frames are
 exactly those of a lone render of its seed. Written ``"2@0.2>1@0.4"``: after 20 % of the steps the best 2
 continue, after 40 % the best 1 (optionally led by the candidate count, ``"4>2@0.2>1@0.4"``); ``"off"``
-renders every candidate to the end (full best-of-N).
+renders every candidate to the end (full best-of-N). Named presets stand for the usual schedules: ``off``,
+``careful`` (``2@0.2>1@0.4``, two survive until 40 % so a misjudgement at 20 % can still be corrected) and
+``fast`` (``1@0.15``: one judgement, earlier, keeping only the best).
 
 The host starts the candidates as a ``SteppedSampling`` (stepped_sampling.py interleaves the host's own
 sampler); this module holds the schedule, the survivor rule and the report, and stays free of ComfyUI.
@@ -28,7 +30,11 @@ from ..world.entities import Reference
 from .scoring import ScoreReport
 
 OFF = "off"
-DEFAULT_SEARCH = "2@0.2>1@0.4"
+CUSTOM = "custom"
+SEARCH_PRESETS = {"careful": "2@0.2>1@0.4", "fast": "1@0.15", OFF: OFF}  # preset name -> the schedule it names
+SEARCH_CHOICES = (*SEARCH_PRESETS, CUSTOM)
+DEFAULT_SEARCH = "careful"
+EXAMPLE = SEARCH_PRESETS[DEFAULT_SEARCH]
 EARLY_FRAMES = 4  # latent frames decoded and scored at a check
 EARLY_SIDE = 256  # longest side, pixels, of the frames scored at a check
 _CHECK = re.compile(r"^\s*(\d+)\s*@\s*([0-9]*\.?[0-9]+)\s*$")
@@ -62,14 +68,14 @@ def parse_search(text: str) -> SearchSchedule | None:
     if parts[0].strip().isdecimal():  # what int() reads (isdigit() also takes "²")
         head, parts = int(parts[0]), parts[1:]
     if not parts:
-        raise ValueError(f"search {quote(text)} has no check; write e.g. '{DEFAULT_SEARCH}' or 'off'.")
+        raise ValueError(f"search {quote(text)} has no check; write e.g. '{EXAMPLE}' or 'off'.")
     checks = []
     for part in parts:
         match = _CHECK.match(part)
         if match is None:
             raise ValueError(
                 f"search check {quote(part.strip())} is not 'keep@fraction' (e.g. '2@0.2': the best 2 continue "
-                f"after 20 % of the steps); write e.g. '{DEFAULT_SEARCH}' or 'off'."
+                f"after 20 % of the steps); write e.g. '{EXAMPLE}' or 'off'."
             )
         keep, fraction = int(match.group(1)), float(match.group(2))
         if keep < 1 or not 0.0 < fraction < 1.0:
@@ -84,6 +90,17 @@ def parse_search(text: str) -> SearchSchedule | None:
     if head is not None and not checks[0].keep < head:
         raise ValueError(f"search {quote(text)} starts with {head} candidates; its first check must keep fewer.")
     return SearchSchedule(tuple(checks), head)
+
+
+def parse_search_choice(choice: str, custom: str) -> SearchSchedule | None:
+    """The schedule a ``search`` choice names: a preset's, the ``search_custom`` text for "custom", or the choice
+    itself (a graph saved before the presets holds its schedule text in ``search``)."""
+    if choice != CUSTOM:
+        return parse_search(SEARCH_PRESETS.get(choice, choice))
+    try:
+        return parse_search(custom)
+    except ValueError as error:
+        raise ValueError(f"search_custom: {error}") from None
 
 
 def require_schedule_candidates(schedule: SearchSchedule | None, candidates: int | None) -> None:

@@ -11,7 +11,13 @@ from comfy_api.latest import InputImpl, Types, io
 from ...models.sampling.long_shot import overlap_problem, require_native_frames
 from ...models.sampling.multishot import join_shots, render_shot_list, require_one_rate, total_steps
 from ...models.sampling.reference_attention import entity_reference_latents
-from ...models.sampling.search import DEFAULT_SEARCH, parse_search, require_schedule_candidates
+from ...models.sampling.search import (
+    DEFAULT_SEARCH,
+    SEARCH_CHOICES,
+    SEARCH_PRESETS,
+    parse_search_choice,
+    require_schedule_candidates,
+)
 from ...models.sampling.selection import SelectionError, parse_selection
 from ...models.shared.wan import MAX_FRAMES, WAN_2_1, WanShapeError
 from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
@@ -153,13 +159,16 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     default="auto",
                     tooltip="How shots are bound; auto reads the loaded model.",
                 ),
-                io.String.Input(
+                io.Combo.Input(
                     "search",
+                    options=list(SEARCH_CHOICES),
                     default=DEFAULT_SEARCH,
                     optional=True,
-                    tooltip="With several candidates, judge them early and stop the weak: '2@0.2>1@0.4' keeps "
-                    "the best 2 after 20 % of the steps and the best 1 after 40 %. 'off' renders every "
-                    "candidate to the end.",
+                    extra_dict={"presets": SEARCH_PRESETS},  # for web/js/search_presets.js's load-time migration
+                    tooltip="With several candidates, judge them early and stop the weak. careful ("
+                    f"{SEARCH_PRESETS['careful']}) keeps the best 2 after 20 % of the steps and the best 1 after "
+                    f"40 %; fast ({SEARCH_PRESETS['fast']}) keeps the best 1 after 15 %; off renders every "
+                    "candidate to the end; custom uses search_custom.",
                 ),
                 io.String.Input(
                     "select",
@@ -167,6 +176,13 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     optional=True,
                     tooltip="Render only some shots and candidates, e.g. 'shot=3;candidate=1' (from 1); each gets "
                     "the seeds and frames of a full run. Empty renders everything.",
+                ),
+                io.String.Input(
+                    "search_custom",
+                    default=SEARCH_PRESETS[DEFAULT_SEARCH],
+                    optional=True,
+                    tooltip="The schedule when search is custom: 'keep@fraction' checks joined by '>', e.g. "
+                    "'3@0.1>1@0.3' keeps the best 3 after 10 % of the steps and the best 1 after 30 %.",
                 ),
             ],
             outputs=shot_list_outputs(),
@@ -180,6 +196,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         candidates: int,
         search: str = DEFAULT_SEARCH,
         select: str = "",
+        search_custom: str = "",
     ) -> bool | str:
         """Checked before the prompt runs; the inputs are named so ComfyUI still checks all the others.
 
@@ -187,12 +204,12 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         """
         if candidates is not None and not 1 <= candidates <= MAX_CANDIDATES:
             return f"candidates is {candidates}; use 1 to {MAX_CANDIDATES}."
-        problem = names_problem(search=search, select=select)
+        problem = names_problem(search=search, select=select, search_custom=search_custom)
         if problem:
             return problem
         try:
-            if search is not None:
-                require_schedule_candidates(parse_search(search), candidates)
+            if search is not None and search_custom is not None:
+                require_schedule_candidates(parse_search_choice(search, search_custom), candidates)
             if select is not None:
                 parse_selection(select)
         except (ValueError, SelectionError) as error:
@@ -233,9 +250,10 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         clip_vision=None,
         search=DEFAULT_SEARCH,
         select="",
+        search_custom="",
     ) -> io.NodeOutput:
         shots = shot_list(shots, shot)
-        schedule = parse_search(search)
+        schedule = parse_search_choice(search, search_custom)
         require_schedule_candidates(schedule, candidates)
         selection = parse_selection(select)
         require_one_rate(

@@ -82,7 +82,11 @@ class WorldKitBindShot(io.ComfyNode):
                 ),
                 io.Tracks.Input("tracks", optional=True, tooltip="TRACKS for Wan-Move (or ATI)."),
                 io.String.Input(
-                    "track_json", optional=True, force_input=True, tooltip="ATI track JSON (as WanTrackToVideo takes)."
+                    "track_json",
+                    optional=True,
+                    force_input=True,
+                    tooltip="ATI track JSON (as WanTrackToVideo takes; a track longer than 121 points is cut to 121 as "
+                    "it reads them, and info's warnings say so).",
                 ),
                 io.ClipVision.Input(
                     "clip_vision",
@@ -108,7 +112,10 @@ class WorldKitBindShot(io.ComfyNode):
                     "decoding.",
                 ),
                 io.Image.Output(display_name="start_frame", tooltip="The frame the shot starts from, if any."),
-                io.String.Output(display_name="info", tooltip="JSON: the family, what was bound, the prompt."),
+                io.String.Output(
+                    display_name="info",
+                    tooltip="JSON: the family, what was bound, the prompt, and warnings (what was cut).",
+                ),
                 io.Conditioning.Output(
                     display_name="negative_text",
                     tooltip="Phantom: the negative prompt with the subject images (WanPhantomSubjectToVideo's "
@@ -178,6 +185,7 @@ class WorldKitBindShot(io.ComfyNode):
             "fps": bound.fps,
             "width": bound.width,
             "height": bound.height,
+            "warnings": list(track_set.warnings) if track_set is not None else [],
         }
         return io.NodeOutput(
             bound.positive,

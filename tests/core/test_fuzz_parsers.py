@@ -187,6 +187,8 @@ def read_points(reader: str, text: str) -> list[np.ndarray]:
     """The pixel positions a point-list reader took from ``text``, one [P, 2] array a track; a refusal must be
     a TrajectoryError naming the format it read."""
     result = POINT_READERS[reader][0](text, 64, 48, 9)
+    if reader == "ati":
+        result, _ = result  # the specs, without the cut warnings
     if isinstance(result, TrackSet):
         assert np.array_equal(result.times, ati_times(9))
         counts = result.visible.sum(dim=0).tolist()
@@ -203,7 +205,7 @@ def read_points(reader: str, text: str) -> list[np.ndarray]:
 
 
 def assert_point_error(reader: str, error: TrajectoryError) -> None:
-    assert str(error).startswith((POINT_READERS[reader][1], "ATI track ")), error
+    assert str(error).startswith(POINT_READERS[reader][1]), error
     quote(str(error)).encode("utf-8")
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from worldkit.headless.cli import main
-from worldkit.headless.convert import ConversionError, api_path_for, ui_to_api, widget_layout
+from worldkit.headless.convert import (
+    ConversionError,
+    api_path_for,
+    ui_to_api,
+    widget_layout,
+    widget_values_by_name,
+)
 from worldkit.headless.overrides import OverrideError, apply_overrides, parse_override, substitute_values
 from worldkit.headless.requirements import MissingModelsError, missing_inputs, missing_models
 from worldkit.headless.runner import output_items
@@ -181,6 +187,25 @@ def test_a_node_with_too_few_widget_values_names_node_and_widgets(small_ui_graph
     small_ui_graph["nodes"][7]["widgets_values"] = [42, "fixed", 3]
     with pytest.raises(ConversionError, match=r"node 8 \(KSampler\) has 3 widget values.*seed, steps, cfg"):
         ui_to_api(small_ui_graph, OBJECT_INFO)
+
+
+def test_a_node_saved_before_optional_widgets_were_added_at_its_end_still_converts():
+    """World Shot Sampler saved while `search` was a text box: no search_custom value after select."""
+    sampler = {
+        "input": {
+            "required": {"steps": ["INT", {"default": 20}]},
+            "optional": {
+                "search": ["COMBO", {"options": ["careful", "fast", "off", "custom"], "default": "careful"}],
+                "select": ["STRING", {"default": ""}],
+                "search_custom": ["STRING", {"default": "2@0.2>1@0.4"}],
+            },
+        },
+        "input_order": {"required": ["steps"], "optional": ["search", "select", "search_custom"]},
+    }
+    node = ui_node(3, "WorldKitWorldShotSampler", [20, "3@0.1>1@0.3", ""])
+    assert widget_values_by_name(node, sampler) == {"steps": 20, "search": "3@0.1>1@0.3", "select": ""}
+    with pytest.raises(ConversionError, match="has 0 widget values"):
+        widget_values_by_name(ui_node(3, "WorldKitWorldShotSampler", []), sampler)
 
 
 def test_unknown_node_types_are_listed(small_ui_graph):

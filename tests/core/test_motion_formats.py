@@ -19,6 +19,7 @@ from worldkit.models.motion.formats import (
     scale_specs,
     specs_from_ati,
     specs_from_kjnodes,
+    trackset_from_ati,
 )
 from worldkit.models.motion.path import EASINGS, INTERPOLATIONS, Keypoint, Path, TrajectoryError
 from worldkit.models.motion.tracks import SUBJECTS, TrackSpec, build_trackset
@@ -117,7 +118,9 @@ def test_ati_export_has_121_points_per_track_spanning_the_clip():
 def test_ati_round_trip_reproduces_the_motion():
     spec = skunk_spec()
     ticks = build_trackset([spec], W, H, FRAMES, times=ati_times(FRAMES))
-    imported = scale_specs(specs_from_ati(ati_json(ticks), W, H, FRAMES), W, H)
+    specs, warnings = specs_from_ati(ati_json(ticks), W, H, FRAMES)
+    assert warnings == ()
+    imported = scale_specs(specs, W, H)
     again = build_trackset(imported, W, H, FRAMES, times=ati_times(FRAMES))
     np.testing.assert_allclose(again.points.numpy(), ticks.points.numpy(), atol=0.01)
     original = build_trackset([spec], W, H, FRAMES).points.numpy()
@@ -127,7 +130,7 @@ def test_ati_round_trip_reproduces_the_motion():
 
 def test_short_ati_tracks_are_hidden_after_their_end_as_wan_track_to_video_pads_them():
     text = json.dumps([[{"x": 10 + i, "y": 20} for i in range(61)]])
-    tracks = build_trackset(scale_specs(specs_from_ati(text, W, H, FRAMES), W, H), W, H, FRAMES)
+    tracks = build_trackset(scale_specs(specs_from_ati(text, W, H, FRAMES)[0], W, H), W, H, FRAMES)
     assert tracks.visible[:40, 0].all() and not tracks.visible[41:, 0].any()
 
 
@@ -165,8 +168,30 @@ def test_malformed_or_out_of_frame_imports_are_clear_errors(reader, text, messag
         reader(text, W, H, FRAMES)
 
 
-def test_ati_tracks_longer_than_wan_reads_are_refused_not_cut():
-    text = json.dumps([[{"x": 1, "y": 1}] * 162])
-    with pytest.raises(TrajectoryError, match="reads only the first 121"):
-        specs_from_ati(text, W, H, FRAMES)
+def template_like_ati_json() -> tuple[str, list[list[dict[str, float]]]]:
+    """A 162-point track (as ComfyUI's ATI template ships) beside a 121-point one."""
+    long = [{"x": 226 + 2.5 * i, "y": 121 + (i % 17) * 5.5} for i in range(162)]
+    full = [{"x": 400 - i, "y": 300.25} for i in range(ATI_TICKS)]
+    return json.dumps([long, full]), [long, full]
+
+
+def test_ati_tracks_longer_than_wan_reads_are_cut_to_121_with_a_warning():
+    text, (long, _) = template_like_ati_json()
+    specs, warnings = specs_from_ati(text, W, H, FRAMES)
+    assert warnings == ("ATI track 1: 162 points cut to 121 as ComfyUI's ATI node reads them.",)
+    kept = [(kp.x * W, kp.y * H, kp.frame) for kp in specs[0].path.keypoints]
+    assert len(kept) == ATI_TICKS
+    np.testing.assert_allclose([k[:2] for k in kept], [(p["x"], p["y"]) for p in long[:ATI_TICKS]], rtol=1e-12)
+    np.testing.assert_array_equal([k[2] for k in kept], ati_times(FRAMES))
+    assert len(specs[1].path.keypoints) == ATI_TICKS
     assert len(specs_from_kjnodes(text, W, H, FRAMES)[0].path.keypoints) == 162
+
+
+def test_ati_trackset_keeps_the_first_121_points_exactly_and_reports_the_cut():
+    text, (long, full) = template_like_ati_json()
+    tracks = trackset_from_ati(text, W, H, FRAMES)
+    assert tracks.warnings == ("ATI track 1: 162 points cut to 121 as ComfyUI's ATI node reads them.",)
+    expected = np.array([[(p["x"], p["y"]) for p in track[:ATI_TICKS]] for track in (long, full)]).transpose(1, 0, 2)
+    np.testing.assert_array_equal(tracks.points.numpy(), expected)
+    assert tracks.visible.all()
+    assert trackset_from_ati(json.dumps([full]), W, H, FRAMES).warnings == ()

@@ -9,12 +9,14 @@ from test_multishot import SIZE, SKUNK, make_shot
 from worldkit.models.sampling.long_shot import segment_seed
 from worldkit.models.sampling.multishot import ShotPipeline, render_shot_list
 from worldkit.models.sampling.search import (
+    SEARCH_CHOICES,
     Check,
     SearchHooks,
     check_steps,
     early_frames_at_size,
     early_latent_frames,
     parse_search,
+    parse_search_choice,
     require_schedule_candidates,
     run_search,
     search_steps,
@@ -31,6 +33,29 @@ def test_schedules_parse_print_and_switch_off():
     assert str(schedule) == "4>2@0.2>1@0.4"
     assert str(parse_search(" 2 @ .25 > 1@0.5 ")) == "2@0.25>1@0.5"
     assert parse_search("off") is None and parse_search("OFF") is None and parse_search("") is None
+
+
+def test_presets_parse_to_the_schedules_they_name():
+    assert SEARCH_CHOICES == ("careful", "fast", "off", "custom")
+    careful = parse_search_choice("careful", "ignored")
+    assert careful.checks == (Check(0.2, 2), Check(0.4, 1)) and careful.candidates is None
+    fast = parse_search_choice("fast", "ignored")
+    assert fast.checks == (Check(0.15, 1),)
+    assert fast.checks[0].fraction < careful.checks[0].fraction  # earlier, and straight to one
+    assert parse_search_choice("off", "2@0.2") is None
+
+
+def test_custom_takes_the_text_and_a_schedule_saved_in_search_still_reads():
+    assert str(parse_search_choice("custom", "3@0.1>1@0.3")) == "3@0.1>1@0.3"
+    assert parse_search_choice("custom", "off") is None
+    assert str(parse_search_choice("4>2@0.2>1@0.5", "")) == "4>2@0.2>1@0.5"  # a graph saved before the presets
+
+
+def test_a_bad_custom_schedule_names_search_custom():
+    with pytest.raises(ValueError, match=r"^search_custom: search check '2-0.2' is not 'keep@fraction'"):
+        parse_search_choice("custom", "2-0.2")
+    with pytest.raises(ValueError, match=r"^search check 'banana'"):
+        parse_search_choice("banana", "")
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,8 @@ SIZE_INPUTS = {"width": SIZE, "height": SIZE, "length": FRAMES, "batch_size": 1}
 
 
 ATI_TRACK = [[{"x": 8 + 2 * i, "y": 12 + i} for i in range(21)], [{"x": 50 - i, "y": 40 - i} for i in range(30)]]
+# 162 points, as the track in ComfyUI's own ATI template: WanTrackToVideo reads the first 121
+LONG_ATI_TRACK = [[{"x": 4 + 0.35 * i, "y": 10 + (i % 20) * 2} for i in range(162)], ATI_TRACK[1]]
 
 
 def pattern(seed: int, width: int, height: int) -> np.ndarray:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 from dataclasses import astuple
 
+import pytest
 from binding_graphs import (
     ATI_TRACK,
     FRAMES,
     LATENT_FRAMES,
+    LONG_ATI_TRACK,
     SIZE,
     assert_matches_native,
     bind,
@@ -104,10 +106,18 @@ def test_flf_matches_wan_first_last_frame_to_video(comfy, tiny_models):
     assert tensors["positive.0.clip_vision_output.penultimate_hidden_states"].shape[1] == 2 * 257
 
 
-def test_ati_track_json_matches_wan_track_to_video(comfy, tiny_models):
-    scene = one_reference_scene(comfy, tiny_models, "wan_i2v", "ati_forest", seed=6)
+@pytest.mark.parametrize(
+    ("track", "warnings"),
+    [
+        (ATI_TRACK, []),
+        (LONG_ATI_TRACK, ["ATI track 1: 162 points cut to 121 as ComfyUI's ATI node reads them."]),
+    ],
+    ids=["short", "162_points"],
+)
+def test_ati_track_json_matches_wan_track_to_video(comfy, tiny_models, track, warnings):
+    scene = one_reference_scene(comfy, tiny_models, "wan_i2v", f"ati_forest_{len(track[0])}", seed=6)
     graph, model, clip, vae, plate, world, shot_id = astuple(scene)
-    tracks = graph.node("PrimitiveString", value=json.dumps(ATI_TRACK))
+    tracks = graph.node("PrimitiveString", value=json.dumps(track))
     ours = bind(graph, model, vae, clip, world, shot_id, track_json=out(tracks))
     positive, negative = native_prompts(graph, clip, shot_id)
     theirs = native_node(
@@ -116,7 +126,7 @@ def test_ati_track_json_matches_wan_track_to_video(comfy, tiny_models):
         positive,
         negative,
         vae,
-        tracks=json.dumps(ATI_TRACK),
+        tracks=json.dumps(track),
         temperature=220.0,
         topk=2,
         start_image=out(plate),
@@ -124,7 +134,8 @@ def test_ati_track_json_matches_wan_track_to_video(comfy, tiny_models):
     save_conditioning(graph, "ati_ours", ours, text=out(ours, 5))
     save_conditioning(graph, "ati_native", theirs)
     tensors, scalars = assert_matches_native(comfy, graph, "ati")
-    assert json.loads(scalars["text"])["family"] == "ati"
+    info = json.loads(scalars["text"])
+    assert info["family"] == "ati" and info["warnings"] == warnings
     assert tensors["positive.0.concat_mask"].shape == (1, 4, LATENT_FRAMES, SIZE // 8, SIZE // 8)
 
 

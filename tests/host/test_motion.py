@@ -270,6 +270,21 @@ def test_kjnodes_coordinates_import_into_an_editable_trajectory(comfy):
     assert [(p["x"], p["y"]) for p in again[0]] == [(8.0 + 6 * i, 32.0) for i in range(FRAMES)]
 
 
+def test_an_ati_track_of_162_points_imports_its_first_121_and_says_so(comfy):
+    track = [{"x": 2 + 0.375 * i, "y": 5 + (i % 9) * 6} for i in range(162)]
+    graph = Graph()
+    imported = graph.node(
+        "WorldKitImportTracks", track_text=json.dumps([track]), format="ati", width=SIZE, height=SIZE, num_frames=FRAMES
+    )
+    shown = graph.node("PreviewAny", source=out(imported, 0))
+    result = comfy.run(graph.prompt())
+    assert result.outputs[imported]["text"] == ["ATI track 1: 162 points cut to 121 as ComfyUI's ATI node reads them."]
+    [kept] = json.loads(result.outputs[shown]["text"][0])["tracks"]
+    np.testing.assert_allclose(
+        [(kp["x"] * SIZE, kp["y"] * SIZE) for kp in kept["keypoints"]], [(p["x"], p["y"]) for p in track[:121]]
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [('[[{"x": 70, "y": 10}]]', "outside the 64x64 frame"), ("[[{'x': 1}]]", "'x' and 'y'"), ("{", "not valid JSON")],

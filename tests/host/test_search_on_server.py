@@ -64,15 +64,21 @@ def test_the_winner_equals_a_lone_render_of_its_seed_and_pruned_candidates_stop_
     assert progress[-1] == (9, 9)
 
 
-def test_a_long_shot_is_searched_on_its_first_segment_and_the_winner_continues(comfy, tiny_models):
+@pytest.mark.parametrize(
+    "search",
+    [{"search": "custom", "search_custom": "1@0.5"}, {"search": "1@0.5"}],  # the second: saved before the presets
+    ids=["custom", "saved_schedule_text"],
+)
+def test_a_long_shot_is_searched_on_its_first_segment_and_the_winner_continues(comfy, tiny_models, search):
     graph = SamplerGraph(comfy, tiny_models, frames=17, size=CHAIN_SIZE)
     chain = dict(steps=2, native_frames=9, overlap_frames=1)
-    graph.sampler("search", seed=SEED, candidates=2, search="1@0.5", **chain)
+    graph.sampler("search", seed=SEED, candidates=2, **search, **chain)
     for offset in range(2):
         graph.sampler(f"lone{offset}", seed=SEED + offset, candidates=1, **chain)
     probes = graph.run()
     frames, report = probes["search"]
     shot = report["shots"][0]
+    assert report["search"] == "1@0.5"
     assert frames.shape == (17, CHAIN_SIZE, CHAIN_SIZE, 3)
     assert [check["step"] for check in shot["search"]["checks"]] == [1]
     winner = shot["candidates"][shot["chosen"]]
@@ -102,6 +108,11 @@ def test_a_bad_schedule_is_refused_at_queue_time(comfy, tiny_models):
     graph.sampler("never", candidates=3, search="4>2@0.2")
     result = comfy.run(graph.graph.prompt(), expect_error=True)
     assert "set candidates to 4" in json.dumps(result.error)
+    assert not result.progress
+    graph = SamplerGraph(comfy, tiny_models)
+    graph.sampler("never", candidates=3, search="custom", search_custom="2-0.2")
+    result = comfy.run(graph.graph.prompt(), expect_error=True)
+    assert "search_custom: search check '2-0.2' is not 'keep@fraction'" in json.dumps(result.error)
     assert not result.progress
     # Naming candidates in validate_inputs switches off ComfyUI's own range check, so the node checks it.
     graph = SamplerGraph(comfy, tiny_models)

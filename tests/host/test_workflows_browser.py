@@ -143,3 +143,22 @@ def test_the_template_browser_lists_every_workflow_with_its_thumbnail(comfy):
         url = f"{comfy.base_url}/api/workflow_templates/worldkit/{name}.jpg"
         with urllib.request.urlopen(url, timeout=30) as response:
             assert response.status == 200 and response.read(3) == b"\xff\xd8\xff", name
+
+
+@pytest.mark.parametrize(
+    ("saved", "search", "custom"),
+    [("2@0.2>1@0.4", "careful", None), ("3@0.1>1@0.3", "custom", "3@0.1>1@0.3")],
+    ids=["preset_text", "other_text"],
+)
+def test_a_schedule_saved_in_the_search_text_box_loads_as_its_preset_or_as_custom(frontend, saved, search, custom):
+    """A workflow saved while `search` was a text box (no search_custom after select): web/js/search_presets.js
+    turns a text equal to a preset's schedule into that preset and any other text into custom, the text kept."""
+    workflow = json.loads((WORKFLOWS_DIR / "the_herd.json").read_text())
+    sampler = next(node for node in workflow["nodes"] if node["type"] == "WorldKitWorldShotSampler")
+    select, default_custom = sampler["widgets_values"][-2:]
+    sampler["widgets_values"] = [*sampler["widgets_values"][:-3], saved, select]  # search, select: the old layout
+    answer = frontend.execute_async_script(LOAD_AND_CONVERT, workflow, 0)
+    assert "error" not in answer, answer.get("error")
+    inputs = answer["output"][str(sampler["id"])]["inputs"]
+    assert (inputs["search"], inputs["select"]) == (search, select)
+    assert inputs["search_custom"] == (custom if custom is not None else default_custom)
