@@ -60,8 +60,10 @@ async def prepare_prompt(
     overrides: Iterable[Override] = (),
     renames: dict[str, Any] | None = None,
     inputs_dirs: Iterable[Path] = (),
+    workflow_path: Path | None = None,
 ) -> dict:
-    """API prompt ready to queue: converted if needed, edited, models checked, missing inputs uploaded."""
+    """API prompt ready to queue: converted if needed, edited, models checked, missing inputs uploaded.
+    `workflow_path`, where the workflow came from a file, is named in the missing-models hint."""
     info = await client.object_info()
     prompt = ui_to_api(workflow, info) if "nodes" in workflow else workflow
     if renames:
@@ -69,7 +71,7 @@ async def prepare_prompt(
     prompt = apply_overrides(prompt, list(overrides), info)
     missing = missing_models(prompt, info)
     if missing:
-        raise MissingModelsError(missing)
+        raise MissingModelsError(missing, workflow_path)
     in_subfolders = {name for _, name in input_files(prompt) if "/" in name}
     on_server = frozenset([name for name in sorted(in_subfolders) if await client.has_input(name)])
     to_upload, nowhere = missing_inputs(prompt, info, list(inputs_dirs), on_server)
@@ -106,10 +108,11 @@ async def run_on_server(
     on_event: ProgressCallback | None = None,
     include_temp: bool = False,
     stall_timeout: float = STALL_TIMEOUT_S,
+    workflow_path: Path | None = None,
 ) -> RunResult:
     try:
         async with ComfyClient(base_url, stall_timeout) as client:
-            prompt = await prepare_prompt(client, workflow, overrides, renames, list(inputs_dirs))
+            prompt = await prepare_prompt(client, workflow, overrides, renames, list(inputs_dirs), workflow_path)
             try:
                 execution = await client.run(prompt, with_class_types(prompt, on_event))
             except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels this task
@@ -177,7 +180,9 @@ def run_workflow(
     out = prepare_out_dir(out_dir) if out_dir is not None else None
 
     def run(url: str) -> RunResult:
-        return asyncio.run(run_on_server(url, data, out, edits, renames, dirs, on_event, include_temp, stall_timeout))
+        return asyncio.run(
+            run_on_server(url, data, out, edits, renames, dirs, on_event, include_temp, stall_timeout, path)
+        )
 
     if server:
         return run(server)
