@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..host_packages import describe_missing, importable_nodes, missing_packages, node_types
 from .catalog import CATALOG
 from .convert import load_json
 from .download import DownloadError, HostUnreachable, download
@@ -196,6 +197,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     needed = needed_models(workflow)
+    if lacking := missing_packages(node_types(workflow), importable_nodes()):
+        print(
+            f"note: this Python lacks a package the workflow's nodes need. {describe_missing(lacking)}", file=sys.stderr
+        )
     problems = fetch_missing(needed, models_dir, args.mirror) if args.download else []
     print(describe(needed, models_dir))
     for problem in problems:

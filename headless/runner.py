@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 
+from ..host_packages import MissingPackageError, missing_packages, node_types
 from ..models.shared.files import write_bytes_atomically
 from .client import STALL_TIMEOUT_S, ComfyClient, ProgressCallback, ServerError
 from .convert import ConversionError, load_json, ui_to_api
@@ -62,9 +63,12 @@ async def prepare_prompt(
     inputs_dirs: Iterable[Path] = (),
     workflow_path: Path | None = None,
 ) -> dict:
-    """API prompt ready to queue: converted if needed, edited, models checked, missing inputs uploaded.
+    """API prompt ready to queue: nodes that need a package checked, converted if needed, edited, models
+    checked, missing inputs uploaded.
     `workflow_path`, where the workflow came from a file, is named in the missing-models hint."""
     info = await client.object_info()
+    if lacking := missing_packages(node_types(workflow), info):
+        raise MissingPackageError(lacking)
     prompt = ui_to_api(workflow, info) if "nodes" in workflow else workflow
     if renames:
         prompt = substitute_values(prompt, renames)
@@ -168,7 +172,8 @@ def run_workflow(
     With no `server`, ComfyUI is started from `comfyui` / $COMFYUI_PATH / the install holding this pack on a free
     loopback port and stopped afterwards (`log` receives its start and stop messages). `overrides` are Override
     objects or `NODE.INPUT=VALUE` strings; `renames` replaces file names. Raises MissingModelsError before
-    queueing when model files are absent, OutputPathError before anything starts when `out_dir` cannot be
+    queueing when model files are absent, MissingPackageError when the server lacks a node that a package
+    brings (Load Audio without torchaudio), OutputPathError before anything starts when `out_dir` cannot be
     written, PromptRejected when the server refuses the graph, NodeFailed (node id, type, message) when a
     node raises, ServerError when the server stops answering or makes no progress for `stall_timeout`
     seconds (its prompt worker may have died), and RunInterrupted after Ctrl-C (its prompt interrupted on

@@ -109,6 +109,14 @@ def test_the_base_folder_holds_the_demo_inputs_the_pack_placed_there(comfy):
         assert (placed / source.name).read_bytes() == source.read_bytes()
 
 
+def test_the_start_up_log_names_the_audio_demos_exactly_when_load_audio_did_not_load(comfy):
+    """ComfyUI skips Load Audio without torchaudio; the pack's log line says which demos that stops and why."""
+    log = comfy.log_path.read_text(errors="replace")
+    warned = "monkey_music_video_fast cannot run on this ComfyUI" in log
+    assert warned == ("LoadAudio" not in comfy.object_info())
+    assert not warned or "install torchaudio into ComfyUI's environment" in log
+
+
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
 def test_frontend_loads_the_workflow_with_its_inputs_and_queues_its_api_twin(comfy, frontend, name):
     workflow = json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())
