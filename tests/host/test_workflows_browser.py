@@ -72,6 +72,9 @@ def frontend(comfy):
         "--window-size=1600,1000",
     ):
         options.add_argument(argument)
+    # A user past the first start: the frontend does not open the template browser by itself.
+    finished = urllib.request.Request(comfy.base_url + "/settings/Comfy.TutorialCompleted", data=b"true", method="POST")
+    urllib.request.urlopen(finished, timeout=30).close()
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_script_timeout(120)
     try:
@@ -151,3 +154,42 @@ def test_the_template_browser_lists_every_workflow_with_its_thumbnail(comfy):
         url = f"{comfy.base_url}/api/workflow_templates/worldkit/{name}.jpg"
         with urllib.request.urlopen(url, timeout=30) as response:
             assert response.status == 200 and response.read(3) == b"\xff\xd8\xff", name
+
+
+def click_when_ready(driver, css: str, what: str):
+    """Click the element once it is shown and nothing (a closing dialog's mask) lies over it."""
+    from selenium.common.exceptions import ElementClickInterceptedException, NoSuchElementException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def click(d) -> bool:
+        try:
+            d.find_element("css selector", css).click()
+        except (NoSuchElementException, ElementClickInterceptedException):
+            return False
+        return True
+
+    WebDriverWait(driver, 30).until(click, f"{what} ({css}) could not be clicked")
+
+
+def test_a_template_opens_through_the_menu_path_the_readme_names(comfy, frontend):
+    """README: the ComfyUI logo's menu → Browse Templates → worldkit (under Extensions) → the workflow."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    readme = " ".join((WORKFLOWS_DIR.parent / "README.md").read_text().split())
+    assert "open the menu under the ComfyUI logo (top left), choose *Browse Templates*, then *worldkit*" in readme
+    name = "the_herd_fast"
+    expected = sorted(node["type"] for node in json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())["nodes"])
+    frontend.execute_script("window.app.graph.clear()")
+    click_when_ready(frontend, ".comfy-menu-button-wrapper", "the ComfyUI logo's menu")
+    click_when_ready(frontend, '.p-tieredmenu-item[aria-label="Browse Templates"]', "Browse Templates")
+    WebDriverWait(frontend, 30).until(
+        lambda d: d.execute_script(
+            "const item = [...document.querySelectorAll('[role=dialog] span')]"
+            ".find((e) => e.textContent.trim() === 'worldkit');"
+            "if (item) item.parentElement.click(); return !!item;"
+        ),
+        "the template browser lists no worldkit section",
+    )
+    click_when_ready(frontend, f'[data-testid="template-workflow-{name}"]', f"the {name} template")
+    loaded = "return window.app.graph._nodes.map((node) => node.type).sort()"
+    WebDriverWait(frontend, 60).until(lambda d: d.execute_script(loaded) == expected, f"{name} did not open")
