@@ -156,15 +156,27 @@ def test_the_template_browser_lists_every_workflow_with_its_thumbnail(comfy):
             assert response.status == 200 and response.read(3) == b"\xff\xd8\xff", name
 
 
-def click_when_ready(driver, css: str, what: str):
-    """Click the element once it is shown and nothing (a closing dialog's mask) lies over it."""
+CLOSE_DIALOGS = """
+document.querySelectorAll('.p-dialog-mask .p-dialog').forEach(
+  (dialog) => dialog.querySelector('.p-dialog-close-button, button[aria-label="Close"]')?.click()
+);
+"""
+
+
+def click_when_ready(driver, css: str, what: str, close_dialogs: bool = False):
+    """Click the element once it is shown and nothing lies over it; with `close_dialogs`, dialogs an earlier
+    step left open (a missing-models warning) are closed as a user would, with their close button."""
     from selenium.common.exceptions import ElementClickInterceptedException, NoSuchElementException
     from selenium.webdriver.support.ui import WebDriverWait
 
     def click(d) -> bool:
         try:
             d.find_element("css selector", css).click()
-        except (NoSuchElementException, ElementClickInterceptedException):
+        except NoSuchElementException:
+            return False
+        except ElementClickInterceptedException:
+            if close_dialogs:
+                d.execute_script(CLOSE_DIALOGS)
             return False
         return True
 
@@ -180,7 +192,7 @@ def test_a_template_opens_through_the_menu_path_the_readme_names(comfy, frontend
     name = "the_herd_fast"
     expected = sorted(node["type"] for node in json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())["nodes"])
     frontend.execute_script("window.app.graph.clear()")
-    click_when_ready(frontend, ".comfy-menu-button-wrapper", "the ComfyUI logo's menu")
+    click_when_ready(frontend, ".comfy-menu-button-wrapper", "the ComfyUI logo's menu", close_dialogs=True)
     click_when_ready(frontend, '.p-tieredmenu-item[aria-label="Browse Templates"]', "Browse Templates")
     WebDriverWait(frontend, 30).until(
         lambda d: d.execute_script(
