@@ -23,6 +23,11 @@ class ModelFile:
     sha256: str | None = None
     dit: str | None = None  # a diffusion model's size class: "1.3B" or "14B"
 
+    @property
+    def title(self) -> str:
+        """The model's name before the colon of `what`: "Wan 2.1 VACE 14B"."""
+        return self.what.split(":")[0]
+
     def entry(self) -> dict[str, str]:
         """ComfyUI's `properties.models` entry, which the editor's missing-models dialog offers to download."""
         return {"name": self.name, "url": self.url, "directory": self.directory}

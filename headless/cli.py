@@ -12,6 +12,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from ..host_packages import MissingPackageError
 from .client import STALL_TIMEOUT_S, NodeFailed, PromptRejected, RunInterrupted, ServerError
 from .convert import ConversionError
 from .convert import add_arguments as add_convert_arguments
@@ -123,7 +124,14 @@ def run_command(args: argparse.Namespace) -> int:
         if error.traceback:
             print("".join(error.traceback).rstrip(), file=sys.stderr)
         return EXIT_NODE_ERROR
-    except (MissingModelsError, MissingInputsError, PromptRejected, OverrideError, ConversionError) as error:
+    except (
+        MissingModelsError,
+        MissingPackageError,
+        MissingInputsError,
+        PromptRejected,
+        OverrideError,
+        ConversionError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_REQUEST
     except OutputPathError as error:

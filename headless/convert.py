@@ -266,8 +266,8 @@ def ui_to_api(workflow: dict, object_info: dict) -> dict[str, dict]:
         if packed:
             raise ConversionError(
                 f"the workflow uses subgraphs ({', '.join(packed)}), which this converter does not flatten. "
-                "Open it in ComfyUI and export the API file (Workflow → Export (API)), then run that file; "
-                "or unpack the subgraphs (right-click → Unpack Subgraph) and save the workflow again."
+                "Open it in ComfyUI and export the API file (ComfyUI logo menu → File → Export (API)), then run that "
+                "file; or unpack the subgraphs (right-click → Unpack Subgraph) and save the workflow again."
             )
         raise ConversionError(
             f"the server does not know node types {', '.join(unknown)}: install the custom nodes that provide them"

@@ -3,19 +3,24 @@
 The bytes go to a staged temporary beside the target whose name depends on the URL (models/shared/files.py),
 so a broken connection, or a second run after Ctrl-C, asks the server for the rest (HTTP Range) instead of
 starting over. The file is renamed to its final name only after its length (and SHA-256 where known) match.
+Retries are for transfers that break; a host that cannot be reached at all (its name does not resolve, it
+refuses the connection, no route leads to it) fails at once with HostUnreachable.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import http.client
 import re
+import socket
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from ..models.shared.files import commit_staged, staging_name
 
@@ -23,6 +28,8 @@ CHUNK = 1 << 20
 ATTEMPTS = 5
 TIMEOUT_S = 60
 RETRY_PAUSE_S = 1.0
+# connect() errors that mean the host is not there for us now: retrying within seconds will not change them.
+UNREACHABLE_ERRNOS = {errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EHOSTDOWN, errno.ENETDOWN}
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 Progress = Callable[[int, int | None], None]
@@ -30,6 +37,24 @@ Progress = Callable[[int, int | None], None]
 
 class DownloadError(RuntimeError):
     """A download failed or its bytes did not check out; the message says which file and what to do."""
+
+
+class HostUnreachable(DownloadError):
+    """The host did not answer at all (name lookup failed, connection refused, no route): nothing to retry."""
+
+    def __init__(self, host: str, reason: str):
+        self.host = host
+        super().__init__(f"cannot reach {host}: {reason}")
+
+
+def unreachable_reason(error: BaseException) -> str | None:
+    """Why the host cannot be reached, when `error` says so (urllib wraps the socket's error in URLError)."""
+    cause = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(cause, socket.gaierror):
+        return f"name lookup failed ({cause.strerror or cause})"
+    if isinstance(cause, OSError) and cause.errno in UNREACHABLE_ERRNOS:
+        return cause.strerror or str(cause)
+    return None
 
 
 def sha256_of(path: Path) -> str:
@@ -96,12 +121,13 @@ def download(
             error = exc
         if error is None and (total is None or _size(staged) >= total):
             break
+        if error is not None and (reason := unreachable_reason(error)) is not None:
+            raise HostUnreachable(urlsplit(url).hostname or url, reason) from None
         failures = 0 if _size(staged) > before else failures + 1
         if failures >= attempts:
             reason = error or f"the connection closed at {_size(staged)} of {total} bytes"
-            raise DownloadError(
-                f"{url}: {reason} ({attempts} tries without progress); run again to resume from {_size(staged)} bytes"
-            )
+            again = f"run again to resume from {_size(staged)} bytes" if _size(staged) else "run again to retry"
+            raise DownloadError(f"{url}: {reason} ({attempts} tries without progress); {again}")
         time.sleep(RETRY_PAUSE_S * failures)
     _check(staged, url, total, sha256)
     commit_staged(staged, target)

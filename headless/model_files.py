@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from ..host_packages import describe_missing, importable_nodes, missing_packages, node_types
 from .catalog import CATALOG
 from .convert import load_json
-from .download import DownloadError, download
+from .download import DownloadError, HostUnreachable, download
 from .progress import bar
 from .requirements import MODEL_EXTENSIONS, MODEL_FOLDERS
 from .server import ServerStartError, find_comfyui
@@ -93,40 +97,73 @@ def models_dir_for(args: argparse.Namespace) -> Path:
     return find_comfyui(args.comfyui) / "models"
 
 
-class ProgressLine:
-    """One terminal line per file: a bar, bytes so far and the total when the server declares it."""
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
 
-    def __init__(self, name: str):
-        self.name = name
+
+class ProgressLine:
+    """One terminal line per file: a bar, bytes so far of the total, the rate and the time left (the last two
+    once bytes have arrived in this run). Nothing is drawn for a file no byte arrived for."""
+
+    def __init__(self, name: str, clock: Callable[[], float] = time.monotonic):
+        self.name, self.clock = name, clock
+        self.start: tuple[float, int] | None = None
+        self.drawn = False
+
+    def text(self, done: int, total: int | None) -> str:
+        now = self.clock()
+        if self.start is None:
+            self.start = (now, done)
+        elapsed, arrived = now - self.start[0], done - self.start[1]
+        rate = arrived / elapsed if elapsed > 0 and arrived > 0 else None
+        shown = f"{bar(done, total)} {done / 1e6:,.1f}/{total / 1e6:,.1f} MB" if total else f"{done / 1e6:,.1f} MB"
+        if rate:
+            shown += f"  {rate / 1e6:,.1f} MB/s"
+            if total:
+                shown += f"  {_duration(max(total - done, 0) / rate)} left"
+        return f"  {self.name} {shown}"
 
     def __call__(self, done: int, total: int | None) -> None:
-        shown = f"{bar(done, total)} {done / 1e6:,.1f}/{total / 1e6:,.1f} MB" if total else f"{done / 1e6:,.1f} MB"
-        sys.stderr.write(f"\r  {self.name} {shown}")
+        sys.stderr.write(f"\r{self.text(done, total):<100}")
         sys.stderr.flush()
+        self.drawn = True
+
+    def finish(self) -> None:
+        """End the file's line, if one was drawn."""
+        if self.drawn:
+            sys.stderr.write("\n")
+
+
+def source_url(model: NeededModel, mirror: str | None) -> str:
+    return mirror.rstrip("/") + model.url.removeprefix(HUB) if mirror else model.url
 
 
 def fetch_missing(needed: list[NeededModel], models_dir: Path, mirror: str | None = None) -> list[str]:
     """Download each missing file that has a source (from `mirror` instead of huggingface.co when given);
-    returns one line per file that could not be fetched."""
-    problems = []
+    returns one line per file that could not be fetched, and one per host that could not be reached (the
+    host's other files are then not tried)."""
+    problems, unreachable = [], set()
     for model in needed:
         if locate(models_dir, model) is not None:
             continue
         if model.url is None:
             problems.append(f"{model.name}: no download source known; put it in models/{model.directory}/ by hand")
             continue
+        url = source_url(model, mirror)
+        if urlsplit(url).hostname in unreachable:
+            continue
+        progress = ProgressLine(model.name)
         try:
-            url = mirror.rstrip("/") + model.url.removeprefix(HUB) if mirror else model.url
-            download(
-                url,
-                models_dir / model.directory / model.name,
-                sha256=model.sha256,
-                progress=ProgressLine(model.name),
-            )
-            sys.stderr.write("\n")
+            download(url, models_dir / model.directory / model.name, sha256=model.sha256, progress=progress)
+        except HostUnreachable as error:
+            unreachable.add(error.host)
+            problems.append(f"{error}; check the network, or fetch from a mirror of {HUB} with --mirror URL")
         except DownloadError as error:
-            sys.stderr.write("\n")
             problems.append(str(error))
+        finally:
+            progress.finish()
     return problems
 
 
@@ -160,6 +197,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     needed = needed_models(workflow)
+    if lacking := missing_packages(node_types(workflow), importable_nodes()):
+        print(
+            f"note: this Python lacks a package the workflow's nodes need. {describe_missing(lacking)}", file=sys.stderr
+        )
     problems = fetch_missing(needed, models_dir, args.mirror) if args.download else []
     print(describe(needed, models_dir))
     for problem in problems:

@@ -48,12 +48,13 @@ class MissingFile:
 class MissingModelsError(RuntimeError):
     """Raised before queueing: lists every model file the server lacks, the folder it belongs in and its source."""
 
-    def __init__(self, missing: list[MissingFile]):
+    def __init__(self, missing: list[MissingFile], workflow: Path | None = None):
         self.missing = missing
         lines = "\n".join(item.describe() for item in missing)
         super().__init__(
             f"{len(missing)} model file(s) missing on the server:\n{lines}\n"
-            "Fetch them into ComfyUI's models folders with `python -m worldkit models WORKFLOW --download` "
+            f"Fetch them into ComfyUI's models folders with `python -m worldkit models {workflow or 'WORKFLOW'} "
+            "--download` "
             "(on the server's machine), or download them from the links above."
         )
 

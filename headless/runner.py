@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 
+from ..host_packages import MissingPackageError, missing_packages, node_types
 from ..models.shared.files import write_bytes_atomically
 from .client import STALL_TIMEOUT_S, ComfyClient, ProgressCallback, ServerError
 from .convert import ConversionError, load_json, ui_to_api
@@ -60,16 +61,21 @@ async def prepare_prompt(
     overrides: Iterable[Override] = (),
     renames: dict[str, Any] | None = None,
     inputs_dirs: Iterable[Path] = (),
+    workflow_path: Path | None = None,
 ) -> dict:
-    """API prompt ready to queue: converted if needed, edited, models checked, missing inputs uploaded."""
+    """API prompt ready to queue: nodes that need a package checked, converted if needed, edited, models
+    checked, missing inputs uploaded.
+    `workflow_path`, where the workflow came from a file, is named in the missing-models hint."""
     info = await client.object_info()
+    if lacking := missing_packages(node_types(workflow), info):
+        raise MissingPackageError(lacking)
     prompt = ui_to_api(workflow, info) if "nodes" in workflow else workflow
     if renames:
         prompt = substitute_values(prompt, renames)
     prompt = apply_overrides(prompt, list(overrides), info)
     missing = missing_models(prompt, info)
     if missing:
-        raise MissingModelsError(missing)
+        raise MissingModelsError(missing, workflow_path)
     in_subfolders = {name for _, name in input_files(prompt) if "/" in name}
     on_server = frozenset([name for name in sorted(in_subfolders) if await client.has_input(name)])
     to_upload, nowhere = missing_inputs(prompt, info, list(inputs_dirs), on_server)
@@ -106,10 +112,11 @@ async def run_on_server(
     on_event: ProgressCallback | None = None,
     include_temp: bool = False,
     stall_timeout: float = STALL_TIMEOUT_S,
+    workflow_path: Path | None = None,
 ) -> RunResult:
     try:
         async with ComfyClient(base_url, stall_timeout) as client:
-            prompt = await prepare_prompt(client, workflow, overrides, renames, list(inputs_dirs))
+            prompt = await prepare_prompt(client, workflow, overrides, renames, list(inputs_dirs), workflow_path)
             try:
                 execution = await client.run(prompt, with_class_types(prompt, on_event))
             except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels this task
@@ -165,7 +172,8 @@ def run_workflow(
     With no `server`, ComfyUI is started from `comfyui` / $COMFYUI_PATH / the install holding this pack on a free
     loopback port and stopped afterwards (`log` receives its start and stop messages). `overrides` are Override
     objects or `NODE.INPUT=VALUE` strings; `renames` replaces file names. Raises MissingModelsError before
-    queueing when model files are absent, OutputPathError before anything starts when `out_dir` cannot be
+    queueing when model files are absent, MissingPackageError when the server lacks a node that a package
+    brings (Load Audio without torchaudio), OutputPathError before anything starts when `out_dir` cannot be
     written, PromptRejected when the server refuses the graph, NodeFailed (node id, type, message) when a
     node raises, ServerError when the server stops answering or makes no progress for `stall_timeout`
     seconds (its prompt worker may have died), and RunInterrupted after Ctrl-C (its prompt interrupted on
@@ -177,7 +185,9 @@ def run_workflow(
     out = prepare_out_dir(out_dir) if out_dir is not None else None
 
     def run(url: str) -> RunResult:
-        return asyncio.run(run_on_server(url, data, out, edits, renames, dirs, on_event, include_temp, stall_timeout))
+        return asyncio.run(
+            run_on_server(url, data, out, edits, renames, dirs, on_event, include_temp, stall_timeout, path)
+        )
 
     if server:
         return run(server)

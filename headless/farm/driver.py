@@ -81,7 +81,7 @@ class Farm:
         self.info, self.dirs = info, self.options.inputs_dirs or default_inputs_dirs(path)
         missing = missing_models(film.prompt, info)
         if missing:
-            raise MissingModelsError(missing)
+            raise MissingModelsError(missing, path)
         manifest = Manifest.open(self.out, content_key(film.prompt))
         units = film.units()
         todo = [unit for unit in units if not manifest.done(unit.key)]

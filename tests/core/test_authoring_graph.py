@@ -153,7 +153,7 @@ def test_the_fast_variant_tells_the_same_story_on_the_small_model_at_480p():
 def test_every_workflow_has_the_thumbnail_its_inputs_draw(name):
     film, variant = WORKFLOWS[name]
     ui = json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())
-    drawn = np.asarray(render(ui, caption(film, variant.label)), dtype=np.float32)
+    drawn = np.asarray(render(ui, caption(film, variant, ui)), dtype=np.float32)
     shipped = np.asarray(Image.open(WORKFLOWS_DIR / f"{name}.jpg").convert("RGB"), dtype=np.float32)
     assert shipped.shape == drawn.shape == (SIZE[1], SIZE[0], 3)
     assert np.abs(shipped - drawn).mean() < 3.0, "regenerate with `python -m worldkit.tools.authoring.build`"
@@ -172,3 +172,17 @@ def test_the_render_table_counts_steps_from_the_graph_and_scales_without_cfg():
     fast = render_costs.segments(json.loads(api_path_for(WORKFLOWS_DIR / "lonely_little_flame_fast.json").read_text()))
     ati = [seg for seg in fast if seg.model == "14B"]
     assert [(seg.steps, seg.cfg, seg.resolution) for seg in ati] == [(4, False, "480p")]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("new_york_animals_fast", "new york animals  ·  fast 480p  ·  Wan-Move 14B"),
+        ("lonely_little_flame_fast", "lonely little flame  ·  fast 480p  ·  VACE 1.3B + ATI 14B"),
+        ("the_herd_fast", "the herd  ·  fast 480p  ·  VACE 1.3B"),
+        ("the_herd", "the herd  ·  full 720p  ·  VACE 14B"),
+    ],
+)
+def test_the_thumbnail_names_the_models_the_workflow_loads_not_the_variant(name, expected):
+    film, variant = WORKFLOWS[name]
+    assert caption(film, variant, json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())) == expected

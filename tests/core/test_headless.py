@@ -294,6 +294,8 @@ def test_missing_models_lists_each_file_and_its_folder():
     message = str(MissingModelsError(missing))
     assert "3 model file(s) missing" in message
     assert "wan2.1_vace_14B_fp16.safetensors  ->  models/diffusion_models/" in message
+    named = str(MissingModelsError(missing, Path("workflows/api/the_herd.json")))
+    assert "`python -m worldkit models workflows/api/the_herd.json --download`" in named and "WORKFLOW" not in named
 
 
 def test_input_files_are_uploaded_from_local_folders_or_reported(tmp_path):

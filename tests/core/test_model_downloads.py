@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -14,8 +15,8 @@ import pytest
 
 from worldkit.headless.catalog import CATALOG, VACE_1_3B
 from worldkit.headless.cli import main
-from worldkit.headless.download import DownloadError, download
-from worldkit.headless.model_files import needed_models
+from worldkit.headless.download import DownloadError, HostUnreachable, download
+from worldkit.headless.model_files import ProgressLine, needed_models
 from worldkit.models.shared.files import is_temporary
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
@@ -131,6 +132,70 @@ def test_a_wrong_hash_discards_the_download(server, tmp_path):
 def test_a_missing_file_on_the_server_is_an_error_naming_the_url(server, tmp_path):
     with pytest.raises(DownloadError, match="404"):
         download(f"{server.url}/missing.safetensors", tmp_path / "m.safetensors")
+
+
+@pytest.fixture
+def pauses(monkeypatch) -> list[float]:
+    """The retry pauses a download takes (recorded, not slept)."""
+    taken: list[float] = []
+    monkeypatch.setattr("worldkit.headless.download.time.sleep", taken.append)
+    return taken
+
+
+def refused_port() -> int:
+    """A loopback port nothing listens on: a connection to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_refused_connection_fails_at_once_naming_the_host(tmp_path, pauses):
+    with pytest.raises(HostUnreachable, match=r"cannot reach 127\.0\.0\.1") as raised:
+        download(f"http://127.0.0.1:{refused_port()}/f.safetensors", tmp_path / "f.safetensors")
+    assert raised.value.host == "127.0.0.1" and pauses == [], "nothing was retried"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_transfer_that_never_starts_is_retried_then_reported_without_a_resume_offset(server, tmp_path, pauses):
+    server.drops, server.cut_at = 10, 0
+    with pytest.raises(DownloadError) as raised:
+        download(f"{server.url}/g.safetensors", tmp_path / "g.safetensors", attempts=3)
+    assert len(server.ranges) == 3 and len(pauses) == 2
+    assert "resume from 0 bytes" not in str(raised.value) and "run again to retry" in str(raised.value)
+
+
+def test_a_failed_name_lookup_is_one_line_naming_the_host_and_mirror_with_no_blank_lines(
+    tmp_path, monkeypatch, capsys, pauses
+):
+    lookups = []
+
+    def no_dns(host, *args, **kwargs):
+        lookups.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    for proxy in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(proxy, raising=False)  # the lookup asked is the host's own
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    workflow = WORKFLOWS_DIR / "api" / "the_herd_fast.json"
+    assert main(["models", str(workflow), "--models-dir", str(tmp_path / "models"), "--download"]) == 1
+    errors = capsys.readouterr().err
+    assert lookups == ["huggingface.co"] and pauses == [], "one lookup, no retries, the host's other files skipped"
+    assert errors.count("\n") == 1 and "\n\n" not in errors and not errors.startswith("\n")
+    assert "cannot reach huggingface.co: name lookup failed" in errors and "--mirror" in errors
+
+
+def test_the_progress_line_shows_bytes_rate_and_time_left():
+    now = [100.0]
+    line = ProgressLine("a.safetensors", clock=lambda: now[0])
+    assert "MB/s" not in line.text(20_000_000, 100_000_000)
+    now[0] = 104.0
+    shown = line.text(40_000_000, 100_000_000)
+    assert "40.0/100.0 MB" in shown and "5.0 MB/s" in shown and "12s left" in shown
+    now[0] = 124.0
+    assert "0s left" in line.text(100_000_000, 100_000_000)
+    slow = ProgressLine("b.safetensors", clock=iter([0.0, 10.0]).__next__)
+    slow.text(0, 1_000_000_000)
+    assert "1.0 MB/s  16m 30s left" in slow.text(10_000_000, 1_000_000_000)
 
 
 def test_the_shipped_workflows_need_catalogued_files_with_sources():

@@ -115,7 +115,7 @@ def test_missing_models_are_listed_with_their_folders_before_anything_runs(comfy
     assert "wan2.1_vace_14B_fp16.safetensors  ->  models/diffusion_models/" in done.stderr
     assert "wan_2.1_vae.safetensors  ->  models/vae/" in done.stderr
     assert CATALOG["wan2.1_vace_14B_fp16.safetensors"].url in done.stderr and WAN_VAE.url in done.stderr
-    assert "python -m worldkit models WORKFLOW --download" in done.stderr
+    assert f"python -m worldkit models {workflow} --download" in done.stderr, "the hint names the real path"
     assert history_size(comfy.base_url) == before, "nothing was queued"
 
 

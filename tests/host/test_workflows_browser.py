@@ -72,6 +72,9 @@ def frontend(comfy):
         "--window-size=1600,1000",
     ):
         options.add_argument(argument)
+    # A user past the first start: the frontend does not open the template browser by itself.
+    finished = urllib.request.Request(comfy.base_url + "/settings/Comfy.TutorialCompleted", data=b"true", method="POST")
+    urllib.request.urlopen(finished, timeout=30).close()
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_script_timeout(120)
     try:
@@ -107,6 +110,14 @@ def test_the_base_folder_holds_the_demo_inputs_the_pack_placed_there(comfy):
     placed = comfy.base_dir / "input" / SUBFOLDER
     for source in demo_files():
         assert (placed / source.name).read_bytes() == source.read_bytes()
+
+
+def test_the_start_up_log_names_the_audio_demos_exactly_when_load_audio_did_not_load(comfy):
+    """ComfyUI skips Load Audio without torchaudio; the pack's log line says which demos that stops and why."""
+    log = comfy.log_path.read_text(errors="replace")
+    warned = "monkey_music_video_fast cannot run on this ComfyUI" in log
+    assert warned == ("LoadAudio" not in comfy.object_info())
+    assert not warned or "install torchaudio into ComfyUI's environment" in log
 
 
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
@@ -162,3 +173,54 @@ def test_a_schedule_saved_in_the_search_text_box_loads_as_its_preset_or_as_custo
     inputs = answer["output"][str(sampler["id"])]["inputs"]
     assert (inputs["search"], inputs["select"]) == (search, select)
     assert inputs["search_custom"] == (custom if custom is not None else default_custom)
+
+
+CLOSE_DIALOGS = """
+document.querySelectorAll('.p-dialog-mask .p-dialog').forEach(
+  (dialog) => dialog.querySelector('.p-dialog-close-button, button[aria-label="Close"]')?.click()
+);
+"""
+
+
+def click_when_ready(driver, css: str, what: str, close_dialogs: bool = False):
+    """Click the element once it is shown and nothing lies over it; with `close_dialogs`, dialogs an earlier
+    step left open (a missing-models warning) are closed as a user would, with their close button."""
+    from selenium.common.exceptions import ElementClickInterceptedException, NoSuchElementException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def click(d) -> bool:
+        try:
+            d.find_element("css selector", css).click()
+        except NoSuchElementException:
+            return False
+        except ElementClickInterceptedException:
+            if close_dialogs:
+                d.execute_script(CLOSE_DIALOGS)
+            return False
+        return True
+
+    WebDriverWait(driver, 30).until(click, f"{what} ({css}) could not be clicked")
+
+
+def test_a_template_opens_through_the_menu_path_the_readme_names(comfy, frontend):
+    """README: the ComfyUI logo's menu → Browse Templates → worldkit (under Extensions) → the workflow."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    readme = " ".join((WORKFLOWS_DIR.parent / "README.md").read_text().split())
+    assert "open the menu under the ComfyUI logo (top left), choose *Browse Templates*, then *worldkit*" in readme
+    name = "the_herd_fast"
+    expected = sorted(node["type"] for node in json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())["nodes"])
+    frontend.execute_script("window.app.graph.clear()")
+    click_when_ready(frontend, ".comfy-menu-button-wrapper", "the ComfyUI logo's menu", close_dialogs=True)
+    click_when_ready(frontend, '.p-tieredmenu-item[aria-label="Browse Templates"]', "Browse Templates")
+    WebDriverWait(frontend, 30).until(
+        lambda d: d.execute_script(
+            "const item = [...document.querySelectorAll('[role=dialog] span')]"
+            ".find((e) => e.textContent.trim() === 'worldkit');"
+            "if (item) item.parentElement.click(); return !!item;"
+        ),
+        "the template browser lists no worldkit section",
+    )
+    click_when_ready(frontend, f'[data-testid="template-workflow-{name}"]', f"the {name} template")
+    loaded = "return window.app.graph._nodes.map((node) => node.type).sort()"
+    WebDriverWait(frontend, 60).until(lambda d: d.execute_script(loaded) == expected, f"{name} did not open")

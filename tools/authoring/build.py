@@ -45,7 +45,7 @@ def write_workflows(object_info: dict, names: list[str], out_dir: Path = WORKFLO
         write_text_atomically(ui_path, dumps(ui))
         write_text_atomically(api_path_for(ui_path), dumps(api))
         film, variant = WORKFLOWS[name]
-        write_bytes_atomically(ui_path.with_suffix(".jpg"), jpeg_bytes(render(ui, caption(film, variant.label))))
+        write_bytes_atomically(ui_path.with_suffix(".jpg"), jpeg_bytes(render(ui, caption(film, variant, ui))))
         print(f"wrote {ui_path}, its thumbnail and {api_path_for(ui_path)}")
     return failures
 

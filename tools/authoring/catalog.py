@@ -60,7 +60,7 @@ def load_diffusion_model(graph: FilmGraph, model: ModelFile) -> Diffusion:
         graph,
         "UNETLoader",
         model,
-        title=f"Load {model.what.split(':')[0]}",
+        title=f"Load {model.title}",
         unet_name=model.name,
         weight_dtype=WEIGHT_DTYPES.get(model.name, "default"),
     )

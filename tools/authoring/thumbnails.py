@@ -1,7 +1,7 @@
 """Template-browser thumbnails: `workflows/<name>.jpg`, drawn from the pictures the workflow itself loads.
 
 The first full-frame picture (a location) fills the frame; the cut-outs (pictures with alpha) stand on it
-side by side; a band names the film and its variant. Same inputs, same picture.
+side by side; a band names the film, its variant and the models it loads. Same inputs, same picture.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from ...demo_inputs import SOURCE_DIR, SUBFOLDER
+from ...headless.catalog import CATALOG, ModelFile
+from .variants import Variant
 
 SIZE = (512, 288)
 BAND = 44
@@ -59,5 +61,17 @@ def jpeg_bytes(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def caption(film: str, variant_label: str) -> str:
-    return f"{film.replace('_', ' ')}  ·  {variant_label}"
+def loaded_models(workflow: dict) -> list[ModelFile]:
+    """The diffusion models the workflow's UNETLoader nodes load, once each, in node order."""
+    names = []
+    for node in workflow.get("nodes", []):
+        value = (node.get("widgets_values") or [None])[0]
+        if node.get("type") == "UNETLoader" and value in CATALOG and value not in names:
+            names.append(value)
+    return [CATALOG[name] for name in names]
+
+
+def caption(film: str, variant: Variant, workflow: dict) -> str:
+    """Film, variant and the models the workflow really loads (not what the variant's name suggests)."""
+    models = " + ".join(model.title.removeprefix("Wan 2.1 ") for model in loaded_models(workflow))
+    return f"{film.replace('_', ' ')}  ·  {variant.name} {variant.resolution}  ·  {models}"

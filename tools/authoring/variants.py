@@ -28,7 +28,6 @@ DISTILLED_SAMPLING = Sampling(4, 1.0, "lcm", "simple")  # what the lightx2v LoRA
 @dataclass(frozen=True)
 class Variant:
     name: str
-    label: str  # what the thumbnail and the README call it
     suffix: str
     width: int
     height: int
@@ -55,12 +54,9 @@ class Variant:
         return max(1, full // self.candidate_share)
 
 
-FULL = Variant(
-    "full", "full · Wan 14B · 720p", "", 1280, 720, "720p", VACE_14B, None, easycache=False, candidate_share=1
-)
+FULL = Variant("full", "", 1280, 720, "720p", VACE_14B, None, easycache=False, candidate_share=1)
 FAST = Variant(
     "fast",
-    "fast · Wan 1.3B · 480p",
     "_fast",
     832,
     480,
