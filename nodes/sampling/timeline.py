@@ -57,8 +57,12 @@ class WorldKitSaveCutTimeline(io.ComfyNode):
                 io.String.Input(
                     "filename_prefix", default="WorldKit/cut", tooltip="Folder/name inside ComfyUI's output folder."
                 ),
-                io.Boolean.Input("fcp_xml", default=True, tooltip="Also write FCP 7 XML (needs a broadcast fps)."),
-                io.Boolean.Input("edl", default=True, tooltip="Also write a CMX 3600 EDL (needs a broadcast fps)."),
+                io.Boolean.Input(
+                    "fcp_xml", default=False, tooltip="Also write FCP 7 XML (needs a broadcast fps: 24, 25, 30…)."
+                ),
+                io.Boolean.Input(
+                    "edl", default=False, tooltip="Also write a CMX 3600 EDL (needs a broadcast fps: 24, 25, 30…)."
+                ),
                 io.String.Input(
                     "report",
                     optional=True,
