@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import av
+import opentimelineio as otio
 import pytest
 from ctrl_c import default_sigint
 from graphs import encode_prompts, ksampler
@@ -258,3 +259,40 @@ def test_ctrl_c_interrupts_its_own_running_prompt_and_exits_non_zero(comfy, tiny
         assert any(message[0] == "execution_interrupted" for message in status.get("messages", []))
     finally:
         process.kill()
+
+
+def test_the_runner_downloads_the_cut_timeline_with_its_media_beside_it(comfy, tmp_path):
+    """Save Cut Timeline through `run_workflow`: the timeline and every file it names land together in --out, so
+    its relative media paths resolve there, and its clips are the cut's shots."""
+    graph = Graph()
+    first = graph.node("EmptyImage", width=32, height=32, batch_size=7, color=0x304050)
+    second = graph.node("EmptyImage", width=32, height=32, batch_size=5, color=0x506070)
+    shots = graph.node("ImageBatch", image1=out(first), image2=out(second))
+    cut = graph.node(
+        "WorldKitAssembleCut",
+        frames=out(shots),
+        shot_lengths="7, 5",
+        fps=25.0,
+        transition="cut",
+        crossfade_frames=0,
+        snap_to_beats=False,
+        beat_threshold=0.3,
+        min_keep=0.5,
+    )
+    graph.node(
+        "WorldKitSaveCutTimeline",
+        frames=out(shots),
+        cut_list=out(cut, 1),
+        filename_prefix="wk_runner/cut",
+        fcp_xml=False,
+        edl=True,
+    )
+    result = run_workflow(graph.prompt(), server=comfy.base_url, out_dir=tmp_path)
+    assert sorted(path.suffix for path in result.files) == [".edl", ".mov", ".mov", ".otio"]
+    for path in (p for p in result.files if p.suffix in (".otio", ".edl")):
+        timeline = otio.adapters.read_from_file(str(path), **({"rate": 25.0} if path.suffix == ".edl" else {}))
+        clips = [item for item in timeline.video_tracks()[0] if isinstance(item, otio.schema.Clip)]
+        ranges = [(c.range_in_parent().start_time.value, c.range_in_parent().duration.value) for c in clips]
+        assert ranges == [(0, 7), (7, 5)]
+        media = [(path.parent / clip.media_reference.target_url).resolve() for clip in clips]
+        assert media == sorted(p.resolve() for p in result.files if p.suffix == ".mov")
