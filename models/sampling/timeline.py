@@ -27,6 +27,7 @@ FORMATS = {
     "fcp_xml": ("fcp_xml", ".xml"),
     "edl": ("cmx_3600", ".edl"),
 }
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 TIMECODE_FORMATS = ("fcp_xml", "edl")
 """Formats that count in SMPTE timecode, which exists only at the broadcast rates (24, 25, 30, 48, 50, 60 and
 23.976)."""
@@ -76,6 +77,17 @@ def require_cut(cut: Any) -> float:
     return float(fps)
 
 
+def _int64_safe(value: Any) -> Any:
+    """``value`` with integers beyond int64 (seeds reach 2**64 - 1) as text: OTIO metadata holds int64 only."""
+    if isinstance(value, dict):
+        return {key: _int64_safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_int64_safe(item) for item in value]
+    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+        return str(value)
+    return value
+
+
 def _shot_clip(placement: dict[str, Any], shot: ShotMedia, shown: int, fps: float, timeline_path: Path):
     reference = otio.schema.ExternalReference(
         target_url=relative_url(shot.path, timeline_path),
@@ -85,7 +97,7 @@ def _shot_clip(placement: dict[str, Any], shot: ShotMedia, shown: int, fps: floa
         name=shot.name,
         media_reference=reference,
         source_range=_range(0, shown, fps),
-        metadata={"worldkit": shot.metadata} if shot.metadata else {},
+        metadata={"worldkit": _int64_safe(shot.metadata)} if shot.metadata else {},
     )
 
 

@@ -119,6 +119,16 @@ def test_candidates_travel_as_clip_metadata(tmp_path):
     assert [clip.metadata["worldkit"]["candidates"][0]["seed"] for clip in clips] == [7, 8, 9]
 
 
+def test_seeds_beyond_int64_travel_as_text(tmp_path):
+    """ComfyUI seeds reach 2**64 - 1; OTIO metadata holds int64, so larger ones are written as text."""
+    cut = json.loads(json.dumps(assemble_cut(shot_frames(), LENGTHS, FPS).to_dict()))
+    seeds = [2**64 - 1, 5]
+    shots = [ShotMedia(f"shot {i}", tmp_path / f"{i}.mov", {"seeds": seeds}) for i in range(len(LENGTHS))]
+    (path,) = write_timeline(build_timeline(cut, shots, tmp_path / "cut.otio"), tmp_path / "cut", ["otio"], FPS)
+    _, clips = video_clips(read_back(path))
+    assert [list(clip.metadata["worldkit"]["seeds"]) for clip in clips] == [[str(2**64 - 1), 5]] * len(LENGTHS)
+
+
 def test_each_shot_file_holds_the_whole_shot(tmp_path):
     """The media holds every source frame (the trimmed tail is a handle), each frame the shot's grey."""
     _, videos, _, _ = write_cut(tmp_path, "cut", 0, ["otio"])
