@@ -12,10 +12,9 @@ import urllib.request
 from pathlib import Path
 
 import av
-import opentimelineio as otio
 import pytest
 from ctrl_c import default_sigint
-from graphs import encode_prompts, ksampler
+from graphs import encode_prompts, ksampler, save_cut_timeline, timeline_clips
 
 from worldkit.headless import MissingModelsError, NodeFailed, run_workflow
 from worldkit.headless.catalog import CATALOG, WAN_VAE
@@ -279,19 +278,11 @@ def test_the_runner_downloads_the_cut_timeline_with_its_media_beside_it(comfy, t
         beat_threshold=0.3,
         min_keep=0.5,
     )
-    graph.node(
-        "WorldKitSaveCutTimeline",
-        frames=out(shots),
-        cut_list=out(cut, 1),
-        filename_prefix="wk_runner/cut",
-        fcp_xml=False,
-        edl=True,
-    )
+    save_cut_timeline(graph, shots, cut, "wk_runner/cut", edl=True)
     result = run_workflow(graph.prompt(), server=comfy.base_url, out_dir=tmp_path)
     assert sorted(path.suffix for path in result.files) == [".edl", ".mov", ".mov", ".otio"]
     for path in (p for p in result.files if p.suffix in (".otio", ".edl")):
-        timeline = otio.adapters.read_from_file(str(path), **({"rate": 25.0} if path.suffix == ".edl" else {}))
-        clips = [item for item in timeline.video_tracks()[0] if isinstance(item, otio.schema.Clip)]
+        _, clips = timeline_clips(path, 25.0)
         ranges = [(c.range_in_parent().start_time.value, c.range_in_parent().duration.value) for c in clips]
         assert ranges == [(0, 7), (7, 5)]
         media = [(path.parent / clip.media_reference.target_url).resolve() for clip in clips]

@@ -7,9 +7,8 @@ import wave
 
 import cv2
 import numpy as np
-import opentimelineio as otio
 import pytest
-from graphs import load_clip_vision, reference_node, saved_video
+from graphs import load_clip_vision, reference_node, save_cut_timeline, saved_video, timeline_clips
 
 from worldkit.tests.scenes import OTHER, OTHER_SAME_COLORS, SIZE, TOY, render
 from worldkit.tools.prompt_graph import Graph, out
@@ -249,15 +248,8 @@ def test_save_cut_timeline_hands_the_beat_cut_to_the_editor(comfy):
     cut_list = graph.node("PreviewAny", source=out(cut, 1))
     accounts = [{"name": f"take {number}", "candidates": [{"candidate": 1, "seed": number}]} for number in (1, 2, 3)]
     report = graph.node("PrimitiveString", value=json.dumps({"shots": accounts}))
-    save = graph.node(
-        "WorldKitSaveCutTimeline",
-        frames=out(shots),
-        cut_list=out(cut, 1),
-        filename_prefix="wk_scoring/timeline",
-        fcp_xml=True,
-        edl=True,
-        report=out(report),
-        audio=audio,
+    save = save_cut_timeline(
+        graph, shots, cut, "wk_scoring/timeline", fcp_xml=True, edl=True, report=out(report), audio=audio
     )
     result = comfy.run(graph.prompt())
     placements = json.loads(text_of(result, cut_list))["shots"]
@@ -267,10 +259,7 @@ def test_save_cut_timeline_hands_the_beat_cut_to_the_editor(comfy):
     timelines = [folder / name for name in saved if name.endswith((".otio", ".xml", ".edl"))]
     assert sorted(path.suffix for path in timelines) == [".edl", ".otio", ".xml"]
     for path in timelines:
-        extra = {"rate": 24.0} if path.suffix == ".edl" else {}
-        timeline = otio.adapters.read_from_file(str(path), **extra)
-        track = timeline.video_tracks()[0]
-        clips = [item for item in track if isinstance(item, otio.schema.Clip)]
+        timeline, clips = timeline_clips(path, 24.0)
         for index, (clip, shot) in enumerate(zip(clips, placements, strict=True)):
             record = clip.range_in_parent()
             shown = shot["kept_frames"] - (4 if index < 2 else 0)
