@@ -81,6 +81,14 @@ def film_prompt(object_info: dict, tiny_models: dict[str, str], seed: int = 5, s
     audio = graph.node("LoadAudio", audio=AUDIO)
     cut = add("WorldKitAssembleCut", frames=out(sampler, 0), shot_lengths=out(sampler, 1), fps=16.0, audio=out(audio))
     graph.node("SaveVideo", video=out(cut), filename_prefix="farm/cut", format="mp4", codec="h264")
+    add(
+        "WorldKitSaveCutTimeline",
+        frames=out(sampler, 0),
+        cut_list=out(cut, 1),
+        filename_prefix="farm/cut_timeline",
+        report=out(sampler, 3),
+        audio=out(audio),
+    )
     # The cut's float frames, saved losslessly so equality is exact (the video is 8-bit and compressed).
     add("WorldKitSaveShotFrames", frames=out(cut, 2), report=out(sampler, 3), name="farm/cut_frames")
     graph.node("PreviewAny", source=out(sampler, 3))

@@ -117,9 +117,9 @@ class Farm:
             raise FarmInterrupted(f"interrupted; cancelled {', '.join(cancelled) or 'nothing in flight'}") from None
 
     def store_unit(self, manifest: Manifest, unit: Unit, result: dict, started: float) -> None:
-        """Outputs under their hash, then the manifest entry (its one commit point)."""
+        """Outputs under their hash (the cut's under their names), then the manifest entry (its one commit point)."""
         folder = "units" if unit.shot else "cut"
-        outputs = [store_output(self.out, folder, name, data) for name, data in result["files"]]
+        outputs = [store_output(self.out, folder, name, data, not unit.shot) for name, data in result["files"]]
         timings = {**result["timings"], "driver_s": time.perf_counter() - started}
         entry = {"worker": result["worker"], "prompt_id": result["prompt_id"], "outputs": outputs, "timings": timings}
         if unit.shot:

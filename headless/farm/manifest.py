@@ -1,5 +1,7 @@
 """The farm's record of finished work: one JSON file beside content-addressed outputs, written atomically.
 
+The cut's outputs keep their names instead, so a timeline finds the shot files it names beside it.
+
 ``units`` maps a unit's key (the hash of its prompt) to who rendered it, the prompt id, seed, score, timings
 and its outputs' hashes. A unit counts as done only while every output it lists is on disk with that hash,
 so a rerun skips exactly the units whose files are intact, and an interrupted run leaves a manifest that
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ...models.shared.files import write_bytes_atomically
+from ..outputs import output_target
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "worldkit.farm"
@@ -24,10 +27,14 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def store_output(out_dir: Path, folder: str, name: str, data: bytes) -> dict[str, str]:
-    """Save bytes under their hash (keeping the name's extension); returns the manifest's output entry."""
+def store_output(out_dir: Path, folder: str, name: str, data: bytes, keep_name: bool = False) -> dict[str, str]:
+    """Save bytes under their hash (keeping the name's extension), or under ``name`` itself when ``keep_name``
+    (the cut's files, which name each other: a timeline and its media); returns the manifest's output entry."""
     digest = sha256(data)
-    relative = Path(folder) / f"{digest}{Path(name).suffix}"
+    if keep_name:
+        relative = output_target(out_dir / folder, "", name).relative_to(out_dir)
+    else:
+        relative = Path(folder) / f"{digest}{Path(name).suffix}"
     target = out_dir / relative
     if not (target.is_file() and sha256(target.read_bytes()) == digest):
         write_bytes_atomically(target, data)

@@ -42,9 +42,9 @@ def save_name_problem(name: str | None) -> str | None:
     return file_names_problem(name=name) or leaves_problem(folder_paths.get_output_directory(), name + SUFFIX, "name")
 
 
-def report_problem(report: str | None) -> str | None:
+def report_problem(report: str | None, name: str = "report") -> str | None:
     try:
-        load_json_text(report, "report")
+        load_json_text(report, name)
     except TextInputError as error:
         return str(error)
     return None

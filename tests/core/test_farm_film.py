@@ -8,6 +8,7 @@ import pytest
 from worldkit.headless.farm.driver import picks
 from worldkit.headless.farm.film import SAVE_NODE, WORLD_NODE, Film, FilmError
 from worldkit.headless.farm.manifest import Manifest, store_output
+from worldkit.headless.outputs import OutputPathError
 
 OUTPUT_NODES = {"SaveVideo": {"output_node": True}, "WorldKitSaveShotFrames": {"output_node": True}}
 
@@ -108,3 +109,14 @@ def test_picks_take_the_best_score_and_ties_go_to_the_earlier_candidate(tmp_path
     scores = {(1, 1): 0.5, (1, 2): 0.7, (2, 1): 0.4, (2, 2): 0.4}
     manifest.units = {f"{s}-{c}": {"shot": s, "candidate": c, "score": v} for (s, c), v in scores.items()}
     assert picks(manifest, 2) == {"1": "1-2", "2": "2-1"}
+
+
+def test_the_cuts_files_keep_their_names_so_a_timeline_finds_its_media(tmp_path):
+    """The cut's outputs name each other (a timeline and its shot files), so they are stored by name."""
+    timeline = store_output(tmp_path, "cut", "cut_00001.otio", b'{"target_url": "cut_00001_shot_001.mov"}', True)
+    media = store_output(tmp_path, "cut", "cut_00001_shot_001.mov", b"prores", True)
+    assert (tmp_path / timeline["path"]).parent == (tmp_path / media["path"]).parent
+    assert (tmp_path / media["path"]).name == "cut_00001_shot_001.mov"
+    assert (tmp_path / media["path"]).read_bytes() == b"prores"
+    with pytest.raises(OutputPathError):
+        store_output(tmp_path, "cut", "../escape.mov", b"x", True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import av
+import opentimelineio as otio
 
 from worldkit.headless.convert import widget_defaults as defaults_of
 from worldkit.tools.prompt_graph import Graph, out
@@ -150,3 +153,17 @@ def assert_server_runs(comfy) -> None:
     image = graph.node("EmptyImage", width=8, height=8, batch_size=1, color=0x406080)
     graph.node("WorldKitTestSaveTensor", name="still_alive", images=out(image))
     assert comfy.run(graph.prompt()).outputs, "the follow-up prompt produced no output"
+
+
+def save_cut_timeline(graph: Graph, shots: str, cut: str, prefix: str, **inputs) -> str:
+    """Save Cut Timeline after Assemble Cut ``cut`` of the frames ``shots``; FCP XML and EDL off unless asked."""
+    settings = {"fcp_xml": False, "edl": False, **inputs}
+    return graph.node(
+        "WorldKitSaveCutTimeline", frames=out(shots), cut_list=out(cut, 1), filename_prefix=prefix, **settings
+    )
+
+
+def timeline_clips(path: Path, fps: float) -> tuple[otio.schema.Timeline, list[otio.schema.Clip]]:
+    """A written cut timeline read back with OpenTimelineIO's adapters (an EDL holds no rate: ``fps`` is given)."""
+    timeline = otio.adapters.read_from_file(str(path), **({"rate": fps} if path.suffix == ".edl" else {}))
+    return timeline, [item for item in timeline.video_tracks()[0] if isinstance(item, otio.schema.Clip)]

@@ -9,7 +9,16 @@ from graphs import widget_defaults
 from worldkit.tools.prompt_graph import Graph, load_wan, out
 
 # Required text inputs without a default: a value that suits the providers' 9-frame clips.
-REQUIRED_TEXT = {"report": json.dumps({"fps": 16, "boundaries": [{"shot": 0, "start": 0, "end": 9}], "shots": [{}]})}
+REQUIRED_TEXT = {
+    "report": json.dumps({"fps": 16, "boundaries": [{"shot": 0, "start": 0, "end": 9}], "shots": [{}]}),
+    "cut_list": json.dumps(
+        {
+            "fps": 24,
+            "frames": 9,
+            "shots": [{"source_start": 0, "source_frames": 9, "kept_frames": 9, "timeline_start": 0}],
+        }
+    ),
+}
 
 
 def socket_kind(io_type: str) -> str:

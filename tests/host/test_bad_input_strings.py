@@ -33,6 +33,7 @@ STRING_INPUTS = {
     "WorldKitSaveShotFrames": ("report", "name"),
     "WorldKitLoadShotFrames": ("files",),
     "WorldKitSaveWithAlpha": ("filename_prefix",),
+    "WorldKitSaveCutTimeline": ("cut_list", "filename_prefix", "report"),
 }
 CASES = [(node, name) for node, names in STRING_INPUTS.items() for name in names]
 EXTRA_LINKS = {"WorldKitWorldShotSampler": {"shot": "WORLDKIT_SHOT"}}  # optional, but the sampler needs one

@@ -22,6 +22,7 @@ import psutil
 import pytest
 import torch
 from ctrl_c import default_sigint
+from graphs import timeline_clips
 from safetensors.torch import load_file
 
 from worldkit.headless import run_workflow
@@ -233,7 +234,21 @@ def check_complete(out: Path, single_run, shots: int = SHOTS) -> dict:
     assert torch.equal(load_file(str(cut[".safetensors"]))["frames"], reference_frames[:end])
     if shots == SHOTS:
         assert frame_hashes(cut[".mp4"]) == reference_hashes
+    check_timeline(
+        cut[".otio"], reference_report["boundaries"][:shots], {out / o["path"] for o in found["cut"]["outputs"]}
+    )
     return found
+
+
+def check_timeline(path: Path, boundaries: list[dict], stored: set[Path]) -> None:
+    """The farm's cut timeline: a clip on each shot's frames, its media one of the cut's stored files beside it."""
+    _, clips = timeline_clips(path, 16.0)
+    ranges = [
+        (clip.range_in_parent().start_time.value, clip.range_in_parent().end_time_exclusive().value) for clip in clips
+    ]
+    assert ranges == [(b["start"], b["end"]) for b in boundaries]
+    media = {(path.parent / clip.media_reference.target_url) for clip in clips}
+    assert len(media) == len(boundaries) and media <= stored and all(file.is_file() for file in media)
 
 
 def unit_frames(out: Path, found: dict, shot: int, candidate: int) -> torch.Tensor:

@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import pytest
 from ctrl_c import default_sigint
-from graphs import encode_prompts, ksampler
+from graphs import encode_prompts, ksampler, save_cut_timeline, timeline_clips
 
 from worldkit.headless import MissingModelsError, NodeFailed, run_workflow
 from worldkit.headless.catalog import CATALOG, WAN_VAE
@@ -258,3 +258,32 @@ def test_ctrl_c_interrupts_its_own_running_prompt_and_exits_non_zero(comfy, tiny
         assert any(message[0] == "execution_interrupted" for message in status.get("messages", []))
     finally:
         process.kill()
+
+
+def test_the_runner_downloads_the_cut_timeline_with_its_media_beside_it(comfy, tmp_path):
+    """Save Cut Timeline through `run_workflow`: the timeline and every file it names land together in --out, so
+    its relative media paths resolve there, and its clips are the cut's shots."""
+    graph = Graph()
+    first = graph.node("EmptyImage", width=32, height=32, batch_size=7, color=0x304050)
+    second = graph.node("EmptyImage", width=32, height=32, batch_size=5, color=0x506070)
+    shots = graph.node("ImageBatch", image1=out(first), image2=out(second))
+    cut = graph.node(
+        "WorldKitAssembleCut",
+        frames=out(shots),
+        shot_lengths="7, 5",
+        fps=25.0,
+        transition="cut",
+        crossfade_frames=0,
+        snap_to_beats=False,
+        beat_threshold=0.3,
+        min_keep=0.5,
+    )
+    save_cut_timeline(graph, shots, cut, "wk_runner/cut", edl=True)
+    result = run_workflow(graph.prompt(), server=comfy.base_url, out_dir=tmp_path)
+    assert sorted(path.suffix for path in result.files) == [".edl", ".mov", ".mov", ".otio"]
+    for path in (p for p in result.files if p.suffix in (".otio", ".edl")):
+        _, clips = timeline_clips(path, 25.0)
+        ranges = [(c.range_in_parent().start_time.value, c.range_in_parent().duration.value) for c in clips]
+        assert ranges == [(0, 7), (7, 5)]
+        media = [(path.parent / clip.media_reference.target_url).resolve() for clip in clips]
+        assert media == sorted(p.resolve() for p in result.files if p.suffix == ".mov")

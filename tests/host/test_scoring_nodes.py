@@ -8,7 +8,7 @@ import wave
 import cv2
 import numpy as np
 import pytest
-from graphs import load_clip_vision, reference_node, saved_video
+from graphs import load_clip_vision, reference_node, save_cut_timeline, saved_video, timeline_clips
 
 from worldkit.tests.scenes import OTHER, OTHER_SAME_COLORS, SIZE, TOY, render
 from worldkit.tools.prompt_graph import Graph, out
@@ -232,3 +232,45 @@ def test_snapping_without_audio_is_a_clear_error(comfy):
     assemble_cut(graph, [4, 4], snap_to_beats=True)
     result = comfy.run(graph.prompt(), expect_error=True)
     assert "no audio is connected" in result.error["exception_message"]
+
+
+def test_save_cut_timeline_hands_the_beat_cut_to_the_editor(comfy):
+    """Save Cut Timeline after a beat-snapped cut at 24 fps: the OTIO, FCP XML and EDL it writes read back with
+    OpenTimelineIO's adapters, each clip on its shot's frames, each media path a file beside the timeline."""
+    write_click_track(comfy.input_dir / "wk_scoring_clicks.wav", 8.0)
+    graph = Graph()
+    audio = out(graph.node("LoadAudio", audio="wk_scoring_clicks.wav"))
+    shots = solid_shots(graph, [40, 40, 40])
+    settings = dict(transition="crossfade", crossfade_frames=4, snap_to_beats=True, beat_threshold=0.3, min_keep=0.5)
+    cut = graph.node(
+        "WorldKitAssembleCut", frames=out(shots), shot_lengths="40, 40, 40", fps=24.0, audio=audio, **settings
+    )
+    cut_list = graph.node("PreviewAny", source=out(cut, 1))
+    accounts = [{"name": f"take {number}", "candidates": [{"candidate": 1, "seed": number}]} for number in (1, 2, 3)]
+    report = graph.node("PrimitiveString", value=json.dumps({"shots": accounts}))
+    save = save_cut_timeline(
+        graph, shots, cut, "wk_scoring/timeline", fcp_xml=True, edl=True, report=out(report), audio=audio
+    )
+    result = comfy.run(graph.prompt())
+    placements = json.loads(text_of(result, cut_list))["shots"]
+    assert placements[0]["kept_frames"] < 40  # the beats trimmed
+    saved = {entry["filename"]: entry for entry in result.outputs[save]["timeline"]}
+    folder = comfy.output_dir / next(iter(saved.values()))["subfolder"]
+    timelines = [folder / name for name in saved if name.endswith((".otio", ".xml", ".edl"))]
+    assert sorted(path.suffix for path in timelines) == [".edl", ".otio", ".xml"]
+    for path in timelines:
+        timeline, clips = timeline_clips(path, 24.0)
+        for index, (clip, shot) in enumerate(zip(clips, placements, strict=True)):
+            record = clip.range_in_parent()
+            shown = shot["kept_frames"] - (4 if index < 2 else 0)
+            assert (record.start_time.value, record.duration.value) == (shot["timeline_start"], shown)
+            assert record.duration.rate == 24.0
+            if path.suffix != ".edl":  # the EDL reader takes a dissolve's media from its outgoing clip
+                media = (path.parent / clip.media_reference.target_url).resolve()
+                assert media.is_file() and media.name in saved
+        if path.suffix == ".otio":
+            assert [clip.name for clip in clips] == ["take 1", "take 2", "take 3"]
+            assert [clip.metadata["worldkit"]["candidates"][0]["seed"] for clip in clips] == [1, 2, 3]
+            (music,) = timeline.audio_tracks()[0]
+            assert (path.parent / music.media_reference.target_url).resolve().is_file()
+            assert len(timeline.tracks.markers) > 0
