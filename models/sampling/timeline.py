@@ -78,7 +78,7 @@ def require_cut(cut: Any) -> float:
 
 
 def _int64_safe(value: Any) -> Any:
-    """``value`` with integers beyond int64 (seeds reach 2**64 - 1) as text: OTIO metadata holds int64 only."""
+    """``value`` with integers beyond int64 (seeds reach SEED_LIMIT - 1) as text: OTIO metadata holds int64 only."""
     if isinstance(value, dict):
         return {key: _int64_safe(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -255,7 +255,7 @@ SUITES_ACROSS_MODULES = {
 
 def mirrored_names(root: Path = PACK_DIR) -> set[str]:
     """What a core test file may be named after: a module or package of the pack, alone or after its family."""
-    names = set()
+    names = {path.stem for path in root.glob("*.py")}
     for folder in ("models", "headless", "tools"):
         for path in (root / folder).rglob("*.py"):
             stem = path.parent.name if path.stem == "__init__" else path.stem
