@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from ..shared.wan import WAN_2_1, wrap_seed
 from ..shots.shot import Shot
 from ..world.entities import Reference
+from .joining import ShotResult
 from .long_shot import DEFAULT_OVERLAP, Segment, plan_segments, render_long_shot, segment_seed
 from .scoring import ScoreReport
 from .search import (
@@ -80,12 +81,6 @@ class ShotPipeline:
     color_strength: float = 1.0
     clock: Callable[[], float] = time.perf_counter
     search: SearchHooks | None = None
-
-
-@dataclass
-class ShotResult:
-    frames: torch.Tensor  # [F, H, W, 3] on the CPU
-    report: dict[str, Any]
 
 
 @dataclass
@@ -394,27 +389,3 @@ def total_steps(
         search_steps(checks, picked, steps, len(plan_segments(shot.frame_count, native_frames, overlap)))
         for shot in chosen
     )
-
-
-def shot_boundaries(results: Sequence[ShotResult]) -> list[dict[str, int]]:
-    """Where each shot lies in the concatenated frames: ``[{"shot", "start", "end"}]`` with ``end`` exclusive."""
-    boundaries, start = [], 0
-    for index, result in enumerate(results):
-        end = start + result.frames.shape[0]
-        boundaries.append({"shot": index, "start": start, "end": end})
-        start = end
-    return boundaries
-
-
-def require_one_rate(rates: Iterable[float], what: str, fix: str = "", error: type[ValueError] = ValueError) -> None:
-    """One cut plays at one frame rate: raise `error` naming the rates of `what` when they differ."""
-    found = sorted(set(rates))
-    if len(found) > 1:
-        advice = f": {fix}" if fix else ""
-        raise error(f"{what} have different frame rates {found}; one cut plays at one rate{advice}.")
-
-
-def join_shots(results: Sequence[ShotResult]) -> tuple[torch.Tensor, list[dict[str, int]]]:
-    """The shots' frames one after another, and where each lies in them (``shot_boundaries``)."""
-    frames = results[0].frames if len(results) == 1 else torch.cat([result.frames for result in results])
-    return frames, shot_boundaries(results)

@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 
-from .multishot import ShotResult, join_shots, require_one_rate
+from .joining import ShotResult, join_shots, require_one_rate
 
 FORMAT = "worldkit.shot_frames"
 

@@ -8,8 +8,9 @@ import comfy.samplers
 import comfy.utils
 from comfy_api.latest import InputImpl, Types, io
 
+from ...models.sampling.joining import join_shots, require_one_rate
 from ...models.sampling.long_shot import overlap_problem, require_native_frames
-from ...models.sampling.multishot import join_shots, render_shot_list, require_one_rate, total_steps
+from ...models.sampling.multishot import render_shot_list, total_steps
 from ...models.sampling.reference_attention import entity_reference_latents
 from ...models.sampling.search import (
     DEFAULT_SEARCH,

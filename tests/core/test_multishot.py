@@ -5,12 +5,12 @@ import json
 import pytest
 import torch
 
+from worldkit.models.sampling.joining import shot_boundaries
 from worldkit.models.sampling.multishot import (
     ShotPipeline,
     candidate_seeds,
     leading_reference_frames,
     render_shot_list,
-    shot_boundaries,
     total_steps,
     trim_latent,
 )
