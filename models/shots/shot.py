@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..shared.wan import WAN_2_1, frames_for_seconds, latent_frame_count, require_wan_frame_count, require_wan_size
+from ..shared.wan import (
+    WAN_2_1,
+    ModelRules,
+    frames_for_seconds,
+    latent_frame_count,
+    require_wan_frame_count,
+    require_wan_size,
+    retimed_frames,
+)
 
 ROLES = ("subject", "location", "prop", "style")
 SHOT_SIZES = (
@@ -190,6 +198,32 @@ class Shot:
         values = dict(data)
         values["entities"] = tuple(ShotEntity(**entity) for entity in data.get("entities", ()))
         return cls(**values)
+
+
+def shot_for_model(shot: Shot, rules: ModelRules) -> Shot:
+    """The shot as the loaded model renders it. A shot slower than the model's native rate is lifted to that rate
+    and keeps its duration (5 s at 16 fps is 5 s at 24 fps, 121 frames, on Wan 2.2 TI2V-5B): the model makes
+    motion at its own rate, so frames at a slower one would play it slowed down. Faster shots are kept."""
+    if shot.fps >= rules.fps:
+        return shot
+    frames = retimed_frames(shot.frame_count, shot.fps, rules.fps)
+    return shot.replace(fps=rules.fps, **({"frames": frames} if shot.duration == "frames" else {}))
+
+
+def timing_report(asked: Shot, rendered: Shot, rules: ModelRules) -> dict[str, Any]:
+    """What a shot asked for and what the model renders, for the shot's report."""
+    timing = {
+        "asked": {"fps": asked.fps, "frames": asked.frame_count},
+        "rendered": {"fps": rendered.fps, "frames": rendered.frame_count},
+        "model": rules.name,
+    }
+    if rendered.fps != asked.fps:
+        seconds = round((rendered.frame_count - 1) / rendered.fps, 3)
+        timing["note"] = (
+            f"{asked.frame_count} frames at {asked.fps} fps rendered as {rendered.frame_count} frames at "
+            f"{rendered.fps} fps ({seconds} s), {rules.name}'s own rate"
+        )
+    return timing
 
 
 def preset_list() -> str:
