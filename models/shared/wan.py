@@ -59,10 +59,14 @@ def require_vae_channels(rules: ModelRules, vae_channels: int, error: type[Value
 
 
 def model_rules(
-    model_channels: int, vae_channels: int, vae_stride: int, patch: int = 2, error: type[ValueError] = WanShapeError
+    model_channels: int,
+    vae_channels: int,
+    vae_stride: int,
+    patch: int | None = None,
+    error: type[ValueError] = WanShapeError,
 ) -> ModelRules:
     """The rules of a loaded model and VAE from their numbers: the latent channels the model takes (its latent
-    format), the VAE's latent channels and spatial compression, and the DiT's patch side."""
+    format), the VAE's latent channels and spatial compression, and the DiT's patch side (None: the generation's)."""
     rules = next((g for g in GENERATIONS if g.latent_channels == model_channels), None)
     if rules is None:
         known = ", ".join(f"{g.latent_channels} ({g.name})" for g in GENERATIONS)
@@ -75,7 +79,7 @@ def model_rules(
             f"The VAE compresses frames {vae_stride}x, but {rules.name} latents are {rules.spatial_stride}x: "
             f"load {rules.vae_file} in the VAE loader."
         )
-    return dataclasses.replace(rules, patch=patch)
+    return rules if patch is None else dataclasses.replace(rules, patch=patch)
 
 
 def retimed_frames(frames: int, fps: int, target_fps: int) -> int:

@@ -10,9 +10,10 @@ from comfy_api.latest import io
 from ...models.motion.formats import trackset_from_ati
 from ...models.motion.tracks import TrackSet
 from ...models.shots.binding import FAMILY_CHOICES, LOCATION_MODES, BindInputs, BindOptions, bind_shot
-from ...models.shots.shot import Shot
+from ...models.shots.shot import Shot, shot_for_model, timing_report
 from .. import categories
 from ..inputs import wan_inputs
+from ..runtime.shot_sampling import loaded_rules
 from ..runtime.track_maths import ComfyTrackMaths
 from ..types import Shot as ShotType
 
@@ -151,12 +152,13 @@ class WorldKitBindShot(io.ComfyNode):
         has_json = bool(track_json and track_json.strip() not in ("", "[]"))
         if tracks is not None and has_json:
             raise ValueError("Connect either TRACKS or track_json, not both.")
+        rules = loaded_rules(model, vae)
         width, height = shot.size
         track_set = None
         if tracks is not None:
             track_set = TrackSet.from_tracks_dict(tracks, width, height)
         elif has_json:
-            track_set = trackset_from_ati(track_json, width, height, shot.frame_count)
+            track_set = trackset_from_ati(track_json, width, height, shot_for_model(shot, rules).frame_count)
         options = BindOptions(
             location_as=location_as,
             views_per_entity=views_per_entity,
@@ -174,6 +176,7 @@ class WorldKitBindShot(io.ComfyNode):
             family=family,
             inputs=BindInputs(track_set, clip_vision, start_image, end_image, ComfyTrackMaths()),
             options=options,
+            rules=rules,
         )
         start = bound.start_frame
         if start is None:
@@ -185,6 +188,7 @@ class WorldKitBindShot(io.ComfyNode):
             "fps": bound.fps,
             "width": bound.width,
             "height": bound.height,
+            "timing": timing_report(shot, shot_for_model(shot, rules), rules),
             "warnings": list(track_set.warnings) if track_set is not None else [],
         }
         return io.NodeOutput(
