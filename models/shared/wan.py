@@ -8,6 +8,7 @@ between Wan models (latent channels, spatial compression, sizes, native length a
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 FRAME_STEP = 4  # every Wan VAE packs 4 frames into each latent frame after the first: clips have 4k+1 frames
@@ -125,9 +126,10 @@ def _size_rule(rules: ModelRules | None) -> tuple[int, str]:
 
 
 def nearest_wan_size(width: int, height: int, rules: ModelRules | None = None) -> tuple[int, int]:
-    """The frame size the model takes that is nearest to width x height (each side rounded, at least one patch)."""
+    """The frame size the model takes that is nearest to width x height: each side rounded, halves down (1280x720 is
+    1280x704 on TI2V-5B, the size ComfyUI's 5B templates use), at least one patch."""
     multiple, _ = _size_rule(rules)
-    return tuple(max(multiple, multiple * int(value / multiple + 0.5)) for value in (width, height))  # halves up
+    return tuple(max(multiple, multiple * math.ceil(value / multiple - 0.5)) for value in (width, height))
 
 
 def require_wan_size(

@@ -26,8 +26,8 @@ class WorldKitBindShot(io.ComfyNode):
             display_name="Bind Shot To Wan",
             category=categories.SHOTS,
             description="Compile a shot and the world entities it shows into conditioning and a latent for the loaded "
-            "Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V). Feed KSampler, then trim the leading "
-            "trim_latent frames with TrimVideoLatent before decoding.",
+            "Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V or Wan 2.2 TI2V-5B). Feed KSampler, then trim the "
+            "leading trim_latent frames with TrimVideoLatent before decoding.",
             inputs=[
                 *wan_inputs("encodes reference images and start frames"),
                 ShotType.Input("shot", tooltip="The shot to bind (World Shot or Pick Shot From List)."),
@@ -36,7 +36,7 @@ class WorldKitBindShot(io.ComfyNode):
                     options=list(FAMILY_CHOICES),
                     default="auto",
                     tooltip="auto reads the weights: VACE, FLF, I2V (ATI with track JSON, Wan-Move with "
-                    "TRACKS) or T2V. Phantom, ATI and Wan-Move share weights with their bases, "
+                    "TRACKS), T2V or TI2V (Wan 2.2 5B). Phantom, ATI and Wan-Move share weights with their bases, "
                     "so pick them here.",
                 ),
                 io.Combo.Input(
@@ -44,7 +44,7 @@ class WorldKitBindShot(io.ComfyNode):
                     options=list(LOCATION_MODES),
                     default="auto",
                     tooltip="Where the location's plate goes. VACE and T2V: a reference (auto) or the "
-                    "first frame; I2V, FLF, ATI, Wan-Move: the start frame (auto); Phantom: text "
+                    "first frame; I2V, FLF, ATI, Wan-Move, TI2V: the start frame (auto); Phantom: text "
                     "only (auto) or the first frame. 'text only' keeps just its description.",
                 ),
                 io.Int.Input(

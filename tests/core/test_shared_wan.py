@@ -44,7 +44,7 @@ def test_floor_wan_size_is_the_largest_multiple_of_16_within_at_least_16(size, f
     [
         (
             (840, 480),
-            "Shot width is 840, but Wan needs a positive multiple of 16: the nearest size it takes is 848x480; "
+            "Shot width is 840, but Wan needs a positive multiple of 16: the nearest size it takes is 832x480; "
             "presets: 832x480, 480x832.",
         ),
         (
@@ -64,7 +64,7 @@ def test_a_size_refusal_without_presets_ends_at_the_rule():
     with pytest.raises(WanShapeError) as caught:
         require_wan_size(64, 40, "The frame")
     assert str(caught.value) == (
-        "The frame height is 40, but Wan needs a positive multiple of 16: the nearest size it takes is 64x48."
+        "The frame height is 40, but Wan needs a positive multiple of 16: the nearest size it takes is 64x32."
     )
 
 
@@ -99,10 +99,11 @@ def test_sizes_follow_the_loaded_model():
     with pytest.raises(WanShapeError) as caught:
         require_wan_size(848, 480, "Shot", rules=WAN_2_2_5B)
     assert str(caught.value) == (
-        "Shot width is 848, but Wan 2.2 TI2V-5B needs a positive multiple of 32: the nearest size it takes is 864x480."
+        "Shot width is 848, but Wan 2.2 TI2V-5B needs a positive multiple of 32: the nearest size it takes is 832x480."
     )
     assert floor_wan_size(850, 490, WAN_2_2_5B) == (832, 480)
-    assert nearest_wan_size(1280, 720, WAN_2_2_5B) == (1280, 736)
+    assert nearest_wan_size(1280, 720, WAN_2_2_5B) == (1280, 704)  # ties go down, to ComfyUI's 5B size
+    assert nearest_wan_size(1300, 10, WAN_2_2_5B) == (1312, 32)
 
 
 @pytest.mark.parametrize(

@@ -95,7 +95,7 @@ def test_a_size_the_5b_cannot_take_is_refused_with_the_nearest_before_sampling(c
     assert result.error["node_type"] == "WorldKitWorldShotSampler"
     assert (
         "shot 1's frame width is 48, but Wan 2.2 TI2V-5B needs a positive multiple of 32: the nearest size it "
-        "takes is 64x64" in result.error["exception_message"]
+        "takes is 32x32" in result.error["exception_message"]
     )
     assert not any(node_id == node for node_id, _, _ in result.progress)
 
