@@ -226,9 +226,14 @@ def timing_report(asked: Shot, rendered: Shot, rules: ModelRules) -> dict[str, A
     return timing
 
 
-def preset_list() -> str:
+def preset_list(rules: ModelRules | None = None) -> str:
+    """The resolution presets, only those the model takes when `rules` are given."""
+    multiple = 1 if rules is None else rules.size_multiple
     return "; ".join(
-        f"{name} {aspect} = {w}x{h}" for name, sizes in RESOLUTION_PRESETS.items() for aspect, (w, h) in sizes.items()
+        f"{name} {aspect} = {w}x{h}"
+        for name, sizes in RESOLUTION_PRESETS.items()
+        for aspect, (w, h) in sizes.items()
+        if w % multiple == 0 and h % multiple == 0
     )
 
 

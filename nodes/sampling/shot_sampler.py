@@ -260,7 +260,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         asked = shot_list(shots, shot)
         shots = [shot_for_model(candidate, rules) for candidate in asked]
         for number, candidate in enumerate(shots, start=1):
-            require_wan_size(*candidate.size, f"shot {number}'s frame", preset_list(), ValueError, rules)
+            require_wan_size(*candidate.size, f"shot {number}'s frame", preset_list(rules), ValueError, rules)
         native_frames = native_frames or rules.native_frames
         problem = overlap_problem(overlap_frames, native_frames, "overlap_frames")
         if problem:

@@ -487,5 +487,9 @@ def test_a_shot_at_16_fps_binds_at_the_5bs_24():
 def test_a_5b_with_the_wan_2_1_vae_or_size_is_refused_with_the_fix():
     with pytest.raises(BindingError, match=r"ti2v \(Wan 2\.2 TI2V-5B.*load the VAE made for the model \(wan2\.2_vae"):
         bind_5b(vae=FakeVAE(), rules=WAN_2_1)
-    with pytest.raises(BindingError, match=r"width is 48, but Wan 2\.2 TI2V-5B needs a positive multiple of 32"):
+    with pytest.raises(BindingError) as caught:
         bind_5b(shot=SHOT_5B.replace(width=48))
+    assert str(caught.value) == (
+        "The shot's frame width is 48, but Wan 2.2 TI2V-5B needs a positive multiple of 32: the nearest size it takes "
+        "is 32x64; presets: 480p 16:9 = 832x480; 480p 9:16 = 480x832; 720p 1:1 = 960x960."
+    )

@@ -95,7 +95,8 @@ def test_a_size_the_5b_cannot_take_is_refused_with_the_nearest_before_sampling(c
     assert result.error["node_type"] == "WorldKitWorldShotSampler"
     assert (
         "shot 1's frame width is 48, but Wan 2.2 TI2V-5B needs a positive multiple of 32: the nearest size it "
-        "takes is 32x32" in result.error["exception_message"]
+        "takes is 32x32; presets: 480p 16:9 = 832x480; 480p 9:16 = 480x832; 720p 1:1 = 960x960."
+        in result.error["exception_message"]
     )
     assert not any(node_id == node for node_id, _, _ in result.progress)
 
@@ -105,7 +106,8 @@ def test_the_5b_with_the_wan_2_1_vae_is_refused_naming_the_vae_to_load(comfy, ti
     model, clip, vae = load_wan(graph, tiny_models, DIT, vae="vae")
     skunk = load_image(graph, comfy, "ti2v_wrong_vae", seed=23)
     world = world_of(graph, [("skunk", "character", skunk)])
-    bind(graph, model, vae, clip, world, shot(graph, "skunk", world))
+    bound = bind(graph, model, vae, clip, world, shot(graph, "skunk", world))
+    save(graph, "ti2v_wrong_vae", text=out(bound, 5))
     result = comfy.run(graph.prompt(), expect_error=True)
     assert result.error["node_type"] == "WorldKitBindShot"
     assert (

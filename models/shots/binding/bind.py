@@ -72,7 +72,7 @@ def check_entities(shot: Shot, world: World) -> None:
 
 
 def check_resolution(vae: Any, width: int, height: int, length: int, rules: ModelRules) -> None:
-    require_wan_size(width, height, "The shot's frame", preset_list(), BindingError, rules)
+    require_wan_size(width, height, "The shot's frame", preset_list(rules), BindingError, rules)
     require_vae_channels(rules, getattr(vae, "latent_channels", rules.latent_channels), BindingError)
     require_wan_frame_count(length, "The shot's frame count", BindingError)
 
