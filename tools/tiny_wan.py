@@ -87,19 +87,15 @@ def wan_dit(kind: str, dim: int, layers: int, heads: int = 1) -> torch.nn.Module
     raise ValueError(f"unknown Wan DiT kind {kind!r}")
 
 
+# The layout both Wan VAEs are built with (comfy/sd.py's ddconfig), apart from their widths and channels.
+WAN_VAE_LAYOUT = dict(dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[], temperal_downsample=[False, True, True])
+
+
 def wan_vae(dim: int) -> torch.nn.Module:
     """The Wan 2.1 VAE at base width ``dim`` (96 is the released one), weights not yet set."""
     import comfy.ldm.wan.vae
 
-    return comfy.ldm.wan.vae.WanVAE(
-        dim=dim,
-        z_dim=LATENT_CHANNELS,
-        dim_mult=[1, 2, 4, 4],
-        num_res_blocks=2,
-        attn_scales=[],
-        temperal_downsample=[False, True, True],
-        dropout=0.0,
-    )
+    return comfy.ldm.wan.vae.WanVAE(dim=dim, z_dim=LATENT_CHANNELS, dropout=0.0, **WAN_VAE_LAYOUT)
 
 
 def wan22_vae(dim: int) -> torch.nn.Module:
@@ -107,13 +103,4 @@ def wan22_vae(dim: int) -> torch.nn.Module:
     weights not yet set. ComfyUI builds it at the released widths; the tiny-models shim builds a marked file's."""
     import comfy.ldm.wan.vae2_2
 
-    return comfy.ldm.wan.vae2_2.WanVAE(
-        dim=dim,
-        dec_dim=dim,
-        z_dim=WAN22_LATENT_CHANNELS,
-        dim_mult=[1, 2, 4, 4],
-        num_res_blocks=2,
-        attn_scales=[],
-        temperal_downsample=[False, True, True],
-        dropout=0.0,
-    )
+    return comfy.ldm.wan.vae2_2.WanVAE(dim=dim, dec_dim=dim, z_dim=WAN22_LATENT_CHANNELS, dropout=0.0, **WAN_VAE_LAYOUT)
