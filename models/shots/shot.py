@@ -210,6 +210,15 @@ def shot_for_model(shot: Shot, rules: ModelRules) -> Shot:
     return shot.replace(fps=rules.fps, **({"frames": frames} if shot.duration == "frames" else {}))
 
 
+def shots_for_model(shots: list[Shot], rules: ModelRules, error: type[ValueError] = ShotError) -> list[Shot]:
+    """Every shot as the model renders it (shot_for_model); a size the model cannot take is refused, with the nearest
+    it takes, before any shot is rendered."""
+    rendered = [shot_for_model(shot, rules) for shot in shots]
+    for number, shot in enumerate(rendered, start=1):
+        require_wan_size(*shot.size, f"shot {number}'s frame", preset_list(rules), error, rules)
+    return rendered
+
+
 def timing_report(asked: Shot, rendered: Shot, rules: ModelRules) -> dict[str, Any]:
     """What a shot asked for and what the model renders, for the shot's report."""
     timing = {

@@ -20,9 +20,9 @@ from ...models.sampling.search import (
     require_schedule_candidates,
 )
 from ...models.sampling.selection import SelectionError, parse_selection
-from ...models.shared.wan import MAX_FRAMES, WAN_2_1, WAN_2_2_5B, WanShapeError, require_wan_size
+from ...models.shared.wan import MAX_FRAMES, WAN_2_1, WAN_2_2_5B, WanShapeError
 from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
-from ...models.shots.shot import Shot, preset_list, shot_for_model, split_names, timing_report
+from ...models.shots.shot import Shot, shots_for_model, split_names, timing_report
 from .. import categories
 from ..inputs import entities_problem, length_input, names_problem, recheck, seed_input, verdict, wan_inputs
 from ..runtime.attention_patch import apply_reference_attention
@@ -258,9 +258,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
     ) -> io.NodeOutput:
         rules = loaded_rules(model, vae)
         asked = shot_list(shots, shot)
-        shots = [shot_for_model(candidate, rules) for candidate in asked]
-        for number, candidate in enumerate(shots, start=1):
-            require_wan_size(*candidate.size, f"shot {number}'s frame", preset_list(rules), ValueError, rules)
+        shots = shots_for_model(asked, rules, ValueError)
         native_frames = native_frames or rules.native_frames
         problem = overlap_problem(overlap_frames, native_frames, "overlap_frames")
         if problem:

@@ -11,6 +11,7 @@ from worldkit.models.shots.shot import (
     parse_entities,
     resolution_size,
     shot_for_model,
+    shots_for_model,
     split_names,
     timing_report,
 )
@@ -150,3 +151,12 @@ def test_wan_2_1_renders_shots_as_written():
     for shot in (Shot(duration="5 s", fps=16), Shot(duration="5 s", fps=24)):
         assert shot_for_model(shot, WAN_2_1) is shot
     assert "note" not in timing_report(Shot(), Shot(), WAN_2_1)
+
+
+def test_a_shot_list_is_refused_whole_when_one_size_does_not_fit_the_model():
+    shots = [Shot(), Shot(resolution="720p")]  # 832x480 fits the 5B, 1280x720 does not (x32)
+    assert [shot.size for shot in shots_for_model(shots, WAN_2_1)] == [(832, 480), (1280, 720)]
+    with pytest.raises(
+        ShotError, match=r"^shot 2's frame height is 720, .* nearest size it takes is 1280x704; presets"
+    ):
+        shots_for_model(shots, WAN_2_2_5B)
