@@ -309,7 +309,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             "search": str(schedule) if schedule is not None else "off",
             **({"search_note": search_note} if search_note else {}),
             "reference_attention": reference_attention,
-            "model": rules.name,
+            "model_rules": rules.name,
             "native_frames": native_frames,
             "overlap_frames": overlap_frames,
             "boundaries": boundaries,

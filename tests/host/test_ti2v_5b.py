@@ -76,7 +76,7 @@ def test_a_16_fps_shot_renders_at_the_5bs_rules_and_equals_bind_shot_and_ksample
     probes = graph.run()
     frames, report = probes["sampler"]
     assert frames.shape == (13, SIZE, SIZE, 3)
-    assert report["fps"] == 24 and report["native_frames"] == 121 and report["model"] == WAN_2_2_5B.name
+    assert report["fps"] == 24 and report["native_frames"] == 121 and report["model_rules"] == WAN_2_2_5B.name
     timing = report["shots"][0]["timing"]
     assert timing["asked"] == {"fps": 16, "frames": 9} and timing["rendered"] == {"fps": 24, "frames": 13}
     assert "rendered as 13 frames at 24 fps" in timing["note"]
