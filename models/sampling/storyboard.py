@@ -13,6 +13,7 @@ message or number here changes there too (``python -m worldkit.tools.storyboard_
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from typing import Any
 
@@ -80,6 +81,8 @@ def build_storyboard(report: dict[str, Any]) -> dict[str, Any]:
         "version": STORYBOARD_VERSION,
         "model": _text(report.get("model")),
         "seed": report.get("seed") if _is_int(report.get("seed")) else None,
+        "candidates": report.get("candidates") if _is_int(report.get("candidates")) else None,
+        "select": _text(report.get("select")),
         "fps": _number(report.get("fps")),
         "search": _text(report.get("search")),
         "rows": rows,
@@ -196,7 +199,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _number(value: Any) -> float | int | None:
-    return value if type(value) in (int, float) else None
+    return value if type(value) in (int, float) and math.isfinite(value) else None
 
 
 def _text(value: Any) -> str | None:

@@ -298,6 +298,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             "sampler": settings.__dict__,
             "fps": fps,
             "search": str(schedule) if schedule is not None else "off",
+            "select": selection.to_text(),
             **({"search_note": search_note} if search_note else {}),
             "reference_attention": reference_attention,
             "native_frames": native_frames,
