@@ -13,6 +13,7 @@ import {
   parseReport,
   reportFromShotFrames,
 } from "../../web/js/storyboard/report.js";
+import { addRun, chooseTake, emptyBoard, rerenderInputs, withError } from "../../web/js/storyboard/takes.js";
 
 const DATA = JSON.parse(readFileSync(new URL("../data/storyboard_fixtures.json", import.meta.url), "utf8"));
 
@@ -54,4 +55,33 @@ test("a shot-frames file gives the report in its header", () => {
   assert.equal(reportFromShotFrames(shotFrames({ format: "worldkit.shot_frames", report, sha256: "0" })), report);
   assert.throws(() => reportFromShotFrames(shotFrames({ format: "other", report })), /neither a report/);
   assert.throws(() => reportFromShotFrames(new Uint8Array([200, 0, 0, 0, 0, 0, 0, 0, 123])), /neither a report/);
+});
+
+const storyboardOf = (name) => buildStoryboard(parseReport(DATA.cases.find((c) => c.name === name).text));
+const FULL = "a searched three-shot run with a long shot and a weak shot";
+const THIRD = "a run that rendered only the third shot";
+
+test("a re-render of one shot adds a take to that shot only; a full run replaces the board", () => {
+  const full = addRun(emptyBoard(), { node: "5", storyboard: storyboardOf(FULL), frames: [[1], [2], [3]], views: {} });
+  assert.deepEqual(rerenderInputs(full, 3, false), { select: "shot=3", seed: 7 + 3 });
+  assert.deepEqual(rerenderInputs(full, 3, true), { select: "shot=3;candidate=3", seed: 7 });
+  const again = addRun(full, { node: "5", storyboard: storyboardOf(THIRD), frames: [[9]], views: {} });
+  assert.deepEqual(again.shots.map((s) => s.takes.length), [1, 1, 2]);
+  assert.deepEqual(again.shots.slice(0, 2), full.shots.slice(0, 2));
+  assert.deepEqual(again.shots[2].takes[1].frames, [9]);
+  assert.equal(again.shots[2].current, 0, "the new take waits beside the old one until chosen");
+  assert.deepEqual(rerenderInputs(again, 3, false).seed, 7 + 2 * 3, "each take moves past every earlier take's seeds");
+  assert.equal(chooseTake(again, 3, 1).shots[2].current, 1);
+  const other = addRun(again, { node: "9", storyboard: storyboardOf(THIRD), frames: [[9]], views: {} });
+  assert.deepEqual(other.shots.map((s) => s.shot), [3], "another sampler's run starts a new board");
+  const rerun = addRun(again, { node: "5", storyboard: storyboardOf(FULL), frames: [[1], [2], [3]], views: {} });
+  assert.deepEqual(rerun.shots.map((s) => s.takes.length), [1, 1, 1]);
+});
+
+test("a file that cannot be read keeps the rows and shows why", () => {
+  const full = addRun(emptyBoard(), { node: "5", storyboard: storyboardOf(FULL), frames: [], views: {} });
+  const failed = withError(full, "This report is version 2");
+  assert.equal(failed.error, "This report is version 2");
+  assert.equal(failed.shots, full.shots);
+  assert.equal(addRun(failed, { node: "5", storyboard: storyboardOf(FULL) }).error, null);
 });
