@@ -22,11 +22,20 @@ function showError(error) {
   show(withError(board, error instanceof ReportError ? error.message : `The storyboard could not do that: ${error}`));
 }
 
+// The graph exactly as the board's full run queued it (ComfyUI's history keeps it), so every other node's inputs,
+// and so its cached output, stay as they were; null when the server no longer holds that run.
+async function queuedGraph(promptId) {
+  const response = await api.fetchApi(`/history/${encodeURIComponent(promptId)}`);
+  const entry = response.ok ? (await response.json())[promptId] : null;
+  return entry ? { output: entry.prompt[2], workflow: entry.prompt[3]?.extra_pnginfo?.workflow } : null;
+}
+
+// A new take: the run's own graph on new seeds. The kept seed: the graph as it is now (an edited prompt, say).
 async function rerender(shot, keepSeed) {
   try {
     const inputs = rerenderInputs(board, shot, keepSeed);
-    const prompt = await app.graphToPrompt();
-    const sampler = prompt.output[board.node];
+    const prompt = keepSeed ? await app.graphToPrompt() : await queuedGraph(board.promptId);
+    const sampler = prompt?.output[board.node];
     if (!inputs || !sampler) throw new ReportError("The World Shot Sampler of this storyboard is no longer in the graph.");
     Object.assign(sampler.inputs, inputs);
     await api.queuePrompt(0, prompt);
@@ -66,7 +75,8 @@ app.registerExtension({
     api.addEventListener("executed", ({ detail }) => {
       const message = detail?.output?.[MESSAGE_KEY]?.[0];
       if (!message) return;
-      show(addRun(board, { node: String(detail.node), storyboard: message.storyboard, frames: message.frames, views: message.views }));
+      const { storyboard, frames, views } = message;
+      show(addRun(board, { node: String(detail.node), promptId: detail.prompt_id, storyboard, frames, views }));
     });
   },
 });

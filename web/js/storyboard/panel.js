@@ -79,9 +79,9 @@ export class StoryboardPanel {
       el("b", { textContent: title }),
       el("div", { textContent: details.filter(Boolean).join(" · ") }),
       el("div", { className: "prompt", textContent: row.prompt ?? "" }),
-      this.button("Re-render", "Queue this graph again with only this shot, on new seeds", () =>
+      this.button("Re-render", "Queue the graph of this run again with only this shot, on new seeds", () =>
         this.handlers.rerender(row.shot, false), !board.node),
-      this.button("Same seed", "Queue only this shot again on the kept candidate's seed (after editing its prompt)", () =>
+      this.button("Same seed", "Queue the graph as it is now (an edited prompt, say) with only this shot, on the kept candidate's seed; fix the shots' own seeds first", () =>
         this.handlers.rerender(row.shot, true), !board.node),
     ]);
     const takes = el(

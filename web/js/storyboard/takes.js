@@ -3,10 +3,10 @@
 // beside the ones already there. Plain data, so tests/js checks it under node.
 
 export function emptyBoard() {
-  return { node: null, meta: null, views: {}, shots: [], error: null };
+  return { node: null, promptId: null, meta: null, views: {}, shots: [], error: null };
 }
 
-// run: { node, storyboard (report.js's buildStoryboard), frames: per row its thumbnails' image refs, views }
+// run: { node, promptId (the queued run's id), storyboard (report.js's buildStoryboard), frames: per row its thumbnails' image refs, views }
 export function addRun(board, run) {
   const { storyboard } = run;
   const takes = storyboard.rows.map((row, index) => ({
@@ -18,7 +18,7 @@ export function addRun(board, run) {
   const adds = Boolean(storyboard.select) && board.shots.length > 0 && board.node === run.node;
   if (!adds) {
     const shots = takes.map((take) => ({ shot: take.row.shot, takes: [take], current: 0 }));
-    return { node: run.node ?? null, meta: storyboard, views: run.views ?? {}, shots, error: null };
+    return { node: run.node ?? null, promptId: run.promptId ?? null, meta: storyboard, views: run.views ?? {}, shots, error: null };
   }
   const shots = board.shots.map((entry) => ({ ...entry, takes: [...entry.takes] }));
   for (const take of takes) {
