@@ -69,6 +69,8 @@ test("a re-render of one shot adds a take to that shot only; a full run replaces
   assert.deepEqual(again.shots.map((s) => s.takes.length), [1, 1, 2]);
   assert.deepEqual(again.shots.slice(0, 2), full.shots.slice(0, 2));
   assert.deepEqual(again.shots[2].takes[1].frames, [9]);
+  const cached = addRun(again, { node: "5", storyboard: storyboardOf(THIRD), frames: [[9]], views: {} });
+  assert.deepEqual(cached.shots.map((s) => s.takes.length), [1, 1, 2], "a cached run's message adds no take");
   assert.equal(again.shots[2].current, 0, "the new take waits beside the old one until chosen");
   assert.deepEqual(rerenderInputs(again, 3, false).seed, 7 + 2 * 3, "each take moves past every earlier take's seeds");
   assert.equal(chooseTake(again, 3, 1).shots[2].current, 1);

@@ -27,7 +27,8 @@ export function addRun(board, run) {
       entry = { shot: take.row.shot, takes: [], current: 0 };
       shots.push(entry);
     }
-    entry.takes.push(take);
+    const same = (t) => JSON.stringify([t.row, t.frames]) === JSON.stringify([take.row, take.frames]);
+    if (!entry.takes.some(same)) entry.takes.push(take); // a cached run sends its message again
   }
   shots.sort((a, b) => a.shot - b.shot);
   return { ...board, views: { ...board.views, ...run.views }, shots, error: null };
