@@ -127,13 +127,15 @@ def _row(shot: Any, position: int, boundary: Any) -> dict[str, Any]:
 
 
 def _candidate(candidate: dict[str, Any], chosen: bool, early: dict[tuple[int, int], float]) -> dict[str, Any]:
-    """A candidate's score: its final one, or for one the search stopped, its score at that check."""
+    """A candidate's score: its final one, or for one the search stopped, its score at that check; and its score
+    at the last check it was judged at (a lone survivor of the search has no final score, only that one)."""
     pruned = candidate.get("pruned_at_step")
     pruned = pruned if _is_int(pruned) else None
     number = candidate["candidate"]
     score = _number(candidate.get("score"))
     if pruned is not None:
         score = early.get((pruned, number))
+    judged = [step for step, judged_number in early if judged_number == number]
     seed = candidate.get("seed")
     return {
         "candidate": number,
@@ -141,6 +143,8 @@ def _candidate(candidate: dict[str, Any], chosen: bool, early: dict[tuple[int, i
         "score": score,
         "chosen": chosen,
         "pruned_at_step": pruned,
+        "early_step": max(judged) if judged else None,
+        "early_score": early[(max(judged), number)] if judged else None,
     }
 
 

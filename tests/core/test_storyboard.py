@@ -75,6 +75,9 @@ def test_a_searched_run_gives_each_candidate_its_score_and_the_step_it_was_prune
             assert candidate["score"] == check["early_scores"][candidate["candidate"] - 1]
             assert candidate["score"] == pytest.approx(level(candidate["seed"]), abs=0.02)
     assert [c["chosen"] for c in row["candidates"]] == [index == ranked[0] for index in range(4)]
+    kept = row["candidates"][ranked[0]]
+    assert kept["score"] is None, "the search's lone survivor gets no final score"
+    assert (kept["early_step"], kept["early_score"]) == (4, checks[-1]["early_scores"][ranked[0]])
     assert row["references"] == [{"name": "skunk", "score": None}]  # the lone finisher was not scored
     assert row["thumbnails"] == [0, 4, 8] and row["frames"] == 9
     assert board["model"] == "FakeModel" and row["start"] == 0 and board["rows"][1]["start"] == 9

@@ -160,6 +160,8 @@ def check_candidates(row: dict, built: dict) -> None:
         assert (f"pruned at step {step}" in text) == (step is not None)
         if step is None:  # the lone finisher has nothing to beat, so it is not scored
             assert candidate["chosen"] and candidate["score"] is None and "not scored" in text
+            early = f"(early {candidate['early_score']:.3f} at step {candidate['early_step']})"
+            assert candidate["early_step"] == 2 and early in text, "its score at the last check is shown"
         else:  # a pruned candidate shows its score at the check that stopped it
             assert isinstance(candidate["score"], float) and f"{candidate['score']:.3f}" in text
 

@@ -109,7 +109,8 @@ export class StoryboardPanel {
           className: `worldkit-storyboard-candidate ${c.chosen ? "chosen" : "other"}`,
           textContent:
             `${c.chosen ? "★" : "·"} candidate ${c.candidate} · seed ${c.seed} · ${score(c.score)}` +
-            (c.pruned_at_step !== null ? ` · pruned at step ${c.pruned_at_step}` : ""),
+            (c.pruned_at_step !== null ? ` · pruned at step ${c.pruned_at_step}` : "") +
+            (c.score === null && c.early_score !== null ? ` (early ${score(c.early_score)} at step ${c.early_step})` : ""),
         }),
       ),
     );

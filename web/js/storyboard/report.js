@@ -100,10 +100,21 @@ function row(shot, position, boundary) {
   };
 }
 
+// Its final score, or its score at the check that stopped it; and its score at the last check it was judged at.
 function candidate(c, chosen, early) {
   const pruned = isInt(c.pruned_at_step) ? c.pruned_at_step : null;
   const score = pruned === null ? number(c.score) : (early.get(`${pruned}:${c.candidate}`) ?? null);
-  return { candidate: c.candidate, seed: isInt(c.seed) ? c.seed : null, score, chosen, pruned_at_step: pruned };
+  const judged = [...early.keys()].map((key) => key.split(":").map(Number)).filter(([, n]) => n === c.candidate);
+  const last = judged.length ? Math.max(...judged.map(([step]) => step)) : null;
+  return {
+    candidate: c.candidate,
+    seed: isInt(c.seed) ? c.seed : null,
+    score,
+    chosen,
+    pruned_at_step: pruned,
+    early_step: last,
+    early_score: last === null ? null : early.get(`${last}:${c.candidate}`),
+  };
 }
 
 // "step:candidate number" -> the candidate's early score at that check.
