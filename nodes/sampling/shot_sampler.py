@@ -20,6 +20,7 @@ from ...models.sampling.search import (
     require_schedule_candidates,
 )
 from ...models.sampling.selection import SelectionError, parse_selection
+from ...models.sampling.storyboard import report_header
 from ...models.shared.wan import MAX_FRAMES, WAN_2_1, WanShapeError
 from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ...models.shots.shot import Shot, split_names
@@ -37,6 +38,7 @@ from ..runtime.shot_sampling import (
 )
 from ..types import Shot as ShotSocket
 from ..types import Shots, World
+from .storyboard_preview import model_name, preview_video, storyboard_ui
 
 
 def shot_list(shots, shot) -> list[Shot]:
@@ -290,11 +292,13 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         fps = shots[0].fps
         video = InputImpl.VideoFromComponents(Types.VideoComponents(images=frames, frame_rate=Fraction(fps)))
         report = {
+            **report_header(model_name(model)),
             "seed": seed,
             "candidates": candidates,
             "sampler": settings.__dict__,
             "fps": fps,
             "search": str(schedule) if schedule is not None else "off",
+            "select": selection.to_text(),
             **({"search_note": search_note} if search_note else {}),
             "reference_attention": reference_attention,
             "native_frames": native_frames,
@@ -302,7 +306,9 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             "boundaries": boundaries,
             "shots": [result.report for result in results],
         }
-        return io.NodeOutput(frames, json.dumps(boundaries), video, json.dumps(report))
+        text = json.dumps(report)
+        shown = {**preview_video(video), **storyboard_ui(frames, report, text, world)}
+        return io.NodeOutput(frames, json.dumps(boundaries), video, text, ui=shown)
 
 
 class WorldKitReferenceAttention(io.ComfyNode):
