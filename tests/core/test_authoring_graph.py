@@ -14,7 +14,6 @@ from worldkit.headless.catalog import CATALOG
 from worldkit.headless.convert import api_path_for, ui_to_api
 from worldkit.headless.model_files import LOADER_WIDGETS
 from worldkit.headless.requirements import input_files
-from worldkit.tools.authoring import render_costs
 from worldkit.tools.authoring.films import FILMS, WORKFLOWS
 from worldkit.tools.authoring.graph import GraphError, UIGraph
 from worldkit.tools.authoring.thumbnails import SIZE, caption, render
@@ -158,20 +157,6 @@ def test_every_workflow_has_the_thumbnail_its_inputs_draw(name):
     assert shipped.shape == drawn.shape == (SIZE[1], SIZE[0], 3)
     assert np.abs(shipped - drawn).mean() < 3.0, "regenerate with `python -m worldkit.tools.authoring.build`"
     assert drawn.std() > 20, "the thumbnail shows the film's pictures, not a blank frame"
-
-
-def test_the_readme_shows_the_render_table_the_measurements_give():
-    readme = (WORKFLOWS_DIR.parent / "README.md").read_text()
-    assert render_costs.table() in readme, "paste `python -m worldkit.tools.authoring.render_costs` into the README"
-
-
-def test_the_render_table_counts_steps_from_the_graph_and_scales_without_cfg():
-    full = render_costs.segments(json.loads(api_path_for(WORKFLOWS_DIR / "lonely_little_flame.json").read_text()))
-    # three shots (5 s, 5 s and 10 s = 3 segments) x 2 candidates x 20 steps, plus the ATI shot's 20
-    assert sum(seg.steps for seg in full) == (1 + 1 + 3) * 2 * 20 + 20
-    fast = render_costs.segments(json.loads(api_path_for(WORKFLOWS_DIR / "lonely_little_flame_fast.json").read_text()))
-    ati = [seg for seg in fast if seg.model == "14B"]
-    assert [(seg.steps, seg.cfg, seg.resolution) for seg in ati] == [(4, False, "480p")]
 
 
 @pytest.mark.parametrize(
