@@ -7,14 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFont
 
 from worldkit.demo_inputs import demo_files
 from worldkit.headless.catalog import CATALOG
 from worldkit.headless.convert import api_path_for, ui_to_api
 from worldkit.headless.model_files import LOADER_WIDGETS
 from worldkit.headless.requirements import input_files
-from worldkit.tools.authoring.films import FILMS, WORKFLOWS
+from worldkit.tools.authoring.films import FILMS, SUMMARIES, WORKFLOWS
 from worldkit.tools.authoring.graph import GraphError, UIGraph
 from worldkit.tools.authoring.thumbnails import SIZE, caption, render
 
@@ -170,4 +170,12 @@ def test_every_workflow_has_the_thumbnail_its_inputs_draw(name):
 )
 def test_the_thumbnail_names_the_models_the_workflow_loads_not_the_variant(name, expected):
     film, variant = WORKFLOWS[name]
-    assert caption(film, variant, json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())) == expected
+    title, summary = caption(film, variant, json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())).split("\n")
+    assert title == expected and summary == SUMMARIES[film]
+
+
+def test_every_film_says_what_it_is_in_a_line_that_fits_the_thumbnail():
+    assert set(SUMMARIES) == set(FILMS)
+    for film, summary in SUMMARIES.items():
+        assert summary and film.replace("_", " ") not in summary, "say what the film is, not its name"
+        assert ImageFont.load_default(size=15).getlength(summary) < SIZE[0] - 28, f"{film}: shorten the summary"
