@@ -239,16 +239,15 @@ return [...document.querySelectorAll('[role=dialog] [data-testid^="template-work
   name: card.dataset.testid.replace("template-workflow-", ""),
   title: card.querySelector("h3")?.textContent.trim(),
   description: card.querySelector("p")?.textContent.trim(),
-  thumbnail: card.querySelector("img")?.getAttribute("src"),
 }));
 """
 
 
-def test_the_template_browser_lists_the_fast_variants_first_each_with_its_thumbnail(frontend):
+def test_the_template_browser_lists_the_fast_variants_first_each_by_its_file_name(frontend):
     """The browser's default order keeps the server's, which is the filesystem's: web/js/template_order.js puts
     the fast variants first. For a custom pack's template the frontend shows the file name as the title and,
-    with "_" as spaces, as the description (it reads no other text for them); the thumbnail says what the film is
-    (tools/authoring/thumbnails.py, checked in tests/core)."""
+    with "_" as spaces, as the description (it reads no other text for them); the thumbnail (served: see the test
+    above; drawn: tests/core) says what the film is."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     open_worldkit_templates(frontend)
@@ -262,4 +261,3 @@ def test_the_template_browser_lists_the_fast_variants_first_each_with_its_thumbn
     for card in cards:
         assert card["title"] == card["name"]
         assert card["description"] == card["name"].replace("_", " ")
-        assert card["thumbnail"].endswith(f"/workflow_templates/worldkit/{card['name']}.jpg")
