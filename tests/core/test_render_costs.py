@@ -86,3 +86,11 @@ def test_every_term_adds_to_a_steps_time():
         replace(small, vace=False), MEASURED, 1
     )
     assert ratio == pytest.approx(1.51, abs=0.01)  # 15 VACE blocks beside 30
+
+
+def test_the_first_render_section_quotes_the_fast_demos_row_of_the_table():
+    readme = " ".join((WORKFLOWS_DIR.parent / "README.md").read_text().split())
+    first_render = readme[readme.index("## First render") : readme.index("## Test")]
+    row = next(line for line in render_costs.table().splitlines() if line.startswith("| monkey_music_video | fast |"))
+    download, time = (cell.strip() for cell in row.split("|")[4:8:3])
+    assert f"({download} to download)" in first_render and f"about {time} of sampling" in first_render
