@@ -10,10 +10,11 @@ import pytest
 from PIL import Image, ImageFont
 
 from worldkit.demo_inputs import demo_files
-from worldkit.headless.catalog import CATALOG
+from worldkit.headless.catalog import CATALOG, CLIP_VISION_H, UMT5, VACE_1_3B, WAN_VAE
 from worldkit.headless.convert import api_path_for, ui_to_api
 from worldkit.headless.model_files import LOADER_WIDGETS
 from worldkit.headless.requirements import input_files
+from worldkit.tools.authoring.catalog import download_note
 from worldkit.tools.authoring.films import FILMS, SUMMARIES, WORKFLOWS
 from worldkit.tools.authoring.graph import GraphError, UIGraph
 from worldkit.tools.authoring.thumbnails import SIZE, caption, render
@@ -179,3 +180,9 @@ def test_every_film_says_what_it_is_in_a_line_that_fits_the_thumbnail():
     for film, summary in SUMMARIES.items():
         assert summary and film.replace("_", " ") not in summary, "say what the film is, not its name"
         assert ImageFont.load_default(size=15).getlength(summary) < SIZE[0] - 28, f"{film}: shorten the summary"
+
+
+def test_the_download_note_gives_each_files_size_and_the_total():
+    note = download_note([VACE_1_3B, UMT5, WAN_VAE, CLIP_VISION_H])
+    assert "(4.31 GB)" in note and "(1.26 GB)" in note
+    assert "In all 12.6 GB to download." in note  # 4.31 + 6.74 + 0.254 + 1.26
