@@ -1,12 +1,16 @@
 """The model files WorldKit's workflows load: one catalog for the workflow builder, `models` and `run`.
 
-Names, folders and sources are those ComfyUI's own Wan templates use. `size` is the download size the host
-lists and `sha256` the hash it publishes, each only where the host's file page shows it (None otherwise:
-the download is then checked against the length the server declares).
+Names, folders and sources are those ComfyUI's own Wan templates use. `size` is the download size as the host
+(Hugging Face) lists it, in decimal units to three figures; where the file page did not show it, it is the byte
+count that Hugging Face's file listing (`/api/models/<repo>/tree/main`: size and LFS hash) reports, as copied
+into public model catalogs, rounded the same way (noted at each file). `sha256` is the hash the host publishes,
+only where its file page shows it (None otherwise: the download is then checked against the length the server
+declares).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 REPACKAGED = "https://huggingface.co/Comfy-Org/Wan_2.1_ComfyUI_repackaged/resolve/main/split_files"
@@ -22,6 +26,7 @@ class ModelFile:
     size: str | None = None
     sha256: str | None = None
     dit: str | None = None  # a diffusion model's size class: "1.3B" or "14B"
+    family: str | None = None  # the binding family a diffusion model renders shots as (models/shots/binding)
 
     @property
     def title(self) -> str:
@@ -40,27 +45,34 @@ VACE_14B = ModelFile(
     "Wan 2.1 VACE 14B: reference-to-video, keeps the world's entities (480p and 720p)",
     size="34.7 GB",
     dit="14B",
+    family="vace",
 )
 VACE_1_3B = ModelFile(
     "wan2.1_vace_1.3B_fp16.safetensors",
     "diffusion_models",
     f"{REPACKAGED}/diffusion_models/wan2.1_vace_1.3B_fp16.safetensors",
     "Wan 2.1 VACE 1.3B: reference-to-video at 480p on a small GPU",
+    size="4.31 GB",  # 4_309_519_800 bytes: Hugging Face's Content-Length and file listing, in several catalogs
     dit="1.3B",
+    family="vace",
 )
 ATI_14B = ModelFile(
     "Wan2_1-I2V-ATI-14B_fp8_e4m3fn.safetensors",
     "diffusion_models",
     f"{KIJAI}/WanVideo_comfy/resolve/main/Wan2_1-I2V-ATI-14B_fp8_e4m3fn.safetensors",
     "Wan 2.1 ATI 14B: image-to-video that follows drawn trajectories",
+    size="17.1 GB",  # 17_135_435_696 bytes: Hugging Face's file listing of Kijai/WanVideo_comfy
     dit="14B",
+    family="ati",
 )
 WAN_MOVE_14B = ModelFile(
     "Wan21-WanMove_fp8_scaled_e4m3fn_KJ.safetensors",
     "diffusion_models",
     f"{KIJAI}/WanVideo_comfy_fp8_scaled/resolve/main/WanMove/Wan21-WanMove_fp8_scaled_e4m3fn_KJ.safetensors",
     "Wan-Move 14B: image-to-video driven by dense point tracks",
+    size="16.4 GB",  # 16_402_832_658 bytes: Hugging Face's file listing of Kijai/WanVideo_comfy_fp8_scaled
     dit="14B",
+    family="wan_move",
 )
 LIGHTX2V_14B = ModelFile(
     "Wan21_T2V_14B_lightx2v_cfg_step_distill_lora_rank32.safetensors",
@@ -90,6 +102,7 @@ CLIP_VISION_H = ModelFile(
     "clip_vision",
     f"{REPACKAGED}/clip_vision/clip_vision_h.safetensors",
     "CLIP ViT-H vision encoder: scores consistency, conditions image-to-video",
+    size="1.26 GB",  # 1_264_219_396 bytes: Hugging Face's file listing, in several catalogs
 )
 
 CATALOG: dict[str, ModelFile] = {
@@ -97,3 +110,28 @@ CATALOG: dict[str, ModelFile] = {
     for model in (VACE_14B, VACE_1_3B, ATI_14B, WAN_MOVE_14B, LIGHTX2V_14B, UMT5, WAN_VAE, CLIP_VISION_H)
 }
 WEIGHT_DTYPES = {ATI_14B.name: "fp8_e4m3fn"}
+
+UNITS = {"kB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+
+
+def size_bytes(size: str) -> float:
+    """A listed size ("34.7 GB") in bytes; the host lists decimal units."""
+    number, unit = size.split()
+    return float(number) * UNITS[unit]
+
+
+def format_size(count: float) -> str:
+    """Bytes as the host lists them: decimal units, three significant figures."""
+    unit = next((u for u in ("TB", "GB", "MB") if count >= UNITS[u]), "kB")
+    value = count / UNITS[unit]
+    decimals = max(0, 3 - len(str(int(value))))
+    return f"{value:.{decimals}f} {unit}"
+
+
+def total_download(sizes: Iterable[str | None]) -> str:
+    """The sum of the listed sizes; files whose size is unknown are named as not counted."""
+    listed = list(sizes)
+    known = [size_bytes(size) for size in listed if size]
+    unknown = len(listed) - len(known)
+    total = format_size(sum(known)) if known else "0 GB"
+    return f"{total} + {unknown} file(s) of unknown size" if unknown else total

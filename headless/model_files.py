@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..host_packages import describe_missing, importable_nodes, missing_packages, node_types
-from .catalog import CATALOG
+from .catalog import CATALOG, total_download
 from .convert import load_json
 from .download import DownloadError, HostUnreachable, download
 from .progress import bar
@@ -176,6 +176,7 @@ def describe(needed: list[NeededModel], models_dir: Path) -> str:
         lines.append(f"{state:8} {model.name}{size} -> {models_dir / model.directory}/")
         if not found:
             lines.append(f"         {model.url or 'no download source known'}")
+    lines.append(f"total download: {total_download(model.size for model in needed)}")
     return "\n".join(lines)
 
 

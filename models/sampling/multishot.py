@@ -320,6 +320,7 @@ def render_shot(
     report = {
         "name": shot.name,
         "prompt": shot.prompt,
+        "entities": [entity.name for entity in shot.entities],
         "continuity": shot.continuity,
         "continued_from_previous": start_frames is not None,
         "fps": shot.fps,

@@ -20,6 +20,7 @@ from ...models.sampling.search import (
     require_schedule_candidates,
 )
 from ...models.sampling.selection import SelectionError, parse_selection
+from ...models.sampling.storyboard import report_header
 from ...models.shared.wan import MAX_FRAMES, WAN_2_1, WAN_2_2_5B, WanShapeError
 from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ...models.shots.shot import Shot, shots_for_model, split_names, timing_report
@@ -38,6 +39,7 @@ from ..runtime.shot_sampling import (
 )
 from ..types import Shot as ShotSocket
 from ..types import Shots, World
+from .storyboard_preview import model_name, preview_video, storyboard_ui
 
 
 def shot_list(shots, shot) -> list[Shot]:
@@ -302,11 +304,13 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         fps = shots[0].fps
         video = InputImpl.VideoFromComponents(Types.VideoComponents(images=frames, frame_rate=Fraction(fps)))
         report = {
+            **report_header(model_name(model)),
             "seed": seed,
             "candidates": candidates,
             "sampler": settings.__dict__,
             "fps": fps,
             "search": str(schedule) if schedule is not None else "off",
+            "select": selection.to_text(),
             **({"search_note": search_note} if search_note else {}),
             "reference_attention": reference_attention,
             "model_rules": rules.name,
@@ -315,7 +319,9 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             "boundaries": boundaries,
             "shots": [result.report for result in results],
         }
-        return io.NodeOutput(frames, json.dumps(boundaries), video, json.dumps(report))
+        text = json.dumps(report)
+        shown = {**preview_video(video), **storyboard_ui(frames, report, text, world)}
+        return io.NodeOutput(frames, json.dumps(boundaries), video, text, ui=shown)
 
 
 class WorldKitReferenceAttention(io.ComfyNode):

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFont
 
 from worldkit.demo_inputs import demo_files
-from worldkit.headless.catalog import CATALOG
+from worldkit.headless.catalog import CATALOG, CLIP_VISION_H, UMT5, VACE_1_3B, WAN_VAE
 from worldkit.headless.convert import api_path_for, ui_to_api
 from worldkit.headless.model_files import LOADER_WIDGETS
 from worldkit.headless.requirements import input_files
-from worldkit.tools.authoring import render_costs
-from worldkit.tools.authoring.films import FILMS, WORKFLOWS
+from worldkit.tools.authoring.catalog import download_note
+from worldkit.tools.authoring.films import FILMS, SUMMARIES, WORKFLOWS
 from worldkit.tools.authoring.graph import GraphError, UIGraph
 from worldkit.tools.authoring.thumbnails import SIZE, caption, render
 
@@ -160,20 +160,6 @@ def test_every_workflow_has_the_thumbnail_its_inputs_draw(name):
     assert drawn.std() > 20, "the thumbnail shows the film's pictures, not a blank frame"
 
 
-def test_the_readme_shows_the_render_table_the_measurements_give():
-    readme = (WORKFLOWS_DIR.parent / "README.md").read_text()
-    assert render_costs.table() in readme, "paste `python -m worldkit.tools.authoring.render_costs` into the README"
-
-
-def test_the_render_table_counts_steps_from_the_graph_and_scales_without_cfg():
-    full = render_costs.segments(json.loads(api_path_for(WORKFLOWS_DIR / "lonely_little_flame.json").read_text()))
-    # three shots (5 s, 5 s and 10 s = 3 segments) x 2 candidates x 20 steps, plus the ATI shot's 20
-    assert sum(seg.steps for seg in full) == (1 + 1 + 3) * 2 * 20 + 20
-    fast = render_costs.segments(json.loads(api_path_for(WORKFLOWS_DIR / "lonely_little_flame_fast.json").read_text()))
-    ati = [seg for seg in fast if seg.model == "14B"]
-    assert [(seg.steps, seg.cfg, seg.resolution) for seg in ati] == [(4, False, "480p")]
-
-
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
@@ -185,4 +171,18 @@ def test_the_render_table_counts_steps_from_the_graph_and_scales_without_cfg():
 )
 def test_the_thumbnail_names_the_models_the_workflow_loads_not_the_variant(name, expected):
     film, variant = WORKFLOWS[name]
-    assert caption(film, variant, json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())) == expected
+    title, summary = caption(film, variant, json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())).split("\n")
+    assert title == expected and summary == SUMMARIES[film]
+
+
+def test_every_film_says_what_it_is_in_a_line_that_fits_the_thumbnail():
+    assert set(SUMMARIES) == set(FILMS)
+    for film, summary in SUMMARIES.items():
+        assert summary and film.replace("_", " ") not in summary, "say what the film is, not its name"
+        assert ImageFont.load_default(size=15).getlength(summary) < SIZE[0] - 28, f"{film}: shorten the summary"
+
+
+def test_the_download_note_gives_each_files_size_and_the_total():
+    note = download_note([VACE_1_3B, UMT5, WAN_VAE, CLIP_VISION_H])
+    assert "(4.31 GB)" in note and "(1.26 GB)" in note
+    assert "In all 12.6 GB to download." in note  # 4.31 + 6.74 + 0.254 + 1.26

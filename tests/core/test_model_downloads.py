@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from worldkit.headless.catalog import CATALOG, VACE_1_3B
+from worldkit.headless.catalog import CATALOG, VACE_1_3B, format_size, size_bytes, total_download
 from worldkit.headless.cli import main
 from worldkit.headless.download import DownloadError, HostUnreachable, download
 from worldkit.headless.model_files import ProgressLine, needed_models
@@ -260,3 +260,18 @@ def test_a_file_in_comfyuis_older_folder_name_counts_as_present(tmp_path, capsys
     )
     assert main(["models", str(workflow), "--models-dir", str(models_dir)]) == 0
     assert "present  tiny_dit.safetensors" in capsys.readouterr().out
+
+
+def test_every_catalogued_file_has_a_size_and_the_models_command_prints_the_workflows_total(tmp_path, capsys):
+    assert all(model.size for model in CATALOG.values()), "list every file's download size in the catalog"
+    workflow = WORKFLOWS_DIR / "api" / "the_herd_fast.json"
+    assert main(["models", str(workflow), "--models-dir", str(tmp_path)]) == 1
+    listing = capsys.readouterr().out
+    # VACE 1.3B 4.31 + UMT5 6.74 + VAE 0.254 + CLIP vision H 1.26 (GB, as the host lists them)
+    assert "wan2.1_vace_1.3B_fp16.safetensors (4.31 GB)" in listing
+    assert listing.rstrip().endswith("total download: 12.6 GB")
+
+
+def test_a_total_names_the_files_whose_size_is_unknown():
+    assert total_download(["34.7 GB", "317 MB", None]) == "35.0 GB + 1 file(s) of unknown size"
+    assert format_size(size_bytes("254 MB") + size_bytes("6.74 GB")) == "6.99 GB"

@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from graphs import timeline_clips
 from PIL import Image
 from workflow_maps import PREVIEW_FRAMES, PREVIEW_SIZE, green_screen_stand_in, preview_overrides, tiny_renames
 
@@ -91,6 +92,19 @@ def run_film(comfy, tiny_models, name: str, out_dir: Path):
     )
     assert_every_node_ran(result)
     return result
+
+
+def handed_cut(result, cut: dict) -> list:
+    """The timeline Save Cut Timeline wrote, read back with OpenTimelineIO: one clip per shot of the cut at the
+    cut's rate, each on the frames the cut placed it, its media the shot's own file beside the timeline."""
+    (path,) = [p for p in result.files if p.suffix == ".otio"]
+    _, clips = timeline_clips(path, cut["fps"])
+    placed = [(shot["timeline_start"], shot["timeline_start"] + shot["kept_frames"]) for shot in cut["shots"]]
+    ranges = [(c.range_in_parent().start_time, c.range_in_parent().end_time_exclusive()) for c in clips]
+    assert [(start.value, end.value) for start, end in ranges] == placed
+    assert {start.rate for start, _ in ranges} == {cut["fps"]}
+    assert all((path.parent / clip.media_reference.target_url).is_file() for clip in clips)
+    return clips
 
 
 def test_the_executed_node_check_catches_a_branch_that_never_ran():
@@ -190,6 +204,8 @@ def test_the_herd_cuts_coverage_eye_and_fire_together(comfy, tiny_models, tmp_pa
     comp_frames = round(PLATE_FRAMES * 16 / PLATE_FPS)  # the composite over the 24 fps plate, retimed to the cut
     cut = (4 * PREVIEW_FRAMES + comp_frames, PREVIEW_SIZE, PREVIEW_SIZE)
     assert video_shape(videos_by_prefix(result)["the_herd"]) == cut
+    whole = {"fps": 16.0, "shots": [{"timeline_start": 0, "kept_frames": cut[0]}]}  # shot_lengths "": one shot
+    assert len(handed_cut(result, whole)) == 1
 
 
 def test_new_york_animals_walk_their_paths_with_alpha(comfy, tiny_models, tmp_path):
@@ -212,6 +228,9 @@ def test_monkey_music_video_cuts_eight_shots_to_the_beat_with_the_track(comfy, t
     cut = next(json.loads(t) for t in texts(result, "PreviewAny") if '"cuts"' in t)
     assert cut["beats"], "beats were detected in the click track"
     assert len(cut["cuts"]) == 7 and all(c["beat"] is not None for c in cut["cuts"])
+    clips = handed_cut(result, cut)
+    assert [clip.name for clip in clips] == [shot["name"] for shot in shots]
+    assert len([p for p in result.files if p.suffix == ".wav"]) == 1, "the track goes to the editor beside the cut"
     video = videos_by_prefix(result)["monkey_music_video"]
     frames, height, width = video_shape(video)
     assert (frames, height, width) == (cut["frames"], PREVIEW_SIZE, PREVIEW_SIZE)

@@ -14,6 +14,7 @@ import pytest
 
 from worldkit.demo_inputs import SUBFOLDER, demo_files
 from worldkit.tools.authoring.films import WORKFLOWS
+from worldkit.tools.authoring.variants import FAST
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -202,15 +203,10 @@ def click_when_ready(driver, css: str, what: str, close_dialogs: bool = False):
     WebDriverWait(driver, 30).until(click, f"{what} ({css}) could not be clicked")
 
 
-def test_a_template_opens_through_the_menu_path_the_readme_names(comfy, frontend):
-    """README: the ComfyUI logo's menu → Browse Templates → worldkit (under Extensions) → the workflow."""
+def open_worldkit_templates(frontend) -> None:
+    """The ComfyUI logo's menu → Browse Templates → worldkit (under Extensions), as the README names it."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    readme = " ".join((WORKFLOWS_DIR.parent / "README.md").read_text().split())
-    assert "open the menu under the ComfyUI logo (top left), choose *Browse Templates*, then *worldkit*" in readme
-    name = "the_herd_fast"
-    expected = sorted(node["type"] for node in json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())["nodes"])
-    frontend.execute_script("window.app.graph.clear()")
     click_when_ready(frontend, ".comfy-menu-button-wrapper", "the ComfyUI logo's menu", close_dialogs=True)
     click_when_ready(frontend, '.p-tieredmenu-item[aria-label="Browse Templates"]', "Browse Templates")
     WebDriverWait(frontend, 30).until(
@@ -221,6 +217,47 @@ def test_a_template_opens_through_the_menu_path_the_readme_names(comfy, frontend
         ),
         "the template browser lists no worldkit section",
     )
+
+
+def test_a_template_opens_through_the_menu_path_the_readme_names(comfy, frontend):
+    """README: the ComfyUI logo's menu → Browse Templates → worldkit (under Extensions) → the workflow."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    readme = " ".join((WORKFLOWS_DIR.parent / "README.md").read_text().split())
+    assert "open the menu under the ComfyUI logo (top left), choose *Browse Templates*, then *worldkit*" in readme
+    name = "the_herd_fast"
+    expected = sorted(node["type"] for node in json.loads((WORKFLOWS_DIR / f"{name}.json").read_text())["nodes"])
+    frontend.execute_script("window.app.graph.clear()")
+    open_worldkit_templates(frontend)
     click_when_ready(frontend, f'[data-testid="template-workflow-{name}"]', f"the {name} template")
     loaded = "return window.app.graph._nodes.map((node) => node.type).sort()"
     WebDriverWait(frontend, 60).until(lambda d: d.execute_script(loaded) == expected, f"{name} did not open")
+
+
+TEMPLATE_CARDS = """
+return [...document.querySelectorAll('[role=dialog] [data-testid^="template-workflow-"]')].map((card) => ({
+  name: card.dataset.testid.replace("template-workflow-", ""),
+  title: card.querySelector("h3")?.textContent.trim(),
+  description: card.querySelector("p")?.textContent.trim(),
+}));
+"""
+
+
+def test_the_template_browser_lists_the_fast_variants_first_each_by_its_file_name(frontend):
+    """The browser's default order keeps the server's, which is the filesystem's: web/js/template_order.js puts
+    the fast variants first. For a custom pack's template the frontend shows the file name as the title and,
+    with "_" as spaces, as the description (it reads no other text for them); the thumbnail (served: see the test
+    above; drawn: tests/core) says what the film is."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    open_worldkit_templates(frontend)
+    WebDriverWait(frontend, 30).until(
+        lambda d: len(d.execute_script(TEMPLATE_CARDS)) == len(WORKFLOWS), "the worldkit templates did not show"
+    )
+    cards = frontend.execute_script(TEMPLATE_CARDS)
+    frontend.execute_script(CLOSE_DIALOGS)
+    fast = sorted(name for name, (_, variant) in WORKFLOWS.items() if variant is FAST)
+    assert [card["name"] for card in cards] == fast + sorted(set(WORKFLOWS) - set(fast))
+    for card in cards:
+        assert card["title"] == card["name"]
+        assert card["description"] == card["name"].replace("_", " ")

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...headless.catalog import ATI_14B, CLIP_VISION_H, UMT5, WAN_MOVE_14B, WAN_VAE, WEIGHT_DTYPES, ModelFile
+from ...headless.catalog import (
+    ATI_14B,
+    CLIP_VISION_H,
+    UMT5,
+    WAN_MOVE_14B,
+    WAN_VAE,
+    WEIGHT_DTYPES,
+    ModelFile,
+    total_download,
+)
 from .graph import Node, Output
 from .variants import FilmGraph
 
@@ -43,7 +52,11 @@ def download_note(files: list[ModelFile]) -> str:
     for model in files:
         size = f" ({model.size})" if model.size else ""
         lines.append(f"- [{model.name}]({model.url}){size} → `models/{model.directory}/`  \n  {model.what}")
-    lines += ["", "Or in one step: `python -m worldkit models <this workflow> --download`."]
+    lines += [
+        "",
+        f"In all {total_download(model.size for model in files)} to download. Or in one step: "
+        "`python -m worldkit models <this workflow> --download`.",
+    ]
     return "\n".join(lines)
 
 

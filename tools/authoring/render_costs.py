@@ -3,11 +3,12 @@
     python -m worldkit.tools.authoring.render_costs      # prints the Markdown table
 
 Every World Shot Sampler and KSampler is followed to its model loader and its shots; shots are planned into
-segments exactly as the sampler does (models/sampling/long_shot.py). Measured (docs/measurements, an H200):
-a Wan 2.1 DiT sampling step at 81 frames for 1.3B/14B at 480p/720p with CFG, and the VAE decoding 81 frames.
-Scaled: a step without CFG (cfg 1) is one forward, half the measured CFG step; a segment shorter than 81
-frames costs its share of latent frames; 14B fp8 files and VACE's extra blocks are counted as the measured
-14B T2V. EasyCache's skipped steps are not subtracted, so fast-variant times are upper bounds.
+segments exactly as the sampler does (models/sampling/long_shot.py), and each segment's latent is led by the
+reference frames its family's binder prepends (models/shots/binding). Measured (docs/measurements, an H200): a
+Wan 2.1 T2V DiT step at 81 frames for 1.3B/14B at 480p/720p with CFG, the VAE decoding 81 frames, and World
+Shot Sampler with and without reference attention. Derived: a step's time scales with its forward FLOPs at the
+measured throughput (the FLOP count below reproduces the measured TFLOP per forward), so a segment's length,
+its reference frames and VACE's extra blocks each cost their FLOPs; a step without CFG is one forward.
 """
 
 from __future__ import annotations
@@ -16,21 +17,70 @@ import json
 import math
 from dataclasses import dataclass, fields
 from pathlib import Path
+from statistics import mean
 
-from ...headless.catalog import CATALOG
+from ...headless.catalog import CATALOG, ModelFile, total_download
 from ...headless.model_files import needed_models
 from ...models.sampling.long_shot import plan_segments
 from ...models.shared.wan import WAN_2_1, latent_frame_count
+from ...models.shots.binding.bind import resolve_location_mode
+from ...models.shots.binding.context import bound_names
 from ...models.shots.coverage import SETUPS, coverage
 from ...models.shots.shot import Shot, parse_entities, split_names
 from .films import WORKFLOWS
 
 PACK_DIR = Path(__file__).resolve().parents[2]
-MEASUREMENTS = PACK_DIR / "docs" / "measurements" / "h200-wan21-dit-per-step.json"
+MEASUREMENTS = PACK_DIR / "docs" / "measurements"
+DIT_STEPS = MEASUREMENTS / "h200-wan21-dit-per-step.json"
+SAMPLER_RUNS = MEASUREMENTS / "h200-worldkit-sampler-1.3b-480p.json"
 MEASURED_FRAMES = WAN_2_1.native_frames  # the step and decode times were measured at Wan 2.1's native length
 MEASURED_LATENT_FRAMES = latent_frame_count(MEASURED_FRAMES)
 VRAM_CLASSES_GB = (8, 12, 16, 24, 32, 48, 80, 141)
 SHOT_FIELDS = {f.name for f in fields(Shot)} - {"prompt", "entities"}
+TEXT_TOKENS = 512  # UMT5 context length every Wan block cross-attends to
+# Families whose binder leads the latent with one frame per bound reference view (vace.py, t2v.py); the
+# image-to-video families (ATI, Wan-Move) start from an image and prepend none.
+REFERENCE_FRAME_FAMILIES = ("vace", "t2v")
+VACE_WEIGHT_BYTES = 2  # the VACE files are fp16
+
+
+@dataclass(frozen=True)
+class DiT:
+    """A Wan 2.1 DiT's shape (the released configs) and the VACE blocks its VACE file adds.
+
+    ComfyUI's VaceWanModel counts `vace_blocks` from the weights and runs each one after every
+    (layers // vace_blocks)-th main block, on a context as long as the latent: 15 in the 1.3B file, 8 in the 14B.
+    """
+
+    dim: int
+    ffn_dim: int
+    layers: int
+    vace_blocks: int
+
+    def block_flops(self, tokens: int) -> float:
+        """One block's forward: q, k, v, o and cross-attention q, o projections, FFN, self-attention, and
+        cross-attention to the text."""
+        d = self.dim
+        linear = 2 * tokens * (6 * d * d + 2 * d * self.ffn_dim)
+        return linear + 4 * tokens * tokens * d + 4 * tokens * TEXT_TOKENS * d
+
+    def forward_flops(self, tokens: int, vace: bool) -> float:
+        """The main blocks, plus on a VACE file its blocks and their output projections (and the first one's input)."""
+        flops = self.layers * self.block_flops(tokens)
+        if vace:
+            projection = 2 * tokens * self.dim * self.dim
+            flops += self.vace_blocks * (self.block_flops(tokens) + projection) + projection
+        return flops
+
+    @property
+    def vace_parameters(self) -> int:
+        """Weights the VACE blocks add (8 attention and 2 FFN matrices each, its output projection, the first
+        one's input projection): their share of the file's size."""
+        d = self.dim
+        return self.vace_blocks * (9 * d * d + 2 * d * self.ffn_dim) + d * d
+
+
+WAN_DITS = {"1.3B": DiT(1536, 8960, 30, vace_blocks=15), "14B": DiT(5120, 13824, 40, vace_blocks=8)}
 
 
 @dataclass(frozen=True)
@@ -41,18 +91,21 @@ class Segment:
     steps: int
     latent_frames: int
     frames: int
+    reference_frames: int = 0  # latent frames the binder prepends (sampled, trimmed before decoding)
+    vace: bool = False  # a VACE file: its extra blocks run every step
+    reference_attention: bool = False
 
 
 def _source(prompt: dict, link: list) -> dict:
     return prompt[link[0]]
 
 
-def _model_size(prompt: dict, link: list) -> str:
-    """Follow a MODEL link back through LoRA and cache nodes to its UNETLoader."""
+def _model_file(prompt: dict, link: list) -> ModelFile:
+    """Follow a MODEL link back through LoRA and cache nodes to its UNETLoader's file."""
     entry = _source(prompt, link)
     while entry["class_type"] != "UNETLoader":
         entry = _source(prompt, entry["inputs"]["model"])
-    return CATALOG[entry["inputs"]["unet_name"]].dit
+    return CATALOG[entry["inputs"]["unet_name"]]
 
 
 def _shot(inputs: dict) -> Shot:
@@ -81,6 +134,14 @@ def _shots(prompt: dict, link: list | None) -> list[Shot]:
     raise ValueError(f"no shots from a {kind} node")
 
 
+def reference_frames(shot: Shot, family: str | None, location_as: str = "auto") -> int:
+    """Latent frames the binder puts before the shot's own: one per bound entity view (one view each, as both
+    samplers bind) for the families that lead with references."""
+    if family not in REFERENCE_FRAME_FAMILIES:
+        return 0
+    return len(bound_names(shot, resolve_location_mode(family, location_as, shot)))
+
+
 def segments(prompt: dict) -> list[Segment]:
     """Every sampled segment of the workflow, once per candidate."""
     found = []
@@ -88,38 +149,70 @@ def segments(prompt: dict) -> list[Segment]:
         inputs = entry["inputs"]
         if entry["class_type"] == "WorldKitWorldShotSampler":
             shots = _shots(prompt, inputs.get("shots")) + _shots(prompt, inputs.get("shot"))
-            lengths = [
-                seg.frames
+            location_as, repeats = "auto", inputs["candidates"]
+            planned = [
+                (shot, seg.frames)
                 for shot in shots
                 for seg in plan_segments(shot.frame_count, inputs["native_frames"], inputs["overlap_frames"])
             ]
-            repeats = inputs["candidates"]
+            attention = inputs["reference_attention"] > 0
         elif entry["class_type"] == "KSampler":
             bound = _source(prompt, inputs["positive"])
             shots = _shots(prompt, bound["inputs"]["shot"])
-            lengths, repeats = [shots[0].frame_count], 1
+            location_as, repeats = bound["inputs"]["location_as"], 1
+            planned, attention = [(shots[0], shots[0].frame_count)], False
         else:
             continue
-        size, resolution = _model_size(prompt, inputs["model"]), f"{shots[0].height}p"
-        for length in lengths * repeats:
+        model = _model_file(prompt, inputs["model"])
+        for shot, length in planned * repeats:
             found.append(
-                Segment(size, resolution, inputs["cfg"] > 1.0, inputs["steps"], latent_frame_count(length), length)
+                Segment(
+                    model.dit,
+                    f"{shot.height}p",
+                    inputs["cfg"] > 1.0,
+                    inputs["steps"],
+                    latent_frame_count(length),
+                    length,
+                    reference_frames(shot, model.family, location_as),
+                    model.family == "vace",
+                    attention,
+                )
             )
     return found
 
 
-def seconds(parts: list[Segment], measured: dict) -> float:
+def reference_attention_ratio(runs: dict) -> float:
+    """World Shot Sampler's time with reference attention over without (two entities), as measured."""
+    timed = runs["reference_attention"]
+    return mean(r["s"] for r in timed if r["strength"] > 0) / mean(r["s"] for r in timed if r["strength"] == 0)
+
+
+def step_seconds(seg: Segment, measured: dict, attention_ratio: float) -> float:
+    """The measured T2V step at 81 frames, scaled by this segment's forward FLOPs over the measured one's."""
+    point = measured[f"{seg.model}_{seg.resolution}"]
+    dit = WAN_DITS[seg.model]
+    tokens = (seg.latent_frames + seg.reference_frames) * point["tokens"] // MEASURED_LATENT_FRAMES
+    share = dit.forward_flops(tokens, seg.vace) / dit.forward_flops(point["tokens"], vace=False)
+    step = point["step_with_cfg_s"] * (1.0 if seg.cfg else 0.5) * share
+    return step * (attention_ratio if seg.reference_attention else 1.0)
+
+
+def seconds(parts: list[Segment], measured: dict, attention_ratio: float) -> float:
     total = 0.0
     for seg in parts:
-        step = measured[f"{seg.model}_{seg.resolution}"]["step_with_cfg_s"] * (1.0 if seg.cfg else 0.5)
-        share = seg.latent_frames / MEASURED_LATENT_FRAMES
         decode = measured[f"vae_decode_{MEASURED_FRAMES}f_{seg.resolution}_s"] * seg.frames / MEASURED_FRAMES
-        total += seg.steps * step * share + decode
+        total += seg.steps * step_seconds(seg, measured, attention_ratio) + decode
     return total
 
 
+def peak_gib(seg: Segment, measured: dict) -> float:
+    """The measured T2V DiT peak, plus the VACE blocks' weights on a VACE file."""
+    extra = WAN_DITS[seg.model].vace_parameters * VACE_WEIGHT_BYTES if seg.vace else 0
+    return measured[f"{seg.model}_{seg.resolution}"]["peak_GiB"] + extra / 2**30
+
+
 def vram_class(parts: list[Segment], measured: dict) -> str:
-    peak = max(measured[f"{seg.model}_{seg.resolution}"]["peak_GiB"] for seg in parts)
+    peak = max(peak_gib(seg, measured) for seg in parts)
     gigabytes = peak * 1.073741824
     return f"{next(c for c in VRAM_CLASSES_GB if c >= gigabytes)} GB (DiT peak {peak:.1f} GiB)"
 
@@ -130,19 +223,21 @@ def _duration(total_s: float) -> str:
 
 
 def table(workflows_dir: Path = PACK_DIR / "workflows") -> str:
-    measured = json.loads(MEASUREMENTS.read_text())
+    measured = json.loads(DIT_STEPS.read_text())
+    attention_ratio = reference_attention_ratio(json.loads(SAMPLER_RUNS.read_text()))
     rows = [
-        "| demo | variant | model files (download size) | peak VRAM class | sampling steps | on one H200 |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| demo | variant | model files (download size) | total download | peak VRAM class | sampling steps "
+        "| on one H200 (estimate) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for name, (film, variant) in sorted(WORKFLOWS.items(), key=lambda item: (item[1][0], item[1][1].suffix)):
         prompt = json.loads((workflows_dir / "api" / f"{name}.json").read_text())
-        parts = segments(prompt)
-        files = ", ".join(f"{m.name} ({m.size or 'size not listed'})" for m in needed_models(prompt))
+        parts, needed = segments(prompt), needed_models(prompt)
+        files = ", ".join(f"{m.name} ({m.size or 'size not listed'})" for m in needed)
         steps = sum(seg.steps for seg in parts)
         rows.append(
-            f"| {film} | {variant.name} | {files} | {vram_class(parts, measured)} | {steps} | "
-            f"{_duration(seconds(parts, measured))} |"
+            f"| {film} | {variant.name} | {files} | {total_download(m.size for m in needed)} | "
+            f"{vram_class(parts, measured)} | {steps} | {_duration(seconds(parts, measured, attention_ratio))} |"
         )
     return "\n".join(rows)
 

@@ -1,7 +1,8 @@
 """Template-browser thumbnails: `workflows/<name>.jpg`, drawn from the pictures the workflow itself loads.
 
 The first full-frame picture (a location) fills the frame; the cut-outs (pictures with alpha) stand on it
-side by side; a band names the film, its variant and the models it loads. Same inputs, same picture.
+side by side; a band names the film, its variant and the models it loads, and says in a line what the film is
+(ComfyUI's template browser shows a custom pack's template by its file name alone). Same inputs, same picture.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from ...demo_inputs import SOURCE_DIR, SUBFOLDER
 from ...headless.catalog import CATALOG, ModelFile
+from .films import SUMMARIES
 from .variants import Variant
 
 SIZE = (512, 288)
-BAND = 44
+BAND = 66
 JPEG_QUALITY = 85
 
 
@@ -51,7 +53,9 @@ def render(workflow: dict, caption: str, inputs_dir: Path = SOURCE_DIR) -> Image
         frame.paste(figure, (x, SIZE[1] - BAND - figure.height - 8), figure)
     draw = ImageDraw.Draw(frame)
     draw.rectangle((0, SIZE[1] - BAND, SIZE[0], SIZE[1]), fill=(16, 16, 20))
-    draw.text((14, SIZE[1] - BAND + 10), caption, fill=(240, 236, 228), font=ImageFont.load_default(size=20))
+    title, summary = caption.split("\n")
+    draw.text((14, SIZE[1] - BAND + 8), title, fill=(240, 236, 228), font=ImageFont.load_default(size=20))
+    draw.text((14, SIZE[1] - BAND + 36), summary, fill=(200, 196, 188), font=ImageFont.load_default(size=15))
     return frame
 
 
@@ -72,6 +76,7 @@ def loaded_models(workflow: dict) -> list[ModelFile]:
 
 
 def caption(film: str, variant: Variant, workflow: dict) -> str:
-    """Film, variant and the models the workflow really loads (not what the variant's name suggests)."""
+    """Film, variant and the models the workflow really loads (not what the variant's name suggests); then, on a
+    second line, what the film is."""
     models = " + ".join(model.title.removeprefix("Wan 2.1 ") for model in loaded_models(workflow))
-    return f"{film.replace('_', ' ')}  ·  {variant.name} {variant.resolution}  ·  {models}"
+    return f"{film.replace('_', ' ')}  ·  {variant.name} {variant.resolution}  ·  {models}\n{SUMMARIES[film]}"

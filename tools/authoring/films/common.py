@@ -143,6 +143,21 @@ def save_video(graph: FilmGraph, video: Output, prefix: str) -> Node:
     )
 
 
+def save_cut_timeline(graph: FilmGraph, frames: Output, cut: Node, prefix: str, **links: Output) -> Node:
+    """The cut handed to an editor: each shot's own file and an OpenTimelineIO timeline of them (FCP XML and
+    EDL need a broadcast rate, which the films' 16 fps is not). `links`: the sampler's report, the track."""
+    return graph.node(
+        "WorldKitSaveCutTimeline",
+        title="Hand the cut to the editor (OpenTimelineIO)",
+        frames=frames,
+        cut_list=cut.out("cut_list"),
+        filename_prefix=f"worldkit/{prefix}_cut",
+        fcp_xml=False,
+        edl=False,
+        **links,
+    )
+
+
 def save_frames(graph: FilmGraph, frames: Output, prefix: str, fps: float = FPS) -> Node:
     video = graph.node("CreateVideo", images=frames, fps=float(fps))
     return save_video(graph, video.out("VIDEO"), prefix)

@@ -19,6 +19,7 @@ from .common import (
 )
 
 NAME = "lonely_little_flame"
+SUMMARY = "a skunk by firelight, moonlight and dawn, then led along a drawn path"  # on the template thumbnail
 SKUNK = "skunk"
 FOREST = "forest"
 CAST = {SKUNK: "subject", FOREST: "location"}

@@ -6,9 +6,10 @@ from ....demo_inputs import demo_input_name
 from ..catalog import load_models
 from ..inputs import BEAT_TRACK, PREFIX
 from ..variants import FilmGraph
-from .common import FPS, Entity, cast, render_world, save_video, shot, shot_list, show_text
+from .common import FPS, Entity, cast, render_world, save_cut_timeline, save_video, shot, shot_list, show_text
 
 NAME = "monkey_music_video"
+SUMMARY = "one monkey in eight shots, cut to the beats of a track"  # on the template thumbnail
 MONKEY = "monkey"
 CAST = {MONKEY: "subject"}
 # (name, what happens, shot size, camera move, lighting, mood)
@@ -99,3 +100,4 @@ def build(graph: FilmGraph) -> None:
     )
     show_text(graph, cut.out("cut_list"), "Cut list")
     save_video(graph, cut.out("video"), NAME)
+    save_cut_timeline(graph, sampler.out("frames"), cut, NAME, report=sampler.out("report"), audio=track.out("AUDIO"))

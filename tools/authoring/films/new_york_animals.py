@@ -9,6 +9,9 @@ from .common import bind_and_sample, keypoints, load_image, reference, save_fram
 from .compositing import at_plate_size, ground_and_composite, match_color_and_grain, plate_over_shot, track_attach
 
 NAME = "new_york_animals"
+SUMMARY = (
+    "a pigeon, a dog and a cat walked along drawn paths through New York"  # what the film is, on its template thumbnail
+)
 # (animal, street photo, path in normalised plate coordinates, scale of the plate-sized photo, track colour)
 ANIMALS = [
     ("pigeon", "nyc_street_crosswalk", [(0.15, 0.8), (0.4, 0.78), (0.62, 0.8)], 0.35, "#8fb4ff"),

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from ..catalog import load_models
 from ..variants import FilmGraph
-from .common import FPS, Entity, cast, framing, render_world, save_video, shot, shot_list, show_text
+from .common import (
+    FPS,
+    Entity,
+    cast,
+    framing,
+    render_world,
+    save_cut_timeline,
+    save_video,
+    shot,
+    shot_list,
+    show_text,
+)
 from .compositing import (
     color_match,
     composite_over,
@@ -16,6 +27,7 @@ from .compositing import (
 )
 
 NAME = "the_herd"
+SUMMARY = "a young man and cattle in night fog: coverage, a cow's-eye insert, fire"  # on the template thumbnail
 MAN = "young_man"
 FIELD = "field"
 
@@ -140,3 +152,4 @@ def build(graph: FilmGraph) -> None:
         "WorldKitAssembleCut", frames=joined.out("IMAGE"), shot_lengths="", fps=float(FPS), transition="cut"
     )
     save_video(graph, cut.out("video"), NAME)
+    save_cut_timeline(graph, joined.out("IMAGE"), cut, NAME)

@@ -15,6 +15,7 @@ from .compositing import (
 )
 
 NAME = "wooden_toy_nyc"
+SUMMARY = "the best of four stills of a wooden toy, animated into a New York street"  # on the template thumbnail
 TOY = "toy"
 STREET = "street"
 STILL_PROMPT = "the wooden toy leaning against the curb on a New York sidewalk"
