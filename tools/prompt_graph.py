@@ -28,11 +28,15 @@ def out(node_id: str, index: int = 0) -> list:
     return [node_id, index]
 
 
-def load_wan(graph: Graph, tiny_models: dict[str, str], dit: str = "wan_t2v") -> tuple[str, str, str]:
-    """UNETLoader + CLIPLoader(wan) + VAELoader for a tiny Wan 2.1 model; returns (model, clip, vae) ids."""
+def load_wan(
+    graph: Graph, tiny_models: dict[str, str], dit: str = "wan_t2v", vae: str | None = None
+) -> tuple[str, str, str]:
+    """UNETLoader + CLIPLoader(wan) + VAELoader for a tiny Wan model and its VAE (the Wan 2.2 VAE for wan22_ DiTs,
+    unless ``vae`` names another role); returns (model, clip, vae) ids."""
+    vae = vae or ("wan22_vae" if dit.startswith("wan22_") else "vae")
     model = graph.node("UNETLoader", unet_name=tiny_models[dit], weight_dtype="default")
     clip = graph.node("CLIPLoader", clip_name=tiny_models["umt5"], type="wan", device="default")
-    vae = graph.node("VAELoader", vae_name=tiny_models["vae"])
+    vae = graph.node("VAELoader", vae_name=tiny_models[vae])
     return model, clip, vae
 
 

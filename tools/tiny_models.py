@@ -18,12 +18,14 @@ from pathlib import Path
 import torch
 
 from ..headless.server import PACK_DIR
-from .tiny_wan import randomise, wan_dit, wan_vae
+from .tiny_wan import randomise, wan22_vae, wan_dit, wan_vae
 
 SHIMS_DIR = Path(__file__).resolve().parent / "shims"
 TINY_UMT5_CONFIG = SHIMS_DIR / "tiny_models" / "tiny_umt5_config.json"
 TINY_CLIP_VISION_CONFIG = SHIMS_DIR / "tiny_models" / "tiny_clip_vision_config.json"
 TINY_CLIP_VISION_MARKER = "worldkit_tiny_clip_vision"
+TINY_WAN22_VAE_MARKER = "worldkit_tiny_wan22_vae_dim"
+TINY_WAN22_VAE_DIM = 8
 
 DIT_DIM = 128
 DIT_LAYERS = 2
@@ -34,6 +36,8 @@ FILE_NAMES = {
     "wan_flf": "tiny_wan21_flf.safetensors",
     "wan_vace": "tiny_wan21_vace.safetensors",
     "vae": "tiny_wan21_vae.safetensors",
+    "wan22_ti2v": "tiny_wan22_ti2v_5b.safetensors",
+    "wan22_vae": "tiny_wan22_vae.safetensors",
     "umt5": "tiny_umt5.safetensors",
     "clip_vision": "tiny_clip_vision_h.safetensors",
     "lora": "tiny_wan21_lora.safetensors",
@@ -47,6 +51,13 @@ def build_dit(kind: str) -> dict[str, torch.Tensor]:
 
 def build_vae() -> dict[str, torch.Tensor]:
     return randomise(wan_vae(8), seed=7)
+
+
+def build_wan22_vae() -> dict[str, torch.Tensor]:
+    """A Wan 2.2 VAE at width 8, marked so the tiny-models shim builds it at that width (ComfyUI builds 160/256)."""
+    state = randomise(wan22_vae(TINY_WAN22_VAE_DIM), seed=17)
+    state[TINY_WAN22_VAE_MARKER] = torch.tensor([TINY_WAN22_VAE_DIM])
+    return state
 
 
 def train_tokenizer() -> torch.Tensor:
@@ -114,8 +125,14 @@ def build_lora() -> dict[str, torch.Tensor]:
 def build_all(models_dir: Path) -> dict[str, str]:
     from safetensors.torch import save_file
 
-    folders = {"vae": "vae", "umt5": "text_encoders", "clip_vision": "clip_vision", "lora": "loras"}
-    builders = {"vae": build_vae, "umt5": build_umt5, "clip_vision": build_clip_vision, "lora": build_lora}
+    folders = {"vae": "vae", "wan22_vae": "vae", "umt5": "text_encoders", "clip_vision": "clip_vision", "lora": "loras"}
+    builders = {
+        "vae": build_vae,
+        "wan22_vae": build_wan22_vae,
+        "umt5": build_umt5,
+        "clip_vision": build_clip_vision,
+        "lora": build_lora,
+    }
     for role, file_name in FILE_NAMES.items():
         folder = models_dir / folders.get(role, "diffusion_models")
         folder.mkdir(parents=True, exist_ok=True)

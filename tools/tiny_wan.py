@@ -1,5 +1,5 @@
-"""Random-weight Wan 2.1 DiTs and VAEs of ComfyUI's own classes, and the quick settings they are run with, for the
-host tests and the benchmarks.
+"""Random-weight Wan 2.1 and Wan 2.2 TI2V-5B DiTs and VAEs of ComfyUI's own classes, and the quick settings they are
+run with, for the host tests and the benchmarks.
 
 The builders import ``comfy`` when called: call them once ComfyUI's folder is on the path.
 """
@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import torch
 
+from ..models.shared.wan import WAN_2_1, WAN_2_2_5B
+
 TEXT_DIM = 4096  # UMT5-XXL's width, what Wan's text embedding takes
-LATENT_CHANNELS = 16
+LATENT_CHANNELS = WAN_2_1.latent_channels
+# The 5B's DiT takes and gives the Wan 2.2 VAE's 48 channels; ComfyUI recognises a WAN22 file by that output.
+WAN22_LATENT_CHANNELS = WAN_2_2_5B.latent_channels
 CLIP_VISION_TOKENS = 257  # 224 / 14 squared, plus the class token
 # KSampler's deterministic first-order sampler over the whole schedule: what every quick run samples with.
 QUICK_SAMPLING = {"sampler_name": "euler", "scheduler": "simple", "denoise": 1.0}
@@ -54,7 +58,8 @@ def randomise(module: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
 
 
 def wan_dit(kind: str, dim: int, layers: int, heads: int = 1) -> torch.nn.Module:
-    """A Wan 2.1 DiT of one kind (wan_t2v, wan_i2v, wan_flf, wan_vace) at width ``dim``, weights not yet set."""
+    """A Wan DiT of one kind (wan_t2v, wan_i2v, wan_flf, wan_vace; wan22_ti2v, the 5B's) at width ``dim``, weights
+    not yet set."""
     import comfy.ldm.wan.model as wan
     import comfy.ops
 
@@ -69,6 +74,10 @@ def wan_dit(kind: str, dim: int, layers: int, heads: int = 1) -> torch.nn.Module
     )
     if kind == "wan_vace":
         return wan.VaceWanModel(model_type="vace", in_dim=16, vace_layers=1, vace_in_dim=96, **common)
+    if kind == "wan22_ti2v":
+        return wan.WanModel(
+            model_type="t2v", in_dim=WAN22_LATENT_CHANNELS, **common | {"out_dim": WAN22_LATENT_CHANNELS}
+        )
     if kind == "wan_t2v":
         return wan.WanModel(model_type="t2v", in_dim=16, **common)
     if kind == "wan_i2v":
@@ -78,16 +87,20 @@ def wan_dit(kind: str, dim: int, layers: int, heads: int = 1) -> torch.nn.Module
     raise ValueError(f"unknown Wan DiT kind {kind!r}")
 
 
+# The layout both Wan VAEs are built with (comfy/sd.py's ddconfig), apart from their widths and channels.
+WAN_VAE_LAYOUT = dict(dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[], temperal_downsample=[False, True, True])
+
+
 def wan_vae(dim: int) -> torch.nn.Module:
     """The Wan 2.1 VAE at base width ``dim`` (96 is the released one), weights not yet set."""
     import comfy.ldm.wan.vae
 
-    return comfy.ldm.wan.vae.WanVAE(
-        dim=dim,
-        z_dim=LATENT_CHANNELS,
-        dim_mult=[1, 2, 4, 4],
-        num_res_blocks=2,
-        attn_scales=[],
-        temperal_downsample=[False, True, True],
-        dropout=0.0,
-    )
+    return comfy.ldm.wan.vae.WanVAE(dim=dim, z_dim=LATENT_CHANNELS, dropout=0.0, **WAN_VAE_LAYOUT)
+
+
+def wan22_vae(dim: int) -> torch.nn.Module:
+    """The Wan 2.2 VAE (48 channels, 16x) at encoder and decoder width ``dim`` (the released one is 160 and 256),
+    weights not yet set. ComfyUI builds it at the released widths; the tiny-models shim builds a marked file's."""
+    import comfy.ldm.wan.vae2_2
+
+    return comfy.ldm.wan.vae2_2.WanVAE(dim=dim, dec_dim=dim, z_dim=WAN22_LATENT_CHANNELS, dropout=0.0, **WAN_VAE_LAYOUT)

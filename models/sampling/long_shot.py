@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from ..shared.wan import WAN_2_1, require_wan_frame_count, round_up_frame_count, wrap_seed
+from ..shared.wan import GENERATIONS, require_wan_frame_count, round_up_frame_count, wrap_seed
 from .continuity import correct_color_drift, crossfade, lab_frame_means
 
 DEFAULT_OVERLAP = 9
@@ -36,7 +36,8 @@ class Segment:
 
 def require_native_frames(native_frames: int, error: type[ValueError] = ValueError) -> None:
     """Raise `error` unless `native_frames` is a clip length a model can sample (4k+1)."""
-    require_wan_frame_count(native_frames, f"native_frames ({WAN_2_1.native_frames} for Wan 2.1)", error)
+    native = ", ".join(f"{rules.native_frames} for {rules.name}" for rules in GENERATIONS)
+    require_wan_frame_count(native_frames, f"native_frames ({native})", error)
 
 
 def max_overlap(native_frames: int) -> int:

@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..shared.wan import WAN_2_1, frames_for_seconds, latent_frame_count, require_wan_frame_count, require_wan_size
+from ..shared.wan import (
+    WAN_2_1,
+    ModelRules,
+    frames_for_seconds,
+    latent_frame_count,
+    require_wan_frame_count,
+    require_wan_size,
+    retimed_frames,
+)
 
 ROLES = ("subject", "location", "prop", "style")
 SHOT_SIZES = (
@@ -192,9 +200,49 @@ class Shot:
         return cls(**values)
 
 
-def preset_list() -> str:
+def shot_for_model(shot: Shot, rules: ModelRules) -> Shot:
+    """The shot as the loaded model renders it. A shot slower than the model's native rate is lifted to that rate
+    and keeps its duration (5 s at 16 fps is 5 s at 24 fps, 121 frames, on Wan 2.2 TI2V-5B): the model makes
+    motion at its own rate, so frames at a slower one would play it slowed down. Faster shots are kept."""
+    if shot.fps >= rules.fps:
+        return shot
+    frames = retimed_frames(shot.frame_count, shot.fps, rules.fps)
+    return shot.replace(fps=rules.fps, **({"frames": frames} if shot.duration == "frames" else {}))
+
+
+def shots_for_model(shots: list[Shot], rules: ModelRules, error: type[ValueError] = ShotError) -> list[Shot]:
+    """Every shot as the model renders it (shot_for_model); a size the model cannot take is refused, with the nearest
+    it takes, before any shot is rendered."""
+    rendered = [shot_for_model(shot, rules) for shot in shots]
+    for number, shot in enumerate(rendered, start=1):
+        require_wan_size(*shot.size, f"shot {number}'s frame", preset_list(rules), error, rules)
+    return rendered
+
+
+def timing_report(asked: Shot, rendered: Shot, rules: ModelRules) -> dict[str, Any]:
+    """What a shot asked for and what the model renders, for the shot's report."""
+    timing = {
+        "asked": {"fps": asked.fps, "frames": asked.frame_count},
+        "rendered": {"fps": rendered.fps, "frames": rendered.frame_count},
+        "model": rules.name,
+    }
+    if rendered.fps != asked.fps:
+        seconds = round((rendered.frame_count - 1) / rendered.fps, 3)
+        timing["note"] = (
+            f"{asked.frame_count} frames at {asked.fps} fps rendered as {rendered.frame_count} frames at "
+            f"{rendered.fps} fps ({seconds} s), {rules.name}'s own rate"
+        )
+    return timing
+
+
+def preset_list(rules: ModelRules | None = None) -> str:
+    """The resolution presets, only those the model takes when `rules` are given."""
+    multiple = 1 if rules is None else rules.size_multiple
     return "; ".join(
-        f"{name} {aspect} = {w}x{h}" for name, sizes in RESOLUTION_PRESETS.items() for aspect, (w, h) in sizes.items()
+        f"{name} {aspect} = {w}x{h}"
+        for name, sizes in RESOLUTION_PRESETS.items()
+        for aspect, (w, h) in sizes.items()
+        if w % multiple == 0 and h % multiple == 0
     )
 
 

@@ -22,7 +22,7 @@ from ...models.sampling.reference_attention import ReferenceAttentionSession, en
 from ...models.sampling.scoring import score_candidate
 from ...models.sampling.search import SearchHooks, SearchSchedule
 from ...models.sampling.stepped_sampling import InterleavedSampling
-from ...models.shared.wan import floor_wan_size
+from ...models.shared.wan import WAN_2_1, ModelRules, floor_wan_size, model_rules
 from ...models.shots.binding import BindInputs, BindOptions, BoundShot, bind_shot, reference_latents
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
@@ -92,18 +92,33 @@ def step_callback(progress: NodeProgress, previewer: Any = None) -> Callable:
     return callback
 
 
-def encode_views(vae: Any) -> Callable[[Reference], torch.Tensor]:
-    """Encode a reference's views at their own size (rounded down to a multiple of 16) when it has no encoding."""
+def encode_views(vae: Any, rules: ModelRules | None = None) -> Callable[[Reference], torch.Tensor]:
+    """Encode a reference's views at their own size (rounded down to a size the model takes) when it has no
+    encoding."""
 
     def encode(reference: Reference) -> torch.Tensor:
         height, width = reference.views.shape[1:3]
-        return reference_latents(reference, vae, *floor_wan_size(width, height), reference.views.shape[0])
+        return reference_latents(reference, vae, *floor_wan_size(width, height, rules), reference.views.shape[0])
 
     return encode
 
 
 def model_latent_channels(model: Any) -> int:
     return int(model.get_model_object("latent_format").latent_channels)
+
+
+def loaded_rules(model: Any, vae: Any) -> ModelRules:
+    """The loaded model's and VAE's rules (models/shared/wan.py) from the numbers ComfyUI's objects give: the model's
+    latent format channels, the VAE's latent channels and spatial compression, the DiT's patch side. A model and VAE
+    that do not belong together are refused naming the VAE file to load."""
+    patch = getattr(model.get_model_object("diffusion_model"), "patch_size", None)
+    return model_rules(
+        model_latent_channels(model),
+        int(vae.latent_channels),
+        int(vae.spacial_compression_encode()),
+        None if patch is None else int(patch[-1]),
+        ValueError,
+    )
 
 
 @dataclass
@@ -116,6 +131,7 @@ class ShotModels:
     world: World
     clip_vision: Any = None
     family: str = "auto"
+    rules: ModelRules = WAN_2_1  # the loaded model's and VAE's (model_rules.loaded_rules)
 
 
 class ShotAttention:
@@ -140,7 +156,7 @@ class ShotAttention:
             return []
         models = self.models
         return entity_reference_latents(
-            models.world, names, model_latent_channels(models.model), encode_views(models.vae)
+            models.world, names, model_latent_channels(models.model), encode_views(models.vae, models.rules)
         )
 
     def report(self, shot: Shot) -> dict[str, Any]:
@@ -168,6 +184,7 @@ class LastBinding:
             family=models.family,
             inputs=BindInputs(clip_vision=models.clip_vision, start_image=context),
             options=BindOptions(length=frames),
+            rules=models.rules,
         )
         self.shot, self.bound = shot, bound
         return bound

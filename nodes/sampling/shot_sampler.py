@@ -21,9 +21,9 @@ from ...models.sampling.search import (
 )
 from ...models.sampling.selection import SelectionError, parse_selection
 from ...models.sampling.storyboard import report_header
-from ...models.shared.wan import MAX_FRAMES, WAN_2_1, WanShapeError
+from ...models.shared.wan import MAX_FRAMES, WAN_2_1, WAN_2_2_5B, WanShapeError
 from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
-from ...models.shots.shot import Shot, split_names
+from ...models.shots.shot import Shot, shots_for_model, split_names, timing_report
 from .. import categories
 from ..inputs import entities_problem, length_input, names_problem, recheck, seed_input, verdict, wan_inputs
 from ..runtime.attention_patch import apply_reference_attention
@@ -33,6 +33,7 @@ from ..runtime.shot_sampling import (
     SamplerSettings,
     ShotModels,
     encode_views,
+    loaded_rules,
     make_pipeline,
     model_latent_channels,
 )
@@ -53,6 +54,7 @@ def shot_list(shots, shot) -> list[Shot]:
     return found
 
 
+MODELS_OWN_NATIVE_FRAMES = 0  # native_frames 0: the loaded model's own length
 MIN_NATIVE_FRAMES = 5
 MAX_CANDIDATES = 16
 
@@ -144,9 +146,10 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 ),
                 length_input(
                     "native_frames",
-                    WAN_2_1.native_frames,
-                    "Longest clip the model samples at once; longer shots are chained.",
-                    minimum=MIN_NATIVE_FRAMES,
+                    MODELS_OWN_NATIVE_FRAMES,
+                    "Longest clip the model samples at once; longer shots are chained. 0 takes the loaded model's "
+                    f"own ({WAN_2_1.native_frames} for Wan 2.1 / A14B, {WAN_2_2_5B.native_frames} for TI2V-5B).",
+                    minimum=MODELS_OWN_NATIVE_FRAMES,
                 ),
                 io.Int.Input(
                     "overlap_frames",
@@ -217,12 +220,12 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 parse_selection(select)
         except (ValueError, SelectionError) as error:
             return str(error)
-        if native_frames is None or overlap_frames is None:
-            return True
+        if native_frames is None or overlap_frames is None or native_frames == MODELS_OWN_NATIVE_FRAMES:
+            return True  # with the model's own length, overlap_frames is checked against it when the model is known
         if not MIN_NATIVE_FRAMES <= native_frames <= MAX_FRAMES:
             return (
-                f"native_frames is {native_frames}; use {MIN_NATIVE_FRAMES} to {MAX_FRAMES} "
-                f"({WAN_2_1.native_frames} for Wan 2.1)."
+                f"native_frames is {native_frames}; use {MODELS_OWN_NATIVE_FRAMES} (the loaded model's own) or "
+                f"{MIN_NATIVE_FRAMES} to {MAX_FRAMES}."
             )
         try:
             require_native_frames(native_frames, WanShapeError)
@@ -255,7 +258,13 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         select="",
         search_custom="",
     ) -> io.NodeOutput:
-        shots = shot_list(shots, shot)
+        rules = loaded_rules(model, vae)
+        asked = shot_list(shots, shot)
+        shots = shots_for_model(asked, rules, ValueError)
+        native_frames = native_frames or rules.native_frames
+        problem = overlap_problem(overlap_frames, native_frames, "overlap_frames")
+        if problem:
+            raise ValueError(problem)
         schedule = parse_search_choice(search, search_custom)
         require_schedule_candidates(schedule, candidates)
         selection = parse_selection(select)
@@ -279,7 +288,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             total_steps(shots, candidates, steps, native_frames, overlap_frames, selection, schedule)
         )
         pipeline = make_pipeline(
-            ShotModels(model, vae, clip, world, clip_vision, family),
+            ShotModels(model, vae, clip, world, clip_vision, family, rules),
             settings,
             reference_attention,
             native_frames,
@@ -288,6 +297,9 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             schedule,
         )
         results = render_shot_list(pipeline, shots, seed, candidates, selection)
+        for result in results:
+            index = result.report["shot"]
+            result.report["timing"] = timing_report(asked[index], shots[index], rules)
         frames, boundaries = join_shots(results)
         fps = shots[0].fps
         video = InputImpl.VideoFromComponents(Types.VideoComponents(images=frames, frame_rate=Fraction(fps)))
@@ -301,6 +313,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             "select": selection.to_text(),
             **({"search_note": search_note} if search_note else {}),
             "reference_attention": reference_attention,
+            "model_rules": rules.name,
             "native_frames": native_frames,
             "overlap_frames": overlap_frames,
             "boundaries": boundaries,
@@ -354,9 +367,8 @@ class WorldKitReferenceAttention(io.ComfyNode):
         recheck(cls.validate_inputs(entities))
         if strength == 0.0:
             return io.NodeOutput(model)
-        latents = entity_reference_latents(
-            world, split_names(entities), model_latent_channels(model), encode_views(vae) if vae is not None else None
-        )
+        encode = None if vae is None else encode_views(vae, loaded_rules(model, vae))
+        latents = entity_reference_latents(world, split_names(entities), model_latent_channels(model), encode)
         return io.NodeOutput(apply_reference_attention(model, latents, strength))
 
 

@@ -10,9 +10,10 @@ from comfy_api.latest import io
 from ...models.motion.formats import trackset_from_ati
 from ...models.motion.tracks import TrackSet
 from ...models.shots.binding import FAMILY_CHOICES, LOCATION_MODES, BindInputs, BindOptions, bind_shot
-from ...models.shots.shot import Shot
+from ...models.shots.shot import Shot, shot_for_model, timing_report
 from .. import categories
 from ..inputs import wan_inputs
+from ..runtime.shot_sampling import loaded_rules
 from ..runtime.track_maths import ComfyTrackMaths
 from ..types import Shot as ShotType
 
@@ -25,8 +26,8 @@ class WorldKitBindShot(io.ComfyNode):
             display_name="Bind Shot To Wan",
             category=categories.SHOTS,
             description="Compile a shot and the world entities it shows into conditioning and a latent for the loaded "
-            "Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V). Feed KSampler, then trim the leading "
-            "trim_latent frames with TrimVideoLatent before decoding.",
+            "Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V or Wan 2.2 TI2V-5B). Feed KSampler, then trim the "
+            "leading trim_latent frames with TrimVideoLatent before decoding.",
             inputs=[
                 *wan_inputs("encodes reference images and start frames"),
                 ShotType.Input("shot", tooltip="The shot to bind (World Shot or Pick Shot From List)."),
@@ -35,7 +36,7 @@ class WorldKitBindShot(io.ComfyNode):
                     options=list(FAMILY_CHOICES),
                     default="auto",
                     tooltip="auto reads the weights: VACE, FLF, I2V (ATI with track JSON, Wan-Move with "
-                    "TRACKS) or T2V. Phantom, ATI and Wan-Move share weights with their bases, "
+                    "TRACKS), T2V or TI2V (Wan 2.2 5B). Phantom, ATI and Wan-Move share weights with their bases, "
                     "so pick them here.",
                 ),
                 io.Combo.Input(
@@ -43,7 +44,7 @@ class WorldKitBindShot(io.ComfyNode):
                     options=list(LOCATION_MODES),
                     default="auto",
                     tooltip="Where the location's plate goes. VACE and T2V: a reference (auto) or the "
-                    "first frame; I2V, FLF, ATI, Wan-Move: the start frame (auto); Phantom: text "
+                    "first frame; I2V, FLF, ATI, Wan-Move, TI2V: the start frame (auto); Phantom: text "
                     "only (auto) or the first frame. 'text only' keeps just its description.",
                 ),
                 io.Int.Input(
@@ -151,12 +152,13 @@ class WorldKitBindShot(io.ComfyNode):
         has_json = bool(track_json and track_json.strip() not in ("", "[]"))
         if tracks is not None and has_json:
             raise ValueError("Connect either TRACKS or track_json, not both.")
+        rules = loaded_rules(model, vae)
         width, height = shot.size
         track_set = None
         if tracks is not None:
             track_set = TrackSet.from_tracks_dict(tracks, width, height)
         elif has_json:
-            track_set = trackset_from_ati(track_json, width, height, shot.frame_count)
+            track_set = trackset_from_ati(track_json, width, height, shot_for_model(shot, rules).frame_count)
         options = BindOptions(
             location_as=location_as,
             views_per_entity=views_per_entity,
@@ -174,6 +176,7 @@ class WorldKitBindShot(io.ComfyNode):
             family=family,
             inputs=BindInputs(track_set, clip_vision, start_image, end_image, ComfyTrackMaths()),
             options=options,
+            rules=rules,
         )
         start = bound.start_frame
         if start is None:
@@ -185,6 +188,7 @@ class WorldKitBindShot(io.ComfyNode):
             "fps": bound.fps,
             "width": bound.width,
             "height": bound.height,
+            "timing": timing_report(shot, shot_for_model(shot, rules), rules),
             "warnings": list(track_set.warnings) if track_set is not None else [],
         }
         return io.NodeOutput(

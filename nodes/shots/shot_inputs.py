@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ...models.shared.wan import WAN_2_1
+from ...models.shared.wan import WAN_2_1, WAN_2_2_5B
 from ...models.shots.shot import (
     ANGLES,
     ASPECTS,
@@ -69,7 +69,14 @@ def shot_inputs() -> list[io.Input]:
             tooltip="5 s or 10 s at the fps below (4k+1 frames), or exactly `frames`.",
         ),
         length_input("frames", WAN_2_1.native_frames, "Used when duration is 'frames'; 4k+1."),
-        io.Int.Input("fps", default=WAN_2_1.fps, min=1, max=60, tooltip="16 is Wan's native rate; 24 for film."),
+        io.Int.Input(
+            "fps",
+            default=WAN_2_1.fps,
+            min=1,
+            max=60,
+            tooltip=f"{WAN_2_1.fps} is Wan 2.1's native rate; 24 for film. On a model with a faster native rate "
+            f"(Wan 2.2 TI2V-5B: {WAN_2_2_5B.fps}) the shot renders at that rate for the same duration.",
+        ),
         io.Combo.Input(
             "resolution",
             options=list(RESOLUTIONS),
@@ -82,6 +89,6 @@ def shot_inputs() -> list[io.Input]:
             default="16:9",
             tooltip="Frame shape: 16:9 widescreen, 9:16 vertical (phones), 1:1 square, 21:9 scope.",
         ),
-        *size_inputs(832, 480, "when resolution is 'custom'"),
+        *size_inputs(832, 480, f"when resolution is 'custom' ({WAN_2_2_5B.size_multiple}s for Wan 2.2 TI2V-5B)"),
         seed_input("The shot's seed, added to the sampler's base seed (so shots of a list differ)."),
     ]

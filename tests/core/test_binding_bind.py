@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from worldkit.models.motion.formats import ati_times, trackset_from_ati
 from worldkit.models.motion.tracks import TrackSet
+from worldkit.models.shared.wan import WAN_2_1, WAN_2_2_5B
 from worldkit.models.shots.binding import BindingError, BindInputs, BindOptions, bind_shot, shot_references
 from worldkit.models.shots.binding.context import fitted_view, in_context_latent, set_values
 from worldkit.models.shots.shot import Shot, ShotEntity
@@ -338,7 +339,7 @@ def test_bad_resolution_vae_and_length():
         bind(options=BindOptions(length=10))
     vae = FakeVAE()
     vae.latent_channels = 48
-    with pytest.raises(BindingError, match=r"16-channel Wan 2\.1 VAE"):
+    with pytest.raises(BindingError, match=r"48-channel latents .*load wan_2\.1_vae\.safetensors"):
         bind(vae=vae)
     with pytest.raises(BindingError, match="NaN"):
         world = make_world()
@@ -436,3 +437,59 @@ def test_a_subject_with_an_empty_mask_is_named_when_the_start_frame_is_composed(
     world.references["skunk"] = Reference("skunk", "character", "a small skunk", skunk.views, empty)
     with pytest.raises(ValueError, match=r"^Reference 'skunk' has an empty mask, so there is no subject to place"):
         bind(kind="i2v", world=world, clip_vision=FakeClipVision())
+
+
+class FakeVAE22(FakeVAE):
+    """The Wan 2.2 VAE's geometry: 48 channels, one latent pixel per 16x16 pixels."""
+
+    latent_channels = 48
+
+    def encode(self, pixels):
+        pooled = F.avg_pool2d(super().encode(pixels)[0], 2)[None]
+        return torch.cat([pooled, pooled + 100.0, pooled + 200.0], dim=1)
+
+
+def model_5b():
+    dit = SimpleNamespace(patch_embedding=SimpleNamespace(weight=torch.zeros(4, 48, 1, 2, 2)), out_dim=48)
+    return SimpleNamespace(model=SimpleNamespace(diffusion_model=dit, latent_format=FakeLatentFormat()))
+
+
+SHOT_5B = SHOT.replace(width=64, height=64, fps=24)
+
+
+def bind_5b(shot=SHOT_5B, vae=None, rules=WAN_2_2_5B, **kwargs):
+    return bind_shot(shot, make_world(), model_5b(), vae or FakeVAE22(), FakeCLIP(), rules=rules, **kwargs)
+
+
+def test_ti2v_opens_with_the_location_plate_held_by_the_noise_mask():
+    """Wan22ImageToVideoLatent's rule: start latents lead, the rest is the latent format's mean (process_out of
+    zeros), and the noise mask is 0 over the start frame's latent frame."""
+    bound = bind_5b()
+    samples, mask = bound.latent["samples"], bound.latent["noise_mask"]
+    assert bound.family == "ti2v" and bound.location_as == "first frame" and bound.trim_latent_frames == 0
+    assert samples.shape == (1, 48, LATENT_T, 4, 4) and mask.shape == (1, 1, LATENT_T, 4, 4)
+    assert mask[:, :, 0].eq(0).all() and mask[:, :, 1:].eq(1).all()
+    assert torch.equal(samples[:, :, :1], FakeVAE22().encode(bound.start_frame))
+    assert samples[:, :, 1:].eq(FakeLatentFormat().process_out(torch.zeros(1))).all()
+
+
+def test_ti2v_without_a_location_is_text_to_video():
+    bound = bind_5b(shot=SHOT_5B.replace(entities=(ShotEntity("skunk"),)))
+    assert bound.start_frame is None and set(bound.latent) == {"samples"}
+    assert bound.latent["samples"].eq(0).all() and bound.latent["samples"].shape == (1, 48, LATENT_T, 4, 4)
+
+
+def test_a_shot_at_16_fps_binds_at_the_5bs_24():
+    bound = bind_5b(shot=SHOT_5B.replace(fps=16))  # 9 frames at 16 fps last as long as 13 at 24
+    assert (bound.fps, bound.frame_count, bound.latent["samples"].shape[2]) == (24, 13, 4)
+
+
+def test_a_5b_with_the_wan_2_1_vae_or_size_is_refused_with_the_fix():
+    with pytest.raises(BindingError, match=r"ti2v \(Wan 2\.2 TI2V-5B.*load the VAE made for the model \(wan2\.2_vae"):
+        bind_5b(vae=FakeVAE(), rules=WAN_2_1)
+    with pytest.raises(BindingError) as caught:
+        bind_5b(shot=SHOT_5B.replace(width=48))
+    assert str(caught.value) == (
+        "The shot's frame width is 48, but Wan 2.2 TI2V-5B needs a positive multiple of 32: the nearest size it takes "
+        "is 32x64; presets: 480p 16:9 = 832x480; 480p 9:16 = 480x832; 720p 1:1 = 960x960."
+    )

@@ -85,3 +85,14 @@ def test_a_model_without_a_patch_embedding_weight_is_a_family_error_naming_it(di
     assert str(caught.value).startswith(
         "The loaded model (SimpleNamespace, None input channels) is not a Wan 2.1-family"
     )
+
+
+def test_a_5b_model_binds_as_ti2v_by_its_48_channel_output():
+    """TI2V-5B has 48 input channels like no Wan 2.1 model; its 48-channel output (out_dim) names it."""
+    five_b = patcher(in_dim=48, out_dim=48)
+    assert weight_kind(five_b) == "ti2v"
+    assert resolve_family(five_b, "auto") == "ti2v"
+    with pytest.raises(FamilyError, match="choose one of: auto, ti2v"):
+        resolve_family(five_b, "t2v")
+    with pytest.raises(FamilyError, match="auto, t2v, phantom"):
+        resolve_family(patcher(), "ti2v")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from worldkit.models.shared.wan import frames_for_seconds
+from worldkit.models.shared.wan import WAN_2_1, WAN_2_2_5B, frames_for_seconds
 from worldkit.models.shots.shot import (
     RESOLUTION_PRESETS,
     Shot,
@@ -10,7 +10,10 @@ from worldkit.models.shots.shot import (
     ShotError,
     parse_entities,
     resolution_size,
+    shot_for_model,
+    shots_for_model,
     split_names,
+    timing_report,
 )
 
 
@@ -124,3 +127,36 @@ def test_dict_round_trip_and_unknown_fields():
 
 def test_split_names():
     assert split_names(" man, cow\nlantern ;owl,, ") == ["man", "cow", "lantern", "owl"]
+
+
+@pytest.mark.parametrize(
+    ("shot", "fps", "frames"),
+    [
+        (Shot(duration="5 s", fps=16), 24, 121),  # 5 s at 16 fps is 5 s at the 5B's 24 fps
+        (Shot(duration="10 s", fps=16), 24, 241),
+        (Shot(duration="frames", frames=81, fps=16), 24, 121),
+        (Shot(duration="5 s", fps=24), 24, 121),  # already at the model's rate
+    ],
+)
+def test_a_shot_slower_than_the_5b_is_rendered_at_its_rate_for_the_same_duration(shot, fps, frames):
+    rendered = shot_for_model(shot, WAN_2_2_5B)
+    assert (rendered.fps, rendered.frame_count) == (fps, frames)
+    timing = timing_report(shot, rendered, WAN_2_2_5B)
+    assert timing["asked"] == {"fps": shot.fps, "frames": shot.frame_count}
+    assert timing["rendered"] == {"fps": fps, "frames": frames}
+    assert ("note" in timing) == (shot.fps != fps)
+
+
+def test_wan_2_1_renders_shots_as_written():
+    for shot in (Shot(duration="5 s", fps=16), Shot(duration="5 s", fps=24)):
+        assert shot_for_model(shot, WAN_2_1) is shot
+    assert "note" not in timing_report(Shot(), Shot(), WAN_2_1)
+
+
+def test_a_shot_list_is_refused_whole_when_one_size_does_not_fit_the_model():
+    shots = [Shot(), Shot(resolution="720p")]  # 832x480 fits the 5B, 1280x720 does not (x32)
+    assert [shot.size for shot in shots_for_model(shots, WAN_2_1)] == [(832, 480), (1280, 720)]
+    with pytest.raises(
+        ShotError, match=r"^shot 2's frame height is 720, .* nearest size it takes is 1280x704; presets"
+    ):
+        shots_for_model(shots, WAN_2_2_5B)

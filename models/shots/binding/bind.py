@@ -8,12 +8,12 @@ from typing import Any
 import torch
 
 from ...shared.pixels import require_pixels
-from ...shared.wan import LATENT_CHANNELS, require_wan_frame_count, require_wan_size
+from ...shared.wan import WAN_2_1, ModelRules, require_vae_channels, require_wan_frame_count, require_wan_size
 from ...world.entities import Reference, World
 from ..prompt import compile_prompt, negative_prompt, world_descriptions
-from ..shot import Shot, preset_list
+from ..shot import Shot, preset_list, shot_for_model
 from .context import BindContext, BindingError, BindInputs, BindOptions, Conditioning, encode_text
-from .families import FAMILIES, resolve_family
+from .families import FAMILIES, require_generation, resolve_family
 
 LOCATION_MODES = ("auto", "first frame", "reference", "text only")
 
@@ -71,14 +71,9 @@ def check_entities(shot: Shot, world: World) -> None:
             raise BindingError(f"Entity {reference.name!r} has NaN or infinite pixels; rebuild the reference.")
 
 
-def check_resolution(vae: Any, width: int, height: int, length: int) -> None:
-    require_wan_size(width, height, "The shot's frame", preset_list(), BindingError)
-    channels = getattr(vae, "latent_channels", LATENT_CHANNELS)
-    if channels != LATENT_CHANNELS:
-        raise BindingError(
-            f"The VAE makes {channels}-channel latents; Wan 2.1-family models (VACE, Phantom, "
-            "I2V, FLF, ATI, Wan-Move, T2V) need the 16-channel Wan 2.1 VAE (wan_2.1_vae.safetensors)."
-        )
+def check_resolution(vae: Any, width: int, height: int, length: int, rules: ModelRules) -> None:
+    require_wan_size(width, height, "The shot's frame", preset_list(rules), BindingError, rules)
+    require_vae_channels(rules, getattr(vae, "latent_channels", rules.latent_channels), BindingError)
     require_wan_frame_count(length, "The shot's frame count", BindingError)
 
 
@@ -110,6 +105,7 @@ def bind_shot(
     family: str = "auto",
     inputs: BindInputs | None = None,
     options: BindOptions | None = None,
+    rules: ModelRules = WAN_2_1,
 ) -> BoundShot:
     """Compile `shot` against `world` into conditioning and a latent for the loaded model.
 
@@ -117,19 +113,22 @@ def bind_shot(
     WanPhantomSubjectToVideo, WanImageToVideo, WanFirstLastFrameToVideo, WanTrackToVideo,
     WanMoveTrackToVideo); beyond that every entity of the shot is bound. ComfyUI objects are
     duck-typed: CLIP (tokenize, encode_from_tokens_scheduled), VAE (encode), CLIP vision
-    (encode_image), the model (its weights and latent_format).
+    (encode_image), the model (its weights and latent_format). `rules` are the loaded model's and VAE's (read by
+    the caller from them); a shot slower than the model's rate is bound at that rate (shot_for_model).
     """
     options, inputs = options or BindOptions(), inputs or BindInputs()
+    shot = shot_for_model(shot, rules)
     for image, what in ((inputs.start_image, "start_image"), (inputs.end_image, "end_image")):
         if image is not None:
             require_pixels(image, what)
     width, height = shot.size
     length = options.length or shot.frame_count
-    check_resolution(vae, width, height, length)
+    check_resolution(vae, width, height, length, rules)
     check_entities(shot, world)
     if options.views_per_entity < 1:
         raise BindingError(f"views_per_entity is {options.views_per_entity}; use 1 or more.")
     chosen = resolve_family(model, family, None if inputs.tracks is None else inputs.tracks.source)
+    require_generation(chosen, rules, BindingError)
     if inputs.end_image is not None and chosen != "flf":
         raise BindingError(
             f"end_image is connected but the shot binds as {chosen}, which has no end frame, so it would be "
@@ -141,7 +140,7 @@ def bind_shot(
             "ignored; load an ATI or Wan-Move (image-to-video) model, or disconnect the tracks."
         )
     location_as = resolve_location_mode(chosen, options.location_as, shot)
-    ctx = BindContext(shot, world, model, vae, width, height, length, options, location_as, inputs)
+    ctx = BindContext(shot, world, model, vae, width, height, length, options, location_as, inputs, rules)
 
     prompt, negative_text = compile_prompt(shot, world_descriptions(world)), negative_prompt(shot)
     bound = FAMILIES[chosen].bind(ctx, encode_text(clip, prompt), encode_text(clip, negative_text))

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ...motion.tracks import TrackSet
-from ...shared.wan import LATENT_CHANNELS, SPATIAL_STRIDE, latent_frame_count
+from ...shared.wan import WAN_2_1, ModelRules, latent_frame_count
 from ...world.encoding import default_fit, encode_reference
 from ...world.entities import Reference, World
 from ...world.preprocess import fit_frames
@@ -107,6 +107,7 @@ class BindContext:
     options: BindOptions
     location_as: str
     inputs: BindInputs
+    rules: ModelRules = WAN_2_1
 
     @property
     def latent_length(self) -> int:
@@ -114,14 +115,14 @@ class BindContext:
 
     @property
     def latent_hw(self) -> tuple[int, int]:
-        return self.height // SPATIAL_STRIDE, self.width // SPATIAL_STRIDE
+        return self.height // self.rules.spatial_stride, self.width // self.rules.spatial_stride
 
     @property
     def latent_format(self) -> Any:
         return getattr(self.model, "model", self.model).latent_format
 
     def empty_latent(self, frames: int) -> torch.Tensor:
-        return torch.zeros([1, LATENT_CHANNELS, frames, *self.latent_hw])
+        return torch.zeros([1, self.rules.latent_channels, frames, *self.latent_hw])
 
 
 def set_values(conditioning: Conditioning, values: Mapping[str, Any], append: bool = False) -> Conditioning:
@@ -142,7 +143,7 @@ def encode_text(clip: Any, text: str) -> Conditioning:
 
 
 def reference_latents(reference: Reference, vae: Any, width: int, height: int, views: int) -> torch.Tensor:
-    """[V, 16, 1, h, w]: the first `views` views of a reference, fitted to the frame and VAE-encoded one by one.
+    """[V, C, 1, h, w]: the first `views` views of a reference, fitted to the frame and VAE-encoded one by one.
 
     Encodings come from the shared content-hash cache (or the reference itself), so an unchanged world is
     never re-encoded. Subjects are padded to the frame, never cropped; at the shot's aspect that is the same
@@ -179,7 +180,7 @@ def bound_names(shot: Shot, location_as: str) -> list[str]:
 
 
 def reference_stack(ctx: BindContext) -> tuple[list[torch.Tensor], tuple[str, ...]]:
-    """One [1, 16, 1, h, w] latent per bound view, and the entity name of each."""
+    """One [1, C, 1, h, w] latent per bound view, and the entity name of each."""
     latents, labels = [], []
     for name in bound_names(ctx.shot, ctx.location_as):
         encoded = reference_latents(

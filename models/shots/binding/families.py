@@ -3,9 +3,9 @@
 Adding a family is one binder module beside this one and one entry in FAMILIES.
 
 The weights tell VACE (vace_patch_embedding), first-last-frame (img_emb.emb_pos), image-to-video
-(img_emb or a 36-channel patch embedding) and text-to-video apart. Phantom (a text-to-video
-finetune) and ATI / Wan-Move (image-to-video finetunes) have the same weights as their bases, so
-they are chosen by the user or, in "auto", from whether tracks are connected.
+(img_emb or a 36-channel patch embedding), Wan 2.2 TI2V-5B (48-channel latents out) and text-to-video
+apart. Phantom (a text-to-video finetune) and ATI / Wan-Move (image-to-video finetunes) have the same
+weights as their bases, so they are chosen by the user or, in "auto", from whether tracks are connected.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import image_to_video, phantom, t2v, vace
+from ...shared.wan import WAN_2_1, WAN_2_2_5B, ModelRules
+from . import image_to_video, phantom, t2v, ti2v, vace
 from .context import BindContext, FamilyBinding
 
 
@@ -26,9 +27,10 @@ class Family:
     location_modes: tuple[str, ...]  # the first is what "auto" picks
     weights: tuple[str, ...]  # the weight kinds that can run it (WEIGHT_KINDS)
     picked_by_tracks: str | None = None  # in "auto", the track source ("ati" JSON or "tracks") that selects it
+    generation: ModelRules = WAN_2_1  # the model generation whose latents it binds
 
 
-WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf")
+WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf", "ti2v")
 IMAGE_WEIGHTS = ("i2v", "flf")
 FAMILIES: dict[str, Family] = {
     "vace": Family(vace.bind, vace.LOCATION_MODES, ("vace",)),
@@ -38,6 +40,7 @@ FAMILIES: dict[str, Family] = {
     "ati": Family(image_to_video.bind_ati, image_to_video.LOCATION_MODES, IMAGE_WEIGHTS, "ati"),
     "wan_move": Family(image_to_video.bind_wan_move, image_to_video.LOCATION_MODES, IMAGE_WEIGHTS, "tracks"),
     "t2v": Family(t2v.bind, t2v.LOCATION_MODES, ("t2v",)),
+    "ti2v": Family(ti2v.bind, ti2v.LOCATION_MODES, ("ti2v",), generation=WAN_2_2_5B),
 }
 FAMILY_CHOICES = ("auto", *FAMILIES)
 # Shots in a shot list carry no tracks, so the sampler offers the families that need none.
@@ -76,10 +79,12 @@ def weight_kind(model: Any) -> str:
         if getattr(dit, part, None) is not None:
             raise FamilyError(
                 f"The loaded model ({name}) is {label}, which Bind Shot does not drive; "
-                "load a Wan 2.1 VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V model."
+                "load a Wan 2.1 VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V model, or Wan 2.2 TI2V-5B."
             )
     if getattr(dit, "vace_patch_embedding", None) is not None:
         return "vace"
+    if getattr(dit, "out_dim", None) == WAN_2_2_5B.latent_channels:
+        return "ti2v"
     img_emb = getattr(dit, "img_emb", None)
     if img_emb is not None and getattr(img_emb, "emb_pos", None) is not None:
         return "flf"
@@ -90,7 +95,7 @@ def weight_kind(model: Any) -> str:
         return "t2v"
     raise FamilyError(
         f"The loaded model ({name}, {in_channels} input channels) is not a Wan 2.1-family video "
-        "model Bind Shot knows; load a Wan VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V model."
+        "model Bind Shot knows; load a Wan VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V or TI2V-5B model."
     )
 
 
@@ -113,3 +118,14 @@ def resolve_family(model: Any, requested: str = "auto", track_source: str | None
             f"choose one of: auto, {', '.join(runnable)}."
         )
     return requested
+
+
+def require_generation(family: str, rules: ModelRules, error: type[ValueError] = FamilyError) -> None:
+    """Raise `error` unless the loaded model and VAE are of the generation `family` binds for."""
+    generation = FAMILIES[family].generation
+    if rules.latent_channels != generation.latent_channels:
+        raise error(
+            f"The shot binds as {family} ({generation.name}, {generation.latent_channels}-channel latents), but the "
+            f"model and VAE were read as {rules.name} ({rules.latent_channels}-channel latents); load the VAE made "
+            f"for the model ({generation.vae_file} for {generation.name})."
+        )

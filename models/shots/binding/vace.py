@@ -6,7 +6,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ...shared.wan import SPATIAL_STRIDE
 from .context import NEUTRAL_GREY, BindContext, FamilyBinding, first_frames, neutral_video, reference_stack, set_values
 
 LOCATION_MODES = ("reference", "first frame", "text only")
@@ -31,9 +30,9 @@ def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
         stacked = torch.cat([stacked, ctx.latent_format.process_out(torch.zeros_like(stacked))], dim=1)
         frames = torch.cat((stacked, frames), dim=2)
 
-    h, w = ctx.latent_hw
-    mask = mask.view(ctx.length, h, SPATIAL_STRIDE, w, SPATIAL_STRIDE).permute(2, 4, 0, 1, 3)
-    mask = mask.reshape(SPATIAL_STRIDE * SPATIAL_STRIDE, ctx.length, h, w)
+    (h, w), stride = ctx.latent_hw, ctx.rules.spatial_stride
+    mask = mask.view(ctx.length, h, stride, w, stride).permute(2, 4, 0, 1, 3)
+    mask = mask.reshape(stride * stride, ctx.length, h, w)
     mask = F.interpolate(mask[None], size=(ctx.latent_length, h, w), mode="nearest-exact")[0]
     if trim:
         mask = torch.cat((mask.new_zeros((mask.shape[0], trim, *mask.shape[2:])), mask), dim=1)
