@@ -409,10 +409,12 @@ def load_edited_world(saved_world, manifest_text: str, unedited: bool) -> None:
 @given(st.lists(st.integers(0, 50), max_size=5), JSON)
 @example(path=[7, 0, 5, 0], new=[])  # an entity's views key made a list: unhashable, once a raw TypeError
 @example(path=[0], new="worldkit-world")  # the control: the format replaced by itself
+@example(path=[1], new=True)  # schema_version made true: equal to 1 in Python, still an edit
 def test_world_manifest_fuzz(saved_world, path, new):
     original = json.loads(saved_world[2])
-    manifest = replace_at(original, path, new)
-    load_edited_world(saved_world, json.dumps(manifest), unedited=manifest == original)
+    edited = json.dumps(replace_at(original, path, new))
+    # compared as text: True == 1 in Python, yet a manifest whose schema_version is true is an edit
+    load_edited_world(saved_world, edited, unedited=edited == json.dumps(original))
 
 
 @FUZZ
