@@ -4,10 +4,10 @@ with its cross-channel correlation, in a fine and a coarse band (its size), and 
 Grain is modelled as two independent Gaussian fields, each with its own 3x3 colour covariance: a fine one (white at
 pixel scale) and a coarse one (white at half size, bilinearly enlarged). Measurement takes the covariance of a
 high-pass residual at full and half size over the flattest blocks of the frame (chosen by a smoothed copy, where grain
-has all but gone and only the picture's texture is left; the median over them, so the textured few do not count), so texture is not read as grain; on video the same is
-taken of each frame's difference from its motion-compensated successor (`grain_measure`). A calibration on
-synthetic fields of each band maps the measured covariances back to the two bands', so measuring and synthesising
-agree by construction.
+has all but gone and only the picture's texture is left; the median over them, so the textured few do not count), so
+texture is not read as grain; on video the same is taken of each frame's difference from its motion-compensated
+successor (`grain_measure`). A calibration on synthetic fields of each band maps the measured covariances back to the
+two bands', so measuring and synthesising agree by construction.
 """
 
 from __future__ import annotations
