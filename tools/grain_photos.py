@@ -105,8 +105,9 @@ def added_level(element_frames: np.ndarray, plate_frames: np.ndarray, expected: 
     """Grain Match's added grain over `expected`, per channel, away from the frame's border and from the colours
     the clamp to [0, 1] could cut."""
     matched = match_grain(torch.from_numpy(element_frames), torch.from_numpy(plate_frames), seed=1).numpy()
+    picture = np.broadcast_to(element_frames, matched.shape)  # a still element over a clip gets the clip's frames
     inner = (slice(None), slice(BORDER, -BORDER), slice(BORDER, -BORDER))
-    added, picture = (matched - element_frames)[inner], element_frames[inner]
+    added, picture = (matched - picture)[inner], picture[inner]
     away_from_clamp = ((picture > 0.15) & (picture < 0.85)).all(axis=-1)
     return added[away_from_clamp].std(axis=0) / expected
 
