@@ -145,9 +145,16 @@ def color_matched(
 
 
 def grain_matched(
-    element: Clip, plate: Clip, strength: float, seed: int, element_mask: Clip | None, plate_region: Clip | None
+    element: Clip,
+    plate: Clip,
+    strength: float,
+    seed: int,
+    element_mask: Clip | None,
+    plate_region: Clip | None,
+    device: torch.device | None = None,
 ) -> Clip:
-    """Grain Match: the element with the grain it lacks."""
+    """Grain Match: the element with the grain it lacks, added on `device` when one is given (the field moved
+    there once for the whole clip)."""
     frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
     sizes_match(("element_mask", element_mask, "element", element), ("plate_region", plate_region, "plate", plate))
     for name, clip in (("element", element), ("plate", plate)):
@@ -175,10 +182,19 @@ def grain_matched(
 
     profiles = profile(plate, plate_region), profile(element, element_mask)
     field = grain.grain_to_add(*profiles, strength, element.height, element.width, seed)
+    field = field if device is None else field.to(device)
 
     def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:
         return grain.match_grain(
-            block, plate_block, strength, mask_block, region_block, seed, field=field, first_frame=span.start
+            block,
+            plate_block,
+            strength,
+            mask_block,
+            region_block,
+            seed,
+            field=field,
+            first_frame=span.start,
+            device=device,
         )
 
     return step_clips(work, [element, plate, element_mask, plate_region], [element.frame_shape], frames=frames)[0]
@@ -281,9 +297,14 @@ def tracked_point(plate: Clip, x: float, y: float) -> torch.Tensor:
 
 
 def composited(
-    plate: Clip, element: Clip, element_mask: Clip, plate_mask: Clip | None, placement: Placement | None
+    plate: Clip,
+    element: Clip,
+    element_mask: Clip,
+    plate_mask: Clip | None,
+    placement: Placement | None,
+    device: torch.device | None = None,
 ) -> list[Clip]:
-    """Composite Over: (composite, combined alpha)."""
+    """Composite Over: (composite, combined alpha), composited on `device` when one is given."""
     frames = clip_length(plate=plate, element=element, element_mask=element_mask, plate_mask=plate_mask)
     unplaced = [("element", element, "plate", plate)] if placement is None else []
     sizes_match(
@@ -292,7 +313,7 @@ def composited(
 
     def work(span: slice, plate_block, block, mask_block, plate_mask_block):
         where = None if placement is None else placement_span(placement, span, frames)
-        return composite_over(plate_block, block, mask_block, plate_mask_block, where)
+        return composite_over(plate_block, block, mask_block, plate_mask_block, where, device=device)
 
     shapes = [plate.frame_shape, mask_shape(plate)]
     return step_clips(work, [plate, element, element_mask, plate_mask], shapes, frames=frames)

@@ -9,6 +9,7 @@ from ...models.compositing.defocus import SHAPES
 from ...models.streaming import ops
 from .. import categories
 from ..inputs import seed_input
+from .device import compute_device
 from .frames import Step, frames_input, frames_output, mask_input, mask_output
 
 
@@ -127,7 +128,7 @@ class WorldKitGrainMatch(io.ComfyNode):
     @classmethod
     def execute(cls, **inputs) -> io.NodeOutput:
         def record(element, plate, strength, seed, element_mask=None, plate_region=None):
-            return [ops.grain_matched(element, plate, strength, seed, element_mask, plate_region)]
+            return [ops.grain_matched(element, plate, strength, seed, element_mask, plate_region, compute_device())]
 
         return Step(cls, inputs).run(record)
 

@@ -1,0 +1,77 @@
+"""The steps' device path (what runs on ComfyUI's GPU) against their CPU path, run here on the CPU device: the same
+frames within 1e-6 (the same float32 maths in a different order), block by block and part by part."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
+
+from worldkit.models.compositing import device as gpu
+from worldkit.models.compositing.composite import composite_over
+from worldkit.models.compositing.grain import match_grain
+from worldkit.models.streaming import ops
+from worldkit.models.streaming.clips import batch_clip
+from worldkit.models.streaming.reader import materialize_all
+
+CPU = torch.device("cpu")
+TOLERANCE = 1e-6
+
+
+def scene(frames: int = 3) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Plate, element, an alpha with solid, empty and soft pixels, and a plate alpha."""
+    plate = textured(frames, (0.3, 0.5, 0.6), 0.3, seed=1)
+    element = textured(frames, (0.8, 0.4, 0.2), 0.3, seed=2)
+    return plate, element, soft_disc(frames), textured(frames, (0.5, 0.5, 0.5), 0.5, seed=3)[..., 0].clamp(0, 1)
+
+
+def assert_same(device_frames: torch.Tensor, cpu_frames: torch.Tensor) -> None:
+    assert device_frames.device == CPU and device_frames.shape == cpu_frames.shape
+    assert float((device_frames - cpu_frames).abs().max()) <= TOLERANCE
+
+
+@pytest.mark.parametrize("with_plate_alpha", [False, True])
+def test_composite_over_on_a_device_gives_the_cpu_paths_frames(with_plate_alpha):
+    plate, element, alpha, plate_alpha = scene()
+    plate_alpha = plate_alpha if with_plate_alpha else None
+    assert 0 < float(((alpha > 0) & (alpha < 1)).float().mean()) < 0.5 and bool((alpha == 1).any())
+    on_cpu = composite_over(plate, element, alpha, plate_alpha)
+    on_device = composite_over(plate, element, alpha, plate_alpha, device=CPU)
+    for got, expected in zip(on_device, on_cpu, strict=True):
+        assert_same(got, expected)
+
+
+def test_grain_on_a_device_gives_the_cpu_paths_frames_each_frame_its_own():
+    plate = textured(4, (0.4, 0.5, 0.5), 0.2, seed=4) + torch.randn(4, HEIGHT, WIDTH, 3) * 0.03
+    element = textured(1, (0.6, 0.5, 0.4), 0.2, seed=5)
+    on_device = match_grain(element, plate, seed=2, device=CPU)
+    assert_same(on_device, match_grain(element, plate, seed=2))
+    assert not torch.equal(on_device[0] - element[0], on_device[1] - element[0])
+
+
+def test_a_block_larger_than_the_device_memory_is_computed_in_parts(monkeypatch):
+    """Room for one frame at a time: the parts cover the block and give the frames the whole block would."""
+    plate, element, alpha, _ = scene(frames=5)
+    monkeypatch.setattr(gpu, "free_bytes", lambda device: HEIGHT * WIDTH * 24 * 4 * 2)
+    assert [(part.start, part.stop) for part in gpu.parts(CPU, 5, HEIGHT * WIDTH * 24 * 4)] == [
+        (0, 1),
+        (1, 2),
+        (2, 3),
+        (3, 4),
+        (4, 5),
+    ]
+    assert_same(composite_over(plate, element, alpha, device=CPU)[0], composite_over(plate, element, alpha)[0])
+    grainy = plate + torch.randn(5, HEIGHT, WIDTH, 3) * 0.03
+    assert_same(match_grain(element, grainy, seed=1, device=CPU), match_grain(element, grainy, seed=1))
+
+
+def test_the_streamed_steps_on_a_device_equal_their_cpu_path_block_by_block():
+    plate, element, alpha, _ = scene(frames=6)
+    grainy = batch_clip(plate + torch.randn(6, HEIGHT, WIDTH, 3) * 0.03)
+    clips = [batch_clip(element), batch_clip(alpha)]
+    for device in (None, CPU):
+        grained = ops.grain_matched(clips[0], grainy, 1.0, 3, None, None, device)
+        clips.extend(ops.composited(grainy, grained, clips[1], None, None, device))
+    cpu_image, cpu_alpha, device_image, device_alpha = materialize_all(clips[2:])
+    assert_same(device_image, cpu_image)
+    assert_same(device_alpha, cpu_alpha)
