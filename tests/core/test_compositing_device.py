@@ -39,6 +39,8 @@ def test_composite_over_on_a_device_gives_the_cpu_paths_frames(with_plate_alpha)
     on_device = composite_over(plate, element, alpha, plate_alpha, device=CPU)
     for got, expected in zip(on_device, on_cpu, strict=True):
         assert_same(got, expected)
+    solid, empty = alpha >= 1, alpha <= 0  # copied exactly, as the CPU path copies them
+    assert torch.equal(on_device[0][solid], element[solid]) and torch.equal(on_device[0][empty], plate[empty])
 
 
 def test_grain_on_a_device_gives_the_cpu_paths_frames_each_frame_its_own():
