@@ -120,8 +120,9 @@ def color_matched(
     strength: float,
     element_mask: Clip | None,
     plate_region: Clip | None,
+    device: torch.device | None = None,
 ) -> Clip:
-    """Color Match: the graded element."""
+    """Color Match: the graded element, graded on `device` when one is given."""
     frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
     sizes_match(("element_mask", element_mask, "element", element), ("plate_region", plate_region, "plate", plate))
     check_choice("method", method, color_match.METHODS)
@@ -138,7 +139,7 @@ def color_matched(
 
     def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:
         return color_match.match_colors(
-            block, plate_block, method, strength, mask_block, region_block, transform=transform
+            block, plate_block, method, strength, mask_block, region_block, transform=transform, device=device
         )
 
     return step_clips(work, [element, plate, element_mask, plate_region], [element.frame_shape], frames=frames)[0]

@@ -56,7 +56,7 @@ class WorldKitColorMatch(io.ComfyNode):
         def record(element, plate, method, strength, element_mask=None, plate_region=None, around_element=0):
             if plate_region is None and element_mask is not None and around_element > 0:
                 plate_region = ops.region_around(element_mask, around_element)
-            return [ops.color_matched(element, plate, method, strength, element_mask, plate_region)]
+            return [ops.color_matched(element, plate, method, strength, element_mask, plate_region, compute_device())]
 
         return Step(cls, inputs).run(record)
 

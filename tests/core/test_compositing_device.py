@@ -1,5 +1,7 @@
 """The steps' device path (what runs on ComfyUI's GPU) against their CPU path, run here on the CPU device: the same
-frames within 1e-6 (the same float32 maths in a different order), block by block and part by part."""
+frames within 1e-6 (the same float32 maths in a different order), block by block and part by part; Color Match's
+LAB within 0.03 where colours leave the gamut and 0.002 on average (OpenCV's float LAB interpolates a table, the device
+path computes it exactly)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import torch
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
 from worldkit.models.compositing import device as gpu
+from worldkit.models.compositing.color_match import METHODS, match_colors
 from worldkit.models.compositing.composite import composite_over
 from worldkit.models.compositing.grain import match_grain
 from worldkit.models.streaming import ops
@@ -51,6 +54,25 @@ def test_grain_on_a_device_gives_the_cpu_paths_frames_each_frame_its_own():
     assert not torch.equal(on_device[0] - element[0], on_device[1] - element[0])
 
 
+LAB_TOLERANCE = {"max": 0.03, "mean": 0.002}  # reinhard_lab: 8 8-bit levels where colours leave the gamut, 0.5 mean
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_color_match_on_a_device_gives_the_cpu_paths_frames(method):
+    plate, element, alpha, _ = scene()
+    element = element * torch.tensor([1.1, 0.8, 0.9])  # a cast to correct
+    for strength in (1.0, 0.6):
+        on_cpu = match_colors(element, plate, method, strength, element_mask=alpha)
+        on_device = match_colors(element, plate, method, strength, element_mask=alpha, device=CPU)
+        assert float((on_cpu - element).abs().mean()) > 0.02  # the correction does something
+        difference = (on_device - on_cpu).abs()
+        if method == "reinhard_lab":
+            assert float(difference.max()) <= LAB_TOLERANCE["max"]
+            assert float(difference.mean()) <= LAB_TOLERANCE["mean"]
+        else:
+            assert_same(on_device, on_cpu)
+
+
 def test_a_block_larger_than_the_device_memory_is_computed_in_parts(monkeypatch):
     """Room for one frame at a time: the parts cover the block and give the frames the whole block would."""
     plate, element, alpha, _ = scene(frames=5)
@@ -65,6 +87,8 @@ def test_a_block_larger_than_the_device_memory_is_computed_in_parts(monkeypatch)
     assert_same(composite_over(plate, element, alpha, device=CPU)[0], composite_over(plate, element, alpha)[0])
     grainy = plate + torch.randn(5, HEIGHT, WIDTH, 3) * 0.03
     assert_same(match_grain(element, grainy, seed=1, device=CPU), match_grain(element, grainy, seed=1))
+    graded = match_colors(element, plate, "mkl", device=CPU)
+    assert_same(graded, match_colors(element, plate, "mkl"))
 
 
 def test_the_streamed_steps_on_a_device_equal_their_cpu_path_block_by_block():
@@ -72,7 +96,8 @@ def test_the_streamed_steps_on_a_device_equal_their_cpu_path_block_by_block():
     grainy = batch_clip(plate + torch.randn(6, HEIGHT, WIDTH, 3) * 0.03)
     clips = [batch_clip(element), batch_clip(alpha)]
     for device in (None, CPU):
-        grained = ops.grain_matched(clips[0], grainy, 1.0, 3, None, None, device)
+        graded = ops.color_matched(clips[0], grainy, "mkl", 1.0, clips[1], None, device)
+        grained = ops.grain_matched(graded, grainy, 1.0, 3, None, None, device)
         clips.extend(ops.composited(grainy, grained, clips[1], None, None, device))
     cpu_image, cpu_alpha, device_image, device_alpha = materialize_all(clips[2:])
     assert_same(device_image, cpu_image)
