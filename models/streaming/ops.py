@@ -225,13 +225,15 @@ def defocus_sigma(element: Clip, element_mask: Clip, plate: Clip, plate_region: 
     )
 
 
-def defocused(element: Clip, element_mask: Clip, sigma: float, shape: str) -> list[Clip]:
-    """Defocus Match: (softened element, softened matte)."""
+def defocused(
+    element: Clip, element_mask: Clip, sigma: float, shape: str, device: torch.device | None = None
+) -> list[Clip]:
+    """Defocus Match: (softened element, softened matte), blurred on `device` when one is given."""
     frames = clip_length(element=element, element_mask=element_mask)
     sizes_match(("element_mask", element_mask, "element", element))
 
     def work(span: slice, block, mask_block):
-        return defocus.defocus(block, mask_block, sigma, shape)
+        return defocus.defocus(block, mask_block, sigma, shape, device=device)
 
     return step_clips(work, [element, element_mask], [element.frame_shape, mask_shape(element)], frames=frames)
 

@@ -177,7 +177,8 @@ class WorldKitDefocusMatch(io.ComfyNode):
     def execute(cls, **inputs) -> io.NodeOutput:
         def record(element, element_mask, plate, shape, amount, manual_sigma, plate_region=None):
             sigma = manual_sigma if manual_sigma >= 0 else ops.defocus_sigma(element, element_mask, plate, plate_region)
-            return [*ops.defocused(element, element_mask, sigma * amount, shape), float(sigma * amount)]
+            softened = ops.defocused(element, element_mask, sigma * amount, shape, compute_device())
+            return [*softened, float(sigma * amount)]
 
         return Step(cls, inputs).run(record)
 
