@@ -201,13 +201,15 @@ def grain_matched(
     return step_clips(work, [element, plate, element_mask, plate_region], [element.frame_shape], frames=frames)[0]
 
 
-def light_wrapped(element: Clip, alpha: Clip, plate: Clip, radius: float, strength: float) -> Clip:
-    """Light Wrap: the element with the plate's light over its edges."""
+def light_wrapped(
+    element: Clip, alpha: Clip, plate: Clip, radius: float, strength: float, device: torch.device | None = None
+) -> Clip:
+    """Light Wrap: the element with the plate's light over its edges, wrapped on `device` when one is given."""
     frames = clip_length(element=element, matte=alpha, plate=plate)
     sizes_match(("matte", alpha, "element", element), ("plate", plate, "element", element))
 
     def work(span: slice, block, matte_block, plate_block) -> torch.Tensor:
-        return light_wrap(block, matte_block, plate_block, radius, strength)
+        return light_wrap(block, matte_block, plate_block, radius, strength, device=device)
 
     return step_clips(work, [element, alpha, plate], [element.frame_shape], frames=frames)[0]
 

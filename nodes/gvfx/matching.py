@@ -92,7 +92,7 @@ class WorldKitLightWrap(io.ComfyNode):
     @classmethod
     def execute(cls, **inputs) -> io.NodeOutput:
         def record(element, matte, plate, radius, strength):
-            return [ops.light_wrapped(element, matte, plate, radius, strength)]
+            return [ops.light_wrapped(element, matte, plate, radius, strength, compute_device())]
 
         return Step(cls, inputs).run(record)
 

@@ -14,6 +14,7 @@ from worldkit.models.compositing.color_match import METHODS, match_colors
 from worldkit.models.compositing.composite import composite_over
 from worldkit.models.compositing.defocus import SHAPES, defocus
 from worldkit.models.compositing.grain import match_grain
+from worldkit.models.compositing.light_wrap import light_wrap
 from worldkit.models.streaming import ops
 from worldkit.models.streaming.clips import batch_clip
 from worldkit.models.streaming.reader import materialize_all
@@ -86,6 +87,14 @@ def test_defocus_on_a_device_gives_the_cpu_paths_frames(shape):
             assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
 
 
+def test_light_wrap_on_a_device_gives_the_cpu_paths_frames():
+    plate, element, alpha, _ = scene()
+    for radius in (3.0, 24.0):  # reduced 1x and 8x before blurring
+        on_cpu = light_wrap(element, alpha, plate, radius, 0.8)
+        assert float((on_cpu - element).abs().max()) > 0.1
+        assert_same(light_wrap(element, alpha, plate, radius, 0.8, device=CPU), on_cpu)
+
+
 def test_a_block_larger_than_the_device_memory_is_computed_in_parts(monkeypatch):
     """Room for one frame at a time: the parts cover the block and give the frames the whole block would."""
     plate, element, alpha, _ = scene(frames=5)
@@ -111,7 +120,8 @@ def test_the_streamed_steps_on_a_device_equal_their_cpu_path_block_by_block():
     for device in (None, CPU):
         graded = ops.color_matched(clips[0], grainy, "mkl", 1.0, clips[1], None, device)
         grained = ops.grain_matched(graded, grainy, 1.0, 3, None, None, device)
-        soft, soft_alpha = ops.defocused(grained, clips[1], 1.5, "gaussian", device)
+        wrapped = ops.light_wrapped(grained, clips[1], grainy, 12.0, 0.6, device)
+        soft, soft_alpha = ops.defocused(wrapped, clips[1], 1.5, "gaussian", device)
         clips.extend(ops.composited(grainy, soft, soft_alpha, None, None, device))
     cpu_image, cpu_alpha, device_image, device_alpha = materialize_all(clips[2:])
     for got, expected in ((device_image, cpu_image), (device_alpha, cpu_alpha)):
