@@ -43,9 +43,11 @@ def child(plate: Path, element: Path, frames: int, mode: str, cores: int) -> Non
 
     torch.set_num_threads(cores)
     gpu = mode == "gpu"
-    _, _, _, matching, placement, _, _ = load_nodes(cpu=not gpu)
-    if mode == "device-on-cpu":  # what the nodes do on a GPU, with ComfyUI's device the CPU
-        matching.compute_device = placement.compute_device = lambda: torch.device("cpu")
+    load_nodes(cpu=not gpu)
+    from worldkit.nodes.gvfx.device import DEVICE_VARIABLE
+
+    if mode == "device-on-cpu":  # what the nodes do on a GPU, with the CPU as the device
+        os.environ[DEVICE_VARIABLE] = "cpu"
     with tempfile.TemporaryDirectory() as folder:
         reset_peak()
         if gpu:
