@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from . import device as gpu
-from . import frame_ops
+from . import frame_ops, tensor_ops
 from .checks import (
     as_image,
     as_mask,
@@ -139,16 +139,6 @@ def defocus(
 DEVICE_FRAME_PLANES = 20  # float32 planes a frame takes on the device: RGBA, its padded copy and blur, the results
 
 
-def _symmetric_pad(frames: torch.Tensor, reach: int) -> torch.Tensor:
-    """[N, C, H, W] padded by `reach` on each side with the edge pixel repeated (OpenCV's BORDER_REFLECT)."""
-    for axis in (2, 3):
-        size = frames.shape[axis]
-        before = frames.narrow(axis, 0, min(reach, size)).flip(axis)
-        after = frames.narrow(axis, size - min(reach, size), min(reach, size)).flip(axis)
-        frames = torch.cat([before, frames, after], dim=axis)
-    return frames
-
-
 def _defocus_on_device(
     element: torch.Tensor,
     alpha: torch.Tensor,
@@ -159,17 +149,9 @@ def _defocus_on_device(
     """`frame_ops.blur_premultiplied` on whole frames on `device`, part by part: the RGBA frames convolved with the
     kernel (reflected borders), the colour un-mixed where any coverage is left, the element's own colour elsewhere."""
     frames, height, width, _ = element.shape
-    reach = kernel.shape[0] // 2
-    weights = torch.from_numpy(np.ascontiguousarray(kernel)).to(device)[None, None].expand(4, 1, -1, -1)
 
     def compute(part: slice) -> tuple[torch.Tensor, torch.Tensor]:
         colour, weight = gpu.moved(element, device, part), gpu.moved(alpha, device, part)
-        rgba = torch.cat([colour * weight[..., None], weight[..., None]], dim=-1).permute(0, 3, 1, 2)
-        blurred = torch.nn.functional.conv2d(_symmetric_pad(rgba, reach), weights, groups=4).permute(0, 2, 3, 1)
-        covered = blurred[..., 3].clamp(0.0, 1.0)
-        empty = covered <= 1e-6
-        covered = covered.masked_fill(empty, 0.0)
-        unmixed = (blurred[..., :3] / covered.clamp(min=1e-6)[..., None]).clamp(0.0, 1.0)
-        return torch.where(empty[..., None], colour, unmixed), covered
+        return tensor_ops.blur_premultiplied(colour, weight, kernel, reflect=True)
 
     gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, outputs)

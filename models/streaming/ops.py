@@ -251,9 +251,15 @@ def shadowed(plate: Clip, alpha: Clip, *settings: float, ground_line: float | No
     return step_clips(work, [plate, alpha], [plate.frame_shape, mask_shape(plate)], frames=frames)
 
 
-def motion_blurred(element: Clip, element_mask: Clip, velocity: torch.Tensor | None, shutter: float) -> list[Clip]:
-    """Motion Blur: (blurred element, blurred matte). Without a velocity it comes from the matte's movement, by
-    central differences: one frame of context either side."""
+def motion_blurred(
+    element: Clip,
+    element_mask: Clip,
+    velocity: torch.Tensor | None,
+    shutter: float,
+    device: torch.device | None = None,
+) -> list[Clip]:
+    """Motion Blur: (blurred element, blurred matte), blurred on `device` when one is given. Without a velocity it
+    comes from the matte's movement, by central differences: one frame of context either side."""
     frames = clip_length(element=element, element_mask=element_mask)
     sizes_match(("element_mask", element_mask, "element", element))
     context = 1 if velocity is None else 0
@@ -261,7 +267,7 @@ def motion_blurred(element: Clip, element_mask: Clip, velocity: torch.Tensor | N
 
     def work(span: slice, block, mask_block):
         moving = velocity.reshape(-1, 2)[span] if per_frame else velocity
-        return motion_blur.motion_blur(block, mask_block, moving, shutter)
+        return motion_blur.motion_blur(block, mask_block, moving, shutter, device=device)
 
     shapes = [element.frame_shape, mask_shape(element)]
     return step_clips(work, [element, element_mask], shapes, frames=frames, before=context, after=context)

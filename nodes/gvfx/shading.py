@@ -9,6 +9,7 @@ from ...models.compositing.motion_blur import velocities
 from ...models.compositing.track_attach import path_from_tracks
 from ...models.streaming import ops
 from .. import categories
+from .device import compute_device
 from .frames import Step, frames_input, frames_output, mask_input, mask_output
 
 
@@ -127,7 +128,7 @@ class WorldKitMotionBlur(io.ComfyNode):
                 velocity = None
             else:
                 velocity = torch.tensor([[velocity_x, velocity_y]])
-            return ops.motion_blurred(element, element_mask, velocity, shutter)
+            return ops.motion_blurred(element, element_mask, velocity, shutter, compute_device())
 
         return Step(cls, inputs).run(record)
 

@@ -15,6 +15,7 @@ from worldkit.models.compositing.composite import composite_over
 from worldkit.models.compositing.defocus import SHAPES, defocus
 from worldkit.models.compositing.grain import match_grain
 from worldkit.models.compositing.light_wrap import light_wrap
+from worldkit.models.compositing.motion_blur import motion_blur
 from worldkit.models.streaming import ops
 from worldkit.models.streaming.clips import batch_clip
 from worldkit.models.streaming.reader import materialize_all
@@ -87,6 +88,16 @@ def test_defocus_on_a_device_gives_the_cpu_paths_frames(shape):
             assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
 
 
+def test_motion_blur_on_a_device_gives_the_cpu_paths_frames():
+    """Streaks under half a pixel (left as they are), along an axis, slanted, and long enough to leave the frame."""
+    _, element, alpha, _ = scene(frames=4)
+    velocity = torch.tensor([[0.3, 0.1], [6.0, 0.0], [-40.0, 18.0], [3.0, -2.5]])
+    on_cpu = motion_blur(element, alpha, velocity, 1.0)
+    assert torch.equal(on_cpu[0][0], element[0]) and float((on_cpu[0][2] - element[2]).abs().max()) > 0.1
+    for got, expected in zip(motion_blur(element, alpha, velocity, 1.0, device=CPU), on_cpu, strict=True):
+        assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
+
+
 def test_light_wrap_on_a_device_gives_the_cpu_paths_frames():
     plate, element, alpha, _ = scene()
     for radius in (3.0, 24.0):  # reduced 1x and 8x before blurring
@@ -122,7 +133,8 @@ def test_the_streamed_steps_on_a_device_equal_their_cpu_path_block_by_block():
         grained = ops.grain_matched(graded, grainy, 1.0, 3, None, None, device)
         wrapped = ops.light_wrapped(grained, clips[1], grainy, 12.0, 0.6, device)
         soft, soft_alpha = ops.defocused(wrapped, clips[1], 1.5, "gaussian", device)
-        clips.extend(ops.composited(grainy, soft, soft_alpha, None, None, device))
+        streaked, streaked_alpha = ops.motion_blurred(soft, soft_alpha, None, 0.5, device)
+        clips.extend(ops.composited(grainy, streaked, streaked_alpha, None, None, device))
     cpu_image, cpu_alpha, device_image, device_alpha = materialize_all(clips[2:])
     for got, expected in ((device_image, cpu_image), (device_alpha, cpu_alpha)):
         assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
