@@ -91,7 +91,7 @@ def test_defocus_on_a_device_gives_the_cpu_paths_frames(shape):
 def test_motion_blur_on_a_device_gives_the_cpu_paths_frames():
     """Streaks under half a pixel (left as they are), along an axis, slanted, and long enough to leave the frame."""
     _, element, alpha, _ = scene(frames=4)
-    velocity = torch.tensor([[0.3, 0.1], [6.0, 0.0], [-40.0, 18.0], [3.0, -2.5]])
+    velocity = torch.tensor([[0.3, 0.1], [6.0, 0.0], [-90.0, 40.0], [3.0, -2.5]])
     on_cpu = motion_blur(element, alpha, velocity, 1.0)
     assert torch.equal(on_cpu[0][0], element[0]) and float((on_cpu[0][2] - element[2]).abs().max()) > 0.1
     for got, expected in zip(motion_blur(element, alpha, velocity, 1.0, device=CPU), on_cpu, strict=True):
