@@ -240,13 +240,16 @@ def defocused(
     return step_clips(work, [element, element_mask], [element.frame_shape, mask_shape(element)], frames=frames)
 
 
-def shadowed(plate: Clip, alpha: Clip, *settings: float, ground_line: float | None = None) -> list[Clip]:
-    """Contact Shadow: (shadowed plate, shadow); `settings` are direction, distance, softness and opacity."""
+def shadowed(
+    plate: Clip, alpha: Clip, *settings: float, ground_line: float | None = None, device: torch.device | None = None
+) -> list[Clip]:
+    """Contact Shadow: (shadowed plate, shadow); `settings` are direction, distance, softness and opacity; the plate
+    darkened on `device` when one is given."""
     frames = clip_length(plate=plate, matte=alpha)
     sizes_match(("matte", alpha, "plate", plate))
 
     def work(span: slice, plate_block, matte_block):
-        return contact_shadow(plate_block, matte_block, *settings, ground_line)
+        return contact_shadow(plate_block, matte_block, *settings, ground_line, device=device)
 
     return step_clips(work, [plate, alpha], [plate.frame_shape, mask_shape(plate)], frames=frames)
 

@@ -67,7 +67,8 @@ class WorldKitContactShadow(io.ComfyNode):
     def execute(cls, **inputs) -> io.NodeOutput:
         def record(plate, matte, direction, distance, softness, opacity, ground_line):
             ground = None if ground_line < 0 else ground_line
-            return ops.shadowed(plate, matte, direction, distance, softness, opacity, ground_line=ground)
+            settings = direction, distance, softness, opacity
+            return ops.shadowed(plate, matte, *settings, ground_line=ground, device=compute_device())
 
         return Step(cls, inputs).run(record)
 

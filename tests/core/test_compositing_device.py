@@ -16,6 +16,7 @@ from worldkit.models.compositing.defocus import SHAPES, defocus
 from worldkit.models.compositing.grain import match_grain
 from worldkit.models.compositing.light_wrap import light_wrap
 from worldkit.models.compositing.motion_blur import motion_blur
+from worldkit.models.compositing.shadow import contact_shadow
 from worldkit.models.streaming import ops
 from worldkit.models.streaming.clips import batch_clip
 from worldkit.models.streaming.reader import materialize_all
@@ -98,6 +99,18 @@ def test_motion_blur_on_a_device_gives_the_cpu_paths_frames():
         assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
 
 
+def test_contact_shadow_on_a_device_gives_the_cpu_paths_frames():
+    plate, _, alpha, _ = scene()
+    for ground_line in (None, 0.9):
+        on_cpu = contact_shadow(plate, alpha, 120.0, 0.5, 8.0, 0.7, ground_line)
+        assert float((on_cpu[0] - plate).abs().max()) > 0.1
+        on_device = contact_shadow(plate, alpha, 120.0, 0.5, 8.0, 0.7, ground_line, device=CPU)
+        for got, expected in zip(on_device, on_cpu, strict=True):
+            assert_same(got, expected)
+        unshadowed = on_cpu[1] <= 0  # the plate itself, exactly, as on the CPU path
+        assert torch.equal(on_device[0][unshadowed], plate[unshadowed])
+
+
 def test_light_wrap_on_a_device_gives_the_cpu_paths_frames():
     plate, element, alpha, _ = scene()
     for radius in (3.0, 24.0):  # reduced 1x and 8x before blurring
@@ -129,12 +142,13 @@ def test_the_streamed_steps_on_a_device_equal_their_cpu_path_block_by_block():
     grainy = batch_clip(plate + torch.randn(6, HEIGHT, WIDTH, 3) * 0.03)
     clips = [batch_clip(element), batch_clip(alpha)]
     for device in (None, CPU):
+        shadowed, _ = ops.shadowed(grainy, clips[1], 120.0, 0.4, 6.0, 0.6, device=device)
         graded = ops.color_matched(clips[0], grainy, "mkl", 1.0, clips[1], None, device)
         grained = ops.grain_matched(graded, grainy, 1.0, 3, None, None, device)
         wrapped = ops.light_wrapped(grained, clips[1], grainy, 12.0, 0.6, device)
         soft, soft_alpha = ops.defocused(wrapped, clips[1], 1.5, "gaussian", device)
         streaked, streaked_alpha = ops.motion_blurred(soft, soft_alpha, None, 0.5, device)
-        clips.extend(ops.composited(grainy, streaked, streaked_alpha, None, None, device))
+        clips.extend(ops.composited(shadowed, streaked, streaked_alpha, None, None, device))
     cpu_image, cpu_alpha, device_image, device_alpha = materialize_all(clips[2:])
     for got, expected in ((device_image, cpu_image), (device_alpha, cpu_alpha)):
         assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
