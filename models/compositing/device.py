@@ -11,11 +11,6 @@ import torch
 MEMORY_SHARE = 0.5  # of the device's free memory one part may take, leaving room for the kernels' temporaries
 
 
-def on_device(device: torch.device | str | None) -> torch.device | None:
-    """The torch device a step computes on, or None for the CPU path."""
-    return None if device is None else torch.device(device)
-
-
 def free_bytes(device: torch.device) -> int | None:
     """Free memory on a CUDA device; None where torch cannot say (the CPU), where one part takes the whole block."""
     if device.type != "cuda":
