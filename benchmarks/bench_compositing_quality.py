@@ -35,10 +35,11 @@ from worldkit.models.compositing.chroma_key import chroma_key
 from worldkit.models.compositing.grain import match_grain
 from worldkit.models.compositing.matte import MatteSettings, despill, refine_matte, unmix_foreground
 from worldkit.models.compositing.trimap import trimap
+from worldkit.tools import grain_photos
 
 HEIGHT, WIDTH = 300, 400
+GRAIN_SIZE = grain_photos.SIZE
 PAIRS = (("coffee", "astronaut"), ("chelsea", "rocket"))
-GRAIN_SIZE = (600, 800)  # height, width: grain is measured in 8x8 blocks, so plates need some size
 MASKS = (("grown 2 px", 4), ("grown 4 px", 8), ("grown 8 px", 12), ("blocky 1/8", 8), ("1/4 resolution", 6))
 failures: list[str] = []
 
@@ -231,15 +232,6 @@ def key_section() -> None:
     check(float(ours_change.max()) < 0.1, "despill changes neutral or non-screen colours")
 
 
-def film_grain(height: int, width: int, seed: int) -> np.ndarray:
-    """Grain clumped at about 1.5 px, mostly luma (channels correlated about 0.8), blue grainiest."""
-    rng = np.random.default_rng(seed)
-    luma = cv2.GaussianBlur(rng.normal(0, 1, (height, width)).astype(np.float32), (0, 0), 0.8)
-    chroma = cv2.GaussianBlur(rng.normal(0, 1, (height, width, 3)).astype(np.float32), (0, 0), 0.8)
-    grain = 0.9 * luma[..., None] + 0.45 * chroma
-    return grain / grain.std(axis=(0, 1)) * np.array([0.02, 0.025, 0.035], np.float32)
-
-
 def grain_stats(grain: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Per-channel level, mean cross-channel correlation, and the share of the level left after a 2x reduction."""
     level = grain.reshape(-1, 3).std(0)
@@ -259,15 +251,8 @@ def naive_grain(element: np.ndarray, plate: np.ndarray) -> np.ndarray:
     return np.random.default_rng(5).normal(0, 1, element.shape).astype(np.float32) * missing
 
 
-def clean_photo(name: str) -> np.ndarray:
-    """A photograph without grain of its own, as a generated element is: denoised, then enlarged."""
-    image = np.ascontiguousarray(getattr(skimage.data, name)()[..., :3])
-    image = cv2.fastNlMeansDenoisingColored(image, None, 6, 6, 7, 21).astype(np.float32) / 255.0
-    return np.clip(cv2.resize(image, GRAIN_SIZE[::-1], interpolation=cv2.INTER_CUBIC), 0.0, 1.0)
-
-
 def grain_section() -> None:
-    truth = film_grain(*GRAIN_SIZE, 3)
+    truth = grain_photos.grain("clumped", *GRAIN_SIZE, 3)
     plate = photo("astronaut", *GRAIN_SIZE) + truth
     level, correlation, size = grain_stats(truth)
     print(
@@ -276,7 +261,7 @@ def grain_section() -> None:
         "added / plate ratios"
     )
     for name in ("coffee", "chelsea", "rocket"):
-        element = clean_photo(name)
+        element = grain_photos.clean_photo(name)
         added = match_grain(tensor(element), tensor(plate), seed=1)[0].numpy() - element
         interior = (slice(8, -8), slice(8, -8))  # away from the clamp at the frame's black and white
         for label, grain in (("ours", added), ("whole-frame", naive_grain(element, plate))):
@@ -291,6 +276,7 @@ def grain_section() -> None:
                 check(worst <= 0.10, f"grain on {name} off by {worst:.0%} (target 10 %)")
     print("  target: ours within 10 % in level, correlation and size on every element")
     video_grain_section()
+    photo_grain_section()
 
 
 def video_grain_section() -> None:
@@ -300,10 +286,10 @@ def video_grain_section() -> None:
     gravel = skimage.data.gravel().astype(np.float32) / 255.0
     gravel = cv2.resize(gravel, (width + 3 * frames, height + 2 * frames), interpolation=cv2.INTER_AREA)
     picture = gravel[..., None] * np.array([1.0, 0.9, 0.75], np.float32)
-    truth = np.stack([film_grain(height, width, 10 + t) for t in range(frames)])
+    truth = np.stack([grain_photos.grain("clumped", height, width, 10 + t) for t in range(frames)])
     plate = np.stack([picture[2 * t : 2 * t + height, 3 * t : 3 * t + width] for t in range(frames)]) + truth
     level, correlation, size = grain_stats(truth.reshape(-1, width, 3))
-    element = clean_photo("coffee")
+    element = grain_photos.clean_photo("coffee")
     interior = (slice(None), slice(8, -8), slice(8, -8))
     for label, source in (("one frame", plate[2:3]), ("video", plate)):
         count = source.shape[0]
@@ -318,6 +304,64 @@ def video_grain_section() -> None:
     worst = max(np.abs(ratios[0] - 1).max(), abs(ratios[1] - 1), abs(ratios[2] - 1))
     check(worst <= 0.10, f"grain of a panning video plate off by {worst:.0%} (target 10 %)")
     print("  target: on video, read from the temporal residual within 10 % in level, correlation and size")
+
+
+GRAIN_CASES = ("busy", "smooth", "grey", "same-scene", "own grain", "moving plate", "moving texture")
+
+
+def grain_case(case: str, kind: str, photos: grain_photos.PhotoSet, plate_name: str) -> np.ndarray:
+    """Added level over the level the element lacks, per channel, for one case of the photo grain table."""
+    plate = grain_photos.grainy_plate(plate_name, kind)
+    if case == "own grain":
+        frames, expected = grain_photos.own_grain_element(kind, photos)
+        return grain_photos.added_level(frames, plate, expected)
+    if case == "moving plate":
+        return grain_photos.added_level(
+            grain_photos.element("busy", photos, plate_name, 4), grain_photos.grainy_plate(plate_name, kind, 4)
+        )
+    if case == "moving texture":
+        return grain_photos.added_level(grain_photos.element("texture", photos, plate_name, 4), plate)
+    return grain_photos.added_level(grain_photos.element(case, photos, plate_name), plate)
+
+
+def grain_limits(photos: grain_photos.PhotoSet) -> str:
+    """What the estimator cannot see, measured but not checked: an element busy at grain scale everywhere on one
+    frame, grain frozen into a panning picture, and a busy plate panning by half a pixel a frame."""
+    plate_name = photos.plates[0]
+    still_texture = grain_photos.added_level(
+        grain_photos.element("texture", photos, plate_name), grain_photos.grainy_plate(plate_name, "white")
+    )
+    frozen = grain_photos.grainy_plate(plate_name, "white", 1)[0]
+    big = np.pad(frozen, ((0, 8), (0, 12), (0, 0)), mode="reflect")
+    frozen_pan = np.stack([big[2 * t : 2 * t + GRAIN_SIZE[0], 3 * t : 3 * t + GRAIN_SIZE[1]] for t in range(4)])
+    frozen_level = grain_photos.added_level(grain_photos.element("grey", photos, plate_name), frozen_pan)
+    slow = grain_photos.panned(photos.texture, 4, (0.5, 0.5)) + np.stack(
+        [grain_photos.grain("white", *GRAIN_SIZE, 40 + t) for t in range(4)]
+    )
+    sub_pixel = grain_photos.added_level(grain_photos.element("grey", photos, plate_name), slow)
+    return (
+        f"still textured element {np.round(still_texture, 2)}, frozen grain on a pan {np.round(frozen_level, 2)}, "
+        f"busy plate panning 0.5 px a frame {np.round(sub_pixel, 2)}"
+    )
+
+
+def photo_grain_section() -> None:
+    """Grain of known level on two independent sets of photographs: added level over the level the element lacks."""
+    print("Grain Match on photographs (added / wanted level, worst channel; target 0.9-1.1):")
+    print(f"  {'set':12} {'plate':18} {'grain':8} " + " ".join(f"{case:>14}" for case in GRAIN_CASES))
+    for photos in grain_photos.SETS:
+        for plate_name in photos.plates:
+            for kind in grain_photos.GRAINS:
+                worst = []
+                for case in GRAIN_CASES:
+                    ratios = grain_case(case, kind, photos, plate_name)
+                    worst.append(float(ratios[np.argmax(np.abs(ratios - 1))]))
+                    check(
+                        bool(np.all(np.abs(ratios - 1) <= 0.10)),
+                        f"grain on {photos.name}/{plate_name}, {kind}, {case}: {np.round(ratios, 2)}",
+                    )
+                print(f"  {photos.name:12} {plate_name:18} {kind:8} " + " ".join(f"{w:14.2f}" for w in worst))
+        print(f"  {photos.name} limits (not checked): {grain_limits(photos)}")
 
 
 def main() -> int:

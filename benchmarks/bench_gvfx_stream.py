@@ -74,8 +74,9 @@ def write_clip(path: Path, width: int, height: int, frames: int, element: bool) 
         container.mux(stream.encode())
 
 
-def load_nodes():
-    """ComfyUI on the path (CPU), then the GVFX nodes and core's VideoFromFile."""
+def load_nodes(cpu: bool = True):
+    """ComfyUI on the path (on the CPU unless `cpu` is False: then on its own device), then the GVFX nodes and core's
+    VideoFromFile."""
     from comfyui_host import import_comfyui
 
     import_comfyui()
@@ -84,7 +85,7 @@ def load_nodes():
     comfy.options.enable_args_parsing(False)
     import comfy.cli_args
 
-    comfy.cli_args.args.cpu = True
+    comfy.cli_args.args.cpu = cpu
     comfy.cli_args.args.disable_metadata = True
     import folder_paths
     from comfy_api.latest import InputImpl
@@ -94,12 +95,12 @@ def load_nodes():
     return folder_paths, InputImpl.VideoFromFile, mattes, matching, placement, shading, output
 
 
-def our_chain(plate_path: Path, element_path: Path, out_folder: Path) -> float:
+def our_chain(plate_path: Path, element_path: Path, out_folder: Path, cpu: bool = True) -> float:
     """The GVFX nodes wired as a graph wires them, the plate and element as VIDEOs, saved as ProRes 4444: the seconds
     the nodes took before the save, which is the clip-wide measurements."""
     import torch
 
-    folder_paths, video, mattes, matching, placement, shading, output = load_nodes()
+    folder_paths, video, mattes, matching, placement, shading, output = load_nodes(cpu)
     folder_paths.set_output_directory(str(out_folder))
     folder_paths.set_temp_directory(str(out_folder / "temp"))
     p = PARAMS

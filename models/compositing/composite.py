@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import torch
 
+from . import device as gpu
 from . import frame_ops
 from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
@@ -146,6 +147,40 @@ def _over_pixels(
     return linear_to_srgb(premultiplied / combined.clamp(min=1e-6)), combined[:, 0]
 
 
+DEVICE_FRAME_PLANES = 24  # float32 planes a frame takes on the device: inputs, the sRGB round trip, outputs
+
+
+def _over_on_device(
+    plate: torch.Tensor,
+    element: torch.Tensor,
+    alpha: torch.Tensor,
+    plate_alpha: torch.Tensor | None,
+    device: torch.device,
+    outputs: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    """'Over' of whole frames on `device`, part by part: `_over_pixels` on every pixel, then the element's and the
+    plate's own values where the alpha is 1 or 0, as the CPU path copies them."""
+    frames, height, width, _ = plate.shape
+
+    def compute(part: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        back, front = gpu.moved(plate, device, part), gpu.moved(element, device, part)
+        a = gpu.moved(alpha, device, part).clamp(0.0, 1.0)
+        back_alpha = gpu.moved(plate_alpha, device, part)
+        colour, combined = _over_pixels(
+            front.reshape(-1, 3),
+            back.reshape(-1, 3),
+            a.reshape(-1),
+            None if back_alpha is None else back_alpha.reshape(-1),
+        )
+        solid, empty = a >= 1.0, a <= 0.0
+        out = torch.where(solid[..., None], front, torch.where(empty[..., None], back, colour.view(front.shape)))
+        if back_alpha is None:
+            return out, torch.ones_like(a)
+        return out, torch.where(solid, a, torch.where(empty, back_alpha, combined.view(a.shape)))
+
+    gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, outputs)
+
+
 @frame_threads
 def _opencv_mask(where: np.ndarray) -> np.ndarray:
     """An 8-bit OpenCV mask (255 where true), made in numpy: OpenCV's own compare reads a 1x1 frame as a scalar."""
@@ -159,8 +194,10 @@ def composite_over(
     plate_alpha: torch.Tensor | None = None,
     placement: Placement | None = None,
     progress: Progress | None = None,
+    device: torch.device | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Element over plate -> (IMAGE, combined MASK). Without `plate_alpha` the plate is opaque."""
+    """Element over plate -> (IMAGE, combined MASK). Without `plate_alpha` the plate is opaque. On a `device` (a GPU)
+    whole frames are composited there (`_over_on_device`); the frames come back to the CPU."""
     plate = as_image("plate", plate)
     frames, height, width, _ = plate.shape
     if placement is not None:
@@ -178,6 +215,10 @@ def composite_over(
         same_size("plate_mask", plate_alpha, "plate", plate)
     out = new_frames(frames, height, width, 3)
     out_alpha = new_frames(frames, height, width)
+    if device is not None:
+        _over_on_device(plate, element, alpha, plate_alpha, torch.device(device), (out, out_alpha))
+        report(progress, slice(0, frames))
+        return out, out_alpha
 
     def over_frame(index: int) -> None:
         a = alpha[index].clamp(0.0, 1.0)

@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import torch
 
-from . import frame_ops
+from . import device as gpu
+from . import frame_ops, tensor_ops
 from .checks import (
     as_image,
     as_mask,
@@ -91,10 +92,16 @@ def _disk(radius: float) -> np.ndarray:
 
 @frame_threads
 def defocus(
-    element: torch.Tensor, alpha: torch.Tensor, sigma: float, shape: str = "gaussian", progress: Progress | None = None
+    element: torch.Tensor,
+    alpha: torch.Tensor,
+    sigma: float,
+    shape: str = "gaussian",
+    progress: Progress | None = None,
+    device: torch.device | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Blur the premultiplied element and its alpha together: a Gaussian of `sigma`, or a lens disk of radius
-    2*sigma."""
+    2*sigma. On a `device` (a GPU) whole frames are blurred there (`_defocus_on_device`); the frames come back to the
+    CPU."""
     check_choice("shape", shape, SHAPES)
     sigma = check_number("sigma", sigma, 0.0)
     element, alpha = as_image("element", element), as_mask("element_mask", alpha)
@@ -106,6 +113,13 @@ def defocus(
     kernel = _disk(2.0 * sigma) if shape == "disk" else None
     reach = kernel.shape[0] // 2 if kernel is not None else frame_ops.gaussian_reach(sigma)
     out, out_alpha = new_frames(*element.shape), new_frames(*alpha.shape)
+    if device is not None:
+        size = round(sigma * 8 + 1) | 1  # OpenCV's Gaussian size for float frames: 4 sigma either side
+        gaussian = cv2.getGaussianKernel(size, sigma, cv2.CV_32F) if kernel is None else None
+        kernel_2d = kernel if gaussian is None else gaussian @ gaussian.T
+        _defocus_on_device(element, alpha, kernel_2d, torch.device(device), (out, out_alpha))
+        report(progress, slice(0, frames))
+        return out, out_alpha
 
     def blur(premultiplied: np.ndarray) -> np.ndarray:
         if kernel is None:
@@ -120,3 +134,24 @@ def defocus(
         each_frame(defocus_frame, part)
         report(progress, part)
     return out, out_alpha
+
+
+DEVICE_FRAME_PLANES = 20  # float32 planes a frame takes on the device: RGBA, its padded copy and blur, the results
+
+
+def _defocus_on_device(
+    element: torch.Tensor,
+    alpha: torch.Tensor,
+    kernel: np.ndarray,
+    device: torch.device,
+    outputs: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    """`frame_ops.blur_premultiplied` on whole frames on `device`, part by part: the RGBA frames convolved with the
+    kernel (reflected borders), the colour un-mixed where any coverage is left, the element's own colour elsewhere."""
+    frames, height, width, _ = element.shape
+
+    def compute(part: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        colour, weight = gpu.moved(element, device, part), gpu.moved(alpha, device, part)
+        return tensor_ops.blur_premultiplied(colour, weight, kernel, reflect=True)
+
+    gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, outputs)

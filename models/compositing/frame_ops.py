@@ -111,6 +111,9 @@ def warp_affine(frame: np.ndarray, matrix: np.ndarray, width: int, height: int) 
     )
 
 
+COVERAGE_FLOOR = 1e-6  # a blurred alpha below this counts as no coverage
+
+
 def blur_premultiplied(
     colour: np.ndarray,
     alpha: np.ndarray,
@@ -133,7 +136,9 @@ def blur_premultiplied(
     part, weight = colour[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
     blurred = blur(cv2.merge([part * weight[..., None], weight]))
     covered = np.clip(blurred[..., 3], 0.0, 1.0, out=coverage[y0:y1, x0:x1])
-    empty = covered <= 1e-6  # includes the round-off a DFT-based filter leaves where the kernel reaches nothing
+    empty = (
+        covered <= COVERAGE_FLOOR
+    )  # includes the round-off a DFT-based filter leaves where the kernel reaches nothing
     covered[empty] = 0.0
-    unmixed = np.clip(blurred[..., :3] / np.maximum(covered, 1e-6)[..., None], 0.0, 1.0)
+    unmixed = np.clip(blurred[..., :3] / np.maximum(covered, COVERAGE_FLOOR)[..., None], 0.0, 1.0)
     np.copyto(out[y0:y1, x0:x1], unmixed, where=~empty[..., None])

@@ -4,10 +4,10 @@ with its cross-channel correlation, in a fine and a coarse band (its size), and 
 Grain is modelled as two independent Gaussian fields, each with its own 3x3 colour covariance: a fine one (white at
 pixel scale) and a coarse one (white at half size, bilinearly enlarged). Measurement takes the covariance of a
 high-pass residual at full and half size over the flattest blocks of the frame (chosen by a smoothed copy, where grain
-has all but gone and only the picture's texture is left), so texture is not read as grain; on video the same is
-taken of each frame's difference from its motion-compensated successor (`grain_measure`). A calibration on
-synthetic fields of each band maps the measured covariances back to the two bands', so measuring and synthesising
-agree by construction.
+has all but gone and only the picture's texture is left; the median over them, so the textured few do not count), so
+texture is not read as grain; on video the same is taken of each frame's difference from its motion-compensated
+successor (`grain_measure`). A calibration on synthetic fields of each band maps the measured covariances back to the
+two bands', so measuring and synthesising agree by construction.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 import torch
 
+from . import device as gpu
 from . import frame_ops
 from .checks import check_number, element_over_plate, new_frames
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
@@ -29,6 +30,7 @@ BANDS = ("fine", "coarse")
 FIELD_MARGIN = 64
 OFFSET_STEP = 4
 MEASURED_FRAMES = 8
+DEVICE_FRAME_PLANES = 9  # float32 planes a frame takes on the device: the element, its grain, the result
 
 
 @dataclass(frozen=True)
@@ -185,12 +187,14 @@ def match_grain(
     progress: Progress | None = None,
     field: torch.Tensor | None = None,
     first_frame: int = 0,
+    device: torch.device | None = None,
 ) -> torch.Tensor:
     """Add to the element the grain the plate has and it lacks, band by band, with the plate's channel correlation.
 
     Frames follow the engine's rule: a single-frame element over an N-frame plate gets N frames, each its own grain.
     When the frames are one block of a longer clip, `field` is `grain_to_add` of the whole clip and `first_frame`
-    the block's first frame (each frame reads the field at its own offset).
+    the block's first frame (each frame reads the field at its own offset). On a `device` (a GPU) the grain is added
+    there, the field moved once (none if it is already there); the frames come back to the CPU.
     """
     strength = check_number("strength", strength, 0.0, 4.0)
     element, plate, element_mask, plate_region = element_over_plate(element, plate, element_mask, plate_region)
@@ -201,6 +205,10 @@ def match_grain(
         field = grain_to_add(*profiles, strength, height, width, seed)
     offsets = frame_offsets(first_frame + frames, seed)[first_frame:]
     out = new_frames(frames, height, width, 3)
+    if device is not None:
+        _add_on_device(element, field.to(torch.device(device)), offsets, out)
+        report(progress, slice(0, frames))
+        return out
 
     def add_grain(index: int) -> None:
         top, left = offsets[index]
@@ -212,3 +220,16 @@ def match_grain(
         each_frame(add_grain, part)
         report(progress, part)
     return out
+
+
+def _add_on_device(
+    element: torch.Tensor, field: torch.Tensor, offsets: list[tuple[int, int]], out: torch.Tensor
+) -> None:
+    """The grain added on the field's device, part by part: each frame plus the field at its offset, clamped."""
+    frames, height, width, _ = element.shape
+
+    def compute(part: slice) -> tuple[torch.Tensor]:
+        grains = torch.stack([field[top : top + height, left : left + width] for top, left in offsets[part]])
+        return (torch.add(gpu.moved(element, field.device, part), grains).clamp_(0.0, 1.0),)
+
+    gpu.by_parts(field.device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, (out,))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
+from . import device as gpu
 from . import frame_ops
 from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, new_frames, same_size
-from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
+from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
 
 
 @frame_threads
@@ -18,13 +22,14 @@ def light_wrap(
     radius: float = 24.0,
     strength: float = 0.6,
     progress: Progress | None = None,
+    device: torch.device | None = None,
 ) -> torch.Tensor:
     """Screen a blurred plate onto the element where it borders the plate.
 
     The wrap weight at an element pixel is its alpha times the share of plate seen around it within `radius`
     (a Gaussian of that sigma), so it is strongest at the edge and fades inwards, and 0 outside the element (only the
     element's bounding box is computed). Element and plate share one frame
-    size.
+    size. On a `device` (a GPU) the full-size work is done there (`_wrap_on_device`); the frames come back to the CPU.
     """
     radius = check_number("radius", radius, above=0.0)
     strength = check_number("strength", strength, 0.0)
@@ -39,6 +44,11 @@ def light_wrap(
     small_w, small_h = max(1, width // factor), max(1, height // factor)
     sigma = max(radius / factor, 0.5)
     out = new_frames(frames, height, width, 3)
+    if device is not None:
+        small_maps = functools.partial(_small_maps, matte, plate, (small_w, small_h), sigma, strength)
+        _wrap_on_device(element, matte, small_maps, torch.device(device), out)
+        report(progress, slice(0, frames))
+        return out
 
     def wrap_frame(index: int) -> None:
         alpha, colour, result = (frame_ops.view(x[index]) for x in (matte, element, out))
@@ -60,3 +70,40 @@ def light_wrap(
         each_frame(wrap_frame, part)
         report(progress, part)
     return out
+
+
+DEVICE_FRAME_PLANES = 16  # float32 planes a frame takes on the device: element, matte, the enlarged maps, the result
+
+
+def _small_maps(
+    matte: torch.Tensor, plate: torch.Tensor, size: tuple[int, int], sigma: float, strength: float, index: int
+) -> np.ndarray:
+    """One frame's reduced glow (the blurred plate) and seen share (times the strength), [h, w, 4], as the CPU path
+    computes them: they are small, so they are made on the CPU, where the frames arrive."""
+    small_alpha = frame_ops.resize(frame_ops.view(matte[index]), *size)
+    glow = frame_ops.gaussian_blur(frame_ops.resize(frame_ops.view(plate[index]), *size), sigma)
+    seen = frame_ops.gaussian_blur(1.0 - small_alpha, sigma) * strength
+    return np.dstack([glow, seen])
+
+
+def _wrap_on_device(
+    element: torch.Tensor,
+    matte: torch.Tensor,
+    small_maps: Callable[[int], np.ndarray],
+    device: torch.device,
+    out: torch.Tensor,
+) -> None:
+    """The maps enlarged bilinearly on `device` (resize's sample positions) and screened onto the element where its
+    matte is, part by part; elsewhere the weight is 0 and the element unchanged, as on the CPU path."""
+    frames, height, width, _ = element.shape
+
+    def compute(part: slice) -> tuple[torch.Tensor]:
+        small = np.stack(map_frames(small_maps, range(part.start, part.stop)))
+        small = torch.from_numpy(small).to(device).permute(0, 3, 1, 2)
+        maps = torch.nn.functional.interpolate(small, size=(height, width), mode="bilinear", align_corners=False)
+        maps = maps.permute(0, 2, 3, 1)
+        colour, alpha = gpu.moved(element, device, part), gpu.moved(matte, device, part)
+        wrap = maps[..., :3] * (maps[..., 3] * alpha)[..., None]
+        return (colour + wrap - wrap * colour,)
+
+    gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, (out,))

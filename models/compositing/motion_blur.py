@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 import torch
 
+from . import device as gpu
+from . import tensor_ops
 from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
 from .frame_ops import blur_premultiplied
@@ -39,6 +41,9 @@ def matte_velocities(mask: torch.Tensor) -> torch.Tensor:
     return velocity.float()
 
 
+MIN_STREAK = 0.5  # pixels: a shorter streak leaves the frame as it is
+
+
 def line_kernel(dx: float, dy: float) -> np.ndarray:
     """A normalised, anti-aliased line kernel covering the displacement (dx, dy) centred on the pixel."""
     length = float(np.hypot(dx, dy))
@@ -60,11 +65,13 @@ def motion_blur(
     velocity: torch.Tensor | None,
     shutter: float = 0.5,
     progress: Progress | None = None,
+    device: torch.device | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Blur each frame along velocity * shutter (fraction of the frame interval the shutter is open).
 
     `velocity` is [frames, 2] or [1, 2] pixels per frame; None takes it from the movement of the matte's centre
-    (`matte_velocities`).
+    (`matte_velocities`). On a `device` (a GPU) whole frames are blurred there (`_blur_on_device`); the frames come
+    back to the CPU.
     """
     shutter = check_number("shutter", shutter, 0.0, 4.0)
     element, alpha = as_image("element", element), as_mask("element_mask", alpha)
@@ -80,10 +87,14 @@ def motion_blur(
         )
     velocity = velocity.expand(frames, 2)
     out, out_alpha = new_frames(*element.shape), new_frames(*alpha.shape)
+    if device is not None:
+        _blur_on_device(element, alpha, velocity * shutter, torch.device(device), (out, out_alpha))
+        report(progress, slice(0, frames))
+        return out, out_alpha
 
     def blur_frame(index: int) -> None:
         dx, dy = (velocity[index] * shutter).tolist()
-        if np.hypot(dx, dy) < 0.5:
+        if np.hypot(dx, dy) < MIN_STREAK:
             out[index], out_alpha[index] = element[index], alpha[index]
             return
         kernel = line_kernel(dx, dy)
@@ -98,3 +109,31 @@ def motion_blur(
         each_frame(blur_frame, part)
         report(progress, part)
     return out, out_alpha
+
+
+DEVICE_FRAME_PLANES = 20  # float32 planes a frame takes on the device: RGBA, its padded copy and blur, the results
+
+
+def _blur_on_device(
+    element: torch.Tensor,
+    alpha: torch.Tensor,
+    streaks: torch.Tensor,
+    device: torch.device,
+    outputs: tuple[torch.Tensor, torch.Tensor],
+) -> None:
+    """Each frame blurred along its streak [frames, 2] on `device`, part by part (zero borders, as on the CPU);
+    a frame whose streak is under MIN_STREAK is left as it is."""
+    frames, height, width, _ = element.shape
+
+    def compute(part: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        colour, weight = gpu.moved(element, device, part), gpu.moved(alpha, device, part)
+        blurred, covered = [], []
+        for offset, (dx, dy) in enumerate(streaks[part].tolist()):
+            frame = colour[offset : offset + 1], weight[offset : offset + 1]
+            if np.hypot(dx, dy) >= MIN_STREAK:
+                frame = tensor_ops.blur_premultiplied(*frame, line_kernel(dx, dy), reflect=False)
+            blurred.append(frame[0])
+            covered.append(frame[1])
+        return torch.cat(blurred), torch.cat(covered)
+
+    gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, outputs)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import torch
 
+from . import device as gpu
 from . import frame_ops
 from .checks import as_image, as_mask, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
@@ -45,12 +46,15 @@ def contact_shadow(
     opacity: float = 0.6,
     ground_line: float | None = None,
     progress: Progress | None = None,
+    device: torch.device | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Darken the plate with the element's cast shadow -> (shadowed plate, shadow MASK).
 
     `ground_line` is the ground's height as a fraction of the frame from the top; None finds it per frame at the
     lowest solid row of the matte. Softness is the blur (pixels) at the shadow's far end; it falls to 1 px at contact.
-    The shadow multiplies the plate in linear light, as an occluded light would.
+    The shadow multiplies the plate in linear light, as an occluded light would. On a `device` (a GPU) the shadows
+    are cast on the CPU (one plane a frame) and the plate darkened there (`_darken_on_device`); the frames come back
+    to the CPU.
     """
     angle = check_number("angle", angle)
     length = check_number("length", length, 0.0)
@@ -81,6 +85,8 @@ def contact_shadow(
         reach = max(1.0, length * (ground - top))  # how far the far end of the shadow lies from the ground line
         spread = ((ground - rows).abs() / reach).clamp(0.0, 1.0)
         shadow = torch.lerp(sharp, soft, spread, out=shadows[index]).mul_(opacity).clamp_(0.0, 1.0)
+        if device is not None:
+            return
         box = frame_ops.nonzero_box(shadow.numpy())  # the plate is left as it is where no shadow falls
         if box is not None:
             x0, y0, x1, y1 = box
@@ -89,5 +95,23 @@ def contact_shadow(
 
     for part in chunk_slices(frames, 8):
         each_frame(shadow_frame, part)
+        if device is not None:
+            _darken_on_device(plate[part], shadows[part], torch.device(device), out[part])
         report(progress, part)
     return out, shadows
+
+
+DEVICE_FRAME_PLANES = 16  # float32 planes a frame takes on the device: the plate, its shadow, the round trip, result
+
+
+def _darken_on_device(plate: torch.Tensor, shadows: torch.Tensor, device: torch.device, out: torch.Tensor) -> None:
+    """The plate multiplied by 1 - shadow in linear light on `device`, part by part; unchanged where no shadow falls,
+    as the CPU path leaves it."""
+    frames, height, width, _ = plate.shape
+
+    def compute(part: slice) -> tuple[torch.Tensor]:
+        colour, shadow = gpu.moved(plate, device, part), gpu.moved(shadows, device, part)
+        darkened = linear_to_srgb(srgb_to_linear(colour) * (1.0 - shadow[..., None]))
+        return (torch.where(shadow[..., None] > 0.0, darkened, colour),)
+
+    gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, (out,))

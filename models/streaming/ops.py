@@ -120,8 +120,9 @@ def color_matched(
     strength: float,
     element_mask: Clip | None,
     plate_region: Clip | None,
+    device: torch.device | None = None,
 ) -> Clip:
-    """Color Match: the graded element."""
+    """Color Match: the graded element, graded on `device` when one is given."""
     frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
     sizes_match(("element_mask", element_mask, "element", element), ("plate_region", plate_region, "plate", plate))
     check_choice("method", method, color_match.METHODS)
@@ -138,16 +139,23 @@ def color_matched(
 
     def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:
         return color_match.match_colors(
-            block, plate_block, method, strength, mask_block, region_block, transform=transform
+            block, plate_block, method, strength, mask_block, region_block, transform=transform, device=device
         )
 
     return step_clips(work, [element, plate, element_mask, plate_region], [element.frame_shape], frames=frames)[0]
 
 
 def grain_matched(
-    element: Clip, plate: Clip, strength: float, seed: int, element_mask: Clip | None, plate_region: Clip | None
+    element: Clip,
+    plate: Clip,
+    strength: float,
+    seed: int,
+    element_mask: Clip | None,
+    plate_region: Clip | None,
+    device: torch.device | None = None,
 ) -> Clip:
-    """Grain Match: the element with the grain it lacks."""
+    """Grain Match: the element with the grain it lacks, added on `device` when one is given (the field moved
+    there once for the whole clip)."""
     frames = clip_length(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
     sizes_match(("element_mask", element_mask, "element", element), ("plate_region", plate_region, "plate", plate))
     for name, clip in (("element", element), ("plate", plate)):
@@ -175,22 +183,33 @@ def grain_matched(
 
     profiles = profile(plate, plate_region), profile(element, element_mask)
     field = grain.grain_to_add(*profiles, strength, element.height, element.width, seed)
+    field = field if device is None else field.to(device)
 
     def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:
         return grain.match_grain(
-            block, plate_block, strength, mask_block, region_block, seed, field=field, first_frame=span.start
+            block,
+            plate_block,
+            strength,
+            mask_block,
+            region_block,
+            seed,
+            field=field,
+            first_frame=span.start,
+            device=device,
         )
 
     return step_clips(work, [element, plate, element_mask, plate_region], [element.frame_shape], frames=frames)[0]
 
 
-def light_wrapped(element: Clip, alpha: Clip, plate: Clip, radius: float, strength: float) -> Clip:
-    """Light Wrap: the element with the plate's light over its edges."""
+def light_wrapped(
+    element: Clip, alpha: Clip, plate: Clip, radius: float, strength: float, device: torch.device | None = None
+) -> Clip:
+    """Light Wrap: the element with the plate's light over its edges, wrapped on `device` when one is given."""
     frames = clip_length(element=element, matte=alpha, plate=plate)
     sizes_match(("matte", alpha, "element", element), ("plate", plate, "element", element))
 
     def work(span: slice, block, matte_block, plate_block) -> torch.Tensor:
-        return light_wrap(block, matte_block, plate_block, radius, strength)
+        return light_wrap(block, matte_block, plate_block, radius, strength, device=device)
 
     return step_clips(work, [element, alpha, plate], [element.frame_shape], frames=frames)[0]
 
@@ -208,31 +227,42 @@ def defocus_sigma(element: Clip, element_mask: Clip, plate: Clip, plate_region: 
     )
 
 
-def defocused(element: Clip, element_mask: Clip, sigma: float, shape: str) -> list[Clip]:
-    """Defocus Match: (softened element, softened matte)."""
+def defocused(
+    element: Clip, element_mask: Clip, sigma: float, shape: str, device: torch.device | None = None
+) -> list[Clip]:
+    """Defocus Match: (softened element, softened matte), blurred on `device` when one is given."""
     frames = clip_length(element=element, element_mask=element_mask)
     sizes_match(("element_mask", element_mask, "element", element))
 
     def work(span: slice, block, mask_block):
-        return defocus.defocus(block, mask_block, sigma, shape)
+        return defocus.defocus(block, mask_block, sigma, shape, device=device)
 
     return step_clips(work, [element, element_mask], [element.frame_shape, mask_shape(element)], frames=frames)
 
 
-def shadowed(plate: Clip, alpha: Clip, *settings: float, ground_line: float | None = None) -> list[Clip]:
-    """Contact Shadow: (shadowed plate, shadow); `settings` are direction, distance, softness and opacity."""
+def shadowed(
+    plate: Clip, alpha: Clip, *settings: float, ground_line: float | None = None, device: torch.device | None = None
+) -> list[Clip]:
+    """Contact Shadow: (shadowed plate, shadow); `settings` are direction, distance, softness and opacity; the plate
+    darkened on `device` when one is given."""
     frames = clip_length(plate=plate, matte=alpha)
     sizes_match(("matte", alpha, "plate", plate))
 
     def work(span: slice, plate_block, matte_block):
-        return contact_shadow(plate_block, matte_block, *settings, ground_line)
+        return contact_shadow(plate_block, matte_block, *settings, ground_line, device=device)
 
     return step_clips(work, [plate, alpha], [plate.frame_shape, mask_shape(plate)], frames=frames)
 
 
-def motion_blurred(element: Clip, element_mask: Clip, velocity: torch.Tensor | None, shutter: float) -> list[Clip]:
-    """Motion Blur: (blurred element, blurred matte). Without a velocity it comes from the matte's movement, by
-    central differences: one frame of context either side."""
+def motion_blurred(
+    element: Clip,
+    element_mask: Clip,
+    velocity: torch.Tensor | None,
+    shutter: float,
+    device: torch.device | None = None,
+) -> list[Clip]:
+    """Motion Blur: (blurred element, blurred matte), blurred on `device` when one is given. Without a velocity it
+    comes from the matte's movement, by central differences: one frame of context either side."""
     frames = clip_length(element=element, element_mask=element_mask)
     sizes_match(("element_mask", element_mask, "element", element))
     context = 1 if velocity is None else 0
@@ -240,7 +270,7 @@ def motion_blurred(element: Clip, element_mask: Clip, velocity: torch.Tensor | N
 
     def work(span: slice, block, mask_block):
         moving = velocity.reshape(-1, 2)[span] if per_frame else velocity
-        return motion_blur.motion_blur(block, mask_block, moving, shutter)
+        return motion_blur.motion_blur(block, mask_block, moving, shutter, device=device)
 
     shapes = [element.frame_shape, mask_shape(element)]
     return step_clips(work, [element, element_mask], shapes, frames=frames, before=context, after=context)
@@ -281,9 +311,14 @@ def tracked_point(plate: Clip, x: float, y: float) -> torch.Tensor:
 
 
 def composited(
-    plate: Clip, element: Clip, element_mask: Clip, plate_mask: Clip | None, placement: Placement | None
+    plate: Clip,
+    element: Clip,
+    element_mask: Clip,
+    plate_mask: Clip | None,
+    placement: Placement | None,
+    device: torch.device | None = None,
 ) -> list[Clip]:
-    """Composite Over: (composite, combined alpha)."""
+    """Composite Over: (composite, combined alpha), composited on `device` when one is given."""
     frames = clip_length(plate=plate, element=element, element_mask=element_mask, plate_mask=plate_mask)
     unplaced = [("element", element, "plate", plate)] if placement is None else []
     sizes_match(
@@ -292,7 +327,7 @@ def composited(
 
     def work(span: slice, plate_block, block, mask_block, plate_mask_block):
         where = None if placement is None else placement_span(placement, span, frames)
-        return composite_over(plate_block, block, mask_block, plate_mask_block, where)
+        return composite_over(plate_block, block, mask_block, plate_mask_block, where, device=device)
 
     shapes = [plate.frame_shape, mask_shape(plate)]
     return step_clips(work, [plate, element, element_mask, plate_mask], shapes, frames=frames)

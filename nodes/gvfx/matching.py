@@ -9,6 +9,7 @@ from ...models.compositing.defocus import SHAPES
 from ...models.streaming import ops
 from .. import categories
 from ..inputs import seed_input
+from .device import compute_device
 from .frames import Step, frames_input, frames_output, mask_input, mask_output
 
 
@@ -55,7 +56,7 @@ class WorldKitColorMatch(io.ComfyNode):
         def record(element, plate, method, strength, element_mask=None, plate_region=None, around_element=0):
             if plate_region is None and element_mask is not None and around_element > 0:
                 plate_region = ops.region_around(element_mask, around_element)
-            return [ops.color_matched(element, plate, method, strength, element_mask, plate_region)]
+            return [ops.color_matched(element, plate, method, strength, element_mask, plate_region, compute_device())]
 
         return Step(cls, inputs).run(record)
 
@@ -91,7 +92,7 @@ class WorldKitLightWrap(io.ComfyNode):
     @classmethod
     def execute(cls, **inputs) -> io.NodeOutput:
         def record(element, matte, plate, radius, strength):
-            return [ops.light_wrapped(element, matte, plate, radius, strength)]
+            return [ops.light_wrapped(element, matte, plate, radius, strength, compute_device())]
 
         return Step(cls, inputs).run(record)
 
@@ -127,7 +128,7 @@ class WorldKitGrainMatch(io.ComfyNode):
     @classmethod
     def execute(cls, **inputs) -> io.NodeOutput:
         def record(element, plate, strength, seed, element_mask=None, plate_region=None):
-            return [ops.grain_matched(element, plate, strength, seed, element_mask, plate_region)]
+            return [ops.grain_matched(element, plate, strength, seed, element_mask, plate_region, compute_device())]
 
         return Step(cls, inputs).run(record)
 
@@ -176,7 +177,8 @@ class WorldKitDefocusMatch(io.ComfyNode):
     def execute(cls, **inputs) -> io.NodeOutput:
         def record(element, element_mask, plate, shape, amount, manual_sigma, plate_region=None):
             sigma = manual_sigma if manual_sigma >= 0 else ops.defocus_sigma(element, element_mask, plate, plate_region)
-            return [*ops.defocused(element, element_mask, sigma * amount, shape), float(sigma * amount)]
+            softened = ops.defocused(element, element_mask, sigma * amount, shape, compute_device())
+            return [*softened, float(sigma * amount)]
 
         return Step(cls, inputs).run(record)
 

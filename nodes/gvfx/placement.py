@@ -9,6 +9,7 @@ from ...models.compositing.composite import Placement, pixel_position, placed_fr
 from ...models.compositing.track_attach import hold_path, path_from_tracks, path_to_tracks
 from ...models.streaming import ops
 from .. import categories
+from .device import compute_device
 from .frames import Step, frames_input, frames_output, mask_input, mask_meaning_input, mask_output
 
 
@@ -246,7 +247,7 @@ class WorldKitCompositeOver(io.ComfyNode):
                     anchor_x=pixel_position(anchor_x, element.width),
                     anchor_y=pixel_position(anchor_y, element.height),
                 )
-            return ops.composited(plate, element, element_mask, plate_mask, placement)
+            return ops.composited(plate, element, element_mask, plate_mask, placement, compute_device())
 
         return Step(cls, inputs).run(record)
 

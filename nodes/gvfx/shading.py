@@ -9,6 +9,7 @@ from ...models.compositing.motion_blur import velocities
 from ...models.compositing.track_attach import path_from_tracks
 from ...models.streaming import ops
 from .. import categories
+from .device import compute_device
 from .frames import Step, frames_input, frames_output, mask_input, mask_output
 
 
@@ -66,7 +67,8 @@ class WorldKitContactShadow(io.ComfyNode):
     def execute(cls, **inputs) -> io.NodeOutput:
         def record(plate, matte, direction, distance, softness, opacity, ground_line):
             ground = None if ground_line < 0 else ground_line
-            return ops.shadowed(plate, matte, direction, distance, softness, opacity, ground_line=ground)
+            settings = direction, distance, softness, opacity
+            return ops.shadowed(plate, matte, *settings, ground_line=ground, device=compute_device())
 
         return Step(cls, inputs).run(record)
 
@@ -127,7 +129,7 @@ class WorldKitMotionBlur(io.ComfyNode):
                 velocity = None
             else:
                 velocity = torch.tensor([[velocity_x, velocity_y]])
-            return ops.motion_blurred(element, element_mask, velocity, shutter)
+            return ops.motion_blurred(element, element_mask, velocity, shutter, compute_device())
 
         return Step(cls, inputs).run(record)
 

@@ -1,0 +1,154 @@
+"""The steps' device path (what runs on ComfyUI's GPU) against their CPU path, run here on the CPU device: the same
+frames within 1e-6 (the same float32 maths in a different order; blurs 1e-5), block by block and part by part;
+Color Match's LAB within 0.03 where colours leave the gamut and 0.002 on average (OpenCV's float LAB interpolates a
+table, the device path computes it exactly)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
+
+from worldkit.models.compositing import device as gpu
+from worldkit.models.compositing.color_match import METHODS, match_colors
+from worldkit.models.compositing.composite import composite_over
+from worldkit.models.compositing.defocus import SHAPES, defocus
+from worldkit.models.compositing.grain import match_grain
+from worldkit.models.compositing.light_wrap import light_wrap
+from worldkit.models.compositing.motion_blur import motion_blur
+from worldkit.models.compositing.shadow import contact_shadow
+from worldkit.models.streaming import ops
+from worldkit.models.streaming.clips import batch_clip
+from worldkit.models.streaming.reader import materialize_all
+
+CPU = torch.device("cpu")
+TOLERANCE = 1e-6
+BLUR_TOLERANCE = 1e-5  # a convolution sums in another order than OpenCV's filters
+
+
+def scene(frames: int = 3) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Plate, element, an alpha with solid, empty and soft pixels, and a plate alpha."""
+    plate = textured(frames, (0.3, 0.5, 0.6), 0.3, seed=1)
+    element = textured(frames, (0.8, 0.4, 0.2), 0.3, seed=2)
+    return plate, element, soft_disc(frames), textured(frames, (0.5, 0.5, 0.5), 0.5, seed=3)[..., 0].clamp(0, 1)
+
+
+def assert_same(device_frames: torch.Tensor, cpu_frames: torch.Tensor) -> None:
+    assert device_frames.device == CPU and device_frames.shape == cpu_frames.shape
+    assert float((device_frames - cpu_frames).abs().max()) <= TOLERANCE
+
+
+@pytest.mark.parametrize("with_plate_alpha", [False, True])
+def test_composite_over_on_a_device_gives_the_cpu_paths_frames(with_plate_alpha):
+    plate, element, alpha, plate_alpha = scene()
+    plate_alpha = plate_alpha if with_plate_alpha else None
+    assert 0 < float(((alpha > 0) & (alpha < 1)).float().mean()) < 0.5 and bool((alpha == 1).any())
+    on_cpu = composite_over(plate, element, alpha, plate_alpha)
+    on_device = composite_over(plate, element, alpha, plate_alpha, device=CPU)
+    for got, expected in zip(on_device, on_cpu, strict=True):
+        assert_same(got, expected)
+    solid, empty = alpha >= 1, alpha <= 0  # copied exactly, as the CPU path copies them
+    assert torch.equal(on_device[0][solid], element[solid]) and torch.equal(on_device[0][empty], plate[empty])
+
+
+def test_grain_on_a_device_gives_the_cpu_paths_frames_each_frame_its_own():
+    plate = textured(4, (0.4, 0.5, 0.5), 0.2, seed=4) + torch.randn(4, HEIGHT, WIDTH, 3) * 0.03
+    element = textured(1, (0.6, 0.5, 0.4), 0.2, seed=5)
+    on_device = match_grain(element, plate, seed=2, device=CPU)
+    assert_same(on_device, match_grain(element, plate, seed=2))
+    assert not torch.equal(on_device[0] - element[0], on_device[1] - element[0])
+
+
+LAB_TOLERANCE = {"max": 0.03, "mean": 0.002}  # reinhard_lab: 8 8-bit levels where colours leave the gamut, 0.5 mean
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_color_match_on_a_device_gives_the_cpu_paths_frames(method):
+    plate, element, alpha, _ = scene()
+    element = element * torch.tensor([1.1, 0.8, 0.9])  # a cast to correct
+    for strength in (1.0, 0.6):
+        on_cpu = match_colors(element, plate, method, strength, element_mask=alpha)
+        on_device = match_colors(element, plate, method, strength, element_mask=alpha, device=CPU)
+        assert float((on_cpu - element).abs().mean()) > 0.02  # the correction does something
+        difference = (on_device - on_cpu).abs()
+        if method == "reinhard_lab":
+            assert float(difference.max()) <= LAB_TOLERANCE["max"]
+            assert float(difference.mean()) <= LAB_TOLERANCE["mean"]
+        else:
+            assert_same(on_device, on_cpu)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_defocus_on_a_device_gives_the_cpu_paths_frames(shape):
+    """Blurs small and wide enough to reach the frame's edges (where the border rule counts)."""
+    _, element, alpha, _ = scene()
+    for sigma in (0.7, 6.0):
+        on_cpu, on_device = defocus(element, alpha, sigma, shape), defocus(element, alpha, sigma, shape, device=CPU)
+        assert float((on_cpu[1] > 0).float().mean()) > (0.4 if sigma > 1 else 0.2)
+        for got, expected in zip(on_device, on_cpu, strict=True):
+            assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
+
+
+def test_motion_blur_on_a_device_gives_the_cpu_paths_frames():
+    """Streaks under half a pixel (left as they are), along an axis, slanted, and long enough to leave the frame."""
+    _, element, alpha, _ = scene(frames=4)
+    velocity = torch.tensor([[0.3, 0.1], [6.0, 0.0], [-90.0, 40.0], [3.0, -2.5]])
+    on_cpu = motion_blur(element, alpha, velocity, 1.0)
+    assert torch.equal(on_cpu[0][0], element[0]) and float((on_cpu[0][2] - element[2]).abs().max()) > 0.1
+    for got, expected in zip(motion_blur(element, alpha, velocity, 1.0, device=CPU), on_cpu, strict=True):
+        assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
+
+
+def test_contact_shadow_on_a_device_gives_the_cpu_paths_frames():
+    plate, _, alpha, _ = scene()
+    for ground_line in (None, 0.9):
+        on_cpu = contact_shadow(plate, alpha, 120.0, 0.5, 8.0, 0.7, ground_line)
+        assert float((on_cpu[0] - plate).abs().max()) > 0.1
+        on_device = contact_shadow(plate, alpha, 120.0, 0.5, 8.0, 0.7, ground_line, device=CPU)
+        for got, expected in zip(on_device, on_cpu, strict=True):
+            assert_same(got, expected)
+        unshadowed = on_cpu[1] <= 0  # the plate itself, exactly, as on the CPU path
+        assert torch.equal(on_device[0][unshadowed], plate[unshadowed])
+
+
+def test_light_wrap_on_a_device_gives_the_cpu_paths_frames():
+    plate, element, alpha, _ = scene()
+    for radius in (3.0, 24.0):  # reduced 1x and 8x before blurring
+        on_cpu = light_wrap(element, alpha, plate, radius, 0.8)
+        assert float((on_cpu - element).abs().max()) > 0.1
+        assert_same(light_wrap(element, alpha, plate, radius, 0.8, device=CPU), on_cpu)
+
+
+def test_a_block_larger_than_the_device_memory_is_computed_in_parts(monkeypatch):
+    """Room for one frame at a time: the parts cover the block and give the frames the whole block would."""
+    plate, element, alpha, _ = scene(frames=5)
+    monkeypatch.setattr(gpu, "free_bytes", lambda device: HEIGHT * WIDTH * 24 * 4 * 2)
+    assert [(part.start, part.stop) for part in gpu.parts(CPU, 5, HEIGHT * WIDTH * 24 * 4)] == [
+        (0, 1),
+        (1, 2),
+        (2, 3),
+        (3, 4),
+        (4, 5),
+    ]
+    assert_same(composite_over(plate, element, alpha, device=CPU)[0], composite_over(plate, element, alpha)[0])
+    grainy = plate + torch.randn(5, HEIGHT, WIDTH, 3) * 0.03
+    assert_same(match_grain(element, grainy, seed=1, device=CPU), match_grain(element, grainy, seed=1))
+    graded = match_colors(element, plate, "mkl", device=CPU)
+    assert_same(graded, match_colors(element, plate, "mkl"))
+
+
+def test_the_streamed_steps_on_a_device_equal_their_cpu_path_block_by_block():
+    plate, element, alpha, _ = scene(frames=6)
+    grainy = batch_clip(plate + torch.randn(6, HEIGHT, WIDTH, 3) * 0.03)
+    clips = [batch_clip(element), batch_clip(alpha)]
+    for device in (None, CPU):
+        shadowed, _ = ops.shadowed(grainy, clips[1], 120.0, 0.4, 6.0, 0.6, device=device)
+        graded = ops.color_matched(clips[0], grainy, "mkl", 1.0, clips[1], None, device)
+        grained = ops.grain_matched(graded, grainy, 1.0, 3, None, None, device)
+        wrapped = ops.light_wrapped(grained, clips[1], grainy, 12.0, 0.6, device)
+        soft, soft_alpha = ops.defocused(wrapped, clips[1], 1.5, "gaussian", device)
+        streaked, streaked_alpha = ops.motion_blurred(soft, soft_alpha, None, 0.5, device)
+        clips.extend(ops.composited(shadowed, streaked, streaked_alpha, None, None, device))
+    cpu_image, cpu_alpha, device_image, device_alpha = materialize_all(clips[2:])
+    for got, expected in ((device_image, cpu_image), (device_alpha, cpu_alpha)):
+        assert float((got - expected).abs().max()) <= BLUR_TOLERANCE

@@ -1,0 +1,46 @@
+"""Grain Match on real photographs with grain of known level added (tools/grain_photos.py): the added level is the
+plate's within 10 % on busy, smooth, grey and same-scene elements, for white, clumped and luma-only grain, on stills
+and on moving plates, with the element's own grain accounted for."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from worldkit.tools.grain_photos import GRAINS, SETS, added_level, element, grainy_plate, own_grain_element
+
+DEVELOPMENT, JUDGED = SETS
+TOLERANCE = 0.10
+
+
+def assert_plate_level(ratios: np.ndarray, case: str) -> None:
+    assert np.all(np.abs(ratios - 1.0) <= TOLERANCE), f"{case}: added {np.round(ratios, 2)} of the plate's grain"
+
+
+@pytest.mark.parametrize("kind", GRAINS)
+def test_a_still_plates_grain_is_added_in_full_to_every_kind_of_element(kind):
+    """The judged photographs (none chose the estimator): a plate whose flattest areas hold some texture of its
+    own (read as grain by a mean over the flat blocks, up to 1.38 times the true level)."""
+    name = JUDGED.plates[0]
+    plate = grainy_plate(name, kind)
+    for case in ("busy", "smooth", "grey", "same-scene"):
+        assert_plate_level(added_level(element(case, JUDGED, name), plate), f"{kind} grain, {case} element")
+
+
+@pytest.mark.parametrize("kind", GRAINS)
+def test_a_moving_plate_reads_as_its_still_and_a_moving_textured_element_gets_it_all(kind):
+    """A panning plate (fresh grain on each frame) over a busy element, and a still plate over an element busy at
+    grain scale everywhere that pans: its temporal residual shows it has no grain, which one frame cannot."""
+    name = JUDGED.plates[0]
+    moving = grainy_plate(name, kind, frames=4)
+    assert_plate_level(added_level(element("busy", JUDGED, name, frames=4), moving), f"{kind}, moving plate")
+    textured = element("texture", JUDGED, name, frames=4)
+    assert_plate_level(added_level(textured, grainy_plate(name, kind)), f"{kind}, moving textured element")
+
+
+@pytest.mark.parametrize("kind", GRAINS)
+def test_an_element_with_grain_of_its_own_gets_only_what_it_lacks(kind):
+    """Half the plate's level already on the element: the added grain brings its total to the plate's."""
+    frames, expected = own_grain_element(kind, DEVELOPMENT)
+    ratios = added_level(frames, grainy_plate(DEVELOPMENT.plates[1], kind), expected)
+    assert_plate_level(ratios, f"{kind} grain, element with its own")
