@@ -438,13 +438,13 @@ def render_or_reuse(
     selection: Selection,
     reuse: ShotReuse | None,
 ) -> ShotResult:
-    """``render_shot``, or its earlier result from ``reuse``'s cache (stored there after rendering)."""
+    """``render_shot``, or its earlier result from ``reuse``'s cache when it reads (stored there after rendering)."""
     key = (
         None
         if reuse is None
         else (reuse.context.key, *shot_key(pipeline, shot, base_seed, candidates, start_frames, selection))
     )
-    found = None if reuse is None else reuse.cache.get(key, reuse.context)
+    found = reuse.cache.get(key, reuse.context) if reuse is not None and reuse.read else None
     if found is not None:
         return found
     result = render_shot(pipeline, shot, base_seed, candidates, start_frames, selection)

@@ -105,7 +105,9 @@ class ShotCache:
 
 @dataclass
 class ShotReuse:
-    """A cache and the host's part of its keys, handed to ``render_shot_list``."""
+    """A cache and the host's part of its keys, handed to ``render_shot_list``; with ``read`` False the shots
+    rendered are stored but none is served."""
 
     cache: ShotCache
     context: CacheContext
+    read: bool = True

@@ -32,9 +32,11 @@ Send = Callable[[str, dict[str, Any]], None]
 
 
 def send_to_client(event: str, data: dict[str, Any]) -> None:
-    """To the client that queued the running prompt (everyone when it named none), as ComfyUI's progress goes."""
-    server = PromptServer.instance
-    server.send_sync(event, data, server.client_id)
+    """To the client that queued the running prompt (everyone when it named none), as ComfyUI's progress goes;
+    nowhere when the node runs without ComfyUI's server (a benchmark calling it directly)."""
+    server = getattr(PromptServer, "instance", None)
+    if server is not None:
+        server.send_sync(event, data, server.client_id)
 
 
 def jpeg_thumbnail(frames: torch.Tensor) -> str:

@@ -304,7 +304,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             schedule,
         )
         pipeline.live = progress.live
-        reuse = shot_reuse(models, settings, reference_attention)
+        reuse = shot_reuse(models, settings, reference_attention, read=bool(chosen_takes.by_shot))
         results = render_shot_list(pipeline, shots, seed, candidates, selection, chosen_takes, reuse)
         frames, boundaries = join_shots(results)
         fps = shots[0].fps

@@ -202,3 +202,15 @@ def test_live_events_show_each_check_with_the_judged_candidates_previews_and_the
     assert [(event["shot"], event["chosen"], list(previews)) for event, previews in done] == [
         (shot.report["shot"] + 1, shot.report["chosen"], [shot.report["chosen"]]) for shot in result
     ]
+
+
+def test_a_run_that_does_not_read_the_cache_renders_and_stores():
+    cache, loaded = ShotCache(), Loaded()
+    storing = ShotReuse(cache, CacheContext.of(("uni_pc", 20), (loaded,)), read=False)
+    render_shot_list(FakeModel().pipeline(), [make_shot()], 10, 1, reuse=storing)
+    model = FakeModel()
+    again = render_shot_list(model.pipeline(), [make_shot()], 10, 1, reuse=storing)
+    assert again[0].report["cached"] is False and model.sampled_seeds == [10]
+    assert render_shot_list(FakeModel().pipeline(), [make_shot()], 10, 1, reuse=reuse(cache, loaded))[0].report[
+        "cached"
+    ]
