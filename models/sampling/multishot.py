@@ -405,17 +405,21 @@ def render_shot_list(
     return results
 
 
-def shot_key(
+def render_or_reuse(
     pipeline: ShotPipeline,
     shot: Shot,
     base_seed: int,
     candidates: int,
     start_frames: torch.Tensor | None,
     selection: Selection,
-) -> tuple:
-    """The engine's part of a shot's cache key: everything of the shot and the pipeline its frames depend on."""
+    reuse: ShotReuse | None,
+) -> ShotResult:
+    """``render_shot``, or its earlier result from ``reuse``'s cache when it reads (stored there after rendering).
+
+    The key holds the host's part and everything of the shot and the pipeline the shot's frames depend on."""
     search = pipeline.search
-    return (
+    key = (
+        None if reuse is None else reuse.context.key,
         shot,
         base_seed,
         candidates,
@@ -426,23 +430,6 @@ def shot_key(
         pipeline.color_strength,
         pipeline.score_single_candidate,
         None if search is None else (str(search.schedule), search.steps),
-    )
-
-
-def render_or_reuse(
-    pipeline: ShotPipeline,
-    shot: Shot,
-    base_seed: int,
-    candidates: int,
-    start_frames: torch.Tensor | None,
-    selection: Selection,
-    reuse: ShotReuse | None,
-) -> ShotResult:
-    """``render_shot``, or its earlier result from ``reuse``'s cache when it reads (stored there after rendering)."""
-    key = (
-        None
-        if reuse is None
-        else (reuse.context.key, *shot_key(pipeline, shot, base_seed, candidates, start_frames, selection))
     )
     found = reuse.cache.get(key, reuse.context) if reuse is not None and reuse.read else None
     if found is not None:
