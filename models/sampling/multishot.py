@@ -441,7 +441,7 @@ def render_or_reuse(
     return result
 
 
-def total_steps(
+def steps_per_shot(
     shots: Sequence[Shot],
     candidates: int,
     steps: int,
@@ -450,10 +450,10 @@ def total_steps(
     selection: Selection = EVERYTHING,
     search: SearchSchedule | None = None,
     takes: Takes = NO_TAKES,
-) -> int:
-    """The sampler steps ``render_shot_list`` takes (selected shots × segments × candidates × steps), for one
-    progress bar; with the search, pruned candidates stop counting at their check."""
-    total = 0
+) -> dict[int, int]:
+    """The sampler steps ``render_shot_list`` takes per selected shot number (segments × candidates × steps), for
+    one progress bar; with the search, pruned candidates stop counting at their check."""
+    counts = {}
     for number, shot in enumerate(shots, start=1):
         if not selection.wants_shot(number):
             continue
@@ -461,5 +461,11 @@ def total_steps(
         picked = sum(chosen.wants_candidate(candidate) for candidate in range(1, candidates + 1))
         searched = search is not None and chosen.judges_candidates_together(candidates)
         checks = check_steps(search, steps, candidates) if searched else []
-        total += search_steps(checks, picked, steps, len(plan_segments(shot.frame_count, native_frames, overlap)))
-    return total
+        segments = len(plan_segments(shot.frame_count, native_frames, overlap))
+        counts[number] = search_steps(checks, picked, steps, segments)
+    return counts
+
+
+def total_steps(*args: Any, **options: Any) -> int:
+    """The sampler steps of the whole list (``steps_per_shot`` summed)."""
+    return sum(steps_per_shot(*args, **options).values())

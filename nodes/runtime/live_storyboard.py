@@ -49,11 +49,16 @@ def jpeg_thumbnail(frames: torch.Tensor) -> str:
 
 
 class LiveProgress(NodeProgress):
-    """The node's progress bar, and the storyboard's live view of the same render."""
+    """The node's progress bar, and the storyboard's live view of the same render. ``shot_steps``: each shot's
+    sampler steps by number; a shot taken from the shot cache advances the bar by its steps at once."""
 
-    def __init__(self, total: int, send: Send = send_to_client, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, shot_steps: dict[int, int], send: Send = send_to_client, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        total = sum(shot_steps.values())
         super().__init__(total)
         context = get_executing_context()
+        self.shot_steps = shot_steps
         self.total = max(int(total), 1)
         self.node = None if context is None else context.node_id
         self.prompt_id = None if context is None else context.prompt_id
@@ -70,6 +75,8 @@ class LiveProgress(NodeProgress):
         """The engine's ``ShotPipeline.live``: one message per shot started, check made and shot done."""
         if "shot" in event:
             self.shot = event["shot"]
+        if event["event"] == "done" and event["cached"]:
+            super().__call__(self.shot_steps.get(self.shot, 0))
         thumbnails = {str(index): jpeg_thumbnail(frames) for index, frames in previews.items()}
         self.emit({**event, "previews": thumbnails})
 

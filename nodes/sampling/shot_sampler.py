@@ -10,7 +10,7 @@ from comfy_api.latest import InputImpl, Types, io
 
 from ...models.sampling.joining import join_shots, require_one_rate
 from ...models.sampling.long_shot import overlap_problem, require_native_frames
-from ...models.sampling.multishot import render_shot_list, total_steps
+from ...models.sampling.multishot import render_shot_list, steps_per_shot
 from ...models.sampling.reference_attention import entity_reference_latents
 from ...models.sampling.search import (
     DEFAULT_SEARCH,
@@ -291,7 +291,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             schedule = None
             search_note = "this model's latents have no preview decoder; every candidate ran to the end"
         progress = LiveProgress(
-            total_steps(shots, candidates, steps, native_frames, overlap_frames, selection, schedule, chosen_takes)
+            steps_per_shot(shots, candidates, steps, native_frames, overlap_frames, selection, schedule, chosen_takes)
         )
         models = ShotModels(model, vae, clip, world, clip_vision, family)
         pipeline = make_pipeline(

@@ -206,6 +206,12 @@ def jpeg_size(url: str) -> tuple[int, int]:
         return image.size
 
 
+def list_steps() -> int:
+    """The sampler steps of the run's two shots under the careful search: the whole list's progress."""
+    shots = [SimpleNamespace(frame_count=FRAMES)] * 2
+    return total_steps(shots, CANDIDATES, STEPS, NATIVE_FRAMES, OVERLAP, search=parse_search(SEARCH_PRESETS["careful"]))
+
+
 def test_the_render_is_shown_live_candidates_survivors_and_progress(run, browser):  # noqa: F811
     node, message = run
     report = parse_report(message["worldkit_storyboard"][0]["report"])
@@ -224,10 +230,7 @@ def test_the_render_is_shown_live_candidates_survivors_and_progress(run, browser
         assert sorted(event["previews"]) == judged, "every candidate judged at the check is previewed"
         assert all(max(jpeg_size(url)) <= LIVE_SIDE for url in event["previews"].values()), "small thumbnails"
     progress = [event["progress"]["done"] for event in live_events(browser, prompt_id)]
-    shots = [SimpleNamespace(frame_count=FRAMES)] * 2
-    total = total_steps(
-        shots, CANDIDATES, STEPS, NATIVE_FRAMES, OVERLAP, search=parse_search(SEARCH_PRESETS["careful"])
-    )
+    total = list_steps()
     assert progress == sorted(progress) and progress[-1] == total
     assert {event["progress"]["total"] for event in events} == {total}
     shown = browser.execute_script(LIVE_VIEW)
@@ -298,6 +301,11 @@ def test_choosing_a_take_renders_the_cut_from_memory_with_that_takes_frames(run,
     assert [len(row["takes"]) for row in shown] == [1, 2], "the cut adds no take"
     live = WebDriverWait(browser, 30).until(lambda d: d.execute_script(LIVE_VIEW))
     assert ["from memory" in line["text"] for line in live] == [True, True]
+    cut_id = browser.execute_script(
+        "return window.worldkitSeen.filter((m) => m.node === arguments[0])[2].prompt_id;", node
+    )
+    last = live_events(browser, cut_id)[-1]["progress"]
+    assert last == {"done": list_steps(), "total": list_steps()}, "shots from memory complete the list's progress"
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "storyboard.png"))
     assert not storyboard_errors(browser)
