@@ -42,6 +42,8 @@ from .search import (
     search_steps,
 )
 from .selection import EVERYTHING, Selection, check_selection
+from .shot_cache import ShotReuse, tensor_digest
+from .takes import NO_TAKES, Takes
 
 BLEED_TOLERANCE = 0.03  # mean absolute difference (0..1) under which a frame is a copy of a reference view
 
@@ -66,6 +68,9 @@ class ShotPipeline:
     - ``notes(shot)``: extra report entries for a rendered shot (e.g. what reference attention did).
     - ``search``: when set, a shot's candidates are judged early on its first segment and only the
       survivors sample on (see ``search``); None renders every candidate to the end.
+    - ``live(event, previews)``: what the render is doing, for a live view: ``{"event": "shot" | "check" |
+      "done", …}`` and, per candidate index, small frames to show (the search's early decodes at a check, the
+      kept frames when a shot is done).
     """
 
     bind: Callable[[Shot, torch.Tensor | None, int], BoundShotLike]
@@ -81,6 +86,7 @@ class ShotPipeline:
     color_strength: float = 1.0
     clock: Callable[[], float] = time.perf_counter
     search: SearchHooks | None = None
+    live: Callable[[dict[str, Any], dict[int, torch.Tensor]], None] = lambda event, previews: None
 
 
 @dataclass
@@ -193,15 +199,21 @@ def render_candidate(
 
 
 def early_judge(
-    hooks: SearchHooks, trim_frames: int, references: Sequence[Reference], timer: _Timer | None = None
+    hooks: SearchHooks,
+    trim_frames: int,
+    references: Sequence[Reference],
+    timer: _Timer | None = None,
+    seen: list[torch.Tensor] | None = None,
 ) -> Callable[[torch.Tensor], float]:
     """How the search scores an x0 prediction: reference frames trimmed, a few latent frames decoded cheaply
-    at a small size, scored against the shot's references."""
+    at a small size, scored against the shot's references. Each decode is appended to ``seen`` when given."""
     timer = timer or _Timer(time.perf_counter)
 
     def judge(x0: torch.Tensor) -> float:
         latent = early_latent_frames(trim_latent(x0, trim_frames))
         preview = early_frames_at_size(timer.timed("early_preview_s", hooks.preview, latent))
+        if seen is not None:
+            seen.append(preview)
         return _score_value(timer.timed("early_score_s", hooks.score, preview, references))
 
     return judge
@@ -221,9 +233,16 @@ def search_first_segment(
     first_binding["bound"] = bound = pipeline.bind(shot, start_frames, frames)
     checks = check_steps(hooks.schedule, hooks.steps, len(seeds))
     timer = _Timer(pipeline.clock)
-    judge = early_judge(hooks, int(bound.trim_latent_frames), references, timer)
+    previews: list[torch.Tensor] = []
+    judge = early_judge(hooks, int(bound.trim_latent_frames), references, timer, previews)
+
+    def on_check(record: dict[str, Any]) -> None:
+        judged = [index for index, score in enumerate(record["early_scores"]) if score is not None]
+        pipeline.live({"event": "check", "steps": hooks.steps, **record}, dict(zip(judged, previews, strict=True)))
+        previews.clear()
+
     sampling = hooks.start(shot, bound, [segment_seed(seed, 0) for seed in seeds])
-    outcome = timer.timed("search_s", run_search, sampling, len(seeds), checks, judge)
+    outcome = timer.timed("search_s", run_search, sampling, len(seeds), checks, judge, on_check)
     timings = {name: round(seconds, 4) for name, seconds in timer.totals.items()}
     report = {"schedule": str(hooks.schedule), "steps": hooks.steps, "checks": outcome.checks, "timings": timings}
     if outcome.note:
@@ -341,18 +360,27 @@ def render_shot(
 
 
 def render_shot_list(
-    pipeline: ShotPipeline, shots: Sequence[Shot], seed: int, candidates: int, selection: Selection = EVERYTHING
+    pipeline: ShotPipeline,
+    shots: Sequence[Shot],
+    seed: int,
+    candidates: int,
+    selection: Selection = EVERYTHING,
+    takes: Takes = NO_TAKES,
+    reuse: ShotReuse | None = None,
 ) -> list[ShotResult]:
     """Render shots in order. A ``continue`` shot starts from the last frame of the one before; a ``cut`` does not.
 
     Shot ``i``'s candidates use seeds ``seed + shot.seed``, ``+ 1``, …; a shot's own seed offsets the list's.
-    ``selection`` renders only some shots and candidates, each with the seeds a full run gives it.
+    ``selection`` renders only some shots and candidates, each with the seeds a full run gives it; ``takes``
+    renders chosen shots as a run with another seed did. With ``reuse``, a shot rendered before with the same
+    key comes from its cache (its report says ``cached``).
     """
     if not shots:
         raise ValueError("the shot list is empty; connect a Shot or a Shot List.")
     if shots[0].continuity == "continue":
         raise ValueError("the first shot is set to 'continue' but there is no shot before it; set it to 'cut'.")
     check_selection(selection, len(shots), candidates)
+    takes.check(len(shots), candidates)
     results: list[ShotResult] = []
     for index, shot in enumerate(shots):
         if not selection.wants_shot(index + 1):
@@ -365,13 +393,55 @@ def render_shot_list(
                     f"or set shot {index + 1}'s continuity to 'cut'."
                 )
             start = results[-1].frames[-1:]
-        result = render_shot(pipeline, shot, wrap_seed(seed + shot.seed), candidates, start, selection)
+        base = wrap_seed(takes.run_seed(index + 1, seed) + shot.seed)
+        pipeline.live({"event": "shot", "shot": index + 1, "seeds": candidate_seeds(base, candidates)}, {})
+        result = render_or_reuse(pipeline, shot, base, candidates, start, takes.selection(index + 1, selection), reuse)
         result.report["shot"] = index
+        pipeline.live(
+            {"event": "done", "shot": index + 1, "chosen": result.report["chosen"], "cached": result.report["cached"]},
+            {result.report["chosen"]: result.frames},
+        )
         results.append(result)
     return results
 
 
-def total_steps(
+def render_or_reuse(
+    pipeline: ShotPipeline,
+    shot: Shot,
+    base_seed: int,
+    candidates: int,
+    start_frames: torch.Tensor | None,
+    selection: Selection,
+    reuse: ShotReuse | None,
+) -> ShotResult:
+    """``render_shot``, or its earlier result from ``reuse``'s cache when it reads (stored there after rendering).
+
+    The key holds the host's part and everything of the shot and the pipeline the shot's frames depend on."""
+    search = pipeline.search
+    key = (
+        None if reuse is None else reuse.context.key,
+        shot,
+        base_seed,
+        candidates,
+        selection.candidates,
+        tensor_digest(start_frames),
+        pipeline.native_frames,
+        pipeline.overlap,
+        pipeline.color_strength,
+        pipeline.score_single_candidate,
+        None if search is None else (str(search.schedule), search.steps),
+    )
+    found = reuse.cache.get(key, reuse.context) if reuse is not None and reuse.read else None
+    if found is not None:
+        return found
+    result = render_shot(pipeline, shot, base_seed, candidates, start_frames, selection)
+    result.report["cached"] = False
+    if reuse is not None:
+        reuse.cache.put(key, reuse.context, result)
+    return result
+
+
+def steps_per_shot(
     shots: Sequence[Shot],
     candidates: int,
     steps: int,
@@ -379,14 +449,23 @@ def total_steps(
     overlap: int,
     selection: Selection = EVERYTHING,
     search: SearchSchedule | None = None,
-) -> int:
-    """The sampler steps ``render_shot_list`` takes (selected shots × segments × candidates × steps), for one
-    progress bar; with the search, pruned candidates stop counting at their check."""
-    chosen = [shot for number, shot in enumerate(shots, start=1) if selection.wants_shot(number)]
-    picked = sum(selection.wants_candidate(number) for number in range(1, candidates + 1))
-    searched = search is not None and selection.judges_candidates_together(candidates)
-    checks = check_steps(search, steps, candidates) if searched else []
-    return sum(
-        search_steps(checks, picked, steps, len(plan_segments(shot.frame_count, native_frames, overlap)))
-        for shot in chosen
-    )
+    takes: Takes = NO_TAKES,
+) -> dict[int, int]:
+    """The sampler steps ``render_shot_list`` takes per selected shot number (segments × candidates × steps), for
+    one progress bar; with the search, pruned candidates stop counting at their check."""
+    counts = {}
+    for number, shot in enumerate(shots, start=1):
+        if not selection.wants_shot(number):
+            continue
+        chosen = takes.selection(number, selection)
+        picked = sum(chosen.wants_candidate(candidate) for candidate in range(1, candidates + 1))
+        searched = search is not None and chosen.judges_candidates_together(candidates)
+        checks = check_steps(search, steps, candidates) if searched else []
+        segments = len(plan_segments(shot.frame_count, native_frames, overlap))
+        counts[number] = search_steps(checks, picked, steps, segments)
+    return counts
+
+
+def total_steps(*args: Any, **options: Any) -> int:
+    """The sampler steps of the whole list (``steps_per_shot`` summed)."""
+    return sum(steps_per_shot(*args, **options).values())

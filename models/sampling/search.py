@@ -215,8 +215,10 @@ def run_search(
     candidates: int,
     checks: Sequence[tuple[int, int]],
     judge: Callable[[torch.Tensor], float],
+    on_check: Callable[[dict], None] = lambda record: None,
 ) -> SearchOutcome:
-    """Advance every remaining candidate to each check, judge its x0, stop the weak; finish the survivors."""
+    """Advance every remaining candidate to each check, judge its x0, stop the weak; finish the survivors.
+    ``on_check`` sees each check's record as it is made (a live view)."""
     alive, records, pruned_at, note = list(range(candidates)), [], {}, None
     try:
         for step, keep in checks:
@@ -243,6 +245,7 @@ def run_search(
                     "survivors": kept,
                 }
             )
+            on_check(records[-1])
             alive = kept
         finished = {index: sampling.finish(index) for index in alive}
     finally:

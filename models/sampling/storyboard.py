@@ -83,6 +83,7 @@ def build_storyboard(report: dict[str, Any]) -> dict[str, Any]:
         "seed": report.get("seed") if _is_int(report.get("seed")) else None,
         "candidates": report.get("candidates") if _is_int(report.get("candidates")) else None,
         "select": _text(report.get("select")),
+        "takes": _text(report.get("takes")),
         "fps": _number(report.get("fps")),
         "search": _text(report.get("search")),
         "rows": rows,

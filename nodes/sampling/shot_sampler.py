@@ -10,7 +10,7 @@ from comfy_api.latest import InputImpl, Types, io
 
 from ...models.sampling.joining import join_shots, require_one_rate
 from ...models.sampling.long_shot import overlap_problem, require_native_frames
-from ...models.sampling.multishot import render_shot_list, total_steps
+from ...models.sampling.multishot import render_shot_list, steps_per_shot
 from ...models.sampling.reference_attention import entity_reference_latents
 from ...models.sampling.search import (
     DEFAULT_SEARCH,
@@ -21,6 +21,7 @@ from ...models.sampling.search import (
 )
 from ...models.sampling.selection import SelectionError, parse_selection
 from ...models.sampling.storyboard import report_header
+from ...models.sampling.takes import parse_takes
 from ...models.shared.wan import MAX_FRAMES, WAN_2_1, WAN_2_2_5B, WanShapeError
 from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
 from ...models.shots.shot import Shot, shots_for_model, split_names, timing_report
@@ -28,7 +29,8 @@ from .. import categories
 from ..inputs import entities_problem, length_input, names_problem, recheck, seed_input, verdict, wan_inputs
 from ..runtime.attention_patch import apply_reference_attention
 from ..runtime.early_preview import early_decoding_available
-from ..runtime.progress import NodeProgress
+from ..runtime.live_storyboard import LiveProgress
+from ..runtime.shot_reuse import shot_reuse
 from ..runtime.shot_sampling import (
     SamplerSettings,
     ShotModels,
@@ -190,6 +192,14 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     tooltip="The schedule when search is custom: 'keep@fraction' checks joined by '>', e.g. "
                     "'3@0.1>1@0.3' keeps the best 3 after 10 % of the steps and the best 1 after 30 %.",
                 ),
+                io.String.Input(
+                    "takes",
+                    default="",
+                    optional=True,
+                    tooltip="Chosen takes for the cut, e.g. 'shot=2:seed=24' renders shot 2 as a run with seed 24 "
+                    "did (':candidate=1' keeps one candidate); entries joined by commas. The storyboard's Use this "
+                    "take fills it. Shots rendered before in this ComfyUI process are reused, not rendered again.",
+                ),
             ],
             outputs=shot_list_outputs(),
         )
@@ -203,6 +213,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         search: str = DEFAULT_SEARCH,
         select: str = "",
         search_custom: str = "",
+        takes: str = "",
     ) -> bool | str:
         """Checked before the prompt runs; the inputs are named so ComfyUI still checks all the others.
 
@@ -210,7 +221,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         """
         if candidates is not None and not 1 <= candidates <= MAX_CANDIDATES:
             return f"candidates is {candidates}; use 1 to {MAX_CANDIDATES}."
-        problem = names_problem(search=search, select=select, search_custom=search_custom)
+        problem = names_problem(search=search, select=select, search_custom=search_custom, takes=takes)
         if problem:
             return problem
         try:
@@ -218,6 +229,8 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 require_schedule_candidates(parse_search_choice(search, search_custom), candidates)
             if select is not None:
                 parse_selection(select)
+            if takes is not None:
+                parse_takes(takes)
         except (ValueError, SelectionError) as error:
             return str(error)
         if native_frames is None or overlap_frames is None or native_frames == MODELS_OWN_NATIVE_FRAMES:
@@ -257,6 +270,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         search=DEFAULT_SEARCH,
         select="",
         search_custom="",
+        takes="",
     ) -> io.NodeOutput:
         rules = loaded_rules(model, vae)
         asked = shot_list(shots, shot)
@@ -268,6 +282,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         schedule = parse_search_choice(search, search_custom)
         require_schedule_candidates(schedule, candidates)
         selection = parse_selection(select)
+        chosen_takes = parse_takes(takes)
         require_one_rate(
             (candidate.fps for candidate in shots),
             "the shots",
@@ -284,11 +299,12 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         if schedule is not None and not early_decoding_available(model):
             schedule = None
             search_note = "this model's latents have no preview decoder; every candidate ran to the end"
-        progress = NodeProgress(
-            total_steps(shots, candidates, steps, native_frames, overlap_frames, selection, schedule)
+        progress = LiveProgress(
+            steps_per_shot(shots, candidates, steps, native_frames, overlap_frames, selection, schedule, chosen_takes)
         )
+        models = ShotModels(model, vae, clip, world, clip_vision, family, rules)
         pipeline = make_pipeline(
-            ShotModels(model, vae, clip, world, clip_vision, family, rules),
+            models,
             settings,
             reference_attention,
             native_frames,
@@ -296,7 +312,9 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             progress,
             schedule,
         )
-        results = render_shot_list(pipeline, shots, seed, candidates, selection)
+        pipeline.live = progress.live
+        reuse = shot_reuse(models, settings, reference_attention, read=bool(chosen_takes.by_shot))
+        results = render_shot_list(pipeline, shots, seed, candidates, selection, chosen_takes, reuse)
         for result in results:
             index = result.report["shot"]
             result.report["timing"] = timing_report(asked[index], shots[index], rules)
@@ -311,6 +329,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             "fps": fps,
             "search": str(schedule) if schedule is not None else "off",
             "select": selection.to_text(),
+            "takes": chosen_takes.to_text(),
             **({"search_note": search_note} if search_note else {}),
             "reference_attention": reference_attention,
             "model_rules": rules.name,

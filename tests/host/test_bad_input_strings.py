@@ -25,7 +25,7 @@ STRING_INPUTS = {
     "WorldKitBindShot": ("track_json",),
     "WorldKitTrajectoryKeypoints": ("editor_state",),
     "WorldKitImportTracks": ("track_text",),
-    "WorldKitWorldShotSampler": ("select", "search_custom"),
+    "WorldKitWorldShotSampler": ("select", "search_custom", "takes"),
     "WorldKitReferenceAttention": ("entities",),
     "WorldKitScoreConsistency": ("entities",),
     "WorldKitPickBest": ("entities",),

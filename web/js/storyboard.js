@@ -1,16 +1,20 @@
 // The storyboard: a bottom-panel tab that shows World Shot Sampler runs shot by shot (storyboard/panel.js), fed by
-// the node's `executed` message (nodes/sampling/storyboard_preview.py) or by a report file dropped on it. Its
-// buttons queue this graph again with one shot selected; a new take lands beside the old one.
+// the node's `executed` message (nodes/sampling/storyboard_preview.py) or by a report file dropped on it, and while
+// it renders by its `worldkit.storyboard.live` messages (nodes/runtime/live_storyboard.py). Its buttons queue this
+// graph again with one shot selected (a new take lands beside the old one) or with the chosen takes (the cut).
 import { api } from "../../../scripts/api.js";
 import { app } from "../../../scripts/app.js";
 import { StoryboardPanel } from "./storyboard/panel.js";
 import { ReportError, buildStoryboard, parseReport, reportFromShotFrames } from "./storyboard/report.js";
-import { addRun, chooseTake, emptyBoard, rerenderInputs, withError } from "./storyboard/takes.js";
+import { emptyLive, liveEvent } from "./storyboard/live.js";
+import { addRun, chooseTake, cutInputs, cutPromptId, emptyBoard, rerenderInputs, withError } from "./storyboard/takes.js";
 
 const TAB_ID = "worldkit-storyboard";
 const MESSAGE_KEY = "worldkit_storyboard";
+const LIVE_EVENT = "worldkit.storyboard.live";
 
 let board = emptyBoard();
+let live = emptyLive();
 const panel = new StoryboardPanel({ rerender, choose, file: openFile });
 
 function show(next) {
@@ -30,22 +34,34 @@ async function queuedGraph(promptId) {
   return entry ? { output: entry.prompt[2], workflow: entry.prompt[3]?.extra_pnginfo?.workflow } : null;
 }
 
+// Queue a run's graph (or, with no run, the graph as it is now) with the board's sampler inputs changed.
+async function queueWith(promptId, inputs) {
+  const prompt = promptId ? await queuedGraph(promptId) : await app.graphToPrompt();
+  const sampler = prompt?.output[board.node];
+  if (!inputs || !sampler) throw new ReportError("The World Shot Sampler of this storyboard is no longer in the graph.");
+  Object.assign(sampler.inputs, inputs);
+  await api.queuePrompt(0, prompt);
+}
+
 // A new take: the run's own graph on new seeds. The kept seed: the graph as it is now (an edited prompt, say).
 async function rerender(shot, keepSeed) {
   try {
-    const inputs = rerenderInputs(board, shot, keepSeed);
-    const prompt = keepSeed ? await app.graphToPrompt() : await queuedGraph(board.promptId);
-    const sampler = prompt?.output[board.node];
-    if (!inputs || !sampler) throw new ReportError("The World Shot Sampler of this storyboard is no longer in the graph.");
-    Object.assign(sampler.inputs, inputs);
-    await api.queuePrompt(0, prompt);
+    await queueWith(keepSeed ? null : board.promptId, rerenderInputs(board, shot, keepSeed));
   } catch (error) {
     showError(error);
   }
 }
 
-function choose(shot, index) {
+// The chosen take joins the cut: the graph queued with every shot's current take; the sampler reuses the shots it
+// has rendered, so nothing is sampled again.
+async function choose(shot, index) {
   show(chooseTake(board, shot, index));
+  if (!board.node) return;
+  try {
+    await queueWith(cutPromptId(board), cutInputs(board));
+  } catch (error) {
+    showError(error);
+  }
 }
 
 // A report (JSON) or a shot-frames file (its report sits in the safetensors header).
@@ -72,6 +88,10 @@ app.registerExtension({
   ],
   setup() {
     panel.render(board);
+    api.addEventListener(LIVE_EVENT, ({ detail }) => {
+      live = liveEvent(live, detail);
+      panel.renderLive(live);
+    });
     api.addEventListener("executed", ({ detail }) => {
       const message = detail?.output?.[MESSAGE_KEY]?.[0];
       if (!message) return;

@@ -2,6 +2,7 @@
 // score against each entity beside that entity's view, the other candidates greyed with their scores and the step
 // the search stopped them at, seams and warnings, and the buttons that re-render one shot or pick a take.
 import { el, viewUrl } from "../trajectory/dom.js";
+import { progressText } from "./live.js";
 
 const STYLE = `
 .worldkit-storyboard { font: 12px sans-serif; color: var(--fg-color, #ddd); padding: 8px; overflow: auto; height: 100%;
@@ -24,6 +25,15 @@ const STYLE = `
 .worldkit-storyboard-candidate.other { opacity: 0.45; }
 .worldkit-storyboard-warning { color: #f0b030; }
 .worldkit-storyboard button { margin: 2px 4px 2px 0; }
+.worldkit-storyboard-live { margin-bottom: 8px; }
+.worldkit-storyboard-live progress { width: 240px; vertical-align: middle; margin-right: 8px; }
+.worldkit-storyboard-live-shot { display: flex; gap: 6px; align-items: center; margin-top: 4px; }
+.worldkit-storyboard-live-candidate { text-align: center; font-size: 10px; border: 2px solid #555; border-radius: 3px; }
+.worldkit-storyboard-live-candidate img, .worldkit-storyboard-live-candidate .frame { width: 48px; height: 48px;
+  object-fit: contain; background: #222; display: block; }
+.worldkit-storyboard-live-candidate.survivor { border-color: #4a9; }
+.worldkit-storyboard-live-candidate.kept { border-color: #4a9; background: #244; }
+.worldkit-storyboard-live-candidate.pruned, .worldkit-storyboard-live-candidate.not-kept { opacity: 0.4; }
 `;
 
 const score = (value) => (value === null || value === undefined ? "not scored" : value.toFixed(3));
@@ -35,12 +45,13 @@ export class StoryboardPanel {
     this.root = el("div", { className: "worldkit-storyboard" });
     this.root.append(el("style", { textContent: STYLE }));
     this.body = el("div");
+    this.live = el("div", { className: "worldkit-storyboard-live" });
     const input = el("input", { type: "file", accept: ".json,.safetensors", style: "display:none" });
     input.addEventListener("change", () => input.files[0] && handlers.file(input.files[0]));
     const open = el("button", { textContent: "Open report…", title: "A report saved by a run (JSON) or a shot-frames file" });
     open.addEventListener("click", () => input.click());
     this.summary = el("span");
-    this.root.append(el("div", { className: "worldkit-storyboard-head" }, [el("b", { textContent: "Storyboard" }), this.summary, open, input]), this.body);
+    this.root.append(el("div", { className: "worldkit-storyboard-head" }, [el("b", { textContent: "Storyboard" }), this.summary, open, input]), this.live, this.body);
     this.root.addEventListener("dragover", (event) => event.preventDefault());
     this.root.addEventListener("drop", (event) => {
       event.preventDefault();
@@ -68,6 +79,28 @@ export class StoryboardPanel {
       );
     }
     for (const entry of board.shots) this.body.append(this.row(board, entry));
+  }
+
+  // The render under way (or the last one): progress of the whole list, each shot's candidates as they are judged.
+  renderLive(live) {
+    this.live.replaceChildren();
+    if (!live.promptId) return;
+    const { done = 0, total = 1 } = live.progress ?? {};
+    this.live.append(el("div", {}, [el("progress", { max: total, value: done }), el("span", { textContent: progressText(live) })]));
+    for (const shot of live.shots) {
+      const status = shot.cached ? "from memory" : shot.done ? "done" : `${shot.checks} check(s)`;
+      const line = el("div", { className: "worldkit-storyboard-live-shot" }, [
+        el("span", { textContent: `Shot ${shot.shot} · ${status}` }),
+        ...shot.candidates.map((c, index) =>
+          el("div", { className: `worldkit-storyboard-live-candidate ${c.state.replace(" ", "-")}`, title: `seed ${c.seed}` }, [
+            c.preview ? el("img", { src: c.preview, alt: `candidate ${index + 1}` }) : el("div", { className: "frame" }),
+            el("div", { textContent: `${index + 1} · ${c.state}${c.step !== null ? ` @${c.step}` : ""}` }),
+          ]),
+        ),
+      ]);
+      line.dataset.shot = String(shot.shot);
+      this.live.append(line);
+    }
   }
 
   row(board, entry) {
@@ -135,7 +168,10 @@ export class StoryboardPanel {
       el("div", { className: "frames" }, frames),
       el("div", { textContent: `take ${index + 1} · seed ${t.row.seed} · ${score(t.row.score)}` }),
     ]);
-    if (!current) box.append(this.button("Use this take", "Keep this take for the shot", () => this.handlers.choose(entry.shot, index)));
+    if (!current) {
+      const title = "Keep this take and queue the cut of the chosen takes; shots rendered before come from memory";
+      box.append(this.button("Use this take", title, () => this.handlers.choose(entry.shot, index)));
+    }
     return box;
   }
 

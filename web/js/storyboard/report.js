@@ -59,6 +59,7 @@ export function buildStoryboard(report) {
     seed: isInt(report.seed) ? report.seed : null,
     candidates: isInt(report.candidates) ? report.candidates : null,
     select: text(report.select),
+    takes: text(report.takes),
     fps: number(report.fps),
     search: text(report.search),
     rows,
