@@ -20,6 +20,7 @@ import torch
 from ...models.sampling.multishot import ShotPipeline
 from ...models.sampling.reference_attention import ReferenceAttentionSession, entity_reference_latents
 from ...models.sampling.scoring import score_candidate
+from ...models.sampling.shot_cache import CacheContext, ShotCache, ShotReuse
 from ...models.sampling.search import SearchHooks, SearchSchedule
 from ...models.sampling.stepped_sampling import InterleavedSampling
 from ...models.shared.wan import WAN_2_1, ModelRules, floor_wan_size, model_rules
@@ -27,7 +28,7 @@ from ...models.shots.binding import BindInputs, BindOptions, BoundShot, bind_sho
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
 from .attention_patch import apply_reference_attention
-from .early_preview import early_decoder
+from .early_preview import early_decoder, tiny_autoencoder_path
 from .progress import NodeProgress, check_interrupt
 
 PREVIEW_FORMAT = "JPEG"
@@ -271,3 +272,30 @@ def make_pipeline(
         overlap=overlap,
         search=search_hooks(attention.model_for, models, settings, search, callback),
     )
+
+
+# World Shot Sampler's shot cache, one per ComfyUI process (models/sampling/shot_cache.py holds the cache and the
+# engine's part of a key). Every shot rendered is stored; shots are served from it only for a cut of chosen takes
+# (the ``takes`` input set), so any other queue renders as it always did.
+SHOT_CACHE = ShotCache()
+
+
+def shot_reuse(models: ShotModels, settings: SamplerSettings, reference_strength: float, read: bool) -> ShotReuse:
+    """The process's shot cache with the key part these models and settings give every shot; ``read``: serve
+    shots from it (a cut of chosen takes), or only store them.
+
+    The host's part of the key: the objects a shot is rendered with (model, VAE, text encoder, world, CLIP vision),
+    by identity, with the model's patch version (a LoRA added in place changes it); the sampler settings; reference
+    attention; the family; and which preview decoder the search judges with (a tiny autoencoder dropped into
+    ``vae_approx`` changes the early scores).
+    """
+    model = models.model
+    settings_key = (
+        settings,
+        reference_strength,
+        models.family,
+        str(getattr(model, "patches_uuid", "")),
+        tiny_autoencoder_path(model.get_model_object("latent_format")),
+    )
+    objects: tuple[Any, ...] = (model, models.vae, models.clip, models.world, models.clip_vision)
+    return ShotReuse(SHOT_CACHE, CacheContext.of(settings_key, objects), read)

@@ -30,7 +30,6 @@ from ..inputs import entities_problem, length_input, names_problem, recheck, see
 from ..runtime.attention_patch import apply_reference_attention
 from ..runtime.early_preview import early_decoding_available
 from ..runtime.live_storyboard import LiveProgress
-from ..runtime.shot_reuse import shot_reuse
 from ..runtime.shot_sampling import (
     SamplerSettings,
     ShotModels,
@@ -38,6 +37,7 @@ from ..runtime.shot_sampling import (
     loaded_rules,
     make_pipeline,
     model_latent_channels,
+    shot_reuse,
 )
 from ..types import Shot as ShotSocket
 from ..types import Shots, World
