@@ -8,6 +8,7 @@ import comfy.samplers
 import comfy.utils
 from comfy_api.latest import InputImpl, Types, io
 
+from ...models.sampling.experts import AUTO_SWITCH, switch_step_problem
 from ...models.sampling.joining import join_shots, require_one_rate
 from ...models.sampling.long_shot import overlap_problem, require_native_frames
 from ...models.sampling.multishot import render_shot_list, total_steps
@@ -34,6 +35,7 @@ from ..runtime.shot_sampling import (
     encode_views,
     make_pipeline,
     model_latent_channels,
+    shot_experts,
 )
 from ..types import Shot as ShotSocket
 from ..types import Shots, World
@@ -185,6 +187,22 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     tooltip="The schedule when search is custom: 'keep@fraction' checks joined by '>', e.g. "
                     "'3@0.1>1@0.3' keeps the best 3 after 10 % of the steps and the best 1 after 30 %.",
                 ),
+                io.Model.Input(
+                    "low_noise_model",
+                    optional=True,
+                    tooltip="Wan 2.2 A14B's low-noise expert (model is then the high-noise one): the high-noise "
+                    "expert samples the first steps, this one the rest, as ComfyUI's two-KSamplerAdvanced template.",
+                ),
+                io.Int.Input(
+                    "switch_step",
+                    default=AUTO_SWITCH,
+                    min=0,
+                    max=10000,
+                    optional=True,
+                    tooltip="With low_noise_model: the step the low-noise expert starts at. 0 uses Wan 2.2's rule, "
+                    "the first step whose timestep is below the expert boundary (0.875 for T2V and VACE, 0.9 for "
+                    "I2V).",
+                ),
             ],
             outputs=shot_list_outputs(),
         )
@@ -198,6 +216,8 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         search: str = DEFAULT_SEARCH,
         select: str = "",
         search_custom: str = "",
+        steps: int | None = None,
+        switch_step: int = AUTO_SWITCH,
     ) -> bool | str:
         """Checked before the prompt runs; the inputs are named so ComfyUI still checks all the others.
 
@@ -205,6 +225,8 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         """
         if candidates is not None and not 1 <= candidates <= MAX_CANDIDATES:
             return f"candidates is {candidates}; use 1 to {MAX_CANDIDATES}."
+        if steps is not None and switch_step is not None and switch_step_problem(switch_step, steps):
+            return switch_step_problem(switch_step, steps)
         problem = names_problem(search=search, select=select, search_custom=search_custom)
         if problem:
             return problem
@@ -252,8 +274,12 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         search=DEFAULT_SEARCH,
         select="",
         search_custom="",
+        low_noise_model=None,
+        switch_step=AUTO_SWITCH,
     ) -> io.NodeOutput:
         shots = shot_list(shots, shot)
+        settings = SamplerSettings(sampler_name, scheduler, steps, cfg, denoise)
+        experts = shot_experts(model, low_noise_model, settings, switch_step)
         schedule = parse_search_choice(search, search_custom)
         require_schedule_candidates(schedule, candidates)
         selection = parse_selection(select)
@@ -268,7 +294,6 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 f"the shots have different frame sizes {sizes} (width, height); one cut needs one size: "
                 "give every shot the same resolution and aspect, or use one sampler per size."
             )
-        settings = SamplerSettings(sampler_name, scheduler, steps, cfg, denoise)
         schedule, search_note = (schedule if candidates > 1 else None), None  # one candidate: nothing to judge
         if schedule is not None and not early_decoding_available(model):
             schedule = None
@@ -277,7 +302,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             total_steps(shots, candidates, steps, native_frames, overlap_frames, selection, schedule)
         )
         pipeline = make_pipeline(
-            ShotModels(model, vae, clip, world, clip_vision, family),
+            ShotModels(model, vae, clip, world, clip_vision, family, experts),
             settings,
             reference_attention,
             native_frames,
@@ -293,6 +318,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             "seed": seed,
             "candidates": candidates,
             "sampler": settings.__dict__,
+            **({"experts": experts.switch.report()} if experts.low is not None else {}),
             "fps": fps,
             "search": str(schedule) if schedule is not None else "off",
             **({"search_note": search_note} if search_note else {}),
