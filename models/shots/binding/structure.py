@@ -8,6 +8,7 @@ while which of two same-structure files is the high-noise one cannot be read fro
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -50,7 +51,7 @@ def model_structure(model: Any) -> ModelStructure:
         kind=weight_kind(model),
         width=int(embedding.shape[0]),
         in_channels=int(embedding.shape[1]),
-        out_channels=int(head.shape[0]),
+        out_channels=int(head.shape[0]) // math.prod(embedding.shape[2:]),  # the head emits one patch per token
         blocks=len(getattr(dit, "blocks", ())),
         vace_blocks=len(getattr(dit, "vace_blocks", None) or ()),
     )
