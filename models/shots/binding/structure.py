@@ -29,7 +29,7 @@ class ModelStructure:
     vace_blocks: int
 
     def describe(self) -> str:
-        vace = f", {self.vace_blocks} VACE blocks" if self.vace_blocks else ""
+        vace = f", VACE ({self.vace_blocks} side blocks)" if self.vace_blocks else ""
         return (
             f"Wan {self.kind}, width {self.width}, {self.blocks} blocks{vace}, "
             f"{self.in_channels} input / {self.out_channels} output channels"
