@@ -114,23 +114,16 @@ class Experts:
             return ()
         return (self.switch.step,)
 
-    def sample(
-        self,
-        latent: dict[str, torch.Tensor],
-        positive: list,
-        negative: list,
-        seed: int,
-        settings: SamplerSettings,
-        callback: Callable | None = None,
-    ) -> torch.Tensor:
-        """KSampler with one model; with two, ComfyUI's template: KSamplerAdvanced on each expert in turn, the
-        second taking the first's LATENT (its noise mask and batch index kept) and adding no noise."""
+    def sample(self, bound: BoundShot, seed: int, settings: SamplerSettings, callback: Callable | None = None):
+        """KSampler on the bound shot with one model; with two, ComfyUI's template: KSamplerAdvanced on each expert
+        in turn, the second taking the first's LATENT (its noise mask and batch index kept) and adding no noise."""
+        conditioning = (bound.positive, bound.negative)
         if self.low is None:
-            return sample_latent(self.high, latent, positive, negative, seed, settings, callback)
-        experts, current, samples = {HIGH: self.high, LOW: self.low}, latent, latent["samples"]
+            return sample_latent(self.high, bound.latent, *conditioning, seed, settings, callback)
+        experts, current, samples = {HIGH: self.high, LOW: self.low}, bound.latent, None
         for call in expert_calls(self.switch.step, settings.steps):
-            samples = sample_latent(experts[call.expert], current, positive, negative, seed, settings, callback, call)
-            current = {**latent, "samples": samples}
+            samples = sample_latent(experts[call.expert], current, *conditioning, seed, settings, callback, call)
+            current = {**bound.latent, "samples": samples}
         return samples
 
 
@@ -294,7 +287,7 @@ def search_hooks(
         experts = model_for(shot)
 
         def runner(seed: int) -> Callable[[Callable], torch.Tensor]:
-            return lambda on_step: experts.sample(bound.latent, bound.positive, bound.negative, seed, settings, on_step)
+            return lambda on_step: experts.sample(bound, seed, settings, on_step)
 
         def restore_current_patcher() -> None:
             for model in experts.models():
@@ -330,7 +323,7 @@ def make_pipeline(
     bindings = LastBinding(models)
 
     def sample(shot: Shot, bound, seed: int) -> torch.Tensor:
-        return attention.model_for(shot).sample(bound.latent, bound.positive, bound.negative, seed, settings, callback)
+        return attention.model_for(shot).sample(bound, seed, settings, callback)
 
     def references(shot: Shot) -> list[Reference]:
         return [
