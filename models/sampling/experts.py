@@ -77,6 +77,14 @@ def boundary_for(kind: str) -> float:
     return EXPERT_BOUNDARIES[kind]
 
 
+def boundaries_in_words() -> str:
+    """The boundaries for tooltips: "0.875 for T2V, VACE; 0.9 for I2V, FLF"."""
+    kinds: dict[float, list[str]] = {}
+    for kind, boundary in EXPERT_BOUNDARIES.items():
+        kinds.setdefault(boundary, []).append(kind.upper())
+    return "; ".join(f"{boundary} for {', '.join(names)}" for boundary, names in kinds.items())
+
+
 def rule_switch_step(timesteps: Sequence[float], boundary: float) -> int:
     """The first step whose timestep is below ``boundary × 1000`` (``len(timesteps)`` when none is)."""
     limit = boundary * TRAIN_TIMESTEPS

@@ -114,7 +114,9 @@ class Experts:
             return ()
         return (self.switch.step,)
 
-    def sample(self, bound: BoundShot, seed: int, settings: SamplerSettings, callback: Callable | None = None):
+    def sample(
+        self, bound: BoundShot, seed: int, settings: SamplerSettings, callback: Callable | None = None
+    ) -> torch.Tensor:
         """KSampler on the bound shot with one model; with two, ComfyUI's template: KSamplerAdvanced on each expert
         in turn, the second taking the first's LATENT (its noise mask and batch index kept) and adding no noise."""
         conditioning = (bound.positive, bound.negative)

@@ -8,7 +8,7 @@ import comfy.samplers
 import comfy.utils
 from comfy_api.latest import InputImpl, Types, io
 
-from ...models.sampling.experts import AUTO_SWITCH, switch_step_problem
+from ...models.sampling.experts import AUTO_SWITCH, boundaries_in_words, switch_step_problem
 from ...models.sampling.joining import join_shots, require_one_rate
 from ...models.sampling.long_shot import overlap_problem, require_native_frames
 from ...models.sampling.multishot import render_shot_list, total_steps
@@ -200,8 +200,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     max=10000,
                     optional=True,
                     tooltip="With low_noise_model: the step the low-noise expert starts at. 0 uses Wan 2.2's rule, "
-                    "the first step whose timestep is below the expert boundary (0.875 for T2V and VACE, 0.9 for "
-                    "I2V).",
+                    f"the first step whose timestep is below the expert boundary × 1000 ({boundaries_in_words()}).",
                 ),
             ],
             outputs=shot_list_outputs(),

@@ -9,6 +9,7 @@ from worldkit.models.sampling.experts import (
     HIGH,
     LOW,
     ExpertCall,
+    boundaries_in_words,
     boundary_for,
     choose_switch,
     expert_calls,
@@ -23,6 +24,7 @@ SHIFTED = [1000.0, 975.72, 941.26, 888.89, 800.48, 615.95]
 def test_the_boundaries_are_wan_2_2s():
     assert boundary_for("t2v") == boundary_for("vace") == 0.875
     assert boundary_for("i2v") == boundary_for("flf") == 0.9
+    assert boundaries_in_words() == "0.875 for T2V, VACE; 0.9 for I2V, FLF"
     with pytest.raises(ValueError, match="no expert boundary for ti2v models; set switch_step"):
         boundary_for("ti2v")
 
