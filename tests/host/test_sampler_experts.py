@@ -31,18 +31,19 @@ class ExpertGraph(SamplerGraph):
         inputs = {"low_noise_model": out(self.low), "steps": STEPS, **inputs}
         return self.sampler(name, **inputs)
 
-    def template(self, name: str, bind: str, seed: int, switch: int, high: str | None = None) -> None:
-        """ComfyUI's two-expert template on Bind Shot's outputs, trimmed and decoded, probed as ``name``."""
-        common = dict(noise_seed=seed, steps=STEPS, cfg=1.0, **QUICK_SAMPLING)
+    def template(self, name: str, bind: str, seed: int, switch: int, steps: int = STEPS, skipped: int = 0) -> None:
+        """ComfyUI's two-expert template on Bind Shot's outputs, trimmed and decoded, probed as ``name``: ``steps``
+        on both KSamplerAdvanced nodes, the first ``skipped`` of them left out (what denoise < 1 does)."""
+        common = dict(noise_seed=seed, steps=steps, cfg=1.0, **QUICK_SAMPLING)
         common.pop("denoise")
         conditioning = dict(positive=out(bind, 0), negative=out(bind, 1))
         first = self.graph.node(
             "KSamplerAdvanced",
-            model=out(high or self.model),
+            model=out(self.model),
             add_noise="enable",
             latent_image=out(bind, 2),
-            start_at_step=0,
-            end_at_step=switch,
+            start_at_step=skipped,
+            end_at_step=skipped + switch,
             return_with_leftover_noise="enable",
             **conditioning,
             **common,
@@ -52,7 +53,7 @@ class ExpertGraph(SamplerGraph):
             model=out(self.low),
             add_noise="disable",
             latent_image=out(first),
-            start_at_step=switch,
+            start_at_step=skipped + switch,
             end_at_step=10000,
             return_with_leftover_noise="disable",
             **conditioning,
@@ -95,6 +96,22 @@ def test_two_experts_equal_comfyuis_template_at_the_rules_step_and_the_users(com
     user, user_report = probes["user"]
     assert user_report["experts"] == {"switch_step": 1, "steps": STEPS, "switched_by": "user"}
     assert torch.equal(user, probes["template_user"][0])
+
+
+def test_with_denoise_below_one_the_switch_counts_within_the_steps_sampled(comfy, tiny_models):
+    """denoise 0.5 over 4 steps samples steps 4..7 of an 8-step schedule (timesteps 888.9, 827.6, …): the rule
+    switches at the second of them, and the template is KSamplerAdvanced over 8 steps starting at step 4."""
+    graph = ExpertGraph(comfy, tiny_models)
+    graph.experts("rule", seed=9, denoise=0.5)
+    bind = graph.bind()
+    graph.template("template", bind, 9, 1, steps=2 * STEPS, skipped=STEPS)
+    graph.template("template_late", bind, 9, 2, steps=2 * STEPS, skipped=STEPS)
+    probes = graph.run()
+    frames, report = probes["rule"]
+    assert report["experts"]["switch_step"] == 1
+    assert report["experts"]["first_low_noise_timestep"] == pytest.approx(827.586, abs=1e-2)
+    assert torch.equal(frames, probes["template"][0])
+    assert not torch.equal(frames, probes["template_late"][0])  # a switch one step late shows
 
 
 def test_a_lora_on_the_high_noise_expert_reaches_that_expert_only(comfy, tiny_models):
