@@ -28,10 +28,12 @@ import importlib
 import importlib.util
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import torch
 from bench_references import tiny_wan_vae
@@ -154,21 +156,33 @@ def timed(function, *args, **kwargs):
     return time.process_time() - start, result
 
 
+@dataclass
+class SideBySide:
+    """CPU seconds of each side's runs, in pairs, and each baseline run's results after its frames."""
+
+    baseline_s: list[float] = field(default_factory=list)
+    ours_s: list[float] = field(default_factory=list)
+    extras: list[list] = field(default_factory=list)
+
+    def paired_ratio(self) -> float:
+        """The median of each pair's ratio: the two runs of a pair ran back to back, under the same load."""
+        return statistics.median(ours / baseline for ours, baseline in zip(self.ours_s, self.baseline_s, strict=True))
+
+
 def side_by_side(repeats: int, baseline: Callable[[int], tuple], ours: Callable[[int], tuple], mismatch: str):
-    """The best CPU seconds of the baseline and of ours over ``repeats`` runs each (seed = repeat, the side that
-    runs first alternating), and each baseline run's results after its frames. Each side returns (seconds,
-    (frames, …)); a run whose frames differ from the other side's stops the benchmark with ``mismatch``."""
-    baseline_times, our_times, extras = [], [], []
+    """``repeats`` pairs of runs (seed = repeat, the side that runs first alternating) as a SideBySide. Each side
+    returns (seconds, (frames, …)); a run whose frames differ from the other side's stops with ``mismatch``."""
+    runs = SideBySide()
     for repeat in range(repeats):
         order = (baseline, ours) if repeat % 2 == 0 else (ours, baseline)
         results = {id(side): side(repeat) for side in order}
         (baseline_s, (baseline_frames, *extra)), (ours_s, (our_frames, *_)) = results[id(baseline)], results[id(ours)]
         if not torch.equal(baseline_frames, our_frames):
             raise SystemExit(mismatch)
-        baseline_times.append(baseline_s)
-        our_times.append(ours_s)
-        extras.append(extra)
-    return min(baseline_times), min(our_times), extras
+        runs.baseline_s.append(baseline_s)
+        runs.ours_s.append(ours_s)
+        runs.extras.append(extra)
+    return runs
 
 
 def bench_overhead(pack, repeats: int) -> bool:
@@ -180,17 +194,18 @@ def bench_overhead(pack, repeats: int) -> bool:
     _, report = run_ours(pack, model, vae, clip, world_module.World(), shot, 0, 1, cfg)  # warm-up and prompts
     prompt, negative = report["shots"][0]["compiled_prompt"], report["shots"][0]["compiled_negative_prompt"]
     run_native(model, vae, clip, prompt, negative, frames, size, 0, 1, cfg)
-    native_s, ours_s, extras = side_by_side(
+    runs = side_by_side(
         repeats,
         lambda seed: timed(run_native, model, vae, clip, prompt, negative, frames, size, seed, steps, cfg),
         lambda seed: timed(run_ours, pack, model, vae, clip, world_module.World(), shot, seed, steps, cfg),
         "World Shot Sampler at strength 0 did not reproduce the native path's frames",
     )
+    native_s, ours_s = min(runs.baseline_s), min(runs.ours_s)
     ratio = ours_s / native_s
     print(
         f"[1] overhead: native {native_s:.2f} CPU s, World Shot Sampler {ours_s:.2f} CPU s (best of {repeats}); "
         f"ratio {ratio:.3f} (target <= {OVERHEAD_TARGET}) {'PASS' if ratio <= OVERHEAD_TARGET else 'FAIL'}; "
-        f"frames identical: yes; native KSampler alone {min(extra[0] for extra in extras):.2f} CPU s"
+        f"frames identical: yes; native KSampler alone {min(extra[0] for extra in runs.extras):.2f} CPU s"
     )
     return ratio <= OVERHEAD_TARGET
 
