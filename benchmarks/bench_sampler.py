@@ -158,11 +158,12 @@ def timed(function, *args, **kwargs):
 
 @dataclass
 class SideBySide:
-    """CPU seconds of each side's runs, in pairs, and each baseline run's results after its frames."""
+    """CPU seconds of each side's runs, in pairs, and each run's results after its frames."""
 
     baseline_s: list[float] = field(default_factory=list)
     ours_s: list[float] = field(default_factory=list)
     extras: list[list] = field(default_factory=list)
+    our_extras: list[list] = field(default_factory=list)
 
     def paired_ratio(self) -> float:
         """The median of each pair's ratio: the two runs of a pair ran back to back, under the same load."""
@@ -176,12 +177,16 @@ def side_by_side(repeats: int, baseline: Callable[[int], tuple], ours: Callable[
     for repeat in range(repeats):
         order = (baseline, ours) if repeat % 2 == 0 else (ours, baseline)
         results = {id(side): side(repeat) for side in order}
-        (baseline_s, (baseline_frames, *extra)), (ours_s, (our_frames, *_)) = results[id(baseline)], results[id(ours)]
+        (baseline_s, (baseline_frames, *extra)), (ours_s, (our_frames, *our_extra)) = (
+            results[id(baseline)],
+            results[id(ours)],
+        )
         if not torch.equal(baseline_frames, our_frames):
             raise SystemExit(mismatch)
         runs.baseline_s.append(baseline_s)
         runs.ours_s.append(ours_s)
         runs.extras.append(extra)
+        runs.our_extras.append(our_extra)
     return runs
 
 
