@@ -41,12 +41,29 @@ FILE_NAMES = {
     "umt5": "tiny_umt5.safetensors",
     "clip_vision": "tiny_clip_vision_h.safetensors",
     "lora": "tiny_wan21_lora.safetensors",
+    "wan22_t2v_high": "tiny_wan22_t2v_high_noise.safetensors",
+    "wan22_t2v_low": "tiny_wan22_t2v_low_noise.safetensors",
+    "wan22_i2v_high": "tiny_wan22_i2v_high_noise.safetensors",
+    "wan22_i2v_low": "tiny_wan22_i2v_low_noise.safetensors",
+    "wan22_vace_high": "tiny_wan22_fun_vace_high_noise.safetensors",
+    "wan22_vace_low": "tiny_wan22_fun_vace_low_noise.safetensors",
 }
 LORA_RANK = 4
+# Wan 2.2 A14B expert pairs (Fun VACE 2.2 included): the two experts of a pair have one structure, that of
+# Wan 2.1 14B, so a pair is two DiTs of one kind whose weights differ only by their seed. role -> (kind, seed)
+EXPERT_DITS = {
+    "wan22_t2v_high": ("wan_t2v", 101),
+    "wan22_t2v_low": ("wan_t2v", 102),
+    "wan22_i2v_high": ("wan22_i2v", 103),
+    "wan22_i2v_low": ("wan22_i2v", 104),
+    "wan22_vace_high": ("wan_vace", 105),
+    "wan22_vace_low": ("wan_vace", 106),
+}
 
 
-def build_dit(kind: str) -> dict[str, torch.Tensor]:
-    return randomise(wan_dit(kind, DIT_DIM, DIT_LAYERS), seed=len(kind))
+def build_dit(role: str) -> dict[str, torch.Tensor]:
+    kind, seed = EXPERT_DITS.get(role, (role, len(role)))
+    return randomise(wan_dit(kind, DIT_DIM, DIT_LAYERS), seed=seed)
 
 
 def build_vae() -> dict[str, torch.Tensor]:

@@ -58,8 +58,8 @@ def randomise(module: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
 
 
 def wan_dit(kind: str, dim: int, layers: int, heads: int = 1) -> torch.nn.Module:
-    """A Wan DiT of one kind (wan_t2v, wan_i2v, wan_flf, wan_vace; wan22_ti2v, the 5B's) at width ``dim``, weights
-    not yet set."""
+    """A Wan DiT of one kind (wan_t2v, wan_i2v, wan_flf, wan_vace; wan22_i2v, the A14B I2V expert layout; wan22_ti2v,
+    the 5B's) at width ``dim``, weights not yet set."""
     import comfy.ldm.wan.model as wan
     import comfy.ops
 
@@ -82,6 +82,8 @@ def wan_dit(kind: str, dim: int, layers: int, heads: int = 1) -> torch.nn.Module
         return wan.WanModel(model_type="t2v", in_dim=16, **common)
     if kind == "wan_i2v":
         return wan.WanModel(model_type="i2v", in_dim=36, **common)
+    if kind == "wan22_i2v":  # Wan 2.2 I2V A14B: the start frame's latents concatenated, no CLIP image embedding
+        return wan.WanModel(model_type="t2v", in_dim=36, **common)
     if kind == "wan_flf":
         return wan.WanModel(model_type="i2v", in_dim=36, flf_pos_embed_token_number=2 * CLIP_VISION_TOKENS, **common)
     raise ValueError(f"unknown Wan DiT kind {kind!r}")

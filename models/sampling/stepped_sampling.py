@@ -18,9 +18,10 @@ running one only.
 from __future__ import annotations
 
 import contextvars
+import math
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -94,6 +95,10 @@ class InterleavedSampling:
     callback (progress, preview, interrupt), run here for every step of every candidate; ``before_resume``
     restores what a finished candidate's clean-up cleared on the shared model (ModelPatcher.cleanup resets
     ``current_patcher``, which the others still use).
+
+    ``barriers`` are step counts no candidate passes before every running one has reached them: where a run
+    changes models (two experts), so the candidates never alternate between models that need not both fit in
+    memory. It only reorders steps every running candidate takes anyway.
     """
 
     def __init__(
@@ -101,10 +106,12 @@ class InterleavedSampling:
         runs: list[Callable[[Callable], torch.Tensor]],
         on_step: Callable[..., None],
         before_resume: Callable[[], None] = lambda: None,
+        barriers: Sequence[int] = (),
     ) -> None:
         self.threads = [CandidateThread(run) for run in runs]
         self.on_step = on_step
         self.before_resume = before_resume
+        self.barriers = sorted(barriers)
 
     def _step(self, thread: CandidateThread) -> None:
         self.before_resume()
@@ -114,16 +121,27 @@ class InterleavedSampling:
             thread.denoised = payload[1]
             self.on_step(*payload)
 
-    def advance(self, index: int, steps: int) -> torch.Tensor | None:
-        thread = self.threads[index]
+    def _run_to(self, thread: CandidateThread, steps: float) -> None:
         while thread.running and thread.steps < steps:
             self._step(thread)
+
+    def _reach_barriers(self, steps: float) -> None:
+        """Every running candidate at each barrier below ``steps``, before any goes past it."""
+        for barrier in self.barriers:
+            if barrier < steps:
+                for thread in self.threads:
+                    self._run_to(thread, barrier)
+
+    def advance(self, index: int, steps: int) -> torch.Tensor | None:
+        thread = self.threads[index]
+        self._reach_barriers(steps)
+        self._run_to(thread, steps)
         return thread.denoised if thread.running else None
 
     def finish(self, index: int) -> torch.Tensor:
         thread = self.threads[index]
-        while thread.running:
-            self._step(thread)
+        self._reach_barriers(math.inf)
+        self._run_to(thread, math.inf)
         thread.denoised = None
         return thread.result
 

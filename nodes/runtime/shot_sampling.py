@@ -7,16 +7,28 @@ model patches and LoRAs apply and strength-0 output equals KSampler's bit for bi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import comfy.model_management
 import comfy.sample
+import comfy.samplers
 import comfy.utils
 import latent_preview
 import torch
 
+from ...models.sampling.experts import (
+    AUTO_SWITCH,
+    HIGH,
+    LOW,
+    ExpertCall,
+    ExpertSwitch,
+    boundary_for,
+    choose_switch,
+    expert_calls,
+)
 from ...models.sampling.multishot import ShotPipeline
 from ...models.sampling.reference_attention import ReferenceAttentionSession, entity_reference_latents
 from ...models.sampling.scoring import score_candidate
@@ -24,7 +36,8 @@ from ...models.sampling.search import SearchHooks, SearchSchedule
 from ...models.sampling.shot_cache import CacheContext, ShotCache, ShotReuse
 from ...models.sampling.stepped_sampling import InterleavedSampling
 from ...models.shared.wan import WAN_2_1, ModelRules, floor_wan_size, model_rules
-from ...models.shots.binding import BindInputs, BindOptions, BoundShot, bind_shot, reference_latents
+from ...models.shots.binding import BindInputs, BindOptions, BoundShot, bind_shot, reference_latents, weight_kind
+from ...models.shots.binding.structure import expert_pair_problem
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
 from .attention_patch import apply_reference_attention
@@ -53,10 +66,16 @@ def sample_latent(
     seed: int,
     settings: SamplerSettings,
     callback: Callable | None = None,
+    call: ExpertCall | None = None,
 ) -> torch.Tensor:
-    """What ComfyUI's KSampler node does with these inputs (nodes.common_ksampler), returning the samples."""
+    """What ComfyUI's KSampler node does with these inputs (nodes.common_ksampler), returning the samples;
+    with ``call``, what KSamplerAdvanced does (its noise, start and end steps, leftover noise)."""
+    call = call or ExpertCall(HIGH, True, None, None, False)
     latent_image = comfy.sample.fix_empty_latent_channels(model, latent["samples"])
-    noise = comfy.sample.prepare_noise(latent_image, seed, latent.get("batch_index"))
+    if call.add_noise:
+        noise = comfy.sample.prepare_noise(latent_image, seed, latent.get("batch_index"))
+    else:
+        noise = torch.zeros(latent_image.size(), dtype=latent_image.dtype, layout=latent_image.layout, device="cpu")
     return comfy.sample.sample(
         model,
         noise,
@@ -68,11 +87,77 @@ def sample_latent(
         negative,
         latent_image,
         denoise=settings.denoise,
+        disable_noise=not call.add_noise,
+        start_step=call.start_step,
+        last_step=call.last_step,
+        force_full_denoise=call.force_full_denoise,
         noise_mask=latent.get("noise_mask"),
         callback=callback,
         disable_pbar=True,
         seed=seed,
     )
+
+
+@dataclass(frozen=True)
+class Experts:
+    """The model a clip is sampled with, or Wan 2.2's high- and low-noise experts and the step they switch at."""
+
+    high: Any
+    low: Any = None
+    switch: ExpertSwitch | None = None
+
+    def models(self) -> list[Any]:
+        return [model for model in (self.high, self.low) if model is not None]
+
+    def barriers(self) -> tuple[int, ...]:
+        """The step count at which a candidate moves to the other expert, when both run."""
+        if self.low is None or not 0 < self.switch.step < self.switch.steps:
+            return ()
+        return (self.switch.step,)
+
+    def sample(
+        self, bound: BoundShot, seed: int, settings: SamplerSettings, callback: Callable | None = None
+    ) -> torch.Tensor:
+        """KSampler on the bound shot with one model; with two, ComfyUI's template: KSamplerAdvanced on each expert
+        in turn, the second taking the first's LATENT (its noise mask and batch index kept) and adding no noise."""
+        conditioning = (bound.positive, bound.negative)
+        if self.low is None:
+            return sample_latent(self.high, bound.latent, *conditioning, seed, settings, callback)
+        experts, current, samples = {HIGH: self.high, LOW: self.low}, bound.latent, None
+        for call in expert_calls(self.switch.step, settings.steps):
+            samples = sample_latent(experts[call.expert], current, *conditioning, seed, settings, callback, call)
+            current = {**bound.latent, "samples": samples}
+        return samples
+
+
+def step_timesteps(model: Any, settings: SamplerSettings) -> list[float]:
+    """The timestep of each step KSampler takes with these settings (its own sigmas: scheduler, shift, the
+    sampler's discarded penultimate sigma and denoise included)."""
+    sigmas = comfy.samplers.KSampler(
+        model, settings.steps, "cpu", settings.sampler_name, settings.scheduler, settings.denoise
+    ).sigmas
+    return [float(t) for t in model.get_model_object("model_sampling").timestep(sigmas[:-1])]
+
+
+def expert_switch(model: Any, settings: SamplerSettings, switch_step: int) -> ExpertSwitch:
+    """The user's switch step, or Wan 2.2's rule on the high-noise expert's schedule."""
+    boundary = boundary_for(weight_kind(model)) if switch_step == AUTO_SWITCH else None
+    return choose_switch(switch_step, step_timesteps(model, settings), boundary)
+
+
+def shot_experts(model: Any, low_noise_model: Any, settings: SamplerSettings, switch_step: int) -> Experts:
+    """One model, or Wan 2.2's two experts checked as a pair, with the step they switch at."""
+    if low_noise_model is None:
+        if switch_step != AUTO_SWITCH:
+            raise ValueError(
+                f"switch_step is {switch_step} but no low_noise_model is connected; connect Wan 2.2's low-noise "
+                "expert to low_noise_model, or set switch_step to 0."
+            )
+        return Experts(model)
+    problem = expert_pair_problem(model, low_noise_model)
+    if problem:
+        raise ValueError(problem)
+    return Experts(model, low_noise_model, expert_switch(model, settings, switch_step))
 
 
 def decode_frames(vae: Any, latent: torch.Tensor) -> torch.Tensor:
@@ -133,23 +218,33 @@ class ShotModels:
     clip_vision: Any = None
     family: str = "auto"
     rules: ModelRules = WAN_2_1  # the loaded model's and VAE's (model_rules.loaded_rules)
+    experts: Experts | None = None  # with Wan 2.2's two experts: model is the high-noise one
+
+    def __post_init__(self) -> None:
+        self.experts = self.experts or Experts(self.model)
 
 
 class ShotAttention:
-    """The model patched with reference attention to the shot being sampled, made once per shot, and its session."""
+    """The experts patched with reference attention to the shot being sampled, made once per shot, and the
+    session they share (one model call runs at a time)."""
 
     def __init__(self, models: ShotModels, strength: float) -> None:
         self.models, self.strength = models, strength
         self.shot: Shot | None = None
-        self.model: Any = models.model
+        self.experts: Experts = models.experts
         self.session: ReferenceAttentionSession | None = None
 
-    def model_for(self, shot: Shot) -> Any:
+    def model_for(self, shot: Shot) -> Experts:
         if self.shot is not shot:
             session = ReferenceAttentionSession(self.strength)
-            self.model = apply_reference_attention(self.models.model, self.latents(shot), self.strength, session)
+            latents, experts = self.latents(shot), self.models.experts
+            high, low = (
+                None if model is None else apply_reference_attention(model, latents, self.strength, session)
+                for model in (experts.high, experts.low)
+            )
+            self.experts = dataclasses.replace(experts, high=high, low=low)
             self.shot, self.session = shot, session
-        return self.model
+        return self.experts
 
     def latents(self, shot: Shot) -> list[torch.Tensor]:
         names = [entity.name for entity in shot.entities]
@@ -195,7 +290,7 @@ class LastBinding:
 
 
 def search_hooks(
-    model_for: Callable[[Shot], Any],
+    model_for: Callable[[Shot], Experts],
     models: ShotModels,
     settings: SamplerSettings,
     schedule: SearchSchedule | None,
@@ -209,18 +304,18 @@ def search_hooks(
         return None
 
     def start(shot: Shot, bound, seeds: Sequence[int]) -> InterleavedSampling:
-        model = model_for(shot)
+        experts = model_for(shot)
 
         def runner(seed: int) -> Callable[[Callable], torch.Tensor]:
-            return lambda on_step: sample_latent(
-                model, bound.latent, bound.positive, bound.negative, seed, settings, on_step
-            )
+            return lambda on_step: experts.sample(bound, seed, settings, on_step)
 
         def restore_current_patcher() -> None:
-            if hasattr(model.model, "current_patcher"):
-                model.model.current_patcher = model
+            for model in experts.models():
+                if hasattr(model.model, "current_patcher"):
+                    model.model.current_patcher = model
 
-        return InterleavedSampling([runner(seed) for seed in seeds], callback, restore_current_patcher)
+        runs = [runner(seed) for seed in seeds]
+        return InterleavedSampling(runs, callback, restore_current_patcher, experts.barriers())
 
     return SearchHooks(
         schedule,
@@ -248,9 +343,7 @@ def make_pipeline(
     bindings = LastBinding(models)
 
     def sample(shot: Shot, bound, seed: int) -> torch.Tensor:
-        return sample_latent(
-            attention.model_for(shot), bound.latent, bound.positive, bound.negative, seed, settings, callback
-        )
+        return attention.model_for(shot).sample(bound, seed, settings, callback)
 
     def references(shot: Shot) -> list[Reference]:
         return [
@@ -284,10 +377,10 @@ def shot_reuse(models: ShotModels, settings: SamplerSettings, reference_strength
     """The process's shot cache with the key part these models and settings give every shot; ``read``: serve
     shots from it (a cut of chosen takes), or only store them.
 
-    The host's part of the key: the objects a shot is rendered with (model, VAE, text encoder, world, CLIP vision),
-    by identity, with the model's patch version (a LoRA added in place changes it); the sampler settings; reference
-    attention; the family; and which preview decoder the search judges with (a tiny autoencoder dropped into
-    ``vae_approx`` changes the early scores).
+    The host's part of the key: the objects a shot is rendered with (model, low-noise expert, VAE, text encoder,
+    world, CLIP vision), by identity, with each expert's patch version (a LoRA added in place changes it) and the
+    step they switch at; the sampler settings; reference attention; the family; and which preview decoder the
+    search judges with (a tiny autoencoder dropped into ``vae_approx`` changes the early scores).
     """
     model = models.model
     settings_key = (
@@ -295,7 +388,9 @@ def shot_reuse(models: ShotModels, settings: SamplerSettings, reference_strength
         reference_strength,
         models.family,
         str(getattr(model, "patches_uuid", "")),
+        str(getattr(models.experts.low, "patches_uuid", "")),
+        models.experts.switch,
         tiny_autoencoder_path(model.get_model_object("latent_format")),
     )
-    objects: tuple[Any, ...] = (model, models.vae, models.clip, models.world, models.clip_vision)
+    objects: tuple[Any, ...] = (model, models.experts.low, models.vae, models.clip, models.world, models.clip_vision)
     return ShotReuse(SHOT_CACHE, CacheContext.of(settings_key, objects), read)

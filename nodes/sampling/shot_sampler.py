@@ -8,6 +8,7 @@ import comfy.samplers
 import comfy.utils
 from comfy_api.latest import InputImpl, Types, io
 
+from ...models.sampling.experts import AUTO_SWITCH, boundaries_in_words, switch_step_problem
 from ...models.sampling.joining import join_shots, require_one_rate
 from ...models.sampling.long_shot import overlap_problem, require_native_frames
 from ...models.sampling.multishot import render_shot_list, steps_per_shot
@@ -37,6 +38,7 @@ from ..runtime.shot_sampling import (
     loaded_rules,
     make_pipeline,
     model_latent_channels,
+    shot_experts,
     shot_reuse,
 )
 from ..types import Shot as ShotSocket
@@ -200,6 +202,21 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     "did (':candidate=1' keeps one candidate); entries joined by commas. The storyboard's Use this "
                     "take fills it. Shots rendered before in this ComfyUI process are reused, not rendered again.",
                 ),
+                io.Model.Input(
+                    "low_noise_model",
+                    optional=True,
+                    tooltip="Wan 2.2 A14B's low-noise expert (model is then the high-noise one): the high-noise "
+                    "expert samples the first steps, this one the rest, as ComfyUI's two-KSamplerAdvanced template.",
+                ),
+                io.Int.Input(
+                    "switch_step",
+                    default=AUTO_SWITCH,
+                    min=0,
+                    max=10000,
+                    optional=True,
+                    tooltip="With low_noise_model: the step the low-noise expert starts at. 0 uses Wan 2.2's rule, "
+                    f"the first step whose timestep is below the expert boundary × 1000 ({boundaries_in_words()}).",
+                ),
             ],
             outputs=shot_list_outputs(),
         )
@@ -214,6 +231,8 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         select: str = "",
         search_custom: str = "",
         takes: str = "",
+        steps: int | None = None,
+        switch_step: int = AUTO_SWITCH,
     ) -> bool | str:
         """Checked before the prompt runs; the inputs are named so ComfyUI still checks all the others.
 
@@ -221,6 +240,8 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         """
         if candidates is not None and not 1 <= candidates <= MAX_CANDIDATES:
             return f"candidates is {candidates}; use 1 to {MAX_CANDIDATES}."
+        if steps is not None and switch_step is not None and switch_step_problem(switch_step, steps):
+            return switch_step_problem(switch_step, steps)
         problem = names_problem(search=search, select=select, search_custom=search_custom, takes=takes)
         if problem:
             return problem
@@ -271,6 +292,8 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         select="",
         search_custom="",
         takes="",
+        low_noise_model=None,
+        switch_step=AUTO_SWITCH,
     ) -> io.NodeOutput:
         rules = loaded_rules(model, vae)
         asked = shot_list(shots, shot)
@@ -279,6 +302,8 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         problem = overlap_problem(overlap_frames, native_frames, "overlap_frames")
         if problem:
             raise ValueError(problem)
+        settings = SamplerSettings(sampler_name, scheduler, steps, cfg, denoise)
+        experts = shot_experts(model, low_noise_model, settings, switch_step)
         schedule = parse_search_choice(search, search_custom)
         require_schedule_candidates(schedule, candidates)
         selection = parse_selection(select)
@@ -294,7 +319,6 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 f"the shots have different frame sizes {sizes} (width, height); one cut needs one size: "
                 "give every shot the same resolution and aspect, or use one sampler per size."
             )
-        settings = SamplerSettings(sampler_name, scheduler, steps, cfg, denoise)
         schedule, search_note = (schedule if candidates > 1 else None), None  # one candidate: nothing to judge
         if schedule is not None and not early_decoding_available(model):
             schedule = None
@@ -302,7 +326,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         progress = LiveProgress(
             steps_per_shot(shots, candidates, steps, native_frames, overlap_frames, selection, schedule, chosen_takes)
         )
-        models = ShotModels(model, vae, clip, world, clip_vision, family, rules)
+        models = ShotModels(model, vae, clip, world, clip_vision, family, rules, experts)
         pipeline = make_pipeline(
             models,
             settings,
@@ -326,6 +350,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             "seed": seed,
             "candidates": candidates,
             "sampler": settings.__dict__,
+            **({"experts": experts.switch.report()} if experts.low is not None else {}),
             "fps": fps,
             "search": str(schedule) if schedule is not None else "off",
             "select": selection.to_text(),

@@ -146,3 +146,39 @@ def test_the_search_over_interleaved_candidates_keeps_lone_results_and_stops_the
     assert outcome.pruned_at == {1: 1, 2: 2}
     assert [step for seed, step in log if seed == 1] == [0, "cleanup"]
     assert [step for seed, step in log if seed == 2] == [0, 1, "cleanup"]
+
+
+def expert_sampler(seed: int, log: list, switch: int, steps: int = STEPS):
+    """A sampler whose steps before ``switch`` call one model and the rest another, as two experts do."""
+    run = sampler(seed, [], steps)
+
+    def logged(callback):
+        def on_step(step, x0, x, total):
+            log.append((seed, "high" if step < switch else "low"))
+            callback(step, x0, x, total)
+
+        return run(on_step)
+
+    return logged
+
+
+@pytest.mark.parametrize(("checks", "switch"), [([(1, 2)], 2), ([(3, 2)], 2), ([(1, 2), (3, 1)], 2), ([], 1)])
+def test_with_a_barrier_no_candidate_returns_to_the_first_model_once_one_has_left_it(checks, switch):
+    """Checks before and after the switch: every running candidate reaches the barrier before any passes it,
+    the results stay those of lone runs, and no step is added."""
+    log = []
+    runs = [expert_sampler(seed, log, switch) for seed in (1, 2, 3)]
+    sampling = InterleavedSampling(runs, lambda *step: None, barriers=(switch,))
+    outcome = run_search(sampling, 3, checks, lambda x0: float(x0.sum()))
+    phases = [phase for _, phase in log]
+    assert "high" not in phases[phases.index("low") :]
+    for index, result in outcome.finished.items():
+        assert torch.equal(result, lone(index + 1)[0])
+    unbarred = []
+    run_search(
+        InterleavedSampling([expert_sampler(s, unbarred, switch) for s in (1, 2, 3)], lambda *step: None),
+        3,
+        checks,
+        lambda x0: float(x0.sum()),
+    )
+    assert sorted(log) == sorted(unbarred)  # the same steps, reordered
