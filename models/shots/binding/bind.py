@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -43,6 +43,7 @@ class BoundShot:
     reference_names: tuple[str, ...] = ()
     start_frame: torch.Tensor | None = None
     location_as: str = "text only"
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def report(self) -> dict[str, Any]:
         """What was bound, under the keys every report of a binding uses (Bind Shot's info, the sampler's shots)."""
@@ -53,6 +54,7 @@ class BoundShot:
             "trim_latent_frames": self.trim_latent_frames,
             "compiled_prompt": self.prompt,
             "compiled_negative_prompt": self.negative_prompt,
+            **self.notes,
         }
 
 
@@ -161,4 +163,5 @@ def bind_shot(
         reference_names=bound.reference_names,
         start_frame=bound.first,
         location_as=location_as,
+        notes=bound.notes,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -91,6 +91,7 @@ class FamilyBinding:
     reference_names: tuple[str, ...] = ()
     first: torch.Tensor | None = None
     negative_text: Conditioning | None = None
+    notes: dict[str, Any] = field(default_factory=dict)  # what the report adds for this family (a camera path)
 
 
 @dataclass

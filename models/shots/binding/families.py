@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import image_to_video, phantom, t2v, vace
+from . import camera, image_to_video, phantom, t2v, vace
 from .context import BindContext, FamilyBinding
 
 
@@ -28,7 +28,7 @@ class Family:
     picked_by_tracks: str | None = None  # in "auto", the track source ("ati" JSON or "tracks") that selects it
 
 
-WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf")
+WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf", "camera")
 IMAGE_WEIGHTS = ("i2v", "flf")
 FAMILIES: dict[str, Family] = {
     "vace": Family(vace.bind, vace.LOCATION_MODES, ("vace",)),
@@ -38,14 +38,16 @@ FAMILIES: dict[str, Family] = {
     "ati": Family(image_to_video.bind_ati, image_to_video.LOCATION_MODES, IMAGE_WEIGHTS, "ati"),
     "wan_move": Family(image_to_video.bind_wan_move, image_to_video.LOCATION_MODES, IMAGE_WEIGHTS, "tracks"),
     "t2v": Family(t2v.bind, t2v.LOCATION_MODES, ("t2v",)),
+    "camera": Family(camera.bind, camera.LOCATION_MODES, ("camera",)),
 }
 FAMILY_CHOICES = ("auto", *FAMILIES)
 # Shots in a shot list carry no tracks, so the sampler offers the families that need none.
 TRACKLESS_FAMILY_CHOICES = ("auto", *(name for name, family in FAMILIES.items() if family.picked_by_tracks is None))
 IMAGE_TO_VIDEO_IN_CHANNELS = 36
 TEXT_TO_VIDEO_IN_CHANNELS = 16
+# A part of the weights only one family's models have (as ComfyUI's model detection reads them), checked first.
+FAMILY_PARTS = {"control_adapter": "camera"}
 UNSUPPORTED_PARTS = {
-    "control_adapter": "Wan Fun Camera",
     "casual_audio_encoder": "Wan S2V",
     "audio_proj": "HuMo",
     "face_adapter": "Wan Animate",
@@ -72,6 +74,9 @@ def weight_kind(model: Any) -> str:
     """One of WEIGHT_KINDS, or FamilyError naming what was found."""
     dit = diffusion_model(model)
     name = type(dit).__name__
+    for part, kind in FAMILY_PARTS.items():
+        if getattr(dit, part, None) is not None:
+            return kind
     for part, label in UNSUPPORTED_PARTS.items():
         if getattr(dit, part, None) is not None:
             raise FamilyError(
