@@ -24,6 +24,7 @@ from ...models.sampling.search import SearchHooks, SearchSchedule
 from ...models.sampling.stepped_sampling import InterleavedSampling
 from ...models.shared.wan import floor_wan_size
 from ...models.shots.binding import BindInputs, BindOptions, BoundShot, bind_shot, reference_latents
+from ...models.shots.binding.performance import Performance
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
 from .attention_patch import apply_reference_attention
@@ -116,6 +117,7 @@ class ShotModels:
     world: World
     clip_vision: Any = None
     family: str = "auto"
+    performance: Performance | None = None
 
 
 class ShotAttention:
@@ -166,7 +168,7 @@ class LastBinding:
             models.vae,
             models.clip,
             family=models.family,
-            inputs=BindInputs(clip_vision=models.clip_vision, start_image=context),
+            inputs=BindInputs(clip_vision=models.clip_vision, start_image=context, performance=models.performance),
             options=BindOptions(length=frames),
         )
         self.shot, self.bound = shot, bound

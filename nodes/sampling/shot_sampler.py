@@ -35,6 +35,7 @@ from ..runtime.shot_sampling import (
     make_pipeline,
     model_latent_channels,
 )
+from ..types import Performance as PerformanceType
 from ..types import Shot as ShotSocket
 from ..types import Shots, World
 
@@ -178,6 +179,12 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     tooltip="Render only some shots and candidates, e.g. 'shot=3;candidate=1' (from 1); each gets "
                     "the seeds and frames of a full run. Empty renders everything.",
                 ),
+                PerformanceType.Input(
+                    "performance",
+                    optional=True,
+                    tooltip="HuMo and Wan Animate: the voice and driving clip every shot's character performs to "
+                    "(Shot Performance), read from each shot's first frame.",
+                ),
                 io.String.Input(
                     "search_custom",
                     default=SEARCH_PRESETS[DEFAULT_SEARCH],
@@ -252,6 +259,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         search=DEFAULT_SEARCH,
         select="",
         search_custom="",
+        performance=None,
     ) -> io.NodeOutput:
         shots = shot_list(shots, shot)
         schedule = parse_search_choice(search, search_custom)
@@ -277,7 +285,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
             total_steps(shots, candidates, steps, native_frames, overlap_frames, selection, schedule)
         )
         pipeline = make_pipeline(
-            ShotModels(model, vae, clip, world, clip_vision, family),
+            ShotModels(model, vae, clip, world, clip_vision, family, performance),
             settings,
             reference_attention,
             native_frames,

@@ -14,6 +14,7 @@ from ...models.shots.shot import Shot
 from .. import categories
 from ..inputs import wan_inputs
 from ..runtime.track_maths import ComfyTrackMaths
+from ..types import Performance as PerformanceType
 from ..types import Shot as ShotType
 
 
@@ -25,8 +26,8 @@ class WorldKitBindShot(io.ComfyNode):
             display_name="Bind Shot To Wan",
             category=categories.SHOTS,
             description="Compile a shot and the world entities it shows into conditioning and a latent for the loaded "
-            "Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V). Feed KSampler, then trim the leading "
-            "trim_latent frames with TrimVideoLatent before decoding.",
+            "Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, Fun Camera, HuMo or Wan Animate). Feed "
+            "KSampler, then trim the leading trim_latent frames with TrimVideoLatent before decoding.",
             inputs=[
                 *wan_inputs("encodes reference images and start frames"),
                 ShotType.Input("shot", tooltip="The shot to bind (World Shot or Pick Shot From List)."),
@@ -99,6 +100,12 @@ class WorldKitBindShot(io.ComfyNode):
                     tooltip="The frame(s) to start from; otherwise composed from the location and subjects.",
                 ),
                 io.Image.Input("end_image", optional=True, tooltip="FLF: the frame to end on."),
+                PerformanceType.Input(
+                    "performance",
+                    optional=True,
+                    tooltip="HuMo and Wan Animate: the voice and driving clip the character performs to "
+                    "(Shot Performance).",
+                ),
             ],
             outputs=[
                 io.Conditioning.Output(display_name="positive", tooltip="For KSampler's positive."),
@@ -145,6 +152,7 @@ class WorldKitBindShot(io.ComfyNode):
         clip_vision=None,
         start_image=None,
         end_image=None,
+        performance=None,
     ) -> io.NodeOutput:
         if clip is None:
             raise ValueError("clip is empty: the checkpoint has no text encoder; load UMT5 with CLIPLoader (type wan).")
@@ -172,7 +180,7 @@ class WorldKitBindShot(io.ComfyNode):
             vae,
             clip,
             family=family,
-            inputs=BindInputs(track_set, clip_vision, start_image, end_image, ComfyTrackMaths()),
+            inputs=BindInputs(track_set, clip_vision, start_image, end_image, ComfyTrackMaths(), performance),
             options=options,
         )
         start = bound.start_frame

@@ -27,6 +27,7 @@ def patcher(in_dim=16, vace=False, img_emb=False, emb_pos=False, **parts):
         (patcher(), "t2v"),
         (patcher(in_dim=32, img_emb=True, control_adapter=object()), "camera"),  # Fun Camera 2.1
         (patcher(in_dim=36, control_adapter=object(), ref_conv=object()), "camera"),  # read before other parts
+        (patcher(audio_proj=object()), "humo"),
     ],
 )
 def test_weight_kinds(model, kind):

@@ -18,18 +18,20 @@ from binding_graphs import (
     SIZE,
     assert_matches_native,
     bind,
+    load_image,
     native_node,
     native_prompts,
     one_reference_scene,
     save_conditioning,
     saved,
     shot,
+    world_of,
 )
-from graphs import load_clip_vision
+from graphs import ksampler, load_clip_vision
 from sampler_graph import SamplerGraph
 
 from worldkit.models.motion.camera_path import camera_embedding, camera_path, move_speed
-from worldkit.tools.prompt_graph import out
+from worldkit.tools.prompt_graph import Graph, load_wan, out
 
 
 @pytest.mark.parametrize(
@@ -83,3 +85,82 @@ def test_world_shot_sampler_drives_fun_camera_with_an_orbit_as_bind_shot_and_ksa
     assert info["camera"]["native_preset"] is None
     expected = camera_embedding(camera_path("orbit", 9, move_speed(9, 16)), graph.size, graph.size)
     assert torch.equal(saved(comfy, "camera_orbit_bound")[0]["positive.0.camera_conditions"], expected)
+
+
+def voice_performance(graph: Graph, seconds: float = 1.0, seed: int = 3) -> tuple[str, str]:
+    """A seeded Whisper-shaped voice and a Shot Performance carrying it."""
+    voice = graph.node("CaptureTestVoice", seconds=seconds, seed=seed)
+    return voice, graph.node("WorldKitShotPerformance", audio=out(voice))
+
+
+def test_humo_one_character_and_a_voice_match_wan_humo_image_to_video(comfy, tiny_models):
+    scene = one_reference_scene(comfy, tiny_models, "wan_humo", "humo_skunk", 10, "skunk", "character", size=80)
+    graph, model, clip, vae, skunk, world, shot_id = astuple(scene)
+    voice, performance = voice_performance(graph)
+    ours = bind(graph, model, vae, clip, world, shot_id, performance=out(performance))
+    positive, negative = native_prompts(graph, clip, shot_id)
+    theirs = native_node(
+        graph, "WanHuMoImageToVideo", positive, negative, vae, ref_image=out(skunk), audio_encoder_output=out(voice)
+    )
+    save_conditioning(graph, "humo1_ours", ours, text=out(ours, 5))
+    save_conditioning(graph, "humo1_native", theirs)
+    tensors, scalars = assert_matches_native(comfy, graph, "humo1")
+    assert tensors["positive.0.audio_embed"].shape == (1, (FRAMES - 1) // 4 + 1, 8, 5, 1280)
+    assert tensors["positive.0.audio_embed"].abs().sum() > 0
+    info = json.loads(scalars["text"])
+    assert info["family"] == "humo" and info["reference_frames"] == ["skunk"] and info["audio"] == "voice"
+
+
+def test_humo_several_characters_are_frames_of_its_reference_each_as_the_native_node_encodes_it(comfy, tiny_models):
+    graph = Graph()
+    model, clip, vae = load_wan(graph, tiny_models, "wan_humo")
+    skunk, owl = (load_image(graph, comfy, f"humo_{name}", seed=seed) for name, seed in (("skunk", 11), ("owl", 12)))
+    world = world_of(graph, [("skunk", "character", skunk), ("owl", "character", owl)])
+    shot_id = shot(graph, "skunk, owl", world)
+    voice, performance = voice_performance(graph)
+    ours = bind(graph, model, vae, clip, world, shot_id, performance=out(performance))
+    silent = bind(graph, model, vae, clip, world, shot_id)
+    positive, negative = native_prompts(graph, clip, shot_id)
+    save_conditioning(graph, "humo2_ours", ours, text=out(ours, 5))
+    for name, image in (("skunk", skunk), ("owl", owl)):
+        theirs = native_node(
+            graph, "WanHuMoImageToVideo", positive, negative, vae, ref_image=out(image), audio_encoder_output=out(voice)
+        )
+        save_conditioning(graph, f"humo2_{name}", theirs)
+    for name, bound in (("voice", ours), ("silent", silent)):  # the model runs on two reference frames
+        sampled = ksampler(graph, out(model), out(bound, 0), out(bound, 1), out(bound, 2))
+        graph.node("CaptureTestSaveTensors", name=f"humo2_sampled_{name}", latent=out(sampled))
+    comfy.run(graph.prompt())
+    mine, scalars = saved(comfy, "humo2_ours")
+    (reference,) = (mine[key] for key in mine if key.startswith("positive.0.reference_latents"))
+    assert reference.shape[2] == 2
+    for index, name in enumerate(("skunk", "owl")):
+        native, _ = saved(comfy, f"humo2_{name}")
+        assert torch.equal(reference[:, :, index : index + 1], native["positive.0.reference_latents.0"])
+        for key in ("positive.0.audio_embed", "negative.0.audio_embed", "latent.samples", "positive.0.cond"):
+            assert torch.equal(mine[key], native[key]), key
+    assert json.loads(scalars["text"])["reference_frames"] == ["skunk", "owl"]
+    for name in ("voice", "silent"):
+        samples = saved(comfy, f"humo2_sampled_{name}")[0]["latent.samples"]
+        assert samples.shape == mine["latent.samples"].shape and torch.isfinite(samples).all()
+
+
+def test_world_shot_sampler_drives_humo_with_a_voice_as_bind_shot_and_ksampler_do(comfy, tiny_models):
+    graph = SamplerGraph(comfy, tiny_models, dit="wan_humo")
+    _, performance = voice_performance(graph.graph, seed=4)
+    graph.sampler("sampler", seed=5, performance=out(performance))
+    bind_node = graph.add(
+        "WorldKitBindShot",
+        model=out(graph.model),
+        vae=out(graph.vae),
+        clip=out(graph.clip),
+        world=out(graph.world),
+        shot=out(graph.shot),
+        performance=out(performance),
+    )
+    graph.probe("ksampler", images=out(graph.sample_bound(graph.model, bind_node, seed=5)), text=out(bind_node, 5))
+    probes = graph.run()
+    (ours, report), (native, info) = probes["sampler"], probes["ksampler"]
+    assert torch.equal(ours, native) and ours.shape == (9, graph.size, graph.size, 3)
+    assert report["shots"][0]["family"] == info["family"] == "humo"
+    assert report["shots"][0]["audio"] == info["audio"] == "voice"

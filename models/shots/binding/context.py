@@ -16,6 +16,7 @@ from ...world.entities import Reference, World
 from ...world.preprocess import fit_frames
 from ..shot import Shot
 from ..start_frame import compose_start_frame, cutout
+from .performance import Performance
 
 NEUTRAL_GREY = 0.5
 
@@ -71,13 +72,14 @@ class BindOptions:
 
 @dataclass(frozen=True)
 class BindInputs:
-    """What the graph connected besides shot and world: tracks, CLIP vision, start and end frames."""
+    """What the graph connected besides shot and world: tracks, CLIP vision, start and end frames, a performance."""
 
     tracks: TrackSet | None = None
     clip_vision: Any = None
     start_image: torch.Tensor | None = None
     end_image: torch.Tensor | None = None
     track_maths: TrackMaths | None = None
+    performance: Performance | None = None
 
 
 @dataclass

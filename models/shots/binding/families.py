@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import camera, image_to_video, phantom, t2v, vace
+from . import camera, humo, image_to_video, phantom, t2v, vace
 from .context import BindContext, FamilyBinding
 
 
@@ -26,9 +26,10 @@ class Family:
     location_modes: tuple[str, ...]  # the first is what "auto" picks
     weights: tuple[str, ...]  # the weight kinds that can run it (WEIGHT_KINDS)
     picked_by_tracks: str | None = None  # in "auto", the track source ("ati" JSON or "tracks") that selects it
+    performance: tuple[str, ...] = ()  # the parts of a Performance it reads (audio, pose_video, ...)
 
 
-WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf", "camera")
+WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf", "camera", "humo")
 IMAGE_WEIGHTS = ("i2v", "flf")
 FAMILIES: dict[str, Family] = {
     "vace": Family(vace.bind, vace.LOCATION_MODES, ("vace",)),
@@ -39,6 +40,7 @@ FAMILIES: dict[str, Family] = {
     "wan_move": Family(image_to_video.bind_wan_move, image_to_video.LOCATION_MODES, IMAGE_WEIGHTS, "tracks"),
     "t2v": Family(t2v.bind, t2v.LOCATION_MODES, ("t2v",)),
     "camera": Family(camera.bind, camera.LOCATION_MODES, ("camera",)),
+    "humo": Family(humo.bind, humo.LOCATION_MODES, ("humo",), performance=("audio",)),
 }
 FAMILY_CHOICES = ("auto", *FAMILIES)
 # Shots in a shot list carry no tracks, so the sampler offers the families that need none.
@@ -46,10 +48,9 @@ TRACKLESS_FAMILY_CHOICES = ("auto", *(name for name, family in FAMILIES.items() 
 IMAGE_TO_VIDEO_IN_CHANNELS = 36
 TEXT_TO_VIDEO_IN_CHANNELS = 16
 # A part of the weights only one family's models have (as ComfyUI's model detection reads them), checked first.
-FAMILY_PARTS = {"control_adapter": "camera"}
+FAMILY_PARTS = {"control_adapter": "camera", "audio_proj": "humo"}
 UNSUPPORTED_PARTS = {
     "casual_audio_encoder": "Wan S2V",
-    "audio_proj": "HuMo",
     "face_adapter": "Wan Animate",
     "ref_conv": "Wan Fun Control / Wan 2.2 Fun",
 }
