@@ -159,7 +159,7 @@ class LastBinding:
         self.shot: Shot | None = None
         self.bound: BoundShot | None = None
 
-    def bind(self, shot: Shot, context: torch.Tensor | None, frames: int) -> BoundShot:
+    def bind(self, shot: Shot, context: torch.Tensor | None, frames: int, new_from: int) -> BoundShot:
         models = self.models
         bound = bind_shot(
             shot,
@@ -169,7 +169,7 @@ class LastBinding:
             models.clip,
             family=models.family,
             inputs=BindInputs(clip_vision=models.clip_vision, start_image=context, performance=models.performance),
-            options=BindOptions(length=frames),
+            options=BindOptions(length=frames, video_frame_offset=new_from),
         )
         self.shot, self.bound = shot, bound
         return bound

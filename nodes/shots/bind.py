@@ -100,6 +100,16 @@ class WorldKitBindShot(io.ComfyNode):
                     tooltip="The frame(s) to start from; otherwise composed from the location and subjects.",
                 ),
                 io.Image.Input("end_image", optional=True, tooltip="FLF: the frame to end on."),
+                io.Int.Input(
+                    "video_frame_offset",
+                    default=0,
+                    min=0,
+                    max=100000,
+                    optional=True,
+                    tooltip="Wan Animate, chaining chunks by hand as WanAnimateToVideo does: the driving-clip frame "
+                    "this chunk's new frames start at (the previous info's video_frame_offset); start_image holds "
+                    "the frames it continues from.",
+                ),
                 PerformanceType.Input(
                     "performance",
                     optional=True,
@@ -152,6 +162,7 @@ class WorldKitBindShot(io.ComfyNode):
         clip_vision=None,
         start_image=None,
         end_image=None,
+        video_frame_offset: int = 0,
         performance=None,
     ) -> io.NodeOutput:
         if clip is None:
@@ -172,6 +183,7 @@ class WorldKitBindShot(io.ComfyNode):
             track_strength=track_strength,
             ati_temperature=ati_temperature,
             ati_topk=ati_topk,
+            video_frame_offset=video_frame_offset,
         )
         bound = bind_shot(
             shot,

@@ -28,6 +28,7 @@ def patcher(in_dim=16, vace=False, img_emb=False, emb_pos=False, **parts):
         (patcher(in_dim=32, img_emb=True, control_adapter=object()), "camera"),  # Fun Camera 2.1
         (patcher(in_dim=36, control_adapter=object(), ref_conv=object()), "camera"),  # read before other parts
         (patcher(audio_proj=object()), "humo"),
+        (patcher(in_dim=36, img_emb=True, face_adapter=object()), "animate"),
     ],
 )
 def test_weight_kinds(model, kind):

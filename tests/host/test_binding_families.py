@@ -164,3 +164,127 @@ def test_world_shot_sampler_drives_humo_with_a_voice_as_bind_shot_and_ksampler_d
     assert torch.equal(ours, native) and ours.shape == (9, graph.size, graph.size, 3)
     assert report["shots"][0]["family"] == info["family"] == "humo"
     assert report["shots"][0]["audio"] == info["audio"] == "voice"
+
+
+def video(graph: Graph, frames: int, seed: int, width: int = SIZE, height: int = SIZE) -> str:
+    return graph.node("CaptureTestVideo", frames=frames, width=width, height=height, seed=seed)
+
+
+def animate_scene(comfy, tiny_models, name: str, frames: int, replacement: bool) -> tuple:
+    """A skunk, a driving clip (pose, face crops) of ``frames`` frames and, for replacement, a plate and a mask."""
+    scene = one_reference_scene(comfy, tiny_models, "wan_animate", name, 13, "skunk", "character")
+    clips = {
+        "pose_video": out(video(scene.graph, frames, 21)),
+        "face_video": out(video(scene.graph, frames, 22, 32, 32)),
+    }
+    if replacement:
+        clips["background_video"] = out(video(scene.graph, frames, 23))
+        plate = video(scene.graph, frames, 24)
+        clips["character_mask"] = out(scene.graph.node("ImageToMask", image=out(plate), channel="red"))
+    performance = scene.graph.node("WorldKitShotPerformance", **clips)
+    return scene, clips, performance
+
+
+def test_animate_animation_matches_wan_animate_to_video(comfy, tiny_models):
+    scene, clips, performance = animate_scene(comfy, tiny_models, "animate_skunk", FRAMES, replacement=False)
+    graph, model, clip, vae, skunk, world, shot_id = astuple(scene)
+    vision = load_clip_vision(graph, tiny_models)
+    ours = bind(graph, model, vae, clip, world, shot_id, clip_vision=out(vision), performance=out(performance))
+    positive, negative = native_prompts(graph, clip, shot_id)
+    encoded = graph.node("CLIPVisionEncode", clip_vision=out(vision), image=out(skunk), crop="none")
+    theirs = native_node(
+        graph,
+        "WanAnimateToVideo",
+        positive,
+        negative,
+        vae,
+        reference_image=out(skunk),
+        clip_vision_output=out(encoded),
+        continue_motion_max_frames=5,
+        video_frame_offset=0,
+        **clips,
+    )
+    save_conditioning(graph, "animate1_ours", ours, number=out(ours, 3), text=out(ours, 5))
+    save_conditioning(graph, "animate1_native", theirs, number=out(theirs, 3))
+    tensors, scalars = assert_matches_native(comfy, graph, "animate1")
+    assert scalars["number"] == saved(comfy, "animate1_native")[1]["number"] == 1
+    assert tensors["positive.0.face_video_pixels"].shape == (1, 3, FRAMES, 512, 512)
+    info = json.loads(scalars["text"])
+    assert info["family"] == "animate" and info["animate"]["mode"] == "animation"
+
+
+def test_animate_replacement_chunk_continuing_a_clip_matches_wan_animate_to_video(comfy, tiny_models):
+    """The second chunk of a performance: 5 frames continued, new frames from driving-clip frame 13."""
+    scene, clips, performance = animate_scene(comfy, tiny_models, "animate_plate", 30, replacement=True)
+    graph, model, clip, vae, skunk, world, shot_id = astuple(scene)
+    continued = video(graph, 5, 25)
+    ours = bind(
+        graph,
+        model,
+        vae,
+        clip,
+        world,
+        shot_id,
+        performance=out(performance),
+        start_image=out(continued),
+        video_frame_offset=13,
+    )
+    positive, negative = native_prompts(graph, clip, shot_id)
+    theirs = native_node(
+        graph,
+        "WanAnimateToVideo",
+        positive,
+        negative,
+        vae,
+        reference_image=out(skunk),
+        continue_motion=out(continued),
+        continue_motion_max_frames=5,
+        video_frame_offset=13,
+        **clips,
+    )
+    save_conditioning(graph, "animate2_ours", ours, text=out(ours, 5))
+    save_conditioning(graph, "animate2_native", theirs, number=out(theirs, 5))
+    _, scalars = assert_matches_native(comfy, graph, "animate2")
+    report = json.loads(scalars["text"])["animate"]
+    assert report["mode"] == "replacement" and report["clip_start"] == 8 and report["trim_image"] == 5
+    assert report["video_frame_offset"] == saved(comfy, "animate2_native")[1]["number"] == 8 + FRAMES
+
+
+def test_world_shot_sampler_drives_animate_as_bind_shot_and_ksampler_do_and_chains_a_long_performance(
+    comfy, tiny_models
+):
+    graph = SamplerGraph(comfy, tiny_models, dit="wan_animate")
+    # pose alone: the face encoder's 512 x 512 crops would cost minutes on a CPU (the face is checked above)
+    performance = graph.graph.node("WorldKitShotPerformance", pose_video=out(video(graph.graph, 21, 31)))
+    graph.sampler("sampler", seed=5, performance=out(performance))
+    bind_node = graph.add(
+        "WorldKitBindShot",
+        model=out(graph.model),
+        vae=out(graph.vae),
+        clip=out(graph.clip),
+        world=out(graph.world),
+        shot=out(graph.shot),
+        performance=out(performance),
+    )
+    graph.probe(
+        "ksampler", images=out(graph.sample_bound(graph.model, bind_node, seed=5, trim=True)), text=out(bind_node, 5)
+    )
+    graph.shot = graph.add_shot("the toy dances on", 21)
+    graph.sampler("long", seed=5, performance=out(performance), native_frames=13, overlap_frames=5)
+    probes = graph.run()
+    (ours, report), (native, info) = probes["sampler"], probes["ksampler"]
+    assert torch.equal(ours, native) and ours.shape == (9, graph.size, graph.size, 3)
+    assert report["shots"][0]["family"] == info["family"] == "animate" and info["trim_latent"] == 1
+    long, long_report = probes["long"]
+    assert long.shape == (21, graph.size, graph.size, 3)
+    shot = long_report["shots"][0]
+    assert [segment["start"] for segment in shot["candidates"][0]["segments"]] == [0, 8]
+    # the last chunk continued the first's 5 overlapping frames and read the clip from frame 8
+    assert shot["animate"] == {
+        "mode": "animation",
+        "character": "toy",
+        "clip_start": 8,
+        "continue_motion_frames": 5,
+        "trim_image": 5,
+        "video_frame_offset": 21,
+    }

@@ -58,7 +58,9 @@ class TrackMaths(Protocol):
 
 @dataclass(frozen=True)
 class BindOptions:
-    """How to bind, beyond the shot itself. `length` overrides the shot's frame count (for segments)."""
+    """How to bind, beyond the shot itself. `length` overrides the shot's frame count (for segments);
+    `video_frame_offset` is WanAnimateToVideo's: the performance frame the clip's new frames start at (the frames
+    it continues from, a start image, are read back before it)."""
 
     location_as: str = "auto"
     views_per_entity: int = 1
@@ -68,6 +70,7 @@ class BindOptions:
     ati_topk: int = 2
     clip_vision_crop: bool = False
     length: int | None = None
+    video_frame_offset: int = 0
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import camera, humo, image_to_video, phantom, t2v, vace
+from . import animate, camera, humo, image_to_video, phantom, t2v, vace
 from .context import BindContext, FamilyBinding
 
 
@@ -29,8 +29,9 @@ class Family:
     performance: tuple[str, ...] = ()  # the parts of a Performance it reads (audio, pose_video, ...)
 
 
-WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf", "camera", "humo")
+WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf", "camera", "humo", "animate")
 IMAGE_WEIGHTS = ("i2v", "flf")
+ANIMATE_PARTS = ("pose_video", "face_video", "background_video", "character_mask")
 FAMILIES: dict[str, Family] = {
     "vace": Family(vace.bind, vace.LOCATION_MODES, ("vace",)),
     "phantom": Family(phantom.bind, phantom.LOCATION_MODES, ("t2v",)),
@@ -41,6 +42,7 @@ FAMILIES: dict[str, Family] = {
     "t2v": Family(t2v.bind, t2v.LOCATION_MODES, ("t2v",)),
     "camera": Family(camera.bind, camera.LOCATION_MODES, ("camera",)),
     "humo": Family(humo.bind, humo.LOCATION_MODES, ("humo",), performance=("audio",)),
+    "animate": Family(animate.bind, animate.LOCATION_MODES, ("animate",), performance=ANIMATE_PARTS),
 }
 FAMILY_CHOICES = ("auto", *FAMILIES)
 # Shots in a shot list carry no tracks, so the sampler offers the families that need none.
@@ -48,10 +50,9 @@ TRACKLESS_FAMILY_CHOICES = ("auto", *(name for name, family in FAMILIES.items() 
 IMAGE_TO_VIDEO_IN_CHANNELS = 36
 TEXT_TO_VIDEO_IN_CHANNELS = 16
 # A part of the weights only one family's models have (as ComfyUI's model detection reads them), checked first.
-FAMILY_PARTS = {"control_adapter": "camera", "audio_proj": "humo"}
+FAMILY_PARTS = {"control_adapter": "camera", "audio_proj": "humo", "face_adapter": "animate"}
 UNSUPPORTED_PARTS = {
     "casual_audio_encoder": "Wan S2V",
-    "face_adapter": "Wan Animate",
     "ref_conv": "Wan Fun Control / Wan 2.2 Fun",
 }
 
