@@ -45,7 +45,11 @@ class WorldKitShotPerformance(io.ComfyNode):
                     "per frame).",
                 ),
             ],
-            outputs=[PerformanceType.Output(display_name="performance")],
+            outputs=[
+                PerformanceType.Output(
+                    display_name="performance", tooltip="For Bind Shot's or World Shot Sampler's performance input."
+                )
+            ],
         )
 
     @classmethod
