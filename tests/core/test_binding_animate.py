@@ -6,7 +6,7 @@ tests/host/test_binding_families.py."""
 
 import pytest
 import torch
-from test_binding_bind import FRAMES, LATENT_T, SHOT, H, W, bind, encoded, encoded_video, flat, model
+from test_binding_bind import FRAMES, LATENT_T, SHOT, H, W, bind, encoded, encoded_video, flat
 
 from worldkit.models.shots.binding import BindingError, BindOptions
 from worldkit.models.shots.binding.animate import cover
@@ -14,21 +14,6 @@ from worldkit.models.shots.binding.performance import Performance, PerformanceEr
 from worldkit.models.shots.shot import ShotEntity
 
 ONE_SUBJECT = SHOT.replace(entities=(ShotEntity("skunk"), ShotEntity("forest", "location")))
-
-
-def animate_model(kind="vace"):
-    if kind != "animate":
-        return model(kind)
-    patcher = model("i2v")
-    patcher.model.diffusion_model.face_adapter = object()
-    return patcher
-
-
-@pytest.fixture(autouse=True)
-def animate_weights(monkeypatch):
-    import test_binding_bind
-
-    monkeypatch.setattr(test_binding_bind, "model", animate_model)
 
 
 def ramp(frames=FRAMES, size=(H, W)):

@@ -5,29 +5,14 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from test_binding_bind import FRAMES, LATENT_T, SHOT, H, W, bind, encoded, flat, model
+from test_binding_bind import FRAMES, LATENT_T, SHOT, H, W, bind, encoded, flat
 
 from worldkit.models.motion.camera_path import camera_embedding, camera_path, move_speed
 from worldkit.models.shots.binding import BindingError, BindOptions
 
 
-def camera_model():
-    patcher = model("t2v")
-    patcher.model.diffusion_model.control_adapter = object()
-    return patcher
-
-
 def camera_bind(shot, **kwargs):
     return bind(kind="camera", shot=shot, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def camera_weights(monkeypatch):
-    import test_binding_bind
-
-    monkeypatch.setattr(
-        test_binding_bind, "model", lambda kind="vace": camera_model() if kind == "camera" else model(kind)
-    )
 
 
 def test_the_shots_move_becomes_the_camera_conditions_on_both_sides():

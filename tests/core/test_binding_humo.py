@@ -5,26 +5,11 @@ Tensor equality with WanHuMoImageToVideo (audio included) is proven in tests/hos
 
 import pytest
 import torch
-from test_binding_bind import FRAMES, LATENT_T, SHOT, H, W, bind, encoded, flat, model
+from test_binding_bind import FRAMES, LATENT_T, SHOT, H, W, bind, encoded, flat
 
 from worldkit.models.shots.binding import BindingError, BindInputs
 from worldkit.models.shots.binding.humo import audio_frames, audio_windows
 from worldkit.models.shots.binding.performance import Performance, PerformanceError
-
-
-def humo_model(kind="vace"):
-    if kind != "humo":
-        return model(kind)
-    patcher = model("t2v")
-    patcher.model.diffusion_model.audio_proj = object()
-    return patcher
-
-
-@pytest.fixture(autouse=True)
-def humo_weights(monkeypatch):
-    import test_binding_bind
-
-    monkeypatch.setattr(test_binding_bind, "model", humo_model)
 
 
 def voice(frames=40, seed=0):

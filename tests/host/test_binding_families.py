@@ -149,15 +149,7 @@ def test_world_shot_sampler_drives_humo_with_a_voice_as_bind_shot_and_ksampler_d
     graph = SamplerGraph(comfy, tiny_models, dit="wan_humo")
     _, performance = voice_performance(graph.graph, seed=4)
     graph.sampler("sampler", seed=5, performance=out(performance))
-    bind_node = graph.add(
-        "WorldKitBindShot",
-        model=out(graph.model),
-        vae=out(graph.vae),
-        clip=out(graph.clip),
-        world=out(graph.world),
-        shot=out(graph.shot),
-        performance=out(performance),
-    )
+    bind_node = graph.bind(performance=out(performance))
     graph.probe("ksampler", images=out(graph.sample_bound(graph.model, bind_node, seed=5)), text=out(bind_node, 5))
     probes = graph.run()
     (ours, report), (native, info) = probes["sampler"], probes["ksampler"]
@@ -185,6 +177,24 @@ def animate_scene(comfy, tiny_models, name: str, frames: int, replacement: bool)
     return scene, clips, performance
 
 
+def native_animate(
+    graph: Graph, positive: str, negative: str, vae: str, character: str, clips: dict, offset: int, **inputs
+) -> str:
+    """WanAnimateToVideo on the character's image and the clips, continuing up to 5 frames, from ``offset``."""
+    return native_node(
+        graph,
+        "WanAnimateToVideo",
+        positive,
+        negative,
+        vae,
+        reference_image=out(character),
+        continue_motion_max_frames=5,
+        video_frame_offset=offset,
+        **clips,
+        **inputs,
+    )
+
+
 def test_animate_animation_matches_wan_animate_to_video(comfy, tiny_models):
     scene, clips, performance = animate_scene(comfy, tiny_models, "animate_skunk", FRAMES, replacement=False)
     graph, model, clip, vae, skunk, world, shot_id = astuple(scene)
@@ -192,18 +202,7 @@ def test_animate_animation_matches_wan_animate_to_video(comfy, tiny_models):
     ours = bind(graph, model, vae, clip, world, shot_id, clip_vision=out(vision), performance=out(performance))
     positive, negative = native_prompts(graph, clip, shot_id)
     encoded = graph.node("CLIPVisionEncode", clip_vision=out(vision), image=out(skunk), crop="none")
-    theirs = native_node(
-        graph,
-        "WanAnimateToVideo",
-        positive,
-        negative,
-        vae,
-        reference_image=out(skunk),
-        clip_vision_output=out(encoded),
-        continue_motion_max_frames=5,
-        video_frame_offset=0,
-        **clips,
-    )
+    theirs = native_animate(graph, positive, negative, vae, skunk, clips, 0, clip_vision_output=out(encoded))
     save_conditioning(graph, "animate1_ours", ours, number=out(ours, 3), text=out(ours, 5))
     save_conditioning(graph, "animate1_native", theirs, number=out(theirs, 3))
     tensors, scalars = assert_matches_native(comfy, graph, "animate1")
@@ -230,18 +229,7 @@ def test_animate_replacement_chunk_continuing_a_clip_matches_wan_animate_to_vide
         video_frame_offset=13,
     )
     positive, negative = native_prompts(graph, clip, shot_id)
-    theirs = native_node(
-        graph,
-        "WanAnimateToVideo",
-        positive,
-        negative,
-        vae,
-        reference_image=out(skunk),
-        continue_motion=out(continued),
-        continue_motion_max_frames=5,
-        video_frame_offset=13,
-        **clips,
-    )
+    theirs = native_animate(graph, positive, negative, vae, skunk, clips, 13, continue_motion=out(continued))
     save_conditioning(graph, "animate2_ours", ours, text=out(ours, 5))
     save_conditioning(graph, "animate2_native", theirs, number=out(theirs, 5))
     _, scalars = assert_matches_native(comfy, graph, "animate2")
@@ -257,15 +245,7 @@ def test_world_shot_sampler_drives_animate_as_bind_shot_and_ksampler_do_and_chai
     # pose alone: the face encoder's 512 x 512 crops would cost minutes on a CPU (the face is checked above)
     performance = graph.graph.node("WorldKitShotPerformance", pose_video=out(video(graph.graph, 21, 31)))
     graph.sampler("sampler", seed=5, performance=out(performance))
-    bind_node = graph.add(
-        "WorldKitBindShot",
-        model=out(graph.model),
-        vae=out(graph.vae),
-        clip=out(graph.clip),
-        world=out(graph.world),
-        shot=out(graph.shot),
-        performance=out(performance),
-    )
+    bind_node = graph.bind(performance=out(performance))
     graph.probe(
         "ksampler", images=out(graph.sample_bound(graph.model, bind_node, seed=5, trim=True)), text=out(bind_node, 5)
     )
