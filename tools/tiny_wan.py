@@ -57,9 +57,13 @@ def randomise(module: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
     return {k: v.to(torch.float32).contiguous() for k, v in state.items()}
 
 
+ANIMATE_LAYERS = 5  # Wan Animate has a face adapter layer per 5 blocks; ComfyUI detects it by the first one
+
+
 def wan_dit(kind: str, dim: int, layers: int, heads: int = 1) -> torch.nn.Module:
-    """A Wan DiT of one kind (wan_t2v, wan_i2v, wan_flf, wan_vace; wan22_i2v, the A14B I2V expert layout; wan22_ti2v,
-    the 5B's) at width ``dim``, weights not yet set."""
+    """A Wan DiT of one kind (wan_t2v, wan_i2v, wan_flf, wan_vace, wan_camera, wan_humo, wan_animate; wan22_i2v, the
+    A14B I2V expert layout; wan22_ti2v, the 5B's) at width ``dim``, weights not yet set. Each has the parts ComfyUI's
+    model detection reads its kind from."""
     import comfy.ldm.wan.model as wan
     import comfy.ops
 
@@ -84,6 +88,14 @@ def wan_dit(kind: str, dim: int, layers: int, heads: int = 1) -> torch.nn.Module
         return wan.WanModel(model_type="i2v", in_dim=36, **common)
     if kind == "wan22_i2v":  # Wan 2.2 I2V A14B: the start frame's latents concatenated, no CLIP image embedding
         return wan.WanModel(model_type="t2v", in_dim=36, **common)
+    if kind == "wan_camera":  # Fun Camera 2.1: an image-to-video DiT with a control adapter, 32 input channels
+        return wan.CameraWanModel(model_type="camera", in_dim=32, **common)
+    if kind == "wan_humo":  # HuMo 1.7B: text-to-video with an audio projection and audio cross-attention
+        return wan.HumoWanModel(in_dim=16, **common)
+    if kind == "wan_animate":
+        import comfy.ldm.wan.model_animate as animate
+
+        return animate.AnimateWanModel(in_dim=36, **{**common, "num_layers": max(layers, ANIMATE_LAYERS)})
     if kind == "wan_flf":
         return wan.WanModel(model_type="i2v", in_dim=36, flf_pos_embed_token_number=2 * CLIP_VISION_TOKENS, **common)
     raise ValueError(f"unknown Wan DiT kind {kind!r}")

@@ -57,8 +57,9 @@ class BoundShotLike(Protocol):
 class ShotPipeline:
     """The capabilities the orchestrator needs, passed in by the host.
 
-    - ``bind(shot, context_frames, frames)``: conditioning and latent for ``frames`` frames of ``shot``;
-      ``context_frames`` (IMAGE) are the frames the clip must begin with, or None.
+    - ``bind(shot, context_frames, frames, new_from)``: conditioning and latent for ``frames`` frames of ``shot``;
+      ``context_frames`` (IMAGE) are the frames the clip must begin with, or None; the clip's frames after them
+      are shot frames from ``new_from`` on (where a performance's driving clip is read).
     - ``sample(shot, bound, seed)``: the sampled latent ``[1, C, T, h, w]``.
     - ``decode(latent)``: IMAGE frames ``[F, H, W, 3]``.
     - ``references(shot)``: the shot's bound references (scoring and the bleed check).
@@ -73,7 +74,7 @@ class ShotPipeline:
       kept frames when a shot is done).
     """
 
-    bind: Callable[[Shot, torch.Tensor | None, int], BoundShotLike]
+    bind: Callable[[Shot, torch.Tensor | None, int, int], BoundShotLike]
     sample: Callable[[Shot, BoundShotLike, int], torch.Tensor]
     decode: Callable[[torch.Tensor], torch.Tensor]
     references: Callable[[Shot], Sequence[Reference]]
@@ -181,10 +182,11 @@ def render_candidate(
         pipeline.check_interrupt()
         if segment.index == 0:
             if "bound" not in first_binding:
-                first_binding["bound"] = timer.timed("bind_s", pipeline.bind, shot, start_frames, segment.frames)
+                first_binding["bound"] = timer.timed("bind_s", pipeline.bind, shot, start_frames, segment.frames, 0)
             bound = first_binding["bound"]
         else:
-            bound = timer.timed("bind_s", pipeline.bind, shot, context, segment.frames)
+            new_from = segment.start + segment.context
+            bound = timer.timed("bind_s", pipeline.bind, shot, context, segment.frames, new_from)
         if segment.index == 0 and first_latent is not None:
             latent = first_latent
         else:
@@ -230,7 +232,7 @@ def search_first_segment(
     """Sample the first segment of every candidate under the search schedule; the survivors' latents and a report."""
     hooks = pipeline.search
     frames = plan_segments(shot.frame_count, pipeline.native_frames, pipeline.overlap)[0].frames
-    first_binding["bound"] = bound = pipeline.bind(shot, start_frames, frames)
+    first_binding["bound"] = bound = pipeline.bind(shot, start_frames, frames, 0)
     checks = check_steps(hooks.schedule, hooks.steps, len(seeds))
     timer = _Timer(pipeline.clock)
     previews: list[torch.Tensor] = []

@@ -52,6 +52,8 @@ CAMERA_MOVE_TERMS = {
     "crane up": "camera cranes up",
     "crane down": "camera cranes down",
     "handheld": "handheld camera with natural shake",
+    "zoom in": "camera zooms in",
+    "zoom out": "camera zooms out",
 }
 LIGHTING_TERMS = {
     "day": "Natural daylight.",

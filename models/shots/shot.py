@@ -51,6 +51,8 @@ CAMERA_MOVES = (
     "crane up",
     "crane down",
     "handheld",
+    "zoom in",
+    "zoom out",
 )
 LIGHTING = (
     "day",

@@ -38,6 +38,7 @@ from ...models.sampling.stepped_sampling import InterleavedSampling
 from ...models.shared.wan import WAN_2_1, ModelRules, floor_wan_size, model_rules
 from ...models.shots.binding import BindInputs, BindOptions, BoundShot, bind_shot, reference_latents, weight_kind
 from ...models.shots.binding.structure import expert_pair_problem
+from ...models.shots.binding.performance import Performance
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
 from .attention_patch import apply_reference_attention
@@ -223,6 +224,8 @@ class ShotModels:
     def __post_init__(self) -> None:
         self.experts = self.experts or Experts(self.model)
 
+    performance: Performance | None = None  # what drives HuMo and Animate shots (Shot Performance)
+
 
 class ShotAttention:
     """The experts patched with reference attention to the shot being sampled, made once per shot, and the
@@ -269,7 +272,7 @@ class LastBinding:
         self.shot: Shot | None = None
         self.bound: BoundShot | None = None
 
-    def bind(self, shot: Shot, context: torch.Tensor | None, frames: int) -> BoundShot:
+    def bind(self, shot: Shot, context: torch.Tensor | None, frames: int, new_from: int) -> BoundShot:
         models = self.models
         bound = bind_shot(
             shot,
@@ -278,8 +281,8 @@ class LastBinding:
             models.vae,
             models.clip,
             family=models.family,
-            inputs=BindInputs(clip_vision=models.clip_vision, start_image=context),
-            options=BindOptions(length=frames),
+            inputs=BindInputs(clip_vision=models.clip_vision, start_image=context, performance=models.performance),
+            options=BindOptions(length=frames, video_frame_offset=new_from),
             rules=models.rules,
         )
         self.shot, self.bound = shot, bound
@@ -378,7 +381,7 @@ def shot_reuse(models: ShotModels, settings: SamplerSettings, reference_strength
     shots from it (a cut of chosen takes), or only store them.
 
     The host's part of the key: the objects a shot is rendered with (model, low-noise expert, VAE, text encoder,
-    world, CLIP vision), by identity, with each expert's patch version (a LoRA added in place changes it) and the
+    world, CLIP vision, performance), by identity, with each expert's patch version (a LoRA added in place changes it) and the
     step they switch at; the sampler settings; reference attention; the family; and which preview decoder the
     search judges with (a tiny autoencoder dropped into ``vae_approx`` changes the early scores).
     """
@@ -392,5 +395,13 @@ def shot_reuse(models: ShotModels, settings: SamplerSettings, reference_strength
         models.experts.switch,
         tiny_autoencoder_path(model.get_model_object("latent_format")),
     )
-    objects: tuple[Any, ...] = (model, models.experts.low, models.vae, models.clip, models.world, models.clip_vision)
+    objects: tuple[Any, ...] = (
+        model,
+        models.experts.low,
+        models.vae,
+        models.clip,
+        models.world,
+        models.clip_vision,
+        models.performance,
+    )
     return ShotReuse(SHOT_CACHE, CacheContext.of(settings_key, objects), read)

@@ -41,6 +41,7 @@ from ..runtime.shot_sampling import (
     shot_experts,
     shot_reuse,
 )
+from ..types import Performance as PerformanceType
 from ..types import Shot as ShotSocket
 from ..types import Shots, World
 from .storyboard_preview import model_name, preview_video, storyboard_ui
@@ -187,6 +188,12 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     tooltip="Render only some shots and candidates, e.g. 'shot=3;candidate=1' (from 1); each gets "
                     "the seeds and frames of a full run. Empty renders everything.",
                 ),
+                PerformanceType.Input(
+                    "performance",
+                    optional=True,
+                    tooltip="HuMo and Wan Animate: the voice and driving clip every shot's character performs to "
+                    "(Shot Performance), read from each shot's first frame.",
+                ),
                 io.String.Input(
                     "search_custom",
                     default=SEARCH_PRESETS[DEFAULT_SEARCH],
@@ -294,6 +301,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         takes="",
         low_noise_model=None,
         switch_step=AUTO_SWITCH,
+        performance=None,
     ) -> io.NodeOutput:
         rules = loaded_rules(model, vae)
         asked = shot_list(shots, shot)
@@ -326,7 +334,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         progress = LiveProgress(
             steps_per_shot(shots, candidates, steps, native_frames, overlap_frames, selection, schedule, chosen_takes)
         )
-        models = ShotModels(model, vae, clip, world, clip_vision, family, rules, experts)
+        models = ShotModels(model, vae, clip, world, clip_vision, family, rules, experts, performance)
         pipeline = make_pipeline(
             models,
             settings,

@@ -1,5 +1,5 @@
 """WorldKit/Shots nodes: shots in film language, shot lists, coverage, and binding a shot to a world."""
 
-from . import bind, shot
+from . import bind, performance, shot
 
-NODES = [*shot.NODES, *bind.NODES]
+NODES = [*shot.NODES, *bind.NODES, *performance.NODES]

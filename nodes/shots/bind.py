@@ -15,6 +15,7 @@ from .. import categories
 from ..inputs import wan_inputs
 from ..runtime.shot_sampling import loaded_rules
 from ..runtime.track_maths import ComfyTrackMaths
+from ..types import Performance as PerformanceType
 from ..types import Shot as ShotType
 
 
@@ -26,8 +27,8 @@ class WorldKitBindShot(io.ComfyNode):
             display_name="Bind Shot To Wan",
             category=categories.SHOTS,
             description="Compile a shot and the world entities it shows into conditioning and a latent for the loaded "
-            "Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V or Wan 2.2 TI2V-5B). Feed KSampler, then trim the "
-            "leading trim_latent frames with TrimVideoLatent before decoding.",
+            "Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, Wan 2.2 TI2V-5B, Fun Camera, HuMo or Wan Animate). "
+            "Feed KSampler, then trim the leading trim_latent frames with TrimVideoLatent before decoding.",
             inputs=[
                 *wan_inputs("encodes reference images and start frames"),
                 ShotType.Input("shot", tooltip="The shot to bind (World Shot or Pick Shot From List)."),
@@ -100,6 +101,22 @@ class WorldKitBindShot(io.ComfyNode):
                     tooltip="The frame(s) to start from; otherwise composed from the location and subjects.",
                 ),
                 io.Image.Input("end_image", optional=True, tooltip="FLF: the frame to end on."),
+                io.Int.Input(
+                    "video_frame_offset",
+                    default=0,
+                    min=0,
+                    max=100000,
+                    optional=True,
+                    tooltip="Wan Animate, chaining chunks by hand as WanAnimateToVideo does: the driving-clip frame "
+                    "this chunk's new frames start at (the previous info's video_frame_offset); start_image holds "
+                    "the frames it continues from.",
+                ),
+                PerformanceType.Input(
+                    "performance",
+                    optional=True,
+                    tooltip="HuMo and Wan Animate: the voice and driving clip the character performs to "
+                    "(Shot Performance).",
+                ),
             ],
             outputs=[
                 io.Conditioning.Output(display_name="positive", tooltip="For KSampler's positive."),
@@ -146,6 +163,8 @@ class WorldKitBindShot(io.ComfyNode):
         clip_vision=None,
         start_image=None,
         end_image=None,
+        video_frame_offset: int = 0,
+        performance=None,
     ) -> io.NodeOutput:
         if clip is None:
             raise ValueError("clip is empty: the checkpoint has no text encoder; load UMT5 with CLIPLoader (type wan).")
@@ -166,6 +185,7 @@ class WorldKitBindShot(io.ComfyNode):
             track_strength=track_strength,
             ati_temperature=ati_temperature,
             ati_topk=ati_topk,
+            video_frame_offset=video_frame_offset,
         )
         bound = bind_shot(
             shot,
@@ -174,7 +194,7 @@ class WorldKitBindShot(io.ComfyNode):
             vae,
             clip,
             family=family,
-            inputs=BindInputs(track_set, clip_vision, start_image, end_image, ComfyTrackMaths()),
+            inputs=BindInputs(track_set, clip_vision, start_image, end_image, ComfyTrackMaths(), performance),
             options=options,
             rules=rules,
         )

@@ -76,13 +76,20 @@ class RecordingTrackMaths:
         return start_latent + strength
 
 
+# The families read from one part of the weights: their base's weights plus that part.
+FAMILY_PARTS = {"camera": ("t2v", "control_adapter"), "humo": ("t2v", "audio_proj"), "animate": ("i2v", "face_adapter")}
+
+
 def model(kind="vace"):
+    kind, part = FAMILY_PARTS.get(kind, (kind, None))
     in_dim = 36 if kind == "i2v" else 16
     dit = SimpleNamespace(patch_embedding=SimpleNamespace(weight=torch.zeros(4, in_dim, 1, 2, 2)))
     if kind == "vace":
         dit.vace_patch_embedding = object()
     if kind == "i2v":
         dit.img_emb = SimpleNamespace(emb_pos=None)
+    if part:
+        setattr(dit, part, object())
     return SimpleNamespace(model=SimpleNamespace(diffusion_model=dit, latent_format=FakeLatentFormat()))
 
 

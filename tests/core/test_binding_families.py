@@ -25,6 +25,10 @@ def patcher(in_dim=16, vace=False, img_emb=False, emb_pos=False, **parts):
         (patcher(in_dim=36, img_emb=True), "i2v"),
         (patcher(in_dim=36), "i2v"),  # Wan 2.2 I2V: no CLIP-vision embedding, 36 input channels
         (patcher(), "t2v"),
+        (patcher(in_dim=32, img_emb=True, control_adapter=object()), "camera"),  # Fun Camera 2.1
+        (patcher(in_dim=36, control_adapter=object(), ref_conv=object()), "camera"),  # read before other parts
+        (patcher(audio_proj=object()), "humo"),
+        (patcher(in_dim=36, img_emb=True, face_adapter=object()), "animate"),
     ],
 )
 def test_weight_kinds(model, kind):
@@ -62,8 +66,8 @@ def test_incompatible_family_lists_what_works():
 
 
 def test_unsupported_models_say_what_they_are():
-    with pytest.raises(FamilyError, match="Wan Fun Camera"):
-        weight_kind(patcher(in_dim=36, control_adapter=object()))
+    with pytest.raises(FamilyError, match="Wan S2V"):
+        weight_kind(patcher(in_dim=16, casual_audio_encoder=object()))
     with pytest.raises(FamilyError, match="48 input channels"):
         weight_kind(patcher(in_dim=48))
 

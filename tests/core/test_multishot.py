@@ -61,10 +61,12 @@ class FakeModel:
         self.bleed = bleed
         self.prepends = prepends
         self.bind_calls: list[tuple[torch.Tensor | None, int]] = []
+        self.new_from: list[int] = []
         self.sampled_seeds: list[int] = []
 
-    def bind(self, shot, context, frames):
+    def bind(self, shot, context, frames, new_from):
         self.bind_calls.append((context, frames))
+        self.new_from.append(new_from)
         return Bound(shot, context, frames, trim=1, reference_names=self.prepends)
 
     @staticmethod
@@ -173,6 +175,7 @@ def test_long_shot_is_chained_in_native_segments():
     assert result.frames.shape[0] == 161
     assert [frames for _, frames in model.bind_calls] == [81, 81, 17]
     assert [None if c is None else c.shape[0] for c, _ in model.bind_calls] == [None, 9, 9]
+    assert model.new_from == [0, 81, 153]  # each segment's new frames follow its 9 context frames
     assert len(set(model.sampled_seeds)) == 3
     assert [s["start"] for s in result.report["candidates"][0]["segments"]] == [0, 72, 144]
 

@@ -215,7 +215,7 @@ class FakeModel:
             preview = lambda latent: latent[0].permute(1, 2, 3, 0)  # noqa: E731
             hooks = SearchHooks(parse_search(search), STEPS, self.start, preview, mean_score)
         return ShotPipeline(
-            bind=lambda shot, context, frames: Bound(context, frames),
+            bind=lambda shot, context, frames, new_from: Bound(context, frames),
             sample=self.sample,
             decode=lambda latent: latent[0].permute(1, 2, 3, 0),
             references=lambda shot: [SKUNK],

@@ -71,8 +71,8 @@ class SamplerGraph:
         self.probe(name, images=out(node, 0), text=out(node, 3))
         return node
 
-    def bind(self) -> str:
-        """Bind Shot of the graph's shot at its defaults."""
+    def bind(self, **inputs) -> str:
+        """Bind Shot of the graph's shot at its defaults, with any further ``inputs`` (a performance, say)."""
         return self.add(
             "WorldKitBindShot",
             model=out(self.model),
@@ -80,6 +80,7 @@ class SamplerGraph:
             clip=out(self.clip),
             world=out(self.world),
             shot=out(self.shot),
+            **inputs,
         )
 
     def reference_attention(self, model: str, strength: float) -> str:

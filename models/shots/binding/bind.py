@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import torch
@@ -14,6 +14,7 @@ from ..prompt import compile_prompt, negative_prompt, world_descriptions
 from ..shot import Shot, preset_list, shot_for_model
 from .context import BindContext, BindingError, BindInputs, BindOptions, Conditioning, encode_text
 from .families import FAMILIES, require_generation, resolve_family
+from .performance import Performance
 
 LOCATION_MODES = ("auto", "first frame", "reference", "text only")
 
@@ -43,6 +44,7 @@ class BoundShot:
     reference_names: tuple[str, ...] = ()
     start_frame: torch.Tensor | None = None
     location_as: str = "text only"
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def report(self) -> dict[str, Any]:
         """What was bound, under the keys every report of a binding uses (Bind Shot's info, the sampler's shots)."""
@@ -53,6 +55,7 @@ class BoundShot:
             "trim_latent_frames": self.trim_latent_frames,
             "compiled_prompt": self.prompt,
             "compiled_negative_prompt": self.negative_prompt,
+            **self.notes,
         }
 
 
@@ -75,6 +78,24 @@ def check_resolution(vae: Any, width: int, height: int, length: int, rules: Mode
     require_wan_size(width, height, "The shot's frame", preset_list(rules), BindingError, rules)
     require_vae_channels(rules, getattr(vae, "latent_channels", rules.latent_channels), BindingError)
     require_wan_frame_count(length, "The shot's frame count", BindingError)
+
+
+def check_performance(family: str, performance: Performance | None) -> None:
+    """A performance part the family would not read is an error, not silently dropped."""
+    if performance is None:
+        return
+    unread = [
+        part.name
+        for part in fields(performance)
+        if getattr(performance, part.name) is not None and part.name not in FAMILIES[family].performance
+    ]
+    if unread:
+        readers = sorted({name for name, f in FAMILIES.items() if set(unread) & set(f.performance)})
+        raise BindingError(
+            f"The performance's {', '.join(unread)} would be ignored: the shot binds as {family}, which does not "
+            f"read {'it' if len(unread) == 1 else 'them'}; load a {' or '.join(readers)} model, or disconnect "
+            f"{'it' if len(unread) == 1 else 'them'} from Shot Performance."
+        )
 
 
 def resolve_location_mode(family: str, requested: str, shot: Shot) -> str:
@@ -139,6 +160,7 @@ def bind_shot(
             f"Tracks are connected but the shot binds as {chosen}, which has no track input, so they would be "
             "ignored; load an ATI or Wan-Move (image-to-video) model, or disconnect the tracks."
         )
+    check_performance(chosen, inputs.performance)
     location_as = resolve_location_mode(chosen, options.location_as, shot)
     ctx = BindContext(shot, world, model, vae, width, height, length, options, location_as, inputs, rules)
 
@@ -160,4 +182,5 @@ def bind_shot(
         reference_names=bound.reference_names,
         start_frame=bound.first,
         location_as=location_as,
+        notes=bound.notes,
     )

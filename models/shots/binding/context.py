@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -16,6 +16,7 @@ from ...world.entities import Reference, World
 from ...world.preprocess import fit_frames
 from ..shot import Shot
 from ..start_frame import compose_start_frame, cutout
+from .performance import Performance
 
 NEUTRAL_GREY = 0.5
 
@@ -57,7 +58,9 @@ class TrackMaths(Protocol):
 
 @dataclass(frozen=True)
 class BindOptions:
-    """How to bind, beyond the shot itself. `length` overrides the shot's frame count (for segments)."""
+    """How to bind, beyond the shot itself. `length` overrides the shot's frame count (for segments);
+    `video_frame_offset` is WanAnimateToVideo's: the performance frame the clip's new frames start at (the frames
+    it continues from, a start image, are read back before it)."""
 
     location_as: str = "auto"
     views_per_entity: int = 1
@@ -67,17 +70,19 @@ class BindOptions:
     ati_topk: int = 2
     clip_vision_crop: bool = False
     length: int | None = None
+    video_frame_offset: int = 0
 
 
 @dataclass(frozen=True)
 class BindInputs:
-    """What the graph connected besides shot and world: tracks, CLIP vision, start and end frames."""
+    """What the graph connected besides shot and world: tracks, CLIP vision, start and end frames, a performance."""
 
     tracks: TrackSet | None = None
     clip_vision: Any = None
     start_image: torch.Tensor | None = None
     end_image: torch.Tensor | None = None
     track_maths: TrackMaths | None = None
+    performance: Performance | None = None
 
 
 @dataclass
@@ -91,6 +96,7 @@ class FamilyBinding:
     reference_names: tuple[str, ...] = ()
     first: torch.Tensor | None = None
     negative_text: Conditioning | None = None
+    notes: dict[str, Any] = field(default_factory=dict)  # what the report adds for this family (a camera path)
 
 
 @dataclass

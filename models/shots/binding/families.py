@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...shared.wan import WAN_2_1, WAN_2_2_5B, ModelRules
-from . import image_to_video, phantom, t2v, ti2v, vace
+from . import animate, camera, humo, image_to_video, phantom, t2v, ti2v, vace
 from .context import BindContext, FamilyBinding
 
 
@@ -28,10 +28,12 @@ class Family:
     weights: tuple[str, ...]  # the weight kinds that can run it (WEIGHT_KINDS)
     picked_by_tracks: str | None = None  # in "auto", the track source ("ati" JSON or "tracks") that selects it
     generation: ModelRules = WAN_2_1  # the model generation whose latents it binds
+    performance: tuple[str, ...] = ()  # the parts of a Performance it reads (audio, pose_video, ...)
 
 
-WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf", "ti2v")
+WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf", "ti2v", "camera", "humo", "animate")
 IMAGE_WEIGHTS = ("i2v", "flf")
+ANIMATE_PARTS = ("pose_video", "face_video", "background_video", "character_mask")
 FAMILIES: dict[str, Family] = {
     "vace": Family(vace.bind, vace.LOCATION_MODES, ("vace",)),
     "phantom": Family(phantom.bind, phantom.LOCATION_MODES, ("t2v",)),
@@ -41,17 +43,19 @@ FAMILIES: dict[str, Family] = {
     "wan_move": Family(image_to_video.bind_wan_move, image_to_video.LOCATION_MODES, IMAGE_WEIGHTS, "tracks"),
     "t2v": Family(t2v.bind, t2v.LOCATION_MODES, ("t2v",)),
     "ti2v": Family(ti2v.bind, ti2v.LOCATION_MODES, ("ti2v",), generation=WAN_2_2_5B),
+    "camera": Family(camera.bind, camera.LOCATION_MODES, ("camera",)),
+    "humo": Family(humo.bind, humo.LOCATION_MODES, ("humo",), performance=("audio",)),
+    "animate": Family(animate.bind, animate.LOCATION_MODES, ("animate",), performance=ANIMATE_PARTS),
 }
 FAMILY_CHOICES = ("auto", *FAMILIES)
 # Shots in a shot list carry no tracks, so the sampler offers the families that need none.
 TRACKLESS_FAMILY_CHOICES = ("auto", *(name for name, family in FAMILIES.items() if family.picked_by_tracks is None))
 IMAGE_TO_VIDEO_IN_CHANNELS = 36
 TEXT_TO_VIDEO_IN_CHANNELS = 16
+# A part of the weights only one family's models have (as ComfyUI's model detection reads them), checked first.
+FAMILY_PARTS = {"control_adapter": "camera", "audio_proj": "humo", "face_adapter": "animate"}
 UNSUPPORTED_PARTS = {
-    "control_adapter": "Wan Fun Camera",
     "casual_audio_encoder": "Wan S2V",
-    "audio_proj": "HuMo",
-    "face_adapter": "Wan Animate",
     "ref_conv": "Wan Fun Control / Wan 2.2 Fun",
 }
 
@@ -75,11 +79,15 @@ def weight_kind(model: Any) -> str:
     """One of WEIGHT_KINDS, or FamilyError naming what was found."""
     dit = diffusion_model(model)
     name = type(dit).__name__
+    for part, kind in FAMILY_PARTS.items():
+        if getattr(dit, part, None) is not None:
+            return kind
     for part, label in UNSUPPORTED_PARTS.items():
         if getattr(dit, part, None) is not None:
             raise FamilyError(
                 f"The loaded model ({name}) is {label}, which Bind Shot does not drive; "
-                "load a Wan 2.1 VACE, Phantom, I2V, FLF, ATI, Wan-Move or T2V model, or Wan 2.2 TI2V-5B."
+                "load a Wan 2.1 VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, Fun Camera or HuMo model, or Wan 2.2 TI2V-5B "
+                "or Animate."
             )
     if getattr(dit, "vace_patch_embedding", None) is not None:
         return "vace"
@@ -95,7 +103,8 @@ def weight_kind(model: Any) -> str:
         return "t2v"
     raise FamilyError(
         f"The loaded model ({name}, {in_channels} input channels) is not a Wan 2.1-family video "
-        "model Bind Shot knows; load a Wan VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V or TI2V-5B model."
+        "model Bind Shot knows; load a Wan VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, TI2V-5B, Fun Camera, HuMo "
+        "or Animate model."
     )
 
 

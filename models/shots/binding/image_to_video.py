@@ -45,7 +45,7 @@ def _finish(ctx: BindContext, positive: list, negative: list, values: dict, firs
     return FamilyBinding(positive, negative, {"samples": ctx.empty_latent(ctx.latent_length)}, first=first)
 
 
-def _clip_values(ctx: BindContext, image: torch.Tensor) -> dict[str, Any]:
+def clip_values(ctx: BindContext, image: torch.Tensor) -> dict[str, Any]:
     return {} if ctx.inputs.clip_vision is None else {"clip_vision_output": _clip_vision(ctx, image)}
 
 
@@ -54,7 +54,7 @@ def bind_i2v(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
     first = _start(ctx, "i2v")
     concat = ctx.vae.encode(neutral_video(ctx, first))
     values = {"concat_latent_image": concat, "concat_mask": start_mask(ctx, first)}
-    return _finish(ctx, positive, negative, values, first, _clip_values(ctx, first[:1]))
+    return _finish(ctx, positive, negative, values, first, clip_values(ctx, first[:1]))
 
 
 def bind_flf(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
@@ -71,7 +71,7 @@ def bind_flf(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
         mask[:, :, -last.shape[0] :] = 0.0
     concat = ctx.vae.encode(image)
     mask = mask.view(1, ctx.latent_length, FRAME_STEP, *ctx.latent_hw).transpose(1, 2)
-    clip = _clip_values(ctx, first[:1])
+    clip = clip_values(ctx, first[:1])
     if clip and last is not None:
         start_output, end_output = clip["clip_vision_output"], _clip_vision(ctx, last[-1:])
         combined = type(start_output)()
@@ -100,7 +100,7 @@ def bind_ati(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
         samples, start_latent, ctx.width, ctx.height, ctx.length, ctx.options.ati_temperature, ctx.options.ati_topk
     )
     values = {"concat_mask": -mask + 1.0, "concat_latent_image": ctx.latent_format.process_out(patched)}
-    return _finish(ctx, positive, negative, values, first, _clip_values(ctx, first[:1]))
+    return _finish(ctx, positive, negative, values, first, clip_values(ctx, first[:1]))
 
 
 def bind_wan_move(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
@@ -114,7 +114,7 @@ def bind_wan_move(ctx: BindContext, positive: list, negative: list) -> FamilyBin
         # Like WanMoveTrackToVideo, the negative keeps the same latent object the track maths patched.
         per_frame = tracks.at_frames(ctx.length).to_tracks_dict()
         moved = maths.wan_move(per_frame, concat, ctx.width, ctx.height, ctx.length, ctx.options.track_strength)
-    clip = _clip_values(ctx, first[:1])
+    clip = clip_values(ctx, first[:1])
     positive = set_values(positive, {"concat_latent_image": moved, "concat_mask": mask, **clip})
     negative = set_values(negative, {"concat_latent_image": concat, "concat_mask": mask, **clip})
     return FamilyBinding(positive, negative, {"samples": ctx.empty_latent(ctx.latent_length)}, first=first)

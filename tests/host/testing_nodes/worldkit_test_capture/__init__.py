@@ -4,6 +4,8 @@
   so a test can hand the very same pixels to ComfyUI's native nodes and compare tensors.
 - CaptureTestSaveTensors writes conditioning, a latent, an INT and images to a safetensors file in
   the output folder, flattened to "positive.0.vace_frames.0"-style keys, for the test to read back.
+- CaptureTestVideo makes seeded changing frames (driving clips, face crops, plates); CaptureTestVoice makes a
+  seeded audio encoder output (Whisper's shape), so HuMo's audio path runs without a real audio encoder.
 """
 
 import json
@@ -99,4 +101,55 @@ class CaptureTestSaveTensors:
         return {"ui": {"tensors": [f"{name}.safetensors"]}}
 
 
-NODE_CLASS_MAPPINGS = {"CaptureTestWorld": CaptureTestWorld, "CaptureTestSaveTensors": CaptureTestSaveTensors}
+class CaptureTestVoice:
+    """An AUDIO_ENCODER_OUTPUT as Audio Encoder Encode gives for Whisper: 33 hidden states of width 1280 at 50 per
+    second, seeded noise, for ``seconds`` of 16 kHz audio."""
+
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's V1 node API name)
+        return {"required": {"seconds": ("FLOAT", {"default": 1.0}), "seed": ("INT", {"default": 0})}}
+
+    RETURN_TYPES = ("AUDIO_ENCODER_OUTPUT",)
+    FUNCTION = "encode"
+    CATEGORY = "testing"
+
+    def encode(self, seconds, seed):
+        generator = torch.Generator().manual_seed(seed)
+        frames = round(seconds * 50)
+        layers = [torch.randn(1, frames, 1280, generator=generator) for _ in range(33)]
+        return ({"encoded_audio_all_layers": layers, "audio_samples": round(seconds * 16000)},)
+
+
+class CaptureTestVideo:
+    """Seeded smooth random frames (coarse noise, bilinearly enlarged) that change from frame to frame: a driving
+    clip, a face crop clip or a live plate of a chosen size."""
+
+    @classmethod
+    def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's V1 node API name)
+        size = {"default": 64, "min": 8, "max": 1024}
+        return {
+            "required": {
+                "frames": ("INT", {"default": 9, "min": 1, "max": 256}),
+                "width": ("INT", size),
+                "height": ("INT", size),
+                "seed": ("INT", {"default": 0}),
+            }
+        }
+
+    RETURN_TYPES = ("IMAGE",)
+    FUNCTION = "make"
+    CATEGORY = "testing"
+
+    def make(self, frames, width, height, seed):
+        generator = torch.Generator().manual_seed(seed)
+        coarse = torch.rand(frames, 3, 4, 4, generator=generator)
+        video = torch.nn.functional.interpolate(coarse, size=(height, width), mode="bilinear", align_corners=False)
+        return (video.movedim(1, -1).contiguous(),)
+
+
+NODE_CLASS_MAPPINGS = {
+    "CaptureTestVideo": CaptureTestVideo,
+    "CaptureTestWorld": CaptureTestWorld,
+    "CaptureTestSaveTensors": CaptureTestSaveTensors,
+    "CaptureTestVoice": CaptureTestVoice,
+}

@@ -1,0 +1,90 @@
+"""What makes a character perform beyond the shot's words: a voice and a driving clip.
+
+A Performance carries core's audio encoder output (HuMo: the character speaks or sings to it) and a driving
+clip's pose and face videos (Wan Animate), with, for replacement, the live plate and the character's mask in it.
+It travels from the Shot Performance node to Bind Shot and World Shot Sampler; the clips are checked against the
+shot they drive here, so every error names the input and what would work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from ...shared.pixels import require_pixels
+
+ASPECT_TOLERANCE = 0.02  # a clip may differ from the frame's aspect by 2 % (a pixel or two of rounding)
+AUDIO_KEYS = ("encoded_audio_all_layers", "audio_samples")
+
+
+class PerformanceError(ValueError):
+    """A voice or driving clip that cannot drive the shot; the message names the input and the fix."""
+
+
+@dataclass(frozen=True)
+class Performance:
+    """A voice (AUDIO_ENCODER_OUTPUT) and a driving clip (IMAGE batches, MASK); any part may be missing."""
+
+    audio: Mapping[str, Any] | None = None
+    pose_video: torch.Tensor | None = None
+    face_video: torch.Tensor | None = None
+    background_video: torch.Tensor | None = None
+    character_mask: torch.Tensor | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("pose_video", "face_video", "background_video"):
+            video = getattr(self, name)
+            if video is not None:
+                require_pixels(video, name)
+                if video.ndim != 4 or video.shape[-1] < 3:
+                    raise PerformanceError(
+                        f"{name} has shape {tuple(video.shape)}; expected IMAGE frames [frames, height, width, 3]."
+                    )
+        if self.character_mask is not None:
+            require_pixels(self.character_mask, "character_mask")
+            if self.character_mask.ndim != 3:
+                raise PerformanceError(
+                    f"character_mask has shape {tuple(self.character_mask.shape)}; expected a MASK "
+                    "[frames, height, width]."
+                )
+        if (self.background_video is None) != (self.character_mask is None):
+            given, missing = (
+                ("background_video", "character_mask")
+                if self.character_mask is None
+                else ("character_mask", "background_video")
+            )
+            raise PerformanceError(
+                f"{given} is connected without {missing}: replacement needs both the live plate and the mask of "
+                f"the person the character replaces; connect {missing}, or disconnect {given} for animation."
+            )
+        if self.audio is not None and any(key not in self.audio for key in AUDIO_KEYS):
+            raise PerformanceError(
+                "audio is not an audio encoder output (it lacks encoded_audio_all_layers / audio_samples); connect "
+                "Audio Encoder Encode's output (a Whisper audio encoder)."
+            )
+
+    @property
+    def mode(self) -> str:
+        """ "replacement" when a live plate and the character's mask are given, else "animation"."""
+        return "replacement" if self.background_video is not None else "animation"
+
+
+def require_clip(video: torch.Tensor, name: str, start: int, length: int, width: int, height: int) -> None:
+    """A driving clip covers the shot's frames from ``start`` and has the frame's aspect (face crops: square)."""
+    if video.shape[0] < start + length:
+        raise PerformanceError(
+            f"{name} has {video.shape[0]} frames but the shot needs {start + length} (frames {start} to "
+            f"{start + length - 1}); give a clip at least that long, or shorten the shot."
+        )
+    clip_height, clip_width = video.shape[1:3]
+    square = name == "face_video"
+    aspect, wanted = clip_width / clip_height, 1.0 if square else width / height
+    if abs(aspect / wanted - 1.0) > ASPECT_TOLERANCE:
+        shape = "square face crops" if square else f"the shot's {width}x{height} aspect"
+        raise PerformanceError(
+            f"{name} is {clip_width}x{clip_height} but must have {shape}; its centre would be cropped and the "
+            f"{'face' if square else 'motion'} would no longer line up. Crop or pad it to that shape first."
+        )

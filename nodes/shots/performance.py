@@ -1,0 +1,62 @@
+"""WorldKit/Shots: Shot Performance, a voice and a driving clip for HuMo and Wan Animate shots."""
+
+from __future__ import annotations
+
+from comfy_api.latest import io
+
+from ...models.shots.binding.performance import Performance
+from .. import categories
+from ..types import Performance as PerformanceType
+
+
+class WorldKitShotPerformance(io.ComfyNode):
+    @classmethod
+    def define_schema(cls) -> io.Schema:
+        return io.Schema(
+            node_id="WorldKitShotPerformance",
+            display_name="Shot Performance",
+            category=categories.SHOTS,
+            description="What a character performs to, for Bind Shot and World Shot Sampler: a voice (HuMo speaks or "
+            "sings to it) and a driving clip's pose and face videos (Wan Animate). With a live plate and the mask "
+            "of the person in it, Wan Animate replaces that person with the character.",
+            inputs=[
+                io.AudioEncoderOutput.Input(
+                    "audio", optional=True, tooltip="HuMo: Audio Encoder Encode's output (a Whisper audio encoder)."
+                ),
+                io.Image.Input(
+                    "pose_video",
+                    optional=True,
+                    tooltip="Wan Animate: the driving clip's pose frames, at the shot's aspect, as long as the shot.",
+                ),
+                io.Image.Input(
+                    "face_video",
+                    optional=True,
+                    tooltip="Wan Animate: square crops of the performer's face, one per frame of the shot.",
+                ),
+                io.Image.Input(
+                    "background_video",
+                    optional=True,
+                    tooltip="Wan Animate replacement: the live plate the character is put into.",
+                ),
+                io.Mask.Input(
+                    "character_mask",
+                    optional=True,
+                    tooltip="Wan Animate replacement: where the person to replace is in the plate (one mask or one "
+                    "per frame).",
+                ),
+            ],
+            outputs=[
+                PerformanceType.Output(
+                    display_name="performance", tooltip="For Bind Shot's or World Shot Sampler's performance input."
+                )
+            ],
+        )
+
+    @classmethod
+    def execute(
+        cls, audio=None, pose_video=None, face_video=None, background_video=None, character_mask=None
+    ) -> io.NodeOutput:
+        return io.NodeOutput(Performance(audio, pose_video, face_video, background_video, character_mask))
+
+
+NODES: list[type[io.ComfyNode]] = [WorldKitShotPerformance]

@@ -1,0 +1,79 @@
+"""The HuMo family with fake ComfyUI objects: reference views become the frames of HuMo's one reference latent,
+a voice becomes its audio windows, and performance parts no family reads are refused.
+
+Tensor equality with WanHuMoImageToVideo (audio included) is proven in tests/host/test_binding_families.py."""
+
+import pytest
+import torch
+from test_binding_bind import FRAMES, LATENT_T, SHOT, H, W, bind, encoded, flat
+
+from worldkit.models.shots.binding import BindingError, BindInputs
+from worldkit.models.shots.binding.humo import audio_frames, audio_windows
+from worldkit.models.shots.binding.performance import Performance, PerformanceError
+
+
+def voice(frames=40, seed=0):
+    """An audio encoder output: 33 Whisper layers at 50 per second; layer k is filled with k + the frame's time."""
+    time = torch.arange(frames, dtype=torch.float32).view(1, frames, 1) / 50
+    layers = [(k + time).expand(1, frames, 1280).clone() for k in range(33)]
+    return {"encoded_audio_all_layers": layers, "audio_samples": frames * 320}
+
+
+def test_every_bound_view_is_a_frame_of_the_one_reference_latent_in_role_order():
+    bound = bind(kind="humo")
+    assert bound.family == "humo" and bound.reference_names == ("skunk", "owl", "toy")
+    (reference,) = bound.positive[0][1]["reference_latents"]
+    assert torch.equal(reference, torch.cat([encoded(0.1), encoded(0.3), encoded(0.5)], dim=2))
+    assert torch.equal(bound.negative[0][1]["reference_latents"][0], torch.zeros_like(reference))
+    assert bound.trim_latent_frames == 0  # HuMo drops its reference tokens itself
+    assert bound.latent["samples"].shape == (1, 16, LATENT_T, H // 8, W // 8) and "noise_mask" not in bound.latent
+    # without a voice, silence spans the clip's latent frames (the model pads it for the reference frames)
+    assert bound.positive[0][1]["audio_embed"].shape == (1, LATENT_T, 8, 5, 1280)
+
+
+def test_without_references_or_voice_humo_gets_a_zero_reference_and_silence():
+    bound = bind(kind="humo", shot=SHOT.replace(entities=()))
+    options = bound.positive[0][1]
+    assert options["reference_latents"][0].shape == (1, 16, 1, H // 8, W // 8)
+    assert not options["reference_latents"][0].any()
+    assert options["audio_embed"].shape == (1, LATENT_T, 8, 5, 1280) and not options["audio_embed"].any()
+    assert bound.report()["audio"] == "silent"
+
+
+def test_a_voice_becomes_audio_windows_on_the_positive_and_silence_on_the_negative():
+    bound = bind(kind="humo", performance=Performance(audio=voice()))
+    positive, negative = bound.positive[0][1]["audio_embed"], bound.negative[0][1]["audio_embed"]
+    assert positive.shape == (1, LATENT_T, 8, 5, 1280) and torch.equal(negative, torch.zeros_like(positive))
+    assert bound.report()["audio"] == "voice"
+    frames = audio_frames(voice())
+    assert frames.shape == (20, 5, 1280)  # 40 Whisper frames at 50/s are 20 video frames at 25/s
+    assert frames[0, :, 0].tolist() == pytest.approx([3.5, 11.5, 19.5, 27.5, 32.0])  # bands of layers 0-7, ..., 32
+    first = positive[0, 0, :, 0, 0]
+    assert first[:5].tolist() == [0.0] * 5  # 3 leading zeros, then frames -2 and -1 are silence
+    assert first[5:].tolist() == pytest.approx(frames[0:3, 0, 0].tolist())
+    # latent frame 1 holds frames 1-4 and reaches 2 past each side: audio frames -1 (silence) to 6
+    assert not positive[0, 1, 0].any() and torch.equal(positive[0, 1, 1:], frames[0:7])
+    assert torch.equal(audio_windows(frames, FRAMES), positive)
+
+
+def test_a_start_frame_is_held_by_the_noise_mask():
+    bound = bind(kind="humo", start_image=flat(0.4))
+    assert bound.latent["noise_mask"][:, :, 0].max() == 0 and bound.latent["noise_mask"][:, :, 1:].min() == 1
+    assert torch.equal(bound.latent["samples"][:, :, :1], encoded(0.4))
+
+
+def test_a_performance_part_the_family_does_not_read_is_refused():
+    with pytest.raises(BindingError, match=r"audio would be ignored: the shot binds as vace.*load a humo model"):
+        bind(kind="vace", performance=Performance(audio=voice()))
+    with pytest.raises(BindingError, match="pose_video would be ignored: the shot binds as humo"):
+        bind(kind="humo", performance=Performance(pose_video=flat(0.5, views=FRAMES)))
+
+
+def test_a_performance_that_cannot_drive_a_shot_names_the_input():
+    with pytest.raises(PerformanceError, match="background_video is connected without character_mask"):
+        Performance(background_video=flat(0.5, views=FRAMES))
+    with pytest.raises(PerformanceError, match="audio is not an audio encoder output"):
+        Performance(audio={"waveform": torch.zeros(1, 1, 10)})
+    with pytest.raises(PerformanceError, match="character_mask has shape"):
+        Performance(background_video=flat(0.5, views=FRAMES), character_mask=torch.ones(FRAMES, H, W, 1))
+    assert BindInputs().performance is None
