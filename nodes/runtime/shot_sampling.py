@@ -37,8 +37,8 @@ from ...models.sampling.shot_cache import CacheContext, ShotCache, ShotReuse
 from ...models.sampling.stepped_sampling import InterleavedSampling
 from ...models.shared.wan import WAN_2_1, ModelRules, floor_wan_size, model_rules
 from ...models.shots.binding import BindInputs, BindOptions, BoundShot, bind_shot, reference_latents, weight_kind
-from ...models.shots.binding.structure import expert_pair_problem
 from ...models.shots.binding.performance import Performance
+from ...models.shots.binding.structure import expert_pair_problem
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
 from .attention_patch import apply_reference_attention
