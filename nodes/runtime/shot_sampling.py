@@ -381,9 +381,9 @@ def shot_reuse(models: ShotModels, settings: SamplerSettings, reference_strength
     shots from it (a cut of chosen takes), or only store them.
 
     The host's part of the key: the objects a shot is rendered with (model, low-noise expert, VAE, text encoder,
-    world, CLIP vision, performance), by identity, with each expert's patch version (a LoRA added in place changes it) and the
-    step they switch at; the sampler settings; reference attention; the family; and which preview decoder the
-    search judges with (a tiny autoencoder dropped into ``vae_approx`` changes the early scores).
+    world, CLIP vision, performance), by identity, with each expert's patch version (a LoRA added in place changes
+    it) and the step they switch at; the sampler settings; reference attention; the family; and which preview
+    decoder the search judges with (a tiny autoencoder dropped into ``vae_approx`` changes the early scores).
     """
     model = models.model
     settings_key = (

@@ -27,8 +27,8 @@ class WorldKitBindShot(io.ComfyNode):
             display_name="Bind Shot To Wan",
             category=categories.SHOTS,
             description="Compile a shot and the world entities it shows into conditioning and a latent for the loaded "
-            "Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, Wan 2.2 TI2V-5B, Fun Camera, HuMo or Wan Animate). "
-            "Feed KSampler, then trim the leading trim_latent frames with TrimVideoLatent before decoding.",
+            "Wan model (VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, Wan 2.2 TI2V-5B, Fun Camera, HuMo or Wan "
+            "Animate). Feed KSampler, then trim the leading trim_latent frames with TrimVideoLatent before decoding.",
             inputs=[
                 *wan_inputs("encodes reference images and start frames"),
                 ShotType.Input("shot", tooltip="The shot to bind (World Shot or Pick Shot From List)."),

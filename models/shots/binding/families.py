@@ -86,8 +86,8 @@ def weight_kind(model: Any) -> str:
         if getattr(dit, part, None) is not None:
             raise FamilyError(
                 f"The loaded model ({name}) is {label}, which Bind Shot does not drive; "
-                "load a Wan 2.1 VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, Fun Camera or HuMo model, or Wan 2.2 TI2V-5B "
-                "or Animate."
+                "load a Wan 2.1 VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, Fun Camera or HuMo model, "
+                "or Wan 2.2 TI2V-5B or Animate."
             )
     if getattr(dit, "vace_patch_embedding", None) is not None:
         return "vace"
