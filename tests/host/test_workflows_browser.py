@@ -167,8 +167,8 @@ def test_a_schedule_saved_in_the_search_text_box_loads_as_its_preset_or_as_custo
     turns a text equal to a preset's schedule into that preset and any other text into custom, the text kept."""
     workflow = json.loads((WORKFLOWS_DIR / "the_herd.json").read_text())
     sampler = next(node for node in workflow["nodes"] if node["type"] == "WorldKitWorldShotSampler")
-    select, default_custom = sampler["widgets_values"][-2:]
-    sampler["widgets_values"] = [*sampler["widgets_values"][:-3], saved, select]  # search, select: the old layout
+    *before, _search, select, default_custom, _takes, _switch_step = sampler["widgets_values"]  # the last widgets
+    sampler["widgets_values"] = [*before, saved, select]  # search, select: the old layout
     answer = frontend.execute_async_script(LOAD_AND_CONVERT, workflow, 0)
     assert "error" not in answer, answer.get("error")
     inputs = answer["output"][str(sampler["id"])]["inputs"]
