@@ -2,7 +2,7 @@
 and face condition it, a live plate and mask make a replacement, and clips that cannot drive the shot are named.
 
 Tensor equality with WanAnimateToVideo (both modes, and a chunk continuing a clip) is proven in
-tests/host/test_binding_families.py."""
+tests/host/test_binding_performers.py."""
 
 import pytest
 import torch

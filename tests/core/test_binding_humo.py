@@ -1,7 +1,7 @@
 """The HuMo family with fake ComfyUI objects: reference views become the frames of HuMo's one reference latent,
 a voice becomes its audio windows, and performance parts no family reads are refused.
 
-Tensor equality with WanHuMoImageToVideo (audio included) is proven in tests/host/test_binding_families.py."""
+Tensor equality with WanHuMoImageToVideo (audio included) is proven in tests/host/test_binding_performers.py."""
 
 import pytest
 import torch

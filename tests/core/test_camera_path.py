@@ -1,7 +1,7 @@
 """Camera paths for Wan Fun Camera: each shot move's geometry, its pace, and the packed embedding.
 
 Equality with ComfyUI's WanCameraEmbedding for the moves it has presets for is proven in the host tier
-(tests/host/test_binding_families.py); here the moves it lacks are checked against the camera model itself.
+(tests/host/test_binding_performers.py); here the moves it lacks are checked against the camera model itself.
 """
 
 import math
