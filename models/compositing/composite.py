@@ -146,12 +146,12 @@ def _over_pixels(
     return linear_to_srgb(premultiplied / combined.clamp(min=1e-6)), combined[:, 0]
 
 
-@frame_threads
 def _opencv_mask(where: np.ndarray) -> np.ndarray:
     """An 8-bit OpenCV mask (255 where true), made in numpy: OpenCV's own compare reads a 1x1 frame as a scalar."""
     return where.astype(np.uint8) * 255
 
 
+@frame_threads
 def composite_over(
     plate: torch.Tensor,
     element: torch.Tensor,
