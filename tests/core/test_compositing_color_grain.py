@@ -215,3 +215,25 @@ def test_grain_of_a_busy_panning_plate_is_read_from_its_temporal_residual():
     assert np.all(np.abs(added_level / level - 1) < 0.1), added_level / level
     assert abs(added_correlation / correlation - 1) < 0.1, (added_correlation, correlation)
     assert abs(size_share(added) / size_share(truth[:, 8:-8, 8:-8]) - 1) < 0.1
+
+
+def test_the_region_around_an_element_is_its_matte_above_half_grown_by_the_pixels_given():
+    matte = torch.zeros(1, 9, 9)
+    matte[0, 4, 4] = 0.6
+    matte[0, 0, 0] = 0.5  # half covered is not solid
+    assert torch.equal(region_around(matte, 0), (matte > 0.5).float())
+    grown = region_around(matte, 1)  # a round 3x3 element: the pixel and its four neighbours
+    assert grown.sum() == 5 and torch.all(grown[0, 4, 3:6] == 1.0) and torch.all(grown[0, 3:6, 4] == 1.0)
+
+
+@pytest.mark.parametrize(
+    ("mask", "pixels", "message"),
+    [
+        (torch.zeros(1, 8, 8), -1, r"around_element must be at least 0; got -1.0"),
+        (torch.zeros(1, 8, 8), float("nan"), r"around_element must be a finite number"),
+        (torch.full((1, 8, 8), float("nan")), 2, r"element_mask contains NaN or infinite values"),
+    ],
+)
+def test_the_region_around_an_element_refuses_bad_input_naming_it(mask, pixels, message):
+    with pytest.raises(ValueError, match=message):
+        region_around(mask, pixels)
