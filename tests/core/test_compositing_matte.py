@@ -202,7 +202,7 @@ def test_the_foreground_estimate_recomposites_without_the_old_background(scene):
     edge = (truth > 0.1) & (truth < 0.9)
     unmixed = float((foreground - subject).abs()[edge].mean())
     fringed = float((image - subject).abs()[edge].mean())  # the picture itself carries the old background
-    assert unmixed < 0.25 * fringed
+    assert unmixed < 0.15 * fringed  # 0.10 with both colours spread over the whole grid, 0.20 over half of it
     assert torch.equal(foreground[truth == 1.0], image[truth == 1.0])
 
 
