@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
 import torch
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
-from worldkit.models.compositing.color_match import METHODS, match_colors, region_around
+from worldkit.models.compositing.color_match import METHODS, MIN_RGB_SPREAD, match_colors, region_around
 from worldkit.models.compositing.grain import match_grain, measure_grain
 
 
@@ -237,3 +239,16 @@ def test_the_region_around_an_element_is_its_matte_above_half_grown_by_the_pixel
 def test_the_region_around_an_element_refuses_bad_input_naming_it(mask, pixels, message):
     with pytest.raises(ValueError, match=message):
         region_around(mask, pixels)
+
+
+def test_mkl_amplifies_a_nearly_flat_element_only_up_to_the_floor_on_its_spread():
+    """MKL scales each colour axis by the plate's spread over the element's; the element's spread is floored at one
+    8-bit level (MIN_RGB_SPREAD), so a flat element is shifted and its faint noise raised to a bounded level."""
+    element = textured(1, (0.5, 0.5, 0.5), 0.004, seed=5)  # smooth: the 1/4-size statistics keep its spread
+    plate = textured(1, (0.4, 0.4, 0.4), 0.2, seed=6)
+    matched = match_colors(element, plate, "mkl")
+    spread = float(element.std((0, 1, 2)).mean())  # about 0.001, under one 8-bit level
+    gain = float(matched.std((0, 1, 2)).mean()) / spread
+    expected = float(plate.std((0, 1, 2)).mean()) / math.hypot(spread, MIN_RGB_SPREAD)  # about 13
+    assert 0.7 * expected < gain < 1.4 * expected
+    assert torch.allclose(matched.mean((0, 1, 2)), plate.mean((0, 1, 2)), atol=0.01)

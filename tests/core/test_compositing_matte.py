@@ -236,3 +236,11 @@ def test_a_quarter_resolution_segmentation_over_a_busy_background_is_not_made_wo
     _, refined = refine_matte(image, segmentation, MatteSettings(radius=6, temporal=0.0))  # the fast default
     assert sad(refined, truth) <= sad(segmentation, truth)  # 1 % above it on a 4x coarser grid than the band needs
     assert gradient_error(refined, truth) <= gradient_error(segmentation, truth)
+
+
+def test_the_foreground_stays_within_0_and_1_where_the_matte_disagrees_with_the_picture():
+    """Un-mixing divides by alpha: where the picture is not the mix the matte says (noise here), it overshoots both
+    ways unless clamped."""
+    noise = torch.rand(1, HEIGHT, WIDTH, 3, generator=torch.Generator().manual_seed(4))
+    foreground = unmix_foreground(noise, soft_disc(1, edge=6.0))
+    assert float(foreground.min()) >= 0.0 and float(foreground.max()) <= 1.0
