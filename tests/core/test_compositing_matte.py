@@ -244,3 +244,17 @@ def test_the_foreground_stays_within_0_and_1_where_the_matte_disagrees_with_the_
     noise = torch.rand(1, HEIGHT, WIDTH, 3, generator=torch.Generator().manual_seed(4))
     foreground = unmix_foreground(noise, soft_disc(1, edge=6.0))
     assert float(foreground.min()) >= 0.0 and float(foreground.max()) <= 1.0
+
+
+def test_the_background_behind_an_edge_is_read_within_the_radius_given():
+    """Behind the subject the background turns from blue to yellow: each edge pixel must be un-mixed from the colour
+    near it (the radius is how far to look), not from an average over the whole background."""
+    truth = soft_disc(1, edge=2.0)
+    subject = textured(1, (0.8, 0.3, 0.2), 0.2, seed=1)
+    background = torch.tensor([0.1, 0.2, 0.9]).repeat(1, HEIGHT, WIDTH, 1)
+    background[:, :, WIDTH // 2 :] = torch.tensor([0.9, 0.9, 0.1])
+    image = composite(subject, background, truth)
+    edge = (truth > 0.1) & (truth < 0.9)
+    fringed = float((image - subject).abs()[edge].mean())
+    unmixed = float((unmix_foreground(image, truth, radius=4) - subject).abs()[edge].mean())
+    assert unmixed < 0.1 * fringed  # 0.074; 0.12 when reading twice as far, 0.55 sixteen times as far
