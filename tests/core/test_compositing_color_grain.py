@@ -252,3 +252,13 @@ def test_mkl_amplifies_a_nearly_flat_element_only_up_to_the_floor_on_its_spread(
     expected = float(plate.std((0, 1, 2)).mean()) / math.hypot(spread, MIN_RGB_SPREAD)  # about 13
     assert 0.7 * expected < gain < 1.4 * expected
     assert torch.allclose(matched.mean((0, 1, 2)), plate.mean((0, 1, 2)), atol=0.01)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_color_match_output_stays_within_0_and_1_when_the_transfer_overshoots(method):
+    """A dim, flat element matched to a contrasty plate: the linear maps reach past black and white."""
+    element = textured(2, (0.3, 0.3, 0.3), 0.3, seed=7)
+    plate = (textured(2, (0.5, 0.5, 0.5), 1.0, seed=8) * 3 - 1).clamp(0, 1)
+    matched = match_colors(element, plate, method)
+    assert float(matched.min()) >= 0.0 and float(matched.max()) <= 1.0
+    assert float((matched == 1.0).float().mean()) > 0.01 and float((matched == 0.0).float().mean()) > 0.01

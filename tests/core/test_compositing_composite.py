@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import av
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 from worldkit.models.compositing.colorspace import linear_to_srgb, srgb_to_linear
 from worldkit.models.compositing.composite import (
     Placement,
+    affine_matrices,
     composite_over,
     pixel_position,
     place_element,
@@ -268,3 +271,28 @@ def test_rgba_png_and_video_keep_the_alpha(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.mov", "frame.png"]
     temporary_name(tmp_path / "frame.png").write_bytes(b"")  # a leftover is seen by the same check
     assert [path for path in tmp_path.iterdir() if is_temporary(path)]
+
+
+def test_the_placement_maps_the_anchor_onto_its_position_scaled_and_turned_counter_clockwise():
+    placement = Placement(x=40.0, y=25.0, scale=2.0, rotation=30.0, anchor_x=3.0, anchor_y=4.0)
+    matrix = affine_matrices(placement, 1)[0]
+    assert np.allclose(matrix @ [3.0, 4.0, 1.0], [40.0, 25.0], atol=1e-9)  # the anchor lands on (x, y)
+    turn = math.radians(30.0)
+    # one element pixel to the right of the anchor: twice as far, turned up (y grows downwards on screen)
+    assert np.allclose(matrix[:, :2] @ [1.0, 0.0], [2 * math.cos(turn), -2 * math.sin(turn)], atol=1e-9)
+    assert np.allclose(matrix[:, :2] @ [0.0, 1.0], [2 * math.sin(turn), 2 * math.cos(turn)], atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("placement", "message"),
+    [
+        (Placement(x=1.0, y=float("nan")), r"placement y contains NaN or infinite values"),
+        (Placement(x=1.0, y=1.0, scale=torch.tensor([1.0, 2.0])), r"placement scale has 2 values but the clip has 3"),
+        (Placement(x=1.0, y=1.0, scale=0.0), r"placement scale must be above 0\."),
+        (Placement(x=1.0, y=1.0, rotation=float("inf")), r"placement rotation contains NaN or infinite values"),
+        (Placement(x=1.0, y=1.0, anchor_y=float("nan")), r"placement anchor_y must be a finite number"),
+    ],
+)
+def test_a_bad_placement_is_refused_naming_the_value(placement, message):
+    with pytest.raises(ValueError, match=message):
+        affine_matrices(placement, 3)
