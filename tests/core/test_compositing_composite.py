@@ -286,11 +286,11 @@ def test_the_placement_maps_the_anchor_onto_its_position_scaled_and_turned_count
 @pytest.mark.parametrize(
     ("placement", "message"),
     [
-        (Placement(x=1.0, y=float("nan")), r"placement y contains NaN or infinite values"),
-        (Placement(x=1.0, y=1.0, scale=torch.tensor([1.0, 2.0])), r"placement scale has 2 values but the clip has 3"),
-        (Placement(x=1.0, y=1.0, scale=0.0), r"placement scale must be above 0\."),
-        (Placement(x=1.0, y=1.0, rotation=float("inf")), r"placement rotation contains NaN or infinite values"),
-        (Placement(x=1.0, y=1.0, anchor_y=float("nan")), r"placement anchor_y must be a finite number"),
+        (Placement(x=1.0, y=float("nan")), r"^placement y contains NaN or infinite values"),
+        (Placement(x=1.0, y=1.0, scale=torch.tensor([1.0, 2.0])), r"^placement scale has 2 values but the clip has 3"),
+        (Placement(x=1.0, y=1.0, scale=0.0), r"^placement scale must be above 0\.$"),
+        (Placement(x=1.0, y=1.0, rotation=float("inf")), r"^placement rotation contains NaN or infinite values"),
+        (Placement(x=1.0, y=1.0, anchor_y=float("nan")), r"^placement anchor_y must be a finite number"),
     ],
 )
 def test_a_bad_placement_is_refused_naming_the_value(placement, message):
