@@ -296,3 +296,38 @@ def test_the_placement_maps_the_anchor_onto_its_position_scaled_and_turned_count
 def test_a_bad_placement_is_refused_naming_the_value(placement, message):
     with pytest.raises(ValueError, match=message):
         affine_matrices(placement, 3)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"plate": torch.zeros(HEIGHT, WIDTH)}, r"^plate must be an IMAGE batch"),
+        ({"element": torch.zeros(HEIGHT, WIDTH)}, r"^element must be an IMAGE batch"),
+        ({"plate_alpha": torch.full((1, HEIGHT, WIDTH), float("nan"))}, r"^plate_mask contains NaN"),
+    ],
+)
+def test_composite_over_refuses_a_bad_input_naming_it(inputs, message):
+    given = {"plate": textured(1, (0.3, 0.4, 0.5), 0.1, seed=1), "element": textured(1, (0.6, 0.5, 0.4), 0.1, seed=2)}
+    with pytest.raises(ValueError, match=message):
+        composite_over(**{**given, "alpha": soft_disc(1), **inputs})
+
+
+@pytest.mark.parametrize("moving", ["alpha", "plate_alpha"])
+def test_a_moving_mask_over_one_frame_pictures_makes_a_clip_of_its_length(moving):
+    plate, element = constant(1, (0.2, 0.2, 0.2)), constant(1, (0.8, 0.6, 0.4))
+    masks = {"alpha": torch.zeros(1, HEIGHT, WIDTH), "plate_alpha": torch.zeros(1, HEIGHT, WIDTH)}
+    masks[moving] = soft_disc(4, step_x=6.0)
+    out, combined = composite_over(plate, element, masks["alpha"], masks["plate_alpha"])
+    assert out.shape == (4, HEIGHT, WIDTH, 3) and combined.shape == (4, HEIGHT, WIDTH)
+    assert torch.allclose(combined, masks[moving], atol=1e-6)  # the other layer is clear: coverage is the mask's
+
+
+def test_composite_over_with_a_placement_places_the_element_first():
+    plate = textured(2, (0.3, 0.4, 0.5), 0.1, seed=1)
+    element, alpha = constant(1, (0.9, 0.2, 0.1))[:, :20, :30].contiguous(), torch.ones(1, 20, 30)
+    placement = Placement(x=torch.tensor([10.5, 40.0]), y=30.0, rotation=15.0)
+    placed, coverage = place_element(element, alpha, placement, HEIGHT, WIDTH)
+    out, combined = composite_over(plate, element, alpha, placement=placement)
+    expected, expected_alpha = composite_over(plate, placed, coverage)
+    assert torch.equal(out, expected) and torch.equal(combined, expected_alpha)
+    assert float(coverage[1].sum()) == pytest.approx(600, rel=0.02)
