@@ -304,6 +304,8 @@ def test_a_bad_placement_is_refused_naming_the_value(placement, message):
         ({"plate": torch.zeros(HEIGHT, WIDTH)}, r"^plate must be an IMAGE batch"),
         ({"element": torch.zeros(HEIGHT, WIDTH)}, r"^element must be an IMAGE batch"),
         ({"plate_alpha": torch.full((1, HEIGHT, WIDTH), float("nan"))}, r"^plate_mask contains NaN"),
+        ({"alpha": torch.ones(1, 48, 64)}, r"^element_mask is 64x48 but plate is 128x96"),
+        ({"plate_alpha": torch.ones(1, 48, 64)}, r"^plate_mask is 64x48 but plate is 128x96"),
     ],
 )
 def test_composite_over_refuses_a_bad_input_naming_it(inputs, message):
@@ -331,3 +333,9 @@ def test_composite_over_with_a_placement_places_the_element_first():
     expected, expected_alpha = composite_over(plate, placed, coverage)
     assert torch.equal(out, expected) and torch.equal(combined, expected_alpha)
     assert float(coverage[1].sum()) == pytest.approx(600, rel=0.02)
+
+
+def test_composite_over_reports_every_frame_it_finishes():
+    done = []
+    composite_over(constant(20, (0.2, 0.2, 0.2)), constant(1, (0.8, 0.6, 0.4)), soft_disc(1), progress=done.append)
+    assert sum(done) == 20 and all(count > 0 for count in done)
