@@ -10,7 +10,13 @@ import pytest
 import torch
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
-from worldkit.models.compositing.color_match import METHODS, MIN_RGB_SPREAD, match_colors, region_around
+from worldkit.models.compositing.color_match import (
+    METHODS,
+    MIN_RGB_SPREAD,
+    color_transform,
+    match_colors,
+    region_around,
+)
 from worldkit.models.compositing.grain import match_grain, measure_grain
 
 
@@ -275,11 +281,24 @@ def test_histogram_matching_gives_the_element_the_plates_distribution_not_just_i
     assert float(near_a_tone.float().mean()) > 0.9
 
 
+SKIPPED = 2  # a frame of a 30-frame clip that the 24 evenly spread sample frames leave out
+
+
 def test_colours_are_measured_on_frames_spread_to_the_clips_first_and_last():
-    """Only one frame of the plate region selects pixels: the first, or the last, of a 30-frame clip."""
+    """Only one frame of the plate region selects pixels: the first, or the last, of a 30-frame clip (both are
+    sampled), or one the sample leaves out (nothing to measure)."""
     element, plate = textured(30, (0.6, 0.4, 0.3), 0.2, seed=1), textured(30, (0.3, 0.4, 0.6), 0.2, seed=2)
     for frame in (0, 29):
         region = torch.zeros(30, HEIGHT, WIDTH)
         region[frame] = 1.0
         matched = match_colors(element, plate, "reinhard_lab", plate_region=region)
         assert matched.shape == element.shape
+    region = torch.zeros(30, HEIGHT, WIDTH)
+    region[SKIPPED] = 1.0  # 24 frames spread over 30 leave this one out
+    with pytest.raises(ValueError, match="fewer than 16 pixels"):
+        match_colors(element, plate, "reinhard_lab", plate_region=region)
+
+
+def test_a_colour_transform_asked_for_an_unknown_method_names_it():
+    with pytest.raises(ValueError, match=r"^method must be one of"):
+        color_transform(textured(1, (0.5, 0.5, 0.5), 0.2, seed=1), textured(1, (0.4, 0.4, 0.4), 0.2, seed=2), "mean")
