@@ -302,3 +302,23 @@ def test_colours_are_measured_on_frames_spread_to_the_clips_first_and_last():
 def test_a_colour_transform_asked_for_an_unknown_method_names_it():
     with pytest.raises(ValueError, match=r"^method must be one of"):
         color_transform(textured(1, (0.5, 0.5, 0.5), 0.2, seed=1), textured(1, (0.4, 0.4, 0.4), 0.2, seed=2), "mean")
+
+
+def test_reinhard_matches_each_lab_channels_spread_and_keeps_the_elements_colour_correlation():
+    """Reinhard scales each LAB channel on its own: the plate's per-channel spreads, the element's own correlation
+    between channels (a full-covariance transfer such as MKL would impose the plate's)."""
+    shade = textured(1, (0.0, 0.0, 0.0), 0.6, seed=10)[..., :1]
+    element = torch.cat([0.5 + shade, torch.full_like(shade, 0.5), 0.5 - shade], -1).clamp(
+        0, 1
+    )  # a and b move together
+    plate = textured(1, (0.5, 0.4, 0.3), 0.5, seed=11)
+    matched = match_colors(element, plate, "reinhard_lab")
+
+    def lab(image: torch.Tensor) -> np.ndarray:
+        return cv2.cvtColor(image[0].numpy(), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+
+    result, target, source = lab(matched), lab(plate), lab(element)
+    assert np.allclose(result.std(0), target.std(0), rtol=0.15)
+    correlation = np.corrcoef(result[:, 1], result[:, 2])[0, 1]
+    assert abs(correlation - np.corrcoef(source[:, 1], source[:, 2])[0, 1]) < 0.1
+    assert abs(correlation - np.corrcoef(target[:, 1], target[:, 2])[0, 1]) > 0.3
