@@ -88,7 +88,7 @@ def test_color_match_errors_name_the_bad_input(element_and_plate):
         match_colors(element, plate, "average")
     with pytest.raises(ValueError, match="plate_region is 64x48 but plate is 128x96"):
         match_colors(element, plate, plate_region=torch.ones(1, 48, 64))
-    with pytest.raises(ValueError, match="fewer than 16 pixels"):
+    with pytest.raises(ValueError, match=r"^the masks select fewer than 16 pixels to measure colour from"):
         match_colors(element, plate, element_mask=torch.zeros(1, HEIGHT, WIDTH))
     broken = plate.clone()
     broken[2, 0, 0, 1] = float("inf")
