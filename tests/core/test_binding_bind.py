@@ -232,6 +232,7 @@ def test_t2v_start_image_is_held_but_not_trimmed():
     start = torch.full((1, H, W, 3), 0.9)
     bound = bind(kind="t2v", start_image=start, options=BindOptions(location_as="text only"))
     assert bound.trim_latent_frames == 3
+    assert torch.equal(bound.start_frame, start)  # what the shot starts from, handed on with the binding
     assert torch.allclose(bound.latent["samples"][:, :, 3:4], encoded(0.9))
     assert bound.latent["noise_mask"][:, :, :4].abs().max() == 0 and bound.latent["noise_mask"][:, :, 4:].min() == 1
 
