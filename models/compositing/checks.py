@@ -12,6 +12,7 @@ import contextvars
 import math
 from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 
 from .chunking import chunk_slices
@@ -21,9 +22,12 @@ INTEGER_SCALE = {torch.uint8: 255.0}
 
 
 def new_frames(*shape: int) -> torch.Tensor:
-    """An uninitialised float32 output batch (a normal tensor even under inference mode, so callers may edit it)."""
+    """An uninitialised float32 output batch (a normal tensor even under inference mode, so callers may edit it).
+
+    numpy allocates it: numpy asks Linux for huge pages on large buffers, which makes the first write to each output
+    frame several times cheaper than on torch's 4 KiB pages (about 10 ms a 720p RGB frame on a virtual machine)."""
     with torch.inference_mode(False):
-        return torch.empty(*shape)
+        return torch.from_numpy(np.empty(shape, np.float32))
 
 
 _SOURCES_CHECKED: contextvars.ContextVar[bool] = contextvars.ContextVar("sources_checked", default=False)

@@ -25,15 +25,17 @@ UNMIX_FLOOR = 0.05  # alpha below which the un-mixed colour is divided by this i
 
 def _difference(image: np.ndarray, channel: int, balance: float) -> np.ndarray:
     """Screen channel minus a blend of the other two (balance 1 = their max, 0 = their min), of one frame [H, W, 3]
-    or a stack of them: on the split channel planes, where OpenCV's max and min are several times faster than
-    numpy's on channel views."""
-    planes = cv2.split(image.reshape(-1, image.shape[-2], 3))
-    a, b = (planes[c] for c in range(3) if c != channel)
-    high, low = cv2.max(a, b), cv2.min(a, b, dst=a)
-    high *= balance
-    low *= 1.0 - balance
-    high += low
-    return np.subtract(planes[channel], high, out=high).reshape(image.shape[:-1])
+    or a stack of them. The blend is their mean plus (balance - 0.5) times their distance, so the usual balance of
+    0.5 is one OpenCV channel transform (a single pass over the frame)."""
+    pixels = np.ascontiguousarray(image).reshape(-1, image.shape[-2], 3)
+    weights = np.full((1, 3), -0.5, np.float32)
+    weights[0, channel] = 1.0
+    difference = cv2.transform(pixels, weights)
+    if balance != 0.5:
+        a, b = (c for c in range(3) if c != channel)
+        spread = cv2.absdiff(cv2.extractChannel(pixels, a), cv2.extractChannel(pixels, b))
+        cv2.scaleAdd(spread, 0.5 - balance, difference, dst=difference)
+    return difference.reshape(image.shape[:-1])
 
 
 def _purity(image: np.ndarray, channel: int, balance: float) -> np.ndarray:
@@ -83,16 +85,25 @@ def key_frame(
 ) -> None:
     """One frame's un-mixed colour and alpha against the screen colour behind each pixel, written into `colour` and
     `alpha`."""
-    share = torch.from_numpy(_difference(frame.numpy(), channel, balance))  # numpy: faster on channel views
-    share /= torch.from_numpy(_difference(screen.numpy(), channel, balance)).clamp_(min=MIN_DIFFERENCE)
+    share = _difference(frame.numpy(), channel, balance)
+    cv2.divide(share, cv2.max(_difference(screen.numpy(), channel, balance), MIN_DIFFERENCE), dst=share)
     black, white = levels
-    torch.clamp(((1.0 - share.clamp_(0.0, 1.0)) - black).div_(white - black), 0.0, 1.0, out=alpha)
-    a = cv2.merge([alpha.numpy()] * 3)  # OpenCV on matching channels: several times faster than a broadcast
-    out = np.subtract(1.0, a, out=colour.numpy())  # worked in place in the output frame
+    # 1 - share stretched by the levels and clamped; share's own clamp to 0..1 changes nothing the level clamp keeps.
+    key = alpha.numpy()
+    cv2.addWeighted(share, -1.0 / (white - black), share, 0.0, (1.0 - black) / (white - black), dst=key)
+    _clamp_unit(key)
+    out = colour.numpy()  # the un-mixed colour (frame - (1 - alpha) screen) / alpha, worked in place
+    cv2.merge([np.subtract(1.0, key, dtype=np.float32)] * 3, dst=out)  # OpenCV on matching channels, no broadcast
     cv2.multiply(screen.numpy(), out, dst=out)
     cv2.subtract(frame.numpy(), out, dst=out)
-    cv2.divide(out, np.maximum(a, UNMIX_FLOOR, out=a), dst=out)
-    np.clip(out, 0.0, 1.0, out=out)
+    cv2.divide(out, cv2.merge([cv2.max(key, UNMIX_FLOOR)] * 3), dst=out)
+    _clamp_unit(out)
+
+
+def _clamp_unit(frame: np.ndarray) -> None:
+    """Clamp a float32 frame to 0..1 in place (OpenCV's thresholds: about twice as fast as numpy's clip)."""
+    cv2.threshold(frame, 1.0, 1.0, cv2.THRESH_TRUNC, dst=frame)
+    cv2.threshold(frame, 0.0, 0.0, cv2.THRESH_TOZERO, dst=frame)
 
 
 @frame_threads

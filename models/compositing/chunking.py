@@ -35,6 +35,10 @@ def _frame_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=cores(), thread_name_prefix="worldkit-frames")
 
 
+# A forked child inherits the pool without its threads, so work queued there would never run: it gets a new pool.
+os.register_at_fork(after_in_child=_frame_pool.cache_clear)
+
+
 def map_frames(work: Callable[[int], Result], indices: Iterable[int]) -> list[Result]:
     """`work(index)` for each frame index, one frame per core at a time; the results in order.
 

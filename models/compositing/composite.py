@@ -181,12 +181,12 @@ def _over_on_device(
     gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, outputs)
 
 
-@frame_threads
 def _opencv_mask(where: np.ndarray) -> np.ndarray:
     """An 8-bit OpenCV mask (255 where true), made in numpy: OpenCV's own compare reads a 1x1 frame as a scalar."""
     return where.astype(np.uint8) * 255
 
 
+@frame_threads
 def composite_over(
     plate: torch.Tensor,
     element: torch.Tensor,

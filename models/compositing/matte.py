@@ -164,8 +164,8 @@ def unmix_frame(image: torch.Tensor, alpha: torch.Tensor, radius: int, subsample
     small_alpha = frame_ops.resize(frame_ops.view(alpha), small_w, small_h)
     reach = max(1.0, radius / step)
     solid, clear = small_alpha >= SOLID, small_alpha <= CLEAR
-    subject = fill_known(small_image, solid, reach, ~clear)
-    background = fill_known(small_image, clear, reach, ~solid)
+    subject = fill_known(small_image, solid, reach)
+    background = fill_known(small_image, clear, reach)
     out = torch.from_numpy(frame_ops.resize(subject, width, height))
     box = frame_ops.nonzero_box(frame_ops.view(alpha))  # outside it alpha is 0: the subject colour as it is
     if box is None:

@@ -224,6 +224,8 @@ def test_phantom_holds_a_start_frame_for_continuity():
 def test_t2v_in_context_references_held_by_noise_mask():
     bound = bind(kind="t2v")
     assert bound.family == "t2v" and bound.trim_latent_frames == 4
+    assert bound.reference_names == ("skunk", "owl", "toy", "forest")  # the frames' labels, in latent order
+    assert bound.positive[0][0][0, 0, 0] == len(bound.prompt) and bound.negative[0][0][0, 0, 0] == len("blurry")
     samples, noise_mask = bound.latent["samples"], bound.latent["noise_mask"]
     assert samples.shape == (1, 16, 4 + LATENT_T, H // 8, W // 8)
     for index, value in enumerate((0.1, 0.3, 0.5, 0.7)):
@@ -238,6 +240,7 @@ def test_t2v_start_image_is_held_but_not_trimmed():
     start = torch.full((1, H, W, 3), 0.9)
     bound = bind(kind="t2v", start_image=start, options=BindOptions(location_as="text only"))
     assert bound.trim_latent_frames == 3
+    assert torch.equal(bound.start_frame, start)  # what the shot starts from, handed on with the binding
     assert torch.allclose(bound.latent["samples"][:, :, 3:4], encoded(0.9))
     assert bound.latent["noise_mask"][:, :, :4].abs().max() == 0 and bound.latent["noise_mask"][:, :, 4:].min() == 1
 

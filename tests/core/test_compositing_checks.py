@@ -3,10 +3,12 @@ parameters, and the one frame-count rule (N frames or one) in every operation.""
 
 from __future__ import annotations
 
+import cv2
 import pytest
 import torch
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
+from worldkit.models.compositing import chunking
 from worldkit.models.compositing.checks import as_image, as_mask, ensure_finite, sources_checked
 from worldkit.models.compositing.chroma_key import chroma_key
 from worldkit.models.compositing.color_match import match_colors
@@ -112,13 +114,17 @@ ONE_OVER_MANY = {
 }
 
 
+def plate_for(operation: str, plate: torch.Tensor) -> torch.Tensor:
+    """The clip's plate, or for Chroma Key a clean green screen of as many frames."""
+    if operation != "chroma_key":
+        return plate
+    return torch.tensor([0.2, 1.0, 0.2]).expand(plate.shape[0], HEIGHT, WIDTH, 3) * 0.7
+
+
 @pytest.mark.parametrize("operation", sorted(ONE_OVER_MANY))
 def test_a_one_frame_input_stands_for_every_frame_and_other_counts_are_refused(clip, operation):
     element, matte, plate = clip
-    screen_plate = (
-        torch.tensor([0.2, 1.0, 0.2]).expand(1, HEIGHT, WIDTH, 3) * 0.7 if operation == "chroma_key" else None
-    )
-    plate_in = screen_plate.expand(3, -1, -1, -1) if screen_plate is not None else plate
+    plate_in = plate_for(operation, plate)
     run = ONE_OVER_MANY[operation]
     assert run(element[:1], matte, plate_in).shape[0] == 3  # one-frame element over a three-frame clip
     assert run(element, matte[:1], plate_in).shape[0] == 3
@@ -128,3 +134,32 @@ def test_a_one_frame_input_stands_for_every_frame_and_other_counts_are_refused(c
             run(element, matte[:2], plate_in)
         else:
             run(element[:2], matte, plate_in)
+
+
+@pytest.fixture
+def two_threads():
+    """torch and OpenCV set to two threads, as a host might leave them; restored afterwards."""
+    previous = torch.get_num_threads(), cv2.getNumThreads()
+    torch.set_num_threads(2)
+    cv2.setNumThreads(2)
+    yield (2, 2)
+    torch.set_num_threads(previous[0])
+    cv2.setNumThreads(previous[1])
+
+
+@pytest.mark.parametrize("operation", sorted(ONE_OVER_MANY))
+def test_every_step_spreads_frames_with_torch_and_opencv_single_threaded_and_restores_them(
+    clip, operation, monkeypatch, two_threads
+):
+    """The engine spreads frames over the cores itself; kernels splitting over threads on top would oversubscribe."""
+    seen, spread = [], chunking.map_frames
+
+    def recording(work, indices):
+        seen.append((torch.get_num_threads(), cv2.getNumThreads()))
+        return spread(work, indices)
+
+    monkeypatch.setattr(chunking, "map_frames", recording)
+    element, matte, plate = clip
+    ONE_OVER_MANY[operation](element, matte, plate_for(operation, plate))
+    assert seen and set(seen) == {(1, 1)}
+    assert (torch.get_num_threads(), cv2.getNumThreads()) == two_threads

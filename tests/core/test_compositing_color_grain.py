@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
 import torch
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
-from worldkit.models.compositing.color_match import METHODS, match_colors, region_around
+from worldkit.models.compositing.color_match import (
+    METHODS,
+    MIN_RGB_SPREAD,
+    color_transform,
+    match_colors,
+    region_around,
+)
 from worldkit.models.compositing.grain import match_grain, measure_grain
 
 
@@ -76,11 +84,11 @@ def test_color_match_reads_only_the_plate_region_and_element_matte(element_and_p
 
 def test_color_match_errors_name_the_bad_input(element_and_plate):
     element, plate = element_and_plate
-    with pytest.raises(ValueError, match="method must be one of"):
+    with pytest.raises(ValueError, match=r"^method must be one of"):
         match_colors(element, plate, "average")
     with pytest.raises(ValueError, match="plate_region is 64x48 but plate is 128x96"):
         match_colors(element, plate, plate_region=torch.ones(1, 48, 64))
-    with pytest.raises(ValueError, match="fewer than 16 pixels"):
+    with pytest.raises(ValueError, match=r"^the masks select fewer than 16 pixels to measure colour from"):
         match_colors(element, plate, element_mask=torch.zeros(1, HEIGHT, WIDTH))
     broken = plate.clone()
     broken[2, 0, 0, 1] = float("inf")
@@ -215,3 +223,102 @@ def test_grain_of_a_busy_panning_plate_is_read_from_its_temporal_residual():
     assert np.all(np.abs(added_level / level - 1) < 0.1), added_level / level
     assert abs(added_correlation / correlation - 1) < 0.1, (added_correlation, correlation)
     assert abs(size_share(added) / size_share(truth[:, 8:-8, 8:-8]) - 1) < 0.1
+
+
+def test_the_region_around_an_element_is_its_matte_above_half_grown_by_the_pixels_given():
+    matte = torch.zeros(1, 9, 9)
+    matte[0, 4, 4] = 0.6
+    matte[0, 0, 0] = 0.5  # half covered is not solid
+    assert torch.equal(region_around(matte, 0), (matte > 0.5).float())
+    grown = region_around(matte, 1)  # a round 3x3 element: the pixel and its four neighbours
+    assert grown.sum() == 5 and torch.all(grown[0, 4, 3:6] == 1.0) and torch.all(grown[0, 3:6, 4] == 1.0)
+
+
+@pytest.mark.parametrize(
+    ("mask", "pixels", "message"),
+    [
+        (torch.zeros(1, 8, 8), -1, r"around_element must be at least 0; got -1.0"),
+        (torch.zeros(1, 8, 8), float("nan"), r"around_element must be a finite number"),
+        (torch.full((1, 8, 8), float("nan")), 2, r"element_mask contains NaN or infinite values"),
+    ],
+)
+def test_the_region_around_an_element_refuses_bad_input_naming_it(mask, pixels, message):
+    with pytest.raises(ValueError, match=message):
+        region_around(mask, pixels)
+
+
+def test_mkl_amplifies_a_nearly_flat_element_only_up_to_the_floor_on_its_spread():
+    """MKL scales each colour axis by the plate's spread over the element's; the element's spread is floored at one
+    8-bit level (MIN_RGB_SPREAD), so a flat element is shifted and its faint noise raised to a bounded level."""
+    element = textured(1, (0.5, 0.5, 0.5), 0.004, seed=5)  # smooth: the 1/4-size statistics keep its spread
+    plate = textured(1, (0.4, 0.4, 0.4), 0.2, seed=6)
+    matched = match_colors(element, plate, "mkl")
+    spread = float(element.std((0, 1, 2)).mean())  # about 0.001, under one 8-bit level
+    gain = float(matched.std((0, 1, 2)).mean()) / spread
+    expected = float(plate.std((0, 1, 2)).mean()) / math.hypot(spread, MIN_RGB_SPREAD)  # about 13
+    assert 0.7 * expected < gain < 1.4 * expected
+    assert torch.allclose(matched.mean((0, 1, 2)), plate.mean((0, 1, 2)), atol=0.01)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_color_match_output_stays_within_0_and_1_when_the_transfer_overshoots(method):
+    """A dim, flat element matched to a contrasty plate: the linear maps reach past black and white."""
+    element = textured(2, (0.3, 0.3, 0.3), 0.3, seed=7)
+    plate = (textured(2, (0.5, 0.5, 0.5), 1.0, seed=8) * 3 - 1).clamp(0, 1)
+    matched = match_colors(element, plate, method)
+    assert float(matched.min()) >= 0.0 and float(matched.max()) <= 1.0
+    assert float((matched == 1.0).float().mean()) > 0.01 and float((matched == 0.0).float().mean()) > 0.01
+
+
+def test_histogram_matching_gives_the_element_the_plates_distribution_not_just_its_spread():
+    """A plate of two flat tones: histogram matching maps the element onto those two tones; an affine transfer (MKL,
+    Reinhard) could only match their mean and spread."""
+    element = textured(1, (0.5, 0.5, 0.5), 0.6, seed=9)
+    plate = torch.full((1, HEIGHT, WIDTH, 3), 0.2)
+    plate[:, :, WIDTH // 2 :] = 0.8
+    matched = match_colors(element, plate, "histogram")
+    near_a_tone = ((matched - 0.2).abs() < 0.05) | ((matched - 0.8).abs() < 0.05)
+    assert float(near_a_tone.float().mean()) > 0.9
+
+
+SKIPPED = 2  # a frame of a 30-frame clip that the 24 evenly spread sample frames leave out
+
+
+def test_colours_are_measured_on_frames_spread_to_the_clips_first_and_last():
+    """Only one frame of the plate region selects pixels: the first, or the last, of a 30-frame clip (both are
+    sampled), or one the sample leaves out (nothing to measure)."""
+    element, plate = textured(30, (0.6, 0.4, 0.3), 0.2, seed=1), textured(30, (0.3, 0.4, 0.6), 0.2, seed=2)
+    for frame in (0, 29):
+        region = torch.zeros(30, HEIGHT, WIDTH)
+        region[frame] = 1.0
+        matched = match_colors(element, plate, "reinhard_lab", plate_region=region)
+        assert matched.shape == element.shape
+    region = torch.zeros(30, HEIGHT, WIDTH)
+    region[SKIPPED] = 1.0  # 24 frames spread over 30 leave this one out
+    with pytest.raises(ValueError, match="fewer than 16 pixels"):
+        match_colors(element, plate, "reinhard_lab", plate_region=region)
+
+
+def test_a_colour_transform_asked_for_an_unknown_method_names_it():
+    with pytest.raises(ValueError, match=r"^method must be one of"):
+        color_transform(textured(1, (0.5, 0.5, 0.5), 0.2, seed=1), textured(1, (0.4, 0.4, 0.4), 0.2, seed=2), "mean")
+
+
+def test_reinhard_matches_each_lab_channels_spread_and_keeps_the_elements_colour_correlation():
+    """Reinhard scales each LAB channel on its own: the plate's per-channel spreads, the element's own correlation
+    between channels (a full-covariance transfer such as MKL would impose the plate's)."""
+    shade = textured(1, (0.0, 0.0, 0.0), 0.6, seed=10)[..., :1]
+    element = torch.cat([0.5 + shade, torch.full_like(shade, 0.5), 0.5 - shade], -1).clamp(
+        0, 1
+    )  # a and b move together
+    plate = textured(1, (0.5, 0.4, 0.3), 0.5, seed=11)
+    matched = match_colors(element, plate, "reinhard_lab")
+
+    def lab(image: torch.Tensor) -> np.ndarray:
+        return cv2.cvtColor(image[0].numpy(), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+
+    result, target, source = lab(matched), lab(plate), lab(element)
+    assert np.allclose(result.std(0), target.std(0), rtol=0.15)
+    correlation = np.corrcoef(result[:, 1], result[:, 2])[0, 1]
+    assert abs(correlation - np.corrcoef(source[:, 1], source[:, 2])[0, 1]) < 0.1
+    assert abs(correlation - np.corrcoef(target[:, 1], target[:, 2])[0, 1]) > 0.3

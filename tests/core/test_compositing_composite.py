@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import av
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 from worldkit.models.compositing.colorspace import linear_to_srgb, srgb_to_linear
 from worldkit.models.compositing.composite import (
     Placement,
+    affine_matrices,
     composite_over,
     pixel_position,
     place_element,
@@ -268,3 +271,71 @@ def test_rgba_png_and_video_keep_the_alpha(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["clip.mov", "frame.png"]
     temporary_name(tmp_path / "frame.png").write_bytes(b"")  # a leftover is seen by the same check
     assert [path for path in tmp_path.iterdir() if is_temporary(path)]
+
+
+def test_the_placement_maps_the_anchor_onto_its_position_scaled_and_turned_counter_clockwise():
+    placement = Placement(x=40.0, y=25.0, scale=2.0, rotation=30.0, anchor_x=3.0, anchor_y=4.0)
+    matrix = affine_matrices(placement, 1)[0]
+    assert np.allclose(matrix @ [3.0, 4.0, 1.0], [40.0, 25.0], atol=1e-9)  # the anchor lands on (x, y)
+    turn = math.radians(30.0)
+    # one element pixel to the right of the anchor: twice as far, turned up (y grows downwards on screen)
+    assert np.allclose(matrix[:, :2] @ [1.0, 0.0], [2 * math.cos(turn), -2 * math.sin(turn)], atol=1e-9)
+    assert np.allclose(matrix[:, :2] @ [0.0, 1.0], [2 * math.sin(turn), 2 * math.cos(turn)], atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("placement", "message"),
+    [
+        (Placement(x=1.0, y=float("nan")), r"^placement y contains NaN or infinite values"),
+        (Placement(x=1.0, y=1.0, scale=torch.tensor([1.0, 2.0])), r"^placement scale has 2 values but the clip has 3"),
+        (Placement(x=1.0, y=1.0, scale=0.0), r"^placement scale must be above 0\.$"),
+        (Placement(x=1.0, y=1.0, rotation=float("inf")), r"^placement rotation contains NaN or infinite values"),
+        (Placement(x=1.0, y=1.0, anchor_y=float("nan")), r"^placement anchor_y must be a finite number"),
+    ],
+)
+def test_a_bad_placement_is_refused_naming_the_value(placement, message):
+    with pytest.raises(ValueError, match=message):
+        affine_matrices(placement, 3)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"plate": torch.zeros(HEIGHT, WIDTH)}, r"^plate must be an IMAGE batch"),
+        ({"element": torch.zeros(HEIGHT, WIDTH)}, r"^element must be an IMAGE batch"),
+        ({"plate_alpha": torch.full((1, HEIGHT, WIDTH), float("nan"))}, r"^plate_mask contains NaN"),
+        ({"alpha": torch.ones(1, 48, 64)}, r"^element_mask is 64x48 but plate is 128x96"),
+        ({"plate_alpha": torch.ones(1, 48, 64)}, r"^plate_mask is 64x48 but plate is 128x96"),
+    ],
+)
+def test_composite_over_refuses_a_bad_input_naming_it(inputs, message):
+    given = {"plate": textured(1, (0.3, 0.4, 0.5), 0.1, seed=1), "element": textured(1, (0.6, 0.5, 0.4), 0.1, seed=2)}
+    with pytest.raises(ValueError, match=message):
+        composite_over(**{**given, "alpha": soft_disc(1), **inputs})
+
+
+@pytest.mark.parametrize("moving", ["alpha", "plate_alpha"])
+def test_a_moving_mask_over_one_frame_pictures_makes_a_clip_of_its_length(moving):
+    plate, element = constant(1, (0.2, 0.2, 0.2)), constant(1, (0.8, 0.6, 0.4))
+    masks = {"alpha": torch.zeros(1, HEIGHT, WIDTH), "plate_alpha": torch.zeros(1, HEIGHT, WIDTH)}
+    masks[moving] = soft_disc(4, step_x=6.0)
+    out, combined = composite_over(plate, element, masks["alpha"], masks["plate_alpha"])
+    assert out.shape == (4, HEIGHT, WIDTH, 3) and combined.shape == (4, HEIGHT, WIDTH)
+    assert torch.allclose(combined, masks[moving], atol=1e-6)  # the other layer is clear: coverage is the mask's
+
+
+def test_composite_over_with_a_placement_places_the_element_first():
+    plate = textured(2, (0.3, 0.4, 0.5), 0.1, seed=1)
+    element, alpha = constant(1, (0.9, 0.2, 0.1))[:, :20, :30].contiguous(), torch.ones(1, 20, 30)
+    placement = Placement(x=torch.tensor([10.5, 40.0]), y=30.0, rotation=15.0)
+    placed, coverage = place_element(element, alpha, placement, HEIGHT, WIDTH)
+    out, combined = composite_over(plate, element, alpha, placement=placement)
+    expected, expected_alpha = composite_over(plate, placed, coverage)
+    assert torch.equal(out, expected) and torch.equal(combined, expected_alpha)
+    assert float(coverage[1].sum()) == pytest.approx(600, rel=0.02)
+
+
+def test_composite_over_reports_every_frame_it_finishes():
+    done = []
+    composite_over(constant(20, (0.2, 0.2, 0.2)), constant(1, (0.8, 0.6, 0.4)), soft_disc(1), progress=done.append)
+    assert sum(done) == 20 and all(count > 0 for count in done)
