@@ -15,6 +15,7 @@ import comfy.sd
 import torch
 from comfy_api.latest import Input, io
 
+from ..models.shots.binding.performance import Performance
 from ..models.shots.shot import Shot
 from ..models.world.entities import Reference, World
 from .runtime.lazy_video import STREAMED_MATTE
@@ -29,6 +30,7 @@ CARRIES: dict[str, tuple[type, ...]] = {
     "LATENT": (dict,),
     "CONDITIONING": (list,),
     "AUDIO": (dict,),
+    "AUDIO_ENCODER_OUTPUT": (dict,),
     "TRACKS": (dict,),
     "MODEL": (comfy.model_patcher.ModelPatcher,),
     "VAE": (comfy.sd.VAE,),
@@ -38,6 +40,7 @@ CARRIES: dict[str, tuple[type, ...]] = {
     "WORLDKIT_REFERENCE": (Reference,),
     "WORLDKIT_SHOT": (Shot,),
     "WORLDKIT_SHOTS": (list,),
+    "WORLDKIT_PERFORMANCE": (Performance,),
 }
 """The Python values a socket of each type holds."""
 

@@ -28,12 +28,16 @@ def out(node_id: str, index: int = 0) -> list:
     return [node_id, index]
 
 
+WAN22_VAE_DITS = {"wan22_ti2v"}  # the tiny DiTs that take the 48-channel Wan 2.2 VAE
+
+
 def load_wan(
     graph: Graph, tiny_models: dict[str, str], dit: str = "wan_t2v", vae: str | None = None
 ) -> tuple[str, str, str]:
-    """UNETLoader + CLIPLoader(wan) + VAELoader for a tiny Wan model and its VAE (the Wan 2.2 VAE for wan22_ DiTs,
-    unless ``vae`` names another role); returns (model, clip, vae) ids."""
-    vae = vae or ("wan22_vae" if dit.startswith("wan22_") else "vae")
+    """UNETLoader + CLIPLoader(wan) + VAELoader for a tiny Wan model and its VAE (the Wan 2.2 VAE for TI2V-5B, the
+    Wan 2.1 VAE for every other DiT, the 2.2 A14B experts included, unless ``vae`` names another role); returns
+    (model, clip, vae) ids."""
+    vae = vae or ("wan22_vae" if dit in WAN22_VAE_DITS else "vae")
     model = graph.node("UNETLoader", unet_name=tiny_models[dit], weight_dtype="default")
     clip = graph.node("CLIPLoader", clip_name=tiny_models["umt5"], type="wan", device="default")
     vae = graph.node("VAELoader", vae_name=tiny_models[vae])

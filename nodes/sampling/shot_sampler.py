@@ -61,6 +61,7 @@ def shot_list(shots, shot) -> list[Shot]:
 
 MODELS_OWN_NATIVE_FRAMES = 0  # native_frames 0: the loaded model's own length
 MIN_NATIVE_FRAMES = 5
+MAX_STEPS = 10000
 MAX_CANDIDATES = 16
 
 
@@ -95,7 +96,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     "steps",
                     default=20,
                     min=1,
-                    max=10000,
+                    max=MAX_STEPS,
                     tooltip="Sampling steps per segment, as on KSampler (20 for Wan; 4 with a step-distillation LoRA).",
                 ),
                 io.Float.Input(
@@ -219,7 +220,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                     "switch_step",
                     default=AUTO_SWITCH,
                     min=0,
-                    max=10000,
+                    max=MAX_STEPS,
                     optional=True,
                     tooltip="With low_noise_model: the step the low-noise expert starts at. 0 uses Wan 2.2's rule, "
                     f"the first step whose timestep is below the expert boundary × 1000 ({boundaries_in_words()}).",
@@ -247,6 +248,9 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         """
         if candidates is not None and not 1 <= candidates <= MAX_CANDIDATES:
             return f"candidates is {candidates}; use 1 to {MAX_CANDIDATES}."
+        # ComfyUI leaves the range check of an input named here to this method
+        if steps is not None and not 1 <= steps <= MAX_STEPS:
+            return f"steps is {steps}; use 1 to {MAX_STEPS}."
         if steps is not None and switch_step is not None and switch_step_problem(switch_step, steps):
             return switch_step_problem(switch_step, steps)
         problem = names_problem(search=search, select=select, search_custom=search_custom, takes=takes)

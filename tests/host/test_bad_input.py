@@ -154,6 +154,7 @@ def sampler_graph(info: dict, tiny_models: dict[str, str], **settings) -> tuple[
 
 SAMPLER_CASES = {
     "steps": 0,
+    "switch_step": -1,
     "candidates": 1000,
     "sampler_name": "no_such_sampler",
     "scheduler": "no_such_scheduler",
