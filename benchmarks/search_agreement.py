@@ -103,9 +103,9 @@ def render_trial(pipeline, model, shot, settings, seeds, check_steps, references
 
     ``model`` is what the node samples with at reference attention 0: the loaded model itself.
     """
-    runtime = importlib.import_module("worldkit.nodes.runtime.shot_sampling")
+    ksampling = importlib.import_module("worldkit.nodes.runtime.ksampling")
     multishot = importlib.import_module("worldkit.models.sampling.multishot")
-    bound = pipeline.bind(shot, None, shot.frame_count)
+    bound = pipeline.bind(shot, None, shot.frame_count, 0)
     judge = multishot.early_judge(pipeline.search, int(bound.trim_latent_frames), references)
     early = [[] for _ in check_steps]
     full = []
@@ -116,7 +116,7 @@ def render_trial(pipeline, model, shot, settings, seeds, check_steps, references
                 if step + 1 == check:
                     early[row].append(judge(denoised))
 
-        latent = runtime.sample_latent(model, bound.latent, bound.positive, bound.negative, seed, settings, capture)
+        latent = ksampling.sample_latent(model, bound.latent, bound.positive, bound.negative, seed, settings, capture)
         frames = pipeline.decode(multishot.trim_latent(latent, int(bound.trim_latent_frames)))
         score = pipeline.score(frames, references)
         full.append(float(score.overall if hasattr(score, "overall") else score))
@@ -167,7 +167,9 @@ def main() -> None:
         entities=tuple(shots.ShotEntity(name) for name in world.references),
         **exact_shot(args.frames, *size),
     )
-    settings = runtime.SamplerSettings(args.sampler, args.scheduler, args.steps, args.cfg, 1.0)
+    settings = importlib.import_module("worldkit.nodes.runtime.ksampling").SamplerSettings(
+        args.sampler, args.scheduler, args.steps, args.cfg, 1.0
+    )
     models = runtime.ShotModels(model, vae, clip, world, vision)
     pipeline = runtime.make_pipeline(
         models,

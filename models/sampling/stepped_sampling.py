@@ -6,7 +6,7 @@ whole batch), and a running sampler cannot drop part of its batch. Why not stop 
 sampler's sigmas at the check step and starting again loses multistep history (dpmpp_2m, uni_pc, …).
 
 So every candidate runs the host's own sampling (under ComfyUI, ``sample_latent`` in
-nodes/runtime/shot_sampling.py, i.e. KSampler's path) in a thread of its own, and its step callback hands
+nodes/runtime/ksampling.py, i.e. KSampler's path) in a thread of its own, and its step callback hands
 control back: exactly one thread runs at a time, the others wait inside their callback with their whole
 sampler state untouched. Resuming a candidate continues the very same loop, so a survivor's latent is
 bit-identical to a lone render for every sampler; stopping one raises inside its callback, so it makes no

@@ -30,15 +30,14 @@ from .. import categories
 from ..inputs import entities_problem, length_input, names_problem, recheck, seed_input, verdict, wan_inputs
 from ..runtime.attention_patch import apply_reference_attention
 from ..runtime.early_preview import early_decoding_available
+from ..runtime.ksampling import SamplerSettings, shot_experts
 from ..runtime.live_storyboard import LiveProgress
 from ..runtime.shot_sampling import (
-    SamplerSettings,
     ShotModels,
     encode_views,
     loaded_rules,
     make_pipeline,
     model_latent_channels,
-    shot_experts,
     shot_reuse,
 )
 from ..types import Performance as PerformanceType
