@@ -1,4 +1,4 @@
-"""WorldKit/Sampling: the World Shot Sampler and Reference Attention."""
+"""WorldKit/Sampling: the World Shot Sampler."""
 
 import json
 from fractions import Fraction
@@ -12,7 +12,6 @@ from ...models.sampling.experts import AUTO_SWITCH, boundaries_in_words, switch_
 from ...models.sampling.joining import join_shots, require_one_rate
 from ...models.sampling.long_shot import overlap_problem, require_native_frames
 from ...models.sampling.multishot import render_shot_list, steps_per_shot
-from ...models.sampling.reference_attention import entity_reference_latents
 from ...models.sampling.search import (
     DEFAULT_SEARCH,
     SEARCH_CHOICES,
@@ -25,24 +24,21 @@ from ...models.sampling.storyboard import report_header
 from ...models.sampling.takes import parse_takes
 from ...models.shared.wan import MAX_FRAMES, WAN_2_1, WAN_2_2_5B, WanShapeError
 from ...models.shots.binding import TRACKLESS_FAMILY_CHOICES
-from ...models.shots.shot import Shot, shots_for_model, split_names, timing_report
+from ...models.shots.shot import Shot, shots_for_model, timing_report
 from .. import categories
-from ..inputs import entities_problem, length_input, names_problem, recheck, seed_input, verdict, wan_inputs
-from ..runtime.attention_patch import apply_reference_attention
+from ..inputs import length_input, names_problem, seed_input, wan_inputs
 from ..runtime.early_preview import early_decoding_available
 from ..runtime.ksampling import SamplerSettings, shot_experts
 from ..runtime.live_storyboard import LiveProgress
 from ..runtime.shot_sampling import (
     ShotModels,
-    encode_views,
     loaded_rules,
     make_pipeline,
-    model_latent_channels,
     shot_reuse,
 )
 from ..types import Performance as PerformanceType
 from ..types import Shot as ShotSocket
-from ..types import Shots, World
+from ..types import Shots
 from .storyboard_preview import model_name, preview_video, storyboard_ui
 
 
@@ -379,52 +375,4 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         return io.NodeOutput(frames, json.dumps(boundaries), video, text, ui=shown)
 
 
-class WorldKitReferenceAttention(io.ComfyNode):
-    @classmethod
-    def define_schema(cls):
-        return io.Schema(
-            node_id="WorldKitReferenceAttention",
-            display_name="World Reference Attention",
-            category=categories.SAMPLING,
-            description="Patch a Wan model so every self-attention also attends to the named entities' reference "
-            "latents at the same step (training-free). Works with any sampler node; strength 0 returns the model "
-            "unchanged.",
-            inputs=[
-                io.Model.Input("model", tooltip="The Wan model to patch."),
-                World.Input("world", tooltip="The encoded world whose references the video attends to."),
-                io.String.Input(
-                    "entities",
-                    default="",
-                    multiline=False,
-                    tooltip="Entity names, comma separated; empty uses every entity of the world.",
-                ),
-                io.Float.Input(
-                    "strength",
-                    default=0.5,
-                    min=0.0,
-                    max=1.0,
-                    step=0.05,
-                    tooltip="0 leaves the model unchanged; 1 treats reference tokens like the video's own.",
-                ),
-                io.Vae.Input(
-                    "vae", optional=True, tooltip="Encodes references that have no encoding for this model yet."
-                ),
-            ],
-            outputs=[io.Model.Output(display_name="model", tooltip="The patched model, for any sampler node.")],
-        )
-
-    @classmethod
-    def validate_inputs(cls, entities=None) -> bool | str:
-        return verdict(entities_problem(entities))
-
-    @classmethod
-    def execute(cls, model, world, entities, strength, vae=None) -> io.NodeOutput:
-        recheck(cls.validate_inputs(entities))
-        if strength == 0.0:
-            return io.NodeOutput(model)
-        encode = None if vae is None else encode_views(vae, loaded_rules(model, vae))
-        latents = entity_reference_latents(world, split_names(entities), model_latent_channels(model), encode)
-        return io.NodeOutput(apply_reference_attention(model, latents, strength))
-
-
-NODES: list[type[io.ComfyNode]] = [WorldKitWorldShotSampler, WorldKitReferenceAttention]
+NODES: list[type[io.ComfyNode]] = [WorldKitWorldShotSampler]
