@@ -66,30 +66,33 @@ def ensure_finite(name: str, x: torch.Tensor) -> None:
             )
 
 
-def _as_float(name: str, x: torch.Tensor) -> torch.Tensor:
-    """Float32 CPU pixels: 8-bit integers scaled to 0..1, other integer or boolean types refused."""
+def _as_float(name: str, x: torch.Tensor, device: torch.device | None) -> torch.Tensor:
+    """Float32 pixels: 8-bit integers scaled to 0..1, other integer or boolean types refused. On the CPU, unless a
+    step computes on a `device` and the pixels already lie on one (a block a streamed chain keeps there)."""
     x = x.detach()
+    where = x.device if device is not None and x.device.type != "cpu" else "cpu"
     if x.dtype in INTEGER_SCALE:
-        return x.to("cpu", torch.float32) / INTEGER_SCALE[x.dtype]
+        return x.to(where, torch.float32) / INTEGER_SCALE[x.dtype]
     if not x.dtype.is_floating_point:
         raise ValueError(f"{name} has {x.dtype} pixels; give float values in 0..1 (or 8-bit 0..255).")
     ensure_finite(name, x)
-    return x.to("cpu", torch.float32)
+    return x.to(where, torch.float32)
 
 
-def as_image(name: str, x: torch.Tensor) -> torch.Tensor:
-    """An IMAGE batch as contiguous float32 CPU [frames, height, width, 3]; an alpha channel, if any, is dropped."""
+def as_image(name: str, x: torch.Tensor, device: torch.device | None = None) -> torch.Tensor:
+    """An IMAGE batch as contiguous float32 [frames, height, width, 3] on the CPU (or on the device it lies on, when
+    the step computes on `device`: see `_as_float`); an alpha channel, if any, is dropped."""
     if not isinstance(x, torch.Tensor) or x.ndim != 4 or x.shape[-1] not in (3, 4):
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"{name} must be an IMAGE batch [frames, height, width, 3]; got {shape}.")
     if x.shape[0] == 0:
         raise ValueError(f"{name} has no frames.")
-    return _as_float(name, x[..., :3]).contiguous()
+    return _as_float(name, x[..., :3], device).contiguous()
 
 
-def as_mask(name: str, m: torch.Tensor) -> torch.Tensor:
-    """A MASK batch as contiguous float32 CPU [frames, height, width] clamped to 0..1; [height, width] becomes one
-    frame.
+def as_mask(name: str, m: torch.Tensor, device: torch.device | None = None) -> torch.Tensor:
+    """A MASK batch as contiguous float32 [frames, height, width] clamped to 0..1, placed as `as_image` places
+    frames; [height, width] becomes one frame.
 
     Coverage outside 0..1 has no meaning, and letting it through turns later blends negative or above white.
     """
@@ -98,7 +101,7 @@ def as_mask(name: str, m: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"{name} must be a MASK [frames, height, width]; got {shape}.")
     if m.numel() == 0:
         raise ValueError(f"{name} has no frames.")
-    m = _as_float(name, m[None] if m.ndim == 2 else m)
+    m = _as_float(name, m[None] if m.ndim == 2 else m, device)
     low, high = torch.aminmax(m)
     if low < 0.0 or high > 1.0:  # copied only when needed: a clip's mask can be gigabytes
         m = m.clamp(0.0, 1.0)
@@ -174,11 +177,13 @@ def fit_frames(name: str, x: torch.Tensor, frames: int) -> torch.Tensor:
     )
 
 
-def optional_mask(name: str, mask: torch.Tensor | None, image_name: str, image: torch.Tensor) -> torch.Tensor | None:
+def optional_mask(
+    name: str, mask: torch.Tensor | None, image_name: str, image: torch.Tensor, device: torch.device | None = None
+) -> torch.Tensor | None:
     """An optional MASK checked against the IMAGE it selects pixels of (same size, same frames or one frame)."""
     if mask is None:
         return None
-    mask = fit_frames(name, as_mask(name, mask), image.shape[0])
+    mask = fit_frames(name, as_mask(name, mask, device), image.shape[0])
     same_size(name, mask, image_name, image)
     return mask
 
@@ -188,14 +193,16 @@ def element_over_plate(
     plate: torch.Tensor,
     element_mask: torch.Tensor | None,
     plate_region: torch.Tensor | None,
+    device: torch.device | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    """An element and the plate it is matched to, with their optional masks: checked, and brought to one
-    frame count by the engine's rule (a single frame serves every frame)."""
-    element, plate = as_image("element", element), as_image("plate", plate)
-    element_mask = None if element_mask is None else as_mask("element_mask", element_mask)
-    plate_region = None if plate_region is None else as_mask("plate_region", plate_region)
+    """An element and the plate it is matched to, with their optional masks: checked, placed as `as_image` places
+    frames for a step computing on `device`, and brought to one frame count by the engine's rule (a single frame
+    serves every frame)."""
+    element, plate = as_image("element", element, device), as_image("plate", plate, device)
+    element_mask = None if element_mask is None else as_mask("element_mask", element_mask, device)
+    plate_region = None if plate_region is None else as_mask("plate_region", plate_region, device)
     frames = clip_frames(element=element, plate=plate, element_mask=element_mask, plate_region=plate_region)
     element, plate = fit_frames("element", element, frames), fit_frames("plate", plate, frames)
-    element_mask = optional_mask("element_mask", element_mask, "element", element)
-    plate_region = optional_mask("plate_region", plate_region, "plate", plate)
+    element_mask = optional_mask("element_mask", element_mask, "element", element, device)
+    plate_region = optional_mask("plate_region", plate_region, "plate", plate, device)
     return element, plate, element_mask, plate_region

@@ -194,18 +194,18 @@ def match_colors(
 
     Frames follow the engine's rule: a single-frame element over an N-frame plate gets N frames. `transform` is
     `color_transform` of the whole clip, given when the frames are one block of a longer clip. On a `device` (a GPU)
-    the correction is applied there (`ColorTransform.on_device`); the frames come back to the CPU.
+    the correction is applied there (`ColorTransform.on_device`); the frames stay where they came from (device.py).
     """
     check_choice("method", method, METHODS)
     strength = check_number("strength", strength, 0.0, 1.0)
-    element, plate, element_mask, plate_region = element_over_plate(element, plate, element_mask, plate_region)
+    element, plate, element_mask, plate_region = element_over_plate(element, plate, element_mask, plate_region, device)
     frames = element.shape[0]
     transform = transform or color_transform(element, plate, method, element_mask, plate_region)
-    out = new_frames(*element.shape)
     if device is not None:
-        _match_on_device(element, transform, strength, torch.device(device), out)
+        out = _match_on_device(element, transform, strength, torch.device(device))
         report(progress, slice(0, frames))
         return out
+    out = new_frames(*element.shape)
 
     def match_frame(index: int) -> None:
         transform(frame_ops.view(element[index]), frame_ops.view(out[index]))
@@ -222,8 +222,8 @@ DEVICE_FRAME_PLANES = 30  # float32 planes a frame takes on the device: the elem
 
 
 def _match_on_device(
-    element: torch.Tensor, transform: ColorTransform, strength: float, device: torch.device, out: torch.Tensor
-) -> None:
+    element: torch.Tensor, transform: ColorTransform, strength: float, device: torch.device
+) -> torch.Tensor:
     """The correction applied on `device`, part by part, blended with the element below full strength."""
     frames, height, width, _ = element.shape
 
@@ -231,7 +231,7 @@ def _match_on_device(
         frames_there = gpu.moved(element, device, part)
         return (torch.lerp(frames_there, transform.on_device(frames_there), float(strength)),)
 
-    gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, (out,))
+    return gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, element.device)[0]
 
 
 def region_around(mask: torch.Tensor, pixels: int) -> torch.Tensor:

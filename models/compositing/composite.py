@@ -156,8 +156,7 @@ def _over_on_device(
     alpha: torch.Tensor,
     plate_alpha: torch.Tensor | None,
     device: torch.device,
-    outputs: tuple[torch.Tensor, torch.Tensor],
-) -> None:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """'Over' of whole frames on `device`, part by part: `_over_pixels` on every pixel, then the element's and the
     plate's own values where the alpha is 1 or 0, as the CPU path copies them."""
     frames, height, width, _ = plate.shape
@@ -178,7 +177,7 @@ def _over_on_device(
             return out, torch.ones_like(a)
         return out, torch.where(solid, a, torch.where(empty, back_alpha, combined.view(a.shape)))
 
-    gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, outputs)
+    return gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, plate.device)
 
 
 def _opencv_mask(where: np.ndarray) -> np.ndarray:
@@ -197,13 +196,13 @@ def composite_over(
     device: torch.device | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Element over plate -> (IMAGE, combined MASK). Without `plate_alpha` the plate is opaque. On a `device` (a GPU)
-    whole frames are composited there (`_over_on_device`); the frames come back to the CPU."""
-    plate = as_image("plate", plate)
+    whole frames are composited there (`_over_on_device`); the frames stay where they came from (device.py)."""
+    plate = as_image("plate", plate, device)
     frames, height, width, _ = plate.shape
     if placement is not None:
         element, alpha = place_element(element, alpha, placement, height, width)
-    element, alpha = as_image("element", element), as_mask("element_mask", alpha)
-    plate_alpha = None if plate_alpha is None else as_mask("plate_mask", plate_alpha)
+    element, alpha = as_image("element", element, device), as_mask("element_mask", alpha, device)
+    plate_alpha = None if plate_alpha is None else as_mask("plate_mask", plate_alpha, device)
     frames = clip_frames(plate=plate, element=element, element_mask=alpha, plate_mask=plate_alpha)
     plate = fit_frames("plate", plate, frames)
     element = fit_frames("element", element, frames)
@@ -213,12 +212,12 @@ def composite_over(
     if plate_alpha is not None:
         plate_alpha = fit_frames("plate_mask", plate_alpha, frames)
         same_size("plate_mask", plate_alpha, "plate", plate)
-    out = new_frames(frames, height, width, 3)
-    out_alpha = new_frames(frames, height, width)
     if device is not None:
-        _over_on_device(plate, element, alpha, plate_alpha, torch.device(device), (out, out_alpha))
+        out, out_alpha = _over_on_device(plate, element, alpha, plate_alpha, torch.device(device))
         report(progress, slice(0, frames))
         return out, out_alpha
+    out = new_frames(frames, height, width, 3)
+    out_alpha = new_frames(frames, height, width)
 
     def over_frame(index: int) -> None:
         a = alpha[index].clamp(0.0, 1.0)

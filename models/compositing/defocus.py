@@ -100,11 +100,11 @@ def defocus(
     device: torch.device | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Blur the premultiplied element and its alpha together: a Gaussian of `sigma`, or a lens disk of radius
-    2*sigma. On a `device` (a GPU) whole frames are blurred there (`_defocus_on_device`); the frames come back to the
-    CPU."""
+    2*sigma. On a `device` (a GPU) whole frames are blurred there (`_defocus_on_device`); the frames stay where they
+    came from (device.py)."""
     check_choice("shape", shape, SHAPES)
     sigma = check_number("sigma", sigma, 0.0)
-    element, alpha = as_image("element", element), as_mask("element_mask", alpha)
+    element, alpha = as_image("element", element, device), as_mask("element_mask", alpha, device)
     frames = clip_frames(element=element, element_mask=alpha)
     element, alpha = fit_frames("element", element, frames), fit_frames("element_mask", alpha, frames)
     same_size("element_mask", alpha, "element", element)
@@ -112,14 +112,14 @@ def defocus(
         return element.clone(), alpha.clone()
     kernel = _disk(2.0 * sigma) if shape == "disk" else None
     reach = kernel.shape[0] // 2 if kernel is not None else frame_ops.gaussian_reach(sigma)
-    out, out_alpha = new_frames(*element.shape), new_frames(*alpha.shape)
     if device is not None:
         size = round(sigma * 8 + 1) | 1  # OpenCV's Gaussian size for float frames: 4 sigma either side
         gaussian = cv2.getGaussianKernel(size, sigma, cv2.CV_32F) if kernel is None else None
         kernel_2d = kernel if gaussian is None else gaussian @ gaussian.T
-        _defocus_on_device(element, alpha, kernel_2d, torch.device(device), (out, out_alpha))
+        out, out_alpha = _defocus_on_device(element, alpha, kernel_2d, torch.device(device))
         report(progress, slice(0, frames))
         return out, out_alpha
+    out, out_alpha = new_frames(*element.shape), new_frames(*alpha.shape)
 
     def blur(premultiplied: np.ndarray) -> np.ndarray:
         if kernel is None:
@@ -144,8 +144,7 @@ def _defocus_on_device(
     alpha: torch.Tensor,
     kernel: np.ndarray,
     device: torch.device,
-    outputs: tuple[torch.Tensor, torch.Tensor],
-) -> None:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """`frame_ops.blur_premultiplied` on whole frames on `device`, part by part: the RGBA frames convolved with the
     kernel (reflected borders), the colour un-mixed where any coverage is left, the element's own colour elsewhere."""
     frames, height, width, _ = element.shape
@@ -154,4 +153,4 @@ def _defocus_on_device(
         colour, weight = gpu.moved(element, device, part), gpu.moved(alpha, device, part)
         return tensor_ops.blur_premultiplied(colour, weight, kernel, reflect=True)
 
-    gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, outputs)
+    return gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, element.device)

@@ -1,6 +1,8 @@
 """Where a GVFX step computes: the CPU path (OpenCV, frames spread over the cores) or, when ComfyUI runs on a GPU, that
 device, which the nodes hand in (the engine never asks ComfyUI). On a device a step takes its block in parts that fit
-the free memory, moves each part there once and brings its frames back to the CPU, as ComfyUI's IMAGE expects."""
+the free memory and gives its frames back where its frames came from: a block handed in on the device (a streamed
+chain keeps its blocks there, see streaming/reader.py) stays there, a CPU block comes back to the CPU, as ComfyUI's
+IMAGE expects. Every move between the CPU and a device goes through `upload` and `download`."""
 
 from __future__ import annotations
 
@@ -8,7 +10,19 @@ from collections.abc import Callable, Iterator
 
 import torch
 
+from .checks import new_frames
+
 MEMORY_SHARE = 0.5  # of the device's free memory one part may take, leaving room for the kernels' temporaries
+
+
+def upload(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Frames moved from the CPU to `device` (without waiting where the device allows it)."""
+    return tensor.to(device, non_blocking=True)
+
+
+def download(tensor: torch.Tensor) -> torch.Tensor:
+    """Frames brought back from a device to the CPU."""
+    return tensor.cpu()
 
 
 def free_bytes(device: torch.device) -> int | None:
@@ -36,10 +50,22 @@ def parts(device: torch.device, frames: int, frame_bytes: int) -> Iterator[slice
 
 
 def moved(tensor: torch.Tensor | None, device: torch.device, frames: slice) -> torch.Tensor | None:
-    """One part of a batch on the device (None stays None); a single-frame batch is used whole by every part."""
+    """One part of a batch on the device (None stays None; a part already there is not moved); a single-frame batch
+    is used whole by every part."""
     if tensor is None:
         return None
-    return (tensor if tensor.shape[0] == 1 else tensor[frames]).to(device, non_blocking=True)
+    part = tensor if tensor.shape[0] == 1 else tensor[frames]
+    return part if on(part, device) else upload(part, device)
+
+
+def on(tensor: torch.Tensor, device: torch.device) -> bool:
+    """Whether `tensor` lies on `device` (`cuda` naming the current CUDA device, as torch places it)."""
+    if tensor.device.type != device.type:
+        return False
+    current = torch.cuda.current_device() if device.type == "cuda" else None
+    return (tensor.device.index if tensor.device.index is not None else current) == (
+        device.index if device.index is not None else current
+    )
 
 
 def by_parts(
@@ -47,9 +73,24 @@ def by_parts(
     frames: int,
     frame_bytes: int,
     compute: Callable[[slice], tuple[torch.Tensor, ...]],
-    outputs: tuple[torch.Tensor, ...],
-) -> None:
-    """Run `compute(part)` on the device part by part, copying its results into the CPU `outputs`."""
+    home: torch.device,
+) -> tuple[torch.Tensor, ...]:
+    """`compute(part)` on the device part by part, its results gathered on `home` (the device the step's frames came
+    from): one part's results are used as they are, several are copied into one batch."""
+    outputs: list[torch.Tensor] = []
     for part in parts(device, frames, frame_bytes):
-        for out, result in zip(outputs, compute(part), strict=True):
-            out[part] = result.cpu()
+        results = compute(part)
+        if part.stop - part.start == frames:
+            return tuple(result if on(result, home) else download(result) for result in results)
+        if not outputs:
+            outputs = [_batch(home, frames, result) for result in results]
+        for out, result in zip(outputs, results, strict=True):
+            out[part] = result
+    return tuple(outputs)
+
+
+def _batch(home: torch.device, frames: int, like: torch.Tensor) -> torch.Tensor:
+    """An output batch of `frames` frames shaped as `like`'s, on `home` (the CPU's in numpy's huge pages)."""
+    if home.type == "cpu":
+        return new_frames(frames, *like.shape[1:])
+    return torch.empty((frames, *like.shape[1:]), dtype=like.dtype, device=home)

@@ -194,21 +194,21 @@ def match_grain(
     Frames follow the engine's rule: a single-frame element over an N-frame plate gets N frames, each its own grain.
     When the frames are one block of a longer clip, `field` is `grain_to_add` of the whole clip and `first_frame`
     the block's first frame (each frame reads the field at its own offset). On a `device` (a GPU) the grain is added
-    there, the field moved once (none if it is already there); the frames come back to the CPU.
+    there, the field moved once (none if it is already there); the frames stay where they came from (device.py).
     """
     strength = check_number("strength", strength, 0.0, 4.0)
-    element, plate, element_mask, plate_region = element_over_plate(element, plate, element_mask, plate_region)
+    element, plate, element_mask, plate_region = element_over_plate(element, plate, element_mask, plate_region, device)
     frames = element.shape[0]
     _, height, width, _ = element.shape
     if field is None:
         profiles = measure_grain(plate, plate_region), measure_grain(element, element_mask)
         field = grain_to_add(*profiles, strength, height, width, seed)
     offsets = frame_offsets(first_frame + frames, seed)[first_frame:]
-    out = new_frames(frames, height, width, 3)
     if device is not None:
-        _add_on_device(element, field.to(torch.device(device)), offsets, out)
+        out = _add_on_device(element, field.to(torch.device(device)), offsets)
         report(progress, slice(0, frames))
         return out
+    out = new_frames(frames, height, width, 3)
 
     def add_grain(index: int) -> None:
         top, left = offsets[index]
@@ -222,9 +222,7 @@ def match_grain(
     return out
 
 
-def _add_on_device(
-    element: torch.Tensor, field: torch.Tensor, offsets: list[tuple[int, int]], out: torch.Tensor
-) -> None:
+def _add_on_device(element: torch.Tensor, field: torch.Tensor, offsets: list[tuple[int, int]]) -> torch.Tensor:
     """The grain added on the field's device, part by part: each frame plus the field at its offset, clamped."""
     frames, height, width, _ = element.shape
 
@@ -232,4 +230,5 @@ def _add_on_device(
         grains = torch.stack([field[top : top + height, left : left + width] for top, left in offsets[part]])
         return (torch.add(gpu.moved(element, field.device, part), grains).clamp_(0.0, 1.0),)
 
-    gpu.by_parts(field.device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, (out,))
+    frame_bytes = height * width * DEVICE_FRAME_PLANES * 4
+    return gpu.by_parts(field.device, frames, frame_bytes, compute, element.device)[0]

@@ -23,17 +23,24 @@ def light_wrap(
     strength: float = 0.6,
     progress: Progress | None = None,
     device: torch.device | None = None,
+    host_matte: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Screen a blurred plate onto the element where it borders the plate.
 
     The wrap weight at an element pixel is its alpha times the share of plate seen around it within `radius`
     (a Gaussian of that sigma), so it is strongest at the edge and fades inwards, and 0 outside the element (only the
     element's bounding box is computed). Element and plate share one frame
-    size. On a `device` (a GPU) the full-size work is done there (`_wrap_on_device`); the frames come back to the CPU.
+    size. On a `device` (a GPU) the full-size work is done there (`_wrap_on_device`) and the frames stay where the
+    element's came from; the small maps are made on the CPU from the plate and `host_matte` (the matte's CPU copy,
+    which a streamed chain holding the matte on the device hands in; else the matte itself, brought to the CPU).
     """
     radius = check_number("radius", radius, above=0.0)
     strength = check_number("strength", strength, 0.0)
-    element, matte, plate = as_image("element", element), as_mask("matte", matte), as_image("plate", plate)
+    element, matte, plate = (
+        as_image("element", element, device),
+        as_mask("matte", matte, device),
+        as_image("plate", plate),
+    )
     frames = clip_frames(element=element, matte=matte, plate=plate)
     element = fit_frames("element", element, frames)
     matte, plate = fit_frames("matte", matte, frames), fit_frames("plate", plate, frames)
@@ -43,12 +50,14 @@ def light_wrap(
     factor = int(max(1, radius // 3))
     small_w, small_h = max(1, width // factor), max(1, height // factor)
     sigma = max(radius / factor, 0.5)
-    out = new_frames(frames, height, width, 3)
     if device is not None:
-        small_maps = functools.partial(_small_maps, matte, plate, (small_w, small_h), sigma, strength)
-        _wrap_on_device(element, matte, small_maps, torch.device(device), out)
+        host = gpu.download(matte) if host_matte is None and matte.device.type != "cpu" else host_matte
+        host = matte if host is None else fit_frames("matte", as_mask("matte", host), frames)
+        small_maps = functools.partial(_small_maps, host, plate, (small_w, small_h), sigma, strength)
+        out = _wrap_on_device(element, matte, small_maps, torch.device(device))
         report(progress, slice(0, frames))
         return out
+    out = new_frames(frames, height, width, 3)
 
     def wrap_frame(index: int) -> None:
         alpha, colour, result = (frame_ops.view(x[index]) for x in (matte, element, out))
@@ -91,8 +100,7 @@ def _wrap_on_device(
     matte: torch.Tensor,
     small_maps: Callable[[int], np.ndarray],
     device: torch.device,
-    out: torch.Tensor,
-) -> None:
+) -> torch.Tensor:
     """The maps enlarged bilinearly on `device` (resize's sample positions) and screened onto the element where its
     matte is, part by part; elsewhere the weight is 0 and the element unchanged, as on the CPU path."""
     frames, height, width, _ = element.shape
@@ -106,4 +114,4 @@ def _wrap_on_device(
         wrap = maps[..., :3] * (maps[..., 3] * alpha)[..., None]
         return (colour + wrap - wrap * colour,)
 
-    gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, (out,))
+    return gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, element.device)[0]

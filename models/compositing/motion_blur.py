@@ -25,12 +25,12 @@ def matte_velocities(mask: torch.Tensor) -> torch.Tensor:
     the matte, one-sided where one does, none where neither does. An element entering or leaving the shot is not
     smeared towards a position it never held, and each frame needs only its neighbours (as a streamed block has)."""
     frames, height, width = mask.shape
-    ys = torch.arange(height, dtype=torch.float64)[None, :, None]
-    xs = torch.arange(width, dtype=torch.float64)[None, None, :]
+    ys = torch.arange(height, dtype=torch.float64, device=mask.device)[None, :, None]
+    xs = torch.arange(width, dtype=torch.float64, device=mask.device)[None, None, :]
     weights = mask.double()
     total = weights.sum(dim=(1, 2))
     centre = torch.stack([(weights * xs).sum(dim=(1, 2)), (weights * ys).sum(dim=(1, 2))], -1)
-    centre /= total.clamp(min=1e-12)[:, None]
+    centre, total = (centre / total.clamp(min=1e-12)[:, None]).cpu(), total.cpu()  # a few numbers, to the CPU
     shown = (total > 0).tolist()
     velocity = torch.zeros(frames, 2, dtype=torch.float64)
     for index in (index for index in range(frames) if shown[index]):
@@ -70,27 +70,27 @@ def motion_blur(
     """Blur each frame along velocity * shutter (fraction of the frame interval the shutter is open).
 
     `velocity` is [frames, 2] or [1, 2] pixels per frame; None takes it from the movement of the matte's centre
-    (`matte_velocities`). On a `device` (a GPU) whole frames are blurred there (`_blur_on_device`); the frames come
-    back to the CPU.
+    (`matte_velocities`). On a `device` (a GPU) whole frames are blurred there (`_blur_on_device`); the frames stay
+    where they came from (device.py).
     """
     shutter = check_number("shutter", shutter, 0.0, 4.0)
-    element, alpha = as_image("element", element), as_mask("element_mask", alpha)
+    element, alpha = as_image("element", element, device), as_mask("element_mask", alpha, device)
     frames = clip_frames(element=element, element_mask=alpha)
     element, alpha = fit_frames("element", element, frames), fit_frames("element_mask", alpha, frames)
     same_size("element_mask", alpha, "element", element)
     if velocity is None:
         velocity = matte_velocities(alpha)
-    velocity = torch.as_tensor(velocity, dtype=torch.float32).reshape(-1, 2)
+    velocity = torch.as_tensor(velocity, dtype=torch.float32, device="cpu").reshape(-1, 2)
     if velocity.shape[0] not in (1, frames) or not torch.isfinite(velocity).all():
         raise ValueError(
             f"velocity must be finite, one (dx, dy) per frame ({frames}) or one for all; got {tuple(velocity.shape)}."
         )
     velocity = velocity.expand(frames, 2)
-    out, out_alpha = new_frames(*element.shape), new_frames(*alpha.shape)
     if device is not None:
-        _blur_on_device(element, alpha, velocity * shutter, torch.device(device), (out, out_alpha))
+        out, out_alpha = _blur_on_device(element, alpha, velocity * shutter, torch.device(device))
         report(progress, slice(0, frames))
         return out, out_alpha
+    out, out_alpha = new_frames(*element.shape), new_frames(*alpha.shape)
 
     def blur_frame(index: int) -> None:
         dx, dy = (velocity[index] * shutter).tolist()
@@ -119,8 +119,7 @@ def _blur_on_device(
     alpha: torch.Tensor,
     streaks: torch.Tensor,
     device: torch.device,
-    outputs: tuple[torch.Tensor, torch.Tensor],
-) -> None:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Each frame blurred along its streak [frames, 2] on `device`, part by part (zero borders, as on the CPU);
     a frame whose streak is under MIN_STREAK is left as it is."""
     frames, height, width, _ = element.shape
@@ -136,4 +135,4 @@ def _blur_on_device(
             covered.append(frame[1])
         return torch.cat(blurred), torch.cat(covered)
 
-    gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, outputs)
+    return gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, element.device)

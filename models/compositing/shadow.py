@@ -53,8 +53,8 @@ def contact_shadow(
     `ground_line` is the ground's height as a fraction of the frame from the top; None finds it per frame at the
     lowest solid row of the matte. Softness is the blur (pixels) at the shadow's far end; it falls to 1 px at contact.
     The shadow multiplies the plate in linear light, as an occluded light would. On a `device` (a GPU) the shadows
-    are cast on the CPU (one plane a frame) and the plate darkened there (`_darken_on_device`); the frames come back
-    to the CPU.
+    are cast on the CPU (one plane a frame) and the plate darkened there (`_darken_on_device`); the frames stay
+    where they came from (device.py).
     """
     angle = check_number("angle", angle)
     length = check_number("length", length, 0.0)
@@ -62,14 +62,14 @@ def contact_shadow(
     opacity = check_number("opacity", opacity, 0.0, 1.0)
     if ground_line is not None:
         ground_line = check_number("ground_line", ground_line, 0.0, 1.0)
-    plate = as_image("plate", plate)
+    plate = as_image("plate", plate, device)
     matte = as_mask("matte", matte)
     frames = clip_frames(plate=plate, matte=matte)
     plate, matte = fit_frames("plate", plate, frames), fit_frames("matte", matte, frames)
     same_size("matte", matte, "plate", plate)
     _, height, width, _ = plate.shape
     rows = torch.arange(height, dtype=torch.float32)[:, None]
-    out = plate.clone()
+    out = plate.clone() if device is None else plate
     shadows = new_frames(frames, height, width).zero_()
 
     def shadow_frame(index: int) -> None:
@@ -95,16 +95,16 @@ def contact_shadow(
 
     for part in chunk_slices(frames, 8):
         each_frame(shadow_frame, part)
-        if device is not None:
-            _darken_on_device(plate[part], shadows[part], torch.device(device), out[part])
         report(progress, part)
+    if device is not None:
+        return _darken_on_device(plate, shadows, torch.device(device)), shadows
     return out, shadows
 
 
 DEVICE_FRAME_PLANES = 16  # float32 planes a frame takes on the device: the plate, its shadow, the round trip, result
 
 
-def _darken_on_device(plate: torch.Tensor, shadows: torch.Tensor, device: torch.device, out: torch.Tensor) -> None:
+def _darken_on_device(plate: torch.Tensor, shadows: torch.Tensor, device: torch.device) -> torch.Tensor:
     """The plate multiplied by 1 - shadow in linear light on `device`, part by part; unchanged where no shadow falls,
     as the CPU path leaves it."""
     frames, height, width, _ = plate.shape
@@ -114,4 +114,4 @@ def _darken_on_device(plate: torch.Tensor, shadows: torch.Tensor, device: torch.
         darkened = linear_to_srgb(srgb_to_linear(colour) * (1.0 - shadow[..., None]))
         return (torch.where(shadow[..., None] > 0.0, darkened, colour),)
 
-    gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, (out,))
+    return gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, plate.device)[0]
