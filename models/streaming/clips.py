@@ -1,7 +1,8 @@
 """What a lazy clip is: frames [start, stop) produced on request by a reader, from memory, a file or a step.
 
 A producer reads its inputs through the `FrameReader` interface defined here; reader.py's `Reader` implements it,
-so this module imports nothing of the reader."""
+so this module imports nothing of the reader. A producer's outputs have a place: the CPU (None) or the device a step
+computes on; a step says where it reads each input, and the reader moves blocks between places (see reader.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ MAX_BLOCK_FRAMES = 8
 
 Frames = tuple[torch.Tensor, ...]
 """One produce call's outputs, each [frames, ...] for the same frames."""
+Place = torch.device | None
+"""Where frames lie: None for the CPU (where ComfyUI, the decoders and the writers hold them), else a compute device."""
 
 
 def block_frames_for(height: int, width: int, cores: int | None = None) -> int:
@@ -39,8 +42,8 @@ class FrameReader(Protocol):
     state: dict[int, Any]
     """Per-pass resources of producers, by id(producer) (a source's decoder)."""
 
-    def read(self, clip: Clip, start: int, stop: int) -> torch.Tensor:
-        """Frames [start, stop) of `clip`."""
+    def read(self, clip: Clip, start: int, stop: int, place: Place = None) -> torch.Tensor:
+        """Frames [start, stop) of `clip`, on `place`."""
 
 
 class Producer:
@@ -55,6 +58,10 @@ class Producer:
 
     def inputs(self) -> Sequence[Clip]:
         return ()
+
+    def place(self, index: int) -> Place:
+        """Where output `index` is produced: on the CPU unless a step computes it on a device."""
+        return None
 
     def produce(self, reader: FrameReader, start: int, stop: int) -> Frames:
         raise NotImplementedError
@@ -106,7 +113,8 @@ included), each input block is that many frames (None for an input left out)."""
 
 class Step(Producer):
     """An engine operation applied to its inputs' frames block by block, with `before`/`after` frames of context
-    either side where the clip has them; each output keeps only the frames asked for."""
+    either side where the clip has them; each output keeps only the frames asked for. `reads` says where each input
+    is read and `places` where each output is produced (all on the CPU when not given)."""
 
     def __init__(
         self,
@@ -115,8 +123,11 @@ class Step(Producer):
         frames: int | None = None,
         before: int = 0,
         after: int = 0,
+        reads: Sequence[Place] = (),
+        places: Sequence[Place] = (),
     ) -> None:
         self.work, self.sources, self.before, self.after = work, list(inputs), before, after
+        self.reads, self.places = list(reads) or [None] * len(self.sources), tuple(places)
         present = [clip for clip in self.sources if clip is not None]
         self.frames = frames if frames is not None else max(clip.frames for clip in present)
         self.lookback = before + after
@@ -124,9 +135,15 @@ class Step(Producer):
     def inputs(self) -> Sequence[Clip]:
         return [clip for clip in self.sources if clip is not None]
 
+    def place(self, index: int) -> Place:
+        return self.places[index] if self.places else None
+
     def produce(self, reader: FrameReader, start: int, stop: int) -> Frames:
         first, last = max(0, start - self.before), min(self.frames, stop + self.after)
-        blocks = [None if clip is None else reader.read(clip, first, last) for clip in self.sources]
+        blocks = [
+            None if clip is None else reader.read(clip, first, last, place)
+            for clip, place in zip(self.sources, self.reads, strict=True)
+        ]
         with sources_checked():  # every clip's source was checked when recorded
             result = self.work(slice(first, last), *blocks)
         outputs = result if isinstance(result, tuple) else (result,)

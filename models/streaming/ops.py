@@ -5,6 +5,10 @@ operation is recorded, from the same evenly spaced frames the engine would pick 
 computed block by block equals the engine's result on the whole batch. Batches whose frame counts break the
 engine's rule (N frames or one) raise as the engine does; a streamed input shorter than the others holds its last
 frame.
+
+Given a `device`, a step computes there: it reads there the inputs it computes with, and its outputs stay there for
+the next step (reader.py moves each block once); inputs it only measures or checks, or that its CPU part uses (the
+shadow's cast, the light wrap's small maps, a placement), it reads on the CPU.
 """
 
 from __future__ import annotations
@@ -142,7 +146,8 @@ def color_matched(
             block, plate_block, method, strength, mask_block, region_block, transform=transform, device=device
         )
 
-    return step_clips(work, [element, plate, element_mask, plate_region], [element.frame_shape], frames=frames)[0]
+    inputs, places = [element, plate, element_mask, plate_region], [device, None, None, None]
+    return step_clips(work, inputs, [element.frame_shape], frames=frames, reads=places, places=[device])[0]
 
 
 def grain_matched(
@@ -198,7 +203,8 @@ def grain_matched(
             device=device,
         )
 
-    return step_clips(work, [element, plate, element_mask, plate_region], [element.frame_shape], frames=frames)[0]
+    inputs, places = [element, plate, element_mask, plate_region], [device, None, None, None]
+    return step_clips(work, inputs, [element.frame_shape], frames=frames, reads=places, places=[device])[0]
 
 
 def light_wrapped(
@@ -208,10 +214,12 @@ def light_wrapped(
     frames = clip_length(element=element, matte=alpha, plate=plate)
     sizes_match(("matte", alpha, "element", element), ("plate", plate, "element", element))
 
-    def work(span: slice, block, matte_block, plate_block) -> torch.Tensor:
-        return light_wrap(block, matte_block, plate_block, radius, strength, device=device)
+    def work(span: slice, block, matte_block, plate_block, host_matte) -> torch.Tensor:
+        return light_wrap(block, matte_block, plate_block, radius, strength, device=device, host_matte=host_matte)
 
-    return step_clips(work, [element, alpha, plate], [element.frame_shape], frames=frames)[0]
+    # The matte twice: on the device for the wrap, on the CPU for the small maps (made there, with the plate's).
+    inputs, places = [element, alpha, plate, alpha if device is not None else None], [device, device, None, None]
+    return step_clips(work, inputs, [element.frame_shape], frames=frames, reads=places, places=[device])[0]
 
 
 def defocus_sigma(element: Clip, element_mask: Clip, plate: Clip, plate_region: Clip | None) -> float:
@@ -237,7 +245,9 @@ def defocused(
     def work(span: slice, block, mask_block):
         return defocus.defocus(block, mask_block, sigma, shape, device=device)
 
-    return step_clips(work, [element, element_mask], [element.frame_shape, mask_shape(element)], frames=frames)
+    shapes = [element.frame_shape, mask_shape(element)]
+    places = [device, device]
+    return step_clips(work, [element, element_mask], shapes, frames=frames, reads=places, places=places)
 
 
 def shadowed(
@@ -251,7 +261,8 @@ def shadowed(
     def work(span: slice, plate_block, matte_block):
         return contact_shadow(plate_block, matte_block, *settings, ground_line, device=device)
 
-    return step_clips(work, [plate, alpha], [plate.frame_shape, mask_shape(plate)], frames=frames)
+    shapes, places = [plate.frame_shape, mask_shape(plate)], [device, None]  # the shadow is cast on the CPU
+    return step_clips(work, [plate, alpha], shapes, frames=frames, reads=places, places=places)
 
 
 def motion_blurred(
@@ -272,8 +283,10 @@ def motion_blurred(
         moving = velocity.reshape(-1, 2)[span] if per_frame else velocity
         return motion_blur.motion_blur(block, mask_block, moving, shutter, device=device)
 
-    shapes = [element.frame_shape, mask_shape(element)]
-    return step_clips(work, [element, element_mask], shapes, frames=frames, before=context, after=context)
+    shapes, places = [element.frame_shape, mask_shape(element)], [device, device]
+    return step_clips(
+        work, [element, element_mask], shapes, frames=frames, before=context, after=context, reads=places, places=places
+    )
 
 
 def placed(
@@ -329,8 +342,11 @@ def composited(
         where = None if placement is None else placement_span(placement, span, frames)
         return composite_over(plate_block, block, mask_block, plate_mask_block, where, device=device)
 
-    shapes = [plate.frame_shape, mask_shape(plate)]
-    return step_clips(work, [plate, element, element_mask, plate_mask], shapes, frames=frames)
+    shapes, placed_on = [plate.frame_shape, mask_shape(plate)], None if placement is not None else device
+    reads = [device, placed_on, placed_on, device]  # a placement is made on the CPU
+    return step_clips(
+        work, [plate, element, element_mask, plate_mask], shapes, frames=frames, reads=reads, places=[device, device]
+    )
 
 
 def mapped(clip: Clip, function: Callable[[torch.Tensor], torch.Tensor], shape: tuple[int, ...]) -> Clip:

@@ -4,6 +4,12 @@ Frames are asked for in rising order block by block. A producer computes only th
 so a source read by several steps is decoded once; once every reader of a producer has read its newest block
 (or after each block, `trim`), its window drops the frames below what its readers' context may still ask for.
 Asking below a window (a statistics sample) restarts it there.
+
+Where a block lies is decided here and only here: a step reads each input on the place it asks for (the CPU, or
+the device it computes on), and a window keeps each block's copy on each place it was asked on, so a block goes to
+a device at most once and comes back at most once, however many steps read it. A chain of steps on one device hands
+its blocks from step to step there; frames come back to the CPU only where something on the CPU reads them (a
+writer, an IMAGE batch for ComfyUI, a step that computes on the CPU).
 """
 
 from __future__ import annotations
@@ -13,7 +19,35 @@ from typing import Any
 
 import torch
 
-from .clips import Batch, Clip, Frames, Producer
+from ..compositing import device as gpu
+from .clips import Batch, Clip, Place, Producer
+
+
+def moved_to(frames: torch.Tensor, source: Place, place: Place) -> torch.Tensor:
+    """Frames produced on `source` as they are on `place`: uploaded to a device, or downloaded to the CPU."""
+    if place == source:
+        return frames
+    return gpu.download(frames) if place is None else gpu.upload(frames, place)
+
+
+class Chunk:
+    """One block a producer computed: its outputs where they were produced, and their copies on other places."""
+
+    def __init__(self, first: int, outputs: tuple[torch.Tensor, ...], places: tuple[Place, ...]) -> None:
+        self.first, self.outputs, self.places = first, outputs, places
+        self.copies: dict[tuple[int, Place], torch.Tensor] = {}
+
+    @property
+    def last(self) -> int:
+        return self.first + self.outputs[0].shape[0]
+
+    def output(self, index: int, place: Place) -> torch.Tensor:
+        """Output `index` on `place`, moved there the first time it is asked for."""
+        if place == self.places[index]:
+            return self.outputs[index]
+        if (index, place) not in self.copies:
+            self.copies[index, place] = moved_to(self.outputs[index], self.places[index], place)
+        return self.copies[index, place]
 
 
 class Window:
@@ -21,28 +55,27 @@ class Window:
 
     def __init__(self, start: int) -> None:
         self.start = self.stop = start
-        self.chunks: list[tuple[int, Frames]] = []
+        self.chunks: list[Chunk] = []
         self.reads = 0  # since the window last grew
 
-    def add(self, outputs: Frames) -> None:
-        self.chunks.append((self.stop, outputs))
+    def add(self, outputs: tuple[torch.Tensor, ...], places: tuple[Place, ...]) -> None:
+        self.chunks.append(Chunk(self.stop, outputs, places))
         self.stop += outputs[0].shape[0]
         self.reads = 0
 
-    def frames(self, start: int, stop: int) -> Frames:
-        pieces = []
-        for first, outputs in self.chunks:
-            last = first + outputs[0].shape[0]
-            if last > start and first < stop:
-                pieces.append(tuple(out[max(start, first) - first : min(stop, last) - first] for out in outputs))
-        if len(pieces) == 1:
-            return pieces[0]
-        return tuple(torch.cat(parts) for parts in zip(*pieces, strict=True))
+    def frames(self, index: int, start: int, stop: int, place: Place) -> torch.Tensor:
+        """Frames [start, stop) of output `index` on `place`."""
+        pieces = [
+            chunk.output(index, place)[max(start, chunk.first) - chunk.first : min(stop, chunk.last) - chunk.first]
+            for chunk in self.chunks
+            if chunk.last > start and chunk.first < stop
+        ]
+        return pieces[0] if len(pieces) == 1 else torch.cat(pieces)
 
     def drop_below(self, frame: int) -> None:
-        while self.chunks and self.chunks[0][0] + self.chunks[0][1][0].shape[0] <= frame:
+        while self.chunks and self.chunks[0].last <= frame:
             self.chunks.pop(0)
-        self.start = self.chunks[0][0] if self.chunks else self.stop
+        self.start = self.chunks[0].first if self.chunks else self.stop
 
 
 def producers_of(roots: Iterable[Clip]) -> list[Producer]:
@@ -80,27 +113,30 @@ class Reader:
                 self.keep[key] = max(self.keep.get(key, 0), producer.lookback)
                 self.readers[key] = self.readers.get(key, 0) + 1
 
-    def read(self, clip: Clip, start: int, stop: int) -> torch.Tensor:
-        """Frames [start, stop) of `clip`: a one-frame clip stands for every frame, a shorter one holds its last."""
+    def read(self, clip: Clip, start: int, stop: int, place: Place = None) -> torch.Tensor:
+        """Frames [start, stop) of `clip` on `place` (None: the CPU): a one-frame clip stands for every frame, a
+        shorter one holds its last."""
         count = clip.frames
         if count == 1 or start >= count:
-            frame = self._outputs(clip.producer, count - 1, count)[clip.index]
+            frame = self._output(clip, count - 1, count, place)
             return frame.expand(stop - start, *frame.shape[1:])
         if stop <= count:
-            return self._outputs(clip.producer, start, stop)[clip.index]
-        held = self.read(clip, count, stop)
-        return torch.cat([self._outputs(clip.producer, start, count)[clip.index], held])
+            return self._output(clip, start, stop, place)
+        held = self.read(clip, count, stop, place)
+        return torch.cat([self._output(clip, start, count, place), held])
 
-    def _outputs(self, producer: Producer, start: int, stop: int) -> Frames:
-        if isinstance(producer, Batch):
-            return producer.produce(self, start, stop)
+    def _output(self, clip: Clip, start: int, stop: int, place: Place) -> torch.Tensor:
+        producer = clip.producer
+        if isinstance(producer, Batch) and place is None:  # in memory already: no window needed
+            return producer.produce(self, start, stop)[clip.index]
         key = id(producer)
         window = self.windows.get(key)
         if window is None or start < window.start or start > window.stop:
             window = self.windows[key] = Window(start)
         if stop > window.stop:
-            window.add(producer.produce(self, window.stop, stop))
-        frames = window.frames(start, stop)
+            outputs = producer.produce(self, window.stop, stop)
+            window.add(outputs, tuple(producer.place(index) for index in range(len(outputs))))
+        frames = window.frames(clip.index, start, stop, place)
         window.reads += 1
         if window.reads == self.readers.get(key):  # every reader has this block: keep only their context
             window.drop_below(window.stop - self.keep.get(key, 0))

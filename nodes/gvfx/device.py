@@ -21,11 +21,19 @@ def compute_device() -> torch.device | None:
         return None
     if chosen:
         try:
-            return torch.device(chosen)
+            return _indexed(torch.device(chosen))
         except RuntimeError as error:
             raise ValueError(
                 f"{DEVICE_VARIABLE}={chosen!r} is not a torch device; set it to {CPU_PATH!r}, 'cpu', 'cuda' or "
                 "'cuda:N', or unset it to use ComfyUI's device."
             ) from error
     device = comfy.model_management.get_torch_device()
-    return None if device.type == "cpu" else device
+    return None if device.type == "cpu" else _indexed(device)
+
+
+def _indexed(device: torch.device) -> torch.device:
+    """`cuda` as the CUDA device it stands for (`cuda:0`), as tensors there name it: the streamed chain compares
+    where blocks lie by device."""
+    if device.type == "cuda" and device.index is None:
+        return torch.device("cuda", torch.cuda.current_device())
+    return device

@@ -152,3 +152,47 @@ def test_the_streamed_steps_on_a_device_equal_their_cpu_path_block_by_block():
     cpu_image, cpu_alpha, device_image, device_alpha = materialize_all(clips[2:])
     for got, expected in ((device_image, cpu_image), (device_alpha, cpu_alpha)):
         assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
+
+
+def resident_chain(plate, element, alpha, device):
+    """Shadow, colour, grain, light wrap, defocus, motion blur and composite over clips, as the GVFX nodes chain them
+    on a VIDEO: (composite, its alpha)."""
+    plate, element, alpha = batch_clip(plate), batch_clip(element), batch_clip(alpha)
+    shadowed, _ = ops.shadowed(plate, alpha, 120.0, 0.4, 6.0, 0.6, device=device)
+    graded = ops.color_matched(element, plate, "mkl", 1.0, alpha, None, device)
+    grained = ops.grain_matched(graded, plate, 1.0, 3, None, None, device)
+    wrapped = ops.light_wrapped(grained, alpha, plate, 12.0, 0.6, device)
+    soft, soft_alpha = ops.defocused(wrapped, alpha, 1.5, "gaussian", device)
+    streaked, streaked_alpha = ops.motion_blurred(soft, soft_alpha, None, 0.5, device)
+    return ops.composited(shadowed, streaked, streaked_alpha, None, None, device)
+
+
+def test_a_chain_on_a_device_moves_each_block_there_once_and_back_once(monkeypatch):
+    """Every move between the CPU and the device in the pass, counted (the clip-wide measurements, taken when the
+    chain is recorded, are not the pass): each source frame goes up once (the matte, read on the device by three
+    steps, too), only the composite and its alpha come back, and a whole block moves at a time; the frames are the
+    step-by-step path's."""
+    frames, block = 6, 2
+    plate, element, alpha, _ = scene(frames)
+    plate = plate + torch.randn(frames, HEIGHT, WIDTH, 3, generator=torch.Generator().manual_seed(5)) * 0.03
+    chain = list(resident_chain(plate, element, alpha, CPU))
+    moves = {"upload": [], "download": []}
+    upload, download = gpu.upload, gpu.download
+    monkeypatch.setattr(gpu, "upload", lambda t, d: moves["upload"].append(tuple(t.shape)) or upload(t, d))
+    monkeypatch.setattr(gpu, "download", lambda t: moves["download"].append(tuple(t.shape)) or download(t))
+    image, image_alpha = materialize_all(chain, block=block)
+
+    def moved_frames(kind: str, planes: int) -> int:
+        return sum(shape[0] for shape in moves[kind] if len(shape) == planes)
+
+    assert (moved_frames("upload", 4), moved_frames("upload", 3)) == (2 * frames, frames)  # plate, element; matte
+    assert (moved_frames("download", 4), moved_frames("download", 3)) == (frames, frames)  # composite, alpha
+    assert len(moves["upload"]) <= 3 * -(-frames // block) and len(moves["download"]) <= 2 * -(-frames // block)
+
+    shadowed, _ = contact_shadow(plate, alpha, 120.0, 0.4, 6.0, 0.6, device=CPU)
+    graded = match_colors(element, plate, "mkl", 1.0, element_mask=alpha, device=CPU)
+    grained = match_grain(graded, plate, 1.0, seed=3, device=CPU)
+    soft = defocus(light_wrap(grained, alpha, plate, 12.0, 0.6, device=CPU), alpha, 1.5, device=CPU)
+    streaked = motion_blur(*soft, None, 0.5, device=CPU)
+    for got, expected in zip((image, image_alpha), composite_over(shadowed, *streaked, device=CPU), strict=True):
+        assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
