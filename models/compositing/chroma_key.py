@@ -1,17 +1,31 @@
 """Chroma key: a matte from a green or blue screen by colour difference against the screen's own colour at each
 pixel (from a clean plate, or a smooth model of the screen fitted to the frame), the edge colours un-mixed from the
 screen, and spill limited without touching neutral or non-screen colours.
+
+On a device (ComfyUI's GPU) the key is worked there in torch (`_key_on_device`), the same maths on whole frames; the
+screen model's coarse grid is still fitted on the CPU (a 64th of the pixels) and enlarged on the device.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 import torch
 
-from . import frame_ops
-from .checks import as_image, check_choice, check_number, clip_frames, fit_frames, new_frames, same_size
-from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
+from . import device as gpu
+from . import frame_ops, tensor_ops
+from .checks import (
+    as_image,
+    check_choice,
+    check_number,
+    clip_frames,
+    fit_frames,
+    new_frames,
+    same_size,
+)
+from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
 from .matte import SCREEN_CHANNEL, despill
 from .trimap import fill_known
 
@@ -21,6 +35,7 @@ PURE_SHARE = (
 )
 MIN_DIFFERENCE = 0.05  # a screen must stand out from its other channels by at least this much
 UNMIX_FLOOR = 0.05  # alpha below which the un-mixed colour is divided by this instead (noise would blow up)
+CLEAN_PLATE_SIGMA = 1.5  # the clean plate's blur, which takes its noise out of the screen colour
 
 
 def _difference(image: np.ndarray, channel: int, balance: float) -> np.ndarray:
@@ -66,12 +81,18 @@ def screen_model(frame: np.ndarray, channel: int, balance: float, purity: float)
     """The screen's colour behind every pixel of one frame [H, W, 3]: its pure-screen pixels' colours, spread
     smoothly over the frame on a coarse grid (unevenly lit screens get their local level, the subject the nearest)."""
     height, width = frame.shape[:2]
+    return frame_ops.resize(coarse_screen(frame, channel, balance, purity), width, height)
+
+
+def coarse_screen(frame: np.ndarray, channel: int, balance: float, purity: float) -> np.ndarray:
+    """`screen_model` on its coarse grid, before it is enlarged to the frame."""
+    height, width = frame.shape[:2]
     small = frame_ops.resize(frame, max(1, width // MODEL_SCALE), max(1, height // MODEL_SCALE))
     pure = (_purity(small, channel, balance) >= PURE_SHARE * purity) & (
         _difference(small, channel, balance) > MIN_DIFFERENCE
     )
     reach = max(small.shape[:2]) / 16
-    return frame_ops.resize(fill_known(small, pure, reach), width, height)
+    return fill_known(small, pure, reach)
 
 
 def key_frame(
@@ -117,12 +138,17 @@ def chroma_key(
     clean_plate: torch.Tensor | None = None,
     progress: Progress | None = None,
     purity: float | None = None,
+    device: torch.device | None = None,
+    host_image: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Green/blue screen IMAGE -> (un-mixed, spill-limited IMAGE, MASK with the subject at 1).
 
     `clean_plate` (the screen shot without the subject, one frame or one per frame) gives the screen colour at each
     pixel; without it the screen is modelled from each frame's own pure-screen pixels. `purity` is the screen's,
-    measured beforehand (`screen_purity` over the whole clip) when the frames are one block of a longer clip.
+    measured beforehand (`screen_purity` over the whole clip) when the frames are one block of a longer clip. On a
+    `device` (a GPU) the key is worked there and the frames stay where they came from (device.py); the screen model's
+    coarse grid is fitted from `host_image` (the frames' CPU copy, which a streamed chain holding them on the device
+    hands in; else the image itself, brought to the CPU).
     """
     channel = SCREEN_CHANNEL[check_choice("screen", screen, tuple(SCREEN_CHANNEL))]
     balance = check_number("balance", balance, 0.0, 1.0)
@@ -130,13 +156,24 @@ def chroma_key(
     if black >= white:
         raise ValueError(f"clip_black ({black}) must be below clip_white ({white}), both within 0..1.")
     spill = check_number("spill", spill, 0.0, 1.0)
-    image = as_image("image", image)
-    plate = None if clean_plate is None else as_image("clean_plate", clean_plate)
+    image = as_image("image", image, device)
+    plate = None if clean_plate is None else as_image("clean_plate", clean_plate, device)
     frames = clip_frames(image=image, clean_plate=plate)
     image = fit_frames("image", image, frames)
     if plate is not None:
         same_size("clean_plate", plate, "image", image)
         plate = fit_frames("clean_plate", plate, frames)
+    if device is not None:
+        host = fit_frames("image", as_image("image", gpu.download(image) if host_image is None else host_image), frames)
+        if purity is None:
+            purity = screen_purity(host if plate is None else gpu.download(plate), channel, balance)
+        if plate is None:
+            screens = _coarse_screens(host, channel, balance, purity, torch.device(device))
+        else:
+            screens = _blurred_plates(plate, torch.device(device))
+        out, alpha = _key_on_device(image, screens, (channel, balance, black, white), screen, spill, device)
+        report(progress, slice(0, frames))
+        return out, alpha
     if purity is None:
         purity = screen_purity(image if plate is None else plate, channel, balance)
     out, alpha = new_frames(*image.shape), new_frames(*image.shape[:3])
@@ -145,7 +182,7 @@ def chroma_key(
         if plate is None:
             behind = torch.from_numpy(screen_model(image[index].numpy(), channel, balance, purity))
         else:
-            behind = torch.from_numpy(frame_ops.gaussian_blur(plate[index].numpy(), 1.5))
+            behind = torch.from_numpy(frame_ops.gaussian_blur(plate[index].numpy(), CLEAN_PLATE_SIGMA))
         colour = out[index]
         key_frame(image[index], behind, channel, balance, (black, white), colour, alpha[index])
         despill(colour, screen, spill, out=colour)
@@ -154,3 +191,69 @@ def chroma_key(
         each_frame(key, part)
         report(progress, part)
     return out, alpha
+
+
+DEVICE_FRAME_PLANES = (
+    24  # float32 planes a frame takes on the device: the frame, its screen, their differences, results
+)
+
+
+def _coarse_screens(
+    host: torch.Tensor, channel: int, balance: float, purity: float, device: torch.device
+) -> Callable[[slice], torch.Tensor]:
+    """Screen colours of a part's frames on `device`: each frame's coarse model fitted on the CPU (over the cores),
+    moved there and enlarged bilinearly (`resize`'s sample positions), as `screen_model` gives them."""
+    height, width = host.shape[1:3]
+
+    def screens(part: slice) -> torch.Tensor:
+        coarse = np.stack(
+            map_frames(lambda i: coarse_screen(host[i].numpy(), channel, balance, purity), range(part.start, part.stop))
+        )
+        small = gpu.upload(torch.from_numpy(coarse), device).permute(0, 3, 1, 2)
+        enlarged = torch.nn.functional.interpolate(small, size=(height, width), mode="bilinear", align_corners=False)
+        return enlarged.permute(0, 2, 3, 1)
+
+    return screens
+
+
+def _blurred_plates(plate: torch.Tensor, device: torch.device) -> Callable[[slice], torch.Tensor]:
+    """Screen colours of a part's frames on `device` from the clean plate, blurred as the CPU path blurs it."""
+
+    def screens(part: slice) -> torch.Tensor:
+        frames = gpu.moved(plate, device, part)
+        return tensor_ops.gaussian_blur(frames, CLEAN_PLATE_SIGMA).expand(part.stop - part.start, *frames.shape[1:])
+
+    return screens
+
+
+def _difference_of(frames: torch.Tensor, channel: int, balance: float) -> torch.Tensor:
+    """`_difference` of frames [..., 3] in torch: the screen channel less the other two's blend."""
+    a, b = (frames[..., c] for c in range(3) if c != channel)
+    difference = frames[..., channel] - 0.5 * a - 0.5 * b
+    return difference if balance == 0.5 else difference + (0.5 - balance) * (a - b).abs()
+
+
+def _key_on_device(
+    image: torch.Tensor,
+    screens: Callable[[slice], torch.Tensor],
+    settings: tuple[int, float, float, float],
+    screen: str,
+    spill: float,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`key_frame` and the despill on whole frames on `device`, part by part; `settings` are the screen's channel,
+    the balance and the clip levels."""
+    frames, height, width, _ = image.shape
+    channel, balance, black, white = settings
+
+    def compute(part: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        colour, behind = gpu.moved(image, torch.device(device), part), screens(part)
+        share = _difference_of(colour, channel, balance) / _difference_of(behind, channel, balance).clamp(
+            min=MIN_DIFFERENCE
+        )
+        key = (share * (-1.0 / (white - black)) + (1.0 - black) / (white - black)).clamp_(0.0, 1.0)
+        unmixed = (colour - behind * (1.0 - key)[..., None]) / key.clamp(min=UNMIX_FLOOR)[..., None]
+        unmixed = unmixed.clamp_(0.0, 1.0)
+        return despill(unmixed, screen, spill, out=unmixed), key
+
+    return gpu.by_parts(torch.device(device), frames, height * width * DEVICE_FRAME_PLANES * 4, compute, image.device)

@@ -3,6 +3,7 @@ computing what OpenCV computes there for the same frames."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import torch
 
@@ -37,3 +38,15 @@ def blur_premultiplied(
     covered = covered.masked_fill(empty, 0.0)
     unmixed = (blurred[..., :3] / covered.clamp(min=COVERAGE_FLOOR)[..., None]).clamp(0.0, 1.0)
     return torch.where(empty[..., None], colour, unmixed), covered
+
+
+def gaussian_blur(frames: torch.Tensor, sigma: float) -> torch.Tensor:
+    """`frame_ops.gaussian_blur` of frames [N, H, W, C] in torch: OpenCV's float kernel (4 sigma either side), applied
+    along each axis, borders reflected."""
+    size = round(sigma * 8 + 1) | 1
+    kernel = torch.from_numpy(cv2.getGaussianKernel(size, sigma, cv2.CV_32F).reshape(-1)).to(frames.device)
+    channels, reach = frames.shape[-1], size // 2
+    planes = symmetric_pad(frames.permute(0, 3, 1, 2), reach)
+    rows = torch.nn.functional.conv2d(planes, kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
+    both = torch.nn.functional.conv2d(rows, kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1), groups=channels)
+    return both.permute(0, 2, 3, 1)

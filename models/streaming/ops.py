@@ -81,8 +81,16 @@ def mask_shape(clip: Clip) -> tuple[int, int]:
     return clip.frame_shape[:2]
 
 
-def keyed(image: Clip, clean_plate: Clip | None, screen: str, balance: float, **levels: float) -> list[Clip]:
-    """Chroma Key: (despilled image, matte); `levels` are clip_black, clip_white and spill."""
+def keyed(
+    image: Clip,
+    clean_plate: Clip | None,
+    screen: str,
+    balance: float,
+    device: torch.device | None = None,
+    **levels: float,
+) -> list[Clip]:
+    """Chroma Key: (despilled image, matte), keyed on `device` when one is given; `levels` are clip_black, clip_white
+    and spill."""
     frames = clip_length(image=image, clean_plate=clean_plate)
     sizes_match(("clean_plate", clean_plate, "image", image))
     source = clean_plate or image
@@ -91,10 +99,15 @@ def keyed(image: Clip, clean_plate: Clip | None, screen: str, balance: float, **
     sample = np.stack(measured([source], picks, lambda frame: frame[::4, ::4].numpy().copy()))
     purity = keying.purity_of(sample, channel, balance)
 
-    def work(span: slice, block: torch.Tensor, plate: torch.Tensor | None):
-        return keying.chroma_key(block, screen, balance, clean_plate=plate, purity=purity, **levels)
+    def work(span: slice, block: torch.Tensor, plate: torch.Tensor | None, host: torch.Tensor | None):
+        return keying.chroma_key(
+            block, screen, balance, clean_plate=plate, purity=purity, device=device, host_image=host, **levels
+        )
 
-    return step_clips(work, [image, clean_plate], [image.frame_shape, mask_shape(image)], frames=frames)
+    # Without a clean plate the image twice: on the device for the key, on the CPU for the screen model's grid.
+    modelled = image if device is not None and clean_plate is None else None
+    inputs, shapes, places = [image, clean_plate, modelled], [image.frame_shape, mask_shape(image)], [device] * 2
+    return step_clips(work, inputs, shapes, frames=frames, reads=[device, device, None], places=places)
 
 
 def refined(image: Clip, mask: Clip, settings: matte.MatteSettings) -> list[Clip]:

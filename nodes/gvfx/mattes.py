@@ -7,6 +7,7 @@ from comfy_api.latest import io
 from ...models.compositing.matte import QUALITIES, MatteSettings
 from ...models.streaming import ops
 from .. import categories
+from .device import compute_device
 from .frames import Step, frames_input, frames_output, mask_input, mask_output
 
 
@@ -168,9 +169,8 @@ class WorldKitChromaKey(io.ComfyNode):
     @classmethod
     def execute(cls, **inputs) -> io.NodeOutput:
         def record(image, screen, balance, clip_black, clip_white, spill, clean_plate=None):
-            return ops.keyed(
-                image, clean_plate, screen, balance, clip_black=clip_black, clip_white=clip_white, spill=spill
-            )
+            levels = {"clip_black": clip_black, "clip_white": clip_white, "spill": spill}
+            return ops.keyed(image, clean_plate, screen, balance, compute_device(), **levels)
 
         return Step(cls, inputs).run(record)
 

@@ -10,6 +10,7 @@ import torch
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
 from worldkit.models.compositing import device as gpu
+from worldkit.models.compositing.chroma_key import chroma_key
 from worldkit.models.compositing.color_match import METHODS, match_colors
 from worldkit.models.compositing.composite import composite_over
 from worldkit.models.compositing.defocus import SHAPES, defocus
@@ -117,6 +118,27 @@ def test_light_wrap_on_a_device_gives_the_cpu_paths_frames():
         on_cpu = light_wrap(element, alpha, plate, radius, 0.8)
         assert float((on_cpu - element).abs().max()) > 0.1
         assert_same(light_wrap(element, alpha, plate, radius, 0.8, device=CPU), on_cpu)
+
+
+KEY_TOLERANCE = 1e-5  # the key divides by the screen's difference: float32 round-off grows with it
+
+
+@pytest.mark.parametrize("with_clean_plate", [False, True])
+def test_chroma_key_on_a_device_gives_the_cpu_paths_frames(with_clean_plate):
+    """A noisy, unevenly lit screen (its model fitted per frame, or a clean plate blurred to the frame's edges) keyed
+    with a balance off the usual 0.5, and soft levels: key and despilled colour the same."""
+    light = 1.0 - 0.5 * torch.linspace(0, 1, WIDTH).expand(HEIGHT, WIDTH)
+    screen = (torch.tensor([0.1, 0.8, 0.15]) * light[..., None])[None].expand(3, -1, -1, -1)
+    _, element, alpha, _ = scene()
+    noise = torch.randn(3, HEIGHT, WIDTH, 3, generator=torch.Generator().manual_seed(7)) * 0.02
+    image = (element * alpha[..., None] + screen * (1 - alpha[..., None]) + noise).clamp(0, 1)
+    plate = screen[:1] if with_clean_plate else None
+    for balance in (0.5, 0.3):
+        on_cpu = chroma_key(image, "green", balance, 0.05, 0.9, 0.8, clean_plate=plate)
+        assert float((on_cpu[1] - alpha).abs().mean()) < 0.05 and 0 < float(on_cpu[1].mean()) < 1
+        on_device = chroma_key(image, "green", balance, 0.05, 0.9, 0.8, clean_plate=plate, device=CPU)
+        for got, expected in zip(on_device, on_cpu, strict=True):
+            assert got.shape == expected.shape and float((got - expected).abs().max()) <= KEY_TOLERANCE
 
 
 def test_a_block_larger_than_the_device_memory_is_computed_in_parts(monkeypatch):
