@@ -1,7 +1,8 @@
 """The streaming pass: a clip (and its alpha) pulled block by block and written by every sink, once.
 
 Three things overlap: the sources' decoder threads run ahead, the steps compute the current block (each spreading
-its frames over the cores), and a writer thread encodes the previous block. Progress is reported after each
+its frames over the cores, or on ComfyUI's GPU), and a writer thread encodes the previous block (its frames
+prepared over the cores, the encoder threaded on every core: sinks.py). Progress is reported after each
 block and may raise to stop the pass; any error makes every sink remove what it wrote.
 """
 
@@ -40,9 +41,8 @@ class WriterThread:
                 continue
             start, frames, alpha = item
             try:
-                for offset in range(frames.shape[0]):
-                    for sink in self.sinks:
-                        sink.write(start + offset, frames[offset], None if alpha is None else alpha[offset])
+                for sink in self.sinks:
+                    sink.write_block(start, frames, alpha)
             except BaseException as error:  # raised in the pass's own thread by `put` or `close`
                 self.error = error
 

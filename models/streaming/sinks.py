@@ -1,7 +1,9 @@
 """Writers a pass feeds: PNG/EXR sequences, videos (RGBA or H.264), a small animated preview.
 
 Each writes under temporary names and renames into place in `finish`; `abort` removes what it wrote, so a pass
-stopped part way leaves nothing under a final name.
+stopped part way leaves nothing under a final name. A pass hands them whole blocks from its writer thread: the
+sequences write a block's files and the videos prepare its pictures (quantised, converted to the codec's pixel
+format) one frame per core, on the engine's frame pool, and the video encoders run threads on every core.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 from PIL import Image
 
 from ..compositing import export
+from ..compositing.chunking import cores, map_frames
 from ..shared.files import commit_staged, discard, new_temporary, write_bytes_atomically
 
 PREVIEW_WIDTH, PREVIEW_FRAMES = 320, 48
@@ -31,6 +34,11 @@ class Sink:
 
     def write(self, index: int, frame: torch.Tensor, alpha: torch.Tensor | None) -> None:
         raise NotImplementedError
+
+    def write_block(self, start: int, frames: torch.Tensor, alpha: torch.Tensor | None) -> None:
+        """Frames start, start + 1, ... of a block, in order."""
+        for offset in range(frames.shape[0]):
+            self.write(start + offset, frames[offset], None if alpha is None else alpha[offset])
 
     def finish(self) -> None:
         """Called once after the last frame."""
@@ -49,12 +57,23 @@ class SequenceSink(Sink):
         self.names = []
 
     def write(self, index: int, frame: torch.Tensor, alpha: torch.Tensor | None) -> None:
+        self.names.append(self._write_file(index, frame, alpha))
+
+    def write_block(self, start: int, frames: torch.Tensor, alpha: torch.Tensor | None) -> None:
+        """The block's files written one frame per core."""
+
+        def write_file(offset: int) -> str:
+            return self._write_file(start + offset, frames[offset], None if alpha is None else alpha[offset])
+
+        self.names.extend(map_frames(write_file, range(frames.shape[0])))
+
+    def _write_file(self, index: int, frame: torch.Tensor, alpha: torch.Tensor | None) -> str:
         path = self.folder / self.name(index)
         if self.kind == "png":
             export.write_png(path, frame, _opaque(frame, alpha), self.bits, self.text)
         else:
             write_bytes_atomically(path, export.exr_bytes(frame, _opaque(frame, alpha)))
-        self.names.append(path.name)
+        return path.name
 
     def abort(self) -> None:
         for name in self.names:
@@ -83,18 +102,32 @@ class VideoSink(Sink):
             self.container.metadata[key] = value
         self.stream = self.container.add_stream(codec, rate=export.frame_rate(fps))
         self.stream.width, self.stream.height, self.stream.pix_fmt = width, height, pixel_format
-        self.stream.thread_type = "AUTO"
+        self.stream.thread_type = "AUTO"  # slices and frames, as the codec allows
+        self.stream.codec_context.thread_count = cores()
         self.stream.options = export.CODEC_OPTIONS.get(codec, {})
         self.names = [self.path.name]
 
     def write(self, index: int, frame: torch.Tensor, alpha: torch.Tensor | None) -> None:
+        self.container.mux(self.stream.encode(self._picture(frame, alpha)))
+
+    def write_block(self, start: int, frames: torch.Tensor, alpha: torch.Tensor | None) -> None:
+        """The block's pictures prepared one frame per core, then encoded in order."""
+        pictures = map_frames(
+            lambda offset: self._picture(frames[offset], None if alpha is None else alpha[offset]),
+            range(frames.shape[0]),
+        )
+        for picture in pictures:
+            self.container.mux(self.stream.encode(picture))
+
+    def _picture(self, frame: torch.Tensor, alpha: torch.Tensor | None) -> av.VideoFrame:
+        """One frame as the encoder takes it: quantised and converted to the stream's pixel format."""
         if self.alpha:
             pixels = export.quantise(frame, _opaque(frame, alpha), self.bits)
             picture = av.VideoFrame.from_ndarray(pixels, format="rgba" if self.bits == 8 else "rgba64le")
         else:
             pixels = frame.clamp(0.0, 1.0).mul(255).round().to(torch.uint8).numpy()
             picture = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-        self.container.mux(self.stream.encode(picture))
+        return picture.reformat(format=self.stream.pix_fmt)
 
     def finish(self) -> None:
         self.container.mux(self.stream.encode())

@@ -4,6 +4,8 @@ leaves no file."""
 
 from __future__ import annotations
 
+import threading
+import time
 import weakref
 from dataclasses import replace
 from fractions import Fraction
@@ -14,7 +16,9 @@ import pytest
 import torch
 from test_compositing_scenes import drifting_screen_shot
 
+from worldkit.models.compositing import export
 from worldkit.models.compositing.chroma_key import chroma_key
+from worldkit.models.compositing.chunking import cores
 from worldkit.models.compositing.color_match import match_colors
 from worldkit.models.compositing.composite import composite_over
 from worldkit.models.compositing.conform import conform
@@ -31,7 +35,7 @@ from worldkit.models.streaming.clips import Clip, Producer, batch_clip, block_fr
 from worldkit.models.streaming.passes import run_pass
 from worldkit.models.streaming.reader import materialize_all
 from worldkit.models.streaming.retime import Conformed
-from worldkit.models.streaming.sinks import Sink, VideoSink
+from worldkit.models.streaming.sinks import SequenceSink, Sink, VideoSink
 from worldkit.models.streaming.video_file import VideoFile
 
 FRAMES, HEIGHT, WIDTH = 11, 96, 128
@@ -363,6 +367,38 @@ def test_prores_4444_is_what_prores_ks_rate_control_gives_without_its_search(tmp
     assert ours == prores_ks_packets(grainy, alpha, {"profile": "4444", "vendor": "apl0"})
     coarser = {"profile": "4444", "vendor": "apl0", "flags": "+qscale", "global_quality": str(4 * 118)}
     assert ours != prores_ks_packets(grainy, alpha, coarser)
+
+
+def test_the_writers_prepare_a_blocks_frames_on_every_core_and_the_encoder_threads_on_all(tmp_path, monkeypatch):
+    """The pass's writer thread hands each block to the sinks whole: ProRes pictures are quantised and EXR frames
+    encoded on the frame pool's threads, one frame per core (each held a moment, so every thread takes one), and
+    the files hold every frame in order; the ProRes encoder runs a thread per core."""
+    plate, _ = scene(frames=8)
+    alpha = torch.linspace(0, 1, WIDTH).expand(8, HEIGHT, WIDTH).contiguous()
+    threads: dict[str, set[str]] = {"quantise": set(), "exr_bytes": set()}
+    for name in threads:
+        original = getattr(export, name)
+
+        def recorded(*args, name=name, original=original):
+            threads[name].add(threading.current_thread().name)
+            time.sleep(0.05)
+            return original(*args)
+
+        monkeypatch.setattr(export, name, recorded)
+    video = VideoSink(tmp_path / "out.mov", "mov (ProRes 4444 with alpha, 10-bit)", 24.0, (HEIGHT, WIDTH))
+    assert (
+        video.stream.codec_context.thread_count == cores()
+        and video.stream.thread_type == av.codec.context.ThreadType.AUTO
+    )
+    sequence = SequenceSink(tmp_path, lambda index: f"frame_{index:03}.exr", "exr")
+    run_pass(batch_clip(plate), batch_clip(alpha), [video, sequence], block=4)
+    for name, used in threads.items():
+        assert len(used) == min(cores(), 4) and all(thread.startswith("worldkit-frames") for thread in used), name
+    assert sequence.names == [f"frame_{index:03}.exr" for index in range(8)]
+    assert np.abs(export.read_exr(tmp_path / "frame_005.exr")[..., 3] - alpha[5].numpy()).max() < 1e-3
+    with av.open(str(tmp_path / "out.mov")) as container:
+        decoded = [frame.to_ndarray(format="rgba64le") for frame in container.decode(video=0)]
+    assert len(decoded) == 8 and np.abs(decoded[5][..., 3] / 65535 - alpha[5].numpy()).max() < 2 / 1023
 
 
 def test_conform_streams_as_the_batch_conform_and_retimes_alpha():
