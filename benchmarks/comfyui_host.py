@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from pathlib import Path
@@ -17,6 +18,9 @@ def import_comfyui() -> Path:
         raise SystemExit(f"No ComfyUI at COMFYUI_PATH={COMFYUI_PATH}: set COMFYUI_PATH to a ComfyUI v0.8.0 folder.")
     if str(COMFYUI_PATH) not in sys.path:
         sys.path.insert(0, str(COMFYUI_PATH))
+    # ComfyUI's own `utils` package first, as its main.py imports it: else comfy/utils.py comes to stand under that
+    # name while the nodes load, and server.py (which the pack's live previews import) fails on utils.install_util.
+    importlib.import_module("utils.install_util")
     return COMFYUI_PATH
 
 

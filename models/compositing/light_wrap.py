@@ -107,7 +107,7 @@ def _wrap_on_device(
 
     def compute(part: slice) -> tuple[torch.Tensor]:
         small = np.stack(map_frames(small_maps, range(part.start, part.stop)))
-        small = torch.from_numpy(small).to(device).permute(0, 3, 1, 2)
+        small = gpu.upload(torch.from_numpy(small), device).permute(0, 3, 1, 2)
         maps = torch.nn.functional.interpolate(small, size=(height, width), mode="bilinear", align_corners=False)
         maps = maps.permute(0, 2, 3, 1)
         colour, alpha = gpu.moved(element, device, part), gpu.moved(matte, device, part)
