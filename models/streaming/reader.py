@@ -51,10 +51,12 @@ class Chunk:
 
 
 class Window:
-    """Consecutive computed frames [start, stop) of one producer, as the blocks they were computed in."""
+    """Consecutive computed frames [start, stop) of one producer, as the blocks they were computed in. A one-frame
+    producer's frame stands for every frame: its window keeps it for the whole pass (computed and moved once)."""
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, lasting: bool = False) -> None:
         self.start = self.stop = start
+        self.lasting = lasting
         self.chunks: list[Chunk] = []
         self.reads = 0  # since the window last grew
 
@@ -73,7 +75,7 @@ class Window:
         return pieces[0] if len(pieces) == 1 else torch.cat(pieces)
 
     def drop_below(self, frame: int) -> None:
-        while self.chunks and self.chunks[0].last <= frame:
+        while self.chunks and self.chunks[0].last <= frame and not self.lasting:
             self.chunks.pop(0)
         self.start = self.chunks[0].first if self.chunks else self.stop
 
@@ -132,7 +134,7 @@ class Reader:
         key = id(producer)
         window = self.windows.get(key)
         if window is None or start < window.start or start > window.stop:
-            window = self.windows[key] = Window(start)
+            window = self.windows[key] = Window(start, lasting=producer.frames == 1)
         if stop > window.stop:
             outputs = producer.produce(self, window.stop, stop)
             window.add(outputs, tuple(producer.place(index) for index in range(len(outputs))))

@@ -221,3 +221,18 @@ def test_a_chain_on_a_device_moves_each_block_there_once_and_back_once(monkeypat
     streaked = motion_blur(*soft, None, 0.5, device=CPU)
     for got, expected in zip((image, image_alpha), composite_over(shadowed, *streaked, device=CPU), strict=True):
         assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
+
+
+def test_a_still_element_moves_to_the_device_once_for_the_whole_pass(monkeypatch):
+    """A one-frame element and matte stand for every frame: over a 6-frame plate in blocks of 2 each is uploaded
+    once, not once a block, and every frame of the composite carries the element."""
+    plate, element, alpha, _ = scene(6)
+    still, matte = batch_clip(element[:1]), batch_clip(alpha[:1])
+    graded = ops.color_matched(still, batch_clip(plate), "mkl", 1.0, matte, None, CPU)
+    chain = ops.composited(batch_clip(plate), graded, matte, None, None, CPU)
+    uploads, upload = [], gpu.upload
+    monkeypatch.setattr(gpu, "upload", lambda t, d: uploads.append(tuple(t.shape)) or upload(t, d))
+    image, _ = materialize_all(list(chain), block=2)
+    assert uploads.count((1, HEIGHT, WIDTH, 3)) == 1 and uploads.count((1, HEIGHT, WIDTH)) == 1
+    expected = composite_over(plate, match_colors(element[:1], plate, "mkl", element_mask=alpha[:1]), alpha[:1])[0]
+    assert float((image - expected).abs().max()) <= TOLERANCE
