@@ -22,6 +22,7 @@ import torch
 
 from ..compositing import chroma_key as keying
 from ..compositing import color_match, defocus, grain, grain_measure, matte, motion_blur, track_attach
+from ..compositing import device as gpu
 from ..compositing.checks import check_choice, frame_count, same_frame_size
 from ..compositing.composite import Placement, composite_over, place_element, placement_span
 from ..compositing.light_wrap import light_wrap
@@ -201,7 +202,7 @@ def grain_matched(
 
     profiles = profile(plate, plate_region), profile(element, element_mask)
     field = grain.grain_to_add(*profiles, strength, element.height, element.width, seed)
-    field = field if device is None else field.to(device)
+    field = field if device is None else gpu.upload(field, device)
 
     def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:
         return grain.match_grain(
