@@ -16,15 +16,7 @@ import torch
 
 from . import device as gpu
 from . import frame_ops, tensor_ops
-from .checks import (
-    as_image,
-    check_choice,
-    check_number,
-    clip_frames,
-    fit_frames,
-    new_frames,
-    same_size,
-)
+from .checks import as_image, check_choice, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
 from .matte import SCREEN_CHANNEL, despill
 from .trimap import fill_known
@@ -217,10 +209,12 @@ def _coarse_screens(
 
 
 def _blurred_plates(plate: torch.Tensor, device: torch.device) -> Callable[[slice], torch.Tensor]:
-    """Screen colours of a part's frames on `device` from the clean plate, blurred as the CPU path blurs it."""
+    """Screen colours of a part's frames on `device` from the clean plate, blurred as the CPU path blurs it (once,
+    for a plate of one frame that stands for every frame)."""
+    still = plate[:1] if plate.stride(0) == 0 else plate
 
     def screens(part: slice) -> torch.Tensor:
-        frames = gpu.moved(plate, device, part)
+        frames = gpu.moved(still, device, part)
         return tensor_ops.gaussian_blur(frames, CLEAN_PLATE_SIGMA).expand(part.stop - part.start, *frames.shape[1:])
 
     return screens
