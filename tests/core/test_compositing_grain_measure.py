@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 
 from worldkit.models.compositing.grain import GrainProfile, missing_grain
-from worldkit.tools.grain_photos import GRAINS, SETS, added_level, element, grainy_plate, own_grain_element
+from worldkit.tools.grain_photos import (
+    GRAINS,
+    SETS,
+    SIZE,
+    added_grain,
+    added_level,
+    channel_correlation,
+    element,
+    grain,
+    grainy_plate,
+    own_grain_element,
+)
 
 DEVELOPMENT, JUDGED = SETS
 TOLERANCE = 0.10
@@ -45,8 +56,10 @@ def test_an_element_with_grain_of_its_own_gets_only_what_it_lacks(kind, photos):
     """Half the plate's level already on the busy element: the added grain brings its total to the plate's. The
     judged set's busy element holds fine texture in its flattest blocks, read as coarse grain of its own."""
     frames, expected = own_grain_element(kind, photos)
-    ratios = added_level(frames, grainy_plate(photos.plates[-1], kind), expected)
-    assert_plate_level(ratios, f"{kind} grain, {photos.name} element with its own")
+    added = added_grain(frames, grainy_plate(photos.plates[-1], kind))
+    assert_plate_level(added.std(axis=0) / expected, f"{kind} grain, {photos.name} element with its own")
+    truth = channel_correlation(grain(kind, *SIZE, seed=3))
+    assert abs(channel_correlation(added) - truth) <= 0.1, (channel_correlation(added), truth)
 
 
 def test_an_elements_coarse_band_excess_does_not_fill_its_fine_bands_shortfall():
