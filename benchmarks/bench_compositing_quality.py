@@ -235,7 +235,7 @@ def key_section() -> None:
 def grain_stats(grain: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Per-channel level, mean cross-channel correlation, and the share of the level left after a 2x reduction."""
     level = grain.reshape(-1, 3).std(0)
-    correlation = np.corrcoef(grain.reshape(-1, 3).T)[np.triu_indices(3, 1)].mean()
+    correlation = grain_photos.channel_correlation(grain)
     half = cv2.resize(grain, (grain.shape[1] // 2, grain.shape[0] // 2), interpolation=cv2.INTER_AREA)
     return level, float(correlation), float(half.std() / grain.std())
 
@@ -309,19 +309,22 @@ def video_grain_section() -> None:
 GRAIN_CASES = ("busy", "smooth", "grey", "same-scene", "own grain", "moving plate", "moving texture")
 
 
-def grain_case(case: str, kind: str, photos: grain_photos.PhotoSet, plate_name: str) -> np.ndarray:
-    """Added level over the level the element lacks, per channel, for one case of the photo grain table."""
+def grain_case(case: str, kind: str, photos: grain_photos.PhotoSet, plate_name: str) -> tuple[np.ndarray, float]:
+    """Added level over the level the element lacks, per channel, and the added grain's channel correlation, for one
+    case of the photo grain table."""
     plate = grain_photos.grainy_plate(plate_name, kind)
+    expected = grain_photos.LEVEL
     if case == "own grain":
-        frames, expected = grain_photos.own_grain_element(kind, photos)
-        return grain_photos.added_level(frames, plate, expected)
-    if case == "moving plate":
-        return grain_photos.added_level(
-            grain_photos.element("busy", photos, plate_name, 4), grain_photos.grainy_plate(plate_name, kind, 4)
-        )
-    if case == "moving texture":
-        return grain_photos.added_level(grain_photos.element("texture", photos, plate_name, 4), plate)
-    return grain_photos.added_level(grain_photos.element(case, photos, plate_name), plate)
+        element, expected = grain_photos.own_grain_element(kind, photos)
+    elif case == "moving plate":
+        element = grain_photos.element("busy", photos, plate_name, 4)
+        plate = grain_photos.grainy_plate(plate_name, kind, 4)
+    elif case == "moving texture":
+        element = grain_photos.element("texture", photos, plate_name, 4)
+    else:
+        element = grain_photos.element(case, photos, plate_name)
+    added = grain_photos.added_grain(element, plate)
+    return added.std(axis=0) / expected, grain_photos.channel_correlation(added)
 
 
 def grain_limits(photos: grain_photos.PhotoSet) -> str:
@@ -346,21 +349,37 @@ def grain_limits(photos: grain_photos.PhotoSet) -> str:
 
 
 def photo_grain_section() -> None:
-    """Grain of known level on two independent sets of photographs: added level over the level the element lacks."""
-    print("Grain Match on photographs (added / wanted level, worst channel; target 0.9-1.1):")
-    print(f"  {'set':12} {'plate':18} {'grain':8} " + " ".join(f"{case:>14}" for case in GRAIN_CASES))
+    """Grain of known level on two independent sets of photographs: added level over the level the element lacks,
+    and the added grain's channel correlation against the plate grain's."""
+    print(
+        "Grain Match on photographs (added / wanted level, worst channel; target 0.9-1.1; correlation: the added "
+        "grain's, worst case, against the plate grain's, target within 0.1):"
+    )
+    print(f"  {'set':12} {'plate':18} {'grain':8} " + " ".join(f"{case:>14}" for case in GRAIN_CASES) + "  correlation")
     for photos in grain_photos.SETS:
         for plate_name in photos.plates:
             for kind in grain_photos.GRAINS:
-                worst = []
+                truth = grain_photos.channel_correlation(grain_photos.grain(kind, *GRAIN_SIZE, 3))
+                worst, correlations = [], []
                 for case in GRAIN_CASES:
-                    ratios = grain_case(case, kind, photos, plate_name)
+                    ratios, correlation = grain_case(case, kind, photos, plate_name)
                     worst.append(float(ratios[np.argmax(np.abs(ratios - 1))]))
+                    correlations.append(correlation)
                     check(
                         bool(np.all(np.abs(ratios - 1) <= 0.10)),
                         f"grain on {photos.name}/{plate_name}, {kind}, {case}: {np.round(ratios, 2)}",
                     )
-                print(f"  {photos.name:12} {plate_name:18} {kind:8} " + " ".join(f"{w:14.2f}" for w in worst))
+                    check(
+                        abs(correlation - truth) <= 0.10,
+                        f"grain correlation on {photos.name}/{plate_name}, {kind}, {case}: {correlation:.2f} "
+                        f"against the plate's {truth:.2f}",
+                    )
+                farthest = max(correlations, key=lambda value: abs(value - truth))
+                print(
+                    f"  {photos.name:12} {plate_name:18} {kind:8} "
+                    + " ".join(f"{w:14.2f}" for w in worst)
+                    + f"  {farthest:.2f} ({truth:.2f})"
+                )
         print(f"  {photos.name} limits (not checked): {grain_limits(photos)}")
 
 

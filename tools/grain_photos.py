@@ -101,15 +101,24 @@ def grainy_plate(name: str, kind: str, frames: int = 1, seed: int = 3) -> np.nda
     return picture + np.stack([grain(kind, *SIZE, seed + t) for t in range(frames)])
 
 
-def added_level(element_frames: np.ndarray, plate_frames: np.ndarray, expected: np.ndarray = LEVEL) -> np.ndarray:
-    """Grain Match's added grain over `expected`, per channel, away from the frame's border and from the colours
-    the clamp to [0, 1] could cut."""
+def added_grain(element_frames: np.ndarray, plate_frames: np.ndarray) -> np.ndarray:
+    """Grain Match's added grain [pixels, 3], away from the frame's border and from the colours the clamp to [0, 1]
+    could cut."""
     matched = match_grain(torch.from_numpy(element_frames), torch.from_numpy(plate_frames), seed=1).numpy()
     picture = np.broadcast_to(element_frames, matched.shape)  # a still element over a clip gets the clip's frames
     inner = (slice(None), slice(BORDER, -BORDER), slice(BORDER, -BORDER))
     added, picture = (matched - picture)[inner], picture[inner]
-    away_from_clamp = ((picture > 0.15) & (picture < 0.85)).all(axis=-1)
-    return added[away_from_clamp].std(axis=0) / expected
+    return added[((picture > 0.15) & (picture < 0.85)).all(axis=-1)]
+
+
+def added_level(element_frames: np.ndarray, plate_frames: np.ndarray, expected: np.ndarray = LEVEL) -> np.ndarray:
+    """Grain Match's added grain's level over `expected`, per channel (see `added_grain`)."""
+    return added_grain(element_frames, plate_frames).std(axis=0) / expected
+
+
+def channel_correlation(pixels: np.ndarray) -> float:
+    """Mean correlation between the channels of grain [pixels, 3]."""
+    return float(np.corrcoef(pixels.reshape(-1, 3).T)[np.triu_indices(3, 1)].mean())
 
 
 def own_grain_element(kind: str, photos: PhotoSet, share: float = 0.5) -> tuple[np.ndarray, np.ndarray]:

@@ -159,12 +159,20 @@ def frame_offsets(frames: int, seed: int) -> list[tuple[int, int]]:
 
 
 def missing_grain(target: GrainProfile, present: GrainProfile) -> GrainProfile:
-    """Grain to add: each band's covariance shortfall, scaled down so that no more is added overall than the element
-    lacks overall (an element grainier than the plate in one band gets nothing for a small shortfall in the other)."""
+    """Grain to add: each band's covariance shortfall, scaled down so that the element reads no grainier than the
+    target at full size. Bands are independent fields, so variances add within a band, never across; the cap is
+    taken where a picture's texture barely reaches (its residual rises toward coarse scales and reads as coarse
+    grain), so an element's texture cannot stand in for fine grain it lacks, while an element already grainier
+    gets nothing for a shortfall that the bands' cross-talk makes up."""
     shortfall = np.stack([_nearest_psd(t - p) for t, p in zip(target.covariance, present.covariance, strict=True)])
-    room = np.trace(_nearest_psd(target.covariance.sum(0) - present.covariance.sum(0)))
-    wanted = np.trace(shortfall.sum(0))
+    room = np.trace(_nearest_psd(_full_size_reading(target.covariance) - _full_size_reading(present.covariance)))
+    wanted = np.trace(_full_size_reading(shortfall))
     return GrainProfile(shortfall * (min(1.0, room / wanted) if wanted > 0 else 0.0))
+
+
+def _full_size_reading(covariance: np.ndarray) -> np.ndarray:
+    """The residual covariance [3, 3] that grain of band covariances [2, 3, 3] gives when measured at full size."""
+    return np.einsum("b,bcd->cd", _calibration()[0], covariance)
 
 
 def grain_to_add(

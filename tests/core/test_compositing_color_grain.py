@@ -96,24 +96,29 @@ def test_color_match_errors_name_the_bad_input(element_and_plate):
         match_colors(element, broken)
 
 
-def smooth_frames(frames: int, seed: int) -> torch.Tensor:
-    return textured(frames, (0.45, 0.5, 0.4), 0.3, seed=seed)
+def smooth_frames(frames: int, seed: int, size: tuple[int, int] = (HEIGHT, WIDTH)) -> torch.Tensor:
+    return textured(frames, (0.45, 0.5, 0.4), 0.3, seed=seed, size=size)
 
 
 @pytest.mark.parametrize("coarse", [False, True])
 def test_grain_match_brings_element_noise_within_ten_percent_of_the_plate(coarse):
+    """At 192x256: at 96x128 the half-size band has 48 blocks, 12 of them measured, and the matched element's
+    reading of clumped grain varies by up to 13 % with the added field's seed alone."""
+    height, width = 192, 256
     generator = torch.Generator().manual_seed(7)
     sigma = torch.tensor([0.02, 0.03, 0.045])
-    noise = torch.randn(4, HEIGHT, WIDTH, 3, generator=generator)
+    noise = torch.randn(4, height, width, 3, generator=generator)
     if coarse:  # grain clumped at two-pixel scale, as in scanned film
         noise = (
             torch.nn.functional.interpolate(
-                torch.randn(4, 3, HEIGHT // 2, WIDTH // 2, generator=generator), scale_factor=2, mode="bilinear"
+                torch.randn(4, 3, height // 2, width // 2, generator=generator), scale_factor=2, mode="bilinear"
             ).permute(0, 2, 3, 1)
             * 1.6
         )
-    plate = smooth_frames(4, seed=8) + noise * sigma
-    element = smooth_frames(4, seed=9) + torch.randn(4, HEIGHT, WIDTH, 3, generator=generator) * 0.005
+    plate = smooth_frames(4, seed=8, size=(height, width)) + noise * sigma
+    element = (
+        smooth_frames(4, seed=9, size=(height, width)) + torch.randn(4, height, width, 3, generator=generator) * 0.005
+    )
     plate_grain = measure_grain(plate).sigma
     matched = match_grain(element, plate, seed=3)
     total = lambda profile: np.linalg.norm(profile, axis=0)  # noqa: E731  per-channel grain over both bands

@@ -7,7 +7,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from worldkit.tools.grain_photos import GRAINS, SETS, added_level, element, grainy_plate, own_grain_element
+from worldkit.models.compositing.grain import GrainProfile, missing_grain
+from worldkit.tools.grain_photos import (
+    GRAINS,
+    SETS,
+    SIZE,
+    added_grain,
+    added_level,
+    channel_correlation,
+    element,
+    grain,
+    grainy_plate,
+    own_grain_element,
+)
 
 DEVELOPMENT, JUDGED = SETS
 TOLERANCE = 0.10
@@ -38,9 +50,27 @@ def test_a_moving_plate_reads_as_its_still_and_a_moving_textured_element_gets_it
     assert_plate_level(added_level(textured, grainy_plate(name, kind)), f"{kind}, moving textured element")
 
 
+@pytest.mark.parametrize("photos", SETS, ids=[photos.name for photos in SETS])
 @pytest.mark.parametrize("kind", GRAINS)
-def test_an_element_with_grain_of_its_own_gets_only_what_it_lacks(kind):
-    """Half the plate's level already on the element: the added grain brings its total to the plate's."""
-    frames, expected = own_grain_element(kind, DEVELOPMENT)
-    ratios = added_level(frames, grainy_plate(DEVELOPMENT.plates[1], kind), expected)
-    assert_plate_level(ratios, f"{kind} grain, element with its own")
+def test_an_element_with_grain_of_its_own_gets_only_what_it_lacks(kind, photos):
+    """Half the plate's level already on the busy element: the added grain brings its total to the plate's. The
+    judged set's busy element holds fine texture in its flattest blocks, read as coarse grain of its own."""
+    frames, expected = own_grain_element(kind, photos)
+    added = added_grain(frames, grainy_plate(photos.plates[-1], kind))
+    assert_plate_level(added.std(axis=0) / expected, f"{kind} grain, {photos.name} element with its own")
+    truth = channel_correlation(grain(kind, *SIZE, seed=3))
+    assert abs(channel_correlation(added) - truth) <= 0.1, (channel_correlation(added), truth)
+
+
+def test_an_elements_coarse_band_excess_does_not_fill_its_fine_bands_shortfall():
+    """Bands are independent fields: an element with fine grain and texture read as coarse grain still lacks the
+    plate's fine grain (texture barely reads at full size, where the element may not end up grainier than the
+    plate), while an element grainier in every band gets nothing."""
+    fine = np.array([0.02, 0.025, 0.035])
+    plate = GrainProfile(np.stack([np.diag(fine) ** 2, np.diag([0.006, 0.005, 0.006]) ** 2]))
+    element = GrainProfile(np.stack([np.diag(fine / 2) ** 2, np.diag([0.014, 0.014, 0.015]) ** 2]))
+    missing = missing_grain(plate, element).sigma
+    assert np.allclose(missing[0], np.sqrt(0.75) * fine, rtol=0.05), missing[0] / (np.sqrt(0.75) * fine)
+    assert np.allclose(missing[1], 0.0, atol=1e-9), missing
+    grainier = GrainProfile(np.stack([np.diag(fine * 2) ** 2, np.diag([0.003, 0.003, 0.003]) ** 2]))
+    assert np.allclose(missing_grain(plate, grainier).covariance, 0.0, atol=1e-12)

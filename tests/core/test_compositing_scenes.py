@@ -22,11 +22,13 @@ def soft_disc(
     return torch.stack(discs)
 
 
-def textured(frames: int, base: tuple[float, float, float], amplitude: float, seed: int) -> torch.Tensor:
-    """A smooth colour field with mild low-frequency texture [frames, H, W, 3]."""
+def textured(
+    frames: int, base: tuple[float, float, float], amplitude: float, seed: int, size: tuple[int, int] = (HEIGHT, WIDTH)
+) -> torch.Tensor:
+    """A smooth colour field with mild low-frequency texture [frames, *size, 3]."""
     generator = torch.Generator().manual_seed(seed)
-    coarse = torch.rand(frames, 3, HEIGHT // 16, WIDTH // 16, generator=generator)
-    texture = torch.nn.functional.interpolate(coarse, size=(HEIGHT, WIDTH), mode="bilinear", align_corners=False)
+    coarse = torch.rand(frames, 3, size[0] // 16, size[1] // 16, generator=generator)
+    texture = torch.nn.functional.interpolate(coarse, size=size, mode="bilinear", align_corners=False)
     return (
         (torch.tensor(base)[None, :, None, None] + amplitude * (texture - 0.5))
         .clamp(0, 1)
