@@ -160,6 +160,11 @@ def bind_shot(
             f"Tracks are connected but the shot binds as {chosen}, which has no track input, so they would be "
             "ignored; load an ATI or Wan-Move (image-to-video) model, or disconnect the tracks."
         )
+    if inputs.video_latent is not None and chosen != "s2v":
+        raise BindingError(
+            f"video_latent is connected but the shot binds as {chosen}, which continues from frames, not latents, "
+            "so it would be ignored; load a Wan S2V model, or disconnect video_latent."
+        )
     check_performance(chosen, inputs.performance)
     location_as = resolve_location_mode(chosen, options.location_as, shot)
     ctx = BindContext(shot, world, model, vae, width, height, length, options, location_as, inputs, rules)
