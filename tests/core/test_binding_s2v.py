@@ -10,7 +10,7 @@ from test_binding_animate import ONE_SUBJECT, ramp
 from test_binding_bind import FRAMES, LATENT_T, SHOT, H, W, bind, encoded, encoded_video, flat
 from test_binding_humo import voice as whisper_voice
 
-from worldkit.models.shots.binding import BindingError
+from worldkit.models.shots.binding import BindingError, BindOptions
 from worldkit.models.shots.binding.animate import cover
 from worldkit.models.shots.binding.performance import Performance, PerformanceError
 from worldkit.models.shots.binding.s2v import MOTION_FRAMES, audio_buckets, sample_indices
@@ -58,6 +58,7 @@ def test_the_character_is_the_reference_and_the_voice_its_audio_from_the_first_f
         "audio": "voice",
         "motion": None,
         "pose_video": False,
+        "overlap_latent_frames": 0,
     }
 
 
@@ -80,6 +81,21 @@ def test_the_latent_so_far_is_the_motion_and_moves_the_clip_along_the_voice():
     long = s2v(video_latent=so_far)
     assert torch.equal(long.positive[0][1]["reference_motion"], so_far[:, :, -19:])
     assert "audio_embed" not in long.positive[0][1] and long.report()["s2v"]["audio"] == "past the voice"
+
+
+def test_a_long_shots_overlap_is_the_latent_so_far_decoded_again_and_the_rest_is_sampled():
+    """World Shot Sampler's segment of 13 frames sharing 5 with the one before: 2 latent frames so far lead it, 2 are
+    sampled (the native node's length 5), hearing the voice from frame 16."""
+    so_far = torch.arange(4, dtype=torch.float32).view(1, 1, 4, 1, 1).expand(1, 16, 4, H // 8, W // 8)
+    bound = s2v(video_latent=so_far, start_image=flat(0.4, views=5), options=BindOptions(length=13))
+    assert torch.equal(bound.lead_latent, so_far[:, :, 2:]) and bound.latent["samples"].shape[2] == 2
+    options = bound.positive[0][1]
+    assert torch.equal(options["reference_motion"], so_far) and options["control_video"].shape[2] == 2
+    assert options["audio_embed"][0, 0, 0].tolist() == pytest.approx([heard(i) for i in range(16, 24)], abs=1e-6)
+    assert bound.report()["s2v"]["overlap_latent_frames"] == 2 and bound.report()["s2v"]["motion"] == "video_latent"
+    for views in (4, 13):
+        with pytest.raises(BindingError, match=f"shares 4k\\+1 frames.*not {views}; set overlap_frames to 5 or 9"):
+            s2v(video_latent=so_far, start_image=flat(0.4, views=views), options=BindOptions(length=13))
 
 
 def test_a_start_image_is_the_first_clips_motion_grey_before_it():

@@ -70,6 +70,7 @@ def test_s2v_with_a_voice_a_pose_and_a_start_matches_wan_sound_image_to_video(co
         "audio": "voice",
         "motion": None,
         "pose_video": True,
+        "overlap_latent_frames": 0,
     }
     moved, _ = assert_tensor_equal(comfy, "s2v_motion_ours", "s2v_motion_native")
     assert moved["positive.0.reference_motion"].shape[2] == 19
@@ -162,7 +163,14 @@ def test_world_shot_sampler_renders_s2v_as_ksampler_on_wan_sound_image_to_video(
     )
     sampled = ksampler(graph.graph, out(graph.model), out(native, 0), out(native, 1), out(native, 2), seed=5)
     graph.probe("native", images=out(graph.graph.node("VAEDecode", samples=out(sampled), vae=out(graph.vae))))
+    bind_node = graph.bind(performance=out(performance))
+    graph.probe("ksampler", images=out(graph.sample_bound(graph.model, bind_node, seed=5)))
+    save_conditioning(graph.graph, "s2v_sampler_ours", bind_node)
+    save_conditioning(graph.graph, "s2v_sampler_native", native)
     probes = graph.run()
+    print("bind+ksampler equal", torch.equal(probes["sampler"][0], probes["ksampler"][0]))
+    mine, theirs = saved(comfy, "s2v_sampler_ours")[0], saved(comfy, "s2v_sampler_native")[0]
+    print(sorted(mine) == sorted(theirs), [k for k in theirs if k in mine and not torch.equal(mine[k], theirs[k])])
     (ours, report), (native_frames, _) = probes["sampler"], probes["native"]
     assert ours.shape == (9, graph.size, graph.size, 3) and torch.equal(ours, native_frames)
     assert report["shots"][0]["family"] == "s2v" and report["shots"][0]["s2v"]["audio"] == "voice"

@@ -100,6 +100,7 @@ class FamilyBinding:
     first: torch.Tensor | None = None
     negative_text: Conditioning | None = None
     notes: dict[str, Any] = field(default_factory=dict)  # what the report adds for this family (a camera path)
+    lead_latent: torch.Tensor | None = None  # latent frames so far decoded before the sampled ones (S2V's overlap)
 
 
 @dataclass

@@ -29,6 +29,7 @@ class Family:
     picked_by_tracks: str | None = None  # in "auto", the track source ("ati" JSON or "tracks") that selects it
     generation: ModelRules = WAN_2_1  # the model generation whose latents it binds
     performance: tuple[str, ...] = ()  # the parts of a Performance it reads (audio, pose_video, ...)
+    latent_motion: bool = False  # a long shot's later segments continue from the latent so far, not from frames
 
 
 WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf", "ti2v", "camera", "humo", "animate", "s2v")
@@ -46,7 +47,7 @@ FAMILIES: dict[str, Family] = {
     "camera": Family(camera.bind, camera.LOCATION_MODES, ("camera",)),
     "humo": Family(humo.bind, humo.LOCATION_MODES, ("humo",), performance=("audio",)),
     "animate": Family(animate.bind, animate.LOCATION_MODES, ("animate",), performance=ANIMATE_PARTS),
-    "s2v": Family(s2v.bind, s2v.LOCATION_MODES, ("s2v",), performance=("audio", "pose_video")),
+    "s2v": Family(s2v.bind, s2v.LOCATION_MODES, ("s2v",), performance=("audio", "pose_video"), latent_motion=True),
 }
 FAMILY_CHOICES = ("auto", *FAMILIES)
 # Shots in a shot list carry no tracks, so the sampler offers the families that need none.
@@ -130,6 +131,11 @@ def resolve_family(model: Any, requested: str = "auto", track_source: str | None
             f"choose one of: auto, {', '.join(runnable)}."
         )
     return requested
+
+
+def continues_from_latents(model: Any, requested: str = "auto") -> bool:
+    """Whether the family the loaded model binds as continues a long shot from its latent so far (S2V)."""
+    return FAMILIES[resolve_family(model, requested)].latent_motion
 
 
 def require_generation(family: str, rules: ModelRules, error: type[ValueError] = FamilyError) -> None:

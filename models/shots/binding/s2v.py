@@ -5,8 +5,9 @@ Everything follows WanSoundImageToVideo: wav2vec2's hidden states (all 25 layers
 view, centre-cropped, is the reference latent; a pose video, when given, is the control video. Frames the clip
 continues from (a start image) are its motion: their last 73, grey before them, encoded, the last 19 latent frames.
 A long shot chains segments as WanSoundImageToVideoExtend does: the shot's latent so far is the motion (its last 19
-latent frames) and says where in the voice the segment starts (4 frames per latent frame); a start image is then
-not read, the latent holding those frames.
+latent frames) and says where in the voice the segment starts (4 frames per latent frame). Given with it, a start
+image is the frames the segment shares with the one before (World Shot Sampler's overlap): not sampled again, they
+are the last latent frames so far decoded before the segment's own.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ...shared.wan import FRAME_STEP
+from ...shared.wan import FRAME_STEP, latent_frame_count
 from .animate import cover
 from .context import NEUTRAL_GREY, BindContext, BindingError, FamilyBinding, set_values, sole_subject
 from .humo import resample
@@ -98,6 +99,22 @@ def _motion(ctx: BindContext) -> tuple[torch.Tensor | None, int, str | None]:
     return None, 0, None
 
 
+def _clip(ctx: BindContext) -> tuple[int, torch.Tensor | None]:
+    """The frames the segment samples (the native node's length) and the latent frames so far it re-renders first:
+    with the shot's latent so far, a start image of 4k+1 frames is its overlap with the segment before."""
+    so_far, overlap = ctx.inputs.video_latent, ctx.inputs.start_image
+    if so_far is None or overlap is None:
+        return ctx.length, None
+    count, lead = overlap.shape[0], (overlap.shape[0] + 3) // FRAME_STEP
+    if count % FRAME_STEP != 1 or count >= ctx.length or lead > so_far.shape[2]:
+        raise BindingError(
+            f"A long Wan S2V shot continues from its latent so far, so a segment shares 4k+1 frames with the one "
+            f"before (5, 9, 13, ...; fewer than its {ctx.length} and than those sampled), not {count}; set "
+            "overlap_frames to 5 or 9."
+        )
+    return ctx.length - count - 3, so_far[:, :, -lead:]
+
+
 def _voice(ctx: BindContext) -> Mapping[str, Any]:
     performance = ctx.inputs.performance
     if performance is None or performance.audio is None:
@@ -108,14 +125,14 @@ def _voice(ctx: BindContext) -> Mapping[str, Any]:
     return performance.audio
 
 
-def _control_video(ctx: BindContext, latent: torch.Tensor, offset: int) -> torch.Tensor:
-    """The pose video's latent over the clip's frames from ``offset``; without one, what the native node gives
+def _control_video(ctx: BindContext, latent: torch.Tensor, offset: int, frames: int) -> torch.Tensor:
+    """The pose video's latent over the clip's ``frames`` from ``offset``; without one, what the native node gives
     (zeros in the model's latent space)."""
     control = ctx.latent_format.process_out(torch.zeros_like(latent))
     pose = ctx.inputs.performance.pose_video
     if pose is not None:
-        require_clip(pose, "pose_video", offset, ctx.length, ctx.width, ctx.height)
-        encoded = ctx.vae.encode(cover(pose[offset:][: ctx.length], ctx.width, ctx.height, "bilinear")[..., :3])
+        require_clip(pose, "pose_video", offset, frames, ctx.width, ctx.height)
+        encoded = ctx.vae.encode(cover(pose[offset:][:frames], ctx.width, ctx.height, "bilinear")[..., :3])
         control[:, :, : encoded.shape[2]] = encoded
     return control
 
@@ -126,7 +143,8 @@ def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
     features = wav2vec2_features(_voice(ctx))
     name, view = sole_subject(ctx, "Wan S2V")
     motion, offset, motion_source = _motion(ctx)
-    voice = voice_window(features, offset, ctx.latent_length)
+    frames, lead = _clip(ctx)
+    voice = voice_window(features, offset, latent_frame_count(frames))
     if voice.shape[3] > 0:
         positive = set_values(positive, {"audio_embed": voice})
         negative = set_values(negative, {"audio_embed": voice * 0.0})
@@ -136,8 +154,8 @@ def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
     if motion is not None:
         positive = set_values(positive, {"reference_motion": motion})
         negative = set_values(negative, {"reference_motion": motion})
-    latent = ctx.empty_latent(ctx.latent_length)
-    control = _control_video(ctx, latent, offset)
+    latent = ctx.empty_latent(latent_frame_count(frames))
+    control = _control_video(ctx, latent, offset, frames)
     positive = set_values(positive, {"control_video": control})
     negative = set_values(negative, {"control_video": control})
     notes = {
@@ -147,6 +165,7 @@ def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
             "audio": "voice" if voice.shape[3] > 0 else "past the voice",
             "motion": motion_source,
             "pose_video": ctx.inputs.performance.pose_video is not None,
+            "overlap_latent_frames": 0 if lead is None else int(lead.shape[2]),
         }
     }
-    return FamilyBinding(positive, negative, {"samples": latent}, 0, (name,), None, notes=notes)
+    return FamilyBinding(positive, negative, {"samples": latent}, 0, (name,), None, notes=notes, lead_latent=lead)
