@@ -29,6 +29,7 @@ from binding_graphs import (
 from graphs import ksampler, wan_conditioning
 from sampler_graph import SamplerGraph
 
+from worldkit.models.sampling.long_shot import render_long_shot, segment_seed
 from worldkit.tools.prompt_graph import Graph, out
 
 TOY_COLOR = 0xC04020  # the sampler graph's toy, a flat colour
@@ -174,3 +175,40 @@ def test_world_shot_sampler_renders_s2v_as_ksampler_on_wan_sound_image_to_video(
     (ours, report), (native_frames, _) = probes["sampler"], probes["native"]
     assert ours.shape == (9, graph.size, graph.size, 3) and torch.equal(ours, native_frames)
     assert report["shots"][0]["family"] == "s2v" and report["shots"][0]["s2v"]["audio"] == "voice"
+
+
+def test_world_shot_sampler_chains_a_long_s2v_shot_as_the_native_extend_chain_by_hand(comfy, tiny_models):
+    """21 frames at a native length of 13 sharing 5: the second segment is WanSoundImageToVideoExtend (length 5) on
+    the first's latent, and re-renders the 5 shared frames from its last 2 latent frames; the shot is those two
+    clips joined as the long-shot path joins every segment (colour matched and crossfaded over the overlap)."""
+    graph = SamplerGraph(comfy, tiny_models, dit="wan_s2v")
+    graph.shot = graph.add_shot("the toy sings on", 21)
+    spoken = voice(graph.graph)
+    performance = graph.graph.node("WorldKitShotPerformance", audio=out(spoken))
+    graph.sampler("long", seed=5, performance=out(performance), native_frames=13, overlap_frames=5)
+    positive, negative = native_prompts(graph.graph, graph.clip, graph.shot)
+    toy = graph.graph.node("EmptyImage", width=graph.size, height=graph.size, batch_size=1, color=TOY_COLOR)
+    inputs = dict(positive=out(positive), negative=out(negative), vae=out(graph.vae))
+    inputs.update(audio_encoder_output=out(spoken), ref_image=out(toy))
+    size = {"width": graph.size, "height": graph.size, "batch_size": 1}
+    first = graph.graph.node("WanSoundImageToVideo", length=13, **size, **inputs)
+    first_sampled = ksampler(graph.graph, out(graph.model), out(first, 0), out(first, 1), out(first, 2), seed=5)
+    second = graph.graph.node("WanSoundImageToVideoExtend", length=5, video_latent=out(first_sampled), **inputs)
+    second_sampled = ksampler(
+        graph.graph, out(graph.model), out(second, 0), out(second, 1), out(second, 2), seed=segment_seed(5, 1)
+    )
+    lead = graph.graph.node("TrimVideoLatent", samples=out(first_sampled), trim_amount=2)
+    joined = graph.graph.node("LatentConcat", samples1=out(lead), samples2=out(second_sampled), dim="t")
+    for name, latent in (("first", first_sampled), ("second", joined)):
+        graph.probe(name, images=out(graph.graph.node("VAEDecode", samples=out(latent), vae=out(graph.vae))))
+    probes = graph.run()
+    (ours, report), (first_frames, _), (second_frames, _) = (probes[n] for n in ("long", "first", "second"))
+    assert ours.shape == (21, graph.size, graph.size, 3) and first_frames.shape[0] == second_frames.shape[0] == 13
+    assert torch.equal(ours[:8], first_frames[:8])  # the first segment's frames before the overlap, as sampled
+    clips = [first_frames, second_frames]
+    expected, _ = render_long_shot(21, 13, lambda segment, context: clips[segment.index].clone(), 5)
+    assert torch.allclose(ours, expected, atol=1e-5), (ours - expected).abs().max()
+    shot = report["shots"][0]
+    assert [segment["start"] for segment in shot["candidates"][0]["segments"]] == [0, 8]
+    assert shot["s2v"]["audio_frame_offset"] == 16 and shot["s2v"]["overlap_latent_frames"] == 2
+    assert shot["s2v"]["motion"] == "video_latent"
