@@ -144,12 +144,15 @@ def test_s2v_refuses_a_whisper_voice_and_a_performance_without_one_naming_the_fi
         assert wanted in message, message
 
 
-def test_world_shot_sampler_renders_s2v_as_ksampler_on_wan_sound_image_to_video(comfy, tiny_models):
+def test_world_shot_sampler_renders_s2v_as_ksampler_on_wan_sound_image_to_video_and_attends_to_references(
+    comfy, tiny_models
+):
     graph = SamplerGraph(comfy, tiny_models, dit="wan_s2v")
     graph.shot = graph.add_shot("the toy sings by the curb", 9, world=out(graph.world))  # prompts with descriptions
     spoken = voice(graph.graph)
     performance = graph.graph.node("WorldKitShotPerformance", audio=out(spoken))
     graph.sampler("sampler", seed=5, performance=out(performance))
+    graph.sampler("attended", seed=5, performance=out(performance), reference_attention=0.8)
     positive, negative = native_prompts(graph.graph, graph.clip, graph.shot)
     toy = graph.graph.node("EmptyImage", width=graph.size, height=graph.size, batch_size=1, color=TOY_COLOR)
     size = {"width": graph.size, "height": graph.size, "length": 9, "batch_size": 1}
@@ -169,6 +172,11 @@ def test_world_shot_sampler_renders_s2v_as_ksampler_on_wan_sound_image_to_video(
     (ours, report), (native_frames, _) = probes["sampler"], probes["native"]
     assert ours.shape == (9, graph.size, graph.size, 3) and torch.equal(ours, native_frames)
     assert report["shots"][0]["family"] == "s2v" and report["shots"][0]["s2v"]["audio"] == "voice"
+    # reference attention reaches S2V's blocks as every family's: the toy's tokens, in both blocks at both steps
+    attended, attended_report = probes["attended"]
+    attention = attended_report["shots"][0]["reference_attention"]
+    assert attended.shape == ours.shape and not torch.equal(attended, ours)
+    assert attention["reference_tokens"] == (graph.size // 16) ** 2 and attention["extended_calls"] == 2 * 2
 
 
 def test_world_shot_sampler_chains_a_long_s2v_shot_as_the_native_extend_chain_by_hand(comfy, tiny_models):
