@@ -121,7 +121,9 @@ class WorldKitBindShot(io.ComfyNode):
                     "video_latent",
                     optional=True,
                     tooltip="Wan S2V, chaining segments by hand as WanSoundImageToVideoExtend does: the shot's "
-                    "sampled latent so far (every segment before this one, concatenated).",
+                    "sampled latent so far (every segment before this one, concatenated). With start_image too, "
+                    "start_image is the 4k+1 frames this segment shares with the one before, decoded again from the "
+                    "latent's last frames (World Shot Sampler's overlap).",
                 ),
             ],
             outputs=[
