@@ -129,5 +129,8 @@ def test_inputs_s2v_cannot_use_are_refused_naming_the_input_and_the_fix():
         s2v(shot=SHOT)
     with pytest.raises(BindingError, match="video_latent is connected but the shot binds as humo"):
         bind(kind="humo", video_latent=torch.zeros(1, 16, 2, H // 8, W // 8))
+    for latent in (torch.zeros(1, 16, 2, H // 16, W // 16), torch.zeros(1, 16, H // 8, W // 8)):
+        with pytest.raises(BindingError, match=r"video_latent has shape .*expected the shot's sampled video latent"):
+            s2v(video_latent=latent)
     with pytest.raises(BindingError, match="face_video would be ignored: the shot binds as s2v"):
         s2v(Performance(audio=voice(), face_video=ramp()))

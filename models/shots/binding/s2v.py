@@ -89,10 +89,22 @@ def motion_from_frames(ctx: BindContext, frames: torch.Tensor) -> torch.Tensor:
     return ctx.vae.encode(padded)
 
 
+def require_latent_so_far(ctx: BindContext, latent: torch.Tensor) -> None:
+    """The shot's latent so far is a video latent of the shot's size and the model's channels."""
+    expected = (ctx.rules.latent_channels, *ctx.latent_hw)
+    if latent.ndim != 5 or (latent.shape[1], *latent.shape[3:]) != expected:
+        raise BindingError(
+            f"video_latent has shape {tuple(latent.shape)}; expected the shot's sampled video latent [batch, "
+            f"{expected[0]}, frames, {expected[1]}, {expected[2]}]: KSampler's output for the segments before this "
+            "one (joined with LatentConcat on t), at the shot's size."
+        )
+
+
 def _motion(ctx: BindContext) -> tuple[torch.Tensor | None, int, str | None]:
     """The motion latent, the voice frame the clip starts at, and where the motion came from."""
     so_far = ctx.inputs.video_latent
     if so_far is not None:
+        require_latent_so_far(ctx, so_far)
         return so_far[:, :, -MOTION_LATENTS:], so_far.shape[2] * FRAME_STEP, "video_latent"
     if ctx.inputs.start_image is not None:
         return motion_from_frames(ctx, ctx.inputs.start_image)[:, :, -MOTION_LATENTS:], 0, "start_image"
