@@ -105,7 +105,7 @@ def render_trial(pipeline, model, shot, settings, seeds, check_steps, references
     """
     ksampling = importlib.import_module("worldkit.nodes.runtime.ksampling")
     multishot = importlib.import_module("worldkit.models.sampling.multishot")
-    bound = pipeline.bind(shot, None, shot.frame_count, 0)
+    bound = pipeline.bind(shot, None, shot.frame_count, 0, None)
     judge = multishot.early_judge(pipeline.search, int(bound.trim_latent_frames), references)
     early = [[] for _ in check_steps]
     full = []

@@ -38,6 +38,7 @@ FILE_NAMES = {
     "wan_camera": "tiny_wan21_fun_camera.safetensors",
     "wan_humo": "tiny_humo.safetensors",
     "wan_animate": "tiny_wan22_animate.safetensors",
+    "wan_s2v": "tiny_wan22_s2v.safetensors",
     "vae": "tiny_wan21_vae.safetensors",
     "wan22_ti2v": "tiny_wan22_ti2v_5b.safetensors",
     "wan22_vae": "tiny_wan22_vae.safetensors",

@@ -61,9 +61,9 @@ ANIMATE_LAYERS = 5  # Wan Animate has a face adapter layer per 5 blocks; ComfyUI
 
 
 def wan_dit(kind: str, dim: int, layers: int, heads: int = 1) -> torch.nn.Module:
-    """A Wan DiT of one kind (wan_t2v, wan_i2v, wan_flf, wan_vace, wan_camera, wan_humo, wan_animate; wan22_i2v, the
-    A14B I2V expert layout; wan22_ti2v, the 5B's) at width ``dim``, weights not yet set. Each has the parts ComfyUI's
-    model detection reads its kind from."""
+    """A Wan DiT of one kind (wan_t2v, wan_i2v, wan_flf, wan_vace, wan_camera, wan_humo, wan_animate, wan_s2v;
+    wan22_i2v, the A14B I2V expert layout; wan22_ti2v, the 5B's) at width ``dim``, weights not yet set. Each has the
+    parts ComfyUI's model detection reads its kind from."""
     import comfy.ldm.wan.model as wan
     import comfy.ops
 
@@ -92,6 +92,8 @@ def wan_dit(kind: str, dim: int, layers: int, heads: int = 1) -> torch.nn.Module
         return wan.CameraWanModel(model_type="camera", in_dim=32, **common)
     if kind == "wan_humo":  # HuMo 1.7B: text-to-video with an audio projection and audio cross-attention
         return wan.HumoWanModel(in_dim=16, **common)
+    if kind == "wan_s2v":  # Wan 2.2 S2V: the audio encoder, injectors and motion packer at ComfyUI's defaults
+        return wan.WanModel_S2V(in_dim=16, **common)
     if kind == "wan_animate":
         import comfy.ldm.wan.model_animate as animate
 

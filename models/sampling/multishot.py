@@ -51,15 +51,19 @@ BLEED_TOLERANCE = 0.03  # mean absolute difference (0..1) under which a frame is
 class BoundShotLike(Protocol):
     trim_latent_frames: int
     reference_names: Sequence[str]  # entities the binder put in front of the clip as reference frames
+    lead_latent: torch.Tensor | None  # latent frames decoded before the sampled ones: the overlap, rendered before
 
 
 @dataclass
 class ShotPipeline:
     """The capabilities the orchestrator needs, passed in by the host.
 
-    - ``bind(shot, context_frames, frames, new_from)``: conditioning and latent for ``frames`` frames of ``shot``;
-      ``context_frames`` (IMAGE) are the frames the clip must begin with, or None; the clip's frames after them
-      are shot frames from ``new_from`` on (where a performance's driving clip is read).
+    - ``bind(shot, context_frames, frames, new_from, latent_so_far)``: conditioning and latent for ``frames`` frames
+      of ``shot``; ``context_frames`` (IMAGE) are the frames the clip must begin with, or None; the clip's frames
+      after them are shot frames from ``new_from`` on (where a performance's driving clip is read);
+      ``latent_so_far`` is the shot's sampled latent before this segment (its segments' latents, trimmed and
+      concatenated), or None for the first, for a model that continues from latents (S2V). Such a binding's
+      ``lead_latent`` (the last latent frames so far) is decoded before what it samples, giving the overlap.
     - ``sample(shot, bound, seed)``: the sampled latent ``[1, C, T, h, w]``.
     - ``decode(latent)``: IMAGE frames ``[F, H, W, 3]``.
     - ``references(shot)``: the shot's bound references (scoring and the bleed check).
@@ -74,7 +78,7 @@ class ShotPipeline:
       kept frames when a shot is done).
     """
 
-    bind: Callable[[Shot, torch.Tensor | None, int, int], BoundShotLike]
+    bind: Callable[[Shot, torch.Tensor | None, int, int, torch.Tensor | None], BoundShotLike]
     sample: Callable[[Shot, BoundShotLike, int], torch.Tensor]
     decode: Callable[[torch.Tensor], torch.Tensor]
     references: Callable[[Shot], Sequence[Reference]]
@@ -177,21 +181,28 @@ def render_candidate(
     The first segment's binding does not depend on the seed, so it is made once per shot (``first_binding``).
     ``first_latent`` is the first segment already sampled (by the search); the later segments continue it.
     """
+    sampled: list[torch.Tensor] = []  # the candidate's latents so far, segment by segment, trimmed
 
     def render_segment(segment: Segment, context: torch.Tensor | None) -> torch.Tensor:
         pipeline.check_interrupt()
         if segment.index == 0:
             if "bound" not in first_binding:
-                first_binding["bound"] = timer.timed("bind_s", pipeline.bind, shot, start_frames, segment.frames, 0)
+                first_binding["bound"] = timer.timed(
+                    "bind_s", pipeline.bind, shot, start_frames, segment.frames, 0, None
+                )
             bound = first_binding["bound"]
         else:
             new_from = segment.start + segment.context
-            bound = timer.timed("bind_s", pipeline.bind, shot, context, segment.frames, new_from)
+            so_far = torch.cat(sampled, dim=2)
+            bound = timer.timed("bind_s", pipeline.bind, shot, context, segment.frames, new_from, so_far)
         if segment.index == 0 and first_latent is not None:
             latent = first_latent
         else:
             latent = timer.timed("sample_s", pipeline.sample, shot, bound, segment_seed(seed, segment.index))
         latent = trim_latent(latent, int(bound.trim_latent_frames))
+        sampled.append(latent)
+        if bound.lead_latent is not None:
+            latent = torch.cat((bound.lead_latent.to(latent), latent), dim=2)
         frames = timer.timed("decode_s", pipeline.decode, latent)
         return frames.cpu()
 
@@ -232,7 +243,7 @@ def search_first_segment(
     """Sample the first segment of every candidate under the search schedule; the survivors' latents and a report."""
     hooks = pipeline.search
     frames = plan_segments(shot.frame_count, pipeline.native_frames, pipeline.overlap)[0].frames
-    first_binding["bound"] = bound = pipeline.bind(shot, start_frames, frames, 0)
+    first_binding["bound"] = bound = pipeline.bind(shot, start_frames, frames, 0, None)
     checks = check_steps(hooks.schedule, hooks.steps, len(seeds))
     timer = _Timer(pipeline.clock)
     previews: list[torch.Tensor] = []

@@ -22,6 +22,7 @@ from ...models.sampling.shot_cache import CacheContext, ShotCache, ShotReuse
 from ...models.sampling.stepped_sampling import InterleavedSampling
 from ...models.shared.wan import WAN_2_1, ModelRules, floor_wan_size, model_rules
 from ...models.shots.binding import BindInputs, BindOptions, BoundShot, bind_shot, reference_latents
+from ...models.shots.binding.families import continues_from_latents
 from ...models.shots.binding.performance import Performance
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
@@ -144,8 +145,12 @@ class LastBinding:
         self.shot: Shot | None = None
         self.bound: BoundShot | None = None
 
-    def bind(self, shot: Shot, context: torch.Tensor | None, frames: int, new_from: int) -> BoundShot:
+    def bind(
+        self, shot: Shot, context: torch.Tensor | None, frames: int, new_from: int, so_far: torch.Tensor | None
+    ) -> BoundShot:
         models = self.models
+        if so_far is not None and not continues_from_latents(models.model, models.family):
+            so_far = None  # the family continues from the context frames
         bound = bind_shot(
             shot,
             models.world,
@@ -153,7 +158,9 @@ class LastBinding:
             models.vae,
             models.clip,
             family=models.family,
-            inputs=BindInputs(clip_vision=models.clip_vision, start_image=context, performance=models.performance),
+            inputs=BindInputs(
+                clip_vision=models.clip_vision, start_image=context, performance=models.performance, video_latent=so_far
+            ),
             options=BindOptions(length=frames, video_frame_offset=new_from),
             rules=models.rules,
         )

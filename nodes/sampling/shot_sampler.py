@@ -187,8 +187,8 @@ class WorldKitWorldShotSampler(io.ComfyNode):
                 PerformanceType.Input(
                     "performance",
                     optional=True,
-                    tooltip="HuMo and Wan Animate: the voice and driving clip every shot's character performs to "
-                    "(Shot Performance), read from each shot's first frame.",
+                    tooltip="HuMo, Wan Animate and Wan S2V: the voice and driving clip every shot's character "
+                    "performs to (Shot Performance), read from each shot's first frame.",
                 ),
                 io.String.Input(
                     "search_custom",

@@ -114,8 +114,16 @@ class WorldKitBindShot(io.ComfyNode):
                 PerformanceType.Input(
                     "performance",
                     optional=True,
-                    tooltip="HuMo and Wan Animate: the voice and driving clip the character performs to "
+                    tooltip="HuMo, Wan Animate and Wan S2V: the voice and driving clip the character performs to "
                     "(Shot Performance).",
+                ),
+                io.Latent.Input(
+                    "video_latent",
+                    optional=True,
+                    tooltip="Wan S2V, chaining segments by hand as WanSoundImageToVideoExtend does: the shot's "
+                    "sampled latent so far (every segment before this one, concatenated). With start_image too, "
+                    "start_image is the 4k+1 frames this segment shares with the one before, decoded again from the "
+                    "latent's last frames (World Shot Sampler's overlap).",
                 ),
             ],
             outputs=[
@@ -165,6 +173,7 @@ class WorldKitBindShot(io.ComfyNode):
         end_image=None,
         video_frame_offset: int = 0,
         performance=None,
+        video_latent=None,
     ) -> io.NodeOutput:
         if clip is None:
             raise ValueError("clip is empty: the checkpoint has no text encoder; load UMT5 with CLIPLoader (type wan).")
@@ -194,7 +203,15 @@ class WorldKitBindShot(io.ComfyNode):
             vae,
             clip,
             family=family,
-            inputs=BindInputs(track_set, clip_vision, start_image, end_image, ComfyTrackMaths(), performance),
+            inputs=BindInputs(
+                track_set,
+                clip_vision,
+                start_image,
+                end_image,
+                ComfyTrackMaths(),
+                performance,
+                None if video_latent is None else video_latent["samples"],
+            ),
             options=options,
             rules=rules,
         )

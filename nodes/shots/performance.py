@@ -1,4 +1,4 @@
-"""WorldKit/Shots: Shot Performance, a voice and a driving clip for HuMo and Wan Animate shots."""
+"""WorldKit/Shots: Shot Performance, a voice and a driving clip for HuMo, Wan Animate and Wan S2V shots."""
 
 from __future__ import annotations
 
@@ -16,17 +16,21 @@ class WorldKitShotPerformance(io.ComfyNode):
             node_id="WorldKitShotPerformance",
             display_name="Shot Performance",
             category=categories.SHOTS,
-            description="What a character performs to, for Bind Shot and World Shot Sampler: a voice (HuMo speaks or "
-            "sings to it) and a driving clip's pose and face videos (Wan Animate). With a live plate and the mask "
-            "of the person in it, Wan Animate replaces that person with the character.",
+            description="What a character performs to, for Bind Shot and World Shot Sampler: a voice (HuMo and Wan S2V "
+            "speak or sing to it) and a driving clip's pose and face videos (Wan Animate; Wan S2V follows the pose). "
+            "With a live plate and the mask of the person in it, Wan Animate replaces that person with the character.",
             inputs=[
                 io.AudioEncoderOutput.Input(
-                    "audio", optional=True, tooltip="HuMo: Audio Encoder Encode's output (a Whisper audio encoder)."
+                    "audio",
+                    optional=True,
+                    tooltip="Audio Encoder Encode's output: of a Whisper audio encoder for HuMo, of wav2vec2 large "
+                    "(wav2vec2_large_english) for Wan S2V.",
                 ),
                 io.Image.Input(
                     "pose_video",
                     optional=True,
-                    tooltip="Wan Animate: the driving clip's pose frames, at the shot's aspect, as long as the shot.",
+                    tooltip="Wan Animate (and Wan S2V's control video): the driving clip's pose frames, at the shot's "
+                    "aspect, as long as the shot.",
                 ),
                 io.Image.Input(
                     "face_video",

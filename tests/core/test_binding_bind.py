@@ -77,7 +77,12 @@ class RecordingTrackMaths:
 
 
 # The families read from one part of the weights: their base's weights plus that part.
-FAMILY_PARTS = {"camera": ("t2v", "control_adapter"), "humo": ("t2v", "audio_proj"), "animate": ("i2v", "face_adapter")}
+FAMILY_PARTS = {
+    "camera": ("t2v", "control_adapter"),
+    "humo": ("t2v", "audio_proj"),
+    "animate": ("i2v", "face_adapter"),
+    "s2v": ("t2v", "casual_audio_encoder"),
+}
 
 
 def model(kind="vace"):

@@ -29,6 +29,7 @@ def patcher(in_dim=16, vace=False, img_emb=False, emb_pos=False, **parts):
         (patcher(in_dim=36, control_adapter=object(), ref_conv=object()), "camera"),  # read before other parts
         (patcher(audio_proj=object()), "humo"),
         (patcher(in_dim=36, img_emb=True, face_adapter=object()), "animate"),
+        (patcher(casual_audio_encoder=object()), "s2v"),  # Wan 2.2 S2V: a text-to-video layout with audio
     ],
 )
 def test_weight_kinds(model, kind):
@@ -66,8 +67,8 @@ def test_incompatible_family_lists_what_works():
 
 
 def test_unsupported_models_say_what_they_are():
-    with pytest.raises(FamilyError, match="Wan S2V"):
-        weight_kind(patcher(in_dim=16, casual_audio_encoder=object()))
+    with pytest.raises(FamilyError, match="Wan Fun Control"):
+        weight_kind(patcher(in_dim=36, ref_conv=object()))
     with pytest.raises(FamilyError, match="48 input channels"):
         weight_kind(patcher(in_dim=48))
 

@@ -1,6 +1,7 @@
 """The shot-list orchestrator with constructed pipelines: best of N, trimming, reference bleed, continuity, chaining."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -48,6 +49,7 @@ class Bound:
     def __init__(self, shot, context, frames, trim, reference_names=("skunk",)):
         self.shot, self.context, self.frames, self.trim_latent_frames = shot, context, frames, trim
         self.reference_names = reference_names
+        self.lead_latent = None
 
 
 class FakeModel:
@@ -64,7 +66,7 @@ class FakeModel:
         self.new_from: list[int] = []
         self.sampled_seeds: list[int] = []
 
-    def bind(self, shot, context, frames, new_from):
+    def bind(self, shot, context, frames, new_from, latent_so_far):
         self.bind_calls.append((context, frames))
         self.new_from.append(new_from)
         return Bound(shot, context, frames, trim=1, reference_names=self.prepends)
@@ -237,3 +239,32 @@ def test_total_steps_counts_the_segments_and_candidates_the_render_samples():
     render_shot_list(model.pipeline(native_frames=81, overlap=9), shots, seed=0, candidates=2, selection=selection)
     assert total_steps(shots, 2, 1, 81, 9, selection) == len(model.sampled_seeds) == 2 * (3 + 2)
     assert total_steps(shots, 2, 20, 81, 9) == 20 * 2 * (1 + 3 + 2)
+
+
+def test_a_segment_continuing_from_latents_is_bound_with_the_latent_so_far_and_decodes_its_lead_first():
+    """S2V's chaining: each later segment is bound with every earlier segment's sampled latent, concatenated, and the
+    latent frames its binding leads with (the overlap, rendered before) are decoded ahead of what it sampled."""
+    calls = []
+
+    def bind(shot, context, frames, new_from, latent_so_far):
+        calls.append((frames, new_from, None if latent_so_far is None else latent_so_far[0, 0, :, 0, 0].tolist()))
+        lead = None if latent_so_far is None else latent_so_far[:, :, -context.shape[0] :]
+        new = frames - (0 if context is None else context.shape[0])
+        return SimpleNamespace(trim_latent_frames=0, reference_names=(), lead_latent=lead, new=new, index=len(calls))
+
+    def sample(shot, bound, seed):
+        return torch.full((1, 3, bound.new, SIZE, SIZE), float(bound.index))
+
+    pipeline = ShotPipeline(
+        bind=bind,
+        sample=sample,
+        decode=lambda latent: latent[0].permute(1, 2, 3, 0),
+        references=lambda shot: [SKUNK],
+        score=lambda frames, refs: 0.0,
+        native_frames=13,
+        overlap=5,
+        color_strength=0.0,
+    )
+    result = render_shot_list(pipeline, [make_shot(frames=29)], seed=0, candidates=1)[0]
+    assert calls == [(13, 0, None), (13, 13, [1.0] * 13), (13, 21, [1.0] * 13 + [2.0] * 8)]
+    assert result.frames[:, 0, 0, 0].tolist() == [1.0] * 13 + [2.0] * 8 + [3.0] * 8

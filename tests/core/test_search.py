@@ -175,6 +175,7 @@ def test_run_search_closes_every_candidate_when_interrupted():
 class Bound:
     trim_latent_frames = 0
     reference_names = ()
+    lead_latent = None
 
     def __init__(self, context, frames):
         self.context, self.frames = context, frames
@@ -215,7 +216,7 @@ class FakeModel:
             preview = lambda latent: latent[0].permute(1, 2, 3, 0)  # noqa: E731
             hooks = SearchHooks(parse_search(search), STEPS, self.start, preview, mean_score)
         return ShotPipeline(
-            bind=lambda shot, context, frames, new_from: Bound(context, frames),
+            bind=lambda shot, context, frames, new_from, latent_so_far: Bound(context, frames),
             sample=self.sample,
             decode=lambda latent: latent[0].permute(1, 2, 3, 0),
             references=lambda shot: [SKUNK],

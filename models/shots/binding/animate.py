@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from ...shared.wan import FRAME_STEP, latent_frame_count
 from ...world.preprocess import cover_box
-from .context import NEUTRAL_GREY, BindContext, BindingError, FamilyBinding, set_values
+from .context import NEUTRAL_GREY, BindContext, BindingError, FamilyBinding, set_values, sole_subject
 from .image_to_video import clip_values
 from .performance import Performance, require_clip
 
@@ -38,16 +38,6 @@ def _performance(ctx: BindContext) -> Performance:
             "to Bind Shot's or World Shot Sampler's performance input."
         )
     return performance
-
-
-def _character(ctx: BindContext) -> tuple[str, torch.Tensor]:
-    subjects = ctx.shot.names_with_role("subject")
-    if len(subjects) != 1:
-        raise BindingError(
-            f"Wan Animate animates one character, but the shot has {len(subjects)} subjects "
-            f"({', '.join(subjects) or 'none'}); give it exactly one subject (others can be props or words)."
-        )
-    return subjects[0], ctx.world.references[subjects[0]].views[:1, ..., :3]
 
 
 def _check_clips(ctx: BindContext, performance: Performance, offset: int) -> None:
@@ -76,7 +66,7 @@ def _mask_of_character(mask: torch.Tensor, ctx: BindContext, offset: int) -> tor
 
 def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
     """WanAnimateToVideo for the shot's one subject, the performance's clips and the frames it continues from."""
-    performance, (name, view) = _performance(ctx), _character(ctx)
+    performance, (name, view) = _performance(ctx), sole_subject(ctx, "Wan Animate")
     continued = ctx.inputs.start_image
     offset = max(0, ctx.options.video_frame_offset - (0 if continued is None else continued.shape[0]))
     _check_clips(ctx, performance, offset)

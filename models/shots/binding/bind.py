@@ -45,6 +45,7 @@ class BoundShot:
     start_frame: torch.Tensor | None = None
     location_as: str = "text only"
     notes: dict[str, Any] = field(default_factory=dict)
+    lead_latent: torch.Tensor | None = None  # a long shot's latent frames so far, decoded before the sampled ones
 
     def report(self) -> dict[str, Any]:
         """What was bound, under the keys every report of a binding uses (Bind Shot's info, the sampler's shots)."""
@@ -160,6 +161,11 @@ def bind_shot(
             f"Tracks are connected but the shot binds as {chosen}, which has no track input, so they would be "
             "ignored; load an ATI or Wan-Move (image-to-video) model, or disconnect the tracks."
         )
+    if inputs.video_latent is not None and not FAMILIES[chosen].latent_motion:
+        raise BindingError(
+            f"video_latent is connected but the shot binds as {chosen}, which continues from frames, not latents, "
+            "so it would be ignored; load a Wan S2V model, or disconnect video_latent."
+        )
     check_performance(chosen, inputs.performance)
     location_as = resolve_location_mode(chosen, options.location_as, shot)
     ctx = BindContext(shot, world, model, vae, width, height, length, options, location_as, inputs, rules)
@@ -183,4 +189,5 @@ def bind_shot(
         start_frame=bound.first,
         location_as=location_as,
         notes=bound.notes,
+        lead_latent=bound.lead_latent,
     )

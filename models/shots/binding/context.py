@@ -75,7 +75,9 @@ class BindOptions:
 
 @dataclass(frozen=True)
 class BindInputs:
-    """What the graph connected besides shot and world: tracks, CLIP vision, start and end frames, a performance."""
+    """What the graph connected besides shot and world: tracks, CLIP vision, start and end frames, a performance,
+    and the shot's latent so far (its segments before this one, sampled and concatenated), which a family that
+    continues from latents rather than frames reads (S2V)."""
 
     tracks: TrackSet | None = None
     clip_vision: Any = None
@@ -83,6 +85,7 @@ class BindInputs:
     end_image: torch.Tensor | None = None
     track_maths: TrackMaths | None = None
     performance: Performance | None = None
+    video_latent: torch.Tensor | None = None
 
 
 @dataclass
@@ -97,6 +100,7 @@ class FamilyBinding:
     first: torch.Tensor | None = None
     negative_text: Conditioning | None = None
     notes: dict[str, Any] = field(default_factory=dict)  # what the report adds for this family (a camera path)
+    lead_latent: torch.Tensor | None = None  # latent frames so far decoded before the sampled ones (S2V's overlap)
 
 
 @dataclass
@@ -196,6 +200,17 @@ def reference_stack(ctx: BindContext) -> tuple[list[torch.Tensor], tuple[str, ..
             latents.append(view_latent[None])
             labels.append(name)
     return latents, tuple(labels)
+
+
+def sole_subject(ctx: BindContext, family: str) -> tuple[str, torch.Tensor]:
+    """The shot's one subject and its first view [1, H, W, 3], for a family that animates one character."""
+    subjects = ctx.shot.names_with_role("subject")
+    if len(subjects) != 1:
+        raise BindingError(
+            f"{family} animates one character, but the shot has {len(subjects)} subjects "
+            f"({', '.join(subjects) or 'none'}); give it exactly one subject (others can be props or words)."
+        )
+    return subjects[0], ctx.world.references[subjects[0]].views[:1, ..., :3]
 
 
 def _location_plate(ctx: BindContext) -> torch.Tensor | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...shared.wan import WAN_2_1, WAN_2_2_5B, ModelRules
-from . import animate, camera, humo, image_to_video, phantom, t2v, ti2v, vace
+from . import animate, camera, humo, image_to_video, phantom, s2v, t2v, ti2v, vace
 from .context import BindContext, FamilyBinding
 
 
@@ -29,9 +29,10 @@ class Family:
     picked_by_tracks: str | None = None  # in "auto", the track source ("ati" JSON or "tracks") that selects it
     generation: ModelRules = WAN_2_1  # the model generation whose latents it binds
     performance: tuple[str, ...] = ()  # the parts of a Performance it reads (audio, pose_video, ...)
+    latent_motion: bool = False  # a long shot's later segments continue from the latent so far, not from frames
 
 
-WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf", "ti2v", "camera", "humo", "animate")
+WEIGHT_KINDS = ("vace", "t2v", "i2v", "flf", "ti2v", "camera", "humo", "animate", "s2v")
 IMAGE_WEIGHTS = ("i2v", "flf")
 ANIMATE_PARTS = ("pose_video", "face_video", "background_video", "character_mask")
 FAMILIES: dict[str, Family] = {
@@ -46,6 +47,7 @@ FAMILIES: dict[str, Family] = {
     "camera": Family(camera.bind, camera.LOCATION_MODES, ("camera",)),
     "humo": Family(humo.bind, humo.LOCATION_MODES, ("humo",), performance=("audio",)),
     "animate": Family(animate.bind, animate.LOCATION_MODES, ("animate",), performance=ANIMATE_PARTS),
+    "s2v": Family(s2v.bind, s2v.LOCATION_MODES, ("s2v",), performance=("audio", "pose_video"), latent_motion=True),
 }
 FAMILY_CHOICES = ("auto", *FAMILIES)
 # Shots in a shot list carry no tracks, so the sampler offers the families that need none.
@@ -53,11 +55,13 @@ TRACKLESS_FAMILY_CHOICES = ("auto", *(name for name, family in FAMILIES.items() 
 IMAGE_TO_VIDEO_IN_CHANNELS = 36
 TEXT_TO_VIDEO_IN_CHANNELS = 16
 # A part of the weights only one family's models have (as ComfyUI's model detection reads them), checked first.
-FAMILY_PARTS = {"control_adapter": "camera", "audio_proj": "humo", "face_adapter": "animate"}
-UNSUPPORTED_PARTS = {
-    "casual_audio_encoder": "Wan S2V",
-    "ref_conv": "Wan Fun Control / Wan 2.2 Fun",
+FAMILY_PARTS = {
+    "control_adapter": "camera",
+    "casual_audio_encoder": "s2v",
+    "audio_proj": "humo",
+    "face_adapter": "animate",
 }
+UNSUPPORTED_PARTS = {"ref_conv": "Wan Fun Control / Wan 2.2 Fun"}
 
 
 class FamilyError(ValueError):
@@ -87,7 +91,7 @@ def weight_kind(model: Any) -> str:
             raise FamilyError(
                 f"The loaded model ({name}) is {label}, which Bind Shot does not drive; "
                 "load a Wan 2.1 VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, Fun Camera or HuMo model, "
-                "or Wan 2.2 TI2V-5B or Animate."
+                "or Wan 2.2 TI2V-5B, Animate or S2V."
             )
     if getattr(dit, "vace_patch_embedding", None) is not None:
         return "vace"
@@ -103,8 +107,8 @@ def weight_kind(model: Any) -> str:
         return "t2v"
     raise FamilyError(
         f"The loaded model ({name}, {in_channels} input channels) is not a Wan 2.1-family video "
-        "model Bind Shot knows; load a Wan VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, TI2V-5B, Fun Camera, HuMo "
-        "or Animate model."
+        "model Bind Shot knows; load a Wan VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, TI2V-5B, Fun Camera, HuMo, "
+        "Animate or S2V model."
     )
 
 
@@ -127,6 +131,11 @@ def resolve_family(model: Any, requested: str = "auto", track_source: str | None
             f"choose one of: auto, {', '.join(runnable)}."
         )
     return requested
+
+
+def continues_from_latents(model: Any, requested: str = "auto") -> bool:
+    """Whether the family the loaded model binds as continues a long shot from its latent so far (S2V)."""
+    return FAMILIES[resolve_family(model, requested)].latent_motion
 
 
 def require_generation(family: str, rules: ModelRules, error: type[ValueError] = FamilyError) -> None:

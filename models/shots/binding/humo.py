@@ -28,10 +28,11 @@ LEADING_ZEROS = 3  # the first latent frame's window opens with silence
 AUDIO_BANDS, AUDIO_WIDTH = 5, 1280
 
 
-def _resample(features: torch.Tensor) -> torch.Tensor:
-    """[1, T, C] at AUDIO_FPS to VIDEO_FPS by linear interpolation (corners aligned)."""
+def resample(features: torch.Tensor, input_fps: int = AUDIO_FPS, output_fps: int = VIDEO_FPS) -> torch.Tensor:
+    """[N, T, C] at ``input_fps`` to ``output_fps`` by linear interpolation (corners aligned), as ComfyUI's Wan audio
+    nodes resample an audio encoder's hidden states."""
     features = features.transpose(1, 2)
-    length = int(features.shape[2] / float(AUDIO_FPS) * VIDEO_FPS)
+    length = int(features.shape[2] / float(input_fps) * output_fps)
     return F.interpolate(features, size=length, align_corners=True, mode="linear").transpose(1, 2)
 
 
@@ -40,7 +41,7 @@ def audio_frames(audio: Mapping[str, Any]) -> torch.Tensor:
     layers = torch.stack(list(audio["encoded_audio_all_layers"]), dim=2)
     layers = layers[:, : audio["audio_samples"] // SAMPLES_PER_FRAME * 2]
     bands = [layers[:, :, low:high].mean(dim=2) for low, high in LAYER_BANDS] + [layers[:, :, LAYER_BANDS[-1][1]]]
-    return torch.stack([_resample(band) for band in bands], dim=2)[0]
+    return torch.stack([resample(band) for band in bands], dim=2)[0]
 
 
 def audio_windows(frames: torch.Tensor, length: int) -> torch.Tensor:

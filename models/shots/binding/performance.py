@@ -1,6 +1,6 @@
 """What makes a character perform beyond the shot's words: a voice and a driving clip.
 
-A Performance carries core's audio encoder output (HuMo: the character speaks or sings to it) and a driving
+A Performance carries core's audio encoder output (HuMo, S2V: the character speaks or sings to it) and a driving
 clip's pose and face videos (Wan Animate), with, for replacement, the live plate and the character's mask in it.
 It travels from the Shot Performance node to Bind Shot and World Shot Sampler; the clips are checked against the
 shot they drive here, so every error names the input and what would work.
@@ -63,7 +63,7 @@ class Performance:
         if self.audio is not None and any(key not in self.audio for key in AUDIO_KEYS):
             raise PerformanceError(
                 "audio is not an audio encoder output (it lacks encoded_audio_all_layers / audio_samples); connect "
-                "Audio Encoder Encode's output (a Whisper audio encoder)."
+                "Audio Encoder Encode's output (a Whisper audio encoder for HuMo, wav2vec2 large for S2V)."
             )
 
     @property

@@ -5,7 +5,8 @@
 - CaptureTestSaveTensors writes conditioning, a latent, an INT and images to a safetensors file in
   the output folder, flattened to "positive.0.vace_frames.0"-style keys, for the test to read back.
 - CaptureTestVideo makes seeded changing frames (driving clips, face crops, plates); CaptureTestVoice makes a
-  seeded audio encoder output (Whisper's shape), so HuMo's audio path runs without a real audio encoder.
+  seeded audio encoder output (Whisper's or wav2vec2's shape), so HuMo's and S2V's audio paths run without a real
+  audio encoder.
 """
 
 import json
@@ -101,22 +102,30 @@ class CaptureTestSaveTensors:
         return {"ui": {"tensors": [f"{name}.safetensors"]}}
 
 
+# hidden states (layers, width) Audio Encoder Encode gives per encoder, at 50 per second
+VOICE_ENCODERS = {"whisper": (33, 1280), "wav2vec2": (25, 1024)}
+
+
 class CaptureTestVoice:
-    """An AUDIO_ENCODER_OUTPUT as Audio Encoder Encode gives for Whisper: 33 hidden states of width 1280 at 50 per
-    second, seeded noise, for ``seconds`` of 16 kHz audio."""
+    """An AUDIO_ENCODER_OUTPUT as Audio Encoder Encode gives for Whisper (33 hidden states of width 1280, HuMo's) or
+    wav2vec2 large (25 of width 1024, Wan S2V's) at 50 per second, seeded noise, for ``seconds`` of 16 kHz audio."""
 
     @classmethod
     def INPUT_TYPES(cls):  # noqa: N802 (ComfyUI's V1 node API name)
-        return {"required": {"seconds": ("FLOAT", {"default": 1.0}), "seed": ("INT", {"default": 0})}}
+        return {
+            "required": {"seconds": ("FLOAT", {"default": 1.0}), "seed": ("INT", {"default": 0})},
+            "optional": {"encoder": (list(VOICE_ENCODERS), {"default": "whisper"})},
+        }
 
     RETURN_TYPES = ("AUDIO_ENCODER_OUTPUT",)
     FUNCTION = "encode"
     CATEGORY = "testing"
 
-    def encode(self, seconds, seed):
+    def encode(self, seconds, seed, encoder="whisper"):
         generator = torch.Generator().manual_seed(seed)
         frames = round(seconds * 50)
-        layers = [torch.randn(1, frames, 1280, generator=generator) for _ in range(33)]
+        count, width = VOICE_ENCODERS[encoder]
+        layers = [torch.randn(1, frames, width, generator=generator) for _ in range(count)]
         return ({"encoded_audio_all_layers": layers, "audio_samples": round(seconds * 16000)},)
 
 
