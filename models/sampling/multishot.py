@@ -247,6 +247,8 @@ def search_first_segment(
     outcome = timer.timed("search_s", run_search, sampling, len(seeds), checks, judge, on_check)
     timings = {name: round(seconds, 4) for name, seconds in timer.totals.items()}
     report = {"schedule": str(hooks.schedule), "steps": hooks.steps, "checks": outcome.checks, "timings": timings}
+    if hooks.preview_name:
+        report["preview"] = hooks.preview_name
     if outcome.note:
         report["note"] = outcome.note
     return outcome, report

@@ -26,7 +26,7 @@ from ...models.shots.binding.performance import Performance
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
 from .attention_patch import apply_reference_attention
-from .early_preview import early_decoder, tiny_autoencoder_path
+from .early_preview import early_decoder, early_decoder_name, tiny_autoencoder_path
 from .ksampling import Experts, SamplerSettings
 from .progress import NodeProgress, check_interrupt
 
@@ -198,6 +198,7 @@ def search_hooks(
         start,
         decoder,
         lambda frames, refs: score_candidate(frames, refs, models.clip_vision, temporal_weight=0.0),
+        early_decoder_name(models.model),
     )
 
 
