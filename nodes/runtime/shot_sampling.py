@@ -14,11 +14,11 @@ from typing import Any
 import latent_preview
 import torch
 
-from ...models.sampling.multishot import ShotPipeline
 from ...models.sampling.reference_attention import ReferenceAttentionSession, entity_reference_latents
 from ...models.sampling.scoring import score_candidate
 from ...models.sampling.search import SearchHooks, SearchSchedule
 from ...models.sampling.shot_cache import CacheContext, ShotCache, ShotReuse
+from ...models.sampling.shot_pipeline import ShotPipeline
 from ...models.sampling.stepped_sampling import InterleavedSampling
 from ...models.shared.wan import WAN_2_1, ModelRules, floor_wan_size, model_rules
 from ...models.shots.binding import BindInputs, BindOptions, BoundShot, bind_shot, reference_latents
