@@ -91,9 +91,7 @@ class CameraPath:
     def from_frame(self, start: int) -> CameraPath:
         """The path from frame ``start`` on: a later segment of a long shot carries on the move, its zoom and its
         shake where the segment before left them (the embedding reads poses relative to the segment's first)."""
-        return replace(
-            self, poses=self.poses[start:], intrinsics=self.intrinsics[start:], start=self.start + start
-        )
+        return replace(self, poses=self.poses[start:], intrinsics=self.intrinsics[start:], start=self.start + start)
 
     def report(self, samples: int = 5) -> dict:
         """The path at a few frames: where the camera is, how it is turned (degrees) and its focal scale."""
