@@ -131,8 +131,10 @@ class ShotAttention:
         )
 
     def report(self, shot: Shot) -> dict[str, Any]:
-        """The strength and, when this shot was sampled with the patch, what the attention did."""
+        """The strength and, when this shot was sampled with the patch, what the attention did (or why nothing)."""
         stats = self.session.stats.as_dict() if self.shot is shot and self.session is not None else {}
+        if self.strength > 0.0 and not shot.entities:
+            stats["note"] = "the shot names no entities, so there are no references to attend to; it sampled plain"
         return {"strength": self.strength, **stats}
 
 
