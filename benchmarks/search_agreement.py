@@ -104,9 +104,9 @@ def render_trial(pipeline, model, shot, settings, seeds, check_steps, references
     ``model`` is what the node samples with at reference attention 0: the loaded model itself.
     """
     ksampling = importlib.import_module("worldkit.nodes.runtime.ksampling")
-    multishot = importlib.import_module("worldkit.models.sampling.multishot")
+    candidate = importlib.import_module("worldkit.models.sampling.candidate")
     bound = pipeline.bind(shot, None, shot.frame_count, 0, None)
-    judge = multishot.early_judge(pipeline.search, int(bound.trim_latent_frames), references)
+    judge = candidate.early_judge(pipeline.search, int(bound.trim_latent_frames), references)
     early = [[] for _ in check_steps]
     full = []
     for seed in seeds:
@@ -117,7 +117,7 @@ def render_trial(pipeline, model, shot, settings, seeds, check_steps, references
                     early[row].append(judge(denoised))
 
         latent = ksampling.sample_latent(model, bound.latent, bound.positive, bound.negative, seed, settings, capture)
-        frames = pipeline.decode(multishot.trim_latent(latent, int(bound.trim_latent_frames)))
+        frames = pipeline.decode(candidate.trim_latent(latent, int(bound.trim_latent_frames)))
         score = pipeline.score(frames, references)
         full.append(float(score.overall if hasattr(score, "overall") else score))
     return early, full

@@ -12,7 +12,7 @@ focal length without moving the camera, and handheld adds a small smooth shake.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -86,6 +86,12 @@ class CameraPath:
     poses: np.ndarray
     intrinsics: np.ndarray
     preset: str | None
+    start: int = 0  # the shot frame the path's first pose is (a long shot's later segment continues the move)
+
+    def from_frame(self, start: int) -> CameraPath:
+        """The path from frame ``start`` on: a later segment of a long shot carries on the move, its zoom and its
+        shake where the segment before left them (the embedding reads poses relative to the segment's first)."""
+        return replace(self, poses=self.poses[start:], intrinsics=self.intrinsics[start:], start=self.start + start)
 
     def report(self, samples: int = 5) -> dict:
         """The path at a few frames: where the camera is, how it is turned (degrees) and its focal scale."""
@@ -96,6 +102,7 @@ class CameraPath:
             "native_preset": self.preset,
             "speed": round(self.speed, 6),
             "frames": count,
+            "from_frame": self.start,
             "path": [
                 {
                     "frame": frame,

@@ -174,6 +174,7 @@ class SearchHooks:
     - ``start(shot, bound, seeds)``: the candidates of a shot's first segment, ready to step.
     - ``preview(latent)``: a few x0 latent frames ``[1, C, t, h, w]`` decoded cheaply to small IMAGE frames.
     - ``score(frames, references)``: the early score (a ScoreReport or a float; higher is better).
+    - ``preview_name``: which decoder ``preview`` is, for the report (the model's own latent format's).
     """
 
     schedule: SearchSchedule
@@ -181,6 +182,7 @@ class SearchHooks:
     start: Callable[[Shot, Any, Sequence[int]], SteppedSampling]
     preview: Callable[[torch.Tensor], torch.Tensor]
     score: Callable[[torch.Tensor, Sequence[Reference]], ScoreReport | float]
+    preview_name: str = ""
 
 
 @dataclass

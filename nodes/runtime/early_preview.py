@@ -8,6 +8,7 @@ preview) give an image at latent resolution. Both cost a small fraction of one s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -63,6 +64,15 @@ def latent_rgb_decoder(latent_format: Any) -> Decoder | None:
 def early_decoding_available(model: Any) -> bool:
     latent_format = model.get_model_object("latent_format")
     return tiny_autoencoder_path(latent_format) is not None or latent_format.latent_rgb_factors is not None
+
+
+def early_decoder_name(model: Any) -> str:
+    """Which decoder the search judges this model's latents with, for the shot's report."""
+    latent_format = model.get_model_object("latent_format")
+    path = tiny_autoencoder_path(latent_format)
+    if path:
+        return f"tiny autoencoder {os.path.basename(path)}"
+    return f"{type(latent_format).__name__} latent-to-RGB factors ({latent_format.latent_channels} channels)"
 
 
 def early_decoder(model: Any) -> Decoder | None:

@@ -14,11 +14,11 @@ from typing import Any
 import latent_preview
 import torch
 
-from ...models.sampling.multishot import ShotPipeline
 from ...models.sampling.reference_attention import ReferenceAttentionSession, entity_reference_latents
 from ...models.sampling.scoring import score_candidate
 from ...models.sampling.search import SearchHooks, SearchSchedule
 from ...models.sampling.shot_cache import CacheContext, ShotCache, ShotReuse
+from ...models.sampling.shot_pipeline import ShotPipeline
 from ...models.sampling.stepped_sampling import InterleavedSampling
 from ...models.shared.wan import WAN_2_1, ModelRules, floor_wan_size, model_rules
 from ...models.shots.binding import BindInputs, BindOptions, BoundShot, bind_shot, reference_latents
@@ -27,7 +27,7 @@ from ...models.shots.binding.performance import Performance
 from ...models.shots.shot import Shot
 from ...models.world.entities import Reference, World
 from .attention_patch import apply_reference_attention
-from .early_preview import early_decoder, tiny_autoencoder_path
+from .early_preview import early_decoder, early_decoder_name, tiny_autoencoder_path
 from .ksampling import Experts, SamplerSettings
 from .progress import NodeProgress, check_interrupt
 
@@ -132,8 +132,10 @@ class ShotAttention:
         )
 
     def report(self, shot: Shot) -> dict[str, Any]:
-        """The strength and, when this shot was sampled with the patch, what the attention did."""
+        """The strength and, when this shot was sampled with the patch, what the attention did (or why nothing)."""
         stats = self.session.stats.as_dict() if self.shot is shot and self.session is not None else {}
+        if self.strength > 0.0 and not shot.entities:
+            stats["note"] = "the shot names no entities, so there are no references to attend to; it sampled plain"
         return {"strength": self.strength, **stats}
 
 
@@ -205,6 +207,7 @@ def search_hooks(
         start,
         decoder,
         lambda frames, refs: score_candidate(frames, refs, models.clip_vision, temporal_weight=0.0),
+        early_decoder_name(models.model),
     )
 
 

@@ -57,6 +57,19 @@ def test_the_report_shows_the_path_used():
     assert report["camera"]["speed"] == pytest.approx(FRAMES / (16 * 5))
 
 
+def test_a_long_shots_later_segment_continues_the_move_where_the_segment_before_left_it():
+    """A zoom over 17 frames, its segment from shot frame 8 (5 frames continued, new ones from 13): the segment's
+    rays are those of the whole shot's path from frame 8, its focal length where the first segment left it."""
+    shot = SHOT.replace(camera_move="zoom in")
+    later = camera_bind(shot, start_image=flat(0.4, views=5), options=BindOptions(length=FRAMES, video_frame_offset=13))
+    whole = camera_path("zoom in", 17, move_speed(17, 16))
+    expected = camera_embedding(whole.from_frame(8), W, H)
+    assert torch.equal(later.positive[0][1]["camera_conditions"], expected)
+    restarted = camera_embedding(camera_path("zoom in", FRAMES, move_speed(FRAMES, 16)), W, H)
+    assert not torch.equal(expected, restarted)
+    assert later.report()["camera"]["from_frame"] == 8 and later.report()["camera"]["frames"] == FRAMES
+
+
 def test_a_location_cannot_be_a_reference_for_a_camera_model():
     with pytest.raises(BindingError, match="cannot take the location 'forest' as a reference"):
         camera_bind(SHOT, options=BindOptions(location_as="reference"))

@@ -7,7 +7,7 @@ import pytest
 import torch
 from test_binding_bind import FRAMES, LATENT_T, SHOT, H, W, bind, encoded, flat
 
-from worldkit.models.shots.binding import BindingError, BindInputs
+from worldkit.models.shots.binding import BindingError, BindInputs, BindOptions
 from worldkit.models.shots.binding.humo import audio_frames, audio_windows
 from worldkit.models.shots.binding.performance import Performance, PerformanceError
 
@@ -54,6 +54,22 @@ def test_a_voice_becomes_audio_windows_on_the_positive_and_silence_on_the_negati
     # latent frame 1 holds frames 1-4 and reaches 2 past each side: audio frames -1 (silence) to 6
     assert not positive[0, 1, 0].any() and torch.equal(positive[0, 1, 1:], frames[0:7])
     assert torch.equal(audio_windows(frames, FRAMES), positive)
+
+
+def test_a_long_shots_later_segment_hears_the_voice_from_its_own_first_frame():
+    """A segment starting at shot frame 8 (5 frames continued, new ones from 13): its latent frames after the first
+    cover the shot's frames 9-16, so their windows are the whole shot's latent frames 3 and 4."""
+    performance = Performance(audio=voice(frames=80))
+    whole = bind(kind="humo", performance=performance, options=BindOptions(length=17))
+    later = bind(
+        kind="humo",
+        performance=performance,
+        start_image=flat(0.4, views=5),
+        options=BindOptions(length=FRAMES, video_frame_offset=13),
+    )
+    shot_windows, segment_windows = (bound.positive[0][1]["audio_embed"] for bound in (whole, later))
+    assert torch.equal(segment_windows[:, 1:], shot_windows[:, 3:5])
+    assert later.report()["audio_from_frame"] == 8 and whole.report()["audio_from_frame"] == 0
 
 
 def test_a_start_frame_is_held_by_the_noise_mask():

@@ -6,16 +6,11 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from worldkit.models.sampling.candidate import leading_reference_frames, trim_latent
 from worldkit.models.sampling.joining import shot_boundaries
-from worldkit.models.sampling.multishot import (
-    ShotPipeline,
-    candidate_seeds,
-    leading_reference_frames,
-    render_shot_list,
-    total_steps,
-    trim_latent,
-)
+from worldkit.models.sampling.multishot import candidate_seeds, render_shot_list, total_steps
 from worldkit.models.sampling.selection import parse_selection
+from worldkit.models.sampling.shot_pipeline import ShotPipeline
 from worldkit.models.shots.shot import Shot, ShotEntity
 from worldkit.models.world.entities import Reference
 

@@ -7,7 +7,7 @@ import torch
 from test_multishot import SIZE, SKUNK, make_shot
 
 from worldkit.models.sampling.long_shot import segment_seed
-from worldkit.models.sampling.multishot import ShotPipeline, render_shot_list
+from worldkit.models.sampling.multishot import render_shot_list
 from worldkit.models.sampling.search import (
     SEARCH_CHOICES,
     Check,
@@ -22,6 +22,7 @@ from worldkit.models.sampling.search import (
     search_steps,
     survivors,
 )
+from worldkit.models.sampling.shot_pipeline import ShotPipeline
 
 STEPS = 10
 

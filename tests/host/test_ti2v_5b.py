@@ -8,8 +8,13 @@ or a VAE the 5B cannot take.
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 from dataclasses import astuple
+from pathlib import Path
 
+import numpy
 import torch
 from binding_graphs import (
     SIZE,
@@ -26,6 +31,7 @@ from binding_graphs import (
 )
 from sampler_graph import SamplerGraph
 
+import worldkit
 from worldkit.models.shared.wan import WAN_2_2_5B
 from worldkit.tools.prompt_graph import Graph, load_wan, out
 
@@ -86,6 +92,56 @@ def test_a_16_fps_shot_renders_at_the_5bs_rules_and_equals_bind_shot_and_ksample
     searched = probes["searched"][1]
     assert searched["search"] != "off" and "search_note" not in searched
     assert searched["shots"][0]["search"]["checks"]
+    assert searched["shots"][0]["search"]["preview"] == "Wan22 latent-to-RGB factors (48 channels)"
+
+
+def test_the_searchs_early_decode_is_comfyuis_own_latent_preview_for_wan_2_1_and_2_2_latents():
+    """The search's preview decoder (without a tiny autoencoder in vae_approx) equals ComfyUI's Latent2RGBPreviewer
+    frame by frame, on 16-channel Wan 2.1 and 48-channel Wan 2.2 latents, within the previewer's 8-bit rounding."""
+    path = os.environ.get("COMFYUI_PATH", "/opt/ComfyUI")
+    sys.path.insert(0, path)
+    try:
+        import comfy.cli_args
+
+        comfy.cli_args.args.cpu = True
+        import comfy.latent_formats
+        import latent_preview
+
+        # the module imports only ComfyUI's own, so it loads without the pack's node registry
+        spec = importlib.util.spec_from_file_location(
+            "early_preview", Path(worldkit.__file__).parent / "nodes" / "runtime" / "early_preview.py"
+        )
+        early_preview = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(early_preview)
+    finally:
+        sys.path.remove(path)
+
+    class Loaded:
+        def __init__(self, latent_format) -> None:
+            self.latent_format = latent_format
+
+        def get_model_object(self, name: str):
+            assert name == "latent_format"
+            return self.latent_format
+
+    for latent_format, channels in ((comfy.latent_formats.Wan21(), 16), (comfy.latent_formats.Wan22(), 48)):
+        model = Loaded(latent_format)
+        latent = torch.randn(1, channels, 3, 4, 5, generator=torch.Generator().manual_seed(channels))
+        ours = early_preview.early_decoder(model)(latent)
+        native = latent_preview.Latent2RGBPreviewer(
+            latent_format.latent_rgb_factors,
+            latent_format.latent_rgb_factors_bias,
+            latent_format.latent_rgb_factors_reshape,
+        )
+        assert ours.shape == (3, 4, 5, 3)
+        for index in range(3):
+            frame = native.decode_latent_to_preview(latent[:, :, index : index + 1])
+            expected = torch.from_numpy(numpy.asarray(frame).astype(numpy.float32) / 255.0)
+            assert (ours[index] - expected).abs().max() <= 1.0 / 255.0
+        assert (
+            early_preview.early_decoder_name(model)
+            == f"{type(latent_format).__name__} latent-to-RGB factors ({channels} channels)"
+        )
 
 
 def test_a_size_the_5b_cannot_take_is_refused_with_the_nearest_before_sampling(comfy, tiny_models):

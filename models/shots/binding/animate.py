@@ -67,8 +67,7 @@ def _mask_of_character(mask: torch.Tensor, ctx: BindContext, offset: int) -> tor
 def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
     """WanAnimateToVideo for the shot's one subject, the performance's clips and the frames it continues from."""
     performance, (name, view) = _performance(ctx), sole_subject(ctx, "Wan Animate")
-    continued = ctx.inputs.start_image
-    offset = max(0, ctx.options.video_frame_offset - (0 if continued is None else continued.shape[0]))
+    continued, offset = ctx.inputs.start_image, ctx.clip_start
     _check_clips(ctx, performance, offset)
     character = cover(view, ctx.width, ctx.height, "area")
     character_latent = ctx.vae.encode(character)

@@ -17,8 +17,10 @@ LOCATION_MODES = ("first frame", "text only")
 
 def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
     """WanCameraImageToVideo with WanCameraEmbedding's conditioning built from the shot's move, at a speed that
-    keeps the move's pace over the clip's duration (move_speed)."""
-    path = camera_path(ctx.shot.camera_move, ctx.length, move_speed(ctx.length, ctx.shot.fps))
+    keeps the move's pace over the clip's duration (move_speed); a long shot's later segment continues the shot's
+    path from its own first frame."""
+    frames = ctx.clip_start + ctx.length  # a long shot's later segment: the move from the shot's first frame on
+    path = camera_path(ctx.shot.camera_move, frames, move_speed(frames, ctx.shot.fps)).from_frame(ctx.clip_start)
     values = {"camera_conditions": camera_embedding(path, ctx.width, ctx.height)}
     first = first_frames(ctx, compose=True)
     if first is not None:

@@ -134,6 +134,13 @@ class BindContext:
     def empty_latent(self, frames: int) -> torch.Tensor:
         return torch.zeros([1, self.rules.latent_channels, frames, *self.latent_hw])
 
+    @property
+    def clip_start(self) -> int:
+        """The shot frame the clip's first frame is: ``video_frame_offset`` less the frames it continues from
+        (a long shot's later segment reads its performance, voice or driving clip, from there)."""
+        continued = self.inputs.start_image
+        return max(0, self.options.video_frame_offset - (0 if continued is None else continued.shape[0]))
+
 
 def set_values(conditioning: Conditioning, values: Mapping[str, Any], append: bool = False) -> Conditioning:
     """Copy of a conditioning list with `values` set on every entry (appended to lists when `append`)."""

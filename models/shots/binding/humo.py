@@ -3,7 +3,8 @@
 HuMo reads one reference latent (the last of reference_latents); several references are its frames, one per view,
 as HuMo encodes several reference images. Its audio windows follow WanHuMoImageToVideo: Whisper's 33 hidden
 states grouped into 5 bands, resampled from 50 to 25 frames a second, 8 audio frames around each latent frame.
-A start frame (a long shot's context) is held by the noise mask, as Phantom's is.
+A start frame (a long shot's context) is held by the noise mask, as Phantom's is; a long shot's later segment
+hears the voice from its own first frame on (audio frame i is video frame i at HuMo's 25 fps).
 """
 
 from __future__ import annotations
@@ -44,13 +45,15 @@ def audio_frames(audio: Mapping[str, Any]) -> torch.Tensor:
     return torch.stack([resample(band) for band in bands], dim=2)[0]
 
 
-def audio_windows(frames: torch.Tensor, length: int) -> torch.Tensor:
+def audio_windows(frames: torch.Tensor, length: int, first: int = 0) -> torch.Tensor:
     """[1, latent frames, 8, 5, 1280]: the audio frames around each latent frame of a clip of ``length`` frames
-    (silence outside the voice)."""
+    whose first frame is video frame ``first`` (silence outside the voice)."""
     silence = frames.new_zeros(frames.shape[1:])
 
     def take(start: int, end: int) -> torch.Tensor:
-        return torch.stack([frames[i] if 0 <= i < frames.shape[0] else silence for i in range(start, end)])
+        return torch.stack(
+            [frames[i] if 0 <= i < frames.shape[0] else silence for i in range(start + first, end + first)]
+        )
 
     windows = [
         torch.cat((frames.new_zeros((LEADING_ZEROS, *frames.shape[1:])), take(-SHIFT, WINDOW - LEADING_ZEROS - SHIFT)))
@@ -74,7 +77,7 @@ def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
     negative = set_values(negative, {"reference_latents": [blank]}, append=True)
     audio = None if ctx.inputs.performance is None else ctx.inputs.performance.audio
     if audio is not None:
-        voice = audio_windows(audio_frames(audio), ctx.length)
+        voice = audio_windows(audio_frames(audio), ctx.length, ctx.clip_start)
         positive = set_values(positive, {"audio_embed": voice})
         negative = set_values(negative, {"audio_embed": torch.zeros_like(voice)})
     else:
@@ -85,4 +88,6 @@ def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
         )
     first = first_frames(ctx, compose=False)
     notes = {"audio": "voice" if audio is not None else "silent"}
+    if audio is not None:
+        notes["audio_from_frame"] = ctx.clip_start
     return FamilyBinding(positive, negative, in_context_latent(ctx, [], first), 0, labels, first, notes=notes)
