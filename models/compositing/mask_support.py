@@ -61,12 +61,18 @@ def _texture(image: np.ndarray, known: np.ndarray, reach: int) -> np.ndarray:
 
 
 def _tile_trust(
-    image: np.ndarray, mask: np.ndarray, refined: np.ndarray, known: tuple[np.ndarray, np.ndarray], reach: int
+    image: np.ndarray,
+    mask: np.ndarray,
+    refined: np.ndarray,
+    known: tuple[np.ndarray, np.ndarray],
+    reach: int,
+    step: int,
 ) -> tuple[np.ndarray, int]:
-    """Trust in the refined matte per tile of one band crop (the rules in the module's docstring), and the tile."""
+    """Trust in the refined matte per tile of one band crop on a grid of `step`-pixel cells (the rules in the module's
+    docstring), and the tile's size in cells."""
     subject, background = known
     band = ~(subject | background)
-    tile = max(MIN_TILE, TILE_RADII * reach)
+    tile = max(-(-MIN_TILE // step), TILE_RADII * reach)
     in_band = _tile_sums(band.astype(np.float64), tile)
     subject_colour = fill_known(image, subject, reach, band)
     background_colour = fill_known(image, background, reach, band)
@@ -84,24 +90,28 @@ def _tile_trust(
     contrast = _tile_sums(np.where(band, separation, 0.0), tile) / np.maximum(
         _tile_sums(np.where(band, texture, 0.0), tile), 1e-9
     )
-    moved = _tile_sums(np.where(band, np.abs(refined - mask), 0.0), tile) / np.maximum(in_band, 1e-9) * 2 * reach
+    moved = _tile_sums(np.where(band, np.abs(refined - mask), 0.0), tile) / np.maximum(in_band, 1e-9) * 2 * reach * step
     evidence = np.maximum(_ramp(contrast, CONTRAST_KEEP, CONTRAST_TRUST), _ramp(moved, MOVED_THIN, 2 * MOVED_THIN))
     return (_ramp(gain, GAIN_KEEP, GAIN_TRUST) * evidence).astype(np.float32), tile
 
 
-def refined_weight(image: np.ndarray, mask: np.ndarray, refined: np.ndarray, radius: int) -> np.ndarray:
+def refined_weight(image: np.ndarray, mask: np.ndarray, refined: np.ndarray, radius: int, step: int) -> np.ndarray:
     """How far to take the refined matte over the rough mask, per pixel [h, w] in 0..1: per tile of the band, and 1
-    outside it (where the refined matte is the mask made solid or clear)."""
-    subject, background = trimap(mask, radius)
+    outside it (where the refined matte is the mask made solid or clear). Judged on a grid `step` times coarser (the
+    fast solve's): the comparison averages over boxes of that size anyway."""
+    height, width = mask.shape
+    size = (max(1, round(width / step)), max(1, round(height / step)))
+    image, mask, refined = (frame_ops.resize(frame, *size) for frame in (image, mask, refined))
+    reach = max(1, round(radius / step))
+    subject, background = trimap(mask, reach)
     band = ~(subject | background)
     weight = np.ones(mask.shape, np.float32)
     box = frame_ops.nonzero_box(band)
-    if box is None:
-        return weight
-    x0, y0, x1, y1 = box
-    crop = (slice(y0, y1), slice(x0, x1))
-    known = (subject[crop], background[crop])
-    tiles, tile = _tile_trust(image[crop], mask[crop], refined[crop], known, max(1, int(radius)))
-    tiles = np.repeat(np.repeat(tiles, tile, 0), tile, 1)[: y1 - y0, : x1 - x0]
-    weight[crop] = np.where(band[crop], tiles, 1.0)
-    return weight
+    if box is not None:
+        x0, y0, x1, y1 = box
+        crop = (slice(y0, y1), slice(x0, x1))
+        known = (subject[crop], background[crop])
+        tiles, tile = _tile_trust(image[crop], mask[crop], refined[crop], known, reach, step)
+        tiles = np.repeat(np.repeat(tiles, tile, 0), tile, 1)[: y1 - y0, : x1 - x0]
+        weight[crop] = np.where(band[crop], tiles, 1.0)
+    return cv2.resize(weight, (width, height), interpolation=cv2.INTER_NEAREST)

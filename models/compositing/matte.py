@@ -19,7 +19,7 @@ from . import frame_ops
 from .checks import as_image, as_mask, check_choice, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
 from .closed_form import solve_alpha
-from .guided_filter import apply_coefficients, guided_coefficients
+from .guided_filter import apply_coefficients, grid_step, guided_coefficients
 from .mask_support import refined_weight
 from .trimap import fill_known, trimap
 
@@ -121,7 +121,8 @@ def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSetting
     gains, offset = guided_coefficients(image, mask, settings.radius, settings.eps, settings.subsample, levels)
     fast = apply_coefficients(gains, offset, image)
     picture, rough = frame_ops.view(image), frame_ops.view(mask)
-    weight = refined_weight(picture, rough, fast.numpy(), settings.radius)
+    step = grid_step(settings.radius, settings.subsample)
+    weight = refined_weight(picture, rough, fast.numpy(), settings.radius, step)
     fast = rough + weight * (fast.numpy() - rough)
     if settings.quality == "fast":
         return torch.from_numpy(fast)
