@@ -90,6 +90,11 @@ def colour_driven(
     return driven
 
 
+def grid_step(radius: int, subsample: int) -> int:
+    """How many pixels one cell of the coarse grid spans: `subsample`, finer for a narrow band."""
+    return max(1, min(int(subsample), int(radius) // BAND_CELLS))
+
+
 def guided_coefficients(
     image: torch.Tensor,
     mask: torch.Tensor,
@@ -107,7 +112,7 @@ def guided_coefficients(
     costs one multiply-sum per pixel.
     """
     height, width, _ = image.shape
-    step = max(1, min(int(subsample), int(radius) // BAND_CELLS))
+    step = grid_step(radius, subsample)
     small_w, small_h = max(1, round(width / step)), max(1, round(height / step))
     small_radius = max(1, round(radius / step))
     guide = frame_ops.resize(frame_ops.view(image), small_w, small_h)

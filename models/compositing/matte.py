@@ -3,7 +3,8 @@ blocky or low-resolution) where the matte is solved from the colours, then level
 temporal smoothing, and the un-mixed foreground colour so edges recomposite without the old background.
 
 Two solves: "fast" (default), a guided filter on a coarse grid that keeps 720p interactive, and "accurate",
-closed-form matting over the band at full size (seconds a frame).
+closed-form matting over the band at full size (seconds a frame). Either is never to be worse than the mask given:
+where the picture offers no better edge, the mask is kept (mask_support.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from . import frame_ops
 from .checks import as_image, as_mask, check_choice, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
 from .closed_form import solve_alpha
-from .guided_filter import apply_coefficients, guided_coefficients
+from .guided_filter import apply_coefficients, grid_step, guided_coefficients
+from .mask_support import refined_weight
 from .trimap import fill_known, trimap
 
 SCREEN_CHANNEL = {"green": 1, "blue": 2}
@@ -112,17 +114,24 @@ def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSetting
 
     The accurate solve takes the fast matte (levels applied) as its prior in the band, so the levels reach it there;
     its own tails are then clipped by half the levels, since a full stretch would steepen its edges a second time.
+    Both keep the rough mask in the tiles of the band where the picture offers no better edge than the mask (judged
+    on the fast matte, so both qualities keep it in the same places).
     """
     levels = (settings.clip_black, settings.clip_white)
     gains, offset = guided_coefficients(image, mask, settings.radius, settings.eps, settings.subsample, levels)
     fast = apply_coefficients(gains, offset, image)
+    picture, rough = frame_ops.view(image), frame_ops.view(mask)
+    step = grid_step(settings.radius, settings.subsample)
+    weight = refined_weight(picture, rough, fast.numpy(), settings.radius, step)
+    fast = rough + weight * (fast.numpy() - rough)
     if settings.quality == "fast":
-        return fast
-    subject, background = trimap(frame_ops.view(mask), settings.radius)
+        return torch.from_numpy(fast)
+    subject, background = trimap(rough, settings.radius)
     band = ~(subject | background)
-    alpha = solve_alpha(frame_ops.view(image), subject, background, fast.numpy(), band * PRIOR_WEIGHT)
+    alpha = solve_alpha(picture, subject, background, fast, band * PRIOR_WEIGHT)
     black, white = settings.clip_black / 2, (1.0 + settings.clip_white) / 2
-    return torch.from_numpy(alpha).sub_(black).div_(white - black).clamp_(0.0, 1.0)
+    alpha = np.clip((alpha - black) / (white - black), 0.0, 1.0)
+    return torch.from_numpy(rough + weight * (alpha - rough))
 
 
 @frame_threads

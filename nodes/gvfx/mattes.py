@@ -19,8 +19,9 @@ class WorldKitMatteRefine(io.ComfyNode):
             display_name="GVFX Matte Refine",
             category=categories.GVFX,
             description="Turns a rough mask from any matting or segmentation node into a production matte: edges "
-            "snapped to the element's colour edges, clean core and background, choke/grow, feather, despill, and "
-            "temporal smoothing that does not lag on moving edges.",
+            "snapped to the element's colour edges (the mask kept where the picture offers no better edge), clean "
+            "core and background, choke/grow, feather, despill, and temporal smoothing that does not lag on moving "
+            "edges.",
             inputs=[
                 frames_input("image", tooltip="The element frames the mask belongs to."),
                 mask_input("mask", tooltip="Rough matte (subject = 1). One frame is used for every frame."),
