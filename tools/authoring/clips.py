@@ -66,15 +66,19 @@ def dancer_joints(index: int) -> dict[str, tuple[int, int]]:
     return {name: (round(x), round(y)) for name, (x, y) in joints.items()}
 
 
-def pose_frame(index: int) -> Image.Image:
-    image = Image.new("RGB", POSE_SIZE)
+def pose_image(joints: dict[str, tuple[int, int]], size: tuple[int, int], width: int) -> Image.Image:
+    """A skeleton as pose nodes draw it: coloured bones ``width`` pixels wide and white joints, on black."""
+    image = Image.new("RGB", size)
     draw = ImageDraw.Draw(image)
-    joints = dancer_joints(index)
     for (start, end), colour in LIMB_COLOURS.items():
-        draw.line((joints[start], joints[end]), fill=colour, width=8)
+        draw.line((joints[start], joints[end]), fill=colour, width=width)
     for x, y in joints.values():
-        draw.ellipse((x - 5, y - 5, x + 5, y + 5), fill=(255, 255, 255))
+        draw.ellipse((x - width // 2, y - width // 2, x + width // 2, y + width // 2), fill=(255, 255, 255))
     return image
+
+
+def pose_frame(index: int) -> Image.Image:
+    return pose_image(dancer_joints(index), POSE_SIZE, 10)
 
 
 def face_frame(index: int) -> Image.Image:
@@ -93,10 +97,14 @@ def face_frame(index: int) -> Image.Image:
     return image
 
 
+def walker_step(index: int) -> tuple[int, int]:
+    """The passer-by's centre line and stride at a frame: crossing the sidewalk left to right, legs scissoring."""
+    return 170 + round(260 * index / (WALK_FRAMES - 1)), round(14 * math.sin(2 * math.pi * index / 10))
+
+
 def walker_figure(draw: ImageDraw.ImageDraw, index: int, colours: dict[str, tuple[int, int, int]]) -> None:
-    """A passer-by in a long coat crossing the sidewalk left to right, legs scissoring, in ``colours``."""
-    x = 170 + round(260 * index / (WALK_FRAMES - 1))
-    stride = round(14 * math.sin(2 * math.pi * index / 10))
+    """A passer-by in a long coat, in ``colours``."""
+    x, stride = walker_step(index)
     draw.ellipse((x - 13, 104, x + 13, 132), fill=colours["skin"])  # head
     draw.rounded_rectangle((x - 24, 132, x + 24, 230), 10, fill=colours["coat"])  # coat
     draw.line(((x - 8, 226), (x - 8 + stride, 286)), fill=colours["legs"], width=12)
@@ -124,6 +132,24 @@ def walker_matte_frames(size: tuple[int, int]) -> list[np.ndarray]:
         return frame
 
     return filmed(scene, WALK_FRAMES, None)
+
+
+def walker_joints(index: int) -> dict[str, tuple[int, int]]:
+    """The passer-by's skeleton at a frame, on the figure walker_figure draws: arms swing against the legs."""
+    x, stride = walker_step(index)
+    joints = {"nose": (x, 118), "neck": (x, 136)}
+    for side, sign in (("r", -1), ("l", 1)):
+        swing = -sign * stride // 2
+        joints |= {f"{side}_shoulder": (x + sign * 18, 140), f"{side}_elbow": (x + sign * 22 + swing, 178)}
+        joints |= {f"{side}_wrist": (x + sign * 20 + 2 * swing, 214), f"{side}_hip": (x + sign * 8, 226)}
+        step = sign * stride
+        joints |= {f"{side}_knee": (x + sign * 8 - step // 2, 256), f"{side}_ankle": (x + sign * 8 - step, 286)}
+    return joints
+
+
+def walker_pose_frames(size: tuple[int, int]) -> list[np.ndarray]:
+    """The passer-by's pose frames filmed by the plate's camera: what a pose node run on the plate gives."""
+    return filmed(lambda index: pose_image(walker_joints(index), size, 6), WALK_FRAMES, None)
 
 
 def drawn_clip(draw_frame: Callable[[int], Image.Image], frames: int) -> list[np.ndarray]:

@@ -24,6 +24,7 @@ from .clips import (
     pose_frame,
     walker_matte_frames,
     walker_plate_frames,
+    walker_pose_frames,
 )
 from .plates import moving_plate, plate_frames
 
@@ -365,9 +366,10 @@ CLIPS: dict[str, Callable[[], list[np.ndarray]]] = {
     "dance_face.mp4": lambda: drawn_clip(face_frame, DANCE_FRAMES),
     "nyc_street_walker_moving.mp4": lambda: walker_plate_frames(draw_street("nyc_street_plate"), _rng("walker")),
     "nyc_street_walker_matte.mp4": lambda: walker_matte_frames(SIZE),
+    "nyc_street_walker_pose.mp4": lambda: walker_pose_frames(SIZE),
 }
 """The Animate film's footage at the shots' rate (tools/authoring/clips.py): the dancer's pose frames and face
-crops, and a moving street plate with a passer-by and that passer-by's matte."""
+crops, and a moving street plate with a passer-by, that passer-by's matte and pose frames."""
 
 
 def input_files() -> dict[str, bytes]:
