@@ -16,7 +16,7 @@ from .common import Entity, bind_and_sample, cast, render_world, save_frames, sh
 from .compositing import Plate, at_plate_size, color_match, ground_and_composite
 
 NAME = "street_performer"
-SUMMARY = "a dancer drawn once dances a driving clip, then replaces a passer-by in a moving plate"
+SUMMARY = "a drawn dancer dances, then takes a passer-by's place in a moving plate"
 # The full film loads the bf16 file ComfyUI's Animate template links; the fast one the fp8 file the template loads.
 ANIMATE_FILES = {"full": ANIMATE_14B, "fast": ANIMATE_14B_FP8}
 PERFORMER = Entity(
