@@ -13,7 +13,7 @@ from ..graph import Node, Output
 from ..inputs import PREFIX
 from ..variants import FilmGraph
 from .common import Entity, bind_and_sample, cast, render_world, save_frames, shot, show_text
-from .compositing import Plate, at_plate_size, color_match, ground_and_composite
+from .compositing import Plate, at_plate_size, grade_and_grain, ground_and_composite
 
 NAME = "street_performer"
 SUMMARY = "a drawn dancer dances, then takes a passer-by's place in a moving plate"
@@ -138,8 +138,7 @@ def take_the_place(graph: FilmGraph, models: Loaders, the_world: Node) -> None:
     refined = graph.node(
         "WorldKitMatteRefine", title="Matte on the render", image=frames.out("IMAGE"), mask=matte.out("MASK")
     )
-    graded = color_match(graph, refined.out("foreground"), street, refined.out("matte"), 0.6, around_element=64)
-    grained = graph.node("WorldKitGrainMatch", element=graded.out("image"), plate=street.out(), strength=1.0, seed=0)
+    grained = grade_and_grain(graph, refined.out("foreground"), refined.out("matte"), street, strength=0.6)
     ground_and_composite(
         graph,
         "The performer over the street",
