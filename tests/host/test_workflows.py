@@ -273,10 +273,11 @@ def away_from(alpha: np.ndarray, margin: int) -> np.ndarray:
     return np.stack([~ndimage.binary_dilation(frame > 0.02, iterations=margin) for frame in alpha])
 
 
+@pytest.mark.parametrize("name", ["street_performer", "street_performer_fast"])
 def test_street_performer_dances_the_clip_and_takes_the_passer_bys_place_composited_with_alpha(
-    comfy, tiny_models, tmp_path
+    comfy, tiny_models, tmp_path, name
 ):
-    result = run_film(comfy, tiny_models, "street_performer", tmp_path)
+    result = run_film(comfy, tiny_models, name, tmp_path)
     (dance,) = shot_reports(result)
     assert dance["name"] == "the dance" and dance["family"] == "animate"
     assert dance["animate"]["mode"] == "animation" and dance["animate"]["character"] == "performer"
