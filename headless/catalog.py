@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 REPACKAGED = "https://huggingface.co/Comfy-Org/Wan_2.1_ComfyUI_repackaged/resolve/main/split_files"
+REPACKAGED_2_2 = "https://huggingface.co/Comfy-Org/Wan_2.2_ComfyUI_Repackaged/resolve/main/split_files"
 KIJAI = "https://huggingface.co/Kijai"
 
 
@@ -104,10 +105,41 @@ CLIP_VISION_H = ModelFile(
     "CLIP ViT-H vision encoder: scores consistency, conditions image-to-video",
     size="1.26 GB",  # 1_264_219_396 bytes: Hugging Face's file listing, in several catalogs
 )
+# Wan 2.2 Animate, as ComfyUI's Animate template (video_wan2_2_14B_animate) loads it: the bf16 file its notes link,
+# the fp8 one it loads, and the relighting LoRA it applies. Sizes: the byte counts Hugging Face's file listings
+# report, as copied into public download scripts (34_481_176_192 and 18_337_202_176); the LoRA's from its folder page.
+ANIMATE_14B = ModelFile(
+    "wan2.2_animate_14B_bf16.safetensors",
+    "diffusion_models",
+    f"{REPACKAGED_2_2}/diffusion_models/wan2.2_animate_14B_bf16.safetensors",
+    "Wan 2.2 Animate 14B: a character from one picture performs a driving clip, or replaces a person in a plate",
+    size="34.5 GB",
+    dit="14B",
+    family="animate",
+)
+ANIMATE_14B_FP8 = ModelFile(
+    "Wan2_2-Animate-14B_fp8_e4m3fn_scaled_KJ.safetensors",
+    "diffusion_models",
+    f"{KIJAI}/WanVideo_comfy_fp8_scaled/resolve/main/Wan22Animate/Wan2_2-Animate-14B_fp8_e4m3fn_scaled_KJ.safetensors",
+    "Wan 2.2 Animate 14B fp8: the same model, scaled to fp8, in half the memory",
+    size="18.3 GB",
+    dit="14B",
+    family="animate",
+)
+ANIMATE_RELIGHT_LORA = ModelFile(
+    "WanAnimate_relight_lora_fp16.safetensors",
+    "loras",
+    f"{KIJAI}/WanVideo_comfy/resolve/main/LoRAs/Wan22_relight/WanAnimate_relight_lora_fp16.safetensors",
+    "Wan Animate relighting LoRA: a character put into a plate takes the plate's light and colour",
+    size="1.44 GB",
+)
 
 CATALOG: dict[str, ModelFile] = {
     model.name: model
-    for model in (VACE_14B, VACE_1_3B, ATI_14B, WAN_MOVE_14B, LIGHTX2V_14B, UMT5, WAN_VAE, CLIP_VISION_H)
+    for model in (
+        *(VACE_14B, VACE_1_3B, ATI_14B, WAN_MOVE_14B, LIGHTX2V_14B, UMT5, WAN_VAE, CLIP_VISION_H),
+        *(ANIMATE_14B, ANIMATE_14B_FP8, ANIMATE_RELIGHT_LORA),
+    )
 }
 WEIGHT_DTYPES = {ATI_14B.name: "fp8_e4m3fn"}
 

@@ -48,6 +48,17 @@ def test_each_segment_carries_its_shots_reference_frames_vace_blocks_and_referen
     assert len(fire) == 1 and fire[0].vace, "the fire element is rendered with reference_attention 0"
 
 
+def test_the_animate_film_chunks_its_10_s_dance_and_leads_every_segment_with_the_character():
+    full, fast = segments("street_performer"), segments("street_performer_fast")
+    # the 10 s dance in three chunks of World Shot Sampler, the replacement shot through Bind Shot and KSampler
+    assert [seg.frames for seg in full] == [81, 81, 17, 81] == [seg.frames for seg in fast]
+    assert {(seg.model, seg.resolution, seg.steps, seg.cfg, seg.vace) for seg in full} == {
+        ("14B", "720p", 20, True, False)
+    }
+    assert {(seg.resolution, seg.steps, seg.cfg) for seg in fast} == {("480p", 4, False)}
+    assert {seg.reference_frames for seg in full + fast} == {1}
+
+
 def test_the_block_flops_reproduce_the_measured_flops_per_forward():
     for model, dit in WAN_DITS.items():
         for resolution in ("480p", "720p"):

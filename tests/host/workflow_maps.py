@@ -2,11 +2,12 @@
 
 TINY_MODEL_ROLES: each real model file a workflow names -> the tiny_models fixture role that replaces it
 (same architecture family, random weights). ATI and Wan-Move are Wan 2.1 image-to-video DiTs, so the tiny
-I2V model stands in for both; the tiny VACE model for both VACE sizes, and a tiny rank-4 LoRA on the
-blocks' attention for the step-distillation LoRA.
+I2V model stands in for both; the tiny VACE model for both VACE sizes, the tiny Animate model for both Animate
+files, and a tiny rank-4 LoRA on the blocks' attention for the step-distillation and relighting LoRAs.
 
 PREVIEW_SETTINGS: per node class, the inputs set to tiny values (64x64 frames, 9 frames a shot, 2 sampling
-steps; a shot already shorter, like a one-frame still, keeps its length). A value may be a function of the
+steps; a shot already shorter, like a one-frame still, keeps its length; a plate cut to a shot's frames is cut
+to 9). A value may be a function of the
 current one. Only inputs that hold a value in the workflow are changed, never a connected input.
 """
 
@@ -26,6 +27,9 @@ TINY_MODEL_ROLES = {
     "Wan21_T2V_14B_lightx2v_cfg_step_distill_lora_rank32.safetensors": "lora",
     "Wan2_1-I2V-ATI-14B_fp8_e4m3fn.safetensors": "wan_i2v",
     "Wan21-WanMove_fp8_scaled_e4m3fn_KJ.safetensors": "wan_i2v",
+    "wan2.2_animate_14B_bf16.safetensors": "wan_animate",
+    "Wan2_2-Animate-14B_fp8_e4m3fn_scaled_KJ.safetensors": "wan_animate",
+    "WanAnimate_relight_lora_fp16.safetensors": "lora",
     "umt5_xxl_fp8_e4m3fn_scaled.safetensors": "umt5",
     "wan_2.1_vae.safetensors": "vae",
     "clip_vision_h.safetensors": "clip_vision",
@@ -46,6 +50,7 @@ PREVIEW_SETTINGS: dict[str, dict[str, Any]] = {
     "KSampler": {"steps": PREVIEW_STEPS},
     "RepeatImageBatch": {"amount": PREVIEW_FRAMES},
     "ImageScale": _SIZE,
+    "ImageFromBatch": {"length": lambda frames: min(frames, PREVIEW_FRAMES)},
 }
 
 
@@ -137,4 +142,18 @@ def green_screen_stand_in(prompt: dict[str, dict]) -> dict[str, dict]:
             stand_in = f"green_screen_{index}_video"
             result[stand_in] = {"class_type": "CreateVideo", "inputs": {"images": [kept, 0], "fps": 24.0}}
             result[node_id]["inputs"]["image"] = [stand_in, 0]
+    return result
+
+
+def face_crops_previewed(prompt: dict[str, dict]) -> dict[str, dict]:
+    """Wan Animate's face encoder takes every face crop at 512x512 through a full-size network, about 11 s a
+    frame on a CPU, so the host tier's Shot Performance nodes get no face_video: the face crops go to a Preview
+    Image instead, which still loads and decodes them (test_binding_performers checks the face against
+    WanAnimateToVideo)."""
+    result = {node_id: {**entry, "inputs": dict(entry["inputs"])} for node_id, entry in prompt.items()}
+    performers = [node_id for node_id, entry in result.items() if entry["class_type"] == "WorldKitShotPerformance"]
+    for node_id in performers:
+        face = result[node_id]["inputs"].pop("face_video", None)
+        if face is not None:
+            result[f"face_crops_{node_id}"] = {"class_type": "PreviewImage", "inputs": {"images": face}}
     return result

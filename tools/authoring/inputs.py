@@ -16,6 +16,16 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from ...models.shared.files import write_bytes_atomically
+from .clips import (
+    CLIP_FPS,
+    DANCE_FRAMES,
+    drawn_clip,
+    face_frame,
+    pose_frame,
+    walker_matte_frames,
+    walker_plate_frames,
+    walker_pose_frames,
+)
 from .plates import moving_plate, plate_frames
 
 SIZE = (640, 360)
@@ -187,6 +197,28 @@ def draw_young_man() -> Image.Image:
     return cutout_on_plate(img, Image.new("RGB", SIZE, (255, 255, 255)))
 
 
+def draw_performer() -> Image.Image:
+    """The Animate film's one character: a street dancer in a yellow raincoat and a red beanie, arms open."""
+    img, d = transparent_canvas()
+    skin, coat, beanie, trousers = (222, 178, 142, 255), (240, 196, 40, 255), (170, 30, 40, 255), (40, 44, 60, 255)
+    d.rounded_rectangle((276, 118, 364, 246), 20, fill=coat)  # raincoat
+    d.line(((282, 130), (226, 200)), fill=coat, width=26)  # arms, open
+    d.line(((358, 130), (414, 200)), fill=coat, width=26)
+    d.ellipse((214, 192, 238, 216), fill=skin)
+    d.ellipse((402, 192, 426, 216), fill=skin)
+    d.rectangle((286, 240, 314, 340), fill=trousers)
+    d.rectangle((326, 240, 354, 340), fill=trousers)
+    d.rounded_rectangle((278, 334, 318, 350), 6, fill=(20, 20, 24, 255))  # shoes
+    d.rounded_rectangle((322, 334, 362, 350), 6, fill=(20, 20, 24, 255))
+    d.rectangle((308, 98, 332, 122), fill=skin)  # neck
+    d.ellipse((288, 36, 352, 110), fill=skin)  # head
+    d.chord((284, 26, 356, 78), 180, 360, fill=beanie)
+    d.ellipse((304, 66, 312, 74), fill=(30, 26, 24, 255))
+    d.ellipse((328, 66, 336, 74), fill=(30, 26, 24, 255))
+    d.arc((308, 80, 332, 98), 20, 160, fill=(120, 40, 50, 255), width=3)
+    return cutout_on_plate(img, Image.new("RGB", SIZE, (255, 255, 255)))
+
+
 def draw_foggy_field_cattle() -> Image.Image:
     rng = _rng("herd")
     img = vertical_gradient((14, 18, 30), (34, 40, 36))
@@ -321,6 +353,7 @@ PICTURES: dict[str, Callable[[], Image.Image]] = {
     "nyc_street_crosswalk.png": lambda: draw_street("nyc_street_crosswalk", sky=(176, 190, 206)),
     "nyc_street_dusk.png": lambda: draw_street("nyc_street_dusk", sky=(60, 70, 120), dusk=True),
     "monkey.png": draw_monkey,
+    "performer.png": draw_performer,
 }
 BEAT_TRACK = "beat_120bpm.flac"
 MOVING_PLATES: dict[str, str] = {
@@ -328,6 +361,15 @@ MOVING_PLATES: dict[str, str] = {
     "foggy_field_cattle_moving.mp4": "foggy_field_cattle.png",
 }
 """Moving plates (for Load Video) and the still each is filmed from."""
+CLIPS: dict[str, Callable[[], list[np.ndarray]]] = {
+    "dance_pose.mp4": lambda: drawn_clip(pose_frame, DANCE_FRAMES),
+    "dance_face.mp4": lambda: drawn_clip(face_frame, DANCE_FRAMES),
+    "nyc_street_walker_moving.mp4": lambda: walker_plate_frames(draw_street("nyc_street_plate"), _rng("walker")),
+    "nyc_street_walker_matte.mp4": lambda: walker_matte_frames(SIZE),
+    "nyc_street_walker_pose.mp4": lambda: walker_pose_frames(SIZE),
+}
+"""The Animate film's footage at the shots' rate (tools/authoring/clips.py): the dancer's pose frames and face
+crops, and a moving street plate with a passer-by, that passer-by's matte and pose frames."""
 
 
 def input_files() -> dict[str, bytes]:
@@ -336,6 +378,8 @@ def input_files() -> dict[str, bytes]:
     files[PREFIX + BEAT_TRACK] = flac_bytes(beat_track(), BEAT_SAMPLE_RATE)
     for name in MOVING_PLATES:
         files[PREFIX + name] = moving_plate(moving_plate_frames(name))
+    for name, frames in CLIPS.items():
+        files[PREFIX + name] = moving_plate(frames(), CLIP_FPS)
     return files
 
 

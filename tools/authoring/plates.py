@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import av
 import numpy as np
@@ -84,15 +84,22 @@ def yuv420p(rgb: np.ndarray) -> np.ndarray:
     return np.concatenate(planes).reshape(height * 3 // 2, width).astype(np.uint8)
 
 
-def plate_frames(still: Image.Image, rng: np.random.Generator, frames: int = PLATE_FRAMES) -> list[np.ndarray]:
-    """The plate's frames as the encoder receives them (yuv420p), with fresh grain on every frame."""
-    pixels = np.asarray(still.convert("RGB"), np.int32)
-    height, width = pixels.shape[:2]
+def filmed(scene: Callable[[int], Image.Image], frames: int, rng: np.random.Generator | None) -> list[np.ndarray]:
+    """A scene (its picture at each frame index) filmed by the virtual camera, as the encoder receives it
+    (yuv420p), with fresh grain on every frame unless ``rng`` is None (a matte filmed with the plate)."""
     out = []
     for index in range(frames):
+        pixels = np.asarray(scene(index).convert("RGB"), np.int32)
+        height, width = pixels.shape[:2]
         moved = (warp(pixels, *camera(index, frames, width, height)) + (1 << 15)) >> 16
-        out.append(yuv420p(np.clip(moved + grain(rng, pixels.shape), 0, 255)))
+        noise = 0 if rng is None else grain(rng, pixels.shape)
+        out.append(yuv420p(np.clip(moved + noise, 0, 255)))
     return out
+
+
+def plate_frames(still: Image.Image, rng: np.random.Generator, frames: int = PLATE_FRAMES) -> list[np.ndarray]:
+    """The plate's frames as the encoder receives them (yuv420p), with fresh grain on every frame."""
+    return filmed(lambda _index: still, frames, rng)
 
 
 def frames_hash(frames: Iterable[np.ndarray]) -> str:

@@ -41,6 +41,9 @@ TEXT_TOKENS = 512  # UMT5 context length every Wan block cross-attends to
 # Families whose binder leads the latent with one frame per bound reference view (vace.py, t2v.py); the
 # image-to-video families (ATI, Wan-Move) start from an image and prepend none.
 REFERENCE_FRAME_FAMILIES = ("vace", "t2v")
+# Families whose binder leads the latent with a fixed count of frames: Wan Animate's one latent frame of the
+# character (animate.py), whatever the shot binds.
+LEADING_FRAMES = {"animate": 1}
 VACE_WEIGHT_BYTES = 2  # the VACE files are fp16
 
 
@@ -136,7 +139,9 @@ def _shots(prompt: dict, link: list | None) -> list[Shot]:
 
 def reference_frames(shot: Shot, family: str | None, location_as: str = "auto") -> int:
     """Latent frames the binder puts before the shot's own: one per bound entity view (one view each, as both
-    samplers bind) for the families that lead with references."""
+    samplers bind) for the families that lead with references, the character's one for Wan Animate."""
+    if family in LEADING_FRAMES:
+        return LEADING_FRAMES[family]
     if family not in REFERENCE_FRAME_FAMILIES:
         return 0
     return len(bound_names(shot, resolve_location_mode(family, location_as, shot)))

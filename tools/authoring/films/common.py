@@ -214,10 +214,13 @@ def render_world(
     single: Node | None = None,
     candidates: int = 1,
     reference_attention: float = 0.3,
+    performance: Node | None = None,
 ) -> Node:
     """World Shot Sampler with the variant's sampling for the model and its share of the candidates;
-    native-length segments overlapping 9."""
+    native-length segments overlapping 9; every shot performs `performance` (a Shot Performance) when given."""
     links = {"shots": shots.out("shots")} if shots is not None else {"shot": single.out("shot")}
+    if performance is not None:
+        links["performance"] = performance.out("performance")
     return graph.node(
         "WorldKitWorldShotSampler",
         title=title,

@@ -111,10 +111,15 @@ def color_match(
     )
 
 
-def match_color_and_grain(graph: FilmGraph, placed: Node, plate: Plate, strength: float) -> Node:
-    """A placed element graded to the plate around it, then given the plate's grain."""
-    graded = color_match(graph, placed.out("element"), plate, placed.out("matte"), strength, around_element=64)
+def grade_and_grain(graph: FilmGraph, element: Output, matte: Output, plate: Plate, strength: float) -> Node:
+    """An element graded to the plate around its matte, then given the plate's grain."""
+    graded = color_match(graph, element, plate, matte, strength, around_element=64)
     return graph.node("WorldKitGrainMatch", element=graded.out("image"), plate=plate.out(), strength=1.0, seed=0)
+
+
+def match_color_and_grain(graph: FilmGraph, placed: Node, plate: Plate, strength: float) -> Node:
+    """A placed element (Track Attach's) graded to the plate around it, then given the plate's grain."""
+    return grade_and_grain(graph, placed.out("element"), placed.out("matte"), plate, strength)
 
 
 def composite_over(graph: FilmGraph, title: str, plate: Output, element: Output, matte: Output) -> Node:
