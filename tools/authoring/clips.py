@@ -15,12 +15,13 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ...models.shared.wan import WAN_2_1
 from .plates import filmed, yuv420p
 
-CLIP_FPS = 16
+CLIP_FPS = WAN_2_1.fps
 """The shots' rate: Wan Animate reads a driving clip and a plate frame by frame."""
-DANCE_FRAMES = 161  # 10 s: the performance is one shot rendered in chunks
-WALK_FRAMES = 81  # 5 s: the replacement shot
+WALK_FRAMES = WAN_2_1.native_frames  # 5 s: the replacement shot, one pass of the model
+DANCE_FRAMES = 2 * WALK_FRAMES - 1  # 10 s: the performance is one shot rendered in chunks
 POSE_SIZE = (640, 360)
 FACE_SIZE = 256  # square crops; the binder resizes them to the face encoder's 512
 # OpenPose's limb colours, one per bone: what pose nodes draw and Wan Animate was trained on.
