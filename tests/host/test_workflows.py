@@ -1,5 +1,7 @@
-"""The demo workflows (five films, full and fast): API twins match their UI files, and each runs end to end on
-tiny models."""
+"""The demo workflows (five films in their variants): API twins match their UI files, and each runs end to end on
+tiny models: the full, fast and Wan 2.2 5B variant of every film, and the Wan 2.2 A14B variant of one (every
+A14B variant builds its graph from the same steps as the one run here: the experts on World Shot Sampler and a
+KSamplerAdvanced pair after Bind Shot)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,14 @@ import numpy as np
 import pytest
 from graphs import timeline_clips
 from PIL import Image
-from workflow_maps import PREVIEW_FRAMES, PREVIEW_SIZE, green_screen_stand_in, preview_overrides, tiny_renames
+from workflow_maps import (
+    PREVIEW_FRAMES,
+    PREVIEW_SIZE,
+    PREVIEW_SWITCH,
+    green_screen_stand_in,
+    preview_overrides,
+    tiny_renames,
+)
 
 from worldkit.headless import run_workflow
 from worldkit.headless.convert import api_path_for, ui_to_api
@@ -116,9 +125,31 @@ def test_the_executed_node_check_catches_a_branch_that_never_ran():
         assert_every_node_ran(RunResult("p", prompt, {}, executed=["2"]))
 
 
-def shot_reports(result) -> list[dict]:
+def sampler_reports(result) -> list[dict]:
     reports = [json.loads(text) for text in texts(result, "PreviewAny") if text.lstrip().startswith("{")]
-    return [shot for report in reports if "sampler" in report for shot in report["shots"]]
+    return [report for report in reports if "sampler" in report]
+
+
+def shot_reports(result) -> list[dict]:
+    return [shot for report in sampler_reports(result) for shot in report["shots"]]
+
+
+def cut_fps(name: str) -> int:
+    """The rate a workflow's shots are cut at: its variant's world model's (16 fps; 24 on TI2V-5B)."""
+    return WORKFLOWS[name][1].rules.fps
+
+
+def assert_rendered_by_the_variants_model(result, name: str) -> None:
+    """Every World Shot Sampler ran by the variant's world model's rules, on both experts where it has two."""
+    variant = WORKFLOWS[name][1]
+    reports = sampler_reports(result)
+    assert reports and {report["model_rules"] for report in reports} == {variant.rules.name}
+    assert {report["fps"] for report in reports} == {variant.rules.fps}
+    for report in reports:
+        assert ("experts" in report) == (variant.low_noise_model is not None)
+        if variant.low_noise_model is not None:
+            assert report["experts"]["switch_step"] == PREVIEW_SWITCH
+            assert "(high-noise expert) + " in report["model"] and report["model"].endswith("(low-noise expert)")
 
 
 def assert_scored(shots: list[dict], candidates: int) -> None:
@@ -135,8 +166,19 @@ def assert_scored(shots: list[dict], candidates: int) -> None:
             assert shot["chosen"] == int(np.argmax(shot["scores"]))
 
 
+def assert_directed_by_tracks_where_the_variant_can(result, tiny_models, name: str, family: str, tracks: str) -> None:
+    """The track-driven shot binds as its track family with its tracks, or, in a variant without a track model
+    (TI2V-5B follows none), as the world model's own family from the same start frame, tracks unused."""
+    variant = WORKFLOWS[name][1]
+    (bound,) = [entry["inputs"] for entry in result.prompt.values() if entry["class_type"] == "WorldKitBindShot"]
+    expected = (family, True) if variant.follows_tracks else ("auto", False)
+    assert (bound["family"], tracks in bound) == expected
+    loaded = {entry["inputs"]["unet_name"] for entry in result.prompt.values() if "unet_name" in entry["inputs"]}
+    assert (tiny_models["wan_i2v"] in loaded) == variant.follows_tracks  # the tiny ATI and Wan-Move twin
+
+
 def three_lights_and_the_directed_shot(result) -> list[dict]:
-    """What either variant of lonely_little_flame renders: the three lights in one video, the directed shot in
+    """What every variant of lonely_little_flame renders: the three lights in one video, the directed shot in
     another; returns the three lights' shot reports."""
     videos = videos_by_prefix(result)
     assert video_shape(videos["lonely_little_flame"]) == (3 * PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
@@ -146,9 +188,13 @@ def three_lights_and_the_directed_shot(result) -> list[dict]:
     return shots
 
 
-def test_lonely_little_flame_renders_three_lights_and_the_directed_shot(comfy, tiny_models, tmp_path):
-    shots = three_lights_and_the_directed_shot(run_film(comfy, tiny_models, "lonely_little_flame", tmp_path))
+@pytest.mark.parametrize("name", ["lonely_little_flame", "lonely_little_flame_wan22_5b"])
+def test_lonely_little_flame_renders_three_lights_and_the_directed_shot(comfy, tiny_models, tmp_path, name):
+    result = run_film(comfy, tiny_models, name, tmp_path)
+    shots = three_lights_and_the_directed_shot(result)
     assert_scored(shots, candidates=2)
+    assert_rendered_by_the_variants_model(result, name)
+    assert_directed_by_tracks_where_the_variant_can(result, tiny_models, name, "ati", "track_json")
 
 
 def test_lonely_little_flame_fast_runs_the_small_model_cached_and_the_directed_shot_distilled(
@@ -178,8 +224,10 @@ def assert_real_alpha(frames: list[np.ndarray], size: tuple[int, int] = (PREVIEW
         assert frame[..., 3].min() < frame[..., 3].max()
 
 
-def test_wooden_toy_scores_four_stills_and_composites_with_alpha(comfy, tiny_models, tmp_path):
-    result = run_film(comfy, tiny_models, "wooden_toy_nyc", tmp_path)
+@pytest.mark.parametrize("name", ["wooden_toy_nyc", "wooden_toy_nyc_wan22", "wooden_toy_nyc_wan22_5b"])
+def test_wooden_toy_scores_four_stills_and_composites_with_alpha(comfy, tiny_models, tmp_path, name):
+    result = run_film(comfy, tiny_models, name, tmp_path)
+    assert_rendered_by_the_variants_model(result, name)
     stills = [p for p in result.files if p.name.startswith("wooden_toy_nyc_still")]
     assert len(stills) == 1 and Image.open(stills[0]).size == (PREVIEW_SIZE, PREVIEW_SIZE)
     shots = shot_reports(result)
@@ -193,23 +241,27 @@ def test_wooden_toy_scores_four_stills_and_composites_with_alpha(comfy, tiny_mod
     assert_real_alpha(element[:1], PLATE_SHAPE[1:])
 
 
-def test_the_herd_cuts_coverage_eye_and_fire_together(comfy, tiny_models, tmp_path):
-    result = run_film(comfy, tiny_models, "the_herd", tmp_path)
+@pytest.mark.parametrize("name", ["the_herd", "the_herd_wan22_5b"])
+def test_the_herd_cuts_coverage_eye_and_fire_together(comfy, tiny_models, tmp_path, name):
+    result = run_film(comfy, tiny_models, name, tmp_path)
+    assert_rendered_by_the_variants_model(result, name)
     shots = shot_reports(result)
     assert len(shots) == 4 and shots[-1]["name"] == "cow's eye"
     assert_scored(shots, candidates=2)
     fire = alpha_frames(result, "the_herd_fire_element")
     assert len(fire) == PLATE_FRAMES  # placed on the moving plate, at its rate
     assert_real_alpha(fire[:1], PLATE_SHAPE[1:])
-    comp_frames = round(PLATE_FRAMES * 16 / PLATE_FPS)  # the composite over the 24 fps plate, retimed to the cut
+    comp_frames = round(PLATE_FRAMES * cut_fps(name) / PLATE_FPS)  # the composite over the plate, at the cut's rate
     cut = (4 * PREVIEW_FRAMES + comp_frames, PREVIEW_SIZE, PREVIEW_SIZE)
     assert video_shape(videos_by_prefix(result)["the_herd"]) == cut
-    whole = {"fps": 16.0, "shots": [{"timeline_start": 0, "kept_frames": cut[0]}]}  # shot_lengths "": one shot
+    one_shot = [{"timeline_start": 0, "kept_frames": cut[0]}]  # shot_lengths "": one shot
+    whole = {"fps": float(cut_fps(name)), "shots": one_shot}
     assert len(handed_cut(result, whole)) == 1
 
 
-def test_new_york_animals_walk_their_paths_with_alpha(comfy, tiny_models, tmp_path):
-    result = run_film(comfy, tiny_models, "new_york_animals", tmp_path)
+@pytest.mark.parametrize("name", ["new_york_animals", "new_york_animals_wan22_5b"])
+def test_new_york_animals_walk_their_paths_with_alpha(comfy, tiny_models, tmp_path, name):
+    result = run_film(comfy, tiny_models, name, tmp_path)
     videos = videos_by_prefix(result)
     for animal in ("pigeon", "dog", "cat"):
         assert video_shape(videos[f"new_york_animals_{animal}"]) == (PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
@@ -219,10 +271,13 @@ def test_new_york_animals_walk_their_paths_with_alpha(comfy, tiny_models, tmp_pa
         centres = [np.argwhere(frame[..., 3] > 127).mean(axis=0)[1] for frame in (layer[0], layer[-1])]
         assert abs(centres[1] - centres[0]) > PREVIEW_SIZE * 0.2, f"the {animal} moved along its path"
     assert video_shape(videos["new_york_animals_dog_alive"]) == (PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
+    assert_directed_by_tracks_where_the_variant_can(result, tiny_models, name, "wan_move", "tracks")
 
 
-def test_monkey_music_video_cuts_eight_shots_to_the_beat_with_the_track(comfy, tiny_models, tmp_path):
-    result = run_film(comfy, tiny_models, "monkey_music_video", tmp_path)
+@pytest.mark.parametrize("name", ["monkey_music_video", "monkey_music_video_wan22_5b"])
+def test_monkey_music_video_cuts_eight_shots_to_the_beat_with_the_track(comfy, tiny_models, tmp_path, name):
+    result = run_film(comfy, tiny_models, name, tmp_path)
+    assert_rendered_by_the_variants_model(result, name)
     shots = shot_reports(result)
     assert len(shots) == 8
     cut = next(json.loads(t) for t in texts(result, "PreviewAny") if '"cuts"' in t)
