@@ -38,10 +38,9 @@ class Sampling:
     scheduler: str
 
 
-DEFAULT_SAMPLING = Sampling(20, 5.0, "uni_pc", "simple")  # Wan 2.1's own defaults
+DEFAULT_SAMPLING = Sampling(20, 5.0, "uni_pc", "simple")  # Wan 2.1's own defaults, and ComfyUI's 5B template's
 DISTILLED_SAMPLING = Sampling(4, 1.0, "lcm", "simple")  # what the lightx2v LoRA was distilled for
 EXPERT_SAMPLING = Sampling(20, 3.5, "euler", "simple")  # ComfyUI's Wan 2.2 A14B templates
-TI2V_5B_SAMPLING = Sampling(20, 5.0, "uni_pc", "simple")  # ComfyUI's Wan 2.2 5B template
 
 
 @dataclass(frozen=True)
@@ -86,8 +85,6 @@ class Variant:
     def sampling(self, model: ModelFile) -> Sampling:
         if self.distills(model):
             return DISTILLED_SAMPLING
-        if model == TI2V_5B:
-            return TI2V_5B_SAMPLING
         return EXPERT_SAMPLING if model == self.world_model and self.low_noise_model else DEFAULT_SAMPLING
 
     def candidates(self, full: int) -> int:
