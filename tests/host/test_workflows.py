@@ -6,6 +6,7 @@ KSamplerAdvanced pair after Bind Shot)."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import av
@@ -24,9 +25,11 @@ from workflow_maps import (
 
 from worldkit.headless import run_workflow
 from worldkit.headless.convert import api_path_for, ui_to_api
+from worldkit.headless.overrides import Override
+from worldkit.models.shared.wan import round_up_frame_count
 from worldkit.tools.authoring.build import build_workflow
 from worldkit.tools.authoring.films import WORKFLOWS
-from worldkit.tools.authoring.inputs import SIZE
+from worldkit.tools.authoring.inputs import BEAT_BPM, SIZE
 from worldkit.tools.authoring.plates import PLATE_FPS, PLATE_FRAMES
 
 PLATE_SHAPE = (PLATE_FRAMES, SIZE[1], SIZE[0])
@@ -89,14 +92,23 @@ def assert_every_node_ran(result) -> None:
     assert len(ran & set(result.prompt)) == len(result.prompt)
 
 
-def run_film(comfy, tiny_models, name: str, out_dir: Path):
+def longer_shots(prompt: dict, frames: int) -> list[Override]:
+    """Every shot `frames` long, sampled in one segment (after preview_overrides, which these replace)."""
+    lengths = {"WorldKitShot": "frames", "WorldKitWorldShotSampler": "native_frames"}
+    return [
+        Override(node, lengths[e["class_type"]], frames) for node, e in prompt.items() if e["class_type"] in lengths
+    ]
+
+
+def run_film(comfy, tiny_models, name: str, out_dir: Path, shot_frames: int = PREVIEW_FRAMES):
     prompt = green_screen_stand_in(json.loads(api_path_for(ui_file(name)).read_text()))
+    longer = longer_shots(prompt, shot_frames) if shot_frames != PREVIEW_FRAMES else []
     result = run_workflow(
         prompt,
         server=comfy.base_url,
         out_dir=out_dir,
         renames=tiny_renames(tiny_models),
-        overrides=preview_overrides(prompt),
+        overrides=preview_overrides(prompt) + longer,
         inputs_dirs=[WORKFLOWS_DIR / "inputs"],
     )
     assert_every_node_ran(result)
@@ -276,7 +288,9 @@ def test_new_york_animals_walk_their_paths_with_alpha(comfy, tiny_models, tmp_pa
 
 @pytest.mark.parametrize("name", ["monkey_music_video", "monkey_music_video_wan22_5b"])
 def test_monkey_music_video_cuts_eight_shots_to_the_beat_with_the_track(comfy, tiny_models, tmp_path, name):
-    result = run_film(comfy, tiny_models, name, tmp_path)
+    # a shot lasts at least one beat of the track, so every cut can reach one: 9 frames at 16 fps, 13 at 24
+    shot_frames = max(PREVIEW_FRAMES, round_up_frame_count(math.ceil(60 / BEAT_BPM * cut_fps(name))))
+    result = run_film(comfy, tiny_models, name, tmp_path, shot_frames)
     assert_rendered_by_the_variants_model(result, name)
     shots = shot_reports(result)
     assert len(shots) == 8
@@ -289,6 +303,6 @@ def test_monkey_music_video_cuts_eight_shots_to_the_beat_with_the_track(comfy, t
     video = videos_by_prefix(result)["monkey_music_video"]
     frames, height, width = video_shape(video)
     assert (frames, height, width) == (cut["frames"], PREVIEW_SIZE, PREVIEW_SIZE)
-    assert frames <= 8 * PREVIEW_FRAMES
+    assert frames <= 8 * shot_frames
     with av.open(str(video)) as container:
         assert container.streams.audio, "the track is laid under the cut"
