@@ -26,7 +26,7 @@ class ModelFile:
     what: str
     size: str | None = None
     sha256: str | None = None
-    dit: str | None = None  # a diffusion model's size class: "1.3B" or "14B"
+    dit: str | None = None  # a diffusion model's size class: "1.3B", "5B" or "14B" (an A14B expert is "14B")
     family: str | None = None  # the binding family a diffusion model renders shots as (models/shots/binding)
 
     @property
@@ -75,6 +75,38 @@ WAN_MOVE_14B = ModelFile(
     dit="14B",
     family="wan_move",
 )
+
+
+def wan22_expert(kind: str, noise: str, what: str, size: str, family: str) -> ModelFile:
+    """One expert of a Wan 2.2 A14B pair, named and placed as ComfyUI's own 2.2 templates load it."""
+    name = f"wan2.2_{kind}_{noise}_noise_14B_fp8_scaled.safetensors"
+    return ModelFile(
+        name, "diffusion_models", f"{REPACKAGED_2_2}/diffusion_models/{name}", what, size=size, dit="14B", family=family
+    )
+
+
+# The A14B pairs: the high-noise expert samples the first steps, the low-noise one the rest. Sizes: the byte
+# counts of the files' Git LFS pointers in public mirrors of Comfy-Org/Wan_2.2_ComfyUI_Repackaged (14_293_923_632
+# for T2V high, 14_294_742_832 for I2V high; each pair's experts are one size; Fun VACE 17_346_056_104 each).
+FUN_VACE_22_HIGH = wan22_expert(
+    "fun_vace", "high", "Wan 2.2 Fun VACE A14B, high-noise expert: reference-to-video", "17.3 GB", "vace"
+)
+FUN_VACE_22_LOW = wan22_expert(
+    "fun_vace", "low", "Wan 2.2 Fun VACE A14B, low-noise expert: reference-to-video", "17.3 GB", "vace"
+)
+T2V_22_HIGH = wan22_expert("t2v", "high", "Wan 2.2 T2V A14B, high-noise expert: text-to-video", "14.3 GB", "t2v")
+T2V_22_LOW = wan22_expert("t2v", "low", "Wan 2.2 T2V A14B, low-noise expert: text-to-video", "14.3 GB", "t2v")
+I2V_22_HIGH = wan22_expert("i2v", "high", "Wan 2.2 I2V A14B, high-noise expert: image-to-video", "14.3 GB", "i2v")
+I2V_22_LOW = wan22_expert("i2v", "low", "Wan 2.2 I2V A14B, low-noise expert: image-to-video", "14.3 GB", "i2v")
+TI2V_5B = ModelFile(
+    "wan2.2_ti2v_5B_fp16.safetensors",
+    "diffusion_models",
+    f"{REPACKAGED_2_2}/diffusion_models/wan2.2_ti2v_5B_fp16.safetensors",
+    "Wan 2.2 TI2V 5B: text- and image-to-video at 1280x704, 24 fps, on a 12-16 GB GPU",
+    size="10.0 GB",  # "10 GB" on the file's page (Comfy-Org's Wan 2.2 repository, the same file)
+    dit="5B",
+    family="ti2v",
+)
 LIGHTX2V_14B = ModelFile(
     "Wan21_T2V_14B_lightx2v_cfg_step_distill_lora_rank32.safetensors",
     "loras",
@@ -97,6 +129,13 @@ WAN_VAE = ModelFile(
     "Wan 2.1 VAE",
     size="254 MB",
     sha256="2fc39d31359a4b0a64f55876d8ff7fa8d780956ae2cb13463b0223e15148976b",
+)
+WAN22_VAE = ModelFile(
+    "wan2.2_vae.safetensors",
+    "vae",
+    f"{REPACKAGED_2_2}/vae/wan2.2_vae.safetensors",
+    "Wan 2.2 VAE: the 48-channel 16x VAE TI2V-5B takes (the A14B experts take the Wan 2.1 VAE)",
+    size="1.41 GB",  # the file's page (Comfy-Org's Wan 2.2 repository, the same file)
 )
 CLIP_VISION_H = ModelFile(
     "clip_vision_h.safetensors",
@@ -139,6 +178,7 @@ CATALOG: dict[str, ModelFile] = {
     for model in (
         *(VACE_14B, VACE_1_3B, ATI_14B, WAN_MOVE_14B, LIGHTX2V_14B, UMT5, WAN_VAE, CLIP_VISION_H),
         *(ANIMATE_14B, ANIMATE_14B_FP8, ANIMATE_RELIGHT_LORA),
+        *(FUN_VACE_22_HIGH, FUN_VACE_22_LOW, T2V_22_HIGH, T2V_22_LOW, I2V_22_HIGH, I2V_22_LOW, TI2V_5B, WAN22_VAE),
     )
 }
 WEIGHT_DTYPES = {ATI_14B.name: "fp8_e4m3fn"}

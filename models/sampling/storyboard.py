@@ -28,8 +28,11 @@ class ReportError(ValueError):
     """The text is not a report this storyboard reads; the message says why and what to do."""
 
 
-def report_header(model: str) -> dict[str, Any]:
-    """The keys that make a sampler report recognisable and versioned, and the model it was rendered with."""
+def report_header(model: str, low_noise_model: str | None = None) -> dict[str, Any]:
+    """The keys that make a sampler report recognisable and versioned, and the model it was rendered with: both of
+    Wan 2.2's experts, high-noise first, when two rendered it."""
+    if low_noise_model is not None:
+        model = f"{model} (high-noise expert) + {low_noise_model} (low-noise expert)"
     return {"format": REPORT_FORMAT, "version": REPORT_VERSION, "model": model}
 
 

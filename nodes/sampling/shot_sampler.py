@@ -353,7 +353,7 @@ class WorldKitWorldShotSampler(io.ComfyNode):
         fps = shots[0].fps
         video = InputImpl.VideoFromComponents(Types.VideoComponents(images=frames, frame_rate=Fraction(fps)))
         report = {
-            **report_header(model_name(model)),
+            **report_header(model_name(model), None if low_noise_model is None else model_name(low_noise_model)),
             "seed": seed,
             "candidates": candidates,
             "sampler": settings.__dict__,

@@ -10,7 +10,18 @@ import pytest
 from PIL import Image, ImageFont
 
 from worldkit.demo_inputs import demo_files
-from worldkit.headless.catalog import CATALOG, CLIP_VISION_H, UMT5, VACE_1_3B, WAN_VAE
+from worldkit.headless.catalog import (
+    ATI_14B,
+    CATALOG,
+    CLIP_VISION_H,
+    FUN_VACE_22_HIGH,
+    FUN_VACE_22_LOW,
+    TI2V_5B,
+    UMT5,
+    VACE_1_3B,
+    WAN22_VAE,
+    WAN_VAE,
+)
 from worldkit.headless.convert import api_path_for, ui_to_api
 from worldkit.headless.model_files import LOADER_WIDGETS
 from worldkit.headless.requirements import input_files
@@ -103,8 +114,12 @@ def test_unknown_nodes_inputs_and_outputs_are_errors():
         graph.node("KSampler", model="not a link")
 
 
-def test_every_film_has_a_ui_file_and_an_api_twin_in_both_variants_and_nothing_else():
-    assert set(WORKFLOWS) == {name + suffix for name in FILMS for suffix in ("", "_fast")}
+def test_every_film_has_a_ui_file_and_an_api_twin_in_every_variant_and_nothing_else():
+    every = {name + suffix for name in FILMS for suffix in ("", "_fast", "_wan22", "_wan22_5b")}
+    # new_york_animals' one generated shot follows tracks on Wan-Move, which its full variant already loads;
+    # street_performer renders on Wan 2.2 Animate in its full and fast variants already
+    repeats = {"new_york_animals_wan22", "street_performer_wan22", "street_performer_wan22_5b"}
+    assert set(WORKFLOWS) == every - repeats
     for name in WORKFLOWS:
         ui_path = WORKFLOWS_DIR / f"{name}.json"
         assert ui_path.is_file(), f"run `python -m worldkit.tools.authoring.build` to write {name}"
@@ -149,6 +164,53 @@ def test_the_fast_variant_tells_the_same_story_on_the_small_model_at_480p():
     assert not any(e["class_type"] == "EasyCache" for e in full.values())
 
 
+def shots_and_loaders(name: str) -> tuple[list[dict], dict[str, set]]:
+    """A workflow's Shot nodes' inputs, and the files its loaders load by class."""
+    prompt = json.loads(api_path_for(WORKFLOWS_DIR / f"{name}.json").read_text())
+    shots = [e["inputs"] for e in prompt.values() if e["class_type"] == "WorldKitShot"]
+    loaded: dict[str, set] = {}
+    for entry in prompt.values():
+        for key in ("unet_name", "vae_name"):
+            if key in entry["inputs"]:
+                loaded.setdefault(key, set()).add(entry["inputs"][key])
+    return shots, loaded
+
+
+def test_the_wan22_variants_tell_the_same_story_on_the_experts_and_on_the_5b():
+    full, _ = shots_and_loaders("lonely_little_flame")
+    experts, on_experts = shots_and_loaders("lonely_little_flame_wan22")
+    small, on_5b = shots_and_loaders("lonely_little_flame_wan22_5b")
+    assert [s["prompt"] for s in full] == [s["prompt"] for s in experts] == [s["prompt"] for s in small]
+    assert {(s["width"], s["height"], s["fps"]) for s in experts} == {(1280, 720, 16)}
+    assert {(s["width"], s["height"], s["fps"]) for s in small} == {(1280, 704, 24)}
+    assert on_experts == {
+        "unet_name": {FUN_VACE_22_HIGH.name, FUN_VACE_22_LOW.name, ATI_14B.name},  # ATI: no Wan 2.2 follows tracks
+        "vae_name": {WAN_VAE.name},  # the A14B experts take the Wan 2.1 VAE
+    }
+    assert on_5b == {"unet_name": {TI2V_5B.name}, "vae_name": {WAN22_VAE.name}}
+
+
+def test_every_sampler_of_an_a14b_variant_switches_experts_where_comfyuis_templates_do():
+    prompt = json.loads(api_path_for(WORKFLOWS_DIR / "wooden_toy_nyc_wan22.json").read_text())
+    high, low = (
+        [k for k, e in prompt.items() if e["inputs"].get("unet_name") == f.name]
+        for f in (FUN_VACE_22_HIGH, FUN_VACE_22_LOW)
+    )
+    samplers = [e["inputs"] for e in prompt.values() if e["class_type"] == "WorldKitWorldShotSampler"]
+    assert samplers and all(
+        (s["model"], s["low_noise_model"], s["switch_step"]) == ([*high, 0], [*low, 0], 10) for s in samplers
+    )
+    pair = [e["inputs"] for e in prompt.values() if e["class_type"] == "KSamplerAdvanced"]
+    assert [
+        (p["model"][0], p["add_noise"], p["start_at_step"], p["end_at_step"], p["return_with_leftover_noise"])
+        for p in pair
+    ] == [
+        (*high, "enable", 0, 10, "enable"),
+        (*low, "disable", 10, 10000, "disable"),
+    ]
+    assert {(p["steps"], p["cfg"], p["sampler_name"]) for p in pair} == {(20, 3.5, "euler")}
+
+
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))
 def test_every_workflow_has_the_thumbnail_its_inputs_draw(name):
     film, variant = WORKFLOWS[name]
@@ -167,6 +229,8 @@ def test_every_workflow_has_the_thumbnail_its_inputs_draw(name):
         ("lonely_little_flame_fast", "lonely little flame  ·  fast 480p  ·  VACE 1.3B + ATI 14B"),
         ("the_herd_fast", "the herd  ·  fast 480p  ·  VACE 1.3B"),
         ("the_herd", "the herd  ·  full 720p  ·  VACE 14B"),
+        ("lonely_little_flame_wan22", "lonely little flame  ·  wan22 720p  ·  Wan 2.2 Fun VACE A14B + ATI 14B"),
+        ("the_herd_wan22_5b", "the herd  ·  wan22 5B 1280x704  ·  Wan 2.2 TI2V 5B"),
     ],
 )
 def test_the_thumbnail_names_the_models_the_workflow_loads_not_the_variant(name, expected):

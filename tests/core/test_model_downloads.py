@@ -13,7 +13,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from worldkit.headless.catalog import CATALOG, VACE_1_3B, format_size, size_bytes, total_download
+from worldkit.headless.catalog import (
+    CATALOG,
+    CLIP_VISION_H,
+    FUN_VACE_22_HIGH,
+    FUN_VACE_22_LOW,
+    TI2V_5B,
+    UMT5,
+    VACE_1_3B,
+    WAN22_VAE,
+    WAN_VAE,
+    format_size,
+    size_bytes,
+    total_download,
+)
 from worldkit.headless.cli import main
 from worldkit.headless.download import DownloadError, HostUnreachable, download
 from worldkit.headless.model_files import ProgressLine, needed_models
@@ -275,3 +288,19 @@ def test_every_catalogued_file_has_a_size_and_the_models_command_prints_the_work
 def test_a_total_names_the_files_whose_size_is_unknown():
     assert total_download(["34.7 GB", "317 MB", None]) == "35.0 GB + 1 file(s) of unknown size"
     assert format_size(size_bytes("254 MB") + size_bytes("6.74 GB")) == "6.99 GB"
+
+
+@pytest.mark.parametrize(
+    ("name", "files", "total"),
+    [
+        # Fun VACE high 17.3 + low 17.3 + UMT5 6.74 + Wan 2.1 VAE 0.254 + CLIP vision H 1.26
+        ("the_herd_wan22", [FUN_VACE_22_HIGH, FUN_VACE_22_LOW, UMT5, WAN_VAE, CLIP_VISION_H], "42.9 GB"),
+        # TI2V-5B 10.0 + UMT5 6.74 + Wan 2.2 VAE 1.41 + CLIP vision H 1.26
+        ("the_herd_wan22_5b", [TI2V_5B, UMT5, WAN22_VAE, CLIP_VISION_H], "19.4 GB"),
+    ],
+)
+def test_a_wan22_workflow_lists_both_experts_or_the_5b_with_the_vae_it_takes(tmp_path, capsys, name, files, total):
+    workflow = WORKFLOWS_DIR / "api" / f"{name}.json"
+    assert [model.name for model in needed_models(json.loads(workflow.read_text()))] == [f.name for f in files]
+    assert main(["models", str(workflow), "--models-dir", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.rstrip().endswith(f"total download: {total}")

@@ -60,7 +60,8 @@ def test_the_animate_film_chunks_its_10_s_dance_and_leads_every_segment_with_the
 
 
 def test_the_block_flops_reproduce_the_measured_flops_per_forward():
-    for model, dit in WAN_DITS.items():
+    for model in ("1.3B", "14B"):  # the DiTs measured (the 5B is scaled from them)
+        dit = WAN_DITS[model]
         for resolution in ("480p", "720p"):
             point = MEASURED[f"{model}_{resolution}"]
             flops = dit.forward_flops(point["tokens"], vace=False)
@@ -105,3 +106,22 @@ def test_the_first_render_section_quotes_the_fast_demos_row_of_the_table():
     row = next(line for line in render_costs.table().splitlines() if line.startswith("| monkey_music_video | fast |"))
     download, time = (cell.strip() for cell in row.split("|")[4:8:3])
     assert f"({download} to download)" in first_render and f"about {time} of sampling" in first_render
+
+
+def test_an_a14b_expert_pair_costs_the_14b_steps_once_and_the_5b_is_scaled_by_its_flops():
+    # the KSamplerAdvanced pair after Bind Shot is one shot's 20 steps, as its KSampler in the full variant
+    assert [seg.steps for seg in segments("wooden_toy_nyc_wan22")] == [seg.steps for seg in segments("wooden_toy_nyc")]
+    expert = next(seg for seg in segments("the_herd_wan22") if seg.vace)
+    full = next(seg for seg in segments("the_herd") if seg.vace)
+    assert expert == replace(full, cfg=True)  # CFG 3.5 in place of 5: the same forwards
+    small = segments("the_herd_wan22_5b")[0]
+    assert (small.model, small.frames, small.latent_frames, small.frame_tokens) == ("5B", 121, 31, 44 * 80 // 4)
+    assert small.reference_frames == 0  # TI2V holds its start frame inside the latent
+    flops = WAN_DITS["5B"].forward_flops(31 * 880, vace=False)
+    measured = MEASURED["14B_720p"]
+    expected = measured["step_with_cfg_s"] * flops / WAN_DITS["14B"].forward_flops(measured["tokens"], vace=False)
+    attention = render_costs.reference_attention_ratio(SAMPLER_RUNS)
+    assert render_costs.step_seconds(small, MEASURED, 1) == pytest.approx(expected)
+    assert render_costs.step_seconds(small, MEASURED, attention) > render_costs.step_seconds(small, MEASURED, 1)
+    assert WAN_DITS["5B"].parameters / 1e9 == pytest.approx(4.91, abs=0.01)  # the 5B's 10.0 GB fp16 file
+    assert 10 < render_costs.peak_gib(small, MEASURED) < 12

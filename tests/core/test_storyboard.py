@@ -123,3 +123,9 @@ def test_a_weak_shot_is_flagged_only_when_far_below_the_others():
     report["shots"][2]["candidates"][2]["score"] = 0.7
     rows = build_storyboard(report)["rows"]
     assert not any("far below" in w for row in rows for w in row["warnings"])
+
+
+def test_a_run_on_two_experts_names_both_in_the_report_and_the_storyboard():
+    report = {**searched_report(), **report_header("WAN22High", "WAN22Low")}
+    board = build_storyboard(parse_report(json.dumps(report)))
+    assert board["model"] == "WAN22High (high-noise expert) + WAN22Low (low-noise expert)"

@@ -1,9 +1,12 @@
-"""The demo workflows (six films, full and fast): API twins match their UI files, and each runs end to end on
-tiny models."""
+"""The demo workflows (six films in their variants): API twins match their UI files, and each runs end to end on
+tiny models: the full and fast variant of every film, the Wan 2.2 5B variant of the five that have one, and the
+Wan 2.2 A14B variant of one (every A14B variant builds its graph from the same steps as the one run here: the
+experts on World Shot Sampler and a KSamplerAdvanced pair after Bind Shot)."""
 
 from __future__ import annotations
 
 import json
+import math
 from itertools import islice
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from scipy import ndimage
 from workflow_maps import (
     PREVIEW_FRAMES,
     PREVIEW_SIZE,
+    PREVIEW_SWITCH,
     face_crops_previewed,
     green_screen_stand_in,
     preview_overrides,
@@ -26,9 +30,11 @@ from workflow_maps import (
 
 from worldkit.headless import run_workflow
 from worldkit.headless.convert import api_path_for, ui_to_api
+from worldkit.headless.overrides import Override
+from worldkit.models.shared.wan import round_up_frame_count
 from worldkit.tools.authoring.build import build_workflow
 from worldkit.tools.authoring.films import WORKFLOWS
-from worldkit.tools.authoring.inputs import SIZE
+from worldkit.tools.authoring.inputs import BEAT_BPM, SIZE
 from worldkit.tools.authoring.plates import PLATE_FPS, PLATE_FRAMES
 
 PLATE_SHAPE = (PLATE_FRAMES, SIZE[1], SIZE[0])
@@ -91,14 +97,23 @@ def assert_every_node_ran(result) -> None:
     assert len(ran & set(result.prompt)) == len(result.prompt)
 
 
-def run_film(comfy, tiny_models, name: str, out_dir: Path):
+def longer_shots(prompt: dict, frames: int) -> list[Override]:
+    """Every shot `frames` long, sampled in one segment (after preview_overrides, which these replace)."""
+    lengths = {"WorldKitShot": "frames", "WorldKitWorldShotSampler": "native_frames"}
+    return [
+        Override(node, lengths[e["class_type"]], frames) for node, e in prompt.items() if e["class_type"] in lengths
+    ]
+
+
+def run_film(comfy, tiny_models, name: str, out_dir: Path, shot_frames: int = PREVIEW_FRAMES):
     prompt = face_crops_previewed(green_screen_stand_in(json.loads(api_path_for(ui_file(name)).read_text())))
+    longer = longer_shots(prompt, shot_frames) if shot_frames != PREVIEW_FRAMES else []
     result = run_workflow(
         prompt,
         server=comfy.base_url,
         out_dir=out_dir,
         renames=tiny_renames(tiny_models),
-        overrides=preview_overrides(prompt),
+        overrides=preview_overrides(prompt) + longer,
         inputs_dirs=[WORKFLOWS_DIR / "inputs"],
     )
     assert_every_node_ran(result)
@@ -127,9 +142,31 @@ def test_the_executed_node_check_catches_a_branch_that_never_ran():
         assert_every_node_ran(RunResult("p", prompt, {}, executed=["2"]))
 
 
-def shot_reports(result) -> list[dict]:
+def sampler_reports(result) -> list[dict]:
     reports = [json.loads(text) for text in texts(result, "PreviewAny") if text.lstrip().startswith("{")]
-    return [shot for report in reports if "sampler" in report for shot in report["shots"]]
+    return [report for report in reports if "sampler" in report]
+
+
+def shot_reports(result) -> list[dict]:
+    return [shot for report in sampler_reports(result) for shot in report["shots"]]
+
+
+def cut_fps(name: str) -> int:
+    """The rate a workflow's shots are cut at: its variant's world model's (16 fps; 24 on TI2V-5B)."""
+    return WORKFLOWS[name][1].rules.fps
+
+
+def assert_rendered_by_the_variants_model(result, name: str) -> None:
+    """Every World Shot Sampler ran by the variant's world model's rules, on both experts where it has two."""
+    variant = WORKFLOWS[name][1]
+    reports = sampler_reports(result)
+    assert reports and {report["model_rules"] for report in reports} == {variant.rules.name}
+    assert {report["fps"] for report in reports} == {variant.rules.fps}
+    for report in reports:
+        assert ("experts" in report) == (variant.low_noise_model is not None)
+        if variant.low_noise_model is not None:
+            assert report["experts"]["switch_step"] == PREVIEW_SWITCH
+            assert "(high-noise expert) + " in report["model"] and report["model"].endswith("(low-noise expert)")
 
 
 def assert_scored(shots: list[dict], candidates: int) -> None:
@@ -146,8 +183,19 @@ def assert_scored(shots: list[dict], candidates: int) -> None:
             assert shot["chosen"] == int(np.argmax(shot["scores"]))
 
 
+def assert_directed_by_tracks_where_the_variant_can(result, tiny_models, name: str, family: str, tracks: str) -> None:
+    """The track-driven shot binds as its track family with its tracks, or, in a variant without a track model
+    (TI2V-5B follows none), as the world model's own family from the same start frame, tracks unused."""
+    variant = WORKFLOWS[name][1]
+    (bound,) = [entry["inputs"] for entry in result.prompt.values() if entry["class_type"] == "WorldKitBindShot"]
+    expected = (family, True) if variant.follows_tracks else ("auto", False)
+    assert (bound["family"], tracks in bound) == expected
+    loaded = {entry["inputs"]["unet_name"] for entry in result.prompt.values() if "unet_name" in entry["inputs"]}
+    assert (tiny_models["wan_i2v"] in loaded) == variant.follows_tracks  # the tiny ATI and Wan-Move twin
+
+
 def three_lights_and_the_directed_shot(result) -> list[dict]:
-    """What either variant of lonely_little_flame renders: the three lights in one video, the directed shot in
+    """What every variant of lonely_little_flame renders: the three lights in one video, the directed shot in
     another; returns the three lights' shot reports."""
     videos = videos_by_prefix(result)
     assert video_shape(videos["lonely_little_flame"]) == (3 * PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
@@ -157,9 +205,13 @@ def three_lights_and_the_directed_shot(result) -> list[dict]:
     return shots
 
 
-def test_lonely_little_flame_renders_three_lights_and_the_directed_shot(comfy, tiny_models, tmp_path):
-    shots = three_lights_and_the_directed_shot(run_film(comfy, tiny_models, "lonely_little_flame", tmp_path))
+@pytest.mark.parametrize("name", ["lonely_little_flame", "lonely_little_flame_wan22_5b"])
+def test_lonely_little_flame_renders_three_lights_and_the_directed_shot(comfy, tiny_models, tmp_path, name):
+    result = run_film(comfy, tiny_models, name, tmp_path)
+    shots = three_lights_and_the_directed_shot(result)
     assert_scored(shots, candidates=2)
+    assert_rendered_by_the_variants_model(result, name)
+    assert_directed_by_tracks_where_the_variant_can(result, tiny_models, name, "ati", "track_json")
 
 
 def test_lonely_little_flame_fast_runs_the_small_model_cached_and_the_directed_shot_distilled(
@@ -189,8 +241,10 @@ def assert_real_alpha(frames: list[np.ndarray], size: tuple[int, int] = (PREVIEW
         assert frame[..., 3].min() < frame[..., 3].max()
 
 
-def test_wooden_toy_scores_four_stills_and_composites_with_alpha(comfy, tiny_models, tmp_path):
-    result = run_film(comfy, tiny_models, "wooden_toy_nyc", tmp_path)
+@pytest.mark.parametrize("name", ["wooden_toy_nyc", "wooden_toy_nyc_wan22", "wooden_toy_nyc_wan22_5b"])
+def test_wooden_toy_scores_four_stills_and_composites_with_alpha(comfy, tiny_models, tmp_path, name):
+    result = run_film(comfy, tiny_models, name, tmp_path)
+    assert_rendered_by_the_variants_model(result, name)
     stills = [p for p in result.files if p.name.startswith("wooden_toy_nyc_still")]
     assert len(stills) == 1 and Image.open(stills[0]).size == (PREVIEW_SIZE, PREVIEW_SIZE)
     shots = shot_reports(result)
@@ -204,23 +258,27 @@ def test_wooden_toy_scores_four_stills_and_composites_with_alpha(comfy, tiny_mod
     assert_real_alpha(element[:1], PLATE_SHAPE[1:])
 
 
-def test_the_herd_cuts_coverage_eye_and_fire_together(comfy, tiny_models, tmp_path):
-    result = run_film(comfy, tiny_models, "the_herd", tmp_path)
+@pytest.mark.parametrize("name", ["the_herd", "the_herd_wan22_5b"])
+def test_the_herd_cuts_coverage_eye_and_fire_together(comfy, tiny_models, tmp_path, name):
+    result = run_film(comfy, tiny_models, name, tmp_path)
+    assert_rendered_by_the_variants_model(result, name)
     shots = shot_reports(result)
     assert len(shots) == 4 and shots[-1]["name"] == "cow's eye"
     assert_scored(shots, candidates=2)
     fire = alpha_frames(result, "the_herd_fire_element")
     assert len(fire) == PLATE_FRAMES  # placed on the moving plate, at its rate
     assert_real_alpha(fire[:1], PLATE_SHAPE[1:])
-    comp_frames = round(PLATE_FRAMES * 16 / PLATE_FPS)  # the composite over the 24 fps plate, retimed to the cut
+    comp_frames = round(PLATE_FRAMES * cut_fps(name) / PLATE_FPS)  # the composite over the plate, at the cut's rate
     cut = (4 * PREVIEW_FRAMES + comp_frames, PREVIEW_SIZE, PREVIEW_SIZE)
     assert video_shape(videos_by_prefix(result)["the_herd"]) == cut
-    whole = {"fps": 16.0, "shots": [{"timeline_start": 0, "kept_frames": cut[0]}]}  # shot_lengths "": one shot
+    one_shot = [{"timeline_start": 0, "kept_frames": cut[0]}]  # shot_lengths "": one shot
+    whole = {"fps": float(cut_fps(name)), "shots": one_shot}
     assert len(handed_cut(result, whole)) == 1
 
 
-def test_new_york_animals_walk_their_paths_with_alpha(comfy, tiny_models, tmp_path):
-    result = run_film(comfy, tiny_models, "new_york_animals", tmp_path)
+@pytest.mark.parametrize("name", ["new_york_animals", "new_york_animals_wan22_5b"])
+def test_new_york_animals_walk_their_paths_with_alpha(comfy, tiny_models, tmp_path, name):
+    result = run_film(comfy, tiny_models, name, tmp_path)
     videos = videos_by_prefix(result)
     for animal in ("pigeon", "dog", "cat"):
         assert video_shape(videos[f"new_york_animals_{animal}"]) == (PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
@@ -230,10 +288,15 @@ def test_new_york_animals_walk_their_paths_with_alpha(comfy, tiny_models, tmp_pa
         centres = [np.argwhere(frame[..., 3] > 127).mean(axis=0)[1] for frame in (layer[0], layer[-1])]
         assert abs(centres[1] - centres[0]) > PREVIEW_SIZE * 0.2, f"the {animal} moved along its path"
     assert video_shape(videos["new_york_animals_dog_alive"]) == (PREVIEW_FRAMES, PREVIEW_SIZE, PREVIEW_SIZE)
+    assert_directed_by_tracks_where_the_variant_can(result, tiny_models, name, "wan_move", "tracks")
 
 
-def test_monkey_music_video_cuts_eight_shots_to_the_beat_with_the_track(comfy, tiny_models, tmp_path):
-    result = run_film(comfy, tiny_models, "monkey_music_video", tmp_path)
+@pytest.mark.parametrize("name", ["monkey_music_video", "monkey_music_video_wan22_5b"])
+def test_monkey_music_video_cuts_eight_shots_to_the_beat_with_the_track(comfy, tiny_models, tmp_path, name):
+    # a shot lasts at least one beat of the track, so every cut can reach one: 9 frames at 16 fps, 13 at 24
+    shot_frames = max(PREVIEW_FRAMES, round_up_frame_count(math.ceil(60 / BEAT_BPM * cut_fps(name))))
+    result = run_film(comfy, tiny_models, name, tmp_path, shot_frames)
+    assert_rendered_by_the_variants_model(result, name)
     shots = shot_reports(result)
     assert len(shots) == 8
     cut = next(json.loads(t) for t in texts(result, "PreviewAny") if '"cuts"' in t)
@@ -245,7 +308,7 @@ def test_monkey_music_video_cuts_eight_shots_to_the_beat_with_the_track(comfy, t
     video = videos_by_prefix(result)["monkey_music_video"]
     frames, height, width = video_shape(video)
     assert (frames, height, width) == (cut["frames"], PREVIEW_SIZE, PREVIEW_SIZE)
-    assert frames <= 8 * PREVIEW_FRAMES
+    assert frames <= 8 * shot_frames
     with av.open(str(video)) as container:
         assert container.streams.audio, "the track is laid under the cut"
 

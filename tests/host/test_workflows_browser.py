@@ -14,7 +14,7 @@ import pytest
 
 from worldkit.demo_inputs import SUBFOLDER, demo_files
 from worldkit.tools.authoring.films import WORKFLOWS
-from worldkit.tools.authoring.variants import FAST
+from worldkit.tools.authoring.variants import FAST, WAN22_5B
 
 WORKFLOWS_DIR = Path(__file__).resolve().parents[2] / "workflows"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -243,11 +243,11 @@ return [...document.querySelectorAll('[role=dialog] [data-testid^="template-work
 """
 
 
-def test_the_template_browser_lists_the_fast_variants_first_each_by_its_file_name(frontend):
+def test_the_template_browser_lists_the_small_gpu_variants_first_each_by_its_file_name(frontend):
     """The browser's default order keeps the server's, which is the filesystem's: web/js/template_order.js puts
-    the fast variants first. For a custom pack's template the frontend shows the file name as the title and,
-    with "_" as spaces, as the description (it reads no other text for them); the thumbnail (served: see the test
-    above; drawn: tests/core) says what the film is."""
+    the fast variants first, then the Wan 2.2 5B ones. For a custom pack's template the frontend shows the file
+    name as the title and, with "_" as spaces, as the description (it reads no other text for them); the thumbnail
+    (served: see the test above; drawn: tests/core) says what the film is."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     open_worldkit_templates(frontend)
@@ -256,8 +256,8 @@ def test_the_template_browser_lists_the_fast_variants_first_each_by_its_file_nam
     )
     cards = frontend.execute_script(TEMPLATE_CARDS)
     frontend.execute_script(CLOSE_DIALOGS)
-    fast = sorted(name for name, (_, variant) in WORKFLOWS.items() if variant is FAST)
-    assert [card["name"] for card in cards] == fast + sorted(set(WORKFLOWS) - set(fast))
+    fast, small = (sorted(name for name, (_, v) in WORKFLOWS.items() if v is variant) for variant in (FAST, WAN22_5B))
+    assert [card["name"] for card in cards] == fast + small + sorted(set(WORKFLOWS) - set(fast) - set(small))
     for card in cards:
         assert card["title"] == card["name"]
         assert card["description"] == card["name"].replace("_", " ")

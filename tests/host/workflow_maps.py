@@ -3,12 +3,13 @@
 TINY_MODEL_ROLES: each real model file a workflow names -> the tiny_models fixture role that replaces it
 (same architecture family, random weights). ATI and Wan-Move are Wan 2.1 image-to-video DiTs, so the tiny
 I2V model stands in for both; the tiny VACE model for both VACE sizes, the tiny Animate model for both Animate
-files, and a tiny rank-4 LoRA on the blocks' attention for the step-distillation and relighting LoRAs.
+files, and a tiny rank-4 LoRA on the blocks' attention for the step-distillation and relighting LoRAs. Each Wan 2.2
+file has its own tiny twin: every A14B expert (Fun VACE, T2V, I2V, high and low), TI2V-5B and the Wan 2.2 VAE.
 
 PREVIEW_SETTINGS: per node class, the inputs set to tiny values (64x64 frames, 9 frames a shot, 2 sampling
-steps; a shot already shorter, like a one-frame still, keeps its length; a plate cut to a shot's frames is cut
-to 9). A value may be a function of the
-current one. Only inputs that hold a value in the workflow are changed, never a connected input.
+steps, a Wan 2.2 expert pair switching after the first; a shot already shorter, like a one-frame still, keeps its
+length; a plate cut to a shot's frames is cut to 9). A value may be a function of the current one. Only inputs
+that hold a value in the workflow are changed, never a connected input.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ from worldkit.headless.overrides import Override
 PREVIEW_SIZE = 64
 PREVIEW_FRAMES = 9
 PREVIEW_STEPS = 2
+PREVIEW_SWITCH = 1  # the step a Wan 2.2 A14B pair's low-noise expert starts at
+LAST_STEP = 10000  # KSamplerAdvanced's end_at_step for "to the end"
+
+
+def _preview_switch(step: int) -> int:
+    """A KSamplerAdvanced pair's start or end step: the switch between its experts moved to PREVIEW_SWITCH."""
+    return step if step in (0, LAST_STEP) else PREVIEW_SWITCH
+
 
 TINY_MODEL_ROLES = {
     "wan2.1_vace_14B_fp16.safetensors": "wan_vace",
@@ -33,6 +42,14 @@ TINY_MODEL_ROLES = {
     "umt5_xxl_fp8_e4m3fn_scaled.safetensors": "umt5",
     "wan_2.1_vae.safetensors": "vae",
     "clip_vision_h.safetensors": "clip_vision",
+    "wan2.2_fun_vace_high_noise_14B_fp8_scaled.safetensors": "wan22_vace_high",
+    "wan2.2_fun_vace_low_noise_14B_fp8_scaled.safetensors": "wan22_vace_low",
+    "wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors": "wan22_t2v_high",
+    "wan2.2_t2v_low_noise_14B_fp8_scaled.safetensors": "wan22_t2v_low",
+    "wan2.2_i2v_high_noise_14B_fp8_scaled.safetensors": "wan22_i2v_high",
+    "wan2.2_i2v_low_noise_14B_fp8_scaled.safetensors": "wan22_i2v_low",
+    "wan2.2_ti2v_5B_fp16.safetensors": "wan22_ti2v",
+    "wan2.2_vae.safetensors": "wan22_vae",
 }
 
 _SIZE = {"width": PREVIEW_SIZE, "height": PREVIEW_SIZE}
@@ -44,10 +61,16 @@ PREVIEW_SETTINGS: dict[str, dict[str, Any]] = {
     "WorldKitPreviewWorld": {"cell_width": PREVIEW_SIZE},
     "WorldKitShot": _SHOT,
     "WorldKitCoverage": _SHOT,
-    "WorldKitWorldShotSampler": {"steps": PREVIEW_STEPS, "native_frames": PREVIEW_FRAMES, "overlap_frames": 1},
+    "WorldKitWorldShotSampler": {
+        "steps": PREVIEW_STEPS,
+        "native_frames": PREVIEW_FRAMES,
+        "overlap_frames": 1,
+        "switch_step": lambda step: step and PREVIEW_SWITCH,  # 0 (Wan 2.2's rule) stays 0
+    },
     "WorldKitTrajectoryKeypoints": {**_SIZE, "num_frames": PREVIEW_FRAMES},
     "WorldKitImportTracks": {**_SIZE, "num_frames": PREVIEW_FRAMES},
     "KSampler": {"steps": PREVIEW_STEPS},
+    "KSamplerAdvanced": {"steps": PREVIEW_STEPS, "start_at_step": _preview_switch, "end_at_step": _preview_switch},
     "RepeatImageBatch": {"amount": PREVIEW_FRAMES},
     "ImageScale": _SIZE,
     "ImageFromBatch": {"length": lambda frames: min(frames, PREVIEW_FRAMES)},

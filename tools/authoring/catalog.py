@@ -13,7 +13,6 @@ from ...headless.catalog import (
     CLIP_VISION_H,
     UMT5,
     WAN_MOVE_14B,
-    WAN_VAE,
     WEIGHT_DTYPES,
     ModelFile,
     total_download,
@@ -21,17 +20,19 @@ from ...headless.catalog import (
 from .graph import Node, Output
 from .variants import FilmGraph
 
-__all__ = ["ATI_14B", "WAN_MOVE_14B", "Diffusion", "Loaders", "load_diffusion_model", "load_models"]
+__all__ = ["ATI_14B", "WAN_MOVE_14B", "Diffusion", "Loaders", "load_diffusion_model", "load_models", "track_model"]
 
 EASYCACHE = {"reuse_threshold": 0.2, "start_percent": 0.15, "end_percent": 0.95, "verbose": False}
 
 
 @dataclass
 class Diffusion:
-    """A Wan DiT ready to sample (loaded, with the variant's LoRA or cache applied) and the file it came from."""
+    """A Wan DiT ready to sample (loaded, with the variant's LoRA or cache applied) and the file it came from;
+    for a Wan 2.2 A14B pair, `node` is the high-noise expert and `low` the low-noise one."""
 
     node: Node
     file: ModelFile
+    low: Node | None = None
 
     def out(self, name: str | int = 0) -> Output:
         return self.node.out(name)
@@ -67,9 +68,8 @@ def loader(graph: FilmGraph, class_type: str, file: ModelFile, title: str | None
     return node
 
 
-def load_diffusion_model(graph: FilmGraph, model: ModelFile) -> Diffusion:
-    """UNETLoader, then the fast variant's step-distillation LoRA (14B) or EasyCache (the small model)."""
-    node = loader(
+def load_unet(graph: FilmGraph, model: ModelFile) -> Node:
+    return loader(
         graph,
         "UNETLoader",
         model,
@@ -77,7 +77,15 @@ def load_diffusion_model(graph: FilmGraph, model: ModelFile) -> Diffusion:
         unet_name=model.name,
         weight_dtype=WEIGHT_DTYPES.get(model.name, "default"),
     )
+
+
+def load_diffusion_model(graph: FilmGraph, model: ModelFile) -> Diffusion:
+    """UNETLoader, then the fast variant's step-distillation LoRA (14B) or EasyCache (the small model); the
+    variant's world model loads with its low-noise expert when it has one."""
+    node = load_unet(graph, model)
     variant = graph.variant
+    if model == variant.world_model and variant.low_noise_model is not None:
+        return Diffusion(node, model, load_unet(graph, variant.low_noise_model))
     if variant.distills(model):
         lora = variant.distill_lora
         node = loader(
@@ -95,15 +103,25 @@ def load_diffusion_model(graph: FilmGraph, model: ModelFile) -> Diffusion:
 
 
 def load_models(graph: FilmGraph, diffusion: ModelFile | None = None, extra: tuple[ModelFile, ...] = ()) -> Loaders:
-    """The 'Models' group: Wan DiT (the variant's VACE unless given), UMT5, Wan VAE, CLIP vision, and a note
-    listing what to download and where."""
-    diffusion = diffusion or graph.variant.world_model
-    graph.group("1 · Models")
+    """The 'Models' group: Wan DiT (the variant's world model unless given; a track model only where the variant
+    keeps it), UMT5, the variant's VAE, CLIP vision, and a note listing what to download and where."""
     variant = graph.variant
+    diffusion = variant.tracked(diffusion) if diffusion else variant.world_model
+    extra = tuple(m for m in dict.fromkeys(variant.tracked(m) for m in extra) if m != diffusion)
+    graph.group("1 · Models")
+    experts = [variant.low_noise_model] if diffusion == variant.world_model and variant.low_noise_model else []
     loras = [variant.distill_lora] if any(variant.distills(m) for m in (diffusion, *extra)) else []
-    graph.note(download_note([diffusion, *extra, *loras, UMT5, WAN_VAE, CLIP_VISION_H]), title="Download these models")
+    files = [diffusion, *experts, *extra, *loras, UMT5, variant.vae, CLIP_VISION_H]
+    graph.note(download_note(files), title="Download these models")
     model = load_diffusion_model(graph, diffusion)
     clip = loader(graph, "CLIPLoader", UMT5, clip_name=UMT5.name, type="wan", device="default")
-    vae = loader(graph, "VAELoader", WAN_VAE, vae_name=WAN_VAE.name)
+    vae = loader(graph, "VAELoader", variant.vae, vae_name=variant.vae.name)
     clip_vision = loader(graph, "CLIPVisionLoader", CLIP_VISION_H, clip_name=CLIP_VISION_H.name)
     return Loaders(model, clip, vae, clip_vision)
+
+
+def track_model(graph: FilmGraph, models: Loaders, model: ModelFile) -> Diffusion:
+    """The model a track-driven shot renders on: `model` loaded, or the loaded world model in a variant that has
+    no track model."""
+    tracked = graph.variant.tracked(model)
+    return models.model if tracked == models.model.file else load_diffusion_model(graph, tracked)

@@ -9,6 +9,11 @@ Wan 2.1 T2V DiT step at 81 frames for 1.3B/14B at 480p/720p with CFG, the VAE de
 Shot Sampler with and without reference attention. Derived: a step's time scales with its forward FLOPs at the
 measured throughput (the FLOP count below reproduces the measured TFLOP per forward), so a segment's length,
 its reference frames and VACE's extra blocks each cost their FLOPs; a step without CFG is one forward.
+
+Scaled, not measured (no GPU has run them yet): a Wan 2.2 A14B expert has Wan 2.1 14B's shape, so its step is the
+14B's; TI2V-5B's step is its forward FLOPs (its own dims, 16x VAE and 2x2 patches: 880 tokens a latent frame at
+1280x704) at the measured 14B 720p throughput, its decode the measured 720p decode scaled by pixels and frames,
+and its peak memory its fp16 weights plus the measured 14B activations scaled by tokens x width.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from statistics import mean
 from ...headless.catalog import CATALOG, ModelFile, total_download
 from ...headless.model_files import needed_models
 from ...models.sampling.long_shot import plan_segments
-from ...models.shared.wan import WAN_2_1, latent_frame_count
+from ...models.shared.wan import WAN_2_1, WAN_2_2_5B, ModelRules, latent_frame_count
 from ...models.shots.binding.bind import resolve_location_mode
 from ...models.shots.binding.context import bound_names
 from ...models.shots.coverage import SETUPS, coverage
@@ -45,6 +50,8 @@ REFERENCE_FRAME_FAMILIES = ("vace", "t2v")
 # character (animate.py), whatever the shot binds.
 LEADING_FRAMES = {"animate": 1}
 VACE_WEIGHT_BYTES = 2  # the VACE files are fp16
+WEIGHT_BYTES = 2  # 16-bit weights, as measured (and as the 5B file is)
+SCALED_FROM = "14B_720p"  # the measured point a DiT without its own measurement is scaled from
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,12 @@ class DiT:
         linear = 2 * tokens * (6 * d * d + 2 * d * self.ffn_dim)
         return linear + 4 * tokens * tokens * d + 4 * tokens * TEXT_TOKENS * d
 
+    @property
+    def parameters(self) -> int:
+        """The main blocks' weights: self- and cross-attention's 8 matrices and the FFN's 2, per block."""
+        d = self.dim
+        return self.layers * (8 * d * d + 2 * d * self.ffn_dim)
+
     def forward_flops(self, tokens: int, vace: bool) -> float:
         """The main blocks, plus on a VACE file its blocks and their output projections (and the first one's input)."""
         flops = self.layers * self.block_flops(tokens)
@@ -83,13 +96,24 @@ class DiT:
         return self.vace_blocks * (9 * d * d + 2 * d * self.ffn_dim) + d * d
 
 
-WAN_DITS = {"1.3B": DiT(1536, 8960, 30, vace_blocks=15), "14B": DiT(5120, 13824, 40, vace_blocks=8)}
+WAN_DITS = {
+    "1.3B": DiT(1536, 8960, 30, vace_blocks=15),
+    "14B": DiT(5120, 13824, 40, vace_blocks=8),  # Wan 2.1 14B and each Wan 2.2 A14B expert
+    "5B": DiT(3072, 14336, 30, vace_blocks=0),  # Wan 2.2 TI2V-5B (comfy/ldm/wan's config for the 5B file)
+}
+DIT_RULES = {"5B": WAN_2_2_5B}  # the others are Wan 2.1's (and A14B's) 8x VAE and 2x2 patches
+
+
+def frame_tokens(model: str, width: int, height: int) -> int:
+    """DiT tokens per latent frame: the frame's latent pixels over the patch, per side."""
+    rules: ModelRules = DIT_RULES.get(model, WAN_2_1)
+    return (width // rules.size_multiple) * (height // rules.size_multiple)
 
 
 @dataclass(frozen=True)
 class Segment:
-    model: str  # "1.3B" or "14B"
-    resolution: str  # "480p" or "720p"
+    model: str  # a WAN_DITS key: "1.3B", "5B" or "14B"
+    resolution: str  # "480p", "720p" (or the 5B's "704p")
     cfg: bool
     steps: int
     latent_frames: int
@@ -97,6 +121,7 @@ class Segment:
     reference_frames: int = 0  # latent frames the binder prepends (sampled, trimmed before decoding)
     vace: bool = False  # a VACE file: its extra blocks run every step
     reference_attention: bool = False
+    frame_tokens: int = 0  # DiT tokens per latent frame (frame_tokens)
 
 
 def _source(prompt: dict, link: list) -> dict:
@@ -147,6 +172,11 @@ def reference_frames(shot: Shot, family: str | None, location_as: str = "auto") 
     return len(bound_names(shot, resolve_location_mode(family, location_as, shot)))
 
 
+def is_first_expert(entry: dict) -> bool:
+    """The high-noise half of a KSamplerAdvanced pair (it adds the noise): it carries the whole shot's steps."""
+    return entry["class_type"] == "KSamplerAdvanced" and entry["inputs"]["add_noise"] == "enable"
+
+
 def segments(prompt: dict) -> list[Segment]:
     """Every sampled segment of the workflow, once per candidate."""
     found = []
@@ -161,7 +191,7 @@ def segments(prompt: dict) -> list[Segment]:
                 for seg in plan_segments(shot.frame_count, inputs["native_frames"], inputs["overlap_frames"])
             ]
             attention = inputs["reference_attention"] > 0
-        elif entry["class_type"] == "KSampler":
+        elif entry["class_type"] == "KSampler" or is_first_expert(entry):
             bound = _source(prompt, inputs["positive"])
             shots = _shots(prompt, bound["inputs"]["shot"])
             location_as, repeats = bound["inputs"]["location_as"], 1
@@ -181,6 +211,7 @@ def segments(prompt: dict) -> list[Segment]:
                     reference_frames(shot, model.family, location_as),
                     model.family == "vace",
                     attention,
+                    frame_tokens(model.dit, shot.width, shot.height),
                 )
             )
     return found
@@ -192,28 +223,52 @@ def reference_attention_ratio(runs: dict) -> float:
     return mean(r["s"] for r in timed if r["strength"] > 0) / mean(r["s"] for r in timed if r["strength"] == 0)
 
 
+def measured_point(seg: Segment, measured: dict) -> tuple[DiT, dict]:
+    """The measured T2V step the segment scales from, and the DiT it was measured on: its own model at its
+    resolution, or (a DiT not measured) SCALED_FROM."""
+    key = f"{seg.model}_{seg.resolution}"
+    key = key if key in measured else SCALED_FROM
+    return WAN_DITS[key.split("_")[0]], measured[key]
+
+
+def segment_tokens(seg: Segment) -> int:
+    return (seg.latent_frames + seg.reference_frames) * seg.frame_tokens
+
+
 def step_seconds(seg: Segment, measured: dict, attention_ratio: float) -> float:
     """The measured T2V step at 81 frames, scaled by this segment's forward FLOPs over the measured one's."""
-    point = measured[f"{seg.model}_{seg.resolution}"]
-    dit = WAN_DITS[seg.model]
-    tokens = (seg.latent_frames + seg.reference_frames) * point["tokens"] // MEASURED_LATENT_FRAMES
-    share = dit.forward_flops(tokens, seg.vace) / dit.forward_flops(point["tokens"], vace=False)
+    measured_dit, point = measured_point(seg, measured)
+    flops = WAN_DITS[seg.model].forward_flops(segment_tokens(seg), seg.vace)
+    share = flops / measured_dit.forward_flops(point["tokens"], vace=False)
     step = point["step_with_cfg_s"] * (1.0 if seg.cfg else 0.5) * share
     return step * (attention_ratio if seg.reference_attention else 1.0)
 
 
+def decode_seconds(seg: Segment, measured: dict) -> float:
+    """The measured decode of 81 frames at the segment's resolution (the 5B's: 720p's, scaled by pixels)."""
+    key = f"vae_decode_{MEASURED_FRAMES}f_{seg.resolution}_s"
+    pixels = 1.0 if key in measured else seg.frame_tokens / frame_tokens("14B", 1280, 720)
+    seconds_81 = measured.get(key, measured[f"vae_decode_{MEASURED_FRAMES}f_720p_s"] * pixels)
+    return seconds_81 * seg.frames / MEASURED_FRAMES
+
+
 def seconds(parts: list[Segment], measured: dict, attention_ratio: float) -> float:
-    total = 0.0
-    for seg in parts:
-        decode = measured[f"vae_decode_{MEASURED_FRAMES}f_{seg.resolution}_s"] * seg.frames / MEASURED_FRAMES
-        total += seg.steps * step_seconds(seg, measured, attention_ratio) + decode
-    return total
+    return sum(
+        seg.steps * step_seconds(seg, measured, attention_ratio) + decode_seconds(seg, measured) for seg in parts
+    )
 
 
 def peak_gib(seg: Segment, measured: dict) -> float:
-    """The measured T2V DiT peak, plus the VACE blocks' weights on a VACE file."""
-    extra = WAN_DITS[seg.model].vace_parameters * VACE_WEIGHT_BYTES if seg.vace else 0
-    return measured[f"{seg.model}_{seg.resolution}"]["peak_GiB"] + extra / 2**30
+    """The measured T2V DiT peak, plus the VACE blocks' weights on a VACE file; a DiT not measured: its weights
+    plus the measured point's activations (its peak less its weights) scaled by tokens x width."""
+    dit = WAN_DITS[seg.model]
+    measured_dit, point = measured_point(seg, measured)
+    if measured_dit is dit:
+        extra = dit.vace_parameters * VACE_WEIGHT_BYTES if seg.vace else 0
+        return point["peak_GiB"] + extra / 2**30
+    activations = point["peak_GiB"] - measured_dit.parameters * WEIGHT_BYTES / 2**30
+    scale = segment_tokens(seg) * dit.dim / (point["tokens"] * measured_dit.dim)
+    return dit.parameters * WEIGHT_BYTES / 2**30 + activations * scale
 
 
 def vram_class(parts: list[Segment], measured: dict) -> str:

@@ -78,5 +78,6 @@ def loaded_models(workflow: dict) -> list[ModelFile]:
 def caption(film: str, variant: Variant, workflow: dict) -> str:
     """Film, variant and the models the workflow really loads (not what the variant's name suggests); then, on a
     second line, what the film is."""
-    models = " + ".join(model.title.removeprefix("Wan 2.1 ") for model in loaded_models(workflow))
-    return f"{film.replace('_', ' ')}  ·  {variant.name} {variant.resolution}  ·  {models}\n{SUMMARIES[film]}"
+    names = (model.title.split(",")[0].removeprefix("Wan 2.1 ") for model in loaded_models(workflow))
+    models = " + ".join(dict.fromkeys(names))  # a Wan 2.2 A14B pair's two experts are one model
+    return f"{film.replace('_', ' ')}  ·  {variant.name} {variant.label}  ·  {models}\n{SUMMARIES[film]}"

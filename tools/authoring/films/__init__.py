@@ -10,7 +10,12 @@ FILMS: dict[str, Callable[[FilmGraph], None]] = {module.NAME: module.build for m
 # What each film is, in a line: the template browser shows a custom pack's file name as title and description,
 # so the thumbnail carries it.
 SUMMARIES: dict[str, str] = {module.NAME: module.SUMMARY for module in MODULES}
-# Workflow file name (without .json) -> (film, variant): `the_herd` is the full variant, `the_herd_fast` the fast.
+# Workflow file name (without .json) -> (film, variant): `the_herd` is the full variant, `the_herd_fast` the fast,
+# `the_herd_wan22` and `the_herd_wan22_5b` the Wan 2.2 ones.
+# A film leaves out the variants that would repeat another (WITHOUT_VARIANTS: their names).
 WORKFLOWS: dict[str, tuple[str, Variant]] = {
-    film + variant.suffix: (film, variant) for film in FILMS for variant in VARIANTS
+    module.NAME + variant.suffix: (module.NAME, variant)
+    for module in MODULES
+    for variant in VARIANTS
+    if variant.name not in getattr(module, "WITHOUT_VARIANTS", ())
 }

@@ -6,14 +6,11 @@ import json
 from dataclasses import dataclass
 
 from ....demo_inputs import demo_input_name
-from ....models.shared.wan import WAN_2_1
 from ..catalog import Diffusion, Loaders
 from ..graph import Node, Output
 from ..inputs import PREFIX
 from ..variants import FilmGraph
 
-FPS = WAN_2_1.fps
-SHOT_FRAMES = WAN_2_1.native_frames  # 5 s at 16 fps
 NEGATIVE = ""  # empty: the Shot node uses Wan's standard negative prompt
 
 
@@ -56,10 +53,20 @@ def world(graph: FilmGraph, references: list[Node], vae: Node, clip_vision: Node
     return encoded
 
 
+def shot_fps(graph: FilmGraph) -> int:
+    """The rate the variant's shots are written and cut at: its world model's own (16 fps; 24 on TI2V-5B)."""
+    return graph.variant.rules.fps
+
+
+def shot_frames(graph: FilmGraph) -> int:
+    """A 5 s shot's frames at the variant's rate: its world model's native length (81; 121 on TI2V-5B)."""
+    return graph.variant.rules.native_frames
+
+
 def framing(graph: FilmGraph) -> dict[str, int | str]:
     """The frame rate, resolution, aspect and size every shot and coverage of a variant is made at."""
     return {
-        "fps": FPS,
+        "fps": shot_fps(graph),
         "resolution": graph.variant.resolution,
         "aspect": "16:9",
         **graph.variant.frame_size,
@@ -95,7 +102,7 @@ def shot(
     frames: int | None = None,
     seed: int = 0,
 ) -> Node:
-    """A shot of 5 s or 10 s (or a count of `frames`) at 16 fps at the variant's size, bound to named entities."""
+    """A shot of 5 s or 10 s (or a count of `frames`) at the variant's rate and size, bound to named entities."""
     duration = {"duration": "frames", "frames": frames} if frames else {"duration": f"{seconds} s"}
     return graph.node(
         "WorldKitShot",
@@ -158,8 +165,8 @@ def save_cut_timeline(graph: FilmGraph, frames: Output, cut: Node, prefix: str, 
     )
 
 
-def save_frames(graph: FilmGraph, frames: Output, prefix: str, fps: float = FPS) -> Node:
-    video = graph.node("CreateVideo", images=frames, fps=float(fps))
+def save_frames(graph: FilmGraph, frames: Output, prefix: str) -> Node:
+    video = graph.node("CreateVideo", images=frames, fps=float(shot_fps(graph)))
     return save_video(graph, video.out("VIDEO"), prefix)
 
 
@@ -175,8 +182,8 @@ def keypoints(graph: FilmGraph, title: str, tracks: list[dict], **links: Output)
         title=title,
         editor_state=editor_state(tracks),
         **graph.variant.frame_size,
-        num_frames=SHOT_FRAMES,
-        fps=FPS,
+        num_frames=shot_frames(graph),
+        fps=shot_fps(graph),
         camera_move="none",
         **links,
     )
@@ -217,8 +224,11 @@ def render_world(
     performance: Node | None = None,
 ) -> Node:
     """World Shot Sampler with the variant's sampling for the model and its share of the candidates;
-    native-length segments overlapping 9; every shot performs `performance` (a Shot Performance) when given."""
+    native-length segments overlapping 9; a Wan 2.2 A14B pair switches experts where ComfyUI's templates do; every
+    shot performs `performance` (a Shot Performance) when given."""
     links = {"shots": shots.out("shots")} if shots is not None else {"shot": single.out("shot")}
+    if models.model.low is not None:
+        links |= {"low_noise_model": models.model.low.out("MODEL"), "switch_step": graph.variant.switch_step}
     if performance is not None:
         links["performance"] = performance.out("performance")
     return graph.node(
@@ -232,11 +242,14 @@ def render_world(
         **sampling_inputs(graph, models.model, seed),
         candidates=graph.variant.candidates(candidates),
         reference_attention=reference_attention,
-        native_frames=WAN_2_1.native_frames,
+        native_frames=shot_frames(graph),
         overlap_frames=9,
         family="auto",
         **links,
     )
+
+
+TRACK_INPUTS = ("track_json", "tracks")  # Bind Shot's inputs that only the track families (ATI, Wan-Move) read
 
 
 def bind_and_sample(
@@ -251,7 +264,12 @@ def bind_and_sample(
     family: str = "auto",
     **conditioning: Output,
 ) -> Node:
-    """Bind Shot -> KSampler -> trim the binder's leading frames -> decode: one shot through ComfyUI's own sampler."""
+    """Bind Shot -> KSampler (a Wan 2.2 A14B pair: KSamplerAdvanced on each expert, as ComfyUI's templates) -> trim
+    the binder's leading frames -> decode: one shot through ComfyUI's own sampler. A track family the model cannot
+    run (a variant without a track model) binds as the model's own family, from the same start frame, tracks unused."""
+    if family != "auto" and family != model.file.family:
+        family = "auto"
+        conditioning = {name: link for name, link in conditioning.items() if name not in TRACK_INPUTS}
     bound = graph.node(
         "WorldKitBindShot",
         title=title,
@@ -265,17 +283,52 @@ def bind_and_sample(
         clip_vision=models.clip_vision.out("CLIP_VISION"),
         **conditioning,
     )
-    sampled = graph.node(
-        "KSampler",
-        model=model.out("MODEL"),
-        positive=bound.out("positive"),
-        negative=bound.out("negative"),
-        latent_image=bound.out("latent"),
-        **sampling_inputs(graph, model, seed),
-        denoise=1.0,
-    )
+    prompts = {"positive": bound.out("positive"), "negative": bound.out("negative")}
+    if model.low is None:
+        sampled = graph.node(
+            "KSampler",
+            model=model.out("MODEL"),
+            **prompts,
+            latent_image=bound.out("latent"),
+            **sampling_inputs(graph, model, seed),
+            denoise=1.0,
+        )
+    else:
+        sampled = sample_with_experts(graph, model, prompts, bound.out("latent"), seed)
     trimmed = graph.node("TrimVideoLatent", samples=sampled.out("LATENT"), trim_amount=bound.out("trim_latent"))
     return graph.node("VAEDecode", samples=trimmed.out("LATENT"), vae=models.vae.out("VAE"))
+
+
+def sample_with_experts(graph: FilmGraph, model: Diffusion, prompts: dict[str, Output], latent: Output, seed: int):
+    """ComfyUI's Wan 2.2 A14B template: the high-noise expert samples steps 0..switch and returns its leftover
+    noise, the low-noise expert samples the rest without adding noise."""
+    settings = sampling_inputs(graph, model, seed)
+    settings["noise_seed"] = settings.pop("seed")
+    switch = graph.variant.switch_step
+    high = graph.node(
+        "KSamplerAdvanced",
+        title="High-noise expert",
+        model=model.out("MODEL"),
+        add_noise="enable",
+        **settings,
+        **prompts,
+        latent_image=latent,
+        start_at_step=0,
+        end_at_step=switch,
+        return_with_leftover_noise="enable",
+    )
+    return graph.node(
+        "KSamplerAdvanced",
+        title="Low-noise expert",
+        model=model.low.out("MODEL"),
+        add_noise="disable",
+        **settings,
+        **prompts,
+        latent_image=high.out("LATENT"),
+        start_at_step=switch,
+        end_at_step=10000,
+        return_with_leftover_noise="disable",
+    )
 
 
 @dataclass(frozen=True)

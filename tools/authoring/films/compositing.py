@@ -8,7 +8,7 @@ from ....demo_inputs import demo_input_name
 from ..graph import Node, Output
 from ..inputs import PREFIX
 from ..variants import FilmGraph
-from .common import FPS, SHOT_FRAMES, save_frames, save_video
+from .common import save_frames, save_video, shot_fps, shot_frames
 
 
 def at_plate_size(graph: FilmGraph, image: Output, method: str = "lanczos", title: str | None = None) -> Node:
@@ -42,7 +42,9 @@ class Plate:
 
 def plate_over_shot(graph: FilmGraph, photo: Node) -> Plate:
     still = at_plate_size(graph, photo.out("IMAGE"))
-    frames = graph.node("RepeatImageBatch", title="Plate over the shot", image=still.out("IMAGE"), amount=SHOT_FRAMES)
+    frames = graph.node(
+        "RepeatImageBatch", title="Plate over the shot", image=still.out("IMAGE"), amount=shot_frames(graph)
+    )
     return Plate(still, frames)
 
 
@@ -52,8 +54,8 @@ def moving_plate(graph: FilmGraph, clip: str, title: str) -> Plate:
 
 
 def on_plate_clock(graph: FilmGraph, frames: Output, plate: Plate, title: str) -> Output:
-    """A rendered element (16 fps frames) as a VIDEO retimed to the moving plate's rate."""
-    video = graph.node("CreateVideo", images=frames, fps=float(FPS))
+    """A rendered element (frames at the shots' rate) as a VIDEO retimed to the moving plate's rate."""
+    video = graph.node("CreateVideo", images=frames, fps=float(shot_fps(graph)))
     conformed = graph.node(
         "WorldKitConformFrameRate",
         title=title,
@@ -135,7 +137,7 @@ def save_with_alpha(graph: FilmGraph, title: str, images: Output, alpha: Output,
         alpha=alpha,
         filename_prefix=f"worldkit/{prefix}",
         video="none",
-        fps=float(FPS),
+        fps=float(shot_fps(graph)),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..catalog import ATI_14B, load_diffusion_model, load_models
+from ..catalog import ATI_14B, load_models, track_model
 from ..variants import FilmGraph
 from .common import (
     Entity,
@@ -108,7 +108,7 @@ def build(graph: FilmGraph) -> None:
         "Drag the keypoints to re-direct it; the shot follows.",
         note_title="Direct the skunk",
     )
-    ati_model = load_diffusion_model(graph, ATI_14B)
+    ati_model = track_model(graph, models, ATI_14B)
     searching = shot(
         graph,
         "4 searching",

@@ -6,7 +6,7 @@ from ....demo_inputs import demo_input_name
 from ..catalog import load_models
 from ..inputs import BEAT_TRACK, PREFIX
 from ..variants import FilmGraph
-from .common import FPS, Entity, cast, render_world, save_cut_timeline, save_video, shot, shot_list, show_text
+from .common import Entity, cast, render_world, save_cut_timeline, save_video, shot, shot_fps, shot_list, show_text
 
 NAME = "monkey_music_video"
 SUMMARY = "one monkey in eight shots, cut to the beats of a track"  # on the template thumbnail
@@ -93,7 +93,7 @@ def build(graph: FilmGraph) -> None:
         "WorldKitAssembleCut",
         frames=sampler.out("frames"),
         shot_lengths=sampler.out("shot_boundaries"),
-        fps=float(FPS),
+        fps=float(shot_fps(graph)),
         transition="cut",
         snap_to_beats=True,
         audio=track.out("AUDIO"),

@@ -12,6 +12,9 @@ NAME = "new_york_animals"
 SUMMARY = (
     "a pigeon, a dog and a cat walked along drawn paths through New York"  # what the film is, on its template thumbnail
 )
+# Its one generated shot follows drawn tracks on Wan-Move, a Wan 2.1 14B model (no Wan 2.2 model follows tracks),
+# so a wan22 variant would be the full one again; its wan22 5B variant renders that shot on TI2V-5B.
+WITHOUT_VARIANTS = ("wan22",)
 # (animal, street photo, path in normalised plate coordinates, scale of the plate-sized photo, track colour)
 ANIMALS = [
     ("pigeon", "nyc_street_crosswalk", [(0.15, 0.8), (0.4, 0.78), (0.62, 0.8)], 0.35, "#8fb4ff"),

@@ -19,6 +19,8 @@ NAME = "street_performer"
 SUMMARY = "a drawn dancer dances, then takes a passer-by's place in a moving plate"
 # The full film loads the bf16 file ComfyUI's Animate template links; the fast one the fp8 file the template loads.
 ANIMATE_FILES = {"full": ANIMATE_14B, "fast": ANIMATE_14B_FP8}
+# Wan Animate is a Wan 2.2 model already: a Wan 2.2 variant would be the full or the fast one again.
+WITHOUT_VARIANTS = ("wan22", "wan22 5B")
 PERFORMER = Entity(
     "performer",
     "character",

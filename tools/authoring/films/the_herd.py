@@ -5,7 +5,6 @@ from __future__ import annotations
 from ..catalog import load_models
 from ..variants import FilmGraph
 from .common import (
-    FPS,
     Entity,
     cast,
     framing,
@@ -13,6 +12,7 @@ from .common import (
     save_cut_timeline,
     save_video,
     shot,
+    shot_fps,
     shot_list,
     show_text,
 )
@@ -141,7 +141,7 @@ def build(graph: FilmGraph) -> None:
         title="Composite at the cut's frame rate",
         element=comp.out("image"),
         source_fps=0.0,
-        target_fps=float(FPS),
+        target_fps=float(shot_fps(graph)),
         method="blend",
     )
     comp_frames = graph.node("GetVideoComponents", video=cut_rate.out("element"))
@@ -149,7 +149,7 @@ def build(graph: FilmGraph) -> None:
     graph.group("6 · Assemble the cut")
     joined = graph.node("ImageBatch", image1=sampler.out("frames"), image2=comp_frames.out("images"))
     cut = graph.node(
-        "WorldKitAssembleCut", frames=joined.out("IMAGE"), shot_lengths="", fps=float(FPS), transition="cut"
+        "WorldKitAssembleCut", frames=joined.out("IMAGE"), shot_lengths="", fps=float(shot_fps(graph)), transition="cut"
     )
     save_video(graph, cut.out("video"), NAME)
     save_cut_timeline(graph, joined.out("IMAGE"), cut, NAME)
