@@ -1,5 +1,5 @@
-"""Everything World Shot Sampler does, on the families bound after Wan 2.1's: HuMo, Wan Animate, Fun Camera and
-Wan 2.2 TI2V-5B, through a real ComfyUI server with tiny random weights of each kind.
+"""Everything World Shot Sampler does, on the families bound after Wan 2.1's: HuMo, Wan Animate, Fun Camera,
+Wan S2V and Wan 2.2 TI2V-5B, through a real ComfyUI server with tiny random weights of each kind.
 
 Per family: best of N under the consistency search (the candidates differ, the one kept equals a lone render of
 its seed), reference attention (the patched attention runs and changes the frames), a long shot chained in
@@ -21,9 +21,11 @@ FAMILIES = {
     "humo": ("wan_humo", {}),
     "animate": ("wan_animate", {}),
     "camera": ("wan_camera", {"camera_move": "zoom in"}),
+    "s2v": ("wan_s2v", {}),
     "ti2v": ("wan22_ti2v", {}),
 }
 BLOCKS = {"animate": ANIMATE_LAYERS}  # the tiny DiTs' blocks, 2 unless named
+VOICES = {"humo": "whisper", "s2v": "wav2vec2"}  # the audio encoder each family reads
 DRIVING_FRAMES = 40  # long enough for Animate's longest shot here
 
 
@@ -37,8 +39,8 @@ def family_graph(comfy, tiny_models, family: str, frames: int = 9, size: int = 6
     if family == "animate":
         pose = graph.graph.node("CaptureTestVideo", frames=DRIVING_FRAMES, width=size, height=size, seed=31)
         inputs["performance"] = out(graph.graph.node("WorldKitShotPerformance", pose_video=out(pose)))
-    if family == "humo":
-        voice = graph.graph.node("CaptureTestVoice", seconds=2.0, seed=3)
+    if family in VOICES:
+        voice = graph.graph.node("CaptureTestVoice", seconds=2.0, seed=3, encoder=VOICES[family])
         inputs["performance"] = out(graph.graph.node("WorldKitShotPerformance", audio=out(voice)))
     return graph, inputs
 
@@ -68,17 +70,21 @@ def test_search_best_of_n_and_reference_attention_work_on_each_family(comfy, tin
 
 
 # where a later segment reads the shot from its own first frame on: HuMo's voice, the camera path, Animate's clip
+# (S2V reads its voice from the latent frames sampled so far, WanSoundImageToVideoExtend's rule, which
+# test_binding_sound.py checks against the native chain)
 FROM_FRAME = {"humo": ("audio_from_frame",), "camera": ("camera", "from_frame"), "animate": ("animate", "clip_start")}
+LONG_SHOT_SIZE = {"s2v": 64}  # S2V's motion encoder patches latents 8x8: its frames must be 64 px or more
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_a_long_shot_chains_segments_on_each_family(comfy, tiny_models, family):
-    graph, inputs = family_graph(comfy, tiny_models, family, frames=21, size=CHAIN_SIZE)
+    size = LONG_SHOT_SIZE.get(family, CHAIN_SIZE)
+    graph, inputs = family_graph(comfy, tiny_models, family, frames=21, size=size)
     graph.sampler("long", seed=11, native_frames=13, overlap_frames=5, **inputs)
     frames, report = graph.run()["long"]
     shot = report["shots"][0]
     segments = shot["candidates"][0]["segments"]
-    assert frames.shape == (shot["frames"], CHAIN_SIZE, CHAIN_SIZE, 3) and len(segments) >= 2
+    assert frames.shape == (shot["frames"], size, size, 3) and len(segments) >= 2
     assert segments[-1]["start"] + segments[-1]["frames"] == frames.shape[0]
     if family in FROM_FRAME:  # the report shows the last segment's binding
         found = shot
