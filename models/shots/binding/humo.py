@@ -26,7 +26,8 @@ LAYER_BANDS = ((0, 8), (8, 16), (16, 24), (24, 32))  # Whisper layers averaged i
 WINDOW = 8  # audio frames per latent frame
 SHIFT = 2  # audio frames each window reaches past its latent frame on either side
 LEADING_ZEROS = 3  # the first latent frame's window opens with silence
-AUDIO_BANDS, AUDIO_WIDTH = 5, 1280
+AUDIO_BANDS, AUDIO_WIDTH = 5, 1280  # the bands above, each as wide as a Whisper hidden state
+WHISPER_LAYERS = LAYER_BANDS[-1][1] + 1  # the hidden states Audio Encoder Encode gives for Whisper: 33
 
 
 def resample(features: torch.Tensor, input_fps: int = AUDIO_FPS, output_fps: int = VIDEO_FPS) -> torch.Tensor:

@@ -22,13 +22,13 @@ import torch
 from ...shared.wan import FRAME_STEP, latent_frame_count
 from .animate import cover
 from .context import NEUTRAL_GREY, BindContext, BindingError, FamilyBinding, set_values, sole_subject
-from .humo import resample
+from .humo import AUDIO_WIDTH as WHISPER_WIDTH
+from .humo import WHISPER_LAYERS, resample
 from .performance import require_clip
 
 LOCATION_MODES = ("text only",)
 # What WanModel_S2V's audio encoder reads: wav2vec2 large's 24 layers and its feature projection, 1024 wide.
 WAV2VEC2_LAYERS, WAV2VEC2_WIDTH = 25, 1024
-WHISPER_LAYERS, WHISPER_WIDTH = 33, 1280
 AUDIO_FPS = 50  # wav2vec2's hidden states per second
 AUDIO_RATE = 30  # the rate WanSoundImageToVideo resamples them to (its video_rate)
 FPS = 16  # the rate it samples them at, one per frame
