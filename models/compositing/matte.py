@@ -274,7 +274,9 @@ def _reduced(frames: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
     return gpu.download(tensor_ops.resize(frames, *size)).numpy()
 
 
-def _enlarged(small: list[np.ndarray], width: int, height: int, device: torch.device, nearest: bool = False):
+def _enlarged(
+    small: list[np.ndarray], width: int, height: int, device: torch.device, nearest: bool = False
+) -> torch.Tensor:
     """Coarse planes made on the CPU, one a frame, moved to the device and enlarged there as `frame_ops.resize`
     (or OpenCV's nearest neighbour) enlarges them."""
     planes = gpu.upload(torch.from_numpy(np.stack(small)), device)
@@ -348,7 +350,9 @@ def _refine_on_device(
     return (results[1] if despilled else image), results[0]
 
 
-def _smooth_on_device(alpha: torch.Tensor, strength: float, motion_threshold: float, device: torch.device):
+def _smooth_on_device(
+    alpha: torch.Tensor, strength: float, motion_threshold: float, device: torch.device
+) -> torch.Tensor:
     """`_smooth_in_place` on `device`, part by part: each part reads its frames and their unsmoothed neighbours (the
     clip's first and last frames standing in for their missing ones), the result gathered where the mattes lie."""
     frames, height, width = alpha.shape

@@ -6,6 +6,8 @@ enlarged on the device with OpenCV's own weights, on frames the grids divide, an
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
 from test_compositing_matte import half_alike_scene
@@ -182,6 +184,20 @@ def test_the_streamed_steps_on_a_device_equal_their_cpu_path_block_by_block():
         assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
 
 
+def counted_moves(monkeypatch) -> dict[str, list[tuple[int, ...]]]:
+    """The shapes of what `device.upload` and `device.download` move from here on, by kind."""
+    moves = {"upload": [], "download": []}
+    upload, download = gpu.upload, gpu.download
+    monkeypatch.setattr(gpu, "upload", lambda t, d: moves["upload"].append(tuple(t.shape)) or upload(t, d))
+    monkeypatch.setattr(gpu, "download", lambda t: moves["download"].append(tuple(t.shape)) or download(t))
+    return moves
+
+
+def full_size_frames(moves: dict[str, list[tuple[int, ...]]], kind: str, planes: int) -> int:
+    """Frames of `planes` dimensions (4: IMAGE, 3: MASK) moved at full size one way."""
+    return sum(shape[0] for shape in moves[kind] if len(shape) == planes and shape[1:3] == (HEIGHT, WIDTH))
+
+
 def resident_chain(plate, element, alpha, device):
     """Shadow, colour, grain, light wrap, defocus, motion blur and composite over clips, as the GVFX nodes chain them
     on a VIDEO: (composite, its alpha)."""
@@ -204,15 +220,9 @@ def test_a_chain_on_a_device_moves_each_block_there_once_and_back_once(monkeypat
     plate, element, alpha, _ = scene(frames)
     plate = plate + torch.randn(frames, HEIGHT, WIDTH, 3, generator=torch.Generator().manual_seed(5)) * 0.03
     chain = list(resident_chain(plate, element, alpha, CPU))
-    moves = {"upload": [], "download": []}
-    upload, download = gpu.upload, gpu.download
-    monkeypatch.setattr(gpu, "upload", lambda t, d: moves["upload"].append(tuple(t.shape)) or upload(t, d))
-    monkeypatch.setattr(gpu, "download", lambda t: moves["download"].append(tuple(t.shape)) or download(t))
+    moves = counted_moves(monkeypatch)
     image, image_alpha = materialize_all(chain, block=block)
-
-    def moved_frames(kind: str, planes: int) -> int:  # frames moved at full size (the light wrap's maps aside)
-        return sum(shape[0] for shape in moves[kind] if len(shape) == planes and shape[1:3] == (HEIGHT, WIDTH))
-
+    moved_frames = functools.partial(full_size_frames, moves)  # the light wrap's maps aside
     assert (moved_frames("upload", 4), moved_frames("upload", 3)) == (2 * frames, frames)  # plate, element; matte
     assert (moved_frames("download", 4), moved_frames("download", 3)) == (frames, frames)  # composite, alpha
     whole = [shape for shape in moves["upload"] + moves["download"] if shape[1:3] == (HEIGHT, WIDTH)]
@@ -302,15 +312,9 @@ def test_matte_refine_in_a_chain_on_a_device_sends_only_its_coarse_grids_across(
     image = (element * alpha[..., None] + screen * (1 - alpha[..., None]) + noise).clamp(0, 1)
     settings = MatteSettings(radius=8, despill="green", choke=1, feather=1.0, temporal=0.5)
     chain = list(keyed_and_refined(image, plate, settings, CPU))
-    moves = {"upload": [], "download": []}
-    upload, download = gpu.upload, gpu.download
-    monkeypatch.setattr(gpu, "upload", lambda t, d: moves["upload"].append(tuple(t.shape)) or upload(t, d))
-    monkeypatch.setattr(gpu, "download", lambda t: moves["download"].append(tuple(t.shape)) or download(t))
+    moves = counted_moves(monkeypatch)
     composite, composite_alpha = materialize_all(chain, block=block)
-
-    def full_size(kind: str, planes: int) -> int:
-        return sum(shape[0] for shape in moves[kind] if len(shape) == planes and shape[1:3] == (HEIGHT, WIDTH))
-
+    full_size = functools.partial(full_size_frames, moves)
     assert (full_size("upload", 4), full_size("upload", 3)) == (2 * frames, 0)  # the screen shot, the plate
     assert (full_size("download", 4), full_size("download", 3)) == (frames, frames)  # composite, alpha
     grids = [shape for shape in moves["upload"] + moves["download"] if shape[1:3] != (HEIGHT, WIDTH)]
