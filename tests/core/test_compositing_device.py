@@ -254,13 +254,15 @@ def test_a_still_element_moves_to_the_device_once_for_the_whole_pass(monkeypatch
 
 def moving_matte_scene(frames: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
     """(image, rough mask): `half_alike_scene` (an edge the picture places on the left, none it can on the right)
-    drifting 2 px a frame, with its own noise each frame and a green cast to despill."""
+    drifting 2 px a frame, with its own noise each frame and a green cast to despill, cropped to 94x126, which a
+    grid of 4 px does not divide."""
     image, _, rough = half_alike_scene()
     noise = torch.randn(frames, HEIGHT, WIDTH, 3, generator=torch.Generator().manual_seed(11)) * 0.01
     shifted = [torch.roll(image[0], 2 * index, dims=1) for index in range(frames)]
     cast = torch.tensor([0.85, 1.0, 0.85])
     image = (torch.stack(shifted) * cast + noise).clamp(0, 1)
-    return image, torch.stack([torch.roll(rough[0], 2 * index, dims=1) for index in range(frames)])
+    rough = torch.stack([torch.roll(rough[0], 2 * index, dims=1) for index in range(frames)])
+    return image[:, :94, :126].contiguous(), rough[:, :94, :126].contiguous()
 
 
 MATTE_TOLERANCE = BLUR_TOLERANCE
@@ -271,14 +273,15 @@ MATTE_TOLERANCE = BLUR_TOLERANCE
 def test_matte_refine_and_unmix_on_a_device_give_the_cpu_paths_frames(quality, one_frame_parts, monkeypatch):
     """Four drifting frames despilled, choked, feathered and smoothed in time, the block whole or in parts (room for
     one frame of the refine at a time, three of the smoothing, whose parts read their neighbours across the part's
-    edge): the despilled image, the matte (kept the mask's where the picture has no better edge) and the un-mixed
-    foreground are the CPU path's."""
+    edge), on coarse grids of 1, 2 and 4 px (edge radius 4, 8 and 16): the despilled image, the matte (kept the
+    mask's where the picture has no better edge) and the un-mixed foreground are the CPU path's."""
     image, rough = moving_matte_scene()
     if one_frame_parts:
         monkeypatch.setattr(gpu, "free_bytes", lambda device: HEIGHT * WIDTH * DEVICE_FRAME_PLANES * 4 * 2)
     for settings in (
         MatteSettings(radius=4, quality=quality, despill="green", choke=2, feather=1.5, temporal=0.8),
-        MatteSettings(radius=6, quality=quality, choke=-3, temporal=0.0, clip_black=0.1, clip_white=0.9),
+        MatteSettings(radius=8, quality=quality, despill="blue", feather=0.8, temporal=0.5),
+        MatteSettings(radius=16, quality=quality, choke=-3, temporal=0.0, clip_black=0.1, clip_white=0.9),
     ):
         on_cpu = refine_matte(image, rough, settings)
         on_device = refine_matte(image, rough, settings, device=CPU)
