@@ -270,7 +270,7 @@ SMOOTH_FRAME_PLANES = 8  # likewise for the temporal smoothing: the frame, its n
 
 def _reduced(frames: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
     """A part's frames reduced on the device to the coarse grid as `frame_ops.resize` reduces them, brought to the
-    CPU: the only planes of the part that go down."""
+    CPU: the full-size frames stay on the device."""
     return gpu.download(tensor_ops.resize(frames, *size)).numpy()
 
 
