@@ -2,8 +2,10 @@
 defocus, motion blur, composite, ProRes 4444 encode) through the GVFX nodes, each run in a fresh process.
 
 The chain is the resident one: the streamed VIDEO keeps each block on the device from step to step, so frames cross
-between the CPU and the device once per block (up from the decoder and from Matte Refine, which computes on the CPU;
-down to Matte Refine and to the writer). Every crossing is counted (models/compositing/device.py's upload and
+between the CPU and the device once per block (up from the decoder, and the shadow cast on the CPU; down to the steps
+that read the refined matte on the CPU, and to the writer). Matte Refine computes on the device too: only its coarse
+grids cross (the picture, mask and fast matte reduced on the device go down, the grid's coefficients, the keep-the-mask
+weight and the un-mixing's colours come up). Every crossing is counted (models/compositing/device.py's upload and
 download) and reported in float32 frame planes per frame.
 
 With a CUDA device: a 4K and a 1080p plate on the GPU against the targets (4K >= 24 fps, 1080p >= 60 fps, >= 20x
@@ -39,11 +41,14 @@ UHD, HD = (3840, 2160), (1920, 1080)
 TARGET_FPS = {UHD: 24.0, HD: 60.0}
 SPEEDUP, FLAT = 20.0, 1.1
 CORE_COUNTS = (2, 4, 8, 16)
-TRAFFIC_PLANES = 24.0
-"""Planes a frame that may cross: up, the plate and element (3 each), Matte Refine's image and matte (4), the shadow
-(1); down, the key's image and matte (4) and the composite (4): 19, and the clip-wide measurements' picks and the
-coarse screen and light-wrap grids on top (on the CPU device, 96 frames of 160x96: 11.9 up and 10.2 down, the shadow
-not counted there). A chain moving each step's blocks there and back would cross about 60."""
+TRAFFIC_PLANES = 21.0
+"""Planes a frame that may cross: up, the plate and element (3 each) and the shadow (1); down, the refined matte (1:
+Color Match's mask, the light wrap's small maps and the shadow's cast read it on the CPU) and the composite (4): 12;
+on top, Matte Refine's coarse grids (at the edge radius of 8 a grid of 2 px, a quarter of the pixels: about 1.6 up
+and 1.5 down), the clip-wide measurements' picks and the coarse screen and light-wrap grids (on the CPU device, 96
+frames of 160x96: 9.8 up and 8.8 down, the shadow not counted there; 12.0 and 10.2 while Matte Refine computed on the
+CPU, its image and matte going down and up at full size). A chain moving each step's blocks there and back would
+cross about 60."""
 
 
 def counted_crossings() -> dict[str, int]:

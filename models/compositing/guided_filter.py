@@ -112,11 +112,27 @@ def guided_coefficients(
     costs one multiply-sum per pixel.
     """
     height, width, _ = image.shape
-    step = grid_step(radius, subsample)
-    small_w, small_h = max(1, round(width / step)), max(1, round(height / step))
-    small_radius = max(1, round(radius / step))
-    guide = frame_ops.resize(frame_ops.view(image), small_w, small_h)
-    source = frame_ops.resize(frame_ops.view(mask), small_w, small_h)
+    size = grid_size(width, height, grid_step(radius, subsample))
+    guide, source = frame_ops.resize(frame_ops.view(image), *size), frame_ops.resize(frame_ops.view(mask), *size)
+    return coarse_coefficients(guide, source, radius, eps, subsample, levels)
+
+
+def grid_size(width: int, height: int, step: int) -> tuple[int, int]:
+    """(width, height) of the coarse grid of `step`-pixel cells over a frame."""
+    return max(1, round(width / step)), max(1, round(height / step))
+
+
+def coarse_coefficients(
+    guide: np.ndarray,
+    source: np.ndarray,
+    radius: int,
+    eps: float,
+    subsample: int,
+    levels: tuple[float, float] = (0.0, 1.0),
+) -> tuple[np.ndarray, np.ndarray]:
+    """`guided_coefficients` from the frame [h, w, 3] and its mask [h, w] already reduced to the coarse grid
+    (`grid_size`), as a device path hands them over."""
+    small_radius = max(1, round(radius / grid_step(radius, subsample)))
     subject, background = trimap(source, small_radius)
     window = max(1, small_radius // 2)
     gains, offset = np.zeros_like(guide), subject.astype(np.float32)

@@ -102,6 +102,13 @@ def refined_weight(image: np.ndarray, mask: np.ndarray, refined: np.ndarray, rad
     height, width = mask.shape
     size = (max(1, round(width / step)), max(1, round(height / step)))
     image, mask, refined = (frame_ops.resize(frame, *size) for frame in (image, mask, refined))
+    weight = coarse_weight(image, mask, refined, radius, step)
+    return cv2.resize(weight, (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def coarse_weight(image: np.ndarray, mask: np.ndarray, refined: np.ndarray, radius: int, step: int) -> np.ndarray:
+    """`refined_weight` on the grid `step` times coarser, from the frame, mask and refined matte already reduced to
+    it (a device path reduces them there and enlarges the weight there)."""
     reach = max(1, round(radius / step))
     subject, background = trimap(mask, reach)
     band = ~(subject | background)
@@ -114,4 +121,4 @@ def refined_weight(image: np.ndarray, mask: np.ndarray, refined: np.ndarray, rad
         tiles, tile = _tile_trust(image[crop], mask[crop], refined[crop], known, reach, step)
         tiles = np.repeat(np.repeat(tiles, tile, 0), tile, 1)[: y1 - y0, : x1 - x0]
         weight[crop] = np.where(band[crop], tiles, 1.0)
-    return cv2.resize(weight, (width, height), interpolation=cv2.INTER_NEAREST)
+    return weight

@@ -15,12 +15,13 @@ import cv2
 import numpy as np
 import torch
 
-from . import frame_ops
+from . import device as gpu
+from . import frame_ops, tensor_ops
 from .checks import as_image, as_mask, check_choice, check_number, clip_frames, fit_frames, new_frames, same_size
-from .chunking import Progress, chunk_slices, each_frame, frame_threads, report
+from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
 from .closed_form import solve_alpha
-from .guided_filter import apply_coefficients, grid_step, guided_coefficients
-from .mask_support import refined_weight
+from .guided_filter import apply_coefficients, coarse_coefficients, grid_size, grid_step, guided_coefficients
+from .mask_support import coarse_weight, refined_weight
 from .trimap import fill_known, trimap
 
 SCREEN_CHANNEL = {"green": 1, "blue": 2}
@@ -29,6 +30,7 @@ DESPILL = ("none", "green", "blue")
 PRIOR_WEIGHT = 3e-4  # pull of the fast matte in the accurate solve's band: only decides what the colours cannot
 ACCURATE_CHUNK = 2  # frames between progress reports (and interrupt checks) of the seconds-a-frame accurate solve
 SOLID, CLEAR = 0.99, 0.01  # matte values taken as pure subject / pure background when spreading their colours
+UNMIX_SUBSAMPLE = 4  # pixels a cell of the grid the un-mixing spreads its colours on
 
 
 @dataclass(frozen=True)
@@ -136,14 +138,29 @@ def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSetting
 
 @frame_threads
 def refine_matte(
-    image: torch.Tensor, mask: torch.Tensor, settings: MatteSettings = MatteSettings(), progress: Progress | None = None
+    image: torch.Tensor,
+    mask: torch.Tensor,
+    settings: MatteSettings = MatteSettings(),
+    progress: Progress | None = None,
+    device: torch.device | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rough MASK + the element's IMAGE -> (despilled IMAGE, production MASK), streamed in chunks of frames."""
+    """Rough MASK + the element's IMAGE -> (despilled IMAGE, production MASK), streamed in chunks of frames.
+
+    On a `device` (a GPU) the full-size work is done there and the frames stay where they came from
+    (`_refine_on_device`); only the coarse grid's solve and the keep-the-mask rule run on the CPU, on planes reduced
+    on the device, and the accurate solve on the CPU as ever, its matte moved up once.
+    """
     settings = settings.checked()
-    image, mask = as_image("image", image), as_mask("mask", mask)
+    image, mask = as_image("image", image, device), as_mask("mask", mask, device)
     same_size("mask", mask, "image", image)
     frames = clip_frames(image=image, mask=mask)
     image, mask = fit_frames("image", image, frames), fit_frames("mask", mask, frames)
+    if device is not None:
+        out_image, alpha = _refine_on_device(image, mask, settings, torch.device(device))
+        if settings.temporal > 0 and frames > 1:
+            alpha = _smooth_on_device(alpha, settings.temporal, settings.motion_threshold, torch.device(device))
+        report(progress, slice(0, frames))
+        return out_image.contiguous(), alpha
     _, height, width, _ = image.shape
     alpha = new_frames(frames, height, width)
     out_image = image if settings.despill == "none" else new_frames(frames, height, width, 3)
@@ -162,19 +179,19 @@ def refine_matte(
     return out_image.contiguous(), alpha
 
 
-def unmix_frame(image: torch.Tensor, alpha: torch.Tensor, radius: int, subsample: int = 4) -> torch.Tensor:
+def unmix_frame(
+    image: torch.Tensor, alpha: torch.Tensor, radius: int, subsample: int = UNMIX_SUBSAMPLE
+) -> torch.Tensor:
     """One frame's foreground colour [H, W, 3]: I = aF + (1 - a)B solved for F, with B spread from the nearest solid
     background pixels on a coarse grid; blended by alpha with the subject colour spread the same way, since the
     division amplifies any error in B as alpha falls."""
     height, width, _ = image.shape
-    step = max(1, int(subsample))
-    small_w, small_h = max(1, round(width / step)), max(1, round(height / step))
-    small_image = frame_ops.resize(frame_ops.view(image), small_w, small_h)
-    small_alpha = frame_ops.resize(frame_ops.view(alpha), small_w, small_h)
-    reach = max(1.0, radius / step)
-    solid, clear = small_alpha >= SOLID, small_alpha <= CLEAR
-    subject = fill_known(small_image, solid, reach)
-    background = fill_known(small_image, clear, reach)
+    size = grid_size(width, height, max(1, int(subsample)))
+    small_image, small_alpha = (
+        frame_ops.resize(frame_ops.view(image), *size),
+        frame_ops.resize(frame_ops.view(alpha), *size),
+    )
+    subject, background = unmix_colours(small_image, small_alpha, radius, subsample)
     out = torch.from_numpy(frame_ops.resize(subject, width, height))
     box = frame_ops.nonzero_box(frame_ops.view(alpha))  # outside it alpha is 0: the subject colour as it is
     if box is None:
@@ -187,17 +204,36 @@ def unmix_frame(image: torch.Tensor, alpha: torch.Tensor, radius: int, subsample
     return out
 
 
+def unmix_colours(
+    small_image: np.ndarray, small_alpha: np.ndarray, radius: int, subsample: int = UNMIX_SUBSAMPLE
+) -> tuple[np.ndarray, np.ndarray]:
+    """`unmix_frame`'s subject and background colours [h, w, 3] on its coarse grid, from the frame and its matte
+    reduced to that grid: each spread from the solid (or clear) pixels nearby."""
+    reach = max(1.0, radius / max(1, int(subsample)))
+    solid, clear = small_alpha >= SOLID, small_alpha <= CLEAR
+    return fill_known(small_image, solid, reach), fill_known(small_image, clear, reach)
+
+
 @frame_threads
 def unmix_foreground(
-    image: torch.Tensor, matte: torch.Tensor, radius: int = 16, progress: Progress | None = None
+    image: torch.Tensor,
+    matte: torch.Tensor,
+    radius: int = 16,
+    progress: Progress | None = None,
+    device: torch.device | None = None,
 ) -> torch.Tensor:
     """The element's own colour behind its matte (IMAGE): edges carry no trace of the background they were shot on,
-    so the element recomposites over any plate without fringes."""
+    so the element recomposites over any plate without fringes. On a `device` the full-size work is done there
+    (`_unmix_on_device`), the colours' coarse grid spread on the CPU."""
     radius = int(check_number("radius", radius, 1, 512))
-    image, matte = as_image("image", image), as_mask("matte", matte)
+    image, matte = as_image("image", image, device), as_mask("matte", matte, device)
     same_size("matte", matte, "image", image)
     frames = clip_frames(image=image, matte=matte)
     image, matte = fit_frames("image", image, frames), fit_frames("matte", matte, frames)
+    if device is not None:
+        out = _unmix_on_device(image, matte, radius, torch.device(device))
+        report(progress, slice(0, frames))
+        return out
     out = new_frames(frames, *image.shape[1:])
 
     def unmix(index: int) -> None:
@@ -226,3 +262,129 @@ def _smooth_in_place(alpha: torch.Tensor, strength: float, motion_threshold: flo
 
         each_frame(smooth, part)
         raw[0] = raw[count]
+
+
+DEVICE_FRAME_PLANES = 24  # float32 planes a frame takes on the device: picture, mask, the enlarged grids, mattes, temps
+SMOOTH_FRAME_PLANES = 8  # likewise for the temporal smoothing: the frame, its neighbours, weights, the result
+
+
+def _reduced(frames: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
+    """A part's frames reduced on the device to the coarse grid as `frame_ops.resize` reduces them, brought to the
+    CPU: the full-size frames stay on the device."""
+    return gpu.download(tensor_ops.resize(frames, *size)).numpy()
+
+
+def _enlarged(
+    small: list[np.ndarray], width: int, height: int, device: torch.device, nearest: bool = False
+) -> torch.Tensor:
+    """Coarse planes made on the CPU, one a frame, moved to the device and enlarged there as `frame_ops.resize`
+    (or OpenCV's nearest neighbour) enlarges them."""
+    planes = gpu.upload(torch.from_numpy(np.stack(small)), device)
+    return tensor_ops.resize(planes, width, height, cv2.INTER_NEAREST if nearest else None)
+
+
+def _fast_on_device(colour: torch.Tensor, rough: torch.Tensor, settings: MatteSettings) -> torch.Tensor:
+    """`refine_alpha`'s fast matte of a part's frames on their device: the coarse grid's coefficients solved on the
+    CPU from the frames reduced there, applied at full size on the device, and blended with the rough mask by the
+    weight the keep-the-mask rule gives on the same grid."""
+    frames, height, width, _ = colour.shape
+    step = grid_step(settings.radius, settings.subsample)
+    size = grid_size(width, height, step)
+    small = _reduced(torch.cat([colour, rough[..., None]], dim=-1), size)
+    picture = [np.ascontiguousarray(small[index, ..., :3]) for index in range(frames)]
+    mask = [np.ascontiguousarray(small[index, ..., 3]) for index in range(frames)]
+    levels = (settings.clip_black, settings.clip_white)
+
+    def coefficients(index: int) -> np.ndarray:
+        gains, offset = coarse_coefficients(
+            picture[index], mask[index], settings.radius, settings.eps, settings.subsample, levels
+        )
+        return np.dstack([gains, offset])
+
+    grids = _enlarged(map_frames(coefficients, range(frames)), width, height, colour.device)
+    fast = torch.sum(grids[..., :3] * colour, dim=-1).add_(grids[..., 3]).clamp_(0.0, 1.0)
+    refined = _reduced(fast, size)
+
+    def weight(index: int) -> np.ndarray:
+        return coarse_weight(picture[index], mask[index], refined[index], settings.radius, step)
+
+    weights = _enlarged(map_frames(weight, range(frames)), width, height, colour.device, nearest=True)
+    return rough + weights * (fast - rough)
+
+
+def _accurate_on_cpu(image: torch.Tensor, mask: torch.Tensor, part: slice, settings: MatteSettings) -> torch.Tensor:
+    """`refine_alpha`'s accurate matte of a part's frames, solved on the CPU (closed-form, seconds a frame) from the
+    frames brought there where they lie on a device: [n, H, W] on the CPU."""
+    colour, rough = (x[part] if x.device.type == "cpu" else gpu.download(x[part]) for x in (image, mask))
+    return torch.stack(
+        map_frames(lambda index: refine_alpha(colour[index], rough[index], settings), range(len(colour)))
+    )
+
+
+def _choked_and_feathered(alpha: torch.Tensor, choke: int, feather: float) -> torch.Tensor:
+    """`choke_and_feather` of a part's mattes [n, H, W] on their device."""
+    grown = tensor_ops.grow(alpha, -int(choke))
+    return tensor_ops.gaussian_blur(grown[..., None], feather)[..., 0] if feather > 0 else grown
+
+
+def _refine_on_device(
+    image: torch.Tensor, mask: torch.Tensor, settings: MatteSettings, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`refine_matte`'s (despilled image, unsmoothed matte) on `device`, part by part, gathered where the image lies
+    (the image itself when there is nothing to despill)."""
+    frames, height, width, _ = image.shape
+    despilled = settings.despill != "none"
+
+    def compute(part: slice) -> tuple[torch.Tensor, ...]:
+        colour, rough = gpu.moved(image, device, part), gpu.moved(mask, device, part)
+        if settings.quality == "fast":
+            alpha = _fast_on_device(colour, rough, settings)
+        else:
+            alpha = gpu.upload(_accurate_on_cpu(image, mask, part, settings), device)
+        alpha = _choked_and_feathered(alpha, settings.choke, settings.feather)
+        if not despilled:
+            return (alpha,)
+        return alpha, despill(colour, settings.despill, settings.despill_strength)
+
+    results = gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, image.device)
+    return (results[1] if despilled else image), results[0]
+
+
+def _smooth_on_device(
+    alpha: torch.Tensor, strength: float, motion_threshold: float, device: torch.device
+) -> torch.Tensor:
+    """`_smooth_in_place` on `device`, part by part: each part reads its frames and their unsmoothed neighbours (the
+    clip's first and last frames standing in for their missing ones), the result gathered where the mattes lie."""
+    frames, height, width = alpha.shape
+
+    def compute(part: slice) -> tuple[torch.Tensor]:
+        low, high = max(0, part.start - 1), min(frames, part.stop + 1)
+        near = gpu.moved(alpha, device, slice(low, high))
+        index = torch.arange(part.start - 1, part.stop + 1).clamp_(0, frames - 1).sub_(low)
+        near = near.index_select(0, index.to(near.device))
+        return (temporal_smooth(near[:-2], near[1:-1], near[2:], strength, motion_threshold),)
+
+    return gpu.by_parts(device, frames, height * width * SMOOTH_FRAME_PLANES * 4, compute, alpha.device)[0]
+
+
+def _unmix_on_device(image: torch.Tensor, matte: torch.Tensor, radius: int, device: torch.device) -> torch.Tensor:
+    """`unmix_frame` of every frame on `device`, part by part: the subject and background colours spread on the CPU
+    from the frames reduced on the device, enlarged and un-mixed there, the result gathered where the image lies.
+    Where the matte is 0 the blend keeps the subject colour exactly, as the CPU path's box does."""
+    frames, height, width, _ = image.shape
+    size = grid_size(width, height, UNMIX_SUBSAMPLE)
+
+    def compute(part: slice) -> tuple[torch.Tensor]:
+        colour, alpha = gpu.moved(image, device, part), gpu.moved(matte, device, part)
+        small = _reduced(torch.cat([colour, alpha[..., None]], dim=-1), size)
+
+        def colours(index: int) -> np.ndarray:
+            picture, coverage = np.ascontiguousarray(small[index, ..., :3]), np.ascontiguousarray(small[index, ..., 3])
+            return np.dstack(unmix_colours(picture, coverage, radius))
+
+        spread = _enlarged(map_frames(colours, range(len(small))), width, height, device)
+        a = alpha[..., None]
+        unmixed = (colour - spread[..., 3:] * (1.0 - a)) / a.clamp(min=CLEAR)
+        return (torch.lerp(spread[..., :3], unmixed.clamp_(0.0, 1.0), a),)
+
+    return gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, image.device)[0]

@@ -111,19 +111,21 @@ def keyed(
     return step_clips(work, inputs, shapes, frames=frames, reads=[device, device, None], places=places)
 
 
-def refined(image: Clip, mask: Clip, settings: matte.MatteSettings) -> list[Clip]:
-    """Matte Refine: (despilled image, matte, un-mixed foreground); one frame of context either side for the
-    temporal smoothing."""
+def refined(image: Clip, mask: Clip, settings: matte.MatteSettings, device: torch.device | None = None) -> list[Clip]:
+    """Matte Refine: (despilled image, matte, un-mixed foreground), refined on `device` when one is given; one frame
+    of context either side for the temporal smoothing."""
     frames = clip_length(image=image, mask=mask)
     sizes_match(("mask", mask, "image", image))
     context = 1 if settings.temporal > 0 else 0
 
     def work(span: slice, block: torch.Tensor, rough: torch.Tensor):
-        out, alpha = matte.refine_matte(block, rough, settings)
-        return out, alpha, matte.unmix_foreground(out, alpha, settings.radius)
+        out, alpha = matte.refine_matte(block, rough, settings, device=device)
+        return out, alpha, matte.unmix_foreground(out, alpha, settings.radius, device=device)
 
-    shapes = [image.frame_shape, mask_shape(image), image.frame_shape]
-    return step_clips(work, [image, mask], shapes, frames=frames, before=context, after=context)
+    shapes, places = [image.frame_shape, mask_shape(image), image.frame_shape], [device] * 3
+    return step_clips(
+        work, [image, mask], shapes, frames=frames, before=context, after=context, reads=[device] * 2, places=places
+    )
 
 
 def region_around(mask: Clip, pixels: int) -> Clip:

@@ -119,9 +119,8 @@ class WorldKitMatteRefine(io.ComfyNode):
     @classmethod
     def execute(cls, **inputs) -> io.NodeOutput:
         def record(image, mask, edge_radius, edge_smoothness, quality="fast", **settings):
-            return ops.refined(
-                image, mask, MatteSettings(radius=edge_radius, eps=edge_smoothness, quality=quality, **settings)
-            )
+            settings = MatteSettings(radius=edge_radius, eps=edge_smoothness, quality=quality, **settings)
+            return ops.refined(image, mask, settings, compute_device())
 
         return Step(cls, inputs).run(record)
 

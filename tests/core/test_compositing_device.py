@@ -1,12 +1,16 @@
 """The steps' device path (what runs on ComfyUI's GPU) against their CPU path, run here on the CPU device: the same
 frames within 1e-6 (the same float32 maths in a different order; blurs 1e-5), block by block and part by part;
 Color Match's LAB within 0.03 where colours leave the gamut and 0.002 on average (OpenCV's float LAB interpolates a
-table, the device path computes it exactly)."""
+table, the device path computes it exactly); Matte Refine and Un-mix within 1e-5 (their coarse grids reduced and
+enlarged on the device with OpenCV's own weights, on frames the grids divide, and the feather's blur)."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 import torch
+from test_compositing_matte import half_alike_scene
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
 from worldkit.models.compositing import device as gpu
@@ -16,6 +20,7 @@ from worldkit.models.compositing.composite import composite_over
 from worldkit.models.compositing.defocus import SHAPES, defocus
 from worldkit.models.compositing.grain import match_grain
 from worldkit.models.compositing.light_wrap import light_wrap
+from worldkit.models.compositing.matte import DEVICE_FRAME_PLANES, MatteSettings, refine_matte, unmix_foreground
 from worldkit.models.compositing.motion_blur import motion_blur
 from worldkit.models.compositing.shadow import contact_shadow
 from worldkit.models.streaming import ops
@@ -179,6 +184,20 @@ def test_the_streamed_steps_on_a_device_equal_their_cpu_path_block_by_block():
         assert float((got - expected).abs().max()) <= BLUR_TOLERANCE
 
 
+def counted_moves(monkeypatch) -> dict[str, list[tuple[int, ...]]]:
+    """The shapes of what `device.upload` and `device.download` move from here on, by kind."""
+    moves = {"upload": [], "download": []}
+    upload, download = gpu.upload, gpu.download
+    monkeypatch.setattr(gpu, "upload", lambda t, d: moves["upload"].append(tuple(t.shape)) or upload(t, d))
+    monkeypatch.setattr(gpu, "download", lambda t: moves["download"].append(tuple(t.shape)) or download(t))
+    return moves
+
+
+def full_size_frames(moves: dict[str, list[tuple[int, ...]]], kind: str, planes: int) -> int:
+    """Frames of `planes` dimensions (4: IMAGE, 3: MASK) moved at full size one way."""
+    return sum(shape[0] for shape in moves[kind] if len(shape) == planes and shape[1:3] == (HEIGHT, WIDTH))
+
+
 def resident_chain(plate, element, alpha, device):
     """Shadow, colour, grain, light wrap, defocus, motion blur and composite over clips, as the GVFX nodes chain them
     on a VIDEO: (composite, its alpha)."""
@@ -201,15 +220,9 @@ def test_a_chain_on_a_device_moves_each_block_there_once_and_back_once(monkeypat
     plate, element, alpha, _ = scene(frames)
     plate = plate + torch.randn(frames, HEIGHT, WIDTH, 3, generator=torch.Generator().manual_seed(5)) * 0.03
     chain = list(resident_chain(plate, element, alpha, CPU))
-    moves = {"upload": [], "download": []}
-    upload, download = gpu.upload, gpu.download
-    monkeypatch.setattr(gpu, "upload", lambda t, d: moves["upload"].append(tuple(t.shape)) or upload(t, d))
-    monkeypatch.setattr(gpu, "download", lambda t: moves["download"].append(tuple(t.shape)) or download(t))
+    moves = counted_moves(monkeypatch)
     image, image_alpha = materialize_all(chain, block=block)
-
-    def moved_frames(kind: str, planes: int) -> int:  # frames moved at full size (the light wrap's maps aside)
-        return sum(shape[0] for shape in moves[kind] if len(shape) == planes and shape[1:3] == (HEIGHT, WIDTH))
-
+    moved_frames = functools.partial(full_size_frames, moves)  # the light wrap's maps aside
     assert (moved_frames("upload", 4), moved_frames("upload", 3)) == (2 * frames, frames)  # plate, element; matte
     assert (moved_frames("download", 4), moved_frames("download", 3)) == (frames, frames)  # composite, alpha
     whole = [shape for shape in moves["upload"] + moves["download"] if shape[1:3] == (HEIGHT, WIDTH)]
@@ -237,3 +250,82 @@ def test_a_still_element_moves_to_the_device_once_for_the_whole_pass(monkeypatch
     assert uploads.count((1, HEIGHT, WIDTH, 3)) == 1 and uploads.count((1, HEIGHT, WIDTH)) == 1
     expected = composite_over(plate, match_colors(element[:1], plate, "mkl", element_mask=alpha[:1]), alpha[:1])[0]
     assert float((image - expected).abs().max()) <= TOLERANCE
+
+
+def moving_matte_scene(frames: int = 4) -> tuple[torch.Tensor, torch.Tensor]:
+    """(image, rough mask): `half_alike_scene` (an edge the picture places on the left, none it can on the right)
+    drifting 2 px a frame, with its own noise each frame and a green cast to despill, cropped to 94x126, which a
+    grid of 4 px does not divide."""
+    image, _, rough = half_alike_scene()
+    noise = torch.randn(frames, HEIGHT, WIDTH, 3, generator=torch.Generator().manual_seed(11)) * 0.01
+    shifted = [torch.roll(image[0], 2 * index, dims=1) for index in range(frames)]
+    cast = torch.tensor([0.85, 1.0, 0.85])
+    image = (torch.stack(shifted) * cast + noise).clamp(0, 1)
+    rough = torch.stack([torch.roll(rough[0], 2 * index, dims=1) for index in range(frames)])
+    return image[:, :94, :126].contiguous(), rough[:, :94, :126].contiguous()
+
+
+MATTE_TOLERANCE = BLUR_TOLERANCE
+
+
+@pytest.mark.parametrize("quality", ["fast", "accurate"])
+@pytest.mark.parametrize("one_frame_parts", [False, True])
+def test_matte_refine_and_unmix_on_a_device_give_the_cpu_paths_frames(quality, one_frame_parts, monkeypatch):
+    """Four drifting frames despilled, choked, feathered and smoothed in time, the block whole or in parts (room for
+    one frame of the refine at a time, three of the smoothing, whose parts read their neighbours across the part's
+    edge), on coarse grids of 1, 2 and 4 px (edge radius 4, 8 and 16): the despilled image, the matte (kept the
+    mask's where the picture has no better edge) and the un-mixed foreground are the CPU path's."""
+    image, rough = moving_matte_scene()
+    if one_frame_parts:
+        monkeypatch.setattr(gpu, "free_bytes", lambda device: HEIGHT * WIDTH * DEVICE_FRAME_PLANES * 4 * 2)
+    for settings in (
+        MatteSettings(radius=4, quality=quality, despill="green", choke=2, feather=1.5, temporal=0.8),
+        MatteSettings(radius=8, quality=quality, despill="blue", feather=0.8, temporal=0.5),
+        MatteSettings(radius=16, quality=quality, choke=-3, temporal=0.0, clip_black=0.1, clip_white=0.9),
+    ):
+        on_cpu = refine_matte(image, rough, settings)
+        on_device = refine_matte(image, rough, settings, device=CPU)
+        assert float((on_cpu[1] != rough).float().mean()) > 0.02  # the matte is not the mask
+        for got, expected in zip(on_device, on_cpu, strict=True):
+            assert got.device == CPU and float((got - expected).abs().max()) <= MATTE_TOLERANCE
+        foreground = unmix_foreground(*on_cpu, settings.radius)
+        assert float((foreground - on_cpu[0]).abs().max()) > 0.1  # the old background un-mixed from the edges
+        on_device = unmix_foreground(*on_cpu, settings.radius, device=CPU)
+        assert float((on_device - foreground).abs().max()) <= MATTE_TOLERANCE
+    assert float((on_cpu[0] - image).abs().max()) == 0.0  # the second settings despill nothing
+
+
+def keyed_and_refined(image, plate, settings, device):
+    """Chroma Key, Matte Refine of its key and Composite Over of the un-mixed foreground as clips, as the GVFX
+    nodes chain them on a VIDEO: (composite, its alpha)."""
+    keyed = ops.keyed(batch_clip(image), None, "green", 0.5, device, clip_black=0.1, clip_white=0.9, spill=1.0)
+    _, matte, foreground = ops.refined(keyed[0], keyed[1], settings, device)
+    return ops.composited(batch_clip(plate), foreground, matte, None, None, device)
+
+
+def test_matte_refine_in_a_chain_on_a_device_sends_only_its_coarse_grids_across(monkeypatch):
+    """Key, Matte Refine (smoothing in time, so each block reads a frame either side) and Composite Over in blocks
+    on the device: the only full-size frames that cross are the sources up and the composite and its alpha down;
+    Matte Refine moves its coarse grids' planes alone, a quarter of a frame's pixels or fewer; the frames are the
+    steps' own on the whole clip."""
+    frames, block = 6, 2
+    plate, element, alpha, _ = scene(frames)
+    screen = torch.tensor([0.1, 0.8, 0.15]).expand(frames, HEIGHT, WIDTH, 3)
+    noise = torch.randn(frames, HEIGHT, WIDTH, 3, generator=torch.Generator().manual_seed(9)) * 0.02
+    image = (element * alpha[..., None] + screen * (1 - alpha[..., None]) + noise).clamp(0, 1)
+    settings = MatteSettings(radius=8, despill="green", choke=1, feather=1.0, temporal=0.5)
+    chain = list(keyed_and_refined(image, plate, settings, CPU))
+    moves = counted_moves(monkeypatch)
+    composite, composite_alpha = materialize_all(chain, block=block)
+    full_size = functools.partial(full_size_frames, moves)
+    assert (full_size("upload", 4), full_size("upload", 3)) == (2 * frames, 0)  # the screen shot, the plate
+    assert (full_size("download", 4), full_size("download", 3)) == (frames, frames)  # composite, alpha
+    grids = [shape for shape in moves["upload"] + moves["download"] if shape[1:3] != (HEIGHT, WIDTH)]
+    assert grids and all(shape[1] * shape[2] * 4 <= HEIGHT * WIDTH for shape in grids)
+
+    keyed = chroma_key(image, "green", 0.5, 0.1, 0.9, 1.0, device=CPU)
+    despilled, matte = refine_matte(*keyed, settings, device=CPU)
+    foreground = unmix_foreground(despilled, matte, settings.radius, device=CPU)
+    expected = composite_over(plate, foreground, matte, device=CPU)
+    for got, want in zip((composite, composite_alpha), expected, strict=True):
+        assert float((got - want).abs().max()) <= TOLERANCE
