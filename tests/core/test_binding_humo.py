@@ -9,13 +9,14 @@ from test_binding_bind import FRAMES, LATENT_T, SHOT, H, W, bind, encoded, flat
 
 from worldkit.models.shots.binding import BindingError, BindInputs, BindOptions
 from worldkit.models.shots.binding.humo import audio_frames, audio_windows
-from worldkit.models.shots.binding.performance import Performance, PerformanceError
+from worldkit.models.shots.binding.performance import WAV2VEC2, WHISPER, AudioEncoder, Performance, PerformanceError
 
 
-def voice(frames=40, seed=0):
-    """An audio encoder output: 33 Whisper layers at 50 per second; layer k is filled with k + the frame's time."""
+def voice(frames=40, encoder=WHISPER):
+    """An audio encoder output: 33 Whisper layers (or ``encoder``'s) at 50 per second; layer k is filled with k + the
+    frame's time."""
     time = torch.arange(frames, dtype=torch.float32).view(1, frames, 1) / 50
-    layers = [(k + time).expand(1, frames, 1280).clone() for k in range(33)]
+    layers = [(k + time).expand(1, frames, encoder.width).clone() for k in range(encoder.layers)]
     return {"encoded_audio_all_layers": layers, "audio_samples": frames * 320}
 
 
@@ -93,3 +94,17 @@ def test_a_performance_that_cannot_drive_a_shot_names_the_input():
     with pytest.raises(PerformanceError, match="character_mask has shape"):
         Performance(background_video=flat(0.5, views=FRAMES), character_mask=torch.ones(FRAMES, H, W, 1))
     assert BindInputs().performance is None
+
+
+def test_a_voice_of_another_audio_encoder_is_refused_naming_the_whisper_file_humo_needs():
+    """wav2vec2's 25 hidden states (S2V's voice) would leave HuMo's last band, Whisper's layer 32, out of range."""
+    with pytest.raises(
+        PerformanceError,
+        match=r"audio is a wav2vec2 large encoder's output \(25 layers of 1024 features\), but the shot binds as "
+        r"humo, which listens through Whisper large v3 \(33 layers of 1280\); load whisper_large_v3_fp16\.safetensors "
+        r"with Load Audio Encoder .* Shot Performance's audio",
+    ):
+        bind(kind="humo", performance=Performance(audio=voice(encoder=WAV2VEC2)))
+    base = AudioEncoder("wav2vec2 base", 13, 768, "")
+    with pytest.raises(PerformanceError, match=r"audio is an audio encoder output \(13 layers of 768 features\)"):
+        bind(kind="humo", performance=Performance(audio=voice(encoder=base)))

@@ -123,7 +123,11 @@ def test_inputs_s2v_cannot_use_are_refused_naming_the_input_and_the_fix():
         bind(kind="s2v", shot=ONE_SUBJECT)
     with pytest.raises(BindingError, match="needs a voice"):
         s2v(Performance(pose_video=ramp()))
-    with pytest.raises(BindingError, match=r"audio is a Whisper encoder's output \(33 layers of 1280.*wav2vec2"):
+    with pytest.raises(
+        PerformanceError,
+        match=r"audio is a Whisper large v3 encoder's output \(33 layers of 1280 features\), but the shot binds as "
+        r"s2v, which listens through wav2vec2 large .*load wav2vec2_large_english_fp16\.safetensors",
+    ):
         s2v(Performance(audio=whisper_voice()))
     with pytest.raises(BindingError, match="Wan S2V animates one character, but the shot has 2 subjects"):
         s2v(shot=SHOT)

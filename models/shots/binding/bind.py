@@ -14,7 +14,7 @@ from ..prompt import compile_prompt, negative_prompt, world_descriptions
 from ..shot import Shot, preset_list, shot_for_model
 from .context import BindContext, BindingError, BindInputs, BindOptions, Conditioning, encode_text
 from .families import FAMILIES, require_generation, resolve_family
-from .performance import Performance
+from .performance import Performance, require_voice
 
 LOCATION_MODES = ("auto", "first frame", "reference", "text only")
 
@@ -82,7 +82,8 @@ def check_resolution(vae: Any, width: int, height: int, length: int, rules: Mode
 
 
 def check_performance(family: str, performance: Performance | None) -> None:
-    """A performance part the family would not read is an error, not silently dropped."""
+    """A performance part the family would not read is an error, not silently dropped; a voice is the output of the
+    audio encoder the family listens through."""
     if performance is None:
         return
     unread = [
@@ -97,6 +98,8 @@ def check_performance(family: str, performance: Performance | None) -> None:
             f"read {'it' if len(unread) == 1 else 'them'}; load a {' or '.join(readers)} model, or disconnect "
             f"{'it' if len(unread) == 1 else 'them'} from Shot Performance."
         )
+    if performance.audio is not None:
+        require_voice(performance.audio, FAMILIES[family].voice, family)
 
 
 def resolve_location_mode(family: str, requested: str, shot: Shot) -> str:

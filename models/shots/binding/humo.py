@@ -17,6 +17,7 @@ import torch.nn.functional as F
 
 from ...shared.wan import FRAME_STEP, latent_frame_count
 from .context import BindContext, FamilyBinding, first_frames, in_context_latent, reference_stack, set_values
+from .performance import WHISPER
 
 LOCATION_MODES = ("text only", "first frame", "reference")
 AUDIO_FPS = 50  # Whisper's hidden states per second
@@ -26,8 +27,7 @@ LAYER_BANDS = ((0, 8), (8, 16), (16, 24), (24, 32))  # Whisper layers averaged i
 WINDOW = 8  # audio frames per latent frame
 SHIFT = 2  # audio frames each window reaches past its latent frame on either side
 LEADING_ZEROS = 3  # the first latent frame's window opens with silence
-AUDIO_BANDS, AUDIO_WIDTH = 5, 1280  # the bands above, each as wide as a Whisper hidden state
-WHISPER_LAYERS = LAYER_BANDS[-1][1] + 1  # the hidden states Audio Encoder Encode gives for Whisper: 33
+AUDIO_BANDS = len(LAYER_BANDS) + 1  # the bands above, each as wide as a Whisper hidden state (WHISPER.width)
 
 
 def resample(features: torch.Tensor, input_fps: int = AUDIO_FPS, output_fps: int = VIDEO_FPS) -> torch.Tensor:
@@ -82,7 +82,7 @@ def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
         positive = set_values(positive, {"audio_embed": voice})
         negative = set_values(negative, {"audio_embed": torch.zeros_like(voice)})
     else:
-        silence = torch.zeros([1, ctx.latent_length, WINDOW, AUDIO_BANDS, AUDIO_WIDTH])
+        silence = torch.zeros([1, ctx.latent_length, WINDOW, AUDIO_BANDS, WHISPER.width])
         positive, negative = (
             set_values(positive, {"audio_embed": silence}),
             set_values(negative, {"audio_embed": silence}),

@@ -22,36 +22,15 @@ import torch
 from ...shared.wan import FRAME_STEP, latent_frame_count
 from .animate import cover
 from .context import NEUTRAL_GREY, BindContext, BindingError, FamilyBinding, set_values, sole_subject
-from .humo import AUDIO_WIDTH as WHISPER_WIDTH
-from .humo import WHISPER_LAYERS, resample
-from .performance import require_clip
+from .humo import resample
+from .performance import WAV2VEC2, require_clip
 
 LOCATION_MODES = ("text only",)
-# What WanModel_S2V's audio encoder reads: wav2vec2 large's 24 layers and its feature projection, 1024 wide.
-WAV2VEC2_LAYERS, WAV2VEC2_WIDTH = 25, 1024
 AUDIO_FPS = 50  # wav2vec2's hidden states per second
 AUDIO_RATE = 30  # the rate WanSoundImageToVideo resamples them to (its video_rate)
 FPS = 16  # the rate it samples them at, one per frame
 MOTION_FRAMES = 73  # the frames a start image's motion is read from (grey before them)
 MOTION_LATENTS = 19  # the latent frames of motion the model packs
-VOICE_FIX = (
-    "load wav2vec2_large_english_fp16.safetensors with Load Audio Encoder and connect Audio Encoder Encode's "
-    "output to Shot Performance's audio"
-)
-
-
-def wav2vec2_features(audio: Mapping[str, Any]) -> torch.Tensor:
-    """[25, T, 1024]: the voice's hidden states, every layer, as the native node concatenates them; any other
-    encoder's output (Whisper's, which HuMo reads) is refused."""
-    layers = list(audio["encoded_audio_all_layers"])
-    found = (len(layers), int(layers[0].shape[-1]) if layers else 0)
-    if found != (WAV2VEC2_LAYERS, WAV2VEC2_WIDTH):
-        what = "a Whisper encoder's output" if found == (WHISPER_LAYERS, WHISPER_WIDTH) else "an audio encoder output"
-        raise BindingError(
-            f"The performance's audio is {what} ({found[0]} layers of {found[1]} features), but Wan S2V listens "
-            f"through wav2vec2 large ({WAV2VEC2_LAYERS} layers of {WAV2VEC2_WIDTH}); {VOICE_FIX}."
-        )
-    return torch.cat(layers)
 
 
 def sample_indices(total: int, count: int) -> np.ndarray:
@@ -132,7 +111,7 @@ def _voice(ctx: BindContext) -> Mapping[str, Any]:
     if performance is None or performance.audio is None:
         raise BindingError(
             "A Wan S2V shot needs a voice to speak or sing to: connect a Shot Performance with audio to Bind Shot's "
-            f"or World Shot Sampler's performance input ({VOICE_FIX})."
+            f"or World Shot Sampler's performance input ({WAV2VEC2.fix})."
         )
     return performance.audio
 
@@ -152,7 +131,7 @@ def _control_video(ctx: BindContext, latent: torch.Tensor, offset: int, frames: 
 def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
     """WanSoundImageToVideo (or, with the shot's latent so far, WanSoundImageToVideoExtend) for the shot's one
     subject, the performance's voice and, when given, its pose video."""
-    features = wav2vec2_features(_voice(ctx))
+    features = torch.cat(list(_voice(ctx)["encoded_audio_all_layers"]))  # bind_shot checked it is wav2vec2's
     name, view = sole_subject(ctx, "Wan S2V")
     motion, offset, motion_source = _motion(ctx)
     frames, lead = _clip(ctx)
