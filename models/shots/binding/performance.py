@@ -19,13 +19,15 @@ from ...shared.pixels import require_pixels
 
 ASPECT_TOLERANCE = 0.02  # a clip may differ from the frame's aspect by 2 % (a pixel or two of rounding)
 AUDIO_KEYS = ("encoded_audio_all_layers", "audio_samples")
+ENCODER_RATE = 16000  # Hz: Audio Encoder Encode resamples any audio to it, and audio_samples counts at it
+MIN_HIDDEN_STATES = 2  # the fewest that resample to one frame (Wan's audio nodes resample 50 a second to 25 or 30)
 
 
 @dataclass(frozen=True)
 class AudioEncoder:
     """An audio encoder as Audio Encoder Encode's output shows it (its hidden states and their width) and the file
-    that loads it. Audio Encoder Encode resamples any audio to the encoder's 16 kHz first, so the voice's sample rate
-    is the encoder's whatever the audio's was."""
+    that loads it. Audio Encoder Encode resamples any audio to ENCODER_RATE first, so a voice's sample rate is that
+    whatever the audio file's was."""
 
     name: str
     layers: int  # hidden states in encoded_audio_all_layers: every transformer layer and the input to the first
@@ -38,6 +40,14 @@ class AudioEncoder:
             f"load {self.file} with Load Audio Encoder and connect Audio Encoder Encode's output to Shot "
             "Performance's audio"
         )
+
+
+@dataclass(frozen=True)
+class Listening:
+    """How a family hears a voice: through one audio encoder, one audio window a video frame at ``fps``."""
+
+    encoder: AudioEncoder
+    fps: int
 
 
 WHISPER = AudioEncoder("Whisper large v3", 33, 1280, "whisper_large_v3_fp16.safetensors")  # HuMo's
@@ -115,9 +125,16 @@ def require_clip(video: torch.Tensor, name: str, start: int, length: int, width:
         )
 
 
-def require_voice(audio: Mapping[str, Any], encoder: AudioEncoder, family: str) -> None:
-    """The voice is the output of the encoder the shot's ``family`` listens through; another encoder's hidden states
-    (their count and width) would be misread, so they are refused naming the encoder file to load."""
+def require_voice(audio: Mapping[str, Any], listening: Listening, family: str, shot_fps: int) -> None:
+    """A voice the shot's ``family`` can hear: its encoder's output, at least a frame long, for a shot at the rate
+    the family hears it at."""
+    _require_encoder(audio, listening.encoder, family)
+    _require_length(audio, listening.fps, family)
+    _require_rate(shot_fps, listening.fps, family)
+
+
+def _require_encoder(audio: Mapping[str, Any], encoder: AudioEncoder, family: str) -> None:
+    """Another encoder's hidden states (their count and width) would be misread: refused naming the file to load."""
     layers = list(audio["encoded_audio_all_layers"])
     found = (len(layers), int(layers[0].shape[-1]) if layers else 0)
     if found != (encoder.layers, encoder.width):
@@ -127,4 +144,26 @@ def require_voice(audio: Mapping[str, Any], encoder: AudioEncoder, family: str) 
             f"The performance's audio is {what} ({found[0]} layers of {found[1]} features), but the shot binds as "
             f"{family}, which listens through {encoder.name} ({encoder.layers} layers of {encoder.width}); "
             f"{encoder.fix}."
+        )
+
+
+def _require_length(audio: Mapping[str, Any], fps: int, family: str) -> None:
+    """A voice shorter than one frame has no audio window to give (the resampling to frames would be empty)."""
+    samples, hidden = int(audio["audio_samples"]), int(audio["encoded_audio_all_layers"][0].shape[1])
+    if samples * fps < ENCODER_RATE or hidden < MIN_HIDDEN_STATES:
+        raise PerformanceError(
+            f"Shot Performance's audio lasts {1000 * samples / ENCODER_RATE:g} ms ({samples} samples at "
+            f"{ENCODER_RATE} Hz, {hidden} hidden states): shorter than one frame at {fps} fps, so {family} has no "
+            "voice to hear; connect Audio Encoder Encode to a longer audio clip (check the file Load Audio read, or "
+            "how the audio was trimmed)."
+        )
+
+
+def _require_rate(shot_fps: int, fps: int, family: str) -> None:
+    """Audio window i is video frame i at the family's rate, so a shot at another rate drifts from its voice."""
+    if shot_fps != fps:
+        raise PerformanceError(
+            f"The shot is at {shot_fps} fps, but {family} hears its voice at {fps} frames a second (one audio "
+            f"window a frame), so played at {shot_fps} fps the character's lips would drift from the voice; set the "
+            f"shot's fps to {fps} (World Shot's fps), or disconnect Shot Performance's audio."
         )

@@ -7,7 +7,8 @@ continues from (a start image) are its motion: their last 73, grey before them, 
 A long shot chains segments as WanSoundImageToVideoExtend does: the shot's latent so far is the motion (its last 19
 latent frames) and says where in the voice the segment starts (4 frames per latent frame). Given with it, a start
 image is the frames the segment shares with the one before (World Shot Sampler's overlap): not sampled again, they
-are the last latent frames so far decoded before the segment's own.
+are the last latent frames so far decoded before the segment's own. A voice shorter than the shot leaves the frames
+after it silent, as the native node does; the report says how long it lasts.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ def sample_indices(total: int, count: int) -> np.ndarray:
     return np.clip(np.round(np.array(times) * AUDIO_RATE).astype(int), 0, total - 1)
 
 
-def audio_buckets(features: torch.Tensor, batch_frames: int) -> torch.Tensor:
+def audio_buckets(features: torch.Tensor, batch_frames: int) -> tuple[torch.Tensor, int]:
     """[1, layers, width, buckets]: the native get_audio_embed_bucket_fps (one sample per frame): whole clips of
-    ``batch_frames`` covering the voice, silence past its end."""
+    ``batch_frames`` covering the voice, silence past its end; and how many frames the voice lasts."""
     layers, count, width = features.shape
     clips = int(count / (batch_frames * (AUDIO_RATE / FPS))) + 1
     indices = sample_indices(math.ceil(clips * batch_frames / FPS * AUDIO_RATE), clips * batch_frames)
@@ -50,14 +51,15 @@ def audio_buckets(features: torch.Tensor, batch_frames: int) -> torch.Tensor:
     dtype = features.dtype if heard.all() else torch.promote_types(features.dtype, torch.float32)
     buckets = torch.zeros((len(indices), layers, width), dtype=dtype, device=features.device)
     buckets[torch.from_numpy(heard)] = features[:, torch.from_numpy(indices[heard])].movedim(1, 0).to(dtype)
-    return buckets.permute(1, 2, 0)[None]
+    return buckets.permute(1, 2, 0)[None], int(heard.sum())
 
 
-def voice_window(features: torch.Tensor, offset: int, latent_frames: int) -> torch.Tensor:
-    """[1, 25, 1024, frames]: the voice at the clip's frames from ``offset`` (empty once past the voice)."""
+def voice_window(features: torch.Tensor, offset: int, latent_frames: int) -> tuple[torch.Tensor, int]:
+    """[1, 25, 1024, frames]: the voice at the clip's frames from ``offset`` (empty once past the voice); and how
+    many frames the whole voice lasts."""
     batch_frames = latent_frames * FRAME_STEP
-    buckets = audio_buckets(resample(features, AUDIO_FPS, AUDIO_RATE), batch_frames)
-    return buckets[:, :, :, offset : offset + batch_frames]
+    buckets, voice_frames = audio_buckets(resample(features, AUDIO_FPS, AUDIO_RATE), batch_frames)
+    return buckets[:, :, :, offset : offset + batch_frames], voice_frames
 
 
 def motion_from_frames(ctx: BindContext, frames: torch.Tensor) -> torch.Tensor:
@@ -135,7 +137,7 @@ def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
     name, view = sole_subject(ctx, "Wan S2V")
     motion, offset, motion_source = _motion(ctx)
     frames, lead = _clip(ctx)
-    voice = voice_window(features, offset, latent_frame_count(frames))
+    voice, voice_frames = voice_window(features, offset, latent_frame_count(frames))
     if voice.shape[3] > 0:
         positive = set_values(positive, {"audio_embed": voice})
         negative = set_values(negative, {"audio_embed": voice * 0.0})
@@ -154,6 +156,7 @@ def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
             "character": name,
             "audio_frame_offset": offset,
             "audio": "voice" if voice.shape[3] > 0 else "past the voice",
+            "voice_frames": voice_frames,
             "motion": motion_source,
             "pose_video": ctx.inputs.performance.pose_video is not None,
             "overlap_latent_frames": 0 if lead is None else int(lead.shape[2]),
