@@ -222,33 +222,37 @@ REFUSED_VOICES = {
 }
 
 
-def test_a_voice_the_family_cannot_hear_is_refused_naming_the_input_and_the_fix(comfy, tiny_models):
+@pytest.mark.parametrize("case", list(REFUSED_VOICES))
+def test_a_voice_the_family_cannot_hear_is_refused_naming_the_input_and_the_fix(comfy, tiny_models, case):
     """Each family hears through one audio encoder at one frame rate: a voice of another encoder, none (S2V), one
-    shorter than a frame, or a shot at another rate is refused by Bind Shot, and by World Shot Sampler (which binds
-    before it samples)."""
-    for name, (family, encoder, seconds, fps, wanted) in REFUSED_VOICES.items():
-        scene = one_reference_scene(comfy, tiny_models, f"wan_{family}", name, 14, "skunk", "character", fps=fps)
-        graph, model, clip, vae, _, world, shot_id = astuple(scene)
-        parts = {}  # S2V's performance without a voice still drives the pose; HuMo would refuse the unread pose
-        if family == "s2v":
-            parts["pose_video"] = out(graph.node("CaptureTestVideo", frames=FRAMES, width=SIZE, height=SIZE, seed=1))
-        if encoder is not None:
-            parts["audio"] = out(voice(graph, encoder=encoder, seconds=seconds))
-        performance = graph.node("WorldKitShotPerformance", **parts)
-        node = bind(graph, model, vae, clip, world, shot_id, performance=out(performance))
-        save(graph, f"{name}_refused", positive=out(node, 0))
-        error = comfy.run(graph.prompt(), expect_error=True).error
-        message = error.get("exception_message", "")
-        assert error.get("node_id") == node, error
-        assert all(part in message for part in wanted) and "Shot Performance" in message, (name, message)
+    shorter than a frame, or a shot at another rate is refused by Bind Shot."""
+    family, encoder, seconds, fps, wanted = REFUSED_VOICES[case]
+    scene = one_reference_scene(comfy, tiny_models, f"wan_{family}", case, 14, "skunk", "character", fps=fps)
+    graph, model, clip, vae, _, world, shot_id = astuple(scene)
+    parts = {}  # S2V's performance without a voice still drives the pose; HuMo would refuse the unread pose
+    if family == "s2v":
+        parts["pose_video"] = out(graph.node("CaptureTestVideo", frames=FRAMES, width=SIZE, height=SIZE, seed=1))
+    if encoder is not None:
+        parts["audio"] = out(voice(graph, encoder=encoder, seconds=seconds))
+    performance = graph.node("WorldKitShotPerformance", **parts)
+    node = bind(graph, model, vae, clip, world, shot_id, performance=out(performance))
+    save(graph, f"{case}_refused", positive=out(node, 0))
+    error = comfy.run(graph.prompt(), expect_error=True).error
+    message = error.get("exception_message", "")
+    assert error.get("node_id") == node, error
+    assert all(part in message for part in wanted) and "Shot Performance" in message, message
+
+
+def test_world_shot_sampler_refuses_a_wav2vec2_voice_for_humo_before_it_samples(comfy, tiny_models):
     graph = SamplerGraph(comfy, tiny_models, dit="wan_humo")
     graph.shot = graph.add_shot("the toy sings", 9, fps=25)
     performance = graph.graph.node("WorldKitShotPerformance", audio=out(voice(graph.graph)))
     node = graph.sampler("humo_wav2vec2_sampler", performance=out(performance))
-    error = comfy.run(graph.graph.prompt(), expect_error=True).error
-    message = error.get("exception_message", "")
-    assert error.get("node_id") == node, error
+    result = comfy.run(graph.graph.prompt(), expect_error=True)
+    message = result.error.get("exception_message", "")
+    assert result.error.get("node_id") == node, result.error
     assert "wav2vec2 large encoder's output" in message and "whisper_large_v3_fp16" in message, message
+    assert not [step for step in result.progress if step[0] == node]  # refused before its first step
 
 
 def test_world_shot_sampler_renders_s2v_as_ksampler_on_wan_sound_image_to_video_and_attends_to_references(
