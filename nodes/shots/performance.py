@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
+from ...models.shots.binding.families import FAMILIES
 from ...models.shots.binding.performance import WAV2VEC2, WHISPER, Performance
 from .. import categories
 from ..types import Performance as PerformanceType
@@ -23,8 +24,10 @@ class WorldKitShotPerformance(io.ComfyNode):
                 io.AudioEncoderOutput.Input(
                     "audio",
                     optional=True,
-                    tooltip=f"Audio Encoder Encode's output: of {WHISPER.name} ({WHISPER.file}) for HuMo, of "
-                    f"{WAV2VEC2.name} ({WAV2VEC2.file}) for Wan S2V; another encoder's is refused when the shot binds.",
+                    tooltip=f"Audio Encoder Encode's output: of {WHISPER.name} ({WHISPER.file}) for HuMo, in shots at "
+                    f"{FAMILIES['humo'].voice.fps} fps; of {WAV2VEC2.name} ({WAV2VEC2.file}) for Wan S2V, in shots at "
+                    f"{FAMILIES['s2v'].voice.fps} fps. Another encoder's voice, or a shot at another rate, is refused "
+                    "when the shot binds.",
                 ),
                 io.Image.Input(
                     "pose_video",
