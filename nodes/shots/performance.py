@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from comfy_api.latest import io
 
-from ...models.shots.binding.performance import Performance
+from ...models.shots.binding.families import FAMILIES
+from ...models.shots.binding.performance import WAV2VEC2, WHISPER, Performance
 from .. import categories
 from ..types import Performance as PerformanceType
 
@@ -23,8 +24,10 @@ class WorldKitShotPerformance(io.ComfyNode):
                 io.AudioEncoderOutput.Input(
                     "audio",
                     optional=True,
-                    tooltip="Audio Encoder Encode's output: of a Whisper audio encoder for HuMo, of wav2vec2 large "
-                    "(wav2vec2_large_english) for Wan S2V.",
+                    tooltip=f"Audio Encoder Encode's output: of {WHISPER.name} ({WHISPER.file}) for HuMo, in shots at "
+                    f"{FAMILIES['humo'].voice.fps} fps; of {WAV2VEC2.name} ({WAV2VEC2.file}) for Wan S2V, in shots at "
+                    f"{FAMILIES['s2v'].voice.fps} fps. Another encoder's voice, or a shot at another rate, is refused "
+                    "when the shot binds.",
                 ),
                 io.Image.Input(
                     "pose_video",

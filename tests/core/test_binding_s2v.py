@@ -14,6 +14,7 @@ from worldkit.models.shots.binding import BindingError, BindOptions
 from worldkit.models.shots.binding.animate import cover
 from worldkit.models.shots.binding.performance import Performance, PerformanceError
 from worldkit.models.shots.binding.s2v import MOTION_FRAMES, audio_buckets, sample_indices
+from worldkit.models.shots.shot import ShotEntity
 
 CLIP_FRAMES = LATENT_T * 4  # the voice frames one clip of FRAMES frames hears
 
@@ -56,6 +57,7 @@ def test_the_character_is_the_reference_and_the_voice_its_audio_from_the_first_f
         "character": "skunk",
         "audio_frame_offset": 0,
         "audio": "voice",
+        "voice_frames": 16,  # 50 wav2vec2 frames are a second: 16 frames
         "motion": None,
         "pose_video": False,
         "overlap_latent_frames": 0,
@@ -63,8 +65,9 @@ def test_the_character_is_the_reference_and_the_voice_its_audio_from_the_first_f
 
 
 def test_buckets_cover_the_voice_in_whole_clips_and_fall_silent_after_it():
-    buckets = audio_buckets(torch.arange(30, dtype=torch.float32).view(1, 30, 1), CLIP_FRAMES)
+    buckets, voice_frames = audio_buckets(torch.arange(30, dtype=torch.float32).view(1, 30, 1), CLIP_FRAMES)
     assert buckets.shape == (1, 1, 1, 2 * CLIP_FRAMES)  # 30 frames at 30/s are 16 frames: two clips of 12
+    assert voice_frames == 16 and buckets[0, 0, 0, 15] > 0 and not buckets[..., 16:].any()
     assert buckets[0, 0, 0].tolist() == [float(i) if i < 30 else 0.0 for i in sample_indices(45, 24)]
     assert sample_indices(45, 24)[:6].tolist() == [0, 2, 4, 6, 8, 9]  # round(i * 30 / 16), halves to even
 
@@ -123,10 +126,16 @@ def test_inputs_s2v_cannot_use_are_refused_naming_the_input_and_the_fix():
         bind(kind="s2v", shot=ONE_SUBJECT)
     with pytest.raises(BindingError, match="needs a voice"):
         s2v(Performance(pose_video=ramp()))
-    with pytest.raises(BindingError, match=r"audio is a Whisper encoder's output \(33 layers of 1280.*wav2vec2"):
+    with pytest.raises(
+        PerformanceError,
+        match=r"audio is a Whisper large v3 encoder's output \(33 layers of 1280 features\), but the shot binds as "
+        r"s2v, which listens through wav2vec2 large .*load wav2vec2_large_english_fp16\.safetensors",
+    ):
         s2v(Performance(audio=whisper_voice()))
     with pytest.raises(BindingError, match="Wan S2V animates one character, but the shot has 2 subjects"):
         s2v(shot=SHOT)
+    with pytest.raises(BindingError, match=r"the shot has 0 subjects \(none\); give it exactly one subject"):
+        s2v(shot=SHOT.replace(entities=(ShotEntity("forest", "location"),)))  # no reference image to speak
     with pytest.raises(BindingError, match="video_latent is connected but the shot binds as humo"):
         bind(kind="humo", video_latent=torch.zeros(1, 16, 2, H // 8, W // 8))
     for latent in (torch.zeros(1, 16, 2, H // 16, W // 16), torch.zeros(1, 16, H // 8, W // 8)):
@@ -134,3 +143,25 @@ def test_inputs_s2v_cannot_use_are_refused_naming_the_input_and_the_fix():
             s2v(video_latent=latent)
     with pytest.raises(BindingError, match="face_video would be ignored: the shot binds as s2v"):
         s2v(Performance(audio=voice(), face_video=ramp()))
+
+
+@pytest.mark.parametrize("fps", [24, 25])
+def test_a_shot_at_another_rate_than_s2vs_16_fps_is_refused_naming_the_fps_to_set(fps):
+    """S2V samples its voice at 16 frames a second: at 24 fps its lips would run 1.5 times ahead of the voice."""
+    with pytest.raises(
+        PerformanceError,
+        match=rf"shot is at {fps} fps, but s2v hears its voice at 16 frames a second .* set the shot's fps to 16",
+    ):
+        s2v(shot=ONE_SUBJECT.replace(fps=fps))
+
+
+def test_a_voice_shorter_than_a_frame_is_refused_and_a_short_one_says_where_it_ends():
+    with pytest.raises(PerformanceError, match=r"audio lasts 20 ms .*1 hidden states.*shorter than one frame at 16"):
+        s2v(Performance(audio=voice(frames=1)))
+    with pytest.raises(PerformanceError, match=r"audio lasts 50 ms .*shorter than one frame at 16 fps"):
+        s2v(Performance(audio={**voice(frames=5), "audio_samples": 800}))
+    # a quarter second is 4 frames: the rest of the clip is silence, as WanSoundImageToVideo gives it
+    short = s2v(Performance(audio=voice(frames=13)))
+    audio = short.positive[0][1]["audio_embed"]
+    assert short.report()["s2v"]["voice_frames"] == 4 and short.report()["s2v"]["audio"] == "voice"
+    assert audio[..., :4].abs().sum() > 0 and not audio[..., 4:].any()

@@ -28,6 +28,10 @@ RULES = {
     "the chained-segment overlap bound": (r"native(_frames)?\s*//\s*2", "models/sampling/long_shot.py"),
     "TRACKS visibility": (r"[\"']track_visibility[\"']", "models/motion/tracks.py"),
     "Wan 2.2's expert boundaries": (r"\b0\.875\b|\bEXPERT_BOUNDARIES\s*=", "models/sampling/experts.py"),
+    "the audio encoders a voice comes from": (
+        r"whisper_large_v3|wav2vec2_large_english",
+        "models/shots/binding/performance.py",
+    ),
 }
 NATIVE_FRAMES_HOME = "models/shared/wan.py"  # Wan 2.1's native clip length, 81 frames, in WAN_2_1
 

@@ -162,10 +162,19 @@ class OneReferenceScene:
 
 
 def one_reference_scene(
-    comfy, tiny_models, dit: str, name: str, seed: int, entity: str = "forest", kind: str = "location", size: int = SIZE
+    comfy,
+    tiny_models,
+    dit: str,
+    name: str,
+    seed: int,
+    entity: str = "forest",
+    kind: str = "location",
+    size: int = SIZE,
+    **shot_widgets,
 ) -> OneReferenceScene:
+    """``shot_widgets`` override the Shot's (its fps, say)."""
     graph = Graph()
     model, clip, vae = load_wan(graph, tiny_models, dit)
     image = load_image(graph, comfy, name, seed=seed, width=size, height=size)
     world = world_of(graph, [(entity, kind, image)])
-    return OneReferenceScene(graph, model, clip, vae, image, world, shot(graph, entity, world))
+    return OneReferenceScene(graph, model, clip, vae, image, world, shot(graph, entity, world, **shot_widgets))

@@ -87,6 +87,9 @@ def test_world_shot_sampler_drives_fun_camera_with_an_orbit_as_bind_shot_and_ksa
     assert torch.equal(saved(comfy, "camera_orbit_bound")[0]["positive.0.camera_conditions"], expected)
 
 
+HUMO_FPS = 25  # the rate HuMo hears a voice at: a voiced HuMo shot runs at it
+
+
 def voice_performance(graph: Graph, seconds: float = 1.0, seed: int = 3) -> tuple[str, str]:
     """A seeded Whisper-shaped voice and a Shot Performance carrying it."""
     voice = graph.node("CaptureTestVoice", seconds=seconds, seed=seed)
@@ -94,7 +97,9 @@ def voice_performance(graph: Graph, seconds: float = 1.0, seed: int = 3) -> tupl
 
 
 def test_humo_one_character_and_a_voice_match_wan_humo_image_to_video(comfy, tiny_models):
-    scene = one_reference_scene(comfy, tiny_models, "wan_humo", "humo_skunk", 10, "skunk", "character", size=80)
+    scene = one_reference_scene(
+        comfy, tiny_models, "wan_humo", "humo_skunk", 10, "skunk", "character", size=80, fps=HUMO_FPS
+    )
     graph, model, clip, vae, skunk, world, shot_id = astuple(scene)
     voice, performance = voice_performance(graph)
     ours = bind(graph, model, vae, clip, world, shot_id, performance=out(performance))
@@ -109,6 +114,7 @@ def test_humo_one_character_and_a_voice_match_wan_humo_image_to_video(comfy, tin
     assert tensors["positive.0.audio_embed"].abs().sum() > 0
     info = json.loads(scalars["text"])
     assert info["family"] == "humo" and info["reference_frames"] == ["skunk"] and info["audio"] == "voice"
+    assert info["voice_frames"] == 25  # a second of voice at HuMo's 25 frames a second
 
 
 def test_humo_several_characters_are_frames_of_its_reference_each_as_the_native_node_encodes_it(comfy, tiny_models):
@@ -116,7 +122,7 @@ def test_humo_several_characters_are_frames_of_its_reference_each_as_the_native_
     model, clip, vae = load_wan(graph, tiny_models, "wan_humo")
     skunk, owl = (load_image(graph, comfy, f"humo_{name}", seed=seed) for name, seed in (("skunk", 11), ("owl", 12)))
     world = world_of(graph, [("skunk", "character", skunk), ("owl", "character", owl)])
-    shot_id = shot(graph, "skunk, owl", world)
+    shot_id = shot(graph, "skunk, owl", world, fps=HUMO_FPS)
     voice, performance = voice_performance(graph)
     ours = bind(graph, model, vae, clip, world, shot_id, performance=out(performance))
     silent = bind(graph, model, vae, clip, world, shot_id)
@@ -147,6 +153,7 @@ def test_humo_several_characters_are_frames_of_its_reference_each_as_the_native_
 
 def test_world_shot_sampler_drives_humo_with_a_voice_as_bind_shot_and_ksampler_do(comfy, tiny_models):
     graph = SamplerGraph(comfy, tiny_models, dit="wan_humo")
+    graph.shot = graph.add_shot("the toy leans against the curb", 9, fps=HUMO_FPS)
     _, performance = voice_performance(graph.graph, seed=4)
     graph.sampler("sampler", seed=5, performance=out(performance))
     bind_node = graph.bind(performance=out(performance))

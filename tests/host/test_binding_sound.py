@@ -3,8 +3,9 @@ loaded by its loaders, and a seeded wav2vec2-shaped voice.
 
 Bind Shot's conditioning and latent are tensor-equal to WanSoundImageToVideo fed the same pixels and voice; a long
 shot chained through Bind Shot's video_latent equals WanSoundImageToVideo + WanSoundImageToVideoExtend chained by
-hand, sample for sample; World Shot Sampler renders an S2V shot bit for bit as KSampler on the native node's
-conditioning does. A voice of the wrong encoder, or none, is refused naming the input and the fix.
+hand, sample for sample, at square and non-square sizes; World Shot Sampler renders an S2V shot bit for bit as
+KSampler on the native node's conditioning does. A voice of the wrong encoder (for S2V or HuMo), or none, is refused
+naming the input and the fix.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import astuple
 
+import pytest
 import torch
 from binding_graphs import (
     FRAMES,
@@ -25,6 +27,7 @@ from binding_graphs import (
     save,
     save_conditioning,
     saved,
+    shot,
 )
 from graphs import ksampler, wan_conditioning
 from sampler_graph import SamplerGraph
@@ -38,6 +41,19 @@ VOICE_SECONDS = 2.0  # 32 frames at 16 a second: three chained clips of 9 frames
 
 def voice(graph: Graph, encoder: str = "wav2vec2", seconds: float = VOICE_SECONDS, seed: int = 3) -> str:
     return graph.node("CaptureTestVoice", seconds=seconds, seed=seed, encoder=encoder)
+
+
+def native_extend(graph: Graph, positive: str, negative: str, vae: str, so_far: str, **inputs) -> str:
+    """WanSoundImageToVideoExtend continuing the latent ``so_far`` for FRAMES frames."""
+    return graph.node(
+        "WanSoundImageToVideoExtend",
+        positive=out(positive),
+        negative=out(negative),
+        vae=out(vae),
+        length=FRAMES,
+        video_latent=out(so_far),
+        **inputs,
+    )
 
 
 def s2v_scene(comfy, tiny_models, name: str):
@@ -69,6 +85,7 @@ def test_s2v_with_a_voice_a_pose_and_a_start_matches_wan_sound_image_to_video(co
         "character": "skunk",
         "audio_frame_offset": 0,
         "audio": "voice",
+        "voice_frames": 32,  # VOICE_SECONDS at 16 frames a second
         "motion": None,
         "pose_video": True,
         "overlap_latent_frames": 0,
@@ -92,15 +109,7 @@ def test_a_long_s2v_shot_chained_through_bind_shot_equals_the_native_extend_chai
         if theirs_so_far is None:
             theirs = native_node(graph, "WanSoundImageToVideo", positive, negative, vae, **inputs)
         else:
-            theirs = graph.node(
-                "WanSoundImageToVideoExtend",
-                positive=out(positive),
-                negative=out(negative),
-                vae=out(vae),
-                length=FRAMES,
-                video_latent=out(theirs_so_far),
-                **inputs,
-            )
+            theirs = native_extend(graph, positive, negative, vae, theirs_so_far, **inputs)
         ours_sampled, theirs_sampled = (
             ksampler(graph, out(model), out(node, 0), out(node, 1), out(node, 2), seed=40 + index)
             for node in (ours, theirs)
@@ -127,21 +136,123 @@ def test_a_long_s2v_shot_chained_through_bind_shot_equals_the_native_extend_chai
     assert saved(comfy, "s2v_chain2_ours")[0]["positive.0.reference_motion"].shape[2] == 2 * latent_frames
 
 
-def test_s2v_refuses_a_whisper_voice_and_a_performance_without_one_naming_the_fix(comfy, tiny_models):
-    for name, audio in (("whisper", "whisper"), ("silent", None)):
-        graph, model, clip, vae, _, world, shot_id = astuple(s2v_scene(comfy, tiny_models, f"s2v_{name}"))
-        parts = {"pose_video": out(graph.node("CaptureTestVideo", frames=FRAMES, width=SIZE, height=SIZE, seed=1))}
-        if audio is not None:
-            parts["audio"] = out(voice(graph, encoder=audio))
-        performance = graph.node("WorldKitShotPerformance", **parts)
-        node = bind(graph, model, vae, clip, world, shot_id, performance=out(performance))
-        save(graph, f"s2v_refused_{name}", positive=out(node, 0))
-        error = comfy.run(graph.prompt(), expect_error=True).error
-        message = error.get("exception_message", "")
-        assert error.get("node_id") == node, error
-        assert "wav2vec2_large_english" in message and "Shot Performance" in message, message
-        wanted = "audio is a Whisper encoder's output" if audio else "needs a voice"
-        assert wanted in message, message
+@pytest.mark.parametrize(("width", "height"), [(96, 64), (64, 96)])
+def test_s2v_at_a_non_square_size_matches_wan_sound_image_to_video_and_its_extend(comfy, tiny_models, width, height):
+    """A square photo, a pose clip at twice the frame and a start image of the other orientation, each centre-cropped
+    to a frame wider or taller than it is high; then the sampled clip continued through video_latent, as
+    WanSoundImageToVideoExtend continues it. The later clip follows the pose from its own first frame, 12; the native
+    node reads control_video from frame 0 whatever the offset, so by hand it is given the pose from there."""
+    name = f"s2v_{width}x{height}"
+    scene = one_reference_scene(comfy, tiny_models, "wan_s2v", name, 15, "skunk", "character", size=80)
+    graph, model, clip, vae, skunk, world, _ = astuple(scene)
+    shot_id = shot(graph, "skunk", world, width=width, height=height)
+    spoken = voice(graph)
+    pose = graph.node("CaptureTestVideo", frames=FRAMES + 12, width=2 * width, height=2 * height, seed=23)
+    start = graph.node("CaptureTestVideo", frames=5, width=height, height=width, seed=24)
+    performance = graph.node("WorldKitShotPerformance", audio=out(spoken), pose_video=out(pose))
+    ours = bind(graph, model, vae, clip, world, shot_id, performance=out(performance), start_image=out(start))
+    positive, negative = native_prompts(graph, clip, shot_id)
+    inputs = dict(audio_encoder_output=out(spoken), ref_image=out(skunk), control_video=out(pose))
+    size = {"width": width, "height": height, "batch_size": 1}
+    theirs = wan_conditioning(
+        graph,
+        "WanSoundImageToVideo",
+        positive,
+        negative,
+        vae,
+        {**size, "length": FRAMES},
+        ref_motion=out(start),
+        **inputs,
+    )
+    sampled = {
+        side: ksampler(graph, out(model), out(node, 0), out(node, 1), out(node, 2), seed=44)
+        for side, node in (("ours", ours), ("native", theirs))
+    }
+    later = bind(
+        graph, model, vae, clip, world, shot_id, performance=out(performance), video_latent=out(sampled["ours"])
+    )
+    later_pose = graph.node("ImageFromBatch", image=out(pose), batch_index=12, length=FRAMES)
+    later_inputs = {**inputs, "control_video": out(later_pose)}
+    later_native = native_extend(graph, positive, negative, vae, sampled["native"], **later_inputs)
+    for side, first_node, later_node in (("ours", ours, later), ("native", theirs, later_native)):
+        info = {"text": out(later_node, 5)} if side == "ours" else {}
+        save_conditioning(graph, f"{name}_first_{side}", first_node)
+        save_conditioning(graph, f"{name}_later_{side}", later_node, **info)
+        save(graph, f"{name}_sampled_{side}", latent=out(sampled[side]))
+    comfy.run(graph.prompt())
+    latent_shape = (1, 16, (FRAMES - 1) // 4 + 1, height // 8, width // 8)
+    first, _ = assert_tensor_equal(comfy, f"{name}_first_ours", f"{name}_first_native")
+    assert first["latent.samples"].shape == first["positive.0.control_video"].shape == latent_shape
+    assert first["positive.0.reference_latents.0"].shape == (1, 16, 1, height // 8, width // 8)
+    assert first["positive.0.reference_motion"].shape == (1, 16, 19, height // 8, width // 8)
+    assert first["positive.0.control_video"].abs().sum() > 0
+    sampled_ours, _ = assert_tensor_equal(comfy, f"{name}_sampled_ours", f"{name}_sampled_native")
+    assert sampled_ours["latent.samples"].shape == latent_shape
+    later_ours, scalars = assert_tensor_equal(comfy, f"{name}_later_ours", f"{name}_later_native")
+    assert later_ours["positive.0.reference_motion"].shape == latent_shape
+    assert not torch.equal(later_ours["positive.0.control_video"], first["positive.0.control_video"])
+    assert json.loads(scalars["text"])["s2v"]["audio_frame_offset"] == 12
+
+
+# family, the voice's encoder (None: no voice) and seconds, the shot's fps, and what the refusal must say
+REFUSED_VOICES = {
+    "s2v_whisper": (
+        "s2v",
+        "whisper",
+        VOICE_SECONDS,
+        16,
+        ("audio is a Whisper large v3 encoder's output", "wav2vec2_large_english_fp16"),
+    ),
+    "s2v_silent": ("s2v", None, VOICE_SECONDS, 16, ("needs a voice", "wav2vec2_large_english_fp16")),
+    "humo_wav2vec2": (
+        "humo",
+        "wav2vec2",
+        VOICE_SECONDS,
+        25,
+        ("audio is a wav2vec2 large encoder's output", "whisper_large_v3_fp16"),
+    ),
+    "humo_16fps": (
+        "humo",
+        "whisper",
+        VOICE_SECONDS,
+        16,
+        ("shot is at 16 fps, but humo hears its voice at 25", "set the shot's fps to 25"),
+    ),
+    "s2v_blip": ("s2v", "wav2vec2", 0.01, 16, ("audio lasts 10 ms", "shorter than one frame at 16 fps")),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_VOICES))
+def test_a_voice_the_family_cannot_hear_is_refused_naming_the_input_and_the_fix(comfy, tiny_models, case):
+    """Each family hears through one audio encoder at one frame rate: a voice of another encoder, none (S2V), one
+    shorter than a frame, or a shot at another rate is refused by Bind Shot."""
+    family, encoder, seconds, fps, wanted = REFUSED_VOICES[case]
+    scene = one_reference_scene(comfy, tiny_models, f"wan_{family}", case, 14, "skunk", "character", fps=fps)
+    graph, model, clip, vae, _, world, shot_id = astuple(scene)
+    parts = {}  # S2V's performance without a voice still drives the pose; HuMo would refuse the unread pose
+    if family == "s2v":
+        parts["pose_video"] = out(graph.node("CaptureTestVideo", frames=FRAMES, width=SIZE, height=SIZE, seed=1))
+    if encoder is not None:
+        parts["audio"] = out(voice(graph, encoder=encoder, seconds=seconds))
+    performance = graph.node("WorldKitShotPerformance", **parts)
+    node = bind(graph, model, vae, clip, world, shot_id, performance=out(performance))
+    save(graph, f"{case}_refused", positive=out(node, 0))
+    error = comfy.run(graph.prompt(), expect_error=True).error
+    message = error.get("exception_message", "")
+    assert error.get("node_id") == node, error
+    assert all(part in message for part in wanted) and "Shot Performance" in message, message
+
+
+def test_world_shot_sampler_refuses_a_wav2vec2_voice_for_humo_before_it_samples(comfy, tiny_models):
+    graph = SamplerGraph(comfy, tiny_models, dit="wan_humo")
+    graph.shot = graph.add_shot("the toy sings", 9, fps=25)
+    performance = graph.graph.node("WorldKitShotPerformance", audio=out(voice(graph.graph)))
+    node = graph.sampler("humo_wav2vec2_sampler", performance=out(performance))
+    result = comfy.run(graph.graph.prompt(), expect_error=True)
+    message = result.error.get("exception_message", "")
+    assert result.error.get("node_id") == node, result.error
+    assert "wav2vec2 large encoder's output" in message and "whisper_large_v3_fp16" in message, message
+    assert not [step for step in result.progress if step[0] == node]  # refused before its first step
 
 
 def test_world_shot_sampler_renders_s2v_as_ksampler_on_wan_sound_image_to_video_and_attends_to_references(

@@ -18,7 +18,7 @@ from worldkit.tools.tiny_wan import ANIMATE_LAYERS
 STEPS, SEED = 2, 40
 # dit and the shot's extra widgets
 FAMILIES = {
-    "humo": ("wan_humo", {}),
+    "humo": ("wan_humo", {"fps": 25}),  # the rate HuMo hears its voice at
     "animate": ("wan_animate", {}),
     "camera": ("wan_camera", {"camera_move": "zoom in"}),
     "s2v": ("wan_s2v", {}),

@@ -14,7 +14,7 @@ from ..prompt import compile_prompt, negative_prompt, world_descriptions
 from ..shot import Shot, preset_list, shot_for_model
 from .context import BindContext, BindingError, BindInputs, BindOptions, Conditioning, encode_text
 from .families import FAMILIES, require_generation, resolve_family
-from .performance import Performance
+from .performance import Performance, require_voice
 
 LOCATION_MODES = ("auto", "first frame", "reference", "text only")
 
@@ -81,8 +81,9 @@ def check_resolution(vae: Any, width: int, height: int, length: int, rules: Mode
     require_wan_frame_count(length, "The shot's frame count", BindingError)
 
 
-def check_performance(family: str, performance: Performance | None) -> None:
-    """A performance part the family would not read is an error, not silently dropped."""
+def check_performance(family: str, performance: Performance | None, fps: int) -> None:
+    """A performance part the family would not read is an error, not silently dropped; a voice must be one the family
+    can hear in a shot at ``fps`` (require_voice)."""
     if performance is None:
         return
     unread = [
@@ -97,6 +98,8 @@ def check_performance(family: str, performance: Performance | None) -> None:
             f"read {'it' if len(unread) == 1 else 'them'}; load a {' or '.join(readers)} model, or disconnect "
             f"{'it' if len(unread) == 1 else 'them'} from Shot Performance."
         )
+    if performance.audio is not None:
+        require_voice(performance.audio, FAMILIES[family].voice, family, fps)
 
 
 def resolve_location_mode(family: str, requested: str, shot: Shot) -> str:
@@ -166,7 +169,7 @@ def bind_shot(
             f"video_latent is connected but the shot binds as {chosen}, which continues from frames, not latents, "
             "so it would be ignored; load a Wan S2V model, or disconnect video_latent."
         )
-    check_performance(chosen, inputs.performance)
+    check_performance(chosen, inputs.performance, shot.fps)
     location_as = resolve_location_mode(chosen, options.location_as, shot)
     ctx = BindContext(shot, world, model, vae, width, height, length, options, location_as, inputs, rules)
 

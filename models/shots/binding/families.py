@@ -17,6 +17,7 @@ from typing import Any
 from ...shared.wan import WAN_2_1, WAN_2_2_5B, ModelRules
 from . import animate, camera, humo, image_to_video, phantom, s2v, t2v, ti2v, vace
 from .context import BindContext, FamilyBinding
+from .performance import WAV2VEC2, WHISPER, Listening
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Family:
     picked_by_tracks: str | None = None  # in "auto", the track source ("ati" JSON or "tracks") that selects it
     generation: ModelRules = WAN_2_1  # the model generation whose latents it binds
     performance: tuple[str, ...] = ()  # the parts of a Performance it reads (audio, pose_video, ...)
+    voice: Listening | None = None  # with audio among them, how it hears a voice (encoder, frame rate)
     latent_motion: bool = False  # a long shot's later segments continue from the latent so far, not from frames
 
 
@@ -45,9 +47,18 @@ FAMILIES: dict[str, Family] = {
     "t2v": Family(t2v.bind, t2v.LOCATION_MODES, ("t2v",)),
     "ti2v": Family(ti2v.bind, ti2v.LOCATION_MODES, ("ti2v",), generation=WAN_2_2_5B),
     "camera": Family(camera.bind, camera.LOCATION_MODES, ("camera",)),
-    "humo": Family(humo.bind, humo.LOCATION_MODES, ("humo",), performance=("audio",)),
+    "humo": Family(
+        humo.bind, humo.LOCATION_MODES, ("humo",), performance=("audio",), voice=Listening(WHISPER, humo.VIDEO_FPS)
+    ),
     "animate": Family(animate.bind, animate.LOCATION_MODES, ("animate",), performance=ANIMATE_PARTS),
-    "s2v": Family(s2v.bind, s2v.LOCATION_MODES, ("s2v",), performance=("audio", "pose_video"), latent_motion=True),
+    "s2v": Family(
+        s2v.bind,
+        s2v.LOCATION_MODES,
+        ("s2v",),
+        performance=("audio", "pose_video"),
+        voice=Listening(WAV2VEC2, s2v.FPS),
+        latent_motion=True,
+    ),
 }
 FAMILY_CHOICES = ("auto", *FAMILIES)
 # Shots in a shot list carry no tracks, so the sampler offers the families that need none.

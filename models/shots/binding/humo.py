@@ -4,7 +4,8 @@ HuMo reads one reference latent (the last of reference_latents); several referen
 as HuMo encodes several reference images. Its audio windows follow WanHuMoImageToVideo: Whisper's 33 hidden
 states grouped into 5 bands, resampled from 50 to 25 frames a second, 8 audio frames around each latent frame.
 A start frame (a long shot's context) is held by the noise mask, as Phantom's is; a long shot's later segment
-hears the voice from its own first frame on (audio frame i is video frame i at HuMo's 25 fps).
+hears the voice from its own first frame on (audio frame i is video frame i at HuMo's 25 fps). A voice shorter
+than the shot leaves the frames after it silent, as the native node does; the report says how long it lasts.
 """
 
 from __future__ import annotations
@@ -17,17 +18,17 @@ import torch.nn.functional as F
 
 from ...shared.wan import FRAME_STEP, latent_frame_count
 from .context import BindContext, FamilyBinding, first_frames, in_context_latent, reference_stack, set_values
+from .performance import ENCODER_RATE, WHISPER
 
 LOCATION_MODES = ("text only", "first frame", "reference")
 AUDIO_FPS = 50  # Whisper's hidden states per second
 VIDEO_FPS = 25  # HuMo's frame rate, which its audio windows count in
-SAMPLES_PER_FRAME = 640  # 16 kHz audio samples per HuMo video frame
+SAMPLES_PER_FRAME = ENCODER_RATE // VIDEO_FPS  # audio samples per HuMo video frame: 640
 LAYER_BANDS = ((0, 8), (8, 16), (16, 24), (24, 32))  # Whisper layers averaged into one band each; layer 32 alone
 WINDOW = 8  # audio frames per latent frame
 SHIFT = 2  # audio frames each window reaches past its latent frame on either side
 LEADING_ZEROS = 3  # the first latent frame's window opens with silence
-AUDIO_BANDS, AUDIO_WIDTH = 5, 1280  # the bands above, each as wide as a Whisper hidden state
-WHISPER_LAYERS = LAYER_BANDS[-1][1] + 1  # the hidden states Audio Encoder Encode gives for Whisper: 33
+AUDIO_BANDS = len(LAYER_BANDS) + 1  # the bands above, each as wide as a Whisper hidden state (WHISPER.width)
 
 
 def resample(features: torch.Tensor, input_fps: int = AUDIO_FPS, output_fps: int = VIDEO_FPS) -> torch.Tensor:
@@ -77,18 +78,23 @@ def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
     positive = set_values(positive, {"reference_latents": [reference]}, append=True)
     negative = set_values(negative, {"reference_latents": [blank]}, append=True)
     audio = None if ctx.inputs.performance is None else ctx.inputs.performance.audio
+    notes: dict[str, Any] = {"audio": "silent"}
     if audio is not None:
-        voice = audio_windows(audio_frames(audio), ctx.length, ctx.clip_start)
+        frames = audio_frames(audio)
+        voice = audio_windows(frames, ctx.length, ctx.clip_start)
+        heard = ctx.clip_start - SHIFT < frames.shape[0]  # the first window reaches SHIFT frames back
+        notes = {
+            "audio": "voice" if heard else "past the voice",
+            "audio_from_frame": ctx.clip_start,
+            "voice_frames": frames.shape[0],
+        }
         positive = set_values(positive, {"audio_embed": voice})
         negative = set_values(negative, {"audio_embed": torch.zeros_like(voice)})
     else:
-        silence = torch.zeros([1, ctx.latent_length, WINDOW, AUDIO_BANDS, AUDIO_WIDTH])
+        silence = torch.zeros([1, ctx.latent_length, WINDOW, AUDIO_BANDS, WHISPER.width])
         positive, negative = (
             set_values(positive, {"audio_embed": silence}),
             set_values(negative, {"audio_embed": silence}),
         )
     first = first_frames(ctx, compose=False)
-    notes = {"audio": "voice" if audio is not None else "silent"}
-    if audio is not None:
-        notes["audio_from_frame"] = ctx.clip_start
     return FamilyBinding(positive, negative, in_context_latent(ctx, [], first), 0, labels, first, notes=notes)

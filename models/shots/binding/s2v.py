@@ -7,7 +7,8 @@ continues from (a start image) are its motion: their last 73, grey before them, 
 A long shot chains segments as WanSoundImageToVideoExtend does: the shot's latent so far is the motion (its last 19
 latent frames) and says where in the voice the segment starts (4 frames per latent frame). Given with it, a start
 image is the frames the segment shares with the one before (World Shot Sampler's overlap): not sampled again, they
-are the last latent frames so far decoded before the segment's own.
+are the last latent frames so far decoded before the segment's own. A voice shorter than the shot leaves the frames
+after it silent, as the native node does; the report says how long it lasts.
 """
 
 from __future__ import annotations
@@ -22,36 +23,15 @@ import torch
 from ...shared.wan import FRAME_STEP, latent_frame_count
 from .animate import cover
 from .context import NEUTRAL_GREY, BindContext, BindingError, FamilyBinding, set_values, sole_subject
-from .humo import AUDIO_WIDTH as WHISPER_WIDTH
-from .humo import WHISPER_LAYERS, resample
-from .performance import require_clip
+from .humo import resample
+from .performance import WAV2VEC2, require_clip
 
 LOCATION_MODES = ("text only",)
-# What WanModel_S2V's audio encoder reads: wav2vec2 large's 24 layers and its feature projection, 1024 wide.
-WAV2VEC2_LAYERS, WAV2VEC2_WIDTH = 25, 1024
 AUDIO_FPS = 50  # wav2vec2's hidden states per second
 AUDIO_RATE = 30  # the rate WanSoundImageToVideo resamples them to (its video_rate)
 FPS = 16  # the rate it samples them at, one per frame
 MOTION_FRAMES = 73  # the frames a start image's motion is read from (grey before them)
 MOTION_LATENTS = 19  # the latent frames of motion the model packs
-VOICE_FIX = (
-    "load wav2vec2_large_english_fp16.safetensors with Load Audio Encoder and connect Audio Encoder Encode's "
-    "output to Shot Performance's audio"
-)
-
-
-def wav2vec2_features(audio: Mapping[str, Any]) -> torch.Tensor:
-    """[25, T, 1024]: the voice's hidden states, every layer, as the native node concatenates them; any other
-    encoder's output (Whisper's, which HuMo reads) is refused."""
-    layers = list(audio["encoded_audio_all_layers"])
-    found = (len(layers), int(layers[0].shape[-1]) if layers else 0)
-    if found != (WAV2VEC2_LAYERS, WAV2VEC2_WIDTH):
-        what = "a Whisper encoder's output" if found == (WHISPER_LAYERS, WHISPER_WIDTH) else "an audio encoder output"
-        raise BindingError(
-            f"The performance's audio is {what} ({found[0]} layers of {found[1]} features), but Wan S2V listens "
-            f"through wav2vec2 large ({WAV2VEC2_LAYERS} layers of {WAV2VEC2_WIDTH}); {VOICE_FIX}."
-        )
-    return torch.cat(layers)
 
 
 def sample_indices(total: int, count: int) -> np.ndarray:
@@ -60,9 +40,9 @@ def sample_indices(total: int, count: int) -> np.ndarray:
     return np.clip(np.round(np.array(times) * AUDIO_RATE).astype(int), 0, total - 1)
 
 
-def audio_buckets(features: torch.Tensor, batch_frames: int) -> torch.Tensor:
+def audio_buckets(features: torch.Tensor, batch_frames: int) -> tuple[torch.Tensor, int]:
     """[1, layers, width, buckets]: the native get_audio_embed_bucket_fps (one sample per frame): whole clips of
-    ``batch_frames`` covering the voice, silence past its end."""
+    ``batch_frames`` covering the voice, silence past its end; and how many frames the voice lasts."""
     layers, count, width = features.shape
     clips = int(count / (batch_frames * (AUDIO_RATE / FPS))) + 1
     indices = sample_indices(math.ceil(clips * batch_frames / FPS * AUDIO_RATE), clips * batch_frames)
@@ -71,14 +51,15 @@ def audio_buckets(features: torch.Tensor, batch_frames: int) -> torch.Tensor:
     dtype = features.dtype if heard.all() else torch.promote_types(features.dtype, torch.float32)
     buckets = torch.zeros((len(indices), layers, width), dtype=dtype, device=features.device)
     buckets[torch.from_numpy(heard)] = features[:, torch.from_numpy(indices[heard])].movedim(1, 0).to(dtype)
-    return buckets.permute(1, 2, 0)[None]
+    return buckets.permute(1, 2, 0)[None], int(heard.sum())
 
 
-def voice_window(features: torch.Tensor, offset: int, latent_frames: int) -> torch.Tensor:
-    """[1, 25, 1024, frames]: the voice at the clip's frames from ``offset`` (empty once past the voice)."""
+def voice_window(features: torch.Tensor, offset: int, latent_frames: int) -> tuple[torch.Tensor, int]:
+    """[1, 25, 1024, frames]: the voice at the clip's frames from ``offset`` (empty once past the voice); and how
+    many frames the whole voice lasts."""
     batch_frames = latent_frames * FRAME_STEP
-    buckets = audio_buckets(resample(features, AUDIO_FPS, AUDIO_RATE), batch_frames)
-    return buckets[:, :, :, offset : offset + batch_frames]
+    buckets, voice_frames = audio_buckets(resample(features, AUDIO_FPS, AUDIO_RATE), batch_frames)
+    return buckets[:, :, :, offset : offset + batch_frames], voice_frames
 
 
 def motion_from_frames(ctx: BindContext, frames: torch.Tensor) -> torch.Tensor:
@@ -132,7 +113,7 @@ def _voice(ctx: BindContext) -> Mapping[str, Any]:
     if performance is None or performance.audio is None:
         raise BindingError(
             "A Wan S2V shot needs a voice to speak or sing to: connect a Shot Performance with audio to Bind Shot's "
-            f"or World Shot Sampler's performance input ({VOICE_FIX})."
+            f"or World Shot Sampler's performance input ({WAV2VEC2.fix})."
         )
     return performance.audio
 
@@ -152,11 +133,11 @@ def _control_video(ctx: BindContext, latent: torch.Tensor, offset: int, frames: 
 def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
     """WanSoundImageToVideo (or, with the shot's latent so far, WanSoundImageToVideoExtend) for the shot's one
     subject, the performance's voice and, when given, its pose video."""
-    features = wav2vec2_features(_voice(ctx))
+    features = torch.cat(list(_voice(ctx)["encoded_audio_all_layers"]))  # bind_shot checked it is wav2vec2's
     name, view = sole_subject(ctx, "Wan S2V")
     motion, offset, motion_source = _motion(ctx)
     frames, lead = _clip(ctx)
-    voice = voice_window(features, offset, latent_frame_count(frames))
+    voice, voice_frames = voice_window(features, offset, latent_frame_count(frames))
     if voice.shape[3] > 0:
         positive = set_values(positive, {"audio_embed": voice})
         negative = set_values(negative, {"audio_embed": voice * 0.0})
@@ -175,6 +156,7 @@ def bind(ctx: BindContext, positive: list, negative: list) -> FamilyBinding:
             "character": name,
             "audio_frame_offset": offset,
             "audio": "voice" if voice.shape[3] > 0 else "past the voice",
+            "voice_frames": voice_frames,
             "motion": motion_source,
             "pose_video": ctx.inputs.performance.pose_video is not None,
             "overlap_latent_frames": 0 if lead is None else int(lead.shape[2]),
