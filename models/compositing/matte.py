@@ -116,8 +116,9 @@ def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSetting
 
     The accurate solve takes the fast matte (levels applied) as its prior in the band, so the levels reach it there;
     its own tails are then clipped by half the levels, since a full stretch would steepen its edges a second time.
-    Both keep the rough mask in the tiles of the band where the picture offers no better edge than the mask (judged
-    on the fast matte, so both qualities keep it in the same places).
+    Each keeps the rough mask in the tiles of the band where the picture offers no better edge than the mask, judged
+    on its own matte: the accurate solve places edges the fast one blurs (strands, busy textures) and follows texture
+    the fast one smooths over, so the fast matte's trust says little about it.
     """
     levels = (settings.clip_black, settings.clip_white)
     gains, offset = guided_coefficients(image, mask, settings.radius, settings.eps, settings.subsample, levels)
@@ -133,6 +134,7 @@ def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSetting
     alpha = solve_alpha(picture, subject, background, fast, band * PRIOR_WEIGHT)
     black, white = settings.clip_black / 2, (1.0 + settings.clip_white) / 2
     alpha = np.clip((alpha - black) / (white - black), 0.0, 1.0)
+    weight = refined_weight(picture, rough, alpha, settings.radius, step)
     return torch.from_numpy(rough + weight * (alpha - rough))
 
 

@@ -13,6 +13,7 @@ from test_compositing_scenes import HEIGHT, WIDTH, composite, drifting_screen_sh
 from worldkit.models.compositing.chroma_key import chroma_key, purity_of
 from worldkit.models.compositing.closed_form import matting_laplacian
 from worldkit.models.compositing.matte import MatteSettings, despill, refine_matte, temporal_smooth, unmix_foreground
+from worldkit.tools import matte_photos
 
 
 def sad(estimate: torch.Tensor, truth: torch.Tensor) -> float:
@@ -308,10 +309,47 @@ def half_alike_scene() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 def test_the_mask_is_kept_where_the_picture_offers_no_better_edge_and_refined_where_it_does(quality):
     """Where subject and background are alike the picture cannot place the edge: the refined matte there is the
     mask itself (refined anyway, it followed the noise: 1.03x / 1.13x the mask's error there, fast / accurate, and
-    88 % of its pixels changed), while the half with distinct colours is refined, in the same frame."""
+    88 % of its pixels changed), while the half with distinct colours is refined, in the same frame. Both halves are
+    read a tile (16 px at this radius) clear of the seam, whose tile sees the colours of both."""
     image, truth, rough = half_alike_scene()
     _, refined = refine_matte(image, rough, MatteSettings(radius=4, quality=quality, temporal=0.0))
-    left, right = (..., slice(0, 48)), (..., slice(64, None))
+    left, right = (..., slice(0, 48)), (..., slice(80, None))
     assert float((refined[right] == rough[right]).float().mean()) > 0.99
     assert sad(refined[right], truth[right]) <= 1.005 * sad(rough[right], truth[right])
     assert sad(refined[left], truth[left]) < 0.1 * sad(rough[left], truth[left])
+
+
+def blobs(seed: int, scale: int = 2) -> torch.Tensor:
+    """Grey texture [1, H, W] in 0..1: noise on a grid `scale` times coarser, interpolated."""
+    coarse = torch.rand(1, 1, HEIGHT // scale, WIDTH // scale, generator=torch.Generator().manual_seed(seed))
+    return torch.nn.functional.interpolate(coarse, size=(HEIGHT, WIDTH), mode="bilinear", align_corners=False)[:, 0]
+
+
+@pytest.mark.parametrize("pixels", [-5, 5])
+def test_textures_of_one_brightness_parted_by_hue_are_refined_where_the_mask_is_far_off(pixels):
+    """Subject and background the same busy grey texture, one tinted warm and one cool: their mean colours are alike
+    and their texture is far larger than the tint, yet they lie on two colour lines, which closed-form matting tells
+    apart. Held to the mask where their mean colours were alike, the accurate matte kept 0.62 / 0.53 of a mask's
+    error 5 px inside / outside; refined, 0.02 / 0.06."""
+    truth = soft_disc(1, edge=2.0)
+    subject = (0.2 + 0.6 * blobs(4))[..., None] + torch.tensor([0.05, 0.0, -0.05])
+    background = (0.2 + 0.6 * blobs(5))[..., None] + torch.tensor([-0.05, 0.0, 0.05])
+    image = composite(subject, background, truth).clamp(0, 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(pixels) + 1,) * 2)
+    hard = (truth[0] > 0.5).numpy().astype(np.float32)
+    rough = torch.from_numpy(cv2.dilate(hard, kernel) if pixels > 0 else cv2.erode(hard, kernel))[None]
+    _, refined = refine_matte(image, rough, MatteSettings(radius=10, quality="accurate", temporal=0.0))
+    assert sad(refined, truth) < 0.2 * sad(rough, truth)
+
+
+def test_two_alike_grey_textures_keep_a_blocky_mask_where_the_accurate_matte_follows_the_texture():
+    """Gravel over the moon's surface (the matte photographs' development pair, tinted alike): one colour line on
+    both sides, so matting fits the pebbles' light and shade as readily as the edge, and a refined edge moved several
+    pixels is no evidence. Trusted for that move, the accurate matte was 1.23x the blocky mask's error; kept, 1.005x."""
+    animal = matte_photos.SETS[0]
+    image, alpha, _ = matte_photos.shot(animal, ("gravel", "moon"))
+    mask = matte_photos.rough_mask(alpha, "blocky 1/8")
+    settings = MatteSettings(radius=dict(matte_photos.MASKS)["blocky 1/8"], quality="accurate", temporal=0.0)
+    _, refined = refine_matte(torch.from_numpy(image)[None], torch.from_numpy(mask)[None], settings)
+    truth = torch.from_numpy(alpha)[None]
+    assert sad(refined, truth) <= 1.05 * sad(torch.from_numpy(mask)[None], truth)
