@@ -126,17 +126,31 @@ def measure_grain(
     Grain is read where the picture is flat and, on video, also from the temporal residual (each frame against its
     motion-compensated successor), which holds grain alone wherever the motion is found, however busy the picture.
     """
-    spatial = map_frames(
-        lambda i: spatial_frame(frames[i], None if mask is None else mask[i]),
-        measure_picks(frames.shape[0], max_frames),
-    )
-    temporal = []
-    if frames.shape[0] > 1:
-        starts = measure_picks(frames.shape[0] - 1, max_frames)
-        temporal = map_frames(
-            lambda i: temporal_pair(frames[i : i + 2], None if mask is None else mask[i : i + 2]), starts
-        )
-    return profile_of(spatial, temporal)
+    return measure_grains([(frames, mask)], max_frames)[0]
+
+
+def measure_grains(
+    clips: list[tuple[torch.Tensor, torch.Tensor | None]], max_frames: int = MEASURED_FRAMES
+) -> list[GrainProfile]:
+    """`measure_grain` of each (frames, mask), every clip's measurements spread over the cores as one batch, the
+    pairs (the longer) first: no core waits at the end of one clip's few frames before the next clip starts."""
+    pairs = [measure_picks(frames.shape[0] - 1, max_frames) if frames.shape[0] > 1 else [] for frames, _ in clips]
+    singles = [measure_picks(frames.shape[0], max_frames) for frames, _ in clips]
+
+    def measure(job: int) -> np.ndarray | None:
+        clip, paired, index = jobs[job]
+        frames, mask = clips[clip]
+        if paired:
+            return temporal_pair(frames[index : index + 2], None if mask is None else mask[index : index + 2])
+        return spatial_frame(frames[index], None if mask is None else mask[index])
+
+    jobs = [(clip, True, index) for clip, starts in enumerate(pairs) for index in starts]
+    jobs += [(clip, False, index) for clip, picks in enumerate(singles) for index in picks]
+    results = dict(zip(jobs, map_frames(measure, range(len(jobs))), strict=True))
+    return [
+        profile_of([results[clip, False, i] for i in singles[clip]], [results[clip, True, i] for i in pairs[clip]])
+        for clip in range(len(clips))
+    ]
 
 
 def grain_field(profile: GrainProfile, height: int, width: int, seed: int) -> torch.Tensor:
@@ -209,7 +223,7 @@ def match_grain(
     frames = element.shape[0]
     _, height, width, _ = element.shape
     if field is None:
-        profiles = measure_grain(plate, plate_region), measure_grain(element, element_mask)
+        profiles = measure_grains([(plate, plate_region), (element, element_mask)])
         field = grain_to_add(*profiles, strength, height, width, seed)
     offsets = frame_offsets(first_frame + frames, seed)[first_frame:]
     if device is not None:
