@@ -22,7 +22,7 @@ import torch
 from . import device as gpu
 from . import frame_ops
 from .checks import check_number, element_over_plate, new_frames
-from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
+from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report, started
 from .color_match import psd_sqrt
 from .grain_measure import band_covariances, temporal_residual
 
@@ -153,15 +153,20 @@ def measure_grains(
     ]
 
 
-def grain_field(profile: GrainProfile, height: int, width: int, seed: int) -> torch.Tensor:
-    """A grain field larger than the frame by FIELD_MARGIN, to be read at a different offset for each frame: each
-    band's independent unit noise mixed across channels by the square root of its covariance."""
+def unit_noise(height: int, width: int, seed: int) -> list[np.ndarray]:
+    """Each band's unit noise for the grain field of height x width frames (FIELD_MARGIN larger), drawn in band
+    order from one generator: it does not depend on the grain, so it can be drawn while the grain is measured."""
     generator = torch.Generator().manual_seed(int(seed))
-    field = np.zeros((height + FIELD_MARGIN, width + FIELD_MARGIN, 3), np.float32)
-    for band in range(len(BANDS)):
+    return [band_noise(band, height + FIELD_MARGIN, width + FIELD_MARGIN, generator) for band in range(len(BANDS))]
+
+
+def grain_field(profile: GrainProfile, noise: list[np.ndarray]) -> torch.Tensor:
+    """A grain field larger than the frame by FIELD_MARGIN, to be read at a different offset for each frame: each
+    band's independent unit noise (`unit_noise`) mixed across channels by the square root of its covariance."""
+    field = np.zeros(noise[0].shape, np.float32)
+    for band, unit in enumerate(noise):
         if profile.covariance[band].any():
-            mixing = psd_sqrt(profile.covariance[band]).astype(np.float32)
-            field += cv2.transform(band_noise(band, *field.shape[:2], generator), mixing)
+            field += cv2.transform(unit, psd_sqrt(profile.covariance[band]).astype(np.float32))
     return torch.from_numpy(field)
 
 
@@ -189,13 +194,11 @@ def _full_size_reading(covariance: np.ndarray) -> np.ndarray:
     return np.einsum("b,bcd->cd", _calibration()[0], covariance)
 
 
-def grain_to_add(
-    plate: GrainProfile, element: GrainProfile, strength: float, height: int, width: int, seed: int
-) -> torch.Tensor:
+def grain_to_add(plate: GrainProfile, element: GrainProfile, strength: float, noise: list[np.ndarray]) -> torch.Tensor:
     """The grain field (see `grain_field`) an element with `element`'s grain lacks over a plate with `plate`'s."""
     strength = check_number("strength", strength, 0.0, 4.0)
     missing = missing_grain(plate, element)
-    return grain_field(GrainProfile(missing.covariance * strength**2), height, width, seed)
+    return grain_field(GrainProfile(missing.covariance * strength**2), noise)
 
 
 @frame_threads
@@ -223,8 +226,9 @@ def match_grain(
     frames = element.shape[0]
     _, height, width, _ = element.shape
     if field is None:
+        noise = started(lambda: unit_noise(height, width, seed))
         profiles = measure_grains([(plate, plate_region), (element, element_mask)])
-        field = grain_to_add(*profiles, strength, height, width, seed)
+        field = grain_to_add(*profiles, strength, noise.result())
     offsets = frame_offsets(first_frame + frames, seed)[first_frame:]
     if device is not None:
         out = _add_on_device(element, field.to(torch.device(device)), offsets)

@@ -57,7 +57,8 @@ def _flat_covariance(frame: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
     within-block value. Grain is the same in every block while texture only adds, so the median holds where up to
     half the chosen blocks carry texture, which a mean reads as grain (a plate with textured flat areas measured
     up to 1.4 times its grain so)."""
-    residual = cv2.subtract(frame, frame_ops.gaussian_blur(frame, 1.0))
+    residual = frame_ops.gaussian_blur(frame, 1.0)
+    cv2.subtract(frame, residual, dst=residual)
     structure = frame_ops.gaussian_blur(cv2.transform(frame, CHANNEL_MEAN), STRUCTURE_SIGMA)
     structure -= float(structure.mean())  # variances of small differences keep their precision in float32
     flatness = _block_means(cv2.multiply(structure, structure)) - _block_means(structure) ** 2
@@ -112,9 +113,8 @@ def temporal_residual(frame: np.ndarray, following: np.ndarray) -> tuple[np.ndar
     """
     height, width = frame.shape[:2]
     flow = frame_ops.dense_flow(_grey(frame), _grey(following))
-    scale = (width / flow.shape[1], height / flow.shape[0], 0.0, 0.0)
-    flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
-    targets = cv2.add(cv2.multiply(flow, scale), _pixel_grid(height, width))
+    flow *= np.array([width / flow.shape[1], height / flow.shape[0]], np.float32)  # scaled before it is enlarged
+    targets = cv2.add(cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR), _pixel_grid(height, width))
     pixels, _ = cv2.convertMaps(targets, None, cv2.CV_16SC2, nninterpolation=True)  # rounded to the nearest pixel
     valid = cv2.inRange(pixels, (0, 0), (width - 1, height - 1)) > 0
     moved = cv2.remap(following, pixels, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
