@@ -2,7 +2,8 @@
 compensated neighbour, in which the picture cancels however busy it is and two frames' independent grain remains.
 
 Statistics are block means taken by area reduction (each BLOCK x BLOCK tile one pixel of a reduced copy), so one
-pass per plane gives every block's mean, variance and residual covariance.
+pass per plane gives every block's mean and variance; the residual's covariance is taken over the chosen flat blocks
+alone, gathered one under the other.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ BLOCK = 8  # pixels per side of the blocks grain is measured in (at each band's 
 FLAT_SHARE = 0.25  # the flattest quarter of the blocks is measured
 STRUCTURE_SIGMA = 2.0  # blur that leaves the picture's texture and little of its grain, to find flat blocks
 CHANNEL_MEAN = np.full((1, 3), 1.0 / 3.0, np.float32)
-NEXT_CHANNEL = np.roll(np.eye(3, dtype=np.float32), 1, axis=1)  # (r, g, b) to (g, b, r): a pass OpenCV keeps packed
+NEXT_CHANNEL = np.roll(np.eye(3, dtype=np.float32), 1, axis=1)  # (r, g, b) to (g, b, r), kept interleaved
 SQRT_HALF = math.sqrt(0.5)
 FLOW_SCALE = 2  # motion between frames is estimated on a copy this many times smaller
 
@@ -115,7 +116,7 @@ def temporal_residual(frame: np.ndarray, following: np.ndarray) -> tuple[np.ndar
     flow = frame_ops.dense_flow(_grey(frame), _grey(following))
     flow *= np.array([width / flow.shape[1], height / flow.shape[0]], np.float32)  # scaled before it is enlarged
     targets = cv2.add(cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR), _pixel_grid(height, width))
-    pixels, _ = cv2.convertMaps(targets, None, cv2.CV_16SC2, nninterpolation=True)  # rounded to the nearest pixel
-    valid = cv2.inRange(pixels, (0, 0), (width - 1, height - 1)) > 0
-    moved = cv2.remap(following, pixels, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+    np.rint(targets, out=targets)
+    valid = cv2.inRange(targets, (0, 0), (width - 1, height - 1)) > 0
+    moved = cv2.remap(following, targets, None, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
     return cv2.addWeighted(frame, SQRT_HALF, moved, -SQRT_HALF, 0.0), valid
