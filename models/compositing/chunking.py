@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 import cv2
@@ -54,6 +54,12 @@ def map_frames(work: Callable[[int], Result], indices: Iterable[int]) -> list[Re
             return work(index)
 
     return list(_frame_pool().map(in_caller_mode, indices))
+
+
+def started(work: Callable[[], Result]) -> Future[Result]:
+    """`work` begun on the frame pool while the caller goes on: frames the caller maps next queue behind it and fill
+    the other cores meanwhile. Its result (or its error) comes from `.result()`; `work` must not call `map_frames`."""
+    return _frame_pool().submit(work)
 
 
 def each_frame(work: Callable[[int], None], frames: slice) -> None:

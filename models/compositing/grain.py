@@ -22,7 +22,7 @@ import torch
 from . import device as gpu
 from . import frame_ops
 from .checks import check_number, element_over_plate, new_frames
-from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
+from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report, started
 from .color_match import psd_sqrt
 from .grain_measure import band_covariances, temporal_residual
 
@@ -126,28 +126,47 @@ def measure_grain(
     Grain is read where the picture is flat and, on video, also from the temporal residual (each frame against its
     motion-compensated successor), which holds grain alone wherever the motion is found, however busy the picture.
     """
-    spatial = map_frames(
-        lambda i: spatial_frame(frames[i], None if mask is None else mask[i]),
-        measure_picks(frames.shape[0], max_frames),
-    )
-    temporal = []
-    if frames.shape[0] > 1:
-        starts = measure_picks(frames.shape[0] - 1, max_frames)
-        temporal = map_frames(
-            lambda i: temporal_pair(frames[i : i + 2], None if mask is None else mask[i : i + 2]), starts
-        )
-    return profile_of(spatial, temporal)
+    return measure_grains([(frames, mask)], max_frames)[0]
 
 
-def grain_field(profile: GrainProfile, height: int, width: int, seed: int) -> torch.Tensor:
-    """A grain field larger than the frame by FIELD_MARGIN, to be read at a different offset for each frame: each
-    band's independent unit noise mixed across channels by the square root of its covariance."""
+def measure_grains(
+    clips: list[tuple[torch.Tensor, torch.Tensor | None]], max_frames: int = MEASURED_FRAMES
+) -> list[GrainProfile]:
+    """`measure_grain` of each (frames, mask), every clip's measurements spread over the cores as one batch, the
+    pairs (the longer) first: no core waits at the end of one clip's few frames before the next clip starts."""
+    pairs = [measure_picks(frames.shape[0] - 1, max_frames) if frames.shape[0] > 1 else [] for frames, _ in clips]
+    singles = [measure_picks(frames.shape[0], max_frames) for frames, _ in clips]
+
+    def measure(job: int) -> np.ndarray | None:
+        clip, paired, index = jobs[job]
+        frames, mask = clips[clip]
+        if paired:
+            return temporal_pair(frames[index : index + 2], None if mask is None else mask[index : index + 2])
+        return spatial_frame(frames[index], None if mask is None else mask[index])
+
+    jobs = [(clip, True, index) for clip, starts in enumerate(pairs) for index in starts]
+    jobs += [(clip, False, index) for clip, picks in enumerate(singles) for index in picks]
+    results = dict(zip(jobs, map_frames(measure, range(len(jobs))), strict=True))
+    return [
+        profile_of([results[clip, False, i] for i in singles[clip]], [results[clip, True, i] for i in pairs[clip]])
+        for clip in range(len(clips))
+    ]
+
+
+def unit_noise(height: int, width: int, seed: int) -> list[np.ndarray]:
+    """Each band's unit noise for the grain field of height x width frames (FIELD_MARGIN larger), drawn in band
+    order from one generator: it does not depend on the grain, so it can be drawn while the grain is measured."""
     generator = torch.Generator().manual_seed(int(seed))
-    field = np.zeros((height + FIELD_MARGIN, width + FIELD_MARGIN, 3), np.float32)
-    for band in range(len(BANDS)):
+    return [band_noise(band, height + FIELD_MARGIN, width + FIELD_MARGIN, generator) for band in range(len(BANDS))]
+
+
+def grain_field(profile: GrainProfile, noise: list[np.ndarray]) -> torch.Tensor:
+    """A grain field larger than the frame by FIELD_MARGIN, to be read at a different offset for each frame: each
+    band's independent unit noise (`unit_noise`) mixed across channels by the square root of its covariance."""
+    field = np.zeros(noise[0].shape, np.float32)
+    for band, unit in enumerate(noise):
         if profile.covariance[band].any():
-            mixing = psd_sqrt(profile.covariance[band]).astype(np.float32)
-            field += cv2.transform(band_noise(band, *field.shape[:2], generator), mixing)
+            field += cv2.transform(unit, psd_sqrt(profile.covariance[band]).astype(np.float32))
     return torch.from_numpy(field)
 
 
@@ -175,13 +194,11 @@ def _full_size_reading(covariance: np.ndarray) -> np.ndarray:
     return np.einsum("b,bcd->cd", _calibration()[0], covariance)
 
 
-def grain_to_add(
-    plate: GrainProfile, element: GrainProfile, strength: float, height: int, width: int, seed: int
-) -> torch.Tensor:
+def grain_to_add(plate: GrainProfile, element: GrainProfile, strength: float, noise: list[np.ndarray]) -> torch.Tensor:
     """The grain field (see `grain_field`) an element with `element`'s grain lacks over a plate with `plate`'s."""
     strength = check_number("strength", strength, 0.0, 4.0)
     missing = missing_grain(plate, element)
-    return grain_field(GrainProfile(missing.covariance * strength**2), height, width, seed)
+    return grain_field(GrainProfile(missing.covariance * strength**2), noise)
 
 
 @frame_threads
@@ -209,8 +226,9 @@ def match_grain(
     frames = element.shape[0]
     _, height, width, _ = element.shape
     if field is None:
-        profiles = measure_grain(plate, plate_region), measure_grain(element, element_mask)
-        field = grain_to_add(*profiles, strength, height, width, seed)
+        noise = started(lambda: unit_noise(height, width, seed))
+        profiles = measure_grains([(plate, plate_region), (element, element_mask)])
+        field = grain_to_add(*profiles, strength, noise.result())
     offsets = frame_offsets(first_frame + frames, seed)[first_frame:]
     if device is not None:
         out = _add_on_device(element, field.to(torch.device(device)), offsets)

@@ -203,7 +203,7 @@ def grain_matched(
         return grain.profile_of(spatial, [temporal for temporal, _ in together])
 
     profiles = profile(plate, plate_region), profile(element, element_mask)
-    field = grain.grain_to_add(*profiles, strength, element.height, element.width, seed)
+    field = grain.grain_to_add(*profiles, strength, grain.unit_noise(element.height, element.width, seed))
     field = field if device is None else gpu.upload(field, device)
 
     def work(span: slice, block, plate_block, mask_block, region_block) -> torch.Tensor:
