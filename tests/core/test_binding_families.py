@@ -6,6 +6,12 @@ import pytest
 import torch
 
 from worldkit.models.shots.binding import FamilyError, resolve_family, weight_kind
+from worldkit.models.shots.binding.families import (
+    FAMILIES,
+    TRACKLESS_FAMILY_CHOICES,
+    WEIGHT_KINDS,
+    continues_from_latents,
+)
 
 
 def patcher(in_dim=16, vace=False, img_emb=False, emb_pos=False, **parts):
@@ -101,3 +107,28 @@ def test_a_5b_model_binds_as_ti2v_by_its_48_channel_output():
         resolve_family(five_b, "t2v")
     with pytest.raises(FamilyError, match="auto, t2v, phantom"):
         resolve_family(patcher(), "ti2v")
+
+
+def test_every_weight_kind_is_run_by_the_family_of_its_name():
+    """In "auto" without tracks the weight kind is the family bound, so each kind must name a family that runs it."""
+    assert all(kind in FAMILIES[kind].weights for kind in WEIGHT_KINDS)
+    assert {kind for family in FAMILIES.values() for kind in family.weights} == set(WEIGHT_KINDS)
+
+
+@pytest.mark.parametrize(
+    ("model", "continues"),
+    [
+        (patcher(casual_audio_encoder=object()), True),
+        (patcher(), False),
+        (patcher(in_dim=36, img_emb=True), False),
+        (patcher(audio_proj=object()), False),
+    ],
+    ids=["s2v", "t2v", "i2v", "humo"],
+)
+def test_only_s2v_continues_a_long_shot_from_its_latent_so_far(model, continues):
+    assert continues_from_latents(model) is continues
+
+
+def test_the_shot_samplers_family_choices_are_auto_and_every_family_that_needs_no_tracks():
+    assert TRACKLESS_FAMILY_CHOICES[0] == "auto"
+    assert set(TRACKLESS_FAMILY_CHOICES[1:]) == set(FAMILIES) - {"ati", "wan_move"}
