@@ -132,3 +132,8 @@ def test_only_s2v_continues_a_long_shot_from_its_latent_so_far(model, continues)
 def test_the_shot_samplers_family_choices_are_auto_and_every_family_that_needs_no_tracks():
     assert TRACKLESS_FAMILY_CHOICES[0] == "auto"
     assert set(TRACKLESS_FAMILY_CHOICES[1:]) == set(FAMILIES) - {"ati", "wan_move"}
+
+
+def test_without_a_requested_family_the_weights_pick_it():
+    assert resolve_family(patcher(vace=True)) == "vace"
+    assert resolve_family(patcher(in_dim=36, img_emb=True), track_source="tracks") == "wan_move"
