@@ -5,12 +5,14 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from worldkit.models.shared.wan import WAN_2_1, WAN_2_2_5B
 from worldkit.models.shots.binding import FamilyError, resolve_family, weight_kind
 from worldkit.models.shots.binding.families import (
     FAMILIES,
     TRACKLESS_FAMILY_CHOICES,
     WEIGHT_KINDS,
     continues_from_latents,
+    require_generation,
 )
 
 
@@ -137,3 +139,33 @@ def test_the_shot_samplers_family_choices_are_auto_and_every_family_that_needs_n
 def test_without_a_requested_family_the_weights_pick_it():
     assert resolve_family(patcher(vace=True)) == "vace"
     assert resolve_family(patcher(in_dim=36, img_emb=True), track_source="tracks") == "wan_move"
+
+
+def family_error(call, *args) -> str:
+    with pytest.raises(FamilyError) as caught:
+        call(*args)
+    return str(caught.value)
+
+
+def test_the_family_refusals_read_in_full():
+    """What the user reads: the model or family named, then every choice that would work."""
+    assert family_error(weight_kind, patcher(in_dim=36, ref_conv=object())) == (
+        "The loaded model (SimpleNamespace) is Wan Fun Control / Wan 2.2 Fun, which Bind Shot does not drive; load a "
+        "Wan 2.1 VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, Fun Camera or HuMo model, or Wan 2.2 TI2V-5B, Animate "
+        "or S2V."
+    )
+    assert family_error(resolve_family, patcher(), "sora") == (
+        "Unknown family 'sora'; choose one of auto, vace, phantom, i2v, flf, ati, wan_move, t2v, ti2v, camera, humo, "
+        "animate, s2v."
+    )
+    assert family_error(resolve_family, patcher(), "vace") == (
+        "Family 'vace' cannot run on the loaded weights, which are Wan t2v; choose one of: auto, t2v, phantom."
+    )
+
+
+def test_a_family_of_another_generation_than_the_vae_names_the_vae_to_load():
+    assert family_error(require_generation, "ti2v", WAN_2_1) == (
+        "The shot binds as ti2v (Wan 2.2 TI2V-5B, 48-channel latents), but the model and VAE were read as Wan 2.1 / "
+        "2.2 A14B (16-channel latents); load the VAE made for the model (wan2.2_vae.safetensors for Wan 2.2 TI2V-5B)."
+    )
+    require_generation("ti2v", WAN_2_2_5B)  # control: the 5B's own VAE
