@@ -1,0 +1,64 @@
+"""Bind Shot's refusals: each input that would be ignored or cannot be bound is named, with what to connect or load
+instead, before anything is encoded."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from test_binding_bind import FRAMES, H, W, bind, make_world
+
+from worldkit.models.motion.tracks import TrackSet
+from worldkit.models.shared.pixels import PixelError
+from worldkit.models.shots.binding import BindingError, BindOptions
+
+
+def refusal(**kwargs) -> str:
+    with pytest.raises(BindingError) as caught:
+        bind(**kwargs)
+    return str(caught.value)
+
+
+def test_an_unknown_location_mode_lists_the_modes():
+    assert refusal(options=BindOptions(location_as="backdrop")) == (
+        "location_as 'backdrop' is not one of auto, first frame, reference, text only."
+    )
+
+
+def test_no_views_per_entity_is_refused_with_the_least_that_works():
+    assert refusal(options=BindOptions(views_per_entity=0)) == "views_per_entity is 0; use 1 or more."
+    bind(options=BindOptions(views_per_entity=1))  # control
+
+
+@pytest.mark.parametrize("what", ["start_image", "end_image"])
+def test_a_start_or_end_image_with_nan_is_refused_naming_it(what):
+    image = torch.full((1, H, W, 3), 0.5)
+    image[0, 1, 2, 0] = float("nan")
+    with pytest.raises(PixelError, match=f"^{what} holds 1 NaN or infinite values"):
+        bind(kind="i2v", family="flf", **{what: image})
+
+
+def test_an_end_image_for_a_family_without_an_end_frame_is_refused():
+    assert refusal(kind="i2v", end_image=torch.full((1, H, W, 3), 0.5)) == (
+        "end_image is connected but the shot binds as i2v, which has no end frame, so it would be ignored; load a "
+        "first-last-frame (FLF) model, or disconnect end_image."
+    )
+
+
+def test_tracks_for_a_family_without_a_track_input_are_refused():
+    tracks = TrackSet.from_tracks_dict({"track_path": torch.rand(FRAMES, 1, 2) * 40}, W, H)
+    assert refusal(kind="vace", tracks=tracks) == (
+        "Tracks are connected but the shot binds as vace, which has no track input, so they would be ignored; load "
+        "an ATI or Wan-Move (image-to-video) model, or disconnect the tracks."
+    )
+
+
+@pytest.mark.parametrize(
+    "views", [torch.zeros(0, H, W, 3), torch.zeros(1, H, W), torch.zeros(1, H, W, 1)], ids=["none", "3d", "grey"]
+)
+def test_an_entity_whose_views_are_not_images_is_named_with_their_shape(views):
+    world = make_world()
+    world.references["owl"].views = views
+    assert refusal(world=world) == (
+        f"Entity 'owl' has views of shape {tuple(views.shape)}; expected [views, height, width, 3] images. Rebuild "
+        "the reference from an IMAGE."
+    )
