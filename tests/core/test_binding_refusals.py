@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_binding_bind import FRAMES, H, W, bind, make_world
+from test_binding_bind import FRAMES, SHOT, H, W, bind, make_world
 
 from worldkit.models.motion.tracks import TrackSet
 from worldkit.models.shared.pixels import PixelError
 from worldkit.models.shots.binding import BindingError, BindOptions
+from worldkit.models.shots.shot import ShotEntity
+from worldkit.models.world.entities import MissingEntityError
 
 
 def refusal(**kwargs) -> str:
@@ -62,3 +64,29 @@ def test_an_entity_whose_views_are_not_images_is_named_with_their_shape(views):
         f"Entity 'owl' has views of shape {tuple(views.shape)}; expected [views, height, width, 3] images. Rebuild "
         "the reference from an IMAGE."
     )
+
+
+def test_a_missing_entity_is_named_with_the_shot_that_names_it():
+    shot = SHOT.replace(entities=(ShotEntity("fox"),))
+    with pytest.raises(MissingEntityError) as caught:
+        bind(shot=shot)
+    assert str(caught.value).startswith("Shot 'they meet': the world has no entity named 'fox'.")
+
+
+def test_a_length_off_the_wan_grid_names_the_shots_frame_count():
+    assert refusal(options=BindOptions(length=10)) == (
+        "The shot's frame count is 10, but Wan clips have 4k+1 frames; use 9 or 13."
+    )
+
+
+def test_the_report_of_a_binding_says_what_was_bound():
+    bound = bind()
+    assert bound.report() == {
+        "family": "vace",
+        "location_as": "reference",
+        "reference_frames": ["skunk", "owl", "toy", "forest"],
+        "trim_latent_frames": bound.trim_latent_frames,
+        "compiled_prompt": bound.prompt,
+        "compiled_negative_prompt": "blurry",
+    }
+    assert bound.trim_latent_frames == 4 and "They meet." in bound.prompt
