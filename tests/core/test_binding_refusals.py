@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 from test_binding_bind import FRAMES, SHOT, H, W, bind, make_world
+from test_binding_humo import voice
 
 from worldkit.models.motion.tracks import TrackSet
 from worldkit.models.shared.pixels import PixelError
 from worldkit.models.shots.binding import BindingError, BindOptions
+from worldkit.models.shots.binding.performance import Performance
 from worldkit.models.shots.shot import ShotEntity
 from worldkit.models.world.entities import MissingEntityError
 
@@ -55,7 +57,9 @@ def test_tracks_for_a_family_without_a_track_input_are_refused():
 
 
 @pytest.mark.parametrize(
-    "views", [torch.zeros(0, H, W, 3), torch.zeros(1, H, W), torch.zeros(1, H, W, 1)], ids=["none", "3d", "grey"]
+    "views",
+    [torch.zeros(0, H, W, 3), torch.zeros(1, H, W), torch.zeros(1, H, W, 1), torch.zeros(1, H, W, 2)],
+    ids=["none", "3d", "grey", "two channels"],
 )
 def test_an_entity_whose_views_are_not_images_is_named_with_their_shape(views):
     world = make_world()
@@ -90,3 +94,56 @@ def test_the_report_of_a_binding_says_what_was_bound():
         "compiled_negative_prompt": "blurry",
     }
     assert bound.trim_latent_frames == 4 and "They meet." in bound.prompt
+
+
+def test_a_performance_part_the_family_would_not_read_is_named_with_the_families_that_read_it():
+    assert refusal(kind="t2v", performance=Performance(audio=voice())) == (
+        "The performance's audio would be ignored: the shot binds as t2v, which does not read it; load a humo or s2v "
+        "model, or disconnect it from Shot Performance."
+    )
+
+
+def test_two_unread_performance_parts_are_named_together():
+    performance = Performance(audio=voice(), pose_video=torch.full((FRAMES, H, W, 3), 0.5))
+    assert refusal(kind="t2v", performance=performance) == (
+        "The performance's audio, pose_video would be ignored: the shot binds as t2v, which does not read them; load a "
+        "animate or humo or s2v model, or disconnect them from Shot Performance."
+    )
+
+
+def test_a_location_mode_the_family_cannot_take_lists_those_it_can():
+    start = torch.full((1, H, W, 3), 0.5)
+    assert refusal(kind="i2v", start_image=start, options=BindOptions(location_as="reference")) == (
+        "A i2v model cannot take the location 'forest' as a reference; it can take it as: first frame, text only."
+    )
+
+
+def test_a_video_latent_for_a_family_that_continues_from_frames_is_refused():
+    assert refusal(kind="t2v", video_latent=torch.zeros(1, 16, 3, H // 8, W // 8)) == (
+        "video_latent is connected but the shot binds as t2v, which continues from frames, not latents, so it would be "
+        "ignored; load a Wan S2V model, or disconnect video_latent."
+    )
+
+
+def test_an_entity_with_infinite_pixels_is_named():
+    world = make_world()
+    world.references["owl"].views[0, 0, 0, 0] = float("inf")
+    assert refusal(world=world) == "Entity 'owl' has NaN or infinite pixels; rebuild the reference."
+
+
+@pytest.mark.parametrize(
+    ("name", "prompt", "label"),
+    [
+        ("meeting", "they meet", "Shot 'meeting'"),
+        (
+            "",
+            "a very long prompt that goes on for more than forty characters",
+            "Shot 'a very long prompt that goes on for more'",
+        ),
+    ],
+    ids=["named", "unnamed"],
+)
+def test_a_missing_entity_names_the_shot_or_the_start_of_its_prompt(name, prompt, label):
+    with pytest.raises(MissingEntityError) as caught:
+        bind(shot=SHOT.replace(name=name, prompt=prompt, entities=(ShotEntity("fox"),)))
+    assert str(caught.value).startswith(f"{label}: the world has no entity named 'fox'.")
