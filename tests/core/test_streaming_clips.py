@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import torch
 
-from worldkit.models.streaming.clips import Step, batch_clip, step_clips
-from worldkit.models.streaming.reader import materialize
+from worldkit.models.streaming.clips import Step, batch_clip, sample_picks, step_clips
+from worldkit.models.streaming.reader import Reader, materialize
 
 
 def first_input(frames: slice, block: torch.Tensor, *others: torch.Tensor | None) -> torch.Tensor:
@@ -31,3 +31,25 @@ def test_a_step_says_its_outputs_lie_where_it_computes_them():
     clip = batch_clip(torch.rand(3, 4, 6, 3))
     assert Step(first_input, [clip]).place(0) is None
     assert Step(first_input, [clip], places=[None, torch.device("meta")]).place(1) == torch.device("meta")
+
+
+def running_mean(frames: slice, block: torch.Tensor) -> torch.Tensor:
+    """Each frame averaged with its neighbours within the block: a step that reads a frame of context either side."""
+    padded = torch.cat([block[:1], block, block[-1:]])
+    return (padded[:-2] + padded[1:-1] + padded[2:]) / 3
+
+
+def test_two_steps_with_context_streamed_in_blocks_equal_the_steps_on_the_whole_clip():
+    """The second step reads the first's frames again across each block boundary, so the first's block must hold
+    only frames it had the context for."""
+    frames = torch.rand(7, 4, 6, 3)
+    (once,) = step_clips(running_mean, [batch_clip(frames)], [(4, 6, 3)], before=1, after=1)
+    (twice,) = step_clips(running_mean, [once], [(4, 6, 3)], before=1, after=1)
+    reader = Reader([twice])
+    streamed = torch.cat([reader.read(twice, start, min(7, start + 2)) for start in range(0, 7, 2)])
+    assert torch.equal(streamed, running_mean(slice(0, 7), running_mean(slice(0, 7), frames)))
+
+
+def test_clip_wide_measurements_pick_evenly_spaced_frames_each_once():
+    assert sample_picks(100, 5) == [0, 25, 50, 74, 99]
+    assert sample_picks(3, 10) == [0, 1, 2]
