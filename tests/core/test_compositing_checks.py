@@ -9,7 +9,14 @@ import torch
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
 from worldkit.models.compositing import chunking
-from worldkit.models.compositing.checks import as_image, as_mask, ensure_finite, sources_checked
+from worldkit.models.compositing.checks import (
+    as_image,
+    as_mask,
+    element_over_plate,
+    ensure_finite,
+    fit_frames,
+    sources_checked,
+)
 from worldkit.models.compositing.chroma_key import chroma_key
 from worldkit.models.compositing.color_match import match_colors
 from worldkit.models.compositing.composite import Placement, composite_over
@@ -163,3 +170,51 @@ def test_every_step_spreads_frames_with_torch_and_opencv_single_threaded_and_res
     ONE_OVER_MANY[operation](element, matte, plate_for(operation, plate))
     assert seen and set(seen) == {(1, 1)}
     assert (torch.get_num_threads(), cv2.getNumThreads()) == two_threads
+
+
+def test_an_image_or_mask_batch_without_frames_is_refused_naming_it():
+    with pytest.raises(ValueError, match=r"^plate has no frames\.$"):
+        as_image("plate", torch.zeros(0, HEIGHT, WIDTH, 3))
+    with pytest.raises(ValueError, match=r"^matte has no frames\.$"):
+        as_mask("matte", torch.zeros(0, HEIGHT, WIDTH))
+
+
+@pytest.mark.parametrize(
+    ("mask", "got"), [(torch.zeros(1, 4, 4, 1), r"\(1, 4, 4, 1\)"), (torch.zeros(4), r"\(4,\)"), ([[0.5]], "list")]
+)
+def test_a_mask_of_another_rank_or_type_is_refused_with_what_it_got(mask, got):
+    with pytest.raises(ValueError, match=rf"^matte must be a MASK \[frames, height, width\]; got {got}.$"):
+        as_mask("matte", mask)
+
+
+def test_a_batch_of_neither_the_frames_needed_nor_one_is_refused_naming_it():
+    with pytest.raises(ValueError) as caught:
+        fit_frames("plate", torch.zeros(3, 4, 4, 3), 5)
+    assert str(caught.value) == (
+        "plate has 3 frames but 5 are needed; give it the same number of frames or a single frame."
+    )
+
+
+def test_pixels_that_track_gradients_are_taken_as_plain_values():
+    """A tensor from a graph that records gradients is read as values, so engine steps can edit their copies."""
+    image = torch.rand(2, 4, 4, 3, requires_grad=True)
+    assert not as_image("image", image).requires_grad
+    assert not as_mask("mask", torch.rand(2, 4, 4, requires_grad=True)).requires_grad
+
+
+def test_an_element_and_plate_are_read_as_images_and_their_masks_spread_to_every_frame(clip):
+    element, matte, plate = clip
+    eight_bit = (element * 255).round().to(torch.uint8)
+    checked, _, element_mask, plate_region = element_over_plate(eight_bit, plate[:1], matte[:1], matte[:1])
+    assert torch.equal(checked, eight_bit.float() / 255) and checked.shape == element.shape
+    assert element_mask.shape == plate_region.shape == (3, HEIGHT, WIDTH)
+    assert torch.equal(element_mask, matte[:1].expand(3, HEIGHT, WIDTH))
+
+
+@pytest.mark.parametrize("name", ["element_mask", "plate_region"])
+def test_a_mask_of_another_size_than_its_image_is_refused_naming_both(clip, name):
+    element, matte, plate = clip
+    masks = {"element_mask": None, "plate_region": None, name: matte[:, : HEIGHT // 2]}
+    image = "element" if name == "element_mask" else "plate"
+    with pytest.raises(ValueError, match=f"^{name} is {WIDTH}x{HEIGHT // 2} but {image} is {WIDTH}x{HEIGHT}; "):
+        element_over_plate(element, plate, masks["element_mask"], masks["plate_region"])
