@@ -202,10 +202,10 @@ def test_pixels_that_track_gradients_are_taken_as_plain_values():
     assert not as_mask("mask", torch.rand(2, 4, 4, requires_grad=True)).requires_grad
 
 
-def test_an_element_and_plate_are_read_as_images_and_their_masks_spread_to_every_frame(clip):
+def test_an_element_and_plate_are_read_as_images_and_their_single_masks_spread_to_every_frame(clip):
     element, matte, plate = clip
     eight_bit = (element * 255).round().to(torch.uint8)
-    checked, _, element_mask, plate_region = element_over_plate(eight_bit, plate[:1], matte[:1], matte[:1])
+    checked, _, element_mask, plate_region = element_over_plate(eight_bit, plate[:1], matte[0], matte[0])  # 2-D masks
     assert torch.equal(checked, eight_bit.float() / 255) and checked.shape == element.shape
     assert element_mask.shape == plate_region.shape == (3, HEIGHT, WIDTH)
     assert torch.equal(element_mask, matte[:1].expand(3, HEIGHT, WIDTH))
