@@ -218,3 +218,11 @@ def test_a_mask_of_another_size_than_its_image_is_refused_naming_both(clip, name
     image = "element" if name == "element_mask" else "plate"
     with pytest.raises(ValueError, match=f"^{name} is {WIDTH}x{HEIGHT // 2} but {image} is {WIDTH}x{HEIGHT}; "):
         element_over_plate(element, plate, masks["element_mask"], masks["plate_region"])
+
+
+def test_a_nan_past_the_first_eight_frames_is_found_and_its_frame_named():
+    """The scan reads eight frames at a time; a bad frame in a later chunk is found all the same."""
+    frames = torch.rand(12, 4, 4, 3)
+    frames[10, 1, 2, 0] = NAN
+    with pytest.raises(ValueError, match=r"^plate contains NaN or infinite values \(first at frame 10\)\. "):
+        ensure_finite("plate", frames)
