@@ -12,6 +12,7 @@ from worldkit.models.compositing import chunking
 from worldkit.models.compositing.checks import (
     as_image,
     as_mask,
+    check_number,
     element_over_plate,
     ensure_finite,
     fit_frames,
@@ -226,3 +227,40 @@ def test_a_nan_past_the_first_eight_frames_is_found_and_its_frame_named():
     frames[10, 1, 2, 0] = NAN
     with pytest.raises(ValueError, match=r"^plate contains NaN or infinite values \(first at frame 10\)\. "):
         ensure_finite("plate", frames)
+
+
+@pytest.mark.parametrize(("low", "high"), [(0.5, 1.5), (-0.5, 0.5)], ids=["above one", "below zero"])
+def test_a_mask_out_of_range_on_one_side_only_is_clamped(low, high):
+    mask = torch.linspace(low, high, 16).reshape(1, 4, 4)
+    assert torch.equal(as_mask("matte", mask), mask.clamp(0, 1))
+
+
+@pytest.mark.parametrize(
+    ("bounds", "value", "message"),
+    [
+        ({"low": 0}, -1, "radius must be at least 0; got -1.0."),
+        ({"high": 2}, 3, "radius must be at most 2; got 3.0."),
+        ({"above": 0, "high": 2}, 0, "radius must be above 0 and at most 2; got 0.0."),
+        ({}, "wide", "radius must be a number; got 'wide'."),
+        ({}, float("inf"), "radius must be a finite number; got inf."),
+    ],
+)
+def test_a_number_out_of_its_range_is_refused_with_the_range(bounds, value, message):
+    with pytest.raises(ValueError) as caught:
+        check_number("radius", value, **bounds)
+    assert str(caught.value) == message
+
+
+def test_an_image_of_another_rank_is_refused_with_its_shape():
+    with pytest.raises(
+        ValueError, match=r"^plate must be an IMAGE batch \[frames, height, width, 3\]; got \(4, 4, 3\)"
+    ):
+        as_image("plate", torch.zeros(4, 4, 3))
+
+
+def test_a_still_element_and_plate_with_a_moving_matte_make_a_clip_of_the_mattes_frames(clip):
+    element, matte, plate = clip
+    checked, backdrop, element_mask, plate_region = element_over_plate(element[:1], plate[:1], None, matte)
+    assert checked.shape[0] == backdrop.shape[0] == plate_region.shape[0] == 3 and element_mask is None
+    checked, backdrop, element_mask, _ = element_over_plate(element[:1], plate[:1], matte, None)
+    assert checked.shape[0] == backdrop.shape[0] == element_mask.shape[0] == 3
