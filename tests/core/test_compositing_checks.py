@@ -12,10 +12,12 @@ from worldkit.models.compositing import chunking
 from worldkit.models.compositing.checks import (
     as_image,
     as_mask,
+    check_choice,
     check_number,
     element_over_plate,
     ensure_finite,
     fit_frames,
+    frame_count,
     sources_checked,
 )
 from worldkit.models.compositing.chroma_key import chroma_key
@@ -253,7 +255,7 @@ def test_a_number_out_of_its_range_is_refused_with_the_range(bounds, value, mess
 
 def test_an_image_of_another_rank_is_refused_with_its_shape():
     with pytest.raises(
-        ValueError, match=r"^plate must be an IMAGE batch \[frames, height, width, 3\]; got \(4, 4, 3\)"
+        ValueError, match=r"^plate must be an IMAGE batch \[frames, height, width, 3\]; got \(4, 4, 3\)\.$"
     ):
         as_image("plate", torch.zeros(4, 4, 3))
 
@@ -264,3 +266,29 @@ def test_a_still_element_and_plate_with_a_moving_matte_make_a_clip_of_the_mattes
     assert checked.shape[0] == backdrop.shape[0] == plate_region.shape[0] == 3 and element_mask is None
     checked, backdrop, element_mask, _ = element_over_plate(element[:1], plate[:1], matte, None)
     assert checked.shape[0] == backdrop.shape[0] == element_mask.shape[0] == 3
+
+
+def test_an_alpha_channel_is_dropped_from_an_image():
+    rgba = torch.rand(2, 4, 4, 4)
+    assert torch.equal(as_image("element", rgba), rgba[..., :3])
+
+
+def test_a_frame_count_mismatch_names_the_input_with_the_most_frames():
+    with pytest.raises(ValueError, match=r"^matte has 2 frames but element has 3; "):
+        frame_count(element=3, plate=1, matte=2)
+
+
+def test_a_choice_outside_the_options_is_refused_with_them():
+    with pytest.raises(ValueError) as caught:
+        check_choice("method", "warp", ("motion", "blend"))
+    assert str(caught.value) == "method must be one of 'motion', 'blend'; got 'warp'."
+
+
+@pytest.mark.parametrize("name", ["element", "plate", "element_mask", "plate_region"])
+def test_a_nan_in_an_element_a_plate_or_their_masks_is_refused_naming_which(clip, name):
+    element, matte, plate = clip
+    inputs = {"element": element, "plate": plate, "element_mask": matte, "plate_region": matte.clone()}
+    inputs[name] = inputs[name].clone()
+    inputs[name][1, 2, 3] = NAN
+    with pytest.raises(ValueError, match=rf"^{name} contains NaN or infinite values \(first at frame 1\)"):
+        element_over_plate(**inputs)
