@@ -85,10 +85,6 @@ class Clip:
     def width(self) -> int:
         return self.frame_shape[1]
 
-    @property
-    def is_image(self) -> bool:
-        return len(self.frame_shape) == 3
-
 
 class Batch(Producer):
     """IMAGE or MASK batches already in memory (a single frame stands for every frame)."""

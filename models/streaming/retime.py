@@ -46,8 +46,9 @@ class Conformed(Producer):
         return [Clip(self, 0, self.image.frame_shape, self.fps), Clip(self, 1, self.image.frame_shape[:2], self.fps)]
 
     def _flows_for(self, index: int, pair: torch.Tensor):
-        """The flows between source frames index and index + 1, kept for the next output frames between them."""
-        if self.method != "motion" or pair.shape[0] < 2:
+        """The flows between source frames index and index + 1, kept for the next output frames between them; asked
+        only for a frame between the two (weight above 0), so `pair` holds both."""
+        if self.method != "motion":
             return None
         if self.flows is None or self.flows[0] != index:
             self.flows = index, pair_flows(pair[0], pair[1])

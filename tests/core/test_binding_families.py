@@ -5,7 +5,15 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from worldkit.models.shared.wan import WAN_2_1, WAN_2_2_5B
 from worldkit.models.shots.binding import FamilyError, resolve_family, weight_kind
+from worldkit.models.shots.binding.families import (
+    FAMILIES,
+    TRACKLESS_FAMILY_CHOICES,
+    WEIGHT_KINDS,
+    continues_from_latents,
+    require_generation,
+)
 
 
 def patcher(in_dim=16, vace=False, img_emb=False, emb_pos=False, **parts):
@@ -101,3 +109,63 @@ def test_a_5b_model_binds_as_ti2v_by_its_48_channel_output():
         resolve_family(five_b, "t2v")
     with pytest.raises(FamilyError, match="auto, t2v, phantom"):
         resolve_family(patcher(), "ti2v")
+
+
+def test_every_weight_kind_is_run_by_the_family_of_its_name():
+    """In "auto" without tracks the weight kind is the family bound, so each kind must name a family that runs it."""
+    assert all(kind in FAMILIES[kind].weights for kind in WEIGHT_KINDS)
+    assert {kind for family in FAMILIES.values() for kind in family.weights} == set(WEIGHT_KINDS)
+
+
+@pytest.mark.parametrize(
+    ("model", "continues"),
+    [
+        (patcher(casual_audio_encoder=object()), True),
+        (patcher(), False),
+        (patcher(in_dim=36, img_emb=True), False),
+        (patcher(audio_proj=object()), False),
+    ],
+    ids=["s2v", "t2v", "i2v", "humo"],
+)
+def test_only_s2v_continues_a_long_shot_from_its_latent_so_far(model, continues):
+    assert continues_from_latents(model) is continues
+
+
+def test_the_shot_samplers_family_choices_are_auto_and_every_family_that_needs_no_tracks():
+    assert TRACKLESS_FAMILY_CHOICES[0] == "auto"
+    assert set(TRACKLESS_FAMILY_CHOICES[1:]) == set(FAMILIES) - {"ati", "wan_move"}
+
+
+def test_without_a_requested_family_the_weights_pick_it():
+    assert resolve_family(patcher(vace=True)) == "vace"
+    assert resolve_family(patcher(in_dim=36, img_emb=True), track_source="tracks") == "wan_move"
+
+
+def family_error(call, *args) -> str:
+    with pytest.raises(FamilyError) as caught:
+        call(*args)
+    return str(caught.value)
+
+
+def test_the_family_refusals_read_in_full():
+    """What the user reads: the model or family named, then every choice that would work."""
+    assert family_error(weight_kind, patcher(in_dim=36, ref_conv=object())) == (
+        "The loaded model (SimpleNamespace) is Wan Fun Control / Wan 2.2 Fun, which Bind Shot does not drive; load a "
+        "Wan 2.1 VACE, Phantom, I2V, FLF, ATI, Wan-Move, T2V, Fun Camera or HuMo model, or Wan 2.2 TI2V-5B, Animate "
+        "or S2V."
+    )
+    assert family_error(resolve_family, patcher(), "sora") == (
+        "Unknown family 'sora'; choose one of auto, vace, phantom, i2v, flf, ati, wan_move, t2v, ti2v, camera, humo, "
+        "animate, s2v."
+    )
+    assert family_error(resolve_family, patcher(), "vace") == (
+        "Family 'vace' cannot run on the loaded weights, which are Wan t2v; choose one of: auto, t2v, phantom."
+    )
+
+
+def test_a_family_of_another_generation_than_the_vae_names_the_vae_to_load():
+    assert family_error(require_generation, "ti2v", WAN_2_1) == (
+        "The shot binds as ti2v (Wan 2.2 TI2V-5B, 48-channel latents), but the model and VAE were read as Wan 2.1 / "
+        "2.2 A14B (16-channel latents); load the VAE made for the model (wan2.2_vae.safetensors for Wan 2.2 TI2V-5B)."
+    )
+    require_generation("ti2v", WAN_2_2_5B)  # control: the 5B's own VAE

@@ -9,7 +9,17 @@ import torch
 from test_compositing_scenes import HEIGHT, WIDTH, soft_disc, textured
 
 from worldkit.models.compositing import chunking
-from worldkit.models.compositing.checks import as_image, as_mask, ensure_finite, sources_checked
+from worldkit.models.compositing.checks import (
+    as_image,
+    as_mask,
+    check_choice,
+    check_number,
+    element_over_plate,
+    ensure_finite,
+    fit_frames,
+    frame_count,
+    sources_checked,
+)
 from worldkit.models.compositing.chroma_key import chroma_key
 from worldkit.models.compositing.color_match import match_colors
 from worldkit.models.compositing.composite import Placement, composite_over
@@ -163,3 +173,122 @@ def test_every_step_spreads_frames_with_torch_and_opencv_single_threaded_and_res
     ONE_OVER_MANY[operation](element, matte, plate_for(operation, plate))
     assert seen and set(seen) == {(1, 1)}
     assert (torch.get_num_threads(), cv2.getNumThreads()) == two_threads
+
+
+def test_an_image_or_mask_batch_without_frames_is_refused_naming_it():
+    with pytest.raises(ValueError, match=r"^plate has no frames\.$"):
+        as_image("plate", torch.zeros(0, HEIGHT, WIDTH, 3))
+    with pytest.raises(ValueError, match=r"^matte has no frames\.$"):
+        as_mask("matte", torch.zeros(0, HEIGHT, WIDTH))
+
+
+@pytest.mark.parametrize(
+    ("mask", "got"), [(torch.zeros(1, 4, 4, 1), r"\(1, 4, 4, 1\)"), (torch.zeros(4), r"\(4,\)"), ([[0.5]], "list")]
+)
+def test_a_mask_of_another_rank_or_type_is_refused_with_what_it_got(mask, got):
+    with pytest.raises(ValueError, match=rf"^matte must be a MASK \[frames, height, width\]; got {got}.$"):
+        as_mask("matte", mask)
+
+
+def test_a_batch_of_neither_the_frames_needed_nor_one_is_refused_naming_it():
+    with pytest.raises(ValueError) as caught:
+        fit_frames("plate", torch.zeros(3, 4, 4, 3), 5)
+    assert str(caught.value) == (
+        "plate has 3 frames but 5 are needed; give it the same number of frames or a single frame."
+    )
+
+
+def test_pixels_that_track_gradients_are_taken_as_plain_values():
+    """A tensor from a graph that records gradients is read as values, so engine steps can edit their copies."""
+    image = torch.rand(2, 4, 4, 3, requires_grad=True)
+    assert not as_image("image", image).requires_grad
+    assert not as_mask("mask", torch.rand(2, 4, 4, requires_grad=True)).requires_grad
+
+
+def test_an_element_and_plate_are_read_as_images_and_their_single_masks_spread_to_every_frame(clip):
+    element, matte, plate = clip
+    eight_bit = (element * 255).round().to(torch.uint8)
+    checked, _, element_mask, plate_region = element_over_plate(eight_bit, plate[:1], matte[0], matte[0])  # 2-D masks
+    assert torch.equal(checked, eight_bit.float() / 255) and checked.shape == element.shape
+    assert element_mask.shape == plate_region.shape == (3, HEIGHT, WIDTH)
+    assert torch.equal(element_mask, matte[:1].expand(3, HEIGHT, WIDTH))
+
+
+@pytest.mark.parametrize("name", ["element_mask", "plate_region"])
+def test_a_mask_of_another_size_than_its_image_is_refused_naming_both(clip, name):
+    element, matte, plate = clip
+    masks = {"element_mask": None, "plate_region": None, name: matte[:, : HEIGHT // 2]}
+    image = "element" if name == "element_mask" else "plate"
+    with pytest.raises(ValueError, match=f"^{name} is {WIDTH}x{HEIGHT // 2} but {image} is {WIDTH}x{HEIGHT}; "):
+        element_over_plate(element, plate, masks["element_mask"], masks["plate_region"])
+
+
+def test_a_nan_past_the_first_eight_frames_is_found_and_its_frame_named():
+    """The scan reads eight frames at a time; a bad frame in a later chunk is found all the same."""
+    frames = torch.rand(12, 4, 4, 3)
+    frames[10, 1, 2, 0] = NAN
+    with pytest.raises(ValueError, match=r"^plate contains NaN or infinite values \(first at frame 10\)\. "):
+        ensure_finite("plate", frames)
+
+
+@pytest.mark.parametrize(("low", "high"), [(0.5, 1.5), (-0.5, 0.5)], ids=["above one", "below zero"])
+def test_a_mask_out_of_range_on_one_side_only_is_clamped(low, high):
+    mask = torch.linspace(low, high, 16).reshape(1, 4, 4)
+    assert torch.equal(as_mask("matte", mask), mask.clamp(0, 1))
+
+
+@pytest.mark.parametrize(
+    ("bounds", "value", "message"),
+    [
+        ({"low": 0}, -1, "radius must be at least 0; got -1.0."),
+        ({"high": 2}, 3, "radius must be at most 2; got 3.0."),
+        ({"above": 0, "high": 2}, 0, "radius must be above 0 and at most 2; got 0.0."),
+        ({}, "wide", "radius must be a number; got 'wide'."),
+        ({}, float("inf"), "radius must be a finite number; got inf."),
+    ],
+)
+def test_a_number_out_of_its_range_is_refused_with_the_range(bounds, value, message):
+    with pytest.raises(ValueError) as caught:
+        check_number("radius", value, **bounds)
+    assert str(caught.value) == message
+
+
+def test_an_image_of_another_rank_is_refused_with_its_shape():
+    with pytest.raises(
+        ValueError, match=r"^plate must be an IMAGE batch \[frames, height, width, 3\]; got \(4, 4, 3\)\.$"
+    ):
+        as_image("plate", torch.zeros(4, 4, 3))
+
+
+def test_a_still_element_and_plate_with_a_moving_matte_make_a_clip_of_the_mattes_frames(clip):
+    element, matte, plate = clip
+    checked, backdrop, element_mask, plate_region = element_over_plate(element[:1], plate[:1], None, matte)
+    assert checked.shape[0] == backdrop.shape[0] == plate_region.shape[0] == 3 and element_mask is None
+    checked, backdrop, element_mask, _ = element_over_plate(element[:1], plate[:1], matte, None)
+    assert checked.shape[0] == backdrop.shape[0] == element_mask.shape[0] == 3
+
+
+def test_an_alpha_channel_is_dropped_from_an_image():
+    rgba = torch.rand(2, 4, 4, 4)
+    assert torch.equal(as_image("element", rgba), rgba[..., :3])
+
+
+def test_a_frame_count_mismatch_names_the_input_with_the_most_frames():
+    with pytest.raises(ValueError, match=r"^matte has 2 frames but element has 3; "):
+        frame_count(element=3, plate=1, matte=2)
+
+
+def test_a_choice_outside_the_options_is_refused_with_them():
+    with pytest.raises(ValueError) as caught:
+        check_choice("method", "warp", ("motion", "blend"))
+    assert str(caught.value) == "method must be one of 'motion', 'blend'; got 'warp'."
+
+
+@pytest.mark.parametrize("name", ["element", "plate", "element_mask", "plate_region"])
+def test_a_nan_in_an_element_a_plate_or_their_masks_is_refused_naming_which(clip, name):
+    element, matte, plate = clip
+    inputs = {"element": element, "plate": plate, "element_mask": matte, "plate_region": matte.clone()}
+    inputs[name] = inputs[name].clone()
+    inputs[name][1, 2, 3] = NAN
+    with pytest.raises(ValueError, match=rf"^{name} contains NaN or infinite values \(first at frame 1\)"):
+        element_over_plate(**inputs)
