@@ -600,8 +600,8 @@ def test_a_performance_part_the_family_would_not_read_is_named_with_the_families
     from test_binding_humo import voice  # that module imports this one
 
     assert refusal(kind="t2v", performance=Performance(audio=voice())) == (
-        "The performance's audio would be ignored: the shot binds as t2v, which does not read it; load a humo or s2v "
-        "model, or disconnect it from Shot Performance."
+        "The performance's audio would be ignored: the shot binds as t2v, which does not read it; load a model of a "
+        "family that does (humo, s2v), or disconnect it from Shot Performance."
     )
 
 
@@ -611,7 +611,7 @@ def test_two_unread_performance_parts_are_named_together():
     performance = Performance(audio=voice(), pose_video=torch.full((FRAMES, H, W, 3), 0.5))
     assert refusal(kind="t2v", performance=performance) == (
         "The performance's audio, pose_video would be ignored: the shot binds as t2v, which does not read them; load a "
-        "animate or humo or s2v model, or disconnect them from Shot Performance."
+        "model of a family that does (animate, humo, s2v), or disconnect them from Shot Performance."
     )
 
 

@@ -83,7 +83,10 @@ def test_a_start_frame_is_held_by_the_noise_mask():
 
 
 def test_a_performance_part_the_family_does_not_read_is_refused():
-    with pytest.raises(BindingError, match=r"audio would be ignored: the shot binds as vace.*load a humo or s2v model"):
+    with pytest.raises(
+        BindingError,
+        match=r"audio would be ignored: the shot binds as vace.*load a model of a family that does \(humo, s2v\)",
+    ):
         bind(kind="vace", performance=Performance(audio=voice()))
     with pytest.raises(BindingError, match="pose_video would be ignored: the shot binds as humo"):
         bind(kind="humo", performance=Performance(pose_video=flat(0.5, views=FRAMES)))

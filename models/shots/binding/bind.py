@@ -92,11 +92,11 @@ def check_performance(family: str, performance: Performance | None, fps: int) ->
         if getattr(performance, part.name) is not None and part.name not in FAMILIES[family].performance
     ]
     if unread:
-        readers = sorted({name for name, f in FAMILIES.items() if set(unread) & set(f.performance)})
+        readers = ", ".join(sorted({name for name, f in FAMILIES.items() if set(unread) & set(f.performance)}))
+        them = "it" if len(unread) == 1 else "them"
         raise BindingError(
             f"The performance's {', '.join(unread)} would be ignored: the shot binds as {family}, which does not "
-            f"read {'it' if len(unread) == 1 else 'them'}; load a {' or '.join(readers)} model, or disconnect "
-            f"{'it' if len(unread) == 1 else 'them'} from Shot Performance."
+            f"read {them}; load a model of a family that does ({readers}), or disconnect {them} from Shot Performance."
         )
     if performance.audio is not None:
         require_voice(performance.audio, FAMILIES[family].voice, family, fps)
