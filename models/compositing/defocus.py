@@ -113,8 +113,7 @@ def defocus(
     kernel = _disk(2.0 * sigma) if shape == "disk" else None
     reach = kernel.shape[0] // 2 if kernel is not None else frame_ops.gaussian_reach(sigma)
     if device is not None:
-        size = round(sigma * 8 + 1) | 1  # OpenCV's Gaussian size for float frames: 4 sigma either side
-        gaussian = cv2.getGaussianKernel(size, sigma, cv2.CV_32F) if kernel is None else None
+        gaussian = frame_ops.gaussian_kernel(sigma) if kernel is None else None
         kernel_2d = kernel if gaussian is None else gaussian @ gaussian.T
         out, out_alpha = _defocus_on_device(element, alpha, kernel_2d, torch.device(device))
         report(progress, slice(0, frames))

@@ -75,6 +75,12 @@ def gaussian_blur(frame: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(frame, (0, 0), sigmaX=float(sigma), borderType=cv2.BORDER_REFLECT)
 
 
+def gaussian_kernel(sigma: float) -> np.ndarray:
+    """The 1-D kernel [size, 1] (float32) `gaussian_blur` applies along each axis, OpenCV's for float frames (4 sigma
+    either side): for the paths that convolve with it themselves (on a device, or as one 2-D kernel)."""
+    return cv2.getGaussianKernel(round(sigma * 8 + 1) | 1, sigma, cv2.CV_32F)
+
+
 def gaussian_reach(sigma: float) -> int:
     """How many pixels `gaussian_blur` reaches: OpenCV's kernel for float frames spans 4 sigma either side."""
     return math.ceil(4 * sigma) + 1

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import torch
 
+from . import frame_ops
 from .frame_ops import COVERAGE_FLOOR
 
 
@@ -46,9 +47,8 @@ def blur_premultiplied(
 def gaussian_blur(frames: torch.Tensor, sigma: float) -> torch.Tensor:
     """`frame_ops.gaussian_blur` of frames [N, H, W, C] in torch: OpenCV's float kernel (4 sigma either side), applied
     along each axis, borders reflected."""
-    size = round(sigma * 8 + 1) | 1
-    kernel = torch.from_numpy(cv2.getGaussianKernel(size, sigma, cv2.CV_32F).reshape(-1)).to(frames.device)
-    channels, reach = frames.shape[-1], size // 2
+    kernel = torch.from_numpy(frame_ops.gaussian_kernel(sigma).reshape(-1)).to(frames.device)
+    channels, reach = frames.shape[-1], kernel.shape[0] // 2
     planes = symmetric_pad(frames.permute(0, 3, 1, 2), reach)
     rows = torch.nn.functional.conv2d(planes, kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
     both = torch.nn.functional.conv2d(rows, kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1), groups=channels)
