@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from . import frame_ops
+from .guided_filter import grid_size
 from .trimap import fill_known, trimap
 
 TILE_RADII = 2  # a tile is this many band radii across (at least MIN_TILE pixels): an edge segment, not a frame
@@ -102,27 +103,27 @@ def _tile_trust(
     subject, background = known
     band = ~(subject | background)
     tile = max(-(-MIN_TILE // step), TILE_RADII * reach)
-    in_band = _tile_sums(band.astype(np.float64), tile)
+
+    def band_sums(plane: np.ndarray) -> np.ndarray:
+        """`plane`'s sums over the band's pixels of each tile."""
+        return _tile_sums(np.where(band, plane, 0.0), tile)
+
+    in_band = np.maximum(_tile_sums(band.astype(np.float64), tile), 1e-9)
     subject_spread, background_spread = _spread(image, subject, reach, band), _spread(image, background, reach, band)
     subject_colour, background_colour = subject_spread[0], background_spread[0]
     box = (2 * round(reach * SMOOTH) + 1,) * 2
     picture = cv2.blur(image, box)
 
     def unexplained(alpha: np.ndarray) -> np.ndarray:
-        claimed = _unexplained(picture, subject_colour, background_colour, cv2.blur(alpha, box))
-        return _tile_sums(np.where(band, claimed, 0.0), tile)
+        return band_sums(_unexplained(picture, subject_colour, background_colour, cv2.blur(alpha, box)))
 
     left = unexplained(mask)
     gain = (left - unexplained(refined)) / np.maximum(left, 1e-9)
     separation = _unexplained(subject_colour, background_colour, background_colour, np.zeros_like(mask))
     texture = subject_spread[1].sum(-1) + background_spread[1].sum(-1)
-    contrast = _tile_sums(np.where(band, separation, 0.0), tile) / np.maximum(
-        _tile_sums(np.where(band, texture, 0.0), tile), 1e-9
-    )
-    moved = _tile_sums(np.where(band, np.abs(refined - mask), 0.0), tile) / np.maximum(in_band, 1e-9) * 2 * reach * step
-    lines = _tile_sums(np.where(band, _second_direction(subject_spread, background_spread), 0.0), tile) / np.maximum(
-        in_band, 1e-9
-    )
+    contrast = band_sums(separation) / np.maximum(band_sums(texture), 1e-9)
+    moved = band_sums(np.abs(refined - mask)) / in_band * 2 * reach * step
+    lines = band_sums(_second_direction(subject_spread, background_spread)) / in_band
     apart = _ramp(gain, GAIN_KEEP, GAIN_TRUST) * _ramp(contrast, CONTRAST_KEEP, CONTRAST_TRUST)
     placed = _ramp(lines, LINES_KEEP, LINES_TRUST) * _ramp(moved, MOVED_THIN, 2 * MOVED_THIN)
     return np.maximum(apart, placed).astype(np.float32), tile
@@ -133,7 +134,7 @@ def refined_weight(image: np.ndarray, mask: np.ndarray, refined: np.ndarray, rad
     outside it (where the refined matte is the mask made solid or clear). Judged on a grid `step` times coarser (the
     fast solve's): the comparison averages over boxes of that size anyway."""
     height, width = mask.shape
-    size = (max(1, round(width / step)), max(1, round(height / step)))
+    size = grid_size(width, height, step)
     image, mask, refined = (frame_ops.resize(frame, *size) for frame in (image, mask, refined))
     weight = coarse_weight(image, mask, refined, radius, step)
     return cv2.resize(weight, (width, height), interpolation=cv2.INTER_NEAREST)
