@@ -194,16 +194,14 @@ def _coarse_screens(
     host: torch.Tensor, channel: int, balance: float, purity: float, device: torch.device
 ) -> Callable[[slice], torch.Tensor]:
     """Screen colours of a part's frames on `device`: each frame's coarse model fitted on the CPU (over the cores),
-    moved there and enlarged bilinearly (`resize`'s sample positions), as `screen_model` gives them."""
+    moved there and enlarged as `screen_model` enlarges it (tensor_ops.resize)."""
     height, width = host.shape[1:3]
 
     def screens(part: slice) -> torch.Tensor:
         coarse = np.stack(
             map_frames(lambda i: coarse_screen(host[i].numpy(), channel, balance, purity), range(part.start, part.stop))
         )
-        small = gpu.upload(torch.from_numpy(coarse), device).permute(0, 3, 1, 2)
-        enlarged = torch.nn.functional.interpolate(small, size=(height, width), mode="bilinear", align_corners=False)
-        return enlarged.permute(0, 2, 3, 1)
+        return tensor_ops.resize(gpu.upload(torch.from_numpy(coarse), device), width, height)
 
     return screens
 
