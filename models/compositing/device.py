@@ -79,9 +79,9 @@ def by_parts(
     from): one part's results are used as they are, several are copied into one batch."""
     outputs: list[torch.Tensor] = []
     for part in parts(device, frames, frame_bytes):
-        results = compute(part)
+        results = tuple(result if on(result, home) else download(result) for result in compute(part))
         if part.stop - part.start == frames:
-            return tuple(result if on(result, home) else download(result) for result in results)
+            return results
         if not outputs:
             outputs = [_batch(home, frames, result) for result in results]
         for out, result in zip(outputs, results, strict=True):
