@@ -5,11 +5,12 @@ alpha (the horse silhouette, supersampled, so its edge is soft), a green screen 
 a plate with film-like grain of known level, channel correlation and size.
 
 - Matte Refine (fast and accurate) against closed-form matting (pymatting) given the same trimap and against the
-  rough masks themselves, on three sets of photographs and silhouettes (tools/matte_photos.py: an animal, the
-  development set; a person with hair and an object with thin parts, held out), from masks eroded or dilated by
-  2, 4 and 8 px, blocky (1/8 resolution), blurred and a 1/4-resolution segmentation: SAD and CIEDE2000 in the edge
-  band after recompositing the foreground estimate (pymatting's multi-level one for the peer) over a new background,
-  each set's total and worst case; the fps of the fast one at 1280x720.
+  rough masks themselves, on five sets of photographs and silhouettes (tools/matte_photos.py: an animal and a furred
+  subject shot in colour and in grey, the development sets; a person with hair, an object with thin parts and
+  scattered objects, held out), from masks eroded or dilated by 2, 4 and 8 px, blocky (1/8 resolution), blurred and
+  a 1/4-resolution segmentation: SAD and CIEDE2000 in the edge band after recompositing the foreground estimate
+  (pymatting's multi-level one for the peer) over a new background, each set's total and worst case; the fps of the
+  fast one at 1280x720.
 - Chroma Key against a key with one screen level for the whole frame (the previous method): alpha error on even and
   uneven screens, colour error of un-mixed edges, and the despill's change (CIEDE2000) of opaque non-screen colours.
 - Grain Match against a whole-frame spread measure with independent channels: added grain's level, channel
