@@ -160,14 +160,16 @@ def _overlap(image: np.ndarray, known: tuple[np.ndarray, np.ndarray], reach: int
     principal colour axis, multiplied over the axes, averaged over the tile's band. Unlike a mean distance over a
     variance it holds for many-coloured sides: a busy background's colours spread far, yet may nowhere meet the
     subject's. Read on every `reach`-th pixel (histograms this wide lose nothing by it); a tile with no band pixel
-    among those has no evidence, and overlaps fully."""
+    among those, or a crop with no known one, has no evidence, and overlaps fully."""
+    shape = (-(-known[0].shape[0] // tile), -(-known[0].shape[1] // tile))
     sampled = (slice(None, None, reach),) * 2
     subject, background = known[0][sampled], known[1][sampled]
     band = ~(subject | background)
+    if band.all():
+        return np.ones(shape)
     overlap = np.ones(band.shape)
     for near_subject, near_background in _histograms(image[sampled], (subject, background), HISTOGRAM_RADII, band):
         overlap *= np.clip(np.sqrt(np.maximum(near_subject * near_background, 0.0)).sum(-1), 0.0, 1.0)
-    shape = (-(-known[0].shape[0] // tile), -(-known[0].shape[1] // tile))
     rows, cols = np.nonzero(band)
     index = (rows * reach // tile) * shape[1] + cols * reach // tile
     count = np.bincount(index, minlength=shape[0] * shape[1])
