@@ -46,15 +46,21 @@ def matting_laplacian(image: np.ndarray, band: np.ndarray) -> scipy.sparse.csr_m
 
 
 def solve_alpha(
-    image: np.ndarray, subject: np.ndarray, background: np.ndarray, prior: np.ndarray, prior_weight: np.ndarray
+    image: np.ndarray,
+    subject: np.ndarray,
+    background: np.ndarray,
+    prior: np.ndarray,
+    prior_weight: np.ndarray,
+    laplacian: scipy.sparse.csr_matrix | None = None,
 ) -> np.ndarray:
     """The closed-form matte [h, w] of one frame, solved only for the band's pixels (the rest keep their known
-    value)."""
+    value); from the band's `laplacian` where the caller has built it for its own use too."""
     band = ~(subject | background)
     alpha = subject.astype(np.float64)
     if not band.any():
         return alpha.astype(np.float32)
-    laplacian = matting_laplacian(image, band)
+    if laplacian is None:
+        laplacian = matting_laplacian(image, band)
     weights = np.where(band, prior_weight, KNOWN_WEIGHT).reshape(-1)
     target = np.where(band, prior, subject).reshape(-1).astype(np.float64)
     unknown = np.flatnonzero(band | (cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0))

@@ -4,7 +4,8 @@ temporal smoothing, and the un-mixed foreground colour so edges recomposite with
 
 Two solves: "fast" (default), a guided filter on a coarse grid that keeps 720p interactive, and "accurate",
 closed-form matting over the band at full size (seconds a frame). Either is never to be worse than the mask given:
-where the picture offers no better edge, the mask is kept (mask_support.py).
+where the picture offers no better edge, the mask is kept (mask_support.py's colour tests; the accurate matte is also
+trusted where its own matting energy singles out its edges, matte_energy.py).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from . import device as gpu
 from . import frame_ops, tensor_ops
 from .checks import as_image, as_mask, check_choice, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
-from .closed_form import solve_alpha
+from .closed_form import matting_laplacian, solve_alpha
 from .guided_filter import apply_coefficients, coarse_coefficients, grid_size, grid_step, guided_coefficients
 from .mask_support import coarse_weight, refined_weight
+from .matte_energy import placement_weight
 from .trimap import fill_known, trimap
 
 SCREEN_CHANNEL = {"green": 1, "blue": 2}
@@ -118,7 +120,8 @@ def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSetting
     its own tails are then clipped by half the levels, since a full stretch would steepen its edges a second time.
     Each keeps the rough mask in the tiles of the band where the picture offers no better edge than the mask, judged
     on its own matte: the accurate solve places edges the fast one blurs (strands, busy textures) and follows texture
-    the fast one smooths over, so the fast matte's trust says little about it.
+    the fast one smooths over, so the fast matte's trust says little about it. The accurate matte is also trusted as
+    far as its matting energy singles out its edges (matte_energy.py), from the Laplacian its solve is built on.
     """
     levels = (settings.clip_black, settings.clip_white)
     gains, offset = guided_coefficients(image, mask, settings.radius, settings.eps, settings.subsample, levels)
@@ -131,10 +134,14 @@ def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSetting
         return torch.from_numpy(fast)
     subject, background = trimap(rough, settings.radius)
     band = ~(subject | background)
-    alpha = solve_alpha(picture, subject, background, fast, band * PRIOR_WEIGHT)
+    laplacian = matting_laplacian(picture, band)
+    alpha = solve_alpha(picture, subject, background, fast, band * PRIOR_WEIGHT, laplacian)
     black, white = settings.clip_black / 2, (1.0 + settings.clip_white) / 2
     alpha = np.clip((alpha - black) / (white - black), 0.0, 1.0)
-    weight = refined_weight(picture, rough, alpha, settings.radius, step)
+    weight = np.maximum(
+        refined_weight(picture, rough, alpha, settings.radius, step),
+        placement_weight(laplacian, alpha, band, settings.radius),
+    )
     return torch.from_numpy(rough + weight * (alpha - rough))
 
 
