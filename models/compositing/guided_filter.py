@@ -95,28 +95,6 @@ def grid_step(radius: int, subsample: int) -> int:
     return max(1, min(int(subsample), int(radius) // BAND_CELLS))
 
 
-def guided_coefficients(
-    image: torch.Tensor,
-    mask: torch.Tensor,
-    radius: int,
-    eps: float,
-    subsample: int,
-    levels: tuple[float, float] = (0.0, 1.0),
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fast guided filter (He & Sun 2015) solved on a coarse grid for one frame [H, W, 3] and its mask [H, W]:
-    (gains [h, w, 3], offset [h, w]). The grid is refined for a narrow band, whose edge a coarser one could not
-    place better than the rough mask already does. The filter works in the trimap's band only, so a binary or blocky
-    mask's edge is refined as much as a soft one's; outside the band the gains are 0 and the offset is 1 or 0.
-
-    The levels stretch (black -> 0, white -> 1) is folded into the coefficients, so applying them at full size
-    costs one multiply-sum per pixel.
-    """
-    height, width, _ = image.shape
-    size = grid_size(width, height, grid_step(radius, subsample))
-    guide, source = frame_ops.resize(frame_ops.view(image), *size), frame_ops.resize(frame_ops.view(mask), *size)
-    return coarse_coefficients(guide, source, radius, eps, subsample, levels)
-
-
 def grid_size(width: int, height: int, step: int) -> tuple[int, int]:
     """(width, height) of the coarse grid of `step`-pixel cells over a frame."""
     return max(1, round(width / step)), max(1, round(height / step))
@@ -130,8 +108,15 @@ def coarse_coefficients(
     subsample: int,
     levels: tuple[float, float] = (0.0, 1.0),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`guided_coefficients` from the frame [h, w, 3] and its mask [h, w] already reduced to the coarse grid
-    (`grid_size`), as a device path hands them over."""
+    """Fast guided filter (He & Sun 2015) solved on a coarse grid for one frame and its mask, both already reduced to
+    the grid (`grid_size` of `grid_step`): (gains [h, w, 3], offset [h, w]), to be applied at full size. The grid is
+    refined for a narrow band, whose edge a coarser one could not place better than the rough mask already does. The
+    filter works in the trimap's band only, so a binary or blocky mask's edge is refined as much as a soft one's;
+    outside the band the gains are 0 and the offset is 1 or 0.
+
+    The levels stretch (black -> 0, white -> 1) is folded into the coefficients, so applying them at full size
+    costs one multiply-sum per pixel.
+    """
     small_radius = max(1, round(radius / grid_step(radius, subsample)))
     subject, background = trimap(source, small_radius)
     window = max(1, small_radius // 2)

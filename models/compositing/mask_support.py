@@ -39,7 +39,6 @@ import cv2
 import numpy as np
 
 from . import frame_ops
-from .guided_filter import grid_size
 from .trimap import fill_known, trimap
 
 TILE_RADII = 2  # a tile is this many band radii across (at least MIN_TILE pixels): an edge segment, not a frame
@@ -214,20 +213,11 @@ def _tile_trust(
     return np.maximum(apart, placed).astype(np.float32), tile
 
 
-def refined_weight(image: np.ndarray, mask: np.ndarray, refined: np.ndarray, radius: int, step: int) -> np.ndarray:
-    """How far to take the refined matte over the rough mask, per pixel [h, w] in 0..1: per tile of the band, and 1
-    outside it (where the refined matte is the mask made solid or clear). Judged on a grid `step` times coarser (the
-    fast solve's): the comparison averages over boxes of that size anyway."""
-    height, width = mask.shape
-    size = grid_size(width, height, step)
-    image, mask, refined = (frame_ops.resize(frame, *size) for frame in (image, mask, refined))
-    weight = coarse_weight(image, mask, refined, radius, step)
-    return cv2.resize(weight, (width, height), interpolation=cv2.INTER_NEAREST)
-
-
 def coarse_weight(image: np.ndarray, mask: np.ndarray, refined: np.ndarray, radius: int, step: int) -> np.ndarray:
-    """`refined_weight` on the grid `step` times coarser, from the frame, mask and refined matte already reduced to
-    it (a device path reduces them there and enlarges the weight there)."""
+    """How far to take the refined matte over the rough mask, per cell [h, w] in 0..1 of a grid `step` times coarser
+    than the frame (the fast solve's: the comparison averages over boxes of that size anyway): per tile of the band,
+    and 1 outside it (where the refined matte is the mask made solid or clear). The frame, mask and refined matte come
+    reduced to that grid, and the caller enlarges the weight (on the CPU or on a device)."""
     reach = max(1, round(radius / step))
     subject, background = trimap(mask, reach)
     band = ~(subject | background)

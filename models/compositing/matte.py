@@ -21,8 +21,8 @@ from . import frame_ops, tensor_ops
 from .checks import as_image, as_mask, check_choice, check_number, clip_frames, fit_frames, new_frames, same_size
 from .chunking import Progress, chunk_slices, each_frame, frame_threads, map_frames, report
 from .closed_form import matting_laplacian, solve_alpha
-from .guided_filter import apply_coefficients, coarse_coefficients, grid_size, grid_step, guided_coefficients
-from .mask_support import coarse_weight, refined_weight
+from .guided_filter import apply_coefficients, coarse_coefficients, grid_size, grid_step
+from .mask_support import coarse_weight
 from .matte_energy import placement_weight
 from .trimap import fill_known, trimap
 
@@ -122,14 +122,21 @@ def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSetting
     on its own matte: the accurate solve places edges the fast one blurs (strands, busy textures) and follows texture
     the fast one smooths over, so the fast matte's trust says little about it. The accurate matte is also trusted as
     far as its matting energy singles out its edges (matte_energy.py), from the Laplacian its solve is built on.
+    Both colour judgements read the coarse grid the fast solve works on, the picture and mask reduced to it once.
     """
-    levels = (settings.clip_black, settings.clip_white)
-    gains, offset = guided_coefficients(image, mask, settings.radius, settings.eps, settings.subsample, levels)
-    fast = apply_coefficients(gains, offset, image)
     picture, rough = frame_ops.view(image), frame_ops.view(mask)
+    height, width = rough.shape
     step = grid_step(settings.radius, settings.subsample)
-    weight = refined_weight(picture, rough, fast.numpy(), settings.radius, step)
-    fast = rough + weight * (fast.numpy() - rough)
+    size = grid_size(width, height, step)
+    small_picture, small_mask = frame_ops.resize(picture, *size), frame_ops.resize(rough, *size)
+
+    def supported(refined: np.ndarray) -> np.ndarray:
+        """Trust in the refined matte per pixel [h, w], from the colour tests on the coarse grid (mask_support)."""
+        weight = coarse_weight(small_picture, small_mask, frame_ops.resize(refined, *size), settings.radius, step)
+        return cv2.resize(weight, (width, height), interpolation=cv2.INTER_NEAREST)
+
+    fast = apply_coefficients(*_coefficients(small_picture, small_mask, settings), image).numpy()
+    fast = rough + supported(fast) * (fast - rough)
     if settings.quality == "fast":
         return torch.from_numpy(fast)
     subject, background = trimap(rough, settings.radius)
@@ -138,11 +145,14 @@ def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSetting
     alpha = solve_alpha(picture, subject, background, fast, band * PRIOR_WEIGHT, laplacian)
     black, white = settings.clip_black / 2, (1.0 + settings.clip_white) / 2
     alpha = np.clip((alpha - black) / (white - black), 0.0, 1.0)
-    weight = np.maximum(
-        refined_weight(picture, rough, alpha, settings.radius, step),
-        placement_weight(laplacian, alpha, band, settings.radius),
-    )
+    weight = np.maximum(supported(alpha), placement_weight(laplacian, alpha, band, settings.radius))
     return torch.from_numpy(rough + weight * (alpha - rough))
+
+
+def _coefficients(picture: np.ndarray, mask: np.ndarray, settings: MatteSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The fast solve's (gains, offset) on its coarse grid, from the frame and mask reduced to it, levels folded in."""
+    levels = (settings.clip_black, settings.clip_white)
+    return coarse_coefficients(picture, mask, settings.radius, settings.eps, settings.subsample, levels)
 
 
 @frame_threads
@@ -302,13 +312,9 @@ def _fast_on_device(colour: torch.Tensor, rough: torch.Tensor, settings: MatteSe
     small = _reduced(torch.cat([colour, rough[..., None]], dim=-1), size)
     picture = [np.ascontiguousarray(small[index, ..., :3]) for index in range(frames)]
     mask = [np.ascontiguousarray(small[index, ..., 3]) for index in range(frames)]
-    levels = (settings.clip_black, settings.clip_white)
 
     def coefficients(index: int) -> np.ndarray:
-        gains, offset = coarse_coefficients(
-            picture[index], mask[index], settings.radius, settings.eps, settings.subsample, levels
-        )
-        return np.dstack([gains, offset])
+        return np.dstack(_coefficients(picture[index], mask[index], settings))
 
     grids = _enlarged(map_frames(coefficients, range(frames)), width, height, colour.device)
     fast = torch.sum(grids[..., :3] * colour, dim=-1).add_(grids[..., 3]).clamp_(0.0, 1.0)
