@@ -57,12 +57,12 @@ BINS = 8  # bins of the local colour histograms along each principal colour axis
 MIN_BIN = 0.03  # and none narrower: colours closer than this are alike (noise, compression, a shared tint)
 
 
-def _ramp(value: np.ndarray, low: float, high: float) -> np.ndarray:
+def ramp(value: np.ndarray, low: float, high: float) -> np.ndarray:
     """0 at or below `low`, 1 from `high` on, linear between."""
     return np.clip((value - low) / (high - low), 0.0, 1.0)
 
 
-def _tile_sums(plane: np.ndarray, tile: int) -> np.ndarray:
+def tile_sums(plane: np.ndarray, tile: int) -> np.ndarray:
     """Sums of `plane` over tiles of `tile` pixels (the last row and column of tiles may be partial)."""
     height, width = plane.shape
     rows, cols = -(-height // tile), -(-width // tile)
@@ -192,9 +192,9 @@ def _tile_trust(
 
     def band_sums(plane: np.ndarray) -> np.ndarray:
         """`plane`'s sums over the band's pixels of each tile."""
-        return _tile_sums(np.where(band, plane, 0.0), tile)
+        return tile_sums(np.where(band, plane, 0.0), tile)
 
-    in_band = np.maximum(_tile_sums(band.astype(np.float64), tile), 1e-9)
+    in_band = np.maximum(tile_sums(band.astype(np.float64), tile), 1e-9)
     subject_spread, background_spread = _spread(image, subject, reach, band), _spread(image, background, reach, band)
     subject_colour, background_colour = subject_spread[0], background_spread[0]
     box = (2 * round(reach * SMOOTH) + 1,) * 2
@@ -208,8 +208,8 @@ def _tile_trust(
     overlap = _overlap(image, known, reach, tile)
     moved = band_sums(np.abs(refined - mask)) / in_band * 2 * reach * step
     lines = band_sums(_second_direction(subject_spread, background_spread)) / in_band
-    apart = _ramp(gain, GAIN_KEEP, GAIN_TRUST) * _ramp(-overlap, -OVERLAP_KEEP, -OVERLAP_TRUST)
-    placed = _ramp(lines, LINES_KEEP, LINES_TRUST) * _ramp(moved, MOVED_THIN, 2 * MOVED_THIN)
+    apart = ramp(gain, GAIN_KEEP, GAIN_TRUST) * ramp(-overlap, -OVERLAP_KEEP, -OVERLAP_TRUST)
+    placed = ramp(lines, LINES_KEEP, LINES_TRUST) * ramp(moved, MOVED_THIN, 2 * MOVED_THIN)
     return np.maximum(apart, placed).astype(np.float32), tile
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse
 
 from . import frame_ops
-from .mask_support import MIN_TILE, MOVED_THIN, TILE_RADII, _ramp, _tile_sums
+from .mask_support import MIN_TILE, MOVED_THIN, TILE_RADII, ramp, tile_sums
 
 PLACED_KEEP, PLACED_TRUST = 0.9, 0.95  # share of the moved mattes' energy the matte's own placement saves: no
 # evidence at or below the first, full evidence from the second on
@@ -43,7 +43,7 @@ def tile_energies(laplacian: scipy.sparse.csr_matrix, mattes: list[np.ndarray], 
     flat = np.stack([matte.reshape(-1) for matte in mattes], axis=1).astype(np.float64)
     both = laplacian @ np.hstack([flat, flat * flat])
     shares = flat * both[:, : len(mattes)] - both[:, len(mattes) :] / 2
-    return [_tile_sums(np.where(band, share.reshape(band.shape), 0.0), tile) for share in shares.T]
+    return [tile_sums(np.where(band, share.reshape(band.shape), 0.0), tile) for share in shares.T]
 
 
 def _neighbourhood(tiles: np.ndarray) -> np.ndarray:
@@ -65,7 +65,7 @@ def placement_weight(
     )
     own, moved = _neighbourhood(np.maximum(own, 0.0)), _neighbourhood((grown + shrunk) / 2)
     saved = np.divide(moved - own, moved, out=np.zeros_like(moved), where=moved > 0)
-    trust = _ramp(saved, PLACED_KEEP, PLACED_TRUST).astype(np.float32)
+    trust = ramp(saved, PLACED_KEEP, PLACED_TRUST).astype(np.float32)
     height, width = band.shape
     tiles = np.repeat(np.repeat(trust, tile, 0), tile, 1)[:height, :width]
     return np.where(band, tiles, np.float32(1.0))
