@@ -101,7 +101,7 @@ def guided_coefficients(
     radius: int,
     eps: float,
     subsample: int,
-    levels: tuple[float, float] = (0.0, 1.0),
+    levels: tuple[float, float],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fast guided filter (He & Sun 2015) solved on a coarse grid for one frame [H, W, 3] and its mask [H, W]:
     (gains [h, w, 3], offset [h, w]). The grid is refined for a narrow band, whose edge a coarser one could not
@@ -128,7 +128,7 @@ def coarse_coefficients(
     radius: int,
     eps: float,
     subsample: int,
-    levels: tuple[float, float] = (0.0, 1.0),
+    levels: tuple[float, float],
 ) -> tuple[np.ndarray, np.ndarray]:
     """`guided_coefficients` from the frame [h, w, 3] and its mask [h, w] already reduced to the coarse grid
     (`grid_size`), as a device path hands them over."""
