@@ -4,11 +4,12 @@ and on moving plates, with the element's own grain accounted for; and the smalle
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from worldkit.models.compositing.grain import GrainProfile, missing_grain
-from worldkit.models.compositing.grain_measure import require_measurable
+from worldkit.models.compositing.grain_measure import require_measurable, temporal_residual
 from worldkit.tools.grain_photos import (
     GRAINS,
     SETS,
@@ -84,3 +85,22 @@ def test_frames_too_small_for_the_half_size_band_are_refused_naming_the_input(wi
     require_measurable("plate", 32, 32)
     with pytest.raises(ValueError, match=rf"^plate is {width}x{height}; .* at least 32x32 pixels\. Scale it up"):
         require_measurable("plate", height, width)
+
+
+@pytest.mark.parametrize("shift", [4, -4])
+def test_the_temporal_residual_cancels_a_pan_and_is_valid_only_where_the_motion_stays_in_the_frame(shift):
+    """A grain-free picture panned 4 px: the following frame moved back onto the frame leaves nothing, and the 4
+    columns whose match lies outside the following frame are not valid, nor is any other."""
+    rng = np.random.default_rng(1)
+    picture = cv2.GaussianBlur(rng.uniform(0, 1, (96, 150, 3)).astype(np.float32), (0, 0), 2.0)
+    picture = np.ascontiguousarray(np.clip((picture - picture.mean()) * 5 + 0.5, 0, 1))
+    frame = np.ascontiguousarray(picture[:, 10:138])
+    following = np.ascontiguousarray(picture[:, 10 + shift : 138 + shift])
+    residual, valid = temporal_residual(frame, following)
+    outside = np.zeros(valid.shape, bool)
+    if shift > 0:
+        outside[:, :shift] = True
+    else:
+        outside[:, shift:] = True
+    assert np.array_equal(valid, ~outside)
+    assert np.abs(residual[valid]).max() < 1e-4
