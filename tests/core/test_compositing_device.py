@@ -354,6 +354,7 @@ def test_a_tensor_on_the_current_cuda_device_lies_on_cuda_named_without_an_index
     assert gpu.on(on_second, torch.device("cuda")) and gpu.on(on_second, torch.device("cuda", 1))
     assert not gpu.on(on_second, torch.device("cuda", 0)) and not gpu.on(on_second, CPU)
     assert not gpu.on(torch.zeros(1), torch.device("cuda"))  # neither has an index: the types differ
+    assert gpu.on(types.SimpleNamespace(device=torch.device("cuda", 0)), torch.device("cuda", 0))  # not current
 
 
 def test_a_single_frame_batch_is_used_whole_by_every_part_and_a_clip_gives_its_part():
@@ -363,6 +364,8 @@ def test_a_single_frame_batch_is_used_whole_by_every_part_and_a_clip_gives_its_p
     assert torch.equal(gpu.moved(clip, CPU, slice(2, 4)), clip[2:4])
     two = torch.rand(2, 2, 2, 3)
     assert torch.equal(gpu.moved(two, CPU, slice(1, 2)), two[1:2])
+    elsewhere = gpu.moved(clip, torch.device("meta"), slice(0, 3))  # a part not on the device goes there
+    assert elsewhere.device.type == "meta" and elsewhere.shape == (3, 2, 2, 3)
 
 
 def test_one_parts_results_are_returned_as_they_are_and_several_gathered(monkeypatch):
