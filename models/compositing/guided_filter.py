@@ -106,7 +106,7 @@ def coarse_coefficients(
     radius: int,
     eps: float,
     subsample: int,
-    levels: tuple[float, float] = (0.0, 1.0),
+    levels: tuple[float, float],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fast guided filter (He & Sun 2015) solved on a coarse grid for one frame and its mask, both already reduced to
     the grid (`grid_size` of `grid_step`): (gains [h, w, 3], offset [h, w]), to be applied at full size. The grid is

@@ -17,7 +17,18 @@ from worldkit.models.compositing.color_match import (
     match_colors,
     region_around,
 )
-from worldkit.models.compositing.grain import match_grain, measure_grain
+from worldkit.models.compositing.grain import (
+    FIELD_MARGIN,
+    _calibration,
+    band_noise,
+    frame_offsets,
+    grain_to_add,
+    match_grain,
+    measure_grain,
+    profile_from_measurement,
+    profile_of,
+    unit_noise,
+)
 
 
 def lab_stats(image: torch.Tensor, keep: torch.Tensor | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -327,3 +338,108 @@ def test_reinhard_matches_each_lab_channels_spread_and_keeps_the_elements_colour
     correlation = np.corrcoef(result[:, 1], result[:, 2])[0, 1]
     assert abs(correlation - np.corrcoef(source[:, 1], source[:, 2])[0, 1]) < 0.1
     assert abs(correlation - np.corrcoef(target[:, 1], target[:, 2])[0, 1]) > 0.3
+
+
+def flat_grainy(frames: int, size: tuple[int, int], sigma: float, seed: int) -> torch.Tensor:
+    """A flat grey picture with fresh white grain of `sigma` on each frame."""
+    generator = torch.Generator().manual_seed(seed)
+    return 0.5 + torch.randn(frames, *size, 3, generator=generator) * sigma
+
+
+def test_grain_match_keeps_the_result_within_0_and_1_on_the_cpu_and_on_a_device():
+    """A near-white element under heavy grain: half its pixels would pass 1 were the sum not clamped."""
+    plate = flat_grainy(2, (HEIGHT, WIDTH), 0.08, seed=30)
+    element = torch.full((2, HEIGHT, WIDTH, 3), 0.98)
+    for device in (None, torch.device("cpu")):
+        matched = match_grain(element, plate, seed=1, device=device)
+        assert float(matched.max()) == 1.0 and float(matched.min()) > 0.5, device
+        assert float((matched == 1.0).float().mean()) > 0.3, device
+
+
+@pytest.mark.parametrize("device", [None, torch.device("cpu")])
+def test_grain_match_reports_each_frame_done_once(device):
+    done: list[int] = []
+    match_grain(
+        torch.full((3, HEIGHT, WIDTH, 3), 0.5),
+        flat_grainy(3, (HEIGHT, WIDTH), 0.03, 31),
+        progress=done.append,
+        device=device,
+    )
+    assert sum(done) == 3, done
+
+
+@pytest.mark.parametrize("frames", [1, 3])
+def test_grain_is_read_where_the_plate_region_is_solid(frames):
+    """Grain of 0.02 on the left half, three times that on the right: with the left half as the region, a still
+    and a clip (read from its temporal residual too) both measure the left half's grain."""
+    size = (128, 128)
+    plate = flat_grainy(frames, size, 0.02, seed=32)
+    plate[:, :, 64:] = flat_grainy(frames, (128, 64), 0.06, seed=33)
+    region = torch.zeros(frames, *size)
+    region[:, :, :64] = 1.0
+    level = np.linalg.norm(measure_grain(plate, region).sigma, axis=0)
+    assert np.allclose(level, 0.02, rtol=0.1), level
+
+
+def test_a_held_frame_repeated_measures_as_the_frame_alone():
+    """Identical frames have no temporal residual to read; their grain is the one frame's, not none."""
+    plate = flat_grainy(1, (HEIGHT, WIDTH), 0.03, seed=34)
+    alone = measure_grain(plate).covariance
+    assert np.all(np.diagonal(alone[0]) > 0.5 * 0.03**2)
+    assert np.allclose(measure_grain(plate.expand(3, -1, -1, -1)).covariance, alone, rtol=1e-6, atol=0.0)
+
+
+def test_each_frame_of_a_ten_second_clip_reads_grain_no_other_frame_shares():
+    """240 frames (10 s at 24 fps) read the field at distinct offsets within its margin, every two at least 4 px
+    apart on one axis: coarse grain, enlarged bilinearly from half size, shares a noise sample only between pixels
+    less than 4 px apart, so the closest two frames' grain is uncorrelated."""
+    offsets = np.array(frame_offsets(240, seed=3))
+    assert offsets.min() >= 0 and offsets.max() < FIELD_MARGIN
+    apart = np.abs(offsets[:, None] - offsets[None]).max(-1)
+    np.fill_diagonal(apart, FIELD_MARGIN)
+    assert apart.min() >= 4, apart.min()
+    first, second = np.unravel_index(np.argmin(apart), apart.shape)
+    coarse = band_noise(1, HEIGHT + FIELD_MARGIN, WIDTH + FIELD_MARGIN, torch.Generator().manual_seed(5))
+    views = [coarse[y : y + HEIGHT, x : x + WIDTH].reshape(-1) for y, x in (offsets[first], offsets[second])]
+    assert abs(np.corrcoef(views)[0, 1]) < 0.03
+
+
+def band_readings(covariance: np.ndarray) -> np.ndarray:
+    """What measuring fine grain of `covariance` [3, 3] reads in each band [2, 3, 3] (the calibration's column)."""
+    return np.stack([reading * covariance for reading in _calibration()[:, 0]])
+
+
+def test_a_reading_the_fine_band_explains_alone_gives_no_coarse_grain():
+    """The half-size reading of fine grain short in two channels and long in one (a measurement's scatter): solving
+    for both bands gives the coarse band a negative trace, so the fine band takes the full-size reading whole and
+    the coarse band nothing, not the solve's positive channel."""
+    fine = np.diag([0.02, 0.03, 0.04]) ** 2
+    measured = band_readings(fine)
+    measured[1] *= np.array([0.5, 0.5, 1.2])[:, None]
+    assert np.trace(np.einsum("bm,mcd->bcd", np.linalg.inv(_calibration()), measured)[1]) < 0
+    profile = profile_from_measurement(measured)
+    assert np.allclose(profile.covariance[0], fine, rtol=1e-6) and np.all(profile.covariance[1] == 0.0)
+
+
+def test_a_clips_grain_is_the_smaller_of_its_spatial_and_temporal_readings_over_all_channels():
+    """The temporal reading here is smaller in red and green but larger overall (blue): the spatial one is kept."""
+    spatial = band_readings(np.diag([4e-4, 4e-4, 4e-4]))
+    temporal = band_readings(np.diag([1e-4, 1e-4, 25e-4]))
+    expected = profile_from_measurement(spatial).covariance
+    assert np.allclose(profile_of([spatial], [temporal, None]).covariance, expected)
+    assert np.allclose(profile_of([temporal], [spatial]).covariance, expected)
+
+
+@pytest.mark.parametrize("add", ["one block", "streamed field"])
+def test_grain_strength_above_4_is_refused_on_either_path(add):
+    """match_grain checks it, and so does grain_to_add, which the streamed Grain Match calls directly."""
+    plate = flat_grainy(1, (64, 64), 0.03, seed=35)
+    element = torch.full((1, 64, 64, 3), 0.5)
+    profile = measure_grain(plate)
+    run = {
+        "one block": lambda strength: match_grain(element, plate, strength=strength),
+        "streamed field": lambda strength: grain_to_add(profile, profile, strength, unit_noise(64, 64, 0)),
+    }[add]
+    run(4.0)
+    with pytest.raises(ValueError, match="strength"):
+        run(4.5)

@@ -7,6 +7,7 @@ enlarged on the device with OpenCV's own weights, on frames the grids divide, an
 from __future__ import annotations
 
 import functools
+import types
 
 import pytest
 import torch
@@ -329,3 +330,54 @@ def test_matte_refine_in_a_chain_on_a_device_sends_only_its_coarse_grids_across(
     expected = composite_over(plate, foreground, matte, device=CPU)
     for got, want in zip((composite, composite_alpha), expected, strict=True):
         assert float((got - want).abs().max()) <= TOLERANCE
+
+
+def test_parts_cover_the_block_in_order_and_an_empty_block_has_none(monkeypatch):
+    """Half the free memory in whole frames, at least one a part; no limit where torch cannot say (the CPU)."""
+    assert [(p.start, p.stop) for p in gpu.parts(CPU, 7, 10**12)] == [(0, 7)]
+    assert list(gpu.parts(CPU, 0, 100)) == []
+    monkeypatch.setattr(gpu, "free_bytes", lambda device: 1000)
+    assert [(p.start, p.stop) for p in gpu.parts(CPU, 7, 100)] == [(0, 5), (5, 7)]
+    assert [(p.start, p.stop) for p in gpu.parts(CPU, 2, 10**6)] == [(0, 1), (1, 2)]
+
+
+def test_free_bytes_asks_cuda_for_a_cuda_device_and_nothing_for_the_cpu(monkeypatch):
+    monkeypatch.setattr(gpu.torch.cuda, "mem_get_info", lambda device: (123456, 10**9))
+    assert gpu.free_bytes(torch.device("cuda", 0)) == 123456
+    assert gpu.free_bytes(CPU) is None
+
+
+def test_a_tensor_on_the_current_cuda_device_lies_on_cuda_named_without_an_index(monkeypatch):
+    """`on` reads only the tensor's device; a stand-in carries one on the second GPU, which is the current one."""
+    monkeypatch.setattr(gpu.torch.cuda, "current_device", lambda: 1)
+    on_second = types.SimpleNamespace(device=torch.device("cuda", 1))
+    assert gpu.on(on_second, torch.device("cuda")) and gpu.on(on_second, torch.device("cuda", 1))
+    assert not gpu.on(on_second, torch.device("cuda", 0)) and not gpu.on(on_second, CPU)
+    assert not gpu.on(torch.zeros(1), torch.device("cuda"))  # neither has an index: the types differ
+    assert gpu.on(types.SimpleNamespace(device=torch.device("cuda", 0)), torch.device("cuda", 0))  # not current
+
+
+def test_a_single_frame_batch_is_used_whole_by_every_part_and_a_clip_gives_its_part():
+    clip, still = torch.rand(4, 2, 2, 3), torch.rand(1, 2, 2, 3)
+    assert gpu.moved(None, CPU, slice(2, 4)) is None
+    assert torch.equal(gpu.moved(still, CPU, slice(2, 4)), still)
+    assert torch.equal(gpu.moved(clip, CPU, slice(2, 4)), clip[2:4])
+    two = torch.rand(2, 2, 2, 3)
+    assert torch.equal(gpu.moved(two, CPU, slice(1, 2)), two[1:2])
+    elsewhere = gpu.moved(clip, torch.device("meta"), slice(0, 3))  # a part not on the device goes there
+    assert elsewhere.device.type == "meta" and elsewhere.shape == (3, 2, 2, 3)
+
+
+def test_one_parts_results_are_returned_as_they_are_and_several_gathered(monkeypatch):
+    results = torch.rand(3, 2, 2)
+    whole = gpu.by_parts(CPU, 3, 16, lambda part: (results,), CPU)[0]
+    assert whole is results  # no copy when one part is the block
+    monkeypatch.setattr(gpu, "free_bytes", lambda device: 32)
+    gathered = gpu.by_parts(CPU, 3, 16, lambda part: (results[part],), CPU)[0]
+    assert gathered is not results and torch.equal(gathered, results)
+
+
+def test_a_device_homes_output_batch_is_made_there_shaped_as_each_part():
+    like = torch.zeros(2, 5, 7, 3, dtype=torch.float16)
+    batch = gpu._batch(torch.device("meta"), 6, like)
+    assert batch.device.type == "meta" and batch.shape == (6, 5, 7, 3) and batch.dtype == torch.float16

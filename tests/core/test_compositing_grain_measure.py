@@ -1,13 +1,15 @@
 """Grain Match on real photographs with grain of known level added (tools/grain_photos.py): the added level is the
 plate's within 10 % on busy, smooth, grey and same-scene elements, for white, clumped and luma-only grain, on stills
-and on moving plates, with the element's own grain accounted for."""
+and on moving plates, with the element's own grain accounted for; and the smallest frames grain can be measured in."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
 from worldkit.models.compositing.grain import GrainProfile, missing_grain
+from worldkit.models.compositing.grain_measure import require_measurable, temporal_residual
 from worldkit.tools.grain_photos import (
     GRAINS,
     SETS,
@@ -74,3 +76,31 @@ def test_an_elements_coarse_band_excess_does_not_fill_its_fine_bands_shortfall()
     assert np.allclose(missing[1], 0.0, atol=1e-9), missing
     grainier = GrainProfile(np.stack([np.diag(fine * 2) ** 2, np.diag([0.003, 0.003, 0.003]) ** 2]))
     assert np.allclose(missing_grain(plate, grainier).covariance, 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("width, height", [(31, 32), (32, 31)])
+def test_frames_too_small_for_the_half_size_band_are_refused_naming_the_input(width, height):
+    """Four 8 px blocks at half size need 32 px on each side: 32x32 is measured, one pixel less on either side is
+    refused, naming the input, its size and the minimum."""
+    require_measurable("plate", 32, 32)
+    with pytest.raises(ValueError, match=rf"^plate is {width}x{height}; .* at least 32x32 pixels\. Scale it up"):
+        require_measurable("plate", height, width)
+
+
+@pytest.mark.parametrize("shift", [4, -4])
+def test_the_temporal_residual_cancels_a_pan_and_is_valid_only_where_the_motion_stays_in_the_frame(shift):
+    """A grain-free picture panned 4 px: the following frame moved back onto the frame leaves nothing, and the 4
+    columns whose match lies outside the following frame are not valid, nor is any other."""
+    rng = np.random.default_rng(1)
+    picture = cv2.GaussianBlur(rng.uniform(0, 1, (96, 150, 3)).astype(np.float32), (0, 0), 2.0)
+    picture = np.ascontiguousarray(np.clip((picture - picture.mean()) * 5 + 0.5, 0, 1))
+    frame = np.ascontiguousarray(picture[:, 10:138])
+    following = np.ascontiguousarray(picture[:, 10 + shift : 138 + shift])
+    residual, valid = temporal_residual(frame, following)
+    outside = np.zeros(valid.shape, bool)
+    if shift > 0:
+        outside[:, :shift] = True
+    else:
+        outside[:, shift:] = True
+    assert np.array_equal(valid, ~outside)
+    assert np.abs(residual[valid]).max() < 1e-4
