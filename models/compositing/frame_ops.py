@@ -37,9 +37,17 @@ def dense_flow(first: np.ndarray, second: np.ndarray, preset: int = cv2.DISOPTIC
 
 
 def resize(frame: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Area-average when shrinking, bilinear when growing."""
+    """Area-average when shrinking, bilinear when growing; any number of channels (OpenCV's resize takes four at
+    most, so more are resized four at a time)."""
     shrinking = width * height < frame.shape[0] * frame.shape[1]
-    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    if frame.ndim < 3 or frame.shape[2] <= 4:
+        return cv2.resize(frame, (width, height), interpolation=interpolation)
+    parts = [
+        cv2.resize(frame[..., i : i + 4], (width, height), interpolation=interpolation)
+        for i in range(0, frame.shape[2], 4)
+    ]
+    return np.concatenate([part.reshape(height, width, -1) for part in parts], -1)
 
 
 def enlarge_region(small: np.ndarray, width: int, height: int, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -83,10 +83,10 @@ def _spread(
     """Mean, variances and covariances (rg, gb, br) of the known pixels' colours near each needed pixel, [h, w, 3]
     each, read as widely as the colours themselves are spread (fill_known): where no known pixel is near (a thin part
     all band), from the nearest ones that are, never from a vanishing weight."""
-    mean = fill_known(image, known, reach, needed)
-    turned = mean[..., [1, 2, 0]]
-    variance = fill_known(image * image, known, reach, needed) - mean * mean
-    covariance = fill_known(image * image[..., [1, 2, 0]], known, reach, needed) - mean * turned
+    moments = np.concatenate([image, image * image, image * image[..., [1, 2, 0]]], -1)
+    mean, square, cross = np.split(fill_known(moments, known, reach, needed), 3, axis=-1)
+    variance = square - mean * mean
+    covariance = cross - mean * mean[..., [1, 2, 0]]
     return mean, np.maximum(variance, 0.0), covariance
 
 
@@ -140,15 +140,7 @@ def _histograms(
         bins = int(np.clip(np.ceil((high - low) / MIN_BIN), 1, BINS))
         shares.append(_binned(values, low, max((high - low) / bins, 1e-9), bins))
     planes = np.concatenate(shares, -1)
-    planes = np.concatenate([planes, np.zeros((*planes.shape[:2], -planes.shape[-1] % 3), np.float32)], -1)
-
-    def spread(side: np.ndarray) -> np.ndarray:
-        """The planes' local averages over the side's known pixels, three at a time (fill_known's colours)."""
-        return np.concatenate(
-            [fill_known(planes[..., i : i + 3], side, reach, band) for i in range(0, planes.shape[-1], 3)], -1
-        )
-
-    subject_planes, background_planes = spread(subject), spread(background)
+    subject_planes, background_planes = (fill_known(planes, side, reach, band) for side in (subject, background))
     edges = itertools.pairwise(np.cumsum([0] + [share.shape[-1] for share in shares]))
     return [(subject_planes[..., start:end], background_planes[..., start:end]) for start, end in edges]
 

@@ -26,11 +26,11 @@ def trimap(mask: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fill_known(colours: np.ndarray, known: np.ndarray, radius: float, needed: np.ndarray | None = None) -> np.ndarray:
-    """Colours [h, w, 3] of the known pixels spread over the `needed` ones (all by default) by normalised Gaussian
+    """Colours [h, w, c] of the known pixels spread over the `needed` ones (all by default) by normalised Gaussian
     averaging (width `radius`, widened where too few known pixels are near; the known mean where none are).
-    Pixels neither known nor needed may hold anything."""
+    Pixels neither known nor needed may hold anything. Any number of planes: one spread of the weights serves all."""
     if not known.any():
-        return np.broadcast_to(colours.reshape(-1, 3).mean(0), colours.shape).astype(np.float32)
+        return np.broadcast_to(colours.reshape(-1, colours.shape[-1]).mean(0), colours.shape).astype(np.float32)
     weight = known.astype(np.float32)
     weighted = colours * weight[..., None]
     filled = colours.copy()
@@ -44,7 +44,7 @@ def fill_known(colours: np.ndarray, known: np.ndarray, radius: float, needed: np
         ready = missing & (total > 1e-3)
         np.copyto(filled, spread, where=ready[..., None])
         missing = missing & ~ready
-    np.copyto(filled, weighted.reshape(-1, 3).sum(0) / weight.sum(), where=missing[..., None])
+    np.copyto(filled, weighted.reshape(-1, colours.shape[-1]).sum(0) / weight.sum(), where=missing[..., None])
     return filled
 
 

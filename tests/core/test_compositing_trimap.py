@@ -66,3 +66,17 @@ def test_alpha_is_the_pixels_share_of_the_subject_colour_clipped_to_0_1():
     alpha, separation = project_alpha(image, subject, background)
     assert np.allclose(alpha, [0.0, 0.3, 1.0], atol=1e-6)
     assert np.allclose(separation, 0.8**2 + 0.4**2 + 0.2**2, atol=1e-6)
+
+
+@pytest.mark.parametrize("planes", [5, 9, 24])
+def test_fill_known_spreads_any_number_of_planes_as_it_spreads_each_alone(planes):
+    """Moments and histograms are spread in one call however many planes they have (OpenCV resizes four at most):
+    each plane comes out as it does spread three at a time, as colours are, over a band wide enough for the reduced wide blur."""
+    rng = np.random.default_rng(3)
+    colours = rng.uniform(0.0, 1.0, (SIZE, SIZE, planes)).astype(np.float32)
+    known = np.zeros((SIZE, SIZE), bool)
+    known[:, :20] = True
+    together = fill_known(colours, known, 8.0)
+    alone = np.concatenate([fill_known(colours[..., i : i + 3], known, 8.0) for i in range(0, planes, 3)], -1)
+    assert together.shape == colours.shape
+    np.testing.assert_allclose(together, alone, atol=1e-6)
