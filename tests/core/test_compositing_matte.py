@@ -12,6 +12,7 @@ from test_compositing_scenes import HEIGHT, WIDTH, composite, drifting_screen_sh
 
 from worldkit.models.compositing.chroma_key import chroma_key, purity_of
 from worldkit.models.compositing.closed_form import matting_laplacian
+from worldkit.models.compositing.mask_support import _overlap
 from worldkit.models.compositing.matte import MatteSettings, despill, refine_matte, temporal_smooth, unmix_foreground
 from worldkit.models.compositing.matte_energy import tile_energies
 from worldkit.tools import matte_photos
@@ -407,3 +408,13 @@ def test_two_alike_grey_textures_keep_a_blocky_mask_where_the_accurate_matte_fol
     _, refined = refine_matte(torch.from_numpy(image)[None], torch.from_numpy(mask)[None], settings)
     truth = torch.from_numpy(alpha)[None]
     assert sad(refined, truth) <= 1.05 * sad(torch.from_numpy(mask)[None], truth)
+
+
+def test_a_crop_whose_sampled_cells_hold_no_known_pixel_overlaps_fully_and_gives_no_evidence():
+    """The overlap reads every `reach`-th cell: where the known pixels all fall between those (a thin band crop),
+    there are no colours to compare, so every tile overlaps fully rather than the histograms failing on no values."""
+    image = np.random.default_rng(5).uniform(0.0, 1.0, (12, 12, 3)).astype(np.float32)
+    subject, background = np.zeros((12, 12), bool), np.zeros((12, 12), bool)
+    subject[1::2, 1::2] = True  # known only on odd rows and columns; reach 2 samples the even ones
+    overlap = _overlap(image, (subject, background), 2, 4)
+    assert overlap.shape == (3, 3) and np.all(overlap == 1.0)

@@ -69,9 +69,10 @@ def test_alpha_is_the_pixels_share_of_the_subject_colour_clipped_to_0_1():
 
 
 @pytest.mark.parametrize("planes", [5, 9, 24])
-def test_fill_known_spreads_any_number_of_planes_as_it_spreads_each_alone(planes):
+def test_fill_known_spreads_any_number_of_planes_as_it_spreads_them_three_at_a_time(planes):
     """Moments and histograms are spread in one call however many planes they have (OpenCV resizes four at most):
-    each plane comes out as it does spread three at a time, as colours are, over a band wide enough for the reduced wide blur."""
+    each plane comes out as it does spread three at a time, as colours are, with widths that take the reduced wide
+    blur."""
     rng = np.random.default_rng(3)
     colours = rng.uniform(0.0, 1.0, (SIZE, SIZE, planes)).astype(np.float32)
     known = np.zeros((SIZE, SIZE), bool)
