@@ -36,8 +36,9 @@ from skimage.color import deltaE_ciede2000, rgb2lab
 
 from worldkit.models.compositing.chroma_key import chroma_key
 from worldkit.models.compositing.grain import match_grain
-from worldkit.models.compositing.matte import MatteSettings, despill, refine_matte, unmix_foreground
+from worldkit.models.compositing.matte import MatteSettings, despill, refine_matte
 from worldkit.models.compositing.trimap import trimap
+from worldkit.models.compositing.unmix import unmix_foreground
 from worldkit.tools import grain_photos, matte_photos
 
 HEIGHT, WIDTH = 300, 400

@@ -41,10 +41,11 @@ from worldkit.models.compositing.composite import composite_over
 from worldkit.models.compositing.defocus import defocus
 from worldkit.models.compositing.grain import match_grain
 from worldkit.models.compositing.light_wrap import light_wrap
-from worldkit.models.compositing.matte import MatteSettings, refine_matte, unmix_foreground
+from worldkit.models.compositing.matte import MatteSettings, refine_matte
 from worldkit.models.compositing.motion_blur import motion_blur
 from worldkit.models.compositing.shadow import cast_matrix, contact_shadow, solid_rows
 from worldkit.models.compositing.trimap import trimap
+from worldkit.models.compositing.unmix import unmix_foreground
 
 numba.config.THREADING_LAYER = "omp"  # numba's default layer cannot be entered from several threads at once
 

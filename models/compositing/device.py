@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import cv2
+import numpy as np
 import torch
 
+from . import tensor_ops
 from .checks import new_frames
 
 MEMORY_SHARE = 0.5  # of the device's free memory one part may take, leaving room for the kernels' temporaries
@@ -23,6 +26,21 @@ def upload(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
 def download(tensor: torch.Tensor) -> torch.Tensor:
     """Frames brought back from a device to the CPU."""
     return tensor.cpu()
+
+
+def reduced(frames: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
+    """A part's frames reduced on their device to a coarse grid of `size` (width, height) as `frame_ops.resize`
+    reduces them, brought to the CPU for work done there on small planes: the full-size frames stay on the device."""
+    return download(tensor_ops.resize(frames, *size)).numpy()
+
+
+def enlarged(
+    small: list[np.ndarray], width: int, height: int, device: torch.device, nearest: bool = False
+) -> torch.Tensor:
+    """Coarse planes made on the CPU, one a frame, moved to `device` and enlarged there as `frame_ops.resize`
+    (or OpenCV's nearest neighbour) enlarges them."""
+    planes = upload(torch.from_numpy(np.stack(small)), device)
+    return tensor_ops.resize(planes, width, height, cv2.INTER_NEAREST if nearest else None)
 
 
 def free_bytes(device: torch.device) -> int | None:

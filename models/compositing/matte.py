@@ -1,6 +1,6 @@
 """Matte refinement driven by the element's picture: a band around the rough mask's edge (any mask: binary, soft,
 blocky or low-resolution) where the matte is solved from the colours, then levels, choke/grow, feather, despill,
-temporal smoothing, and the un-mixed foreground colour so edges recomposite without the old background.
+temporal smoothing; the un-mixed foreground colour behind the matte is unmix.py's.
 
 Two solves: "fast" (default), a guided filter on a coarse grid that keeps 720p interactive, and "accurate",
 closed-form matting over the band at full size (seconds a frame). Either is never to be worse than the mask given:
@@ -24,15 +24,13 @@ from .closed_form import matting_laplacian, solve_alpha
 from .guided_filter import apply_coefficients, coarse_coefficients, grid_size, grid_step
 from .mask_support import coarse_weight
 from .matte_energy import placement_weight
-from .trimap import fill_known, trimap
+from .trimap import trimap
 
 SCREEN_CHANNEL = {"green": 1, "blue": 2}
 QUALITIES = ("fast", "accurate")
 DESPILL = ("none", "green", "blue")
 PRIOR_WEIGHT = 3e-4  # pull of the fast matte in the accurate solve's band: only decides what the colours cannot
 ACCURATE_CHUNK = 2  # frames between progress reports (and interrupt checks) of the seconds-a-frame accurate solve
-SOLID, CLEAR = 0.99, 0.01  # matte values taken as pure subject / pure background when spreading their colours
-UNMIX_SUBSAMPLE = 4  # pixels a cell of the grid the un-mixing spreads its colours on
 
 
 @dataclass(frozen=True)
@@ -198,72 +196,6 @@ def refine_matte(
     return out_image.contiguous(), alpha
 
 
-def unmix_frame(
-    image: torch.Tensor, alpha: torch.Tensor, radius: int, subsample: int = UNMIX_SUBSAMPLE
-) -> torch.Tensor:
-    """One frame's foreground colour [H, W, 3]: I = aF + (1 - a)B solved for F, with B spread from the nearest solid
-    background pixels on a coarse grid; blended by alpha with the subject colour spread the same way, since the
-    division amplifies any error in B as alpha falls."""
-    height, width, _ = image.shape
-    size = grid_size(width, height, max(1, int(subsample)))
-    small_image, small_alpha = (
-        frame_ops.resize(frame_ops.view(image), *size),
-        frame_ops.resize(frame_ops.view(alpha), *size),
-    )
-    subject, background = unmix_colours(small_image, small_alpha, radius, subsample)
-    out = torch.from_numpy(frame_ops.resize(subject, width, height))
-    box = frame_ops.nonzero_box(frame_ops.view(alpha))  # outside it alpha is 0: the subject colour as it is
-    if box is None:
-        return out
-    x0, y0, x1, y1 = box
-    background = frame_ops.enlarge_region(background, width, height, box)
-    a = torch.from_numpy(cv2.merge([frame_ops.view(alpha)[y0:y1, x0:x1]] * 3))  # no broadcast over channels: faster
-    unmixed = (image[y0:y1, x0:x1] - torch.from_numpy(background) * (1.0 - a)) / a.clamp(min=CLEAR)
-    out[y0:y1, x0:x1] = torch.lerp(out[y0:y1, x0:x1], unmixed.clamp_(0.0, 1.0), a)
-    return out
-
-
-def unmix_colours(
-    small_image: np.ndarray, small_alpha: np.ndarray, radius: int, subsample: int = UNMIX_SUBSAMPLE
-) -> tuple[np.ndarray, np.ndarray]:
-    """`unmix_frame`'s subject and background colours [h, w, 3] on its coarse grid, from the frame and its matte
-    reduced to that grid: each spread from the solid (or clear) pixels nearby."""
-    reach = max(1.0, radius / max(1, int(subsample)))
-    solid, clear = small_alpha >= SOLID, small_alpha <= CLEAR
-    return fill_known(small_image, solid, reach), fill_known(small_image, clear, reach)
-
-
-@frame_threads
-def unmix_foreground(
-    image: torch.Tensor,
-    matte: torch.Tensor,
-    radius: int = 16,
-    progress: Progress | None = None,
-    device: torch.device | None = None,
-) -> torch.Tensor:
-    """The element's own colour behind its matte (IMAGE): edges carry no trace of the background they were shot on,
-    so the element recomposites over any plate without fringes. On a `device` the full-size work is done there
-    (`_unmix_on_device`), the colours' coarse grid spread on the CPU."""
-    radius = int(check_number("radius", radius, 1, 512))
-    image, matte = as_image("image", image, device), as_mask("matte", matte, device)
-    same_size("matte", matte, "image", image)
-    frames = clip_frames(image=image, matte=matte)
-    image, matte = fit_frames("image", image, frames), fit_frames("matte", matte, frames)
-    if device is not None:
-        out = _unmix_on_device(image, matte, radius, torch.device(device))
-        report(progress, slice(0, frames))
-        return out
-    out = new_frames(frames, *image.shape[1:])
-
-    def unmix(index: int) -> None:
-        out[index] = unmix_frame(image[index], matte[index], radius)
-
-    for part in chunk_slices(frames, 8):
-        each_frame(unmix, part)
-        report(progress, part)
-    return out
-
-
 def _smooth_in_place(alpha: torch.Tensor, strength: float, motion_threshold: float, chunk: int = 8) -> None:
     """Temporal smoothing chunk by chunk; each chunk reads unsmoothed copies of its frames and their neighbours,
     kept in one buffer for the whole clip (the clip's first and last frames stand in for their missing neighbours)."""
@@ -287,21 +219,6 @@ DEVICE_FRAME_PLANES = 24  # float32 planes a frame takes on the device: picture,
 SMOOTH_FRAME_PLANES = 8  # likewise for the temporal smoothing: the frame, its neighbours, weights, the result
 
 
-def _reduced(frames: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
-    """A part's frames reduced on the device to the coarse grid as `frame_ops.resize` reduces them, brought to the
-    CPU: the full-size frames stay on the device."""
-    return gpu.download(tensor_ops.resize(frames, *size)).numpy()
-
-
-def _enlarged(
-    small: list[np.ndarray], width: int, height: int, device: torch.device, nearest: bool = False
-) -> torch.Tensor:
-    """Coarse planes made on the CPU, one a frame, moved to the device and enlarged there as `frame_ops.resize`
-    (or OpenCV's nearest neighbour) enlarges them."""
-    planes = gpu.upload(torch.from_numpy(np.stack(small)), device)
-    return tensor_ops.resize(planes, width, height, cv2.INTER_NEAREST if nearest else None)
-
-
 def _fast_on_device(colour: torch.Tensor, rough: torch.Tensor, settings: MatteSettings) -> torch.Tensor:
     """`refine_alpha`'s fast matte of a part's frames on their device: the coarse grid's coefficients solved on the
     CPU from the frames reduced there, applied at full size on the device, and blended with the rough mask by the
@@ -309,21 +226,21 @@ def _fast_on_device(colour: torch.Tensor, rough: torch.Tensor, settings: MatteSe
     frames, height, width, _ = colour.shape
     step = grid_step(settings.radius, settings.subsample)
     size = grid_size(width, height, step)
-    small = _reduced(torch.cat([colour, rough[..., None]], dim=-1), size)
+    small = gpu.reduced(torch.cat([colour, rough[..., None]], dim=-1), size)
     picture = [np.ascontiguousarray(small[index, ..., :3]) for index in range(frames)]
     mask = [np.ascontiguousarray(small[index, ..., 3]) for index in range(frames)]
 
     def coefficients(index: int) -> np.ndarray:
         return np.dstack(_coefficients(picture[index], mask[index], settings))
 
-    grids = _enlarged(map_frames(coefficients, range(frames)), width, height, colour.device)
+    grids = gpu.enlarged(map_frames(coefficients, range(frames)), width, height, colour.device)
     fast = torch.sum(grids[..., :3] * colour, dim=-1).add_(grids[..., 3]).clamp_(0.0, 1.0)
-    refined = _reduced(fast, size)
+    refined = gpu.reduced(fast, size)
 
     def weight(index: int) -> np.ndarray:
         return coarse_weight(picture[index], mask[index], refined[index], settings.radius, step)
 
-    weights = _enlarged(map_frames(weight, range(frames)), width, height, colour.device, nearest=True)
+    weights = gpu.enlarged(map_frames(weight, range(frames)), width, height, colour.device, nearest=True)
     return rough + weights * (fast - rough)
 
 
@@ -380,26 +297,3 @@ def _smooth_on_device(
         return (temporal_smooth(near[:-2], near[1:-1], near[2:], strength, motion_threshold),)
 
     return gpu.by_parts(device, frames, height * width * SMOOTH_FRAME_PLANES * 4, compute, alpha.device)[0]
-
-
-def _unmix_on_device(image: torch.Tensor, matte: torch.Tensor, radius: int, device: torch.device) -> torch.Tensor:
-    """`unmix_frame` of every frame on `device`, part by part: the subject and background colours spread on the CPU
-    from the frames reduced on the device, enlarged and un-mixed there, the result gathered where the image lies.
-    Where the matte is 0 the blend keeps the subject colour exactly, as the CPU path's box does."""
-    frames, height, width, _ = image.shape
-    size = grid_size(width, height, UNMIX_SUBSAMPLE)
-
-    def compute(part: slice) -> tuple[torch.Tensor]:
-        colour, alpha = gpu.moved(image, device, part), gpu.moved(matte, device, part)
-        small = _reduced(torch.cat([colour, alpha[..., None]], dim=-1), size)
-
-        def colours(index: int) -> np.ndarray:
-            picture, coverage = np.ascontiguousarray(small[index, ..., :3]), np.ascontiguousarray(small[index, ..., 3])
-            return np.dstack(unmix_colours(picture, coverage, radius))
-
-        spread = _enlarged(map_frames(colours, range(len(small))), width, height, device)
-        a = alpha[..., None]
-        unmixed = (colour - spread[..., 3:] * (1.0 - a)) / a.clamp(min=CLEAR)
-        return (torch.lerp(spread[..., :3], unmixed.clamp_(0.0, 1.0), a),)
-
-    return gpu.by_parts(device, frames, height * width * DEVICE_FRAME_PLANES * 4, compute, image.device)[0]

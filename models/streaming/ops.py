@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..compositing import chroma_key as keying
-from ..compositing import color_match, defocus, grain, grain_measure, matte, motion_blur, track_attach
+from ..compositing import color_match, defocus, grain, grain_measure, matte, motion_blur, track_attach, unmix
 from ..compositing import device as gpu
 from ..compositing.checks import check_choice, frame_count, same_frame_size
 from ..compositing.composite import Placement, composite_over, place_element, placement_span
@@ -120,7 +120,7 @@ def refined(image: Clip, mask: Clip, settings: matte.MatteSettings, device: torc
 
     def work(span: slice, block: torch.Tensor, rough: torch.Tensor):
         out, alpha = matte.refine_matte(block, rough, settings, device=device)
-        return out, alpha, matte.unmix_foreground(out, alpha, settings.radius, device=device)
+        return out, alpha, unmix.unmix_foreground(out, alpha, settings.radius, device=device)
 
     shapes, places = [image.frame_shape, mask_shape(image), image.frame_shape], [device] * 3
     return step_clips(

@@ -26,9 +26,10 @@ from worldkit.models.compositing.composite import Placement, composite_over
 from worldkit.models.compositing.defocus import defocus
 from worldkit.models.compositing.grain import match_grain
 from worldkit.models.compositing.light_wrap import light_wrap
-from worldkit.models.compositing.matte import MatteSettings, refine_matte, unmix_foreground
+from worldkit.models.compositing.matte import MatteSettings, refine_matte
 from worldkit.models.compositing.motion_blur import motion_blur
 from worldkit.models.compositing.shadow import contact_shadow
+from worldkit.models.compositing.unmix import unmix_foreground
 
 NAN = float("nan")
 

@@ -21,9 +21,10 @@ from worldkit.models.compositing.composite import composite_over
 from worldkit.models.compositing.defocus import SHAPES, defocus
 from worldkit.models.compositing.grain import match_grain
 from worldkit.models.compositing.light_wrap import light_wrap
-from worldkit.models.compositing.matte import DEVICE_FRAME_PLANES, MatteSettings, refine_matte, unmix_foreground
+from worldkit.models.compositing.matte import DEVICE_FRAME_PLANES, MatteSettings, refine_matte
 from worldkit.models.compositing.motion_blur import motion_blur
 from worldkit.models.compositing.shadow import contact_shadow
+from worldkit.models.compositing.unmix import unmix_foreground
 from worldkit.models.streaming import ops
 from worldkit.models.streaming.clips import batch_clip
 from worldkit.models.streaming.reader import materialize_all

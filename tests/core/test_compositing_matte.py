@@ -13,8 +13,9 @@ from test_compositing_scenes import HEIGHT, WIDTH, composite, drifting_screen_sh
 from worldkit.models.compositing.chroma_key import chroma_key, purity_of
 from worldkit.models.compositing.closed_form import matting_laplacian
 from worldkit.models.compositing.mask_support import _overlap
-from worldkit.models.compositing.matte import MatteSettings, despill, refine_matte, temporal_smooth, unmix_foreground
+from worldkit.models.compositing.matte import MatteSettings, despill, refine_matte, temporal_smooth
 from worldkit.models.compositing.matte_energy import tile_energies
+from worldkit.models.compositing.unmix import unmix_foreground
 from worldkit.tools import matte_photos
 
 

@@ -26,9 +26,10 @@ from worldkit.models.compositing.defocus import defocus, estimate_defocus
 from worldkit.models.compositing.export import VIDEO_FORMATS, quantise
 from worldkit.models.compositing.grain import match_grain
 from worldkit.models.compositing.light_wrap import light_wrap
-from worldkit.models.compositing.matte import MatteSettings, refine_matte, unmix_foreground
+from worldkit.models.compositing.matte import MatteSettings, refine_matte
 from worldkit.models.compositing.motion_blur import motion_blur
 from worldkit.models.compositing.shadow import contact_shadow
+from worldkit.models.compositing.unmix import unmix_foreground
 from worldkit.models.shared.files import is_temporary
 from worldkit.models.streaming import ops, video_file
 from worldkit.models.streaming.clips import Clip, Producer, batch_clip, block_frames_for
