@@ -71,6 +71,17 @@ def tile_sums(plane: np.ndarray, tile: int) -> np.ndarray:
     return padded.reshape(rows, tile, cols, tile).sum((1, 3))
 
 
+def tile_cells(reach: int, step: int) -> int:
+    """A tile's side in cells of a grid of `step` pixels, for a band `reach` cells wide: TILE_RADII band radii, an
+    edge segment, and at least MIN_TILE pixels."""
+    return max(-(-MIN_TILE // step), TILE_RADII * reach)
+
+
+def spread_tiles(tiles: np.ndarray, tile: int, shape: tuple[int, int]) -> np.ndarray:
+    """Per-tile values [tile rows, tile columns] given to each cell [h, w] of their tile."""
+    return np.repeat(np.repeat(tiles, tile, 0), tile, 1)[: shape[0], : shape[1]]
+
+
 def _unexplained(image: np.ndarray, subject: np.ndarray, background: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Squared colour distance of each pixel from the mix its alpha claims, [h, w]."""
     difference = image - background - alpha[..., None] * (subject - background)
@@ -180,7 +191,7 @@ def _tile_trust(
     docstring), and the tile's size in cells."""
     subject, background = known
     band = ~(subject | background)
-    tile = max(-(-MIN_TILE // step), TILE_RADII * reach)
+    tile = tile_cells(reach, step)
 
     def band_sums(plane: np.ndarray) -> np.ndarray:
         """`plane`'s sums over the band's pixels of each tile."""
@@ -220,6 +231,5 @@ def coarse_weight(image: np.ndarray, mask: np.ndarray, refined: np.ndarray, radi
         crop = (slice(y0, y1), slice(x0, x1))
         known = (subject[crop], background[crop])
         tiles, tile = _tile_trust(image[crop], mask[crop], refined[crop], known, reach, step)
-        tiles = np.repeat(np.repeat(tiles, tile, 0), tile, 1)[: y1 - y0, : x1 - x0]
-        weight[crop] = np.where(band[crop], tiles, 1.0)
+        weight[crop] = np.where(band[crop], spread_tiles(tiles, tile, (y1 - y0, x1 - x0)), 1.0)
     return weight

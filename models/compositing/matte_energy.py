@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse
 
 from . import frame_ops
-from .mask_support import MIN_TILE, MOVED_THIN, TILE_RADII, ramp, tile_sums
+from .mask_support import MOVED_THIN, ramp, spread_tiles, tile_cells, tile_sums
 
 PLACED_KEEP, PLACED_TRUST = 0.9, 0.95  # share of the moved mattes' energy the matte's own placement saves: no
 # evidence at or below the first, full evidence from the second on
@@ -58,7 +58,7 @@ def placement_weight(
     """How far the matting energy supports the accurate matte over the rough mask, per pixel [h, w] in 0..1: per tile
     of the band, by how much moving its edges 2 px would add to its energy (the module's docstring); 1 outside the
     band, where the matte is the mask made solid or clear."""
-    tile = max(MIN_TILE, TILE_RADII * radius)
+    tile = tile_cells(radius, 1)
     thin = int(MOVED_THIN)
     own, grown, shrunk = tile_energies(
         laplacian, [alpha, frame_ops.grow(alpha, thin), frame_ops.grow(alpha, -thin)], band, tile
@@ -66,6 +66,4 @@ def placement_weight(
     own, moved = _neighbourhood(np.maximum(own, 0.0)), _neighbourhood((grown + shrunk) / 2)
     saved = np.divide(moved - own, moved, out=np.zeros_like(moved), where=moved > 0)
     trust = ramp(saved, PLACED_KEEP, PLACED_TRUST).astype(np.float32)
-    height, width = band.shape
-    tiles = np.repeat(np.repeat(trust, tile, 0), tile, 1)[:height, :width]
-    return np.where(band, tiles, np.float32(1.0))
+    return np.where(band, spread_tiles(trust, tile, band.shape), np.float32(1.0))
