@@ -38,7 +38,9 @@ PLACED_KEEP, PLACED_TRUST = 0.9, 0.95  # share of the moved mattes' energy the m
 # evidence at or below the first, full evidence from the second on
 
 
-def tile_energies(laplacian: scipy.sparse.csr_matrix, mattes: list[np.ndarray], band: np.ndarray, tile: int) -> list:
+def tile_energies(
+    laplacian: scipy.sparse.csr_matrix, mattes: list[np.ndarray], band: np.ndarray, tile: int
+) -> list[np.ndarray]:
     """Each matte's [h, w] matting energy summed over the band's pixels of each tile of `tile` pixels."""
     flat = np.stack([matte.reshape(-1) for matte in mattes], axis=1).astype(np.float64)
     both = laplacian @ np.hstack([flat, flat * flat])
