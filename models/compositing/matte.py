@@ -3,9 +3,10 @@ blocky or low-resolution) where the matte is solved from the colours, then level
 temporal smoothing; the un-mixed foreground colour behind the matte is unmix.py's.
 
 Two solves: "fast" (default), a guided filter on a coarse grid that keeps 720p interactive, and "accurate",
-closed-form matting over the band at full size (seconds a frame). Either is never to be worse than the mask given:
-where the picture offers no better edge, the mask is kept (mask_support.py's colour tests; the accurate matte is also
-trusted where its own matting energy singles out its edges, matte_energy.py).
+closed-form matting at full size (seconds a frame) over a band around the edge the fast solve found. Either is
+never to be worse than the mask given: where the picture offers no better edge, the mask is kept (mask_support.py's
+colour tests; the accurate matte is also trusted where its own matting energy singles out its edges,
+matte_energy.py).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ ACCURATE_CHUNK = 2  # frames between progress reports (and interrupt checks) of 
 class MatteSettings:
     """How a rough matte becomes a production matte."""
 
-    radius: int = 16  # pixels either side of the rough edge where the matte is solved; about twice how far off it is
+    radius: int = 16  # pixels either side of the edge where the matte is solved; about twice how far the mask is off
     eps: float = 1e-3  # guided-filter regularisation; larger keeps the matte smoother, smaller follows colour edges
     subsample: int = 4  # the filter's coefficients are solved on a grid this many times coarser (fast guided filter)
     clip_black: float = 0.02  # alpha at or below this becomes 0
@@ -114,8 +115,11 @@ def despill(image: torch.Tensor, screen: str, strength: float, out: torch.Tensor
 def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSettings) -> torch.Tensor:
     """One frame's matte [H, W] from its picture [H, W, 3] and rough mask [H, W], levels applied.
 
-    The accurate solve takes the fast matte (levels applied) as its prior in the band, so the levels reach it there;
-    its own tails are then clipped by half the levels, since a full stretch would steepen its edges a second time.
+    The accurate solve works in a band around the fast matte's edge, not the mask's: where the colours moved the edge
+    off a mask that is several pixels out, a band around the mask's edge would end short of the true edge's far side
+    and cut off what leaves it (strands, fur) at known background or subject. It takes the fast matte (levels applied)
+    as its prior in the band, so the levels reach it there; its own tails are then clipped by half the levels, since a
+    full stretch would steepen its edges a second time.
     Each keeps the rough mask in the tiles of the band where the picture offers no better edge than the mask, judged
     on its own matte: the accurate solve places edges the fast one blurs (strands, busy textures) and follows texture
     the fast one smooths over, so the fast matte's trust says little about it. The accurate matte is also trusted as
@@ -137,7 +141,7 @@ def refine_alpha(image: torch.Tensor, mask: torch.Tensor, settings: MatteSetting
     fast = rough + supported(fast) * (fast - rough)
     if settings.quality == "fast":
         return torch.from_numpy(fast)
-    subject, background = trimap(rough, settings.radius)
+    subject, background = trimap(fast, settings.radius)
     band = ~(subject | background)
     laplacian = matting_laplacian(picture, band)
     alpha = solve_alpha(picture, subject, background, fast, band * PRIOR_WEIGHT, laplacian)
