@@ -80,7 +80,7 @@ def colour_driven(
     subject_colour = fill_known(guide, subject, radius, band)
     background_colour = fill_known(guide, background, radius, band)
     alpha, separation = project_alpha(guide, subject_colour, background_colour)
-    mixed = background_colour + alpha[..., None] * (subject_colour - background_colour)
+    mixed = background_colour + frame_ops.per_channel(alpha, 3) * (subject_colour - background_colour)
     residual = np.einsum("...c,...c->...", guide - mixed, guide - mixed)
     trust = np.clip(separation / SEPARATED, 0.0, 1.0) * np.sqrt(
         np.clip(1.0 - residual / (EXPLAINED * np.maximum(separation, 1e-6)), 0.0, 1.0)

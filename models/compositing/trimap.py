@@ -31,8 +31,9 @@ def fill_known(colours: np.ndarray, known: np.ndarray, radius: float, needed: np
     Pixels neither known nor needed may hold anything. Any number of planes: one spread of the weights serves all."""
     if not known.any():
         return np.broadcast_to(colours.reshape(-1, colours.shape[-1]).mean(0), colours.shape).astype(np.float32)
+    planes = colours.shape[-1]
     weight = known.astype(np.float32)
-    weighted = colours * weight[..., None]
+    weighted = colours * frame_ops.per_channel(weight, planes)
     filled = colours.copy()
     missing = ~known if needed is None else needed & ~known
     for reach in FILL_REACH:
@@ -40,11 +41,11 @@ def fill_known(colours: np.ndarray, known: np.ndarray, radius: float, needed: np
             return filled
         sigma = max(1.0, radius * reach)
         total = frame_ops.wide_blur(weight, sigma)
-        spread = frame_ops.wide_blur(weighted, sigma) / np.maximum(total, 1e-6)[..., None]
+        spread = frame_ops.wide_blur(weighted, sigma) / frame_ops.per_channel(np.maximum(total, 1e-6), planes)
         ready = missing & (total > 1e-3)
-        np.copyto(filled, spread, where=ready[..., None])
+        np.copyto(filled, spread, where=frame_ops.per_channel(ready, planes))
         missing = missing & ~ready
-    np.copyto(filled, weighted.reshape(-1, colours.shape[-1]).sum(0) / weight.sum(), where=missing[..., None])
+    np.copyto(filled, weighted.reshape(-1, planes).sum(0) / weight.sum(), where=frame_ops.per_channel(missing, planes))
     return filled
 
 
