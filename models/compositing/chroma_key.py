@@ -109,7 +109,7 @@ def key_frame(
     cv2.merge([np.subtract(1.0, key, dtype=np.float32)] * 3, dst=out)  # OpenCV on matching channels, no broadcast
     cv2.multiply(screen.numpy(), out, dst=out)
     cv2.subtract(frame.numpy(), out, dst=out)
-    cv2.divide(out, cv2.merge([cv2.max(key, UNMIX_FLOOR)] * 3), dst=out)
+    cv2.divide(out, frame_ops.per_channel(cv2.max(key, UNMIX_FLOOR), 3), dst=out)
     _clamp_unit(out)
 
 

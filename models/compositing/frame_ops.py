@@ -47,7 +47,7 @@ def resize(frame: np.ndarray, width: int, height: int) -> np.ndarray:
         cv2.resize(frame[..., i : i + 4], (width, height), interpolation=interpolation)
         for i in range(0, frame.shape[2], 4)
     ]
-    return np.concatenate([part.reshape(height, width, -1) for part in parts], -1)
+    return cv2.merge(parts).reshape(height, width, frame.shape[2])  # several times faster than numpy's concatenate
 
 
 def per_channel(plane: np.ndarray, channels: int) -> np.ndarray:

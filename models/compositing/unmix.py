@@ -5,7 +5,6 @@ hands its matte here (matte.py); the full-size work runs on the CPU over the cor
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import torch
 
@@ -40,7 +39,7 @@ def unmix_frame(
         return out
     x0, y0, x1, y1 = box
     background = frame_ops.enlarge_region(background, width, height, box)
-    a = torch.from_numpy(cv2.merge([frame_ops.view(alpha)[y0:y1, x0:x1]] * 3))  # no broadcast over channels: faster
+    a = torch.from_numpy(frame_ops.per_channel(frame_ops.view(alpha)[y0:y1, x0:x1], 3))
     unmixed = (image[y0:y1, x0:x1] - torch.from_numpy(background) * (1.0 - a)) / a.clamp(min=CLEAR)
     out[y0:y1, x0:x1] = torch.lerp(out[y0:y1, x0:x1], unmixed.clamp_(0.0, 1.0), a)
     return out
